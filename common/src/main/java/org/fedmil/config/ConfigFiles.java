@@ -1,0 +1,95 @@
+package org.fedmil.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/**
+ * Reads and writes the YAML configuration files (snake_case keys). Unknown keys and wrong types are refused
+ * with the file, the key path and what was expected, because a silently ignored typo in a hospital's config
+ * is a bug nobody finds.
+ */
+public final class ConfigFiles {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private ConfigFiles() {
+    }
+
+    public static <T> T read(Path file, Class<T> type) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such configuration file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        if (text.isBlank()) {
+            throw new ConfigException(file + ": the file is empty");
+        }
+        try {
+            return YAML.readValue(text, type);
+        } catch (UnrecognizedPropertyException e) {
+            String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream()
+                    .map(Object::toString).sorted().collect(Collectors.joining(", "));
+            throw new ConfigException(file + line(e) + ": unknown key '" + keyPath(e) + "'; expected one of: " + known, e);
+        } catch (InvalidFormatException e) {
+            throw new ConfigException(file + line(e) + ": key '" + keyPath(e) + "' has value '" + e.getValue()
+                    + "', expected " + e.getTargetType().getSimpleName(), e);
+        } catch (MismatchedInputException e) {
+            throw new ConfigException(file + line(e) + ": key '" + keyPath(e) + "': " + e.getOriginalMessage(), e);
+        } catch (JsonMappingException e) {
+            Throwable root = e.getCause() != null ? e.getCause() : e;
+            throw new ConfigException(file + line(e) + ": key '" + keyPath(e) + "': " + root.getMessage(), e);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(file + line(e) + ": not valid YAML: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static String toYaml(Object value) {
+        try {
+            return YAML.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write configuration as YAML", e);
+        }
+    }
+
+    private static String line(JsonProcessingException e) {
+        return e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+    }
+
+    private static String keyPath(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    /** A path from a config file, relative to the file's folder when not absolute. */
+    public static Path resolve(Path configFile, Path value) {
+        if (value == null || value.isAbsolute()) {
+            return value;
+        }
+        Path base = configFile.toAbsolutePath().getParent();
+        return base.resolve(value).normalize();
+    }
+}

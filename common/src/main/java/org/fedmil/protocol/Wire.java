@@ -1,0 +1,69 @@
+package org.fedmil.protocol;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.List;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.tensor.TensorSpec;
+
+/** Conversions between the protocol's messages and FedMIL's own value types. */
+public final class Wire {
+
+    /** Largest data chunk on any stream: keeps messages far below gRPC's 4 MiB default limit. */
+    public static final int MAX_CHUNK_BYTES = 1 << 20;
+
+    private Wire() {
+    }
+
+    public static org.fedmil.proto.v1.TensorSpec toProto(TensorSpec spec) {
+        org.fedmil.proto.v1.TensorSpec.Builder b = org.fedmil.proto.v1.TensorSpec.newBuilder().setName(spec.name());
+        for (long d : spec.shape()) {
+            b.addShape(d);
+        }
+        return b.build();
+    }
+
+    public static List<org.fedmil.proto.v1.TensorSpec> toProto(List<TensorSpec> specs) {
+        List<org.fedmil.proto.v1.TensorSpec> out = new ArrayList<>(specs.size());
+        for (TensorSpec s : specs) {
+            out.add(toProto(s));
+        }
+        return out;
+    }
+
+    public static List<TensorSpec> fromProto(List<org.fedmil.proto.v1.TensorSpec> specs) {
+        List<TensorSpec> out = new ArrayList<>(specs.size());
+        for (org.fedmil.proto.v1.TensorSpec s : specs) {
+            long[] shape = new long[s.getShapeCount()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = s.getShape(i);
+            }
+            out.add(new TensorSpec(s.getName(), shape));
+        }
+        return out;
+    }
+
+    public static org.fedmil.proto.v1.ModelSpec toProto(ModelSpec spec) {
+        return org.fedmil.proto.v1.ModelSpec.newBuilder()
+                .setArchitecture(spec.architecture().configName())
+                .setInputDim(spec.inputDim())
+                .setHiddenDim(spec.hiddenDim())
+                .setAttentionDim(spec.attentionDim())
+                .build();
+    }
+
+    public static ModelSpec fromProto(org.fedmil.proto.v1.ModelSpec spec) {
+        return new ModelSpec(Architecture.fromConfigName(spec.getArchitecture()), spec.getInputDim(),
+                spec.getHiddenDim(), spec.getAttentionDim());
+    }
+
+    /** Splits bytes into chunks of at most {@link #MAX_CHUNK_BYTES}, without copying more than once. */
+    public static List<ByteString> chunks(byte[] bytes) {
+        List<ByteString> out = new ArrayList<>(bytes.length / MAX_CHUNK_BYTES + 1);
+        for (int off = 0; off < bytes.length; off += MAX_CHUNK_BYTES) {
+            out.add(ByteString.copyFrom(bytes, off, Math.min(MAX_CHUNK_BYTES, bytes.length - off)));
+        }
+        return out;
+    }
+}

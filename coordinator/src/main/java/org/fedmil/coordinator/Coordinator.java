@@ -1,0 +1,129 @@
+package org.fedmil.coordinator;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
+import org.fedmil.coordinator.round.FederationPlan;
+import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.RoundListener;
+import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.SiteEvaluation;
+import org.fedmil.coordinator.round.SiteJoin;
+import org.fedmil.coordinator.server.CoordinatorServer;
+import org.fedmil.coordinator.state.RoundTable;
+import org.fedmil.coordinator.state.StateStore;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.Devices;
+import org.fedmil.mil.model.MilModel;
+import org.fedmil.mil.model.ModelSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole coordinator: held-out set, initial global model, state folder, round logic and gRPC server, wired
+ * from one {@link CoordinatorConfig}.
+ */
+public final class Coordinator implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+    private final CoordinatorConfig config;
+    private final StateStore store;
+    private final DjlHeldOutEvaluation heldOut;
+    private final FederationRun run;
+    private final CoordinatorServer server;
+    private final PrintStream out;
+
+    public Coordinator(CoordinatorConfig config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+        BagDataset heldOutSet = BagDataset.load(config.heldoutDir());
+        ModelSpec spec = new ModelSpec(Architecture.fromConfigName(config.model().architecture()), heldOutSet.dim(),
+                config.model().hiddenDim(), config.model().attentionDim());
+        CoordinatorConfig.Training t = config.training();
+        FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
+                new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed()), true);
+        Device device = Devices.choose(config.device());
+        MilModel model = MilModel.create(spec, device, t.seed());
+        GlobalModel initial = GlobalModel.of(0, spec, model.weights());
+        this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
+        this.store = new StateStore(config.stateDir());
+        store.saveFederation(plan);
+        this.run = new FederationRun(plan, initial, heldOut, FedAvg::new, new Reporter());
+        this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run);
+        log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
+                heldOutSet.size(), heldOutSet.dim(), spec, device);
+    }
+
+    /** Evaluates the initial model, then opens the port to sites. */
+    public Coordinator start() throws IOException {
+        out.println("federation '" + config.federationId() + "': " + config.rounds() + " rounds, waiting for "
+                + config.minSites() + " sites");
+        out.println(RoundTable.HEADER);
+        run.start();
+        server.start();
+        out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
+        return this;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public FederationRun run() {
+        return run;
+    }
+
+    public StateStore store() {
+        return store;
+    }
+
+    /** Blocks until the federation finished and every site was told to stop (or a grace period passed). */
+    public void awaitCompletion() throws InterruptedException {
+        while (!run.awaitFinished(Duration.ofMinutes(1))) {
+            log.debug("federation still running: phase {}, round {}", run.phase(), run.currentRound());
+        }
+        if (!run.awaitSitesStopped(Duration.ofSeconds(30))) {
+            log.warn("not every site collected its stop task within 30 s; shutting down anyway");
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.stop();
+        run.close();
+        heldOut.close();
+    }
+
+    private final class Reporter implements RoundListener {
+        @Override
+        public void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
+            out.printf("site %s joined (%s, %s, bags per label %s) — %d of %d%n", siteId, join.softwareVersion(),
+                    join.device(), join.bagsPerLabel(), joinedSites, minSites);
+        }
+
+        @Override
+        public void roundCompleted(RoundResult result, GlobalModel model) {
+            store.saveModel(model);
+            store.saveRound(result);
+            out.println(RoundTable.line(result));
+        }
+
+        @Override
+        public void siteEvaluated(String siteId, SiteEvaluation e) {
+            out.printf("site %s evaluated model v%d on its %d bags: auc %.4f acc %.4f%n", siteId, e.modelVersion(),
+                    e.metrics().n(), e.metrics().auc(), e.metrics().accuracy());
+        }
+
+        @Override
+        public void finished(String reason) {
+            out.println("federation finished: " + reason + "; state in " + store.dir());
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package org.fedmil.coordinator.aggregate;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
+
+/**
+ * Federated averaging (McMahan et al. 2017) weighted by training bag count: w ← w + Σ nₖΔₖ / Σ nₖ.
+ * The weighted sum is kept in double precision: summing many float32 deltas in float loses the small ones.
+ */
+public final class FedAvg implements Aggregator {
+
+    private final List<TensorSpec> specs;
+    private final double[][] weightedSum;
+    private long totalBags;
+    private int updates;
+
+    public FedAvg(List<TensorSpec> specs) {
+        this.specs = List.copyOf(specs);
+        this.weightedSum = new double[specs.size()][];
+        for (int i = 0; i < specs.size(); i++) {
+            weightedSum[i] = new double[Math.toIntExact(specs.get(i).elementCount())];
+        }
+    }
+
+    @Override
+    public void accept(TensorSet delta, long trainingBags) {
+        if (trainingBags <= 0) {
+            throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
+        }
+        if (!delta.specs().equals(specs)) {
+            throw new IllegalArgumentException("update tensors " + delta.specs() + " do not match the model's " + specs);
+        }
+        List<NamedTensor> tensors = delta.tensors();
+        for (int i = 0; i < tensors.size(); i++) {
+            float[] d = tensors.get(i).values();
+            double[] acc = weightedSum[i];
+            for (int j = 0; j < d.length; j++) {
+                acc[j] += trainingBags * (double) d[j];
+            }
+        }
+        totalBags += trainingBags;
+        updates++;
+    }
+
+    @Override
+    public int updates() {
+        return updates;
+    }
+
+    public long totalBags() {
+        return totalBags;
+    }
+
+    @Override
+    public TensorSet apply(TensorSet global) {
+        if (updates == 0) {
+            throw new IllegalStateException("no update was folded in: nothing to average");
+        }
+        if (!global.specs().equals(specs)) {
+            throw new IllegalArgumentException("global model tensors " + global.specs() + " do not match " + specs);
+        }
+        List<NamedTensor> out = new ArrayList<>(specs.size());
+        for (int i = 0; i < specs.size(); i++) {
+            NamedTensor g = global.tensors().get(i);
+            float[] w = g.values().clone();
+            double[] acc = weightedSum[i];
+            for (int j = 0; j < w.length; j++) {
+                w[j] = (float) (w[j] + acc[j] / totalBags);
+            }
+            out.add(new NamedTensor(g.name(), g.shape(), w));
+        }
+        return new TensorSet(out);
+    }
+}

@@ -1,0 +1,125 @@
+package org.fedmil.coordinator.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import org.fedmil.config.ConfigException;
+import org.fedmil.config.ConfigFiles;
+import org.fedmil.config.TlsFiles;
+
+/**
+ * The operator's coordinator.yaml. Every key is documented in docs/configuration.md; missing keys take the
+ * defaults given there.
+ *
+ * @param federationId a name for this federation, shown to sites and written to the state folder
+ * @param listen       where the gRPC server listens
+ * @param tls          the coordinator's certificate, key and the consortium CA
+ * @param stateDir     where global models and metrics are written after every round
+ * @param heldoutDir   the held-out evaluation set, in the site data format
+ * @param minSites     sites that must have joined before round 1 starts
+ * @param rounds       number of training rounds
+ * @param model        the architecture every site builds
+ * @param training     the hyper-parameters sent with every train task
+ * @param device       where the coordinator evaluates: auto (DJL's default), cpu, or gpu / gpu(N)
+ */
+public record CoordinatorConfig(
+        String federationId,
+        Listen listen,
+        TlsFiles tls,
+        Path stateDir,
+        Path heldoutDir,
+        Integer minSites,
+        Integer rounds,
+        Model model,
+        Training training,
+        String device) {
+
+    public CoordinatorConfig {
+        federationId = federationId == null ? "fedmil" : federationId;
+        listen = listen == null ? new Listen(null, null) : listen;
+        stateDir = stateDir == null ? Path.of("coordinator-state") : stateDir;
+        minSites = minSites == null ? 2 : minSites;
+        rounds = rounds == null ? 5 : rounds;
+        model = model == null ? new Model(null, null, null) : model;
+        training = training == null ? new Training(null, null, null, null) : training;
+        device = device == null ? "auto" : device;
+    }
+
+    public record Listen(String host, Integer port) {
+        public Listen {
+            host = host == null ? "0.0.0.0" : host;
+            port = port == null ? 7443 : port;
+        }
+    }
+
+    /** input_dim is not configured: it is read from the held-out set, which every site's data must match. */
+    public record Model(String architecture, Integer hiddenDim, Integer attentionDim) {
+        public Model {
+            architecture = architecture == null ? "attention" : architecture;
+            hiddenDim = hiddenDim == null ? 64 : hiddenDim;
+            attentionDim = attentionDim == null ? 32 : attentionDim;
+        }
+    }
+
+    public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed) {
+        public Training {
+            localEpochs = localEpochs == null ? 2 : localEpochs;
+            learningRate = learningRate == null ? 1e-3 : learningRate;
+            weightDecay = weightDecay == null ? 0.0 : weightDecay;
+            seed = seed == null ? 42L : seed;
+        }
+    }
+
+    public static CoordinatorConfig load(Path file) {
+        CoordinatorConfig raw = ConfigFiles.read(file, CoordinatorConfig.class);
+        return raw.resolvedAgainst(file);
+    }
+
+    /** Resolves relative paths against the config file's folder and checks every value's range. */
+    public CoordinatorConfig resolvedAgainst(Path file) {
+        if (tls == null) {
+            throw new ConfigException(file + ": section 'tls' (cert, key, ca) is required");
+        }
+        if (heldoutDir == null) {
+            throw new ConfigException(file + ": key 'heldout_dir' is required: the folder of the coordinator's held-out bags");
+        }
+        CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
+                ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
+                training, device);
+        c.validate(file);
+        return c;
+    }
+
+    private void validate(Path file) {
+        check(file, minSites >= 1, "min_sites", minSites, "at least 1");
+        check(file, rounds >= 1, "rounds", rounds, "at least 1");
+        check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
+        check(file, model.hiddenDim() >= 1, "model.hidden_dim", model.hiddenDim(), "at least 1");
+        check(file, model.attentionDim() >= 1, "model.attention_dim", model.attentionDim(), "at least 1");
+        check(file, training.localEpochs() >= 1, "training.local_epochs", training.localEpochs(), "at least 1");
+        check(file, training.learningRate() > 0 && Double.isFinite(training.learningRate()),
+                "training.learning_rate", training.learningRate(), "a positive number");
+        check(file, training.weightDecay() >= 0, "training.weight_decay", training.weightDecay(), "0 or more");
+        check(file, !federationId.isBlank(), "federation_id", federationId, "a non-empty name");
+        try {
+            org.fedmil.mil.model.Architecture.fromConfigName(model.architecture());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": key 'model.architecture': " + e.getMessage());
+        }
+    }
+
+    private static void check(Path file, boolean ok, String key, Object value, String expected) {
+        if (!ok) {
+            throw new ConfigException(file + ": key '" + key + "' is " + value + ", expected " + expected);
+        }
+    }
+
+    public CoordinatorConfig withPort(int port) {
+        return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
+                rounds, model, training, device);
+    }
+
+    @Override
+    public String toString() {
+        return Objects.toString(federationId) + "@" + listen.host() + ":" + listen.port();
+    }
+}

@@ -1,0 +1,34 @@
+package org.fedmil.coordinator.eval;
+
+import java.util.List;
+import org.fedmil.coordinator.round.HeldOutEvaluation;
+import org.fedmil.mil.data.Bag;
+import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.model.MilModel;
+import org.fedmil.tensor.TensorSet;
+
+/** Evaluates global models on the coordinator's held-out bags with one DJL model kept for the whole run. */
+public final class DjlHeldOutEvaluation implements HeldOutEvaluation, AutoCloseable {
+
+    private final MilModel model;
+    private final List<Bag> bags;
+
+    public DjlHeldOutEvaluation(MilModel model, List<Bag> bags) {
+        if (bags.isEmpty()) {
+            throw new IllegalArgumentException("the held-out set has no bags");
+        }
+        this.model = model;
+        this.bags = List.copyOf(bags);
+    }
+
+    @Override
+    public synchronized BinaryMetrics evaluate(TensorSet weights) {
+        model.setWeights(weights);
+        return model.evaluate(bags);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

@@ -1,0 +1,13 @@
+package org.fedmil.coordinator.round;
+
+import java.util.List;
+import org.fedmil.tensor.TensorSpec;
+
+/**
+ * A site's upload as received: the header's claims and the raw delta bytes, not yet checked.
+ *
+ * @param declaredSha256 the SHA-256 the site put in the header; checked against the bytes
+ */
+public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                             double trainLoss, List<TensorSpec> tensors, byte[] bytes) {
+}

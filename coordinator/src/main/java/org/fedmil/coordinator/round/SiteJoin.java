@@ -1,0 +1,15 @@
+package org.fedmil.coordinator.round;
+
+import java.util.Map;
+
+/** What a site said about itself when it joined: never its identity, which comes from its certificate. */
+public record SiteJoin(String softwareVersion, String device, Map<Integer, Long> bagsPerLabel) {
+
+    public SiteJoin {
+        bagsPerLabel = Map.copyOf(bagsPerLabel);
+    }
+
+    public long totalBags() {
+        return bagsPerLabel.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

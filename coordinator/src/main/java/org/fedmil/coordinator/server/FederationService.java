@@ -1,0 +1,245 @@
+package org.fedmil.coordinator.server;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.fedmil.coordinator.round.FederationException;
+import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.IncomingUpdate;
+import org.fedmil.coordinator.round.SiteEvaluation;
+import org.fedmil.coordinator.round.SiteJoin;
+import org.fedmil.coordinator.round.Task;
+import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.proto.v1.DownloadModelRequest;
+import org.fedmil.proto.v1.EvaluateTask;
+import org.fedmil.proto.v1.EvaluationAck;
+import org.fedmil.proto.v1.EvaluationReport;
+import org.fedmil.proto.v1.FederationGrpc;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.proto.v1.JoinResponse;
+import org.fedmil.proto.v1.LabelCount;
+import org.fedmil.proto.v1.ModelChunk;
+import org.fedmil.proto.v1.ModelHeader;
+import org.fedmil.proto.v1.NextTaskRequest;
+import org.fedmil.proto.v1.StopTask;
+import org.fedmil.proto.v1.TrainTask;
+import org.fedmil.proto.v1.TrainingConfig;
+import org.fedmil.proto.v1.UpdateChunk;
+import org.fedmil.proto.v1.UpdateHeader;
+import org.fedmil.proto.v1.UploadReceipt;
+import org.fedmil.proto.v1.WaitTask;
+import org.fedmil.protocol.ChunkAssembler;
+import org.fedmil.protocol.Wire;
+import org.fedmil.tensor.TensorCodec;
+import org.fedmil.tensor.TensorSpec;
+import org.fedmil.tls.PeerIdentity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The protocol's service, kept thin: it maps messages onto {@link FederationRun} and its refusals onto gRPC
+ * statuses. The caller's site id always comes from its verified client certificate.
+ */
+public final class FederationService extends FederationGrpc.FederationImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(FederationService.class);
+    static final Duration MAX_HOLD = Duration.ofSeconds(30);
+
+    private final FederationRun run;
+
+    public FederationService(FederationRun run) {
+        this.run = run;
+    }
+
+    @Override
+    public void join(JoinRequest request, StreamObserver<JoinResponse> response) {
+        String site = PeerIdentity.current().commonName();
+        Map<Integer, Long> counts = new LinkedHashMap<>();
+        for (LabelCount c : request.getBagsPerLabelList()) {
+            counts.merge(c.getLabel(), c.getBags(), Long::sum);
+        }
+        try {
+            String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts));
+            response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
+                    .setTotalRounds(run.plan().rounds()).build());
+            response.onCompleted();
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+        }
+    }
+
+    @Override
+    public void nextTask(NextTaskRequest request, StreamObserver<org.fedmil.proto.v1.Task> response) {
+        String site = PeerIdentity.current().commonName();
+        Duration hold = Duration.ofMillis(Math.max(0, request.getMaxWaitMs()));
+        if (hold.compareTo(MAX_HOLD) > 0) {
+            hold = MAX_HOLD;
+        }
+        try {
+            response.onNext(toProto(run.nextTask(site, hold)));
+            response.onCompleted();
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            response.onError(Status.UNAVAILABLE.withDescription("coordinator is shutting down").asRuntimeException());
+        }
+    }
+
+    private org.fedmil.proto.v1.Task toProto(Task task) {
+        org.fedmil.proto.v1.Task.Builder b = org.fedmil.proto.v1.Task.newBuilder();
+        if (task instanceof Task.Train t) {
+            var training = run.plan().training();
+            b.setTrain(TrainTask.newBuilder()
+                    .setRound(t.round())
+                    .setModelVersion(t.model().version())
+                    .setModelSha256(ByteString.copyFrom(t.model().sha256()))
+                    .setModel(Wire.toProto(t.model().spec()))
+                    .setConfig(TrainingConfig.newBuilder()
+                            .setLocalEpochs(training.localEpochs())
+                            .setLearningRate(training.learningRate())
+                            .setWeightDecay(training.weightDecay())
+                            .setSeed(training.seed())));
+        } else if (task instanceof Task.Evaluate e) {
+            b.setEvaluate(EvaluateTask.newBuilder()
+                    .setModelVersion(e.model().version())
+                    .setModelSha256(ByteString.copyFrom(e.model().sha256()))
+                    .setModel(Wire.toProto(e.model().spec())));
+        } else if (task instanceof Task.Wait w) {
+            b.setWait(WaitTask.newBuilder().setRetryAfterMs(w.retryAfterMs()).setReason(w.reason()));
+        } else if (task instanceof Task.Stop s) {
+            b.setStop(StopTask.newBuilder().setReason(s.reason()));
+        }
+        return b.build();
+    }
+
+    @Override
+    public void downloadModel(DownloadModelRequest request, StreamObserver<ModelChunk> response) {
+        PeerIdentity.current();
+        GlobalModel model;
+        try {
+            model = run.model(request.getModelVersion());
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+            return;
+        }
+        response.onNext(ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
+                .setModelVersion(model.version())
+                .setSha256(ByteString.copyFrom(model.sha256()))
+                .addAllTensors(Wire.toProto(model.weights().specs()))
+                .setTotalBytes(model.bytes().length)
+                .setModel(Wire.toProto(model.spec()))).build());
+        for (ByteString chunk : Wire.chunks(model.bytes())) {
+            response.onNext(ModelChunk.newBuilder().setData(chunk).build());
+        }
+        response.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<UpdateChunk> uploadUpdate(StreamObserver<UploadReceipt> response) {
+        String site = PeerIdentity.current().commonName();
+        return new StreamObserver<>() {
+            private UpdateHeader header;
+            private List<TensorSpec> specs;
+            private ChunkAssembler bytes;
+            private boolean failed;
+
+            @Override
+            public void onNext(UpdateChunk chunk) {
+                if (failed) {
+                    return;
+                }
+                try {
+                    if (chunk.hasHeader()) {
+                        acceptHeader(chunk.getHeader());
+                    } else if (header == null) {
+                        throw new FederationException(Status.Code.INVALID_ARGUMENT,
+                                "the first message of an upload must be its header");
+                    } else {
+                        bytes.append(chunk.getData());
+                    }
+                } catch (FederationException e) {
+                    fail(e.toStatus());
+                } catch (IllegalArgumentException e) {
+                    fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+                }
+            }
+
+            private void acceptHeader(UpdateHeader h) {
+                if (header != null) {
+                    throw new FederationException(Status.Code.INVALID_ARGUMENT, "an upload has exactly one header");
+                }
+                specs = Wire.fromProto(h.getTensorsList());
+                long expected = run.currentModel().bytes().length;
+                long announced = TensorCodec.byteSize(specs);
+                // Bound what a site can make the coordinator buffer before any other check runs.
+                if (h.getTotalBytes() != announced || announced != expected) {
+                    throw new FederationException(Status.Code.INVALID_ARGUMENT, "update announces " + h.getTotalBytes()
+                            + " bytes for tensors totalling " + announced + " bytes; the federation's model has "
+                            + expected + " bytes");
+                }
+                header = h;
+                bytes = new ChunkAssembler(announced);
+            }
+
+            private void fail(StatusRuntimeException status) {
+                failed = true;
+                log.warn("refused upload from site '{}': {}", site, status.getStatus().getDescription());
+                response.onError(status);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                log.info("upload from site '{}' broke off: {}", site, Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                if (failed) {
+                    return;
+                }
+                if (header == null) {
+                    fail(Status.INVALID_ARGUMENT.withDescription("empty upload: no header was sent").asRuntimeException());
+                    return;
+                }
+                if (!bytes.complete()) {
+                    fail(Status.INVALID_ARGUMENT.withDescription("upload ended after " + bytes.received() + " of "
+                            + bytes.expected() + " announced bytes").asRuntimeException());
+                    return;
+                }
+                try {
+                    FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
+                            header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
+                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes.bytes()));
+                    response.onNext(UploadReceipt.newBuilder().setRound(ok.round())
+                            .setDeltaSha256(header.getDeltaSha256())
+                            .setUpdatesReceived(ok.updatesReceived())
+                            .setUpdatesExpected(ok.updatesExpected()).build());
+                    response.onCompleted();
+                } catch (FederationException e) {
+                    fail(e.toStatus());
+                }
+            }
+        };
+    }
+
+    @Override
+    public void reportEvaluation(EvaluationReport request, StreamObserver<EvaluationAck> response) {
+        String site = PeerIdentity.current().commonName();
+        try {
+            run.reportEvaluation(site, new SiteEvaluation(request.getModelVersion(), new BinaryMetrics(
+                    (int) request.getBags(), request.getAuc(), request.getAccuracy(), request.getSensitivity(),
+                    request.getSpecificity(), request.getLoss())));
+            response.onNext(EvaluationAck.getDefaultInstance());
+            response.onCompleted();
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package org.fedmil.coordinator.state;
+
+import java.util.List;
+import java.util.Locale;
+import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.mil.eval.BinaryMetrics;
+
+/** The round lines an operator reads on the console: one per round, fixed columns, no surprises for grep. */
+public final class RoundTable {
+
+    public static final String HEADER = String.format(Locale.ROOT, "%5s %5s %6s %10s %7s %7s %7s %7s %8s %8s  %s",
+            "round", "sites", "bags", "train_loss", "auc", "acc", "sens", "spec", "loss", "seconds", "model");
+
+    private RoundTable() {
+    }
+
+    public static String line(RoundResult r) {
+        BinaryMetrics m = r.heldout();
+        return String.format(Locale.ROOT, "%5d %5d %6d %10s %7.4f %7.4f %7.4f %7.4f %8.4f %8.2f  %s",
+                r.round(), r.sites().size(), r.trainingBags(), Double.isNaN(r.trainLoss()) ? "-" : String.format(Locale.ROOT, "%.4f", r.trainLoss()),
+                m.auc(), m.accuracy(), m.sensitivity(), m.specificity(), m.loss(), r.seconds(),
+                r.modelSha256().substring(0, 12));
+    }
+
+    public static String table(List<RoundResult> rounds) {
+        StringBuilder sb = new StringBuilder(HEADER).append('\n');
+        for (RoundResult r : rounds) {
+            sb.append(line(r)).append('\n');
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,52 @@
+package org.fedmil.cli;
+
+import org.fedmil.config.ConfigException;
+import org.fedmil.coordinator.cli.CoordinatorCommand;
+import org.fedmil.data.synth.SynthCommand;
+import org.fedmil.pki.PkiCommand;
+import org.fedmil.site.cli.SiteCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one {@code fedmil} launcher: every role's commands under one name. */
+@Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
+        description = "Federated multiple-instance learning for hospital consortia.",
+        subcommands = {PkiCommand.class, CoordinatorCommand.class, SiteCommand.class, Fedmil.Data.class,
+                DemoCommand.class})
+public final class Fedmil {
+
+    @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
+            subcommands = {SynthCommand.class})
+    static final class Data {
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Fedmil());
+        // A user's mistake (bad config, missing file) gets one clear line, not a stack trace.
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException || e instanceof IllegalArgumentException
+                    || e instanceof java.io.UncheckedIOException || isUserFacing(e)) {
+                cmd.getErr().println("fedmil: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    private static boolean isUserFacing(Exception e) {
+        return e.getClass().getName().startsWith("org.fedmil.") && e instanceof RuntimeException;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Fedmil.class.getPackage().getImplementationVersion();
+            return new String[] {"fedmil " + (v == null ? "dev" : v), "Java " + System.getProperty("java.version")};
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package org.fedmil.site.agent;
+
+import ai.djl.Device;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.model.Devices;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.proto.v1.EvaluateTask;
+import org.fedmil.proto.v1.EvaluationReport;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.proto.v1.JoinResponse;
+import org.fedmil.proto.v1.LabelCount;
+import org.fedmil.proto.v1.Task;
+import org.fedmil.proto.v1.TrainTask;
+import org.fedmil.proto.v1.TrainingConfig;
+import org.fedmil.proto.v1.UploadReceipt;
+import org.fedmil.protocol.Wire;
+import org.fedmil.site.config.SiteConfig;
+import org.fedmil.site.train.SiteTrainer;
+import org.fedmil.util.Sha256;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hospital's agent: dials the coordinator, joins, and works through its tasks until told to stop. What it
+ * sends is the join summary (software, device, bag counts per label), weight deltas with their counts and
+ * training loss, and aggregate evaluation metrics; never images, features, per-bag outputs or instance scores.
+ */
+public final class SiteAgent implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SiteAgent.class);
+    public static final String SOFTWARE_VERSION = "fedmil-site/" + versionOf(SiteAgent.class);
+
+    private final SiteConfig config;
+    private final BagDataset data;
+    private final SiteTrainer trainer;
+    private final CoordinatorClient client;
+    private final PrintStream out;
+    private CoordinatorClient.DownloadedModel cached;
+
+    public SiteAgent(SiteConfig config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+        this.data = BagDataset.load(config.dataDir());
+        Device device = Devices.choose(config.device());
+        this.trainer = new SiteTrainer(device, data.bags());
+        this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls());
+    }
+
+    /** Runs until the coordinator says stop; returns the process exit code. */
+    public int run() throws InterruptedException {
+        JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
+        String site = joined.getSiteId();
+        out.printf("site %s joined federation '%s' (%d rounds) with %d bags on %s%n", site,
+                joined.getFederationId(), joined.getTotalRounds(), data.size(), trainer.device());
+        while (true) {
+            long asked = System.nanoTime();
+            Task task = retrying("next task", () -> client.nextTask(config.pollWaitMs()));
+            switch (task.getKindCase()) {
+                case TRAIN -> train(site, task.getTrain());
+                case EVALUATE -> evaluate(site, task.getEvaluate());
+                case WAIT -> {
+                    long waitedMs = (System.nanoTime() - asked) / 1_000_000;
+                    long rest = task.getWait().getRetryAfterMs() - waitedMs;
+                    log.debug("waiting: {}", task.getWait().getReason());
+                    if (rest > 0) {
+                        Thread.sleep(rest);
+                    }
+                }
+                case STOP -> {
+                    out.printf("site %s stopping: %s%n", site, task.getStop().getReason());
+                    return 0;
+                }
+                default -> throw new IllegalStateException("coordinator sent a task this agent does not know: "
+                        + task.getKindCase() + "; upgrade the site agent");
+            }
+        }
+    }
+
+    private JoinRequest joinRequest() {
+        JoinRequest.Builder b = JoinRequest.newBuilder()
+                .setSoftwareVersion(SOFTWARE_VERSION)
+                .setDevice(Devices.describe(trainer.device()));
+        LabelCounts counts = data.labelCounts();
+        b.addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(counts.negatives()));
+        b.addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives()));
+        return b.build();
+    }
+
+    private void train(String site, TrainTask task) {
+        long t0 = System.nanoTime();
+        ModelSpec spec = Wire.fromProto(task.getModel());
+        if (spec.inputDim() != data.dim()) {
+            throw new IllegalStateException("the federation's model expects " + spec.inputDim()
+                    + " features per instance but this site's bags in " + config.dataDir() + " have " + data.dim());
+        }
+        CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
+        TrainingConfig c = task.getConfig();
+        long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
+        SiteTrainer.LocalUpdate update = trainer.train(spec, global.weights(),
+                new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed));
+        UploadReceipt receipt = client.upload(task.getRound(), global.version(), update.delta(), update.trainingBags(),
+                update.trainLoss());
+        out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in) in %.1f s%n",
+                site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
+                Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
+                receipt.getUpdatesExpected(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    private void evaluate(String site, EvaluateTask task) {
+        ModelSpec spec = Wire.fromProto(task.getModel());
+        CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
+        BinaryMetrics m = trainer.evaluate(spec, global.weights());
+        client.reportEvaluation(EvaluationReport.newBuilder()
+                .setModelVersion(global.version()).setBags(m.n()).setAuc(m.auc()).setAccuracy(m.accuracy())
+                .setSensitivity(m.sensitivity()).setSpecificity(m.specificity()).setLoss(m.loss()).build());
+        out.printf(Locale.ROOT, "site %s evaluated model v%d on its %d bags: auc %.4f acc %.4f%n", site,
+                global.version(), m.n(), m.auc(), m.accuracy());
+    }
+
+    private CoordinatorClient.DownloadedModel model(long version, byte[] sha) {
+        if (cached == null || cached.version() != version || !java.util.Arrays.equals(cached.sha256(), sha)) {
+            cached = client.downloadModel(version, sha);
+        }
+        return cached;
+    }
+
+    /** Retries while the coordinator is unreachable, up to connect_timeout_seconds; other errors are final. */
+    private <T> T retrying(String what, Supplier<T> call) throws InterruptedException {
+        Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + Duration.ofSeconds(config.connectTimeoutSeconds()).toNanos();
+        while (true) {
+            try {
+                return call.get();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Duration pause = backoff.next();
+                log.info("{}: coordinator {}:{} unreachable ({}); retrying in {} ms", what,
+                        config.coordinator().host(), config.coordinator().port(), e.getStatus().getDescription(),
+                        pause.toMillis());
+                Thread.sleep(pause.toMillis());
+            }
+        }
+    }
+
+    private static String versionOf(Class<?> c) {
+        String v = c.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        client.close();
+        trainer.close();
+    }
+}

@@ -1,0 +1,64 @@
+package org.fedmil.site.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fedmil.config.ConfigException;
+import org.fedmil.config.ConfigFiles;
+import org.fedmil.config.TlsFiles;
+
+/**
+ * A hospital's site.yaml. The site's identity is not configured here: it is the CN of the certificate in
+ * {@code tls.cert}, which the coordinator reads from the TLS handshake.
+ *
+ * @param coordinator where to dial (the site opens no port of its own)
+ * @param tls         this site's certificate, key and the consortium CA
+ * @param dataDir     the local bags (bags.csv + bags/*.npy); they never leave the site
+ * @param device      auto (DJL's default: GPU if libtorch with CUDA is present, else CPU), cpu, gpu or gpu(N)
+ * @param pollWaitMs  how long the coordinator may hold a NextTask call before answering WAIT
+ * @param connectTimeoutSeconds how long to keep retrying the first contact while the coordinator is unreachable
+ */
+public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
+                         Integer connectTimeoutSeconds) {
+
+    public SiteConfig {
+        device = device == null ? "auto" : device;
+        pollWaitMs = pollWaitMs == null ? 10_000 : pollWaitMs;
+        connectTimeoutSeconds = connectTimeoutSeconds == null ? 120 : connectTimeoutSeconds;
+    }
+
+    public record Coordinator(String host, Integer port) {
+        public Coordinator {
+            port = port == null ? 7443 : port;
+        }
+    }
+
+    public static SiteConfig load(Path file) {
+        return ConfigFiles.read(file, SiteConfig.class).resolvedAgainst(file);
+    }
+
+    public SiteConfig resolvedAgainst(Path file) {
+        if (coordinator == null || coordinator.host() == null || coordinator.host().isBlank()) {
+            throw new ConfigException(file + ": key 'coordinator.host' is required: the coordinator's host name as in its certificate");
+        }
+        if (coordinator.port() < 1 || coordinator.port() > 65535) {
+            throw new ConfigException(file + ": key 'coordinator.port' is " + coordinator.port() + ", expected 1..65535");
+        }
+        if (tls == null) {
+            throw new ConfigException(file + ": section 'tls' (cert, key, ca) is required");
+        }
+        if (dataDir == null) {
+            throw new ConfigException(file + ": key 'data_dir' is required: the folder holding bags.csv");
+        }
+        Path data = ConfigFiles.resolve(file, dataDir);
+        if (!Files.isDirectory(data)) {
+            throw new ConfigException(file + ": key 'data_dir' names " + data + ", which is not a folder");
+        }
+        if (pollWaitMs < 0 || pollWaitMs > 30_000) {
+            throw new ConfigException(file + ": key 'poll_wait_ms' is " + pollWaitMs + ", expected 0..30000");
+        }
+        if (connectTimeoutSeconds < 0) {
+            throw new ConfigException(file + ": key 'connect_timeout_seconds' is " + connectTimeoutSeconds + ", expected 0 or more");
+        }
+        return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds);
+    }
+}

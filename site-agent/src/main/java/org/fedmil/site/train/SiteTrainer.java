@@ -1,0 +1,69 @@
+package org.fedmil.site.train;
+
+import ai.djl.Device;
+import java.util.List;
+import org.fedmil.mil.data.Bag;
+import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.model.MilModel;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.mil.train.TrainingResult;
+import org.fedmil.tensor.TensorSet;
+
+/**
+ * One site's local learning: start from the global weights, train on the local bags, and hand back only the
+ * delta. The DJL model is kept between rounds and rebuilt only if the federation's architecture changes.
+ */
+public final class SiteTrainer implements AutoCloseable {
+
+    private final Device device;
+    private final List<Bag> bags;
+    private MilModel model;
+    private ModelSpec spec;
+
+    public SiteTrainer(Device device, List<Bag> bags) {
+        this.device = device;
+        this.bags = List.copyOf(bags);
+    }
+
+    /** The outcome of one local round: what is sent (delta, counts, loss) and nothing else. */
+    public record LocalUpdate(TensorSet delta, long trainingBags, double trainLoss, TrainingResult training) {
+    }
+
+    public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options) {
+        MilModel m = modelFor(spec);
+        m.setWeights(global);
+        TrainingResult result = LocalTrainer.train(m, bags, options);
+        TensorSet delta = m.weights().minus(global);
+        return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
+    }
+
+    public BinaryMetrics evaluate(ModelSpec spec, TensorSet global) {
+        MilModel m = modelFor(spec);
+        m.setWeights(global);
+        return m.evaluate(bags);
+    }
+
+    private MilModel modelFor(ModelSpec wanted) {
+        if (model == null || !wanted.equals(spec)) {
+            if (model != null) {
+                model.close();
+            }
+            model = MilModel.create(wanted, device, 0L);
+            spec = wanted;
+        }
+        return model;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+}
