@@ -15,12 +15,17 @@ abstract class AbstractMilBlock extends AbstractBlock {
         super(VERSION);
     }
 
-    /** A Linear block's parameters under {@code prefix.weight} and (if it has one) {@code prefix.bias}. */
+    /**
+     * A Linear block's parameters under {@code prefix.weight} (Glorot) and, if it has one, {@code prefix.bias}
+     * (zeros).
+     */
     static List<NamedParameter> linearParameters(String prefix, Linear linear, boolean hasBias) {
         List<NamedParameter> out = new ArrayList<>(2);
-        out.add(new NamedParameter(prefix + ".weight", linear.getDirectParameters().get("weight")));
+        out.add(new NamedParameter(prefix + ".weight", linear.getDirectParameters().get("weight"),
+                NamedParameter.Init.GLOROT_UNIFORM));
         if (hasBias) {
-            out.add(new NamedParameter(prefix + ".bias", linear.getDirectParameters().get("bias")));
+            out.add(new NamedParameter(prefix + ".bias", linear.getDirectParameters().get("bias"),
+                    NamedParameter.Init.ZEROS));
         }
         return out;
     }

@@ -63,9 +63,10 @@ public final class MilModel implements AutoCloseable {
     }
 
     /**
-     * Builds a model on {@code device} with Glorot-uniform weights and zero biases drawn from {@code seed}. The
-     * values depend only on the spec, the seed and each tensor's name, never on the engine's RNG, so every party
-     * that creates a model from the same spec and seed gets bit-identical weights.
+     * Builds a model on {@code device} with Glorot-uniform weights drawn from {@code seed}, zero biases and a zero
+     * attention-score layer (so attention starts uniform). The values depend only on the spec, the seed and each
+     * tensor's name, never on the engine's RNG, so every party that creates a model from the same spec and seed
+     * gets bit-identical weights.
      */
     public static MilModel create(ModelSpec spec, Device device, long seed) {
         Objects.requireNonNull(spec, "spec");
@@ -94,7 +95,7 @@ public final class MilModel implements AutoCloseable {
         for (NamedParameter p : parameters) {
             long[] shape = p.parameter().getArray().getShape().getShape();
             float[] values = new float[Math.toIntExact(NamedTensor.elementCount(shape))];
-            if (p.parameter().getType() != Parameter.Type.BIAS) {
+            if (p.init() == NamedParameter.Init.GLOROT_UNIFORM) {
                 // one stream per tensor, keyed by its name, so adding a tensor never shifts another's values
                 Random rng = new Random(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
                 double limit = glorotLimit(shape);

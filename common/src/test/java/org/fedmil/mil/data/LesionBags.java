@@ -6,7 +6,7 @@ import java.util.Random;
 
 /**
  * A synthetic MIL problem: every instance is N(0, I) noise except that a positive bag hides exactly one
- * "lesion" instance drawn from N(μ, I), μ = 1.5 on the first half of the dimensions. A bag's label is the
+ * "lesion" instance drawn from N(μ, I), μ = 2 on the first half of the dimensions. A bag's label is the
  * only supervision; where the lesion sits is known here so tests can check what attention looks at.
  *
  * @param lesionIndex per bag, the row of the lesion instance, or −1 for a negative bag
@@ -28,7 +28,7 @@ public record LesionBags(List<Bag> bags, int[] lesionIndex) {
             if (label == 1) {
                 int lesion = rng.nextInt(n);
                 for (int j = 0; j < dim / 2; j++) {
-                    features[lesion * dim + j] += 1.5f;
+                    features[lesion * dim + j] += 2f;
                 }
                 lesions[b] = lesion;
             }

@@ -70,10 +70,10 @@ class MilModelTest {
     }
 
     @Test
-    void initialWeightsAreGlorotUniformAndBiasesAreZero() {
+    void initialWeightsAreGlorotUniformWhileBiasesAndAttentionScoresStartAtZero() {
         try (MilModel model = create(Architecture.GATED_ATTENTION, 7)) {
             for (NamedTensor t : model.weights().tensors()) {
-                if (t.name().endsWith(".bias")) {
+                if (t.name().endsWith(".bias") || t.name().equals("attention.w.weight")) {
                     assertThat(t.values()).as(t.name()).containsOnly(0f);
                 } else {
                     long[] shape = t.shape();
@@ -211,6 +211,15 @@ class MilModelTest {
                 }
                 assertThat(sum).isCloseTo(1.0, within(1e-5));
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"ATTENTION", "GATED_ATTENTION"})
+    void aFreshModelAttendsUniformly(Architecture architecture) {
+        Bag bag = LesionBags.generate(2, INPUT, 5, 5, 1).bags().get(1);
+        try (MilModel model = create(architecture, 1)) {
+            assertThat(model.attentionWeights(bag)).containsOnly(0.2f);
         }
     }
 
