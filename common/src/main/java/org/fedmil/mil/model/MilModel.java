@@ -1,0 +1,292 @@
+package org.fedmil.mil.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import org.fedmil.mil.data.Bag;
+import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A binary bag classifier: instance encoder → pooling ({@link Architecture}) → Linear(hidden_dim → 1) logit.
+ * The probability that a bag is positive is sigmoid(logit).
+ *
+ * <p>Parameters live in native memory owned by this model until {@link #close()}. Not thread-safe: one thread
+ * trains or predicts at a time.
+ */
+public final class MilModel implements AutoCloseable {
+
+    /** One bag's forward pass: its logit [1] and its instance weights [n] (see {@link #attentionWeights}). */
+    public record BagOutput(NDArray logit, NDArray instanceWeights) {
+    }
+
+    private final ModelSpec spec;
+    private final NDManager manager;
+    private final MilNetwork network;
+    private final ParameterStore store;
+    private final List<NamedParameter> parameters;
+    private final List<TensorSpec> specs;
+
+    private MilModel(ModelSpec spec, NDManager manager, MilNetwork network) {
+        this.spec = spec;
+        this.manager = manager;
+        this.network = network;
+        // copy=false: the store hands out the parameter arrays themselves, so in-place updates are seen at once
+        this.store = new ParameterStore(manager, false);
+        this.parameters = network.namedParameters();
+        List<TensorSpec> s = new ArrayList<>(parameters.size());
+        for (NamedParameter p : parameters) {
+            s.add(new TensorSpec(p.name(), p.parameter().getArray().getShape().getShape()));
+        }
+        this.specs = Collections.unmodifiableList(s);
+    }
+
+    /**
+     * Builds a model on {@code device} with Glorot-uniform weights drawn from {@code seed}, zero biases and a zero
+     * attention-score layer (so attention starts uniform). The values depend only on the spec, the seed and each
+     * tensor's name, never on the engine's RNG, so every party that creates a model from the same spec and seed
+     * gets bit-identical weights.
+     */
+    public static MilModel create(ModelSpec spec, Device device, long seed) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(device, "device");
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            MilNetwork network = new MilNetwork(new MlpEncoder(spec.hiddenDim()), Pooling.of(spec), spec.hiddenDim());
+            // zeros are cheap placeholders: the real values come from our own seeded RNG below
+            network.setInitializer(Initializer.ZEROS, (Parameter p) -> true);
+            network.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputDim()));
+            MilModel model = new MilModel(spec, manager, network);
+            model.initialiseFromSeed(seed);
+            return model;
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** {@link #create(ModelSpec, Device, long)} on the engine's default device (a GPU if the engine has one). */
+    public static MilModel create(ModelSpec spec, long seed) {
+        return create(spec, Engine.getInstance().defaultDevice(), seed);
+    }
+
+    private void initialiseFromSeed(long seed) {
+        for (NamedParameter p : parameters) {
+            long[] shape = p.parameter().getArray().getShape().getShape();
+            float[] values = new float[Math.toIntExact(NamedTensor.elementCount(shape))];
+            if (p.init() == NamedParameter.Init.GLOROT_UNIFORM) {
+                // one stream per tensor, keyed by its name, so adding a tensor never shifts another's values
+                Random rng = new Random(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
+                double limit = glorotLimit(shape);
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) ((2 * rng.nextDouble() - 1) * limit);
+                }
+            }
+            p.parameter().getArray().set(FloatBuffer.wrap(values));
+        }
+    }
+
+    /** sqrt(6 / (fan_in + fan_out)) for a weight of shape [out, in, kernel…]. */
+    private static double glorotLimit(long[] shape) {
+        long receptive = 1;
+        for (int i = 2; i < shape.length; i++) {
+            receptive *= shape[i];
+        }
+        long fanOut = shape[0] * receptive;
+        long fanIn = (shape.length > 1 ? shape[1] : shape[0]) * receptive;
+        return Math.sqrt(6.0 / (fanIn + fanOut));
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** Names and shapes of {@link #weights()}, without copying values. */
+    public List<TensorSpec> weightSpecs() {
+        return specs;
+    }
+
+    /** A copy of every parameter, in the fixed order of {@link #weightSpecs()}. */
+    public TensorSet weights() {
+        requireOpen();
+        List<NamedTensor> out = new ArrayList<>(parameters.size());
+        for (NamedParameter p : parameters) {
+            NDArray array = p.parameter().getArray();
+            out.add(new NamedTensor(p.name(), array.getShape().getShape(), array.toFloatArray()));
+        }
+        return new TensorSet(out);
+    }
+
+    /**
+     * Overwrites every parameter. The set must have exactly this model's names and shapes in this model's order;
+     * otherwise nothing is changed.
+     *
+     * @throws IllegalArgumentException naming the first tensor that does not fit
+     */
+    public void setWeights(TensorSet weights) {
+        Objects.requireNonNull(weights, "weights");
+        requireOpen();
+        requireMatchingSpecs(weights);
+        for (NamedParameter p : parameters) {
+            p.parameter().getArray().set(FloatBuffer.wrap(weights.get(p.name()).values()));
+        }
+    }
+
+    private void requireMatchingSpecs(TensorSet weights) {
+        Set<String> expectedNames = new HashSet<>();
+        for (TensorSpec expected : specs) {
+            expectedNames.add(expected.name());
+            NamedTensor actual = weights.tensors().stream()
+                    .filter(t -> t.name().equals(expected.name())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("weights lack tensor '" + expected.name()
+                            + "' that a " + spec + " needs; expected " + specs + ", got " + weights.specs()));
+            if (!Arrays.equals(actual.shape(), expected.shape())) {
+                throw new IllegalArgumentException("tensor '" + expected.name() + "' has shape "
+                        + Arrays.toString(actual.shape()) + " but this model expects "
+                        + Arrays.toString(expected.shape()) + "; the weights were made for a different "
+                        + "ModelSpec than " + spec);
+            }
+        }
+        for (NamedTensor actual : weights.tensors()) {
+            if (!expectedNames.contains(actual.name())) {
+                throw new IllegalArgumentException("unexpected tensor '" + actual.name() + "': a " + spec
+                        + " has only " + specs);
+            }
+        }
+        if (!weights.specs().equals(specs)) {
+            throw new IllegalArgumentException("tensors are in a different order than this model's; expected "
+                    + specs + ", got " + weights.specs());
+        }
+    }
+
+    /** Probability that each bag is positive, in the order given. */
+    public float[] predictProbabilities(List<Bag> bags) {
+        requireOpen();
+        float[] out = new float[bags.size()];
+        for (int i = 0; i < out.length; i++) {
+            // no GradientCollector is open here, so the engine records no autograd graph
+            try (NDManager step = manager.newSubManager()) {
+                float logit = forward(instances(bags.get(i), step), false).logit().getFloat();
+                out[i] = (float) (1.0 / (1.0 + Math.exp(-logit)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * How much each instance of the bag shaped the bag embedding; the values sum to 1. Attention pooling returns
+     * its attention weights, mean pooling 1/n each, max pooling the share of embedding dimensions each instance
+     * supplies the max of.
+     */
+    public float[] attentionWeights(Bag bag) {
+        requireOpen();
+        try (NDManager step = manager.newSubManager()) {
+            return forward(instances(bag, step), false).instanceWeights().toFloatArray();
+        }
+    }
+
+    /** AUC, accuracy, sensitivity, specificity and loss of this model on the given bags. */
+    public BinaryMetrics evaluate(List<Bag> bags) {
+        int[] labels = new int[bags.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = bags.get(i).label();
+        }
+        return BinaryMetrics.of(labels, predictProbabilities(bags));
+    }
+
+    /**
+     * One bag's forward pass. Results are attached to the manager of {@code instances}, so a per-bag sub-manager
+     * of {@link #manager()} frees them.
+     *
+     * @param instances [n, input_dim] on this model's device
+     * @param training  true inside a GradientCollector, when the pass will be differentiated
+     */
+    public BagOutput forward(NDArray instances, boolean training) {
+        requireOpen();
+        Shape shape = instances.getShape();
+        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != spec.inputDim()) {
+            throw new IllegalArgumentException("instances must be [n ≥ 1, " + spec.inputDim() + "], got " + shape);
+        }
+        NDList out = network.forward(store, new NDList(instances), training);
+        return new BagOutput(out.get(0), out.get(1));
+    }
+
+    /** A bag's features as an [instances, dim] array owned by {@code owner}. */
+    public NDArray instances(Bag bag, NDManager owner) {
+        if (bag.dim() != spec.inputDim()) {
+            throw new IllegalArgumentException("bag '" + bag.id() + "' has " + bag.dim()
+                    + " features per instance but the model expects input_dim=" + spec.inputDim()
+                    + "; check the dataset against the model spec");
+        }
+        return owner.create(bag.features(), new Shape(bag.instances(), bag.dim()));
+    }
+
+    /**
+     * The manager that owns the parameters. Work with a sub-manager of it: arrays created there are on this
+     * model's device and are freed when the sub-manager closes.
+     */
+    public NDManager manager() {
+        requireOpen();
+        return manager;
+    }
+
+    /** The live parameter arrays by stable name, in {@link #weightSpecs()} order; for optimisers. */
+    public Map<String, NDArray> parameterArrays() {
+        requireOpen();
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (NamedParameter p : parameters) {
+            out.put(p.name(), p.parameter().getArray());
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (TensorSpec s : specs) {
+            n += s.elementCount();
+        }
+        return n;
+    }
+
+    private void requireOpen() {
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("this MilModel has been closed; create a new one");
+        }
+    }
+
+    /** Frees the native memory of the parameters. */
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return "MilModel[" + spec + ", " + manager.getDevice() + ", " + parameterCount() + " parameters]";
+    }
+}

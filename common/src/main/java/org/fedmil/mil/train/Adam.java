@@ -1,0 +1,61 @@
+package org.fedmil.mil.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adam (Kingma and Ba 2015), L2 weight decay added to the gradient, run by the engine's fused Adam kernel.
+ *
+ * <p>Not DJL's {@code Optimizer.adam()}: that one detaches its moment arrays from every manager and never frees
+ * them, harmless for one long run but a native-memory leak for a site that starts a fresh optimizer every round.
+ * Here the moments belong to the manager passed in and die with it; the update itself is the same call DJL's
+ * Adam makes, with the same arguments.
+ */
+final class Adam {
+
+    private static final float BETA1 = 0.9f;
+    private static final float BETA2 = 0.999f;
+    private static final float EPSILON = 1e-8f;
+    private static final float NO_RESCALE = 1f;
+    private static final float NO_CLIPPING = -1f;
+
+    private record Slot(NDArray weight, NDArray mean, NDArray variance) {
+    }
+
+    private final float learningRate;
+    private final float weightDecay;
+    private final List<Slot> slots;
+    private int t;
+
+    Adam(Map<String, NDArray> weights, float learningRate, float weightDecay, NDManager stateOwner) {
+        this.learningRate = learningRate;
+        this.weightDecay = weightDecay;
+        this.slots = new ArrayList<>(weights.size());
+        for (NDArray w : weights.values()) {
+            slots.add(new Slot(w, stateOwner.zeros(w.getShape(), w.getDataType()),
+                    stateOwner.zeros(w.getShape(), w.getDataType())));
+        }
+    }
+
+    /** Applies one update from the gradients of the last backward pass; the kernel also clears them. */
+    void update() {
+        t++;
+        double correction1 = 1 - Math.pow(BETA1, t);
+        double correction2 = 1 - Math.pow(BETA2, t);
+        float correctedRate = (float) (learningRate * Math.sqrt(correction2) / correction1);
+        for (Slot s : slots) {
+            // the gradient view is attached to the weight's manager: close it, or one piles up per step
+            try (NDArray gradient = s.weight().getGradient()) {
+                s.weight().getNDArrayInternal().adamUpdate(
+                        new NDList(s.weight(), gradient, s.mean(), s.variance()), new NDList(s.weight()),
+                        learningRate, correctedRate, weightDecay, NO_RESCALE, NO_CLIPPING,
+                        BETA1, BETA2, EPSILON, true, false);
+            }
+        }
+    }
+}
