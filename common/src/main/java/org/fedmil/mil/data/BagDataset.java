@@ -1,0 +1,255 @@
+package org.fedmil.mil.data;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The labelled bags of one site, validated as a whole: at least one bag, unique safe ids, labels 0/1, one
+ * feature dimension shared by all bags, only finite values.
+ *
+ * <p>On disk a site is a folder:
+ * <pre>
+ *   site-dir/
+ *     bags.csv             header "bag_id,label", then one row per bag, label 0 or 1
+ *     bags/&lt;bag_id&gt;.npy   float32 [instances × features], C order
+ * </pre>
+ * The matrices live in a subfolder rather than beside bags.csv so the folder can later hold other bag sources
+ * (e.g. tiles/) and files such as a README without them being mistaken for bags.
+ */
+public final class BagDataset {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BagDataset.class);
+
+    public static final String INDEX_FILE = "bags.csv";
+    public static final String BAGS_DIR = "bags";
+    public static final String HEADER = "bag_id,label";
+
+    private final String name;
+    private final List<Bag> bags;
+    private final int dim;
+
+    private BagDataset(String name, List<Bag> bags, int dim) {
+        this.name = name;
+        this.bags = bags;
+        this.dim = dim;
+    }
+
+    /** Loads the site folder {@code dir}, reading each bag from {@code dir/bags/<bag_id>.npy}. */
+    public static BagDataset load(Path dir) {
+        return load(dir, new NpyBagSource(dir.resolve(BAGS_DIR)));
+    }
+
+    /** Loads the bags listed in {@code dir/bags.csv} from {@code source}. */
+    public static BagDataset load(Path dir, BagSource source) {
+        List<BagEntry> entries = readIndex(dir);
+        List<Bag> bags = new ArrayList<>(entries.size());
+        Bag first = null;
+        Set<String> ids = new LinkedHashSet<>();
+        for (BagEntry entry : entries) {
+            Bag bag = source.read(entry);
+            if (first == null) {
+                first = bag;
+            } else if (bag.dim() != first.dim()) {
+                throw new BagDataException(fileOf(dir, source, entry), entry.describe() + " has " + bag.dim()
+                        + " features per instance but bag '" + first.id() + "' (line " + entries.get(0).line()
+                        + ") has " + first.dim() + "; all bags of a site must come from the same feature "
+                        + "extractor");
+            }
+            nonFinite(bag).ifPresent(where -> {
+                throw new BagDataException(fileOf(dir, source, entry), entry.describe() + ": " + where
+                        + "; features must be finite numbers (check the feature extraction for this bag)");
+            });
+            bags.add(bag);
+            ids.add(bag.id());
+        }
+        List<String> unlisted = source.unlisted(ids);
+        if (!unlisted.isEmpty()) {
+            LOG.warn("{}: {} bag(s) have features but are not listed in {} and are ignored, e.g. '{}'",
+                    dir, unlisted.size(), INDEX_FILE, unlisted.get(0));
+        }
+        return new BagDataset(dir.toString(), List.copyOf(bags), first.dim());
+    }
+
+    /** The file to blame for a bad bag: its feature file where the source has one. */
+    private static Path fileOf(Path dir, BagSource source, BagEntry entry) {
+        return source instanceof NpyBagSource npy ? npy.fileOf(entry.id()) : dir.resolve(INDEX_FILE);
+    }
+
+    /** Validates bags that are already in memory (e.g. generated), with the same rules as {@link #load}. */
+    public static BagDataset of(String name, List<Bag> bags) {
+        Objects.requireNonNull(name, "name");
+        if (bags.isEmpty()) {
+            throw new BagDataException(null, "dataset '" + name + "' has no bags");
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        Bag first = bags.get(0);
+        for (int i = 0; i < bags.size(); i++) {
+            Bag bag = bags.get(i);
+            Integer before = seen.putIfAbsent(bag.id(), i);
+            if (before != null) {
+                throw new BagDataException(null, "dataset '" + name + "': bag id '" + bag.id()
+                        + "' is used by bags #" + before + " and #" + i);
+            }
+            BagIds.problem(bag.id()).ifPresent(p -> {
+                throw new BagDataException(null, "dataset '" + name + "': " + p);
+            });
+            if (bag.dim() != first.dim()) {
+                throw new BagDataException(null, "dataset '" + name + "': bag '" + bag.id() + "' has "
+                        + bag.dim() + " features per instance but bag '" + first.id() + "' has " + first.dim());
+            }
+            nonFinite(bag).ifPresent(where -> {
+                throw new BagDataException(null, "dataset '" + name + "': bag '" + bag.id() + "': " + where);
+            });
+        }
+        return new BagDataset(name, List.copyOf(bags), first.dim());
+    }
+
+    /**
+     * Reads and validates {@code dir/bags.csv}: the header, then per row a safe unique bag id and a 0/1 label.
+     * Blank lines are skipped; a UTF-8 byte-order mark (as spreadsheet programs write) is ignored.
+     */
+    public static List<BagEntry> readIndex(Path dir) {
+        Path index = dir.resolve(INDEX_FILE);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(index, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new BagDataException(index, "not found; a site folder needs a " + INDEX_FILE + " listing its "
+                    + "bags (header '" + HEADER + "') and a " + BAGS_DIR + "/ folder with one <bag_id>.npy per bag",
+                    e);
+        } catch (CharacterCodingException e) {
+            throw new BagDataException(index, "is not UTF-8 text; save it as UTF-8 CSV", e);
+        } catch (IOException e) {
+            throw new BagDataException(index, "cannot read: " + e, e);
+        }
+        if (lines.isEmpty() || lines.stream().allMatch(String::isBlank)) {
+            throw new BagDataException(index, "is empty; expected the header '" + HEADER
+                    + "' followed by one row per bag");
+        }
+        String header = lines.get(0);
+        if (header.startsWith("\uFEFF")) {
+            header = header.substring(1);
+        }
+        List<String> headerFields = fields(header);
+        if (!headerFields.equals(List.of("bag_id", "label"))) {
+            throw new BagDataException(index, "line 1: header must be '" + HEADER + "', got '" + header.strip()
+                    + "'" + (headerFields.size() == 2 && isLabel(headerFields.get(1))
+                    ? " (looks like a data row: add the header line)" : ""));
+        }
+        List<BagEntry> entries = new ArrayList<>();
+        Map<String, Integer> lineOf = new HashMap<>();
+        for (int i = 1; i < lines.size(); i++) {
+            int lineNo = i + 1;
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            List<String> f = fields(line);
+            if (f.size() != 2) {
+                throw new BagDataException(index, "line " + lineNo + ": expected 2 comma-separated fields "
+                        + "(bag_id,label), got " + f.size() + ": '" + line.strip() + "'");
+            }
+            String id = f.get(0);
+            String problem = BagIds.problem(id).orElse(null);
+            if (problem != null) {
+                throw new BagDataException(index, "line " + lineNo + ": " + problem);
+            }
+            if (!isLabel(f.get(1))) {
+                throw new BagDataException(index, "line " + lineNo + ": label of bag '" + id
+                        + "' must be 0 or 1, got '" + f.get(1) + "'");
+            }
+            Integer previous = lineOf.putIfAbsent(id, lineNo);
+            if (previous != null) {
+                throw new BagDataException(index, "line " + lineNo + ": bag id '" + id
+                        + "' is already listed on line " + previous + "; bag ids must be unique");
+            }
+            entries.add(new BagEntry(id, Integer.parseInt(f.get(1)), index, lineNo));
+        }
+        if (entries.isEmpty()) {
+            throw new BagDataException(index, "lists no bags; a site needs at least one bag to train on");
+        }
+        return entries;
+    }
+
+    private static boolean isLabel(String s) {
+        return s.equals("0") || s.equals("1");
+    }
+
+    /** Splits a CSV line, trimming fields and removing the quotes a spreadsheet may put around them. */
+    private static List<String> fields(String line) {
+        List<String> out = new ArrayList<>();
+        for (String raw : line.split(",", -1)) {
+            String f = raw.strip();
+            if (f.length() >= 2 && f.startsWith("\"") && f.endsWith("\"")) {
+                f = f.substring(1, f.length() - 1).strip();
+            }
+            out.add(f);
+        }
+        return out;
+    }
+
+    private static Optional<String> nonFinite(Bag bag) {
+        float[] x = bag.features();
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                return Optional.of("instance " + (i / bag.dim()) + ", feature " + (i % bag.dim()) + " is "
+                        + x[i] + (count(x) > 1 ? " (and " + (count(x) - 1) + " more non-finite values)" : ""));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int count(float[] x) {
+        int n = 0;
+        for (float v : x) {
+            if (!Float.isFinite(v)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The folder it was loaded from, or the name given to {@link #of}. */
+    public String name() {
+        return name;
+    }
+
+    public List<Bag> bags() {
+        return bags;
+    }
+
+    /** Features per instance, the same for every bag. */
+    public int dim() {
+        return dim;
+    }
+
+    public int size() {
+        return bags.size();
+    }
+
+    public LabelCounts labelCounts() {
+        long positives = bags.stream().filter(b -> b.label() == 1).count();
+        return new LabelCounts(bags.size() - positives, positives);
+    }
+
+    @Override
+    public String toString() {
+        LabelCounts c = labelCounts();
+        return "BagDataset[" + name + ": " + size() + " bags (" + c.positives() + " positive), dim " + dim + "]";
+    }
+}

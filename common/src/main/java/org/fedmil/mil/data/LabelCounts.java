@@ -1,0 +1,13 @@
+package org.fedmil.mil.data;
+
+/** How many bags of a dataset carry each label. */
+public record LabelCounts(long negatives, long positives) {
+
+    public long total() {
+        return negatives + positives;
+    }
+
+    public double positiveRate() {
+        return total() == 0 ? 0.0 : (double) positives / total();
+    }
+}
