@@ -1,0 +1,168 @@
+package org.fedmil.tls;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettySslContextChannelCredentials;
+import io.grpc.netty.NettySslContextServerCredentials;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLException;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.fedmil.pki.PartyCredentials;
+import org.fedmil.pki.PemFiles;
+import org.fedmil.pki.PkiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * gRPC credentials for the consortium's mutual TLS: each side presents a certificate of the
+ * consortium CA and trusts nothing else, not even the JDK's public roots.
+ *
+ * <p>Built from a Netty {@link SslContext} rather than {@code TlsServerCredentials}, because
+ * only the SslContext lets us pin the protocol versions; everything else (ALPN h2, HTTP/2
+ * cipher suites, hostname verification on the client) is what {@link GrpcSslContexts} sets up
+ * for TlsServerCredentials too.
+ */
+public final class MutualTls {
+
+    /** TLS 1.3, and 1.2 for sites whose JDK or middlebox still needs it; nothing older. */
+    public static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    private static final Logger log = LoggerFactory.getLogger(MutualTls.class);
+    private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+    private static final String SERVER_AUTH = KeyPurposeId.id_kp_serverAuth.getId();
+    private static final String CLIENT_AUTH = KeyPurposeId.id_kp_clientAuth.getId();
+
+    private MutualTls() {
+    }
+
+    /** The coordinator's side: requires every caller to present a certificate of {@code ca}. */
+    public static ServerCredentials serverCredentials(Path cert, Path key, Path ca) {
+        Material m = Material.load(cert, key, ca, SERVER_AUTH,
+                "the coordinator needs the folder from `fedmil pki issue coordinator --host ...`");
+        SslContextBuilder builder = GrpcSslContexts.configure(SslContextBuilder.forServer(m.key, m.chain))
+                .trustManager(m.trusted)
+                .clientAuth(ClientAuth.REQUIRE)
+                .protocols(PROTOCOLS);
+        return NettySslContextServerCredentials.create(build(builder, cert));
+    }
+
+    public static ServerCredentials serverCredentials(PartyCredentials credentials) {
+        return serverCredentials(credentials.cert(), credentials.key(), credentials.ca());
+    }
+
+    /**
+     * A site's or admin's side: presents its certificate, trusts only {@code ca}, and checks
+     * that the coordinator's certificate names the host dialled.
+     */
+    public static ChannelCredentials channelCredentials(Path cert, Path key, Path ca) {
+        Material m = Material.load(cert, key, ca, CLIENT_AUTH,
+                "a site needs the folder from `fedmil pki issue site NAME`, an admin the one from `fedmil pki issue admin NAME`");
+        SslContextBuilder builder = GrpcSslContexts.forClient()
+                .keyManager(m.key, m.chain)
+                .trustManager(m.trusted)
+                .protocols(PROTOCOLS);
+        return NettySslContextChannelCredentials.create(build(builder, cert));
+    }
+
+    public static ChannelCredentials channelCredentials(PartyCredentials credentials) {
+        return channelCredentials(credentials.cert(), credentials.key(), credentials.ca());
+    }
+
+    private static SslContext build(SslContextBuilder builder, Path cert) {
+        try {
+            return builder.build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new PkiException("cannot set up TLS with " + cert + " and the files next to it: " + e.getMessage(), e);
+        }
+    }
+
+    /** What the handshake needs, checked up front so mistakes fail at startup with file names. */
+    private record Material(PrivateKey key, X509Certificate[] chain, X509Certificate[] trusted) {
+
+        static Material load(Path cert, Path key, Path ca, String purpose, String whichFolder) {
+            List<X509Certificate> chain = PemFiles.readCertificates(cert);
+            List<X509Certificate> trusted = PemFiles.readCertificates(ca);
+            PrivateKey privateKey = PemFiles.readPrivateKey(key);
+            X509Certificate leaf = chain.get(0);
+            PemFiles.requireMatchingKey(leaf, cert, privateKey, key);
+            requireIssuedBy(leaf, cert, trusted, ca);
+            requirePurpose(leaf, cert, purpose, whichFolder);
+            requireCurrent(leaf, cert);
+            warnIfReadableByOthers(key);
+            return new Material(privateKey, chain.toArray(X509Certificate[]::new),
+                    trusted.toArray(X509Certificate[]::new));
+        }
+
+        private static void requireIssuedBy(X509Certificate leaf, Path cert, List<X509Certificate> trusted, Path ca) {
+            for (X509Certificate authority : trusted) {
+                try {
+                    leaf.verify(authority.getPublicKey());
+                    return;
+                } catch (GeneralSecurityException e) {
+                    // not this one; try the next CA certificate in the file
+                }
+            }
+            throw new PkiException(cert + " was not issued by the consortium CA in " + ca
+                    + "; the peer would reject it. Use cert.pem and ca.pem from the same folder the operator issued");
+        }
+
+        private static void requirePurpose(X509Certificate leaf, Path cert, String purpose, String whichFolder) {
+            List<String> purposes;
+            try {
+                purposes = leaf.getExtendedKeyUsage();
+            } catch (CertificateParsingException e) {
+                throw new PkiException(cert + " has an unreadable extended key usage: " + e.getMessage(), e);
+            }
+            if (purposes != null && !purposes.contains(purpose)) {
+                throw new PkiException(cert + " (" + leaf.getSubjectX500Principal().getName() + ") is not meant for "
+                        + (purpose.equals(SERVER_AUTH) ? "serving" : "dialling") + " TLS; " + whichFolder);
+            }
+        }
+
+        private static void requireCurrent(X509Certificate leaf, Path cert) {
+            try {
+                leaf.checkValidity();
+            } catch (CertificateExpiredException e) {
+                throw new PkiException(cert + " expired on " + leaf.getNotAfter().toInstant()
+                        + "; ask the consortium operator for a new certificate", e);
+            } catch (CertificateNotYetValidException e) {
+                throw new PkiException(cert + " is only valid from " + leaf.getNotBefore().toInstant()
+                        + "; check this machine's clock", e);
+            }
+            Instant notAfter = leaf.getNotAfter().toInstant();
+            if (notAfter.isBefore(Instant.now().plus(EXPIRY_WARNING))) {
+                log.warn("{} expires on {}; ask the consortium operator for a new certificate soon", cert, notAfter);
+            }
+        }
+
+        private static void warnIfReadableByOthers(Path key) {
+            try {
+                Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(key);
+                if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                    // Only a warning: secret mounts (e.g. Kubernetes) are often 0644 inside a
+                    // private volume, and refusing to start would not make the key safer.
+                    log.warn("{} can be read by other users; run `chmod 600 {}`", key, key);
+                }
+            } catch (UnsupportedOperationException | IOException e) {
+                // no POSIX permissions here (Windows): the folder ACLs protect the key
+            }
+        }
+    }
+}
