@@ -44,15 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CoordinatorAdmissionTest {
 
-    @TempDir
-    Path dir;
-
     private TestFederation fed;
     private CoordinatorClient site1;
     private CoordinatorClient site2;
 
     @BeforeAll
-    void startFederation() throws Exception {
+    void startFederation(@TempDir Path dir) throws Exception {
         fed = new TestFederation(dir, 2, 1, 30, 40);
         site1 = client(fed.site("site-1"));
         site2 = client(fed.site("site-2"));
@@ -82,13 +79,18 @@ class CoordinatorAdmissionTest {
     void aClientWithACertificateOfAnotherCaIsRefused(@TempDir Path other) throws Exception {
         ConsortiumCa rogue = ConsortiumCa.init(other, "rogue", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials impostor = rogue.issueSite("site-1", ConsortiumCa.DEFAULT_PARTY_VALIDITY);
-        // The impostor trusts our CA (it can download ca.pem) but its own certificate is from another CA.
-        PartyCredentials withOurCa = new PartyCredentials(impostor.dir(), impostor.key(), impostor.cert(),
-                fed.ca.layout().caCert());
-        try (CoordinatorClient c = client(withOurCa)) {
-            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> c.join(join()));
+        // The impostor trusts our CA (anyone can obtain ca.pem) but presents a certificate of its own CA, built
+        // with plain grpc credentials: FedMIL's own client would refuse such a pair before dialling.
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", fed.coordinator.port(),
+                TlsChannelCredentials.newBuilder().keyManager(impostor.cert().toFile(), impostor.key().toFile())
+                        .trustManager(fed.ca.layout().caCert().toFile()).build()).build();
+        try {
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> FederationGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).join(join()));
             assertThat(e).isNotNull();
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         assertThat(run().joinedSites()).isEmpty();
     }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -30,20 +31,23 @@ class FederatedTrainingEndToEndTest {
     void twoSitesTrainThreeRoundsAndHeldOutAucRisesAboveThreshold(@TempDir Path dir) throws Exception {
         try (TestFederation fed = new TestFederation(dir, 2, 3, 120, 150)) {
             ExecutorService pool = Executors.newFixedThreadPool(2);
-            List<Future<Integer>> exits = new ArrayList<>();
+            ExecutorCompletionService<Integer> exits = new ExecutorCompletionService<>(pool);
             List<ByteArrayOutputStream> outs = new ArrayList<>();
             for (String name : List.of("site-1", "site-2")) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 outs.add(out);
                 var config = fed.siteConfig(name, fed.site(name));
-                exits.add(pool.submit(() -> {
+                exits.submit(() -> {
                     try (SiteAgent agent = new SiteAgent(config, new PrintStream(out, true, StandardCharsets.UTF_8))) {
                         return agent.run();
                     }
-                }));
+                });
             }
-            for (Future<Integer> exit : exits) {
-                assertThat(exit.get(5, TimeUnit.MINUTES)).as("site agent exit code").isZero();
+            // In completion order, so that one agent's failure surfaces at once instead of as a hang of the other.
+            for (int i = 0; i < 2; i++) {
+                Future<Integer> exit = exits.poll(5, TimeUnit.MINUTES);
+                assertThat(exit).as("a site agent finished within 5 minutes").isNotNull();
+                assertThat(exit.get()).as("site agent exit code").isZero();
             }
             pool.shutdown();
 

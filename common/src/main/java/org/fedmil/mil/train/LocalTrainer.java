@@ -23,7 +23,7 @@ import java.util.Random;
  *
  * <p>Every call starts a fresh optimizer, because a site starts each round from the new global model and
  * moments from the previous round would describe other weights. The engine allows one gradient collector per
- * process at a time, so do not train two models concurrently.
+ * process at a time, so calls from several threads are serialised on one process-wide lock.
  */
 public final class LocalTrainer {
 
@@ -32,6 +32,15 @@ public final class LocalTrainer {
     private final Loss loss = Loss.sigmoidBinaryCrossEntropyLoss();
 
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options) {
+        synchronized (ENGINE_GRADIENT_LOCK) {
+            return trainExclusively(model, bags, options);
+        }
+    }
+
+    /** PyTorch's gradient collector is process-wide: two trainings in one JVM must take turns. */
+    private static final Object ENGINE_GRADIENT_LOCK = new Object();
+
+    private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(bags, "bags");
         Objects.requireNonNull(options, "options");

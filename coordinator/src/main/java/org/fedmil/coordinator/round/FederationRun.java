@@ -404,7 +404,11 @@ public final class FederationRun implements AutoCloseable {
 
     /** Ends the federation now; sites are told to stop at their next poll. */
     public void abort(String reason) {
-        closer.execute(() -> finish(reason));
+        try {
+            closer.execute(() -> finish(reason));
+        } catch (java.util.concurrent.RejectedExecutionException alreadyClosed) {
+            // closed after finishing: nothing left to abort
+        }
     }
 
     private void requireJoined(String siteId) {

@@ -34,7 +34,7 @@ public final class SiteTrainer implements AutoCloseable {
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        TrainingResult result = LocalTrainer.train(m, bags, options);
+        TrainingResult result = new LocalTrainer().train(m, bags, options);
         TensorSet delta = m.weights().minus(global);
         return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
     }
