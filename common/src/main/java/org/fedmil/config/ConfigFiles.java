@@ -52,7 +52,7 @@ public final class ConfigFiles {
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream()
                     .map(Object::toString).sorted().collect(Collectors.joining(", "));
-            throw new ConfigException(file + line(e) + ": unknown key '" + keyPath(e) + "'; expected one of: " + known, e);
+            throw new ConfigException(file + keyLine(text, e) + ": unknown key '" + keyPath(e) + "'; expected one of: " + known, e);
         } catch (InvalidFormatException e) {
             throw new ConfigException(file + line(e) + ": key '" + keyPath(e) + "' has value '" + e.getValue()
                     + "', expected " + e.getTargetType().getSimpleName(), e);
@@ -76,6 +76,22 @@ public final class ConfigFiles {
 
     private static String line(JsonProcessingException e) {
         return e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+    }
+
+    /**
+     * The line of the unknown key itself. Records are built from buffered properties, so Jackson's location
+     * points at the end of the enclosing mapping; the key's own line is what a person needs.
+     */
+    private static String keyLine(String text, UnrecognizedPropertyException e) {
+        java.util.regex.Pattern key = java.util.regex.Pattern.compile(
+                "^\\s*['\"]?" + java.util.regex.Pattern.quote(e.getPropertyName()) + "['\"]?\\s*:");
+        String[] lines = text.split("\\R", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (key.matcher(lines[i]).find()) {
+                return ":" + (i + 1);
+            }
+        }
+        return line(e);
     }
 
     private static String keyPath(JsonMappingException e) {

@@ -1,58 +1,72 @@
 package org.fedmil.util;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Durable writes: a temp file in the same folder, fsync, then an atomic rename, then fsync of the folder,
- * so a crash leaves either the old file or the new one, never a torn one.
+ * Replaces a file so that readers see either the old content or the complete new one, never a prefix:
+ * write a sibling temp file, fsync it, rename it over the target, fsync the directory.
  */
 public final class AtomicFiles {
+
+    /** Produces a file's content. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
 
     private AtomicFiles() {
     }
 
-    public static void write(Path target, byte[] data) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
+    public static void write(Path target, Content content) throws IOException {
+        writeWithoutDirectorySync(target, content);
+        fsyncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    /**
+     * As {@link #write} but leaves syncing the directory to the caller, who writes many files into it and
+     * syncs it once before publishing them (one directory fsync instead of one per file).
+     */
+    public static void writeWithoutDirectorySync(Path target, Content content) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: that creates mode 0600, and the rename would carry that over, hiding the
+        // data from a site agent running as another user. A dot prefix keeps dataset loaders from seeing it.
+        Path tmp = dir.resolve("." + absolute.getFileName() + ".tmp-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(data);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
+                content.writeTo(out);
+                out.flush();
+                channel.force(true);
             }
+            Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException | Error e) {
             try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot rename atomically into " + dir
-                        + " (the state folder must be on a local POSIX file system)", e);
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
             }
-            fsyncDirectory(dir);
-        } finally {
-            Files.deleteIfExists(tmp);
+            throw e;
         }
     }
 
-    public static void writeString(Path target, String text) throws IOException {
-        write(target, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void fsyncDirectory(Path dir) {
-        // Makes the rename itself durable; some file systems refuse to open a folder for reading, which is harmless.
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException ignored) {
-            // best effort: the data file itself is already synced
+    /** Makes a rename durable; without it a crash can lose the new directory entry. */
+    public static void fsyncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some platforms (Windows) cannot open a directory; the rename is still atomic there.
         }
     }
 }

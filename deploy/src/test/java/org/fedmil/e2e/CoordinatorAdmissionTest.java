@@ -81,33 +81,17 @@ class CoordinatorAdmissionTest {
         PartyCredentials impostor = rogue.issueSite("site-1", ConsortiumCa.DEFAULT_PARTY_VALIDITY);
         // The impostor trusts our CA (anyone can obtain ca.pem) but presents a certificate of its own CA, built
         // with plain grpc credentials: FedMIL's own client would refuse such a pair before dialling.
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", fed.coordinator.port(),
-                TlsChannelCredentials.newBuilder().keyManager(impostor.cert().toFile(), impostor.key().toFile())
-                        .trustManager(fed.ca.layout().caCert().toFile()).build()).build();
-        try {
-            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-                    () -> FederationGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).join(join()));
-            assertThat(e).isNotNull();
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-        } finally {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+        assertRefusedAtHandshake(TlsChannelCredentials.newBuilder()
+                .keyManager(impostor.cert().toFile(), impostor.key().toFile())
+                .trustManager(fed.ca.layout().caCert().toFile()).build());
         assertThat(run().joinedSites()).isEmpty();
     }
 
     @Test
     @Order(2)
     void aClientWithoutACertificateIsRefused() throws Exception {
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", fed.coordinator.port(),
-                TlsChannelCredentials.newBuilder().trustManager(fed.ca.layout().caCert().toFile()).build()).build();
-        try {
-            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-                    () -> FederationGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).join(join()));
-            assertThat(e).isNotNull();
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-        } finally {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+        assertRefusedAtHandshake(TlsChannelCredentials.newBuilder()
+                .trustManager(fed.ca.layout().caCert().toFile()).build());
         assertThat(run().joinedSites()).isEmpty();
     }
 
@@ -198,6 +182,19 @@ class CoordinatorAdmissionTest {
                 () -> site1.uploadRaw(header, Wire.chunks(bytes)));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(e.getStatus().getDescription()).contains("bytes");
+    }
+
+    /** A join over these credentials fails in the TLS handshake: UNAVAILABLE, and nothing reaches the service. */
+    private void assertRefusedAtHandshake(io.grpc.ChannelCredentials credentials) throws InterruptedException {
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", fed.coordinator.port(), credentials).build();
+        try {
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> FederationGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).join(join()));
+            assertThat(e).isNotNull();
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static UpdateHeader header(Task task, TensorSet delta, byte[] sha, int totalBytes) {

@@ -1,5 +1,6 @@
 package org.fedmil.data.synth;
 
+import org.fedmil.util.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -15,7 +16,6 @@ import java.util.Objects;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import org.fedmil.mil.data.AtomicFiles;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.BagDatasetWriter;

@@ -1,5 +1,6 @@
 package org.fedmil.mil.data;
 
+import org.fedmil.util.AtomicFiles;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,5 +1,6 @@
 package org.fedmil.mil.data;
 
+import org.fedmil.util.AtomicFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

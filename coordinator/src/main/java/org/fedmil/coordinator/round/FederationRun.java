@@ -420,45 +420,24 @@ public final class FederationRun implements AutoCloseable {
 
     /** Blocks until the federation has finished and every joined site was told to stop, or the timeout passes. */
     public boolean awaitSitesStopped(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (!(phase == Phase.FINISHED && stopped.containsAll(sites.keySet()))) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.awaitNanos(left);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return await(() -> phase == Phase.FINISHED && stopped.containsAll(sites.keySet()), timeout);
     }
 
     /** Blocks until the global model has reached the given version, or the timeout passes. */
     public boolean awaitModelVersion(long version, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (global.version() < version) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.awaitNanos(left);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return await(() -> global.version() >= version, timeout);
     }
 
     public boolean awaitFinished(Duration timeout) throws InterruptedException {
+        return await(() -> phase == Phase.FINISHED, timeout);
+    }
+
+    /** Waits, holding the lock between checks, until {@code done} (evaluated under the lock) holds. */
+    private boolean await(java.util.function.BooleanSupplier done, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (phase != Phase.FINISHED) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;

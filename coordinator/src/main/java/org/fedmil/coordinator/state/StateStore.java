@@ -60,7 +60,7 @@ public final class StateStore {
     public synchronized void saveModel(GlobalModel model) {
         String base = String.format("model-v%04d", model.version());
         try {
-            AtomicFiles.write(dir.resolve("models").resolve(base + ".bin"), model.bytes());
+            AtomicFiles.write(dir.resolve("models").resolve(base + ".bin"), out -> out.write(model.bytes()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write global model version " + model.version() + " to " + dir, e);
         }
@@ -85,7 +85,8 @@ public final class StateStore {
 
     private static void write(Path file, Object value) {
         try {
-            AtomicFiles.write(file, JSON.writeValueAsBytes(value));
+            byte[] json = JSON.writeValueAsBytes(value);
+            AtomicFiles.write(file, out -> out.write(json));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

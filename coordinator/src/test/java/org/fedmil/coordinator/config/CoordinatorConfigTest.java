@@ -1,0 +1,79 @@
+package org.fedmil.coordinator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fedmil.config.ConfigException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CoordinatorConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void pemFiles() throws Exception {
+        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
+            Files.writeString(dir.resolve(f), "placeholder: only existence is checked when loading the config");
+        }
+        Files.createDirectories(dir.resolve("heldout"));
+    }
+
+    private Path yaml(String extra) throws Exception {
+        Path file = dir.resolve("coordinator.yaml");
+        Files.writeString(file, """
+                tls:
+                  cert: cert.pem
+                  key: key.pem
+                  ca: ca.pem
+                heldout_dir: heldout
+                """ + extra);
+        return file;
+    }
+
+    @Test
+    void missingKeysTakeTheDocumentedDefaultsAndPathsResolveAgainstTheFile() throws Exception {
+        CoordinatorConfig c = CoordinatorConfig.load(yaml(""));
+        assertThat(c.rounds()).isEqualTo(5);
+        assertThat(c.minSites()).isEqualTo(2);
+        assertThat(c.listen().port()).isEqualTo(7443);
+        assertThat(c.model().architecture()).isEqualTo("attention");
+        assertThat(c.training().learningRate()).isEqualTo(1e-3);
+        assertThat(c.tls().cert()).isEqualTo(dir.resolve("cert.pem"));
+        assertThat(c.stateDir()).isEqualTo(dir.resolve("coordinator-state"));
+    }
+
+    @Test
+    void anUnknownKeyIsRefusedWithFileLineKeyAndTheKnownKeys() throws Exception {
+        Path file = yaml("round: 5\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(file.toString() + ":6")
+                .hasMessageContaining("unknown key 'round'")
+                .hasMessageContaining("rounds");
+    }
+
+    @Test
+    void aValueOfTheWrongTypeIsRefusedWithItsKey() throws Exception {
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("training:\n  local_epochs: two\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("training.local_epochs");
+    }
+
+    @Test
+    void anOutOfRangeValueIsRefusedWithWhatIsExpected() throws Exception {
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("min_sites: 0\n")))
+                .hasMessageContaining("'min_sites' is 0, expected at least 1");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("model:\n  architecture: transformer\n")))
+                .hasMessageContaining("model.architecture").hasMessageContaining("gated_attention");
+    }
+
+    @Test
+    void aMissingCertificateFileIsNamed() throws Exception {
+        Files.delete(dir.resolve("key.pem"));
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("")))
+                .hasMessageContaining("'tls.key'").hasMessageContaining("fedmil pki issue");
+    }
+}
