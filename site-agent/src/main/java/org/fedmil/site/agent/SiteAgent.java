@@ -145,9 +145,11 @@ public final class SiteAgent implements AutoCloseable {
                     throw e;
                 }
                 Duration pause = backoff.next();
-                log.info("{}: coordinator {}:{} unreachable ({}); retrying in {} ms", what,
+                // grpc says only "io exception" when TLS fails; the cause says why (e.g. certificate not trusted).
+                Throwable cause = e.getCause();
+                log.info("{}: coordinator {}:{} unreachable ({}{}); retrying in {} ms", what,
                         config.coordinator().host(), config.coordinator().port(), e.getStatus().getDescription(),
-                        pause.toMillis());
+                        cause == null ? "" : ": " + cause.getMessage(), pause.toMillis());
                 Thread.sleep(pause.toMillis());
             }
         }
