@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,15 +16,13 @@ import java.nio.file.Path;
 import java.util.stream.Collectors;
 
 /**
- * Reads and writes the YAML configuration files (snake_case keys). Unknown keys and wrong types are refused
+ * Reads the YAML configuration files (snake_case keys). Unknown keys and wrong types are refused
  * with the file, the key path and what was expected, because a silently ignored typo in a hospital's config
  * is a bug nobody finds.
  */
 public final class ConfigFiles {
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -63,14 +60,6 @@ public final class ConfigFiles {
             throw new ConfigException(file + line(e) + ": key '" + keyPath(e) + "': " + root.getMessage(), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException(file + line(e) + ": not valid YAML: " + e.getOriginalMessage(), e);
-        }
-    }
-
-    public static String toYaml(Object value) {
-        try {
-            return YAML.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write configuration as YAML", e);
         }
     }
 

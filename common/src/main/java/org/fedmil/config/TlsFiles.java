@@ -16,11 +16,6 @@ public record TlsFiles(Path cert, Path key, Path ca) {
         return r;
     }
 
-    /** The standard folder `fedmil pki issue` writes: key.pem, cert.pem, ca.pem. */
-    public static TlsFiles inFolder(Path folder) {
-        return new TlsFiles(folder.resolve("cert.pem"), folder.resolve("key.pem"), folder.resolve("ca.pem"));
-    }
-
     private void requireFile(Path configFile, String key, Path p) {
         if (p == null) {
             throw new ConfigException(configFile + ": key '" + key + "' is required (a PEM file written by 'fedmil pki issue')");

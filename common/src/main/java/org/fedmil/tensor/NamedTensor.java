@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One named float32 tensor, row-major. The values array is owned by the tensor: callers that keep a
- * reference and mutate it change the tensor, which the aggregator relies on to fold in place.
+ * One named float32 tensor, row-major. The values array is not copied: callers that keep a reference and
+ * mutate it change the tensor.
  */
 public record NamedTensor(String name, long[] shape, float[] values) {
 
@@ -47,10 +47,6 @@ public record NamedTensor(String name, long[] shape, float[] values) {
     @Override
     public long[] shape() {
         return shape.clone();
-    }
-
-    public boolean sameSpecAs(NamedTensor other) {
-        return name.equals(other.name) && Arrays.equals(shape, other.shape);
     }
 
     @Override

@@ -59,15 +59,6 @@ public final class TensorSet {
         return 4L * parameterCount();
     }
 
-    /** A deep copy, so that the copy can be folded into without touching this set. */
-    public TensorSet copy() {
-        List<NamedTensor> out = new ArrayList<>(tensors.size());
-        for (NamedTensor t : tensors) {
-            out.add(new NamedTensor(t.name(), t.shape(), t.values().clone()));
-        }
-        return new TensorSet(out);
-    }
-
     /** this − base, tensor by tensor; both sets must have the same specs in the same order. */
     public TensorSet minus(TensorSet base) {
         requireSameSpecs(base);

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -230,9 +229,5 @@ public final class DemoCommand implements Callable<Integer> {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new DemoCommand()).execute(args));
     }
 }

@@ -199,7 +199,7 @@ public final class FederationRun implements AutoCloseable {
      * @return how many updates of this round are in, and how many are expected
      */
     public UploadAccepted submit(String siteId, IncomingUpdate update) {
-        // Hash and decode outside the lock: they are the costly part and touch no shared state.
+        // Hash outside the lock: it touches no shared state. Decoding and the finiteness scan still run under it.
         byte[] actualSha = Sha256.of(update.bytes());
         boolean closeNow;
         UploadAccepted accepted;
@@ -361,7 +361,6 @@ public final class FederationRun implements AutoCloseable {
                 startRound(round + 1);
             } else if (plan.siteEvaluation()) {
                 phase = Phase.SITE_EVALUATION;
-                changed.signalAll();
             }
         } finally {
             lock.unlock();

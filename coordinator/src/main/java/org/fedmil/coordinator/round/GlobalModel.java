@@ -15,8 +15,4 @@ public record GlobalModel(long version, ModelSpec spec, TensorSet weights, byte[
         byte[] bytes = TensorCodec.encode(weights);
         return new GlobalModel(version, spec, weights, bytes, Sha256.of(bytes));
     }
-
-    public String shortHash() {
-        return Sha256.shortHex(sha256);
-    }
 }

@@ -121,7 +121,6 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
 
     @Override
     public void downloadModel(DownloadModelRequest request, StreamObserver<ModelChunk> response) {
-        PeerIdentity.current();
         GlobalModel model;
         try {
             model = run.model(request.getModelVersion());

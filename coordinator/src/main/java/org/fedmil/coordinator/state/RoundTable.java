@@ -1,6 +1,5 @@
 package org.fedmil.coordinator.state;
 
-import java.util.List;
 import java.util.Locale;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.mil.eval.BinaryMetrics;
@@ -20,13 +19,5 @@ public final class RoundTable {
                 r.round(), r.sites().size(), r.trainingBags(), Double.isNaN(r.trainLoss()) ? "-" : String.format(Locale.ROOT, "%.4f", r.trainLoss()),
                 m.auc(), m.accuracy(), m.sensitivity(), m.specificity(), m.loss(), r.seconds(),
                 r.modelSha256().substring(0, 12));
-    }
-
-    public static String table(List<RoundResult> rounds) {
-        StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        for (RoundResult r : rounds) {
-            sb.append(line(r)).append('\n');
-        }
-        return sb.toString();
     }
 }

@@ -23,8 +23,4 @@ public final class Backoff {
         attempt++;
         return Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
     }
-
-    public void reset() {
-        attempt = 0;
-    }
 }
