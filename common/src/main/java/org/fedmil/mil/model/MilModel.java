@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
@@ -207,6 +208,17 @@ public final class MilModel implements AutoCloseable {
         requireOpen();
         try (NDManager step = manager.newSubManager()) {
             return forward(instances(bag, step), false).instanceWeights().toFloatArray();
+        }
+    }
+
+    /**
+     * Each instance's probability of being positive if it were a bag on its own (see
+     * {@link MilNetwork#instanceLogits}); an instance-level heat map that works for every pooling.
+     */
+    public float[] instanceScores(Bag bag) {
+        requireOpen();
+        try (NDManager step = manager.newSubManager()) {
+            return Activation.sigmoid(network.instanceLogits(store, instances(bag, step))).toFloatArray();
         }
     }
 

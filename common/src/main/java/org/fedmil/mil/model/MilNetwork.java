@@ -52,6 +52,16 @@ final class MilNetwork extends AbstractMilBlock {
         classifier.initialize(manager, dataType, new Shape(1, hiddenDim));
     }
 
+    /**
+     * Each instance scored on its own, as a bag of one: classifier(encoder(x)) per instance, [n]. Pooling a bag of
+     * one instance gives that instance's embedding back for every pooling, so this is the same model's opinion of
+     * each instance, comparable across mean, max and attention models.
+     */
+    NDArray instanceLogits(ParameterStore store, NDArray instances) {
+        NDArray h = encoder.forward(store, new NDList(instances), false).singletonOrThrow();
+        return classifier.forward(store, new NDList(h), false).singletonOrThrow().reshape(-1);
+    }
+
     /** Every parameter under its stable name: encoder, then pooling, then classifier. */
     List<NamedParameter> namedParameters() {
         List<NamedParameter> out = new ArrayList<>(encoder.namedParameters());

@@ -252,6 +252,37 @@ class MilModelTest {
     }
 
     @Test
+    void instanceScoresAreEachInstanceScoredAsABagOfOne() {
+        // encoder = identity + relu, classifier = sum - 1: instance (1, 3) → logit 3, (1, 0) → 0, (-2, 2) → 1
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, 2, 2, 1);
+        try (MilModel model = MilModel.create(spec, Engine.getInstance().defaultDevice(), 1)) {
+            List<NamedTensor> tensors = new ArrayList<>();
+            tensors.add(new NamedTensor("encoder.0.weight", new long[] {2, 2}, new float[] {1, 0, 0, 1}));
+            tensors.add(new NamedTensor("encoder.0.bias", new long[] {2}, new float[2]));
+            tensors.add(new NamedTensor("attention.V.weight", new long[] {1, 2}, new float[] {1, 1}));
+            tensors.add(new NamedTensor("attention.V.bias", new long[] {1}, new float[1]));
+            tensors.add(new NamedTensor("attention.w.weight", new long[] {1, 1}, new float[] {1}));
+            tensors.add(new NamedTensor("classifier.weight", new long[] {1, 2}, new float[] {1, 1}));
+            tensors.add(new NamedTensor("classifier.bias", new long[] {1}, new float[] {-1}));
+            model.setWeights(new TensorSet(tensors));
+            Bag bag = new Bag("b", 1, 3, 2, new float[] {1, 3, 1, 0, -2, 2});
+
+            float[] scores = model.instanceScores(bag);
+            assertThat(scores).hasSize(3);
+            assertThat(scores[0]).isCloseTo(sigmoid(3), within(1e-6f));
+            assertThat(scores[1]).isCloseTo(sigmoid(0), within(1e-6f));
+            assertThat(scores[2]).isCloseTo(sigmoid(1), within(1e-6f));
+            // a bag of one is pooled to itself, so its bag probability is its instance score
+            Bag single = new Bag("s", 1, 1, 2, new float[] {1, 3});
+            assertThat(model.predictProbabilities(List.of(single))[0]).isCloseTo(scores[0], within(1e-6f));
+        }
+    }
+
+    private static float sigmoid(double x) {
+        return (float) (1 / (1 + Math.exp(-x)));
+    }
+
+    @Test
     void aBagWithTheWrongFeatureCountIsRefused() {
         Bag bag = new Bag("odd", 0, 2, INPUT + 1, new float[2 * (INPUT + 1)]);
         try (MilModel model = create(Architecture.ATTENTION, 1)) {
