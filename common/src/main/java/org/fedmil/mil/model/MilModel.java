@@ -74,7 +74,7 @@ public final class MilModel implements AutoCloseable {
         Objects.requireNonNull(device, "device");
         NDManager manager = NDManager.newBaseManager(device);
         try {
-            MilNetwork network = new MilNetwork(new MlpEncoder(spec.hiddenDim()), Pooling.of(spec), spec.hiddenDim());
+            MilNetwork network = new MilNetwork(encoderOf(spec), Pooling.of(spec), spec.hiddenDim());
             // zeros are cheap placeholders: the real values come from our own seeded RNG below
             network.setInitializer(Initializer.ZEROS, (Parameter p) -> true);
             network.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputDim()));
@@ -85,6 +85,13 @@ public final class MilModel implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    private static InstanceEncoder encoderOf(ModelSpec spec) {
+        return switch (spec.encoder()) {
+            case MLP -> new MlpEncoder(spec.hiddenDim());
+            case CNN -> new CnnEncoder(spec.channels(), spec.tileSize(), spec.hiddenDim());
+        };
     }
 
     /** {@link #create(ModelSpec, Device, long)} on the engine's default device (a GPU if the engine has one). */

@@ -46,6 +46,47 @@ class MilModelTest {
         return s;
     }
 
+    @Test
+    void theCnnEncoderHasFixedNamesAndShapesForItsTileFormat() {
+        // 27 → 13 → 6 after the two 2×2 poolings, so the fc layer sees 32 × 6 × 6 = 1152 values
+        try (MilModel model = MilModel.create(ModelSpec.cnn(Architecture.GATED_ATTENTION, 3, 27, 8, 4), 1)) {
+            List<String> actual = model.weights().specs().stream().map(TensorSpec::toString).toList();
+            assertThat(actual).containsExactly("encoder.conv1.weight[16, 3, 3, 3]", "encoder.conv1.bias[16]",
+                    "encoder.conv2.weight[32, 16, 3, 3]", "encoder.conv2.bias[32]", "encoder.fc.weight[8, 1152]",
+                    "encoder.fc.bias[8]", "attention.V.weight[4, 8]", "attention.V.bias[4]",
+                    "attention.U.weight[4, 8]", "attention.U.bias[4]", "attention.w.weight[1, 4]",
+                    "classifier.weight[1, 8]", "classifier.bias[1]");
+        }
+    }
+
+    @Test
+    void aCnnModelScoresTileBagsAndIsReproducibleFromItsSeed() {
+        ModelSpec spec = ModelSpec.cnn(Architecture.ATTENTION, 1, 28, 8, 4);
+        Random rng = new Random(3);
+        float[] tiles = new float[5 * 28 * 28];
+        for (int i = 0; i < tiles.length; i++) {
+            tiles[i] = rng.nextFloat();
+        }
+        Bag bag = new Bag("t", 1, 5, 28 * 28, tiles);
+        try (MilModel a = MilModel.create(spec, 9); MilModel b = MilModel.create(spec, 9)) {
+            float p = a.predictProbabilities(List.of(bag))[0];
+            assertThat(p).isBetween(0f, 1f);
+            assertThat(b.predictProbabilities(List.of(bag))[0]).isEqualTo(p);
+            assertThat(a.attentionWeights(bag)).hasSize(5).containsOnly(0.2f);
+            assertThat(a.instanceScores(bag)).hasSize(5);
+        }
+    }
+
+    @Test
+    void aCnnSpecMustAgreeWithItsTileFormat() {
+        assertThatThrownBy(() -> new ModelSpec(Architecture.MAX, Encoder.CNN, 100, 8, 4, 3, 27))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channels × tile_size² = 2187");
+        assertThatThrownBy(() -> ModelSpec.cnn(Architecture.MAX, 2, 27, 8, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channels 1 (grey) or 3 (RGB)");
+        assertThatThrownBy(() -> new ModelSpec(Architecture.MAX, Encoder.MLP, 10, 8, 4, 3, 27))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cnn encoder only");
+    }
+
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void weightNamesShapesAndOrderAreFixedPerArchitecture(Architecture architecture) {
