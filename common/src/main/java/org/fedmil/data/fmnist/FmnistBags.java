@@ -195,6 +195,11 @@ public final class FmnistBags {
     /** Counts of one site as written to the manifest. */
     public record Stats(String name, int bags, int positives, int instances, int targetInstances, int minBagSize,
                         int maxBagSize) {
+
+        Map<String, Object> toMap() {
+            return TileSiteFiles.ordered("name", name, "bags", bags, "positives", positives, "instances", instances,
+                    "target_instances", targetInstances, "min_bag_size", minBagSize, "max_bag_size", maxBagSize);
+        }
     }
 
     /** Reads the source and draws the bags; nothing is written. */
@@ -388,10 +393,10 @@ public final class FmnistBags {
         m.put("tile_format", TileSiteFiles.ordered("channels", 1, "size", IMAGE_SIZE));
         m.put("source", TileSiteFiles.ordered("package", APT_PACKAGE, "train", TRAIN_IMAGES + " (bags of "
                 + "site-1..K)", "heldout", TEST_IMAGES + " (bags of heldout)", "sha256", sourceSha256));
-        List<Stats> stats = new ArrayList<>();
-        sites.forEach(s -> stats.add(s.stats(config.targetClass())));
-        m.put("counts", stats);
-        m.put("heldout", heldout.stats(config.targetClass()));
+        List<Map<String, Object>> counts = new ArrayList<>();
+        sites.forEach(s -> counts.add(s.stats(config.targetClass()).toMap()));
+        m.put("counts", counts);
+        m.put("heldout", heldout.stats(config.targetClass()).toMap());
         return m;
     }
 
