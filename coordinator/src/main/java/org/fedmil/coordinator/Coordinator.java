@@ -19,9 +19,9 @@ import org.fedmil.coordinator.server.CoordinatorServer;
 import org.fedmil.coordinator.state.RoundTable;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
-import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.MilModel;
+import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +49,16 @@ public final class Coordinator implements AutoCloseable {
     public Coordinator(CoordinatorConfig config, PrintStream out, ServerInterceptor... observers) {
         this.config = config;
         this.out = out;
-        BagDataset heldOutSet = BagDataset.load(config.heldoutDir());
-        ModelSpec spec = config.model().spec(heldOutSet.dim());
+        // tile bags are read at the model's tile format; feature bags tell the model its input width
+        BagDataset heldOutSet;
+        ModelSpec spec;
+        if (config.model().encoderKind() == Encoder.CNN) {
+            spec = config.model().spec(0);
+            heldOutSet = spec.open(config.heldoutDir());
+        } else {
+            heldOutSet = BagDataset.load(config.heldoutDir());
+            spec = config.model().spec(heldOutSet.dim());
+        }
         CoordinatorConfig.Training t = config.training();
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
