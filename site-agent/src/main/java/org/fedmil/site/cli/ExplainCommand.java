@@ -74,7 +74,9 @@ public final class ExplainCommand implements Callable<Integer> {
         if (bags != null && all) {
             throw new IllegalArgumentException("pass either --bags or --all, not both");
         }
-        new ExplanationPage(top); // refuses a bad --top before any work
+        if (top < 1) {
+            throw new IllegalArgumentException("--top is " + top + "; show at least 1 instance per bag");
+        }
         SiteConfig site = config == null ? null : SiteConfig.load(config);
         Path dataDir = data != null ? data : site != null ? site.dataDir() : null;
         if (dataDir == null) {

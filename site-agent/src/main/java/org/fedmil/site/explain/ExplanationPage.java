@@ -43,7 +43,7 @@ public final class ExplanationPage {
     /** @param top how many instances per bag the page shows (the CSV files hold all of them) */
     public ExplanationPage(int top) {
         if (top < 1) {
-            throw new IllegalArgumentException("--top is " + top + "; show at least 1 instance per bag");
+            throw new IllegalArgumentException("a page shows at least 1 instance per bag, not " + top);
         }
         this.top = top;
     }

@@ -251,10 +251,12 @@ class ExplainCommandTest {
     }
 
     @Test
-    void bagsAndAllTogetherAreRefused() {
+    void contradictoryOrEmptyChoicesAreRefused() {
         Run run = explain("--data", data.toString(), "--model", model.toString(), "--all", "--bags", "x");
 
         assertThat(run.error()).hasMessage("pass either --bags or --all, not both");
+        assertThat(explain("--data", data.toString(), "--model", model.toString(), "--top", "0").error())
+                .hasMessage("--top is 0; show at least 1 instance per bag");
     }
 
     /** A site.yaml the agent could run with (certificate files are placeholders: explain never dials). */
