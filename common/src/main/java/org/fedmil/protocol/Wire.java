@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.Encoder;
+import org.fedmil.mil.train.LossConfig;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.tensor.TensorSpec;
 
@@ -50,12 +52,30 @@ public final class Wire {
                 .setInputDim(spec.inputDim())
                 .setHiddenDim(spec.hiddenDim())
                 .setAttentionDim(spec.attentionDim())
+                .setEncoder(spec.encoder().configName())
+                .setChannels(spec.channels())
+                .setTileSize(spec.tileSize())
                 .build();
     }
 
     public static ModelSpec fromProto(org.fedmil.proto.v1.ModelSpec spec) {
-        return new ModelSpec(Architecture.fromConfigName(spec.getArchitecture()), spec.getInputDim(),
-                spec.getHiddenDim(), spec.getAttentionDim());
+        return new ModelSpec(Architecture.fromConfigName(spec.getArchitecture()),
+                Encoder.fromConfigName(spec.getEncoder()), spec.getInputDim(), spec.getHiddenDim(),
+                spec.getAttentionDim(), spec.getChannels(), spec.getTileSize());
+    }
+
+    public static org.fedmil.proto.v1.TrainingConfig toProto(LossConfig loss,
+                                                              org.fedmil.proto.v1.TrainingConfig.Builder b) {
+        return b.setLoss(loss.kind().configName())
+                .setFocalGamma(loss.focalGamma())
+                .setClassWeights(loss.classWeighting().configName())
+                .build();
+    }
+
+    /** The loss a train task asks for; empty fields (an older coordinator) mean cross-entropy, balanced. */
+    public static LossConfig lossOf(org.fedmil.proto.v1.TrainingConfig config) {
+        return new LossConfig(LossConfig.Kind.fromConfigName(config.getLoss()), config.getFocalGamma(),
+                LossConfig.ClassWeighting.fromConfigName(config.getClassWeights()));
     }
 
     /** Splits bytes into chunks of at most {@link #MAX_CHUNK_BYTES}, without copying more than once. */

@@ -1,6 +1,7 @@
 package org.fedmil.coordinator;
 
 import ai.djl.Device;
+import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -18,9 +19,9 @@ import org.fedmil.coordinator.server.CoordinatorServer;
 import org.fedmil.coordinator.state.RoundTable;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
-import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.MilModel;
+import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,14 +42,27 @@ public final class Coordinator implements AutoCloseable {
     private final PrintStream out;
 
     public Coordinator(CoordinatorConfig config, PrintStream out) {
+        this(config, out, new ServerInterceptor[0]);
+    }
+
+    /** @param observers interceptors that see every admitted site call (see {@link CoordinatorServer}) */
+    public Coordinator(CoordinatorConfig config, PrintStream out, ServerInterceptor... observers) {
         this.config = config;
         this.out = out;
-        BagDataset heldOutSet = BagDataset.load(config.heldoutDir());
-        ModelSpec spec = new ModelSpec(Architecture.fromConfigName(config.model().architecture()), heldOutSet.dim(),
-                config.model().hiddenDim(), config.model().attentionDim());
+        // tile bags are read at the model's tile format; feature bags tell the model its input width
+        BagDataset heldOutSet;
+        ModelSpec spec;
+        if (config.model().encoderKind() == Encoder.CNN) {
+            spec = config.model().spec(0);
+            heldOutSet = spec.open(config.heldoutDir());
+        } else {
+            heldOutSet = BagDataset.load(config.heldoutDir());
+            spec = config.model().spec(heldOutSet.dim());
+        }
         CoordinatorConfig.Training t = config.training();
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
-                new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed()), true);
+                new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
+                        t.lossConfig()), true);
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -56,7 +70,8 @@ public final class Coordinator implements AutoCloseable {
         this.store = new StateStore(config.stateDir());
         store.saveFederation(plan);
         this.run = new FederationRun(plan, initial, heldOut, FedAvg::new, new Reporter());
-        this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run);
+        this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
+                observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }

@@ -2,6 +2,8 @@ package org.fedmil.cli;
 
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
+import org.fedmil.data.crc.CrcNucleiCommand;
+import org.fedmil.data.fmnist.FmnistBagsCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.pki.PkiCommand;
 import org.fedmil.site.cli.SiteCommand;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Command;
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCommand.class})
+            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class})
     static final class Data {
     }
 

@@ -1,5 +1,6 @@
 package org.fedmil.e2e;
 
+import io.grpc.ServerInterceptor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,8 @@ final class TestFederation implements AutoCloseable {
     final Coordinator coordinator;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
 
-    TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags) throws Exception {
+    TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags, ServerInterceptor... observers)
+            throws Exception {
         this.dir = dir;
         this.ca = ConsortiumCa.init(dir.resolve("pki"), "test", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), ConsortiumCa.DEFAULT_PARTY_VALIDITY);
@@ -36,10 +38,10 @@ final class TestFederation implements AutoCloseable {
         CoordinatorConfig config = new CoordinatorConfig("e2e",
                 new CoordinatorConfig.Listen("127.0.0.1", 0),
                 tls(server), dir.resolve("state"), dir.resolve("data").resolve(SyntheticMilData.HELDOUT),
-                sites, rounds, new CoordinatorConfig.Model("attention", 64, 32),
-                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L), "auto")
+                sites, rounds, new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
+                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null), "auto")
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
-        this.coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8));
+        this.coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8), observers);
         coordinator.start();
     }
 

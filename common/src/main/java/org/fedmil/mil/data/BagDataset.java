@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.RandomAccess;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -22,14 +24,21 @@ import org.slf4j.LoggerFactory;
  * The labelled bags of one site, validated as a whole: at least one bag, unique safe ids, labels 0/1, one
  * feature dimension shared by all bags, only finite values.
  *
- * <p>On disk a site is a folder:
+ * <p>On disk a site is a folder with a bags.csv and one of two bag sources:
  * <pre>
  *   site-dir/
  *     bags.csv             header "bag_id,label", then one row per bag, label 0 or 1
  *     bags/&lt;bag_id&gt;.npy   float32 [instances × features], C order
+ *   or
+ *     tiles/&lt;bag_id&gt;/     the bag's image tiles (.png, .jpg, .jpeg), one instance each, in file-name order
  * </pre>
- * The matrices live in a subfolder rather than beside bags.csv so the folder can later hold other bag sources
- * (e.g. tiles/) and files such as a README without them being mistaken for bags.
+ * The bag data lives in a subfolder rather than beside bags.csv so that files such as a README are never
+ * mistaken for bags. A folder holding both bags/ and tiles/ is refused.
+ *
+ * <p>Feature matrices are read and checked completely at load time and kept in memory. Tile sites may hold
+ * far more pixels than fit in memory, so {@link #load(Path, TileFormat)} checks only their structure (every
+ * listed bag has a folder with at least one tile) and {@link #bags()} decodes a bag from disk each time it is
+ * fetched: a corrupt tile is reported when its bag is first read, naming the tile file.
  */
 public final class BagDataset {
 
@@ -37,21 +46,122 @@ public final class BagDataset {
 
     public static final String INDEX_FILE = "bags.csv";
     public static final String BAGS_DIR = "bags";
+    public static final String TILES_DIR = "tiles";
     public static final String HEADER = "bag_id,label";
 
     private final String name;
     private final List<Bag> bags;
     private final int dim;
+    private final LabelCounts counts;
+    /** For tile datasets: where the tiles are, and each bag's bags.csv entry by id; null otherwise. */
+    private final TileBagSource tiles;
+    private final Map<String, BagEntry> entryById;
 
-    private BagDataset(String name, List<Bag> bags, int dim) {
+    private BagDataset(String name, List<Bag> bags, int dim, LabelCounts counts, TileBagSource tiles,
+                       Map<String, BagEntry> entryById) {
         this.name = name;
         this.bags = bags;
         this.dim = dim;
+        this.counts = counts;
+        this.tiles = tiles;
+        this.entryById = entryById;
     }
 
-    /** Loads the site folder {@code dir}, reading each bag from {@code dir/bags/<bag_id>.npy}. */
+    private static BagDataset inMemory(String name, List<Bag> bags) {
+        long positives = bags.stream().filter(b -> b.label() == 1).count();
+        return new BagDataset(name, List.copyOf(bags), bags.get(0).dim(),
+                new LabelCounts(bags.size() - positives, positives), null, null);
+    }
+
+    /**
+     * Loads the site folder {@code dir}, reading each bag from {@code dir/bags/<bag_id>.npy}. A tile site
+     * (one with {@code tiles/}) is refused: it needs the tile format, see {@link #load(Path, TileFormat)}.
+     */
     public static BagDataset load(Path dir) {
+        if (hasTiles(dir)) {
+            throw new BagDataException(dir.resolve(TILES_DIR), "this site holds image tiles, but no tile format "
+                    + "was given to decode them with: the tile size and channels come from the federation's "
+                    + "model spec (its tile size and channels); load the site with BagDataset.load(dir, "
+                    + "TileFormat)");
+        }
         return load(dir, new NpyBagSource(dir.resolve(BAGS_DIR)));
+    }
+
+    /**
+     * Loads the site folder {@code dir}, whichever bag source it has: tiles from {@code dir/tiles/<bag_id>/},
+     * decoded to {@code format}, or feature matrices from {@code dir/bags/} exactly as {@link #load(Path)}
+     * (the format is then not used: the matrices' own width is the dimension).
+     *
+     * <p>For tiles only the structure is checked here (bags.csv, and every listed bag has a folder holding
+     * at least one tile); no image is decoded. {@link #bags()} then decodes a bag from disk on each
+     * {@code get}, so a corrupt tile surfaces there as a {@link BagDataException} naming the tile file.
+     */
+    public static BagDataset load(Path dir, TileFormat format) {
+        Objects.requireNonNull(format, "format");
+        if (!hasTiles(dir)) {
+            if (!Files.isDirectory(dir.resolve(BAGS_DIR))) {
+                readIndex(dir); // a missing or broken bags.csv is the first thing to report
+                throw new BagDataException(dir, "holds neither a " + BAGS_DIR + "/ folder (one <bag_id>.npy "
+                        + "per bag) nor a " + TILES_DIR + "/ folder (one folder of image tiles per bag) next to "
+                        + INDEX_FILE + "; add the bag data");
+            }
+            return load(dir);
+        }
+        List<BagEntry> entries = readIndex(dir);
+        TileBagSource source = new TileBagSource(dir.resolve(TILES_DIR), format);
+        Map<String, BagEntry> byId = new HashMap<>();
+        long positives = 0;
+        for (BagEntry entry : entries) {
+            source.check(entry);
+            byId.put(entry.id(), entry);
+            positives += entry.label();
+        }
+        warnUnlisted(dir, source, byId.keySet(), "tiles");
+        return new BagDataset(dir.toString(), new TileBagList(List.copyOf(entries), source), format.dim(),
+                new LabelCounts(entries.size() - positives, positives), source, Map.copyOf(byId));
+    }
+
+    /** Whether {@code dir} is a tile site; refuses a folder with both bag sources. */
+    private static boolean hasTiles(Path dir) {
+        boolean tiles = Files.isDirectory(dir.resolve(TILES_DIR));
+        if (tiles && Files.isDirectory(dir.resolve(BAGS_DIR))) {
+            throw new BagDataException(dir, "holds both a " + BAGS_DIR + "/ folder (feature matrices) and a "
+                    + TILES_DIR + "/ folder (image tiles); a site folder must use exactly one: move the other "
+                    + "out of the folder");
+        }
+        return tiles;
+    }
+
+    private static void warnUnlisted(Path dir, BagSource source, Set<String> ids, String what) {
+        List<String> unlisted = source.unlisted(ids);
+        if (!unlisted.isEmpty()) {
+            LOG.warn("{}: {} bag(s) have {} but are not listed in {} and are ignored, e.g. '{}'",
+                    dir, unlisted.size(), what, INDEX_FILE, unlisted.get(0));
+        }
+    }
+
+    /**
+     * The bags of a tile site as a list: fixed size, unmodifiable, and {@link #get} decodes the bag's tiles
+     * from disk on every call (no cache), so memory holds only the bags in use.
+     */
+    private static final class TileBagList extends AbstractList<Bag> implements RandomAccess {
+        private final List<BagEntry> entries;
+        private final TileBagSource source;
+
+        TileBagList(List<BagEntry> entries, TileBagSource source) {
+            this.entries = entries;
+            this.source = source;
+        }
+
+        @Override
+        public Bag get(int index) {
+            return source.read(entries.get(index));
+        }
+
+        @Override
+        public int size() {
+            return entries.size();
+        }
     }
 
     /** Loads the bags listed in {@code dir/bags.csv} from {@code source}. */
@@ -77,12 +187,8 @@ public final class BagDataset {
             bags.add(bag);
             ids.add(bag.id());
         }
-        List<String> unlisted = source.unlisted(ids);
-        if (!unlisted.isEmpty()) {
-            LOG.warn("{}: {} bag(s) have features but are not listed in {} and are ignored, e.g. '{}'",
-                    dir, unlisted.size(), INDEX_FILE, unlisted.get(0));
-        }
-        return new BagDataset(dir.toString(), List.copyOf(bags), first.dim());
+        warnUnlisted(dir, source, ids, "features");
+        return inMemory(dir.toString(), bags);
     }
 
     /** The file to blame for a bad bag: its feature file where the source has one. */
@@ -116,7 +222,7 @@ public final class BagDataset {
                 throw new BagDataException(null, "dataset '" + name + "': bag '" + bag.id() + "': " + where);
             });
         }
-        return new BagDataset(name, List.copyOf(bags), first.dim());
+        return inMemory(name, bags);
     }
 
     /**
@@ -130,7 +236,8 @@ public final class BagDataset {
             lines = Files.readAllLines(index, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new BagDataException(index, "not found; a site folder needs a " + INDEX_FILE + " listing its "
-                    + "bags (header '" + HEADER + "') and a " + BAGS_DIR + "/ folder with one <bag_id>.npy per bag",
+                    + "bags (header '" + HEADER + "') and a " + BAGS_DIR + "/ folder with one <bag_id>.npy per bag (or a "
+                    + TILES_DIR + "/ folder with one folder of image tiles per bag)",
                     e);
         } catch (CharacterCodingException e) {
             throw new BagDataException(index, "is not UTF-8 text; save it as UTF-8 CSV", e);
@@ -229,8 +336,43 @@ public final class BagDataset {
         return name;
     }
 
+    /**
+     * The bags, in bags.csv order; unmodifiable and random-access. For a tile dataset each {@code get} decodes
+     * that bag from disk (and may throw {@link BagDataException} naming a corrupt tile); iterate rather than
+     * keep the bags if memory matters.
+     */
     public List<Bag> bags() {
         return bags;
+    }
+
+    /** Whether the bags are image tiles ({@code tiles/}) rather than feature matrices or in-memory bags. */
+    public boolean isTiles() {
+        return tiles != null;
+    }
+
+    /** The format tiles are decoded to, for a tile dataset. */
+    public Optional<TileFormat> tileFormat() {
+        return tiles == null ? Optional.empty() : Optional.of(tiles.format());
+    }
+
+    /**
+     * The tile files of a bag in instance order: instance {@code i} of the bag is the file at {@code i}. Lists
+     * the folder now; nothing is decoded.
+     *
+     * @throws IllegalStateException    if this is not a tile dataset ({@link #isTiles()} is false)
+     * @throws IllegalArgumentException if the dataset has no bag of that id
+     * @throws BagDataException         if the bag's folder has gone or holds no tiles any more
+     */
+    public List<Path> tileFiles(String bagId) {
+        if (tiles == null) {
+            throw new IllegalStateException("dataset '" + name + "' holds feature matrices, not image tiles; "
+                    + "check isTiles() first");
+        }
+        BagEntry entry = entryById.get(bagId);
+        if (entry == null) {
+            throw new IllegalArgumentException("dataset '" + name + "' has no bag '" + bagId + "'");
+        }
+        return List.copyOf(tiles.tileFiles(entry));
     }
 
     /** Features per instance, the same for every bag. */
@@ -242,14 +384,15 @@ public final class BagDataset {
         return bags.size();
     }
 
+    /** Bags per label, from bags.csv; decodes nothing. */
     public LabelCounts labelCounts() {
-        long positives = bags.stream().filter(b -> b.label() == 1).count();
-        return new LabelCounts(bags.size() - positives, positives);
+        return counts;
     }
 
     @Override
     public String toString() {
         LabelCounts c = labelCounts();
-        return "BagDataset[" + name + ": " + size() + " bags (" + c.positives() + " positive), dim " + dim + "]";
+        return "BagDataset[" + name + ": " + size() + " bags (" + c.positives() + " positive), "
+                + (tiles == null ? "dim " + dim : tiles.format() + " tiles") + "]";
     }
 }

@@ -1,6 +1,10 @@
 package org.fedmil.mil.model;
 
+import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.TileFormat;
 
 /**
  * The architecture every party builds, so that parameter names and shapes agree across sites.
@@ -54,6 +58,16 @@ public record ModelSpec(Architecture architecture, Encoder encoder, int inputDim
                                 int attentionDim) {
         return new ModelSpec(architecture, Encoder.CNN, channels * tileSize * tileSize, hiddenDim, attentionDim,
                 channels, tileSize);
+    }
+
+    /** The tiles this model reads, for the cnn encoder; empty for feature bags. */
+    public Optional<TileFormat> tileFormat() {
+        return readsTiles() ? Optional.of(new TileFormat(channels, tileSize)) : Optional.empty();
+    }
+
+    /** A site or held-out folder opened the way this model reads it: tiles at its format, or feature bags. */
+    public BagDataset open(Path dir) {
+        return readsTiles() ? BagDataset.load(dir, new TileFormat(channels, tileSize)) : BagDataset.load(dir);
     }
 
     /** True when instances are image tiles rather than feature vectors. */

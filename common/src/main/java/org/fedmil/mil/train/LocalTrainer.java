@@ -1,25 +1,24 @@
 package org.fedmil.mil.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.loss.Loss;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.model.MilModel;
+import org.fedmil.tensor.TensorSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.Future;
 
 /**
  * Trains a {@link MilModel} in place on one site's bags: one bag per step (bags differ in size, so they are not
- * batched), Adam, binary cross-entropy on the bag logit.
+ * batched), Adam, the configured {@link BagLoss} on the bag logit. Bags are read one at a time, the next one
+ * on a background thread ({@link BagPrefetcher}), so a site need not hold its bags in memory.
  *
  * <p>Every call starts a fresh optimizer, because a site starts each round from the new global model and
  * moments from the previous round would describe other weights. The engine allows one gradient collector per
@@ -28,8 +27,6 @@ import java.util.Random;
 public final class LocalTrainer {
 
     private static final Logger log = LoggerFactory.getLogger(LocalTrainer.class);
-
-    private final Loss loss = Loss.sigmoidBinaryCrossEntropyLoss();
 
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options) {
         synchronized (ENGINE_GRADIENT_LOCK) {
@@ -47,29 +44,44 @@ public final class LocalTrainer {
         if (bags.isEmpty()) {
             throw new IllegalArgumentException("no bags to train on; a site needs at least one labelled bag");
         }
-        for (Bag bag : bags) {
-            if (bag.dim() != model.spec().inputDim()) {
-                throw new IllegalArgumentException("bag '" + bag.id() + "' has " + bag.dim()
-                        + " features per instance but the model expects input_dim=" + model.spec().inputDim());
-            }
-        }
         long start = System.nanoTime();
         Random shuffle = new Random(options.seed());
-        List<Bag> order = new ArrayList<>(bags);
+        // indices, not bags: a tile dataset's list reads each bag from disk when asked and must not be copied
+        int[] order = new int[bags.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
         double epochLoss = Double.NaN;
         int steps = 0;
-        try (NDManager session = model.manager().newSubManager()) {
+        // bags are checked as they are read, so a bad one may come late: put the weights back if it does
+        TensorSet before = model.weights();
+        boolean completed = false;
+        try (NDManager session = model.manager().newSubManager();
+             BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
             Adam adam = new Adam(model.parameterArrays(), (float) options.learningRate(),
                     (float) options.weightDecay(), session);
             for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-                Collections.shuffle(order, shuffle);
+                shuffle(order, shuffle);
                 double sum = 0;
-                for (Bag bag : order) {
-                    sum += step(model, bag, adam, session);
+                Future<Bag> next = prefetcher.request(epoch, order[0]);
+                for (int k = 0; k < order.length; k++) {
+                    Bag bag = BagPrefetcher.await(next);
+                    if (k + 1 < order.length) {
+                        next = prefetcher.request(epoch, order[k + 1]);
+                    }
+                    sum += step(model, bag, options.loss(), adam, session);
                     steps++;
                 }
-                epochLoss = sum / order.size();
+                epochLoss = sum / order.length;
                 log.debug("epoch {}/{}: mean loss {}", epoch, options.epochs(), epochLoss);
+            }
+            completed = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("training was interrupted", e);
+        } finally {
+            if (!completed) {
+                model.setWeights(before);
             }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
@@ -80,15 +92,24 @@ public final class LocalTrainer {
         return result;
     }
 
+    /** Fisher–Yates, as Collections.shuffle does for a list. */
+    private static void shuffle(int[] a, Random rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+
     /** One forward/backward/update on one bag; returns the bag's loss before the update. */
-    private double step(MilModel model, Bag bag, Adam adam, NDManager session) {
+    private double step(MilModel model, Bag bag, BagLoss loss, Adam adam, NDManager session) {
         try (NDManager scratch = session.newSubManager()) {
             float value;
             try (GradientCollector collector = scratch.getEngine().newGradientCollector()) {
                 NDArray instances = model.instances(bag, scratch);
                 NDArray logit = model.forward(instances, true).logit();
-                NDArray label = scratch.create(new float[] {bag.label()});
-                NDArray bagLoss = loss.evaluate(new NDList(label), new NDList(logit));
+                NDArray bagLoss = loss.evaluate(logit, bag.label());
                 collector.backward(bagLoss);
                 value = bagLoss.getFloat();
             }

@@ -292,6 +292,83 @@ class MilModelTest {
         }
     }
 
+    /** encoder = identity on two features (relu keeps these non-negative inputs), classifier z0 + 2 z1 − 1. */
+    private static List<NamedTensor> identityEncoderAndClassifier() {
+        List<NamedTensor> t = new ArrayList<>();
+        t.add(new NamedTensor("encoder.0.weight", new long[] {2, 2}, new float[] {1, 0, 0, 1}));
+        t.add(new NamedTensor("encoder.0.bias", new long[] {2}, new float[2]));
+        return t;
+    }
+
+    private static final Bag TINY = new Bag("tiny", 1, 3, 2, new float[] {1, 0, 0, 0, 2, 1});
+
+    private static float[] poolTiny(Architecture architecture, List<NamedTensor> attention) {
+        try (MilModel model = MilModel.create(new ModelSpec(architecture, 2, 2, 1), 1)) {
+            List<NamedTensor> tensors = identityEncoderAndClassifier();
+            tensors.addAll(attention);
+            tensors.add(new NamedTensor("classifier.weight", new long[] {1, 2}, new float[] {1, 2}));
+            tensors.add(new NamedTensor("classifier.bias", new long[] {1}, new float[] {-1}));
+            model.setWeights(new TensorSet(tensors));
+            float[] weights = model.attentionWeights(TINY);
+            float p = model.predictProbabilities(List.of(TINY))[0];
+            float[] out = java.util.Arrays.copyOf(weights, weights.length + 1);
+            out[weights.length] = p;
+            return out;
+        }
+    }
+
+    @Test
+    void meanPoolingOfATinyBagMatchesHandComputation() {
+        // h = (1,0), (0,0), (2,1); z = (1, 1/3); logit = 1 + 2/3 − 1 = 2/3
+        float[] out = poolTiny(Architecture.MEAN, List.of());
+        assertThat(out[0]).isCloseTo(1f / 3, within(1e-6f));
+        assertThat(out[3]).isCloseTo(sigmoid(2.0 / 3), within(1e-6f));
+    }
+
+    @Test
+    void maxPoolingOfATinyBagMatchesHandComputation() {
+        // z = (2, 1), both maxima from instance 2; logit = 2 + 2 − 1 = 3
+        float[] out = poolTiny(Architecture.MAX, List.of());
+        assertThat(java.util.Arrays.copyOf(out, 3)).containsExactly(0f, 0f, 1f);
+        assertThat(out[3]).isCloseTo(sigmoid(3), within(1e-6f));
+    }
+
+    @Test
+    void attentionPoolingOfATinyBagMatchesHandComputation() {
+        // V = (1, 0), w = 1: scores tanh(1), tanh(0), tanh(2); a = softmax(scores); z = Σ a h
+        float[] out = poolTiny(Architecture.ATTENTION, List.of(
+                new NamedTensor("attention.V.weight", new long[] {1, 2}, new float[] {1, 0}),
+                new NamedTensor("attention.V.bias", new long[] {1}, new float[1]),
+                new NamedTensor("attention.w.weight", new long[] {1, 1}, new float[] {1})));
+        double[] e = {Math.exp(Math.tanh(1)), Math.exp(0), Math.exp(Math.tanh(2))};
+        double sum = e[0] + e[1] + e[2];
+        double[] a = {e[0] / sum, e[1] / sum, e[2] / sum}; // 0.3563, 0.1662, 0.4775
+        assertThat(out[0]).isCloseTo((float) a[0], within(1e-6f));
+        assertThat(out[1]).isCloseTo((float) a[1], within(1e-6f));
+        assertThat(out[2]).isCloseTo((float) a[2], within(1e-6f));
+        double z0 = a[0] * 1 + a[2] * 2;
+        double z1 = a[2] * 1;
+        assertThat(out[3]).isCloseTo(sigmoid(z0 + 2 * z1 - 1), within(1e-6f));
+    }
+
+    @Test
+    void gatedAttentionPoolingOfATinyBagMatchesHandComputation() {
+        // gate U = (0, 1): scores tanh(h0) · σ(h1) = tanh(1)·½, 0·½, tanh(2)·σ(1)
+        float[] out = poolTiny(Architecture.GATED_ATTENTION, List.of(
+                new NamedTensor("attention.V.weight", new long[] {1, 2}, new float[] {1, 0}),
+                new NamedTensor("attention.V.bias", new long[] {1}, new float[1]),
+                new NamedTensor("attention.U.weight", new long[] {1, 2}, new float[] {0, 1}),
+                new NamedTensor("attention.U.bias", new long[] {1}, new float[1]),
+                new NamedTensor("attention.w.weight", new long[] {1, 1}, new float[] {1})));
+        double[] e = {Math.exp(Math.tanh(1) * 0.5), Math.exp(0), Math.exp(Math.tanh(2) * sigmoid(1))};
+        double sum = e[0] + e[1] + e[2];
+        double[] a = {e[0] / sum, e[1] / sum, e[2] / sum};
+        assertThat(out[0]).isCloseTo((float) a[0], within(1e-6f));
+        assertThat(out[1]).isCloseTo((float) a[1], within(1e-6f));
+        assertThat(out[2]).isCloseTo((float) a[2], within(1e-6f));
+        assertThat(out[3]).isCloseTo(sigmoid(a[0] + 2 * a[2] + 2 * a[2] - 1), within(1e-6f));
+    }
+
     @Test
     void instanceScoresAreEachInstanceScoredAsABagOfOne() {
         // encoder = identity + relu, classifier = sum - 1: instance (1, 3) → logit 3, (1, 0) → 0, (-2, 2) → 1

@@ -183,7 +183,40 @@ class LocalTrainerTest {
     }
 
     @Test
-    void badInputIsRefusedBeforeAnyStep() {
+    void focalAndWeightedLossesTrainToo() {
+        List<Bag> bags = train.bags().subList(0, 100);
+        for (BagLoss loss : List.of(new BagLoss(2, 1, 1), new BagLoss(0, 0.6, 2.5))) {
+            try (MilModel model = MilModel.create(ATTENTION_SPEC, 3)) {
+                trainer.train(model, bags, new TrainingOptions(4, 3e-3, 0, 1).withLoss(loss));
+                assertThat(model.evaluate(test.bags()).auc()).as(loss.toString()).isGreaterThan(0.9);
+            }
+        }
+    }
+
+    @Test
+    void augmentationIsAppliedToTrainingBagsReproducibly() {
+        List<Bag> bags = train.bags().subList(0, 30);
+        // a label-preserving "augmentation" that adds noise: it must change the result, the same way each time
+        BagAugmentation noise = (bag, rng) -> {
+            float[] x = bag.features().clone();
+            for (int i = 0; i < x.length; i++) {
+                x[i] += (float) rng.nextGaussian() * 0.3f;
+            }
+            return new Bag(bag.id(), bag.label(), bag.instances(), bag.dim(), x);
+        };
+        TrainingOptions plain = new TrainingOptions(1, 5e-3, 0, 1);
+        try (MilModel a = MilModel.create(ATTENTION_SPEC, 5); MilModel b = MilModel.create(ATTENTION_SPEC, 5);
+             MilModel c = MilModel.create(ATTENTION_SPEC, 5)) {
+            trainer.train(a, bags, plain);
+            trainer.train(b, bags, plain.withAugmentation(noise));
+            trainer.train(c, bags, plain.withAugmentation(noise));
+
+            assertThat(b.weights()).isNotEqualTo(a.weights()).isEqualTo(c.weights());
+        }
+    }
+
+    @Test
+    void badInputIsRefusedAndTheWeightsAreLeftAsTheyWere() {
         try (MilModel model = MilModel.create(ATTENTION_SPEC, 5)) {
             TensorSet start = model.weights();
             TrainingOptions options = new TrainingOptions(1, 1e-3, 0, 1);

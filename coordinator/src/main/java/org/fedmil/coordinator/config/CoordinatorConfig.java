@@ -5,6 +5,10 @@ import java.util.Objects;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.Encoder;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LossConfig;
 
 /**
  * The operator's coordinator.yaml. Every key is documented in docs/configuration.md; missing keys take the
@@ -39,8 +43,8 @@ public record CoordinatorConfig(
         stateDir = stateDir == null ? Path.of("coordinator-state") : stateDir;
         minSites = minSites == null ? 2 : minSites;
         rounds = rounds == null ? 5 : rounds;
-        model = model == null ? new Model(null, null, null) : model;
-        training = training == null ? new Training(null, null, null, null) : training;
+        model = model == null ? new Model(null, null, null, null, null, null) : model;
+        training = training == null ? new Training(null, null, null, null, null, null, null) : training;
         device = device == null ? "auto" : device;
     }
 
@@ -51,21 +55,54 @@ public record CoordinatorConfig(
         }
     }
 
-    /** input_dim is not configured: it is read from the held-out set, which every site's data must match. */
-    public record Model(String architecture, Integer hiddenDim, Integer attentionDim) {
+    /**
+     * The model every site builds. For the mlp encoder input_dim is not configured: it is read from the held-out
+     * set, which every site's feature bags must match. The cnn encoder reads tile bags resized to
+     * tile_size × tile_size with 1 (grey) or 3 (RGB) channels.
+     */
+    public record Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim,
+                        Integer tileSize, Integer channels) {
         public Model {
             architecture = architecture == null ? "attention" : architecture;
+            encoder = encoder == null ? "mlp" : encoder;
             hiddenDim = hiddenDim == null ? 64 : hiddenDim;
             attentionDim = attentionDim == null ? 32 : attentionDim;
+            tileSize = tileSize == null ? 0 : tileSize;
+            channels = channels == null ? 0 : channels;
+        }
+
+        public Encoder encoderKind() {
+            return Encoder.fromConfigName(encoder);
+        }
+
+        /** The spec every site builds; {@code featureDim} is the held-out set's, used by the mlp encoder. */
+        public ModelSpec spec(int featureDim) {
+            Architecture a = Architecture.fromConfigName(architecture);
+            return encoderKind() == Encoder.CNN ? ModelSpec.cnn(a, channels, tileSize, hiddenDim, attentionDim)
+                    : new ModelSpec(a, featureDim, hiddenDim, attentionDim);
         }
     }
 
-    public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed) {
+    /**
+     * @param loss         cross_entropy or focal
+     * @param focalGamma   the focal loss's γ
+     * @param classWeights balanced (each site weighs classes by its own label counts) or none
+     */
+    public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
+                           Double focalGamma, String classWeights) {
         public Training {
             localEpochs = localEpochs == null ? 2 : localEpochs;
             learningRate = learningRate == null ? 1e-3 : learningRate;
             weightDecay = weightDecay == null ? 0.0 : weightDecay;
             seed = seed == null ? 42L : seed;
+            loss = loss == null ? LossConfig.DEFAULT.kind().configName() : loss;
+            focalGamma = focalGamma == null ? LossConfig.DEFAULT.focalGamma() : focalGamma;
+            classWeights = classWeights == null ? LossConfig.DEFAULT.classWeighting().configName() : classWeights;
+        }
+
+        public LossConfig lossConfig() {
+            return new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
+                    LossConfig.ClassWeighting.fromConfigName(classWeights));
         }
     }
 
@@ -101,9 +138,30 @@ public record CoordinatorConfig(
         check(file, training.weightDecay() >= 0, "training.weight_decay", training.weightDecay(), "0 or more");
         check(file, !federationId.isBlank(), "federation_id", federationId, "a non-empty name");
         try {
-            org.fedmil.mil.model.Architecture.fromConfigName(model.architecture());
+            Architecture.fromConfigName(model.architecture());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(file + ": key 'model.architecture': " + e.getMessage());
+        }
+        Encoder encoder;
+        try {
+            encoder = model.encoderKind();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": key 'model.encoder': " + e.getMessage());
+        }
+        if (encoder == Encoder.CNN) {
+            check(file, model.channels() == 1 || model.channels() == 3, "model.channels", model.channels(),
+                    "1 (grey) or 3 (RGB) for the cnn encoder");
+            check(file, model.tileSize() >= ModelSpec.MIN_TILE_SIZE && model.tileSize() <= 1024, "model.tile_size",
+                    model.tileSize(), ModelSpec.MIN_TILE_SIZE + "..1024 pixels for the cnn encoder");
+        } else {
+            check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
+                    model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
+        }
+        try {
+            training.lossConfig();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": section 'training' (loss, focal_gamma, class_weights): "
+                    + e.getMessage());
         }
     }
 

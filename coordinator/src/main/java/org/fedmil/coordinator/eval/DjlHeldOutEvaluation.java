@@ -18,7 +18,8 @@ public final class DjlHeldOutEvaluation implements HeldOutEvaluation, AutoClosea
             throw new IllegalArgumentException("the held-out set has no bags");
         }
         this.model = model;
-        this.bags = List.copyOf(bags);
+        // not copied: a tile data set's list reads each bag from disk when asked, and a copy would hold them all
+        this.bags = bags;
     }
 
     @Override

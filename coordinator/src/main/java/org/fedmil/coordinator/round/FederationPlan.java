@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.round;
 
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LossConfig;
 
 /**
  * What the operator decided for this federation: who must be present, how many rounds, what every site trains.
@@ -10,7 +11,8 @@ import org.fedmil.mil.model.ModelSpec;
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation) {
 
-    /** Hyper-parameters sent with every train task. */
-    public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed) {
+    /** Hyper-parameters sent with every train task; each site weighs the loss by its own label counts. */
+    public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                               LossConfig loss) {
     }
 }

@@ -2,10 +2,12 @@ package org.fedmil.coordinator.server;
 
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.round.FederationRun;
@@ -22,13 +24,19 @@ public final class CoordinatorServer {
 
     private final Server server;
 
-    public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run) {
+    /**
+     * @param observers extra interceptors that see every admitted call after the identity check, e.g. to record
+     *                  what sites send; they must not change the calls
+     */
+    public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, ServerInterceptor... observers) {
+        // ServerInterceptors.intercept runs the last interceptor first: identity, then the observers
+        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 1);
+        chain[observers.length] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca());
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
-                .addService(ServerInterceptors.intercept(new FederationService(run),
-                        PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE)))
+                .addService(ServerInterceptors.intercept(new FederationService(run), chain))
                 .build();
     }
 

@@ -101,11 +101,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     .setModelVersion(t.model().version())
                     .setModelSha256(ByteString.copyFrom(t.model().sha256()))
                     .setModel(Wire.toProto(t.model().spec()))
-                    .setConfig(TrainingConfig.newBuilder()
+                    .setConfig(Wire.toProto(training.loss(), TrainingConfig.newBuilder()
                             .setLocalEpochs(training.localEpochs())
                             .setLearningRate(training.learningRate())
                             .setWeightDecay(training.weightDecay())
-                            .setSeed(training.seed())));
+                            .setSeed(training.seed()))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()
                     .setModelVersion(e.model().version())

@@ -13,6 +13,7 @@ import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LossConfig;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
@@ -38,7 +39,7 @@ class FederationRunTest {
     private FederationRun newRun(int minSites, int rounds) {
         GlobalModel initial = GlobalModel.of(0, SPEC, weights(1f, 1f));
         run = new FederationRun(new FederationPlan("test", minSites, rounds, SPEC,
-                new FederationPlan.TrainingPlan(1, 0.01, 0, 7), true), initial, w -> {
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true), initial, w -> {
                     evaluated.add(w);
                     return BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f});
                 }, FedAvg::new, new RoundListener() {

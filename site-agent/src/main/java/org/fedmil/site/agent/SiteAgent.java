@@ -13,6 +13,7 @@ import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.BagAugmentation;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.proto.v1.EvaluateTask;
 import org.fedmil.proto.v1.EvaluationReport;
@@ -113,7 +114,8 @@ public final class SiteAgent implements AutoCloseable {
         TrainingConfig c = task.getConfig();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
         SiteTrainer.LocalUpdate update = trainer.train(spec, global.weights(),
-                new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed));
+                new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
+                        Wire.lossOf(c).forSite(data.labelCounts()), BagAugmentation.NONE));
         UploadReceipt receipt = client.upload(task.getRound(), global.version(), update.delta(), update.trainingBags(),
                 update.trainLoss());
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in) in %.1f s%n",

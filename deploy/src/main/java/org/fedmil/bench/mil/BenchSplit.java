@@ -1,0 +1,17 @@
+package org.fedmil.bench.mil;
+
+import java.util.List;
+import java.util.Map;
+import org.fedmil.mil.data.BagDataset;
+
+/**
+ * One split of a benchmark data set: the sites' bags, the coordinator's held-out bags and, for scoring
+ * localisation only, the held-out bags' hidden instance labels.
+ */
+public record BenchSplit(String dataset, long seed, List<BagDataset> sites, BagDataset heldout,
+                         Map<String, int[]> instanceLabels) {
+
+    public int trainingBags() {
+        return sites.stream().mapToInt(BagDataset::size).sum();
+    }
+}

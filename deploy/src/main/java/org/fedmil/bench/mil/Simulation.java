@@ -1,0 +1,94 @@
+package org.fedmil.bench.mil;
+
+import ai.djl.Device;
+import java.util.ArrayList;
+import java.util.List;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.mil.model.MilModel;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.tensor.TensorSet;
+
+/**
+ * The three arms of a federated-learning comparison, run in one process with the production pieces: the site's
+ * {@link LocalTrainer} (same loss, class weights from each party's own counts, augmentation) and the coordinator's
+ * streaming {@link FedAvg}. The network path is not simulated here; the end-to-end tests cover it.
+ *
+ * <p>Every arm starts from the same seeded initial model, as a federation does.
+ */
+public final class Simulation {
+
+    private final ModelSpec spec;
+    private final Device device;
+    private final Recipe recipe;
+    private final long seed;
+    private final LocalTrainer trainer = new LocalTrainer();
+
+    public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed) {
+        this.spec = spec;
+        this.device = device;
+        this.recipe = recipe;
+        this.seed = seed;
+    }
+
+    /** FedAvg weighted by bag count over {@code rounds}; returns the final global model. The caller closes it. */
+    public MilModel federated(List<BagDataset> sites) {
+        MilModel model = MilModel.create(spec, device, seed);
+        try {
+            TensorSet global = model.weights();
+            for (int round = 1; round <= recipe.rounds(); round++) {
+                FedAvg fedAvg = new FedAvg(model.weightSpecs());
+                for (int s = 0; s < sites.size(); s++) {
+                    BagDataset site = sites.get(s);
+                    model.setWeights(global);
+                    trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
+                            seed * 1_000_003L + s * 31L + round));
+                    fedAvg.accept(model.weights().minus(global), site.size());
+                }
+                global = fedAvg.apply(global);
+            }
+            model.setWeights(global);
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** One model trained on all sites' bags pooled: the upper bound federation aims at. */
+    public MilModel centralised(List<BagDataset> sites) {
+        List<List<org.fedmil.mil.data.Bag>> parts = new ArrayList<>();
+        long negatives = 0;
+        long positives = 0;
+        for (BagDataset site : sites) {
+            parts.add(site.bags());
+            negatives += site.labelCounts().negatives();
+            positives += site.labelCounts().positives();
+        }
+        return alone(new ConcatenatedBags(parts), new LabelCounts(negatives, positives));
+    }
+
+    /** One site training by itself, with the same number of passes over its bags as in federation. */
+    public MilModel localOnly(BagDataset site) {
+        return alone(site.bags(), site.labelCounts());
+    }
+
+    private MilModel alone(List<org.fedmil.mil.data.Bag> bags, LabelCounts counts) {
+        MilModel model = MilModel.create(spec, device, seed);
+        try {
+            trainer.train(model, bags, options(recipe.totalEpochs(), counts, seed * 1_000_003L + 7));
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private TrainingOptions options(int epochs, LabelCounts counts, long trainingSeed) {
+        return new TrainingOptions(epochs, recipe.learningRate(), recipe.weightDecay(), trainingSeed,
+                recipe.loss().forSite(counts), recipe.augmentation());
+    }
+}
