@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.BagEntry;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelFile;
@@ -99,20 +100,33 @@ public final class ExplainCommand implements Callable<Integer> {
                 : modelFile.toAbsolutePath().getParent().resolve("explain");
 
         ModelFile saved = ModelFile.read(modelFile);
-        BagDataset dataset = BagDataset.load(dataDir);
+        if (!saved.spec().readsTiles() && Files.isDirectory(dataDir.resolve(BagDataset.TILES_DIR))) {
+            throw new IllegalArgumentException("the model in " + modelFile + " (" + saved.spec() + ") reads feature "
+                    + "vectors but " + dataDir + " holds image tiles (" + BagDataset.TILES_DIR + "/); explain a "
+                    + "model trained on tiles (encoder cnn)");
+        }
+        // the model's spec says how to read the bags: feature matrices as they are, tiles at its tile format
+        BagDataset dataset = saved.spec().open(dataDir);
         if (saved.spec().inputDim() != dataset.dim()) {
             throw new IllegalArgumentException("the model in " + modelFile + " (" + saved.spec() + ") expects "
                     + saved.spec().inputDim() + " values per instance but the bags in " + dataDir + " have "
                     + dataset.dim() + "; explain a model trained on bags like these");
         }
-        List<Bag> chosen = bags != null ? BagSelection.named(dataset, dataDir, bags)
-                : all ? BagSelection.all(dataset) : BagSelection.positivesFirst(dataset, BagSelection.DEFAULT_LIMIT);
+        List<BagEntry> entries = BagDataset.readIndex(dataDir); // in the order of dataset.bags()
+        List<Integer> chosen = bags != null ? BagSelection.named(entries, dataDir, bags)
+                : all ? BagSelection.all(entries) : BagSelection.positivesFirst(entries, BagSelection.DEFAULT_LIMIT);
 
         Device device = Devices.choose(site != null ? site.device() : "auto");
         List<BagExplanation> explained = new ArrayList<>(chosen.size());
         try (MilModel milModel = saved.newModel(device)) {
             Explainer explainer = new Explainer(milModel, dataset);
-            for (Bag bag : chosen) {
+            for (int i : chosen) {
+                // one bag in memory at a time: a tile bag is decoded here, and only the numbers are kept
+                Bag bag = dataset.bags().get(i);
+                if (!bag.id().equals(entries.get(i).id())) {
+                    throw new IllegalStateException("bag #" + i + " of " + dataDir + " is '" + bag.id()
+                            + "' but bags.csv lists '" + entries.get(i).id() + "' there");
+                }
                 explained.add(explainer.explain(bag));
             }
         }

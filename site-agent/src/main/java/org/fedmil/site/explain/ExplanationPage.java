@@ -114,7 +114,7 @@ public final class ExplanationPage {
 
     private static void writeTile(Writer out, InstanceExplanation i, float max) throws IOException {
         out.write("<figure>");
-        Optional<String> image = i.tile() == null ? Optional.empty() : TileImages.dataUri(i.tile());
+        Optional<String> image = i.tile() == null ? Optional.empty() : TileDataUris.dataUri(i.tile());
         if (image.isPresent()) {
             out.write("<img src=\"" + image.get() + "\" alt=\"" + Html.escape(i.name()) + "\">");
         } else {

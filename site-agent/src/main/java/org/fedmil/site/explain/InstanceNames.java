@@ -26,14 +26,14 @@ public final class InstanceNames {
 
     /** The bag's instances in row order (row i of the bag's matrix is element i). */
     public static List<Instance> of(BagDataset data, Bag bag) {
-        // TILE LOOKUP. Tile bags are being added to BagDataset (isTiles(), tileFiles(bagId)); until they exist
-        // every instance is a feature vector. When they land, this becomes:
-        //   if (data.isTiles()) {
-        //       List<Path> files = data.tileFiles(bag.id());   // row i of the bag = files.get(i)
-        //       return files.stream().map(f -> new Instance(f.getFileName().toString(), f)).toList();
-        //   }
-        // and the explanation's CSVs name tiles and its page shows them, with nothing else to change.
         List<Instance> out = new ArrayList<>(bag.instances());
+        if (data.isTiles()) {
+            // instance i of a tile bag is tile file i (BagDataset.tileFiles lists them in instance order)
+            for (Path tile : data.tileFiles(bag.id())) {
+                out.add(new Instance(tile.getFileName().toString(), tile));
+            }
+            return out;
+        }
         for (int i = 0; i < bag.instances(); i++) {
             out.add(new Instance("instance_" + i, null));
         }

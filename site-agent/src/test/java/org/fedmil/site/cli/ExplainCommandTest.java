@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
@@ -57,9 +59,13 @@ class ExplainCommandTest {
         writeModel(model, Map.of("federation_id", "colon-2026", "model_version", "3"));
     }
 
-    /** A model with random (not uniform) attention, so ranks mean something. */
     private static void writeModel(Path file, Map<String, String> metadata) {
-        try (MilModel m = MilModel.create(SPEC, Device.cpu(), 1)) {
+        writeModel(file, SPEC, metadata);
+    }
+
+    /** A model with random (not uniform) attention, so ranks mean something. */
+    private static void writeModel(Path file, ModelSpec spec, Map<String, String> metadata) {
+        try (MilModel m = MilModel.create(spec, Device.cpu(), 1)) {
             Random rng = new Random(2);
             List<NamedTensor> noisy = new ArrayList<>();
             for (NamedTensor t : m.weights().tensors()) {
@@ -69,7 +75,7 @@ class ExplainCommandTest {
                 }
                 noisy.add(new NamedTensor(t.name(), t.shape(), v));
             }
-            ModelFile.write(file, SPEC, new TensorSet(noisy), new LinkedHashMap<>(metadata));
+            ModelFile.write(file, spec, new TensorSet(noisy), new LinkedHashMap<>(metadata));
         }
     }
 
@@ -257,6 +263,61 @@ class ExplainCommandTest {
         assertThat(run.error()).hasMessage("pass either --bags or --all, not both");
         assertThat(explain("--data", data.toString(), "--model", model.toString(), "--top", "0").error())
                 .hasMessage("--top is 0; show at least 1 instance per bag");
+    }
+
+    @Test
+    void tileBagsAreNamedByTileFileAndShownAsEmbeddedImages() throws IOException {
+        ModelSpec cnn = ModelSpec.cnn(Architecture.ATTENTION, 3, 8, 8, 4);
+        Path site = dir.resolve("tile-site");
+        Random rng = new Random(4);
+        int[] tiles = {5, 3, 4};
+        StringBuilder index = new StringBuilder("bag_id,label\n");
+        for (int b = 0; b < tiles.length; b++) {
+            String id = "slide-" + b;
+            index.append(id).append(',').append(b == 0 ? 1 : 0).append('\n');
+            Path folder = Files.createDirectories(site.resolve("tiles").resolve(id));
+            for (int t = 0; t < tiles[b]; t++) {
+                BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+                for (int x = 0; x < 8; x++) {
+                    for (int y = 0; y < 8; y++) {
+                        img.setRGB(x, y, rng.nextInt(0xFFFFFF));
+                    }
+                }
+                assertThat(ImageIO.write(img, "png", folder.resolve("tile_" + t + ".png").toFile())).isTrue();
+            }
+        }
+        Files.writeString(site.resolve("bags.csv"), index);
+        Path cnnModel = dir.resolve("cnn.fedmil");
+        writeModel(cnnModel, cnn, Map.of("model_version", "1"));
+        Path out = dir.resolve("tile-out");
+
+        Run run = explain("--data", site.toString(), "--model", cnnModel.toString(), "--out", out.toString());
+
+        assertThat(run.error()).isNull();
+        assertThat(rows(out.resolve("summary.csv"))).extracting(r -> r[0])
+                .containsExactly("slide-0", "slide-1", "slide-2");
+        List<String[]> rows = rows(out.resolve("bags").resolve("slide-0.csv"));
+        assertThat(rows).hasSize(5);
+        assertThat(rows).allSatisfy(r -> assertThat(r[2]).isEqualTo("tile_" + r[1] + ".png"));
+        assertThat(rows.stream().mapToDouble(r -> Double.parseDouble(r[3])).sum()).isCloseTo(1.0, within(1e-4));
+        String html = Files.readString(out.resolve("index.html"));
+        String topTile = rows.get(0)[2];
+        String uri = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(
+                Files.readAllBytes(site.resolve("tiles/slide-0").resolve(topTile)));
+        assertThat(html).contains("<img src=\"" + uri + "\" alt=\"" + topTile + "\">")
+                .contains("#1 " + topTile);
+    }
+
+    @Test
+    void aFeatureModelOnATileSiteIsRefusedNamingBoth() throws IOException {
+        Path site = dir.resolve("tile-site");
+        Files.createDirectories(site.resolve("tiles").resolve("a"));
+        Files.writeString(site.resolve("bags.csv"), "bag_id,label\na,1\n");
+
+        Run run = explain("--data", site.toString(), "--model", model.toString());
+
+        assertThat(run.error()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reads feature vectors but " + site + " holds image tiles (tiles/)");
     }
 
     /** A site.yaml the agent could run with (certificate files are placeholders: explain never dials). */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class OfflineTest {
 
     private static final List<Class<?>> EXPLAIN = List.of(ExplainCommand.class, Explainer.class,
-            ExplanationFiles.class, ExplanationPage.class, ExplanationPage.Context.class, TileImages.class,
+            ExplanationFiles.class, ExplanationPage.class, ExplanationPage.Context.class, TileDataUris.class,
             Html.class, BagSelection.class, InstanceNames.class, InstanceNames.Instance.class,
             BagExplanation.class, InstanceExplanation.class);
 

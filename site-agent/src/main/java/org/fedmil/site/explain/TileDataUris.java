@@ -15,14 +15,14 @@ import javax.imageio.ImageIO;
  * Turns tile files into {@code data:} URIs, so the explanation page carries its images inside itself and a
  * browser opening it fetches nothing.
  */
-final class TileImages {
+final class TileDataUris {
 
     /** Formats every browser shows, embedded byte for byte. SVG is left out on purpose: it can carry script. */
     private static final Map<String, String> BROWSER_FORMATS = Map.of(
             "png", "image/png", "jpg", "image/jpeg", "jpeg", "image/jpeg", "gif", "image/gif",
             "webp", "image/webp", "bmp", "image/bmp");
 
-    private TileImages() {
+    private TileDataUris() {
     }
 
     /**
