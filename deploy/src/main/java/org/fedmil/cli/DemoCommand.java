@@ -217,8 +217,10 @@ public final class DemoCommand implements Callable<Integer> {
                   key: %s
                   ca: %s
                 data_dir: data/%s
+                state_dir: %s-state
                 device: auto
-                """.formatted(port, dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca.pem"), siteName(i));
+                """.formatted(port, dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca.pem"), siteName(i),
+                siteName(i));
     }
 
     private static String siteName(int i) {

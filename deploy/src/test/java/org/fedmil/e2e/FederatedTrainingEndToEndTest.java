@@ -17,7 +17,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.mil.model.ModelFile;
 import org.fedmil.site.agent.SiteAgent;
+import org.fedmil.site.model.LocalModelStore;
+import org.fedmil.tensor.TensorCodec;
+import org.fedmil.util.Sha256;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +76,14 @@ class FederatedTrainingEndToEndTest {
                 assertThat(state.resolve(String.format("models/model-v%04d.json", v))).exists();
             }
             assertThat(Files.readString(state.resolve("metrics.json"))).contains("\"round\" : 3");
+            // Each site kept the final global model it evaluated, byte-identical to the coordinator's version 3.
+            for (String name : List.of("site-1", "site-2")) {
+                ModelFile kept = ModelFile.read(LocalModelStore.globalModelFile(fed.stateDir(name)));
+                assertThat(kept.metadata()).containsEntry("federation_id", "e2e").containsEntry("model_version", "3")
+                        .containsEntry("model_sha256", history.get(3).modelSha256()).containsEntry("task", "evaluate");
+                assertThat(Sha256.hex(Sha256.of(TensorCodec.encode(kept.weights()))))
+                        .isEqualTo(history.get(3).modelSha256());
+            }
             assertThat(fed.console()).contains("site site-1 joined").contains("site site-2 evaluated model v3");
             assertThat(outs.get(0).toString(StandardCharsets.UTF_8)).contains("site site-1 round 3: trained 120 bags");
             assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();

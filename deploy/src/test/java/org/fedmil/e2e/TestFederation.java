@@ -55,8 +55,13 @@ final class TestFederation implements AutoCloseable {
 
     SiteConfig siteConfig(String name, PartyCredentials creds) {
         return new SiteConfig(new SiteConfig.Coordinator("localhost", coordinator.port()), tls(creds),
-                dir.resolve("data").resolve(name), "auto", 2_000, 30)
+                dir.resolve("data").resolve(name), "auto", 2_000, 30, stateDir(name))
                 .resolvedAgainst(dir.resolve(name + ".yaml"));
+    }
+
+    /** Each site its own state folder, as two hospitals would have (the default would be shared here). */
+    Path stateDir(String site) {
+        return dir.resolve(site + "-state");
     }
 
     String console() {

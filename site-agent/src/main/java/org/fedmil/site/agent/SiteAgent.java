@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.LabelCounts;
@@ -25,6 +26,7 @@ import org.fedmil.proto.v1.TrainingConfig;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.config.SiteConfig;
+import org.fedmil.site.model.LocalModelStore;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
@@ -45,12 +47,15 @@ public final class SiteAgent implements AutoCloseable {
     private final SiteTrainer trainer;
     private final CoordinatorClient client;
     private final PrintStream out;
+    private final LocalModelStore localModels;
     private CoordinatorClient.DownloadedModel cached;
+    private String federationId = "";
 
     public SiteAgent(SiteConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
         this.data = BagDataset.load(config.dataDir());
+        this.localModels = new LocalModelStore(config.stateDir());
         Device device = Devices.choose(config.device());
         this.trainer = new SiteTrainer(device, data.bags());
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls());
@@ -60,6 +65,7 @@ public final class SiteAgent implements AutoCloseable {
     public int run() throws InterruptedException {
         JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
         String site = joined.getSiteId();
+        federationId = joined.getFederationId();
         out.printf("site %s joined federation '%s' (%d rounds) with %d bags on %s%n", site,
                 joined.getFederationId(), joined.getTotalRounds(), data.size(), trainer.device());
         while (true) {
@@ -104,6 +110,7 @@ public final class SiteAgent implements AutoCloseable {
                     + " features per instance but this site's bags in " + config.dataDir() + " have " + data.dim());
         }
         CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
+        localModels.keep(federationId, spec, global, "train", OptionalInt.of(task.getRound()));
         TrainingConfig c = task.getConfig();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
         SiteTrainer.LocalUpdate update = trainer.train(spec, global.weights(),
@@ -120,6 +127,7 @@ public final class SiteAgent implements AutoCloseable {
     private void evaluate(String site, EvaluateTask task) {
         ModelSpec spec = Wire.fromProto(task.getModel());
         CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
+        localModels.keep(federationId, spec, global, "evaluate", OptionalInt.empty());
         BinaryMetrics m = trainer.evaluate(spec, global.weights());
         client.reportEvaluation(EvaluationReport.newBuilder()
                 .setModelVersion(global.version()).setBags(m.n()).setAuc(m.auc()).setAccuracy(m.accuracy())

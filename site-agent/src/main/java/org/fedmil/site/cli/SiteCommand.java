@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code fedmil site}: what a hospital's IT runs. */
 @Command(name = "site", mixinStandardHelpOptions = true,
         description = "Commands run at a hospital site.",
-        subcommands = {SiteCommand.Run.class})
+        subcommands = {SiteCommand.Run.class, ExplainCommand.class})
 public final class SiteCommand {
 
     @Command(name = "run", mixinStandardHelpOptions = true,

@@ -16,14 +16,24 @@ import org.fedmil.config.TlsFiles;
  * @param device      auto (DJL's default: GPU if libtorch with CUDA is present, else CPU), cpu, gpu or gpu(N)
  * @param pollWaitMs  how long the coordinator may hold a NextTask call before answering WAIT
  * @param connectTimeoutSeconds how long to keep retrying the first contact while the coordinator is unreachable
+ * @param stateDir    where the site keeps what it derives locally (the latest global model, explanations); default
+ *                    {@value #DEFAULT_STATE_DIR} next to the site.yaml. Nothing in it is sent.
  */
 public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
-                         Integer connectTimeoutSeconds) {
+                         Integer connectTimeoutSeconds, Path stateDir) {
+
+    public static final String DEFAULT_STATE_DIR = "site-state";
 
     public SiteConfig {
         device = device == null ? "auto" : device;
         pollWaitMs = pollWaitMs == null ? 10_000 : pollWaitMs;
         connectTimeoutSeconds = connectTimeoutSeconds == null ? 120 : connectTimeoutSeconds;
+    }
+
+    /** A config without state_dir; {@link #resolvedAgainst} puts the state folder next to the config file. */
+    public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
+                      Integer connectTimeoutSeconds) {
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null);
     }
 
     public record Coordinator(String host, Integer port) {
@@ -59,6 +69,14 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         if (connectTimeoutSeconds < 0) {
             throw new ConfigException(file + ": key 'connect_timeout_seconds' is " + connectTimeoutSeconds + ", expected 0 or more");
         }
-        return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds);
+        // Not created here: reading a config must not change the disk; the agent creates it when it first writes.
+        Path state = ConfigFiles.resolve(file, stateDir == null ? Path.of(DEFAULT_STATE_DIR) : stateDir);
+        if (Files.exists(state) && !Files.isDirectory(state)) {
+            throw new ConfigException(file + ": key 'state_dir' names " + state + ", which is a file, not a folder"
+                    + (stateDir == null ? " (state_dir defaults to '" + DEFAULT_STATE_DIR + "' next to the site.yaml;"
+                    + " set state_dir to another folder)" : ""));
+        }
+        return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds,
+                state);
     }
 }

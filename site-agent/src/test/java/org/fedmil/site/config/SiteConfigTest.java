@@ -1,0 +1,62 @@
+package org.fedmil.site.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fedmil.config.ConfigException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SiteConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void siteFiles() throws IOException {
+        Files.createDirectories(dir.resolve("data"));
+        for (String pem : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
+            Files.writeString(dir.resolve(pem), "-----BEGIN-----\n");
+        }
+    }
+
+    private Path yaml(String extra) throws IOException {
+        return Files.writeString(dir.resolve("site.yaml"), """
+                coordinator:
+                  host: fedmil.example.org
+                tls:
+                  cert: cert.pem
+                  key: key.pem
+                  ca: ca.pem
+                data_dir: data
+                """ + extra);
+    }
+
+    @Test
+    void theStateFolderDefaultsToSiteStateNextToTheSiteYamlAndIsNotCreatedByReading() throws IOException {
+        SiteConfig config = SiteConfig.load(yaml(""));
+
+        assertThat(config.stateDir()).isEqualTo(dir.toAbsolutePath().resolve("site-state"));
+        assertThat(config.stateDir()).doesNotExist();
+    }
+
+    @Test
+    void aRelativeStateDirIsResolvedAgainstTheSiteYaml() throws IOException {
+        SiteConfig config = SiteConfig.load(yaml("state_dir: var/fedmil\n"));
+
+        assertThat(config.stateDir()).isEqualTo(dir.toAbsolutePath().resolve("var/fedmil"));
+    }
+
+    @Test
+    void aStateDirThatIsAFileIsRefused() throws IOException {
+        Files.writeString(dir.resolve("site-state"), "not a folder");
+
+        assertThatThrownBy(() -> SiteConfig.load(yaml(""))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'state_dir' names " + dir.toAbsolutePath().resolve("site-state")
+                        + ", which is a file, not a folder (state_dir defaults to 'site-state'");
+    }
+}
