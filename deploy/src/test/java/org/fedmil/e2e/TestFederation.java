@@ -6,7 +6,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.fedmil.site.agent.SiteAgent;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.Coordinator;
 import org.fedmil.coordinator.config.CoordinatorConfig;
@@ -23,26 +30,75 @@ final class TestFederation implements AutoCloseable {
 
     final Path dir;
     final ConsortiumCa ca;
-    final SyntheticMilData data;
+    final Path dataDir;
     final Coordinator coordinator;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
 
+    /** Synthetic feature bags for {@code sites} sites, attention over an MLP encoder. */
     TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags, ServerInterceptor... observers)
             throws Exception {
+        this(dir, synthetic(dir, sites, bagsPerSite, heldoutBags), sites, rounds,
+                new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
+                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null), observers);
+    }
+
+    /**
+     * A federation over {@code dataDir}'s site folders (site-1, site-2, …) and its {@code heldout} folder, with the
+     * given model and training sections of coordinator.yaml.
+     */
+    TestFederation(Path dir, Path dataDir, int sites, int rounds, CoordinatorConfig.Model model,
+                   CoordinatorConfig.Training training, ServerInterceptor... observers) throws Exception {
         this.dir = dir;
+        this.dataDir = dataDir;
         this.ca = ConsortiumCa.init(dir.resolve("pki"), "test", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), ConsortiumCa.DEFAULT_PARTY_VALIDITY);
-        this.data = SyntheticMilData.generate(SyntheticMilData.Config.defaults().withSites(sites)
-                .withBags(bagsPerSite, heldoutBags).withSeed(7));
-        data.writeTo(dir.resolve("data"));
         CoordinatorConfig config = new CoordinatorConfig("e2e",
                 new CoordinatorConfig.Listen("127.0.0.1", 0),
-                tls(server), dir.resolve("state"), dir.resolve("data").resolve(SyntheticMilData.HELDOUT),
-                sites, rounds, new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
-                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null), "auto")
+                tls(server), dir.resolve("state"), dataDir.resolve("heldout"), sites, rounds, model, training, "auto")
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
         this.coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8), observers);
         coordinator.start();
+    }
+
+    private static Path synthetic(Path dir, int sites, int bagsPerSite, int heldoutBags) throws Exception {
+        SyntheticMilData data = SyntheticMilData.generate(SyntheticMilData.Config.defaults().withSites(sites)
+                .withBags(bagsPerSite, heldoutBags).withSeed(7));
+        data.writeTo(dir.resolve("data"));
+        return dir.resolve("data");
+    }
+
+    /** Runs real agents for {@code names} concurrently until each exits; returns their consoles. */
+    List<String> runSites(List<String> names, SiteConfig.Augmentation augmentation) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(names.size());
+        try {
+            ExecutorCompletionService<Integer> exits = new ExecutorCompletionService<>(pool);
+            List<ByteArrayOutputStream> outs = new ArrayList<>();
+            for (String name : names) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                outs.add(out);
+                SiteConfig c = siteConfig(name, site(name));
+                SiteConfig config = new SiteConfig(c.coordinator(), c.tls(), c.dataDir(), c.device(), c.pollWaitMs(),
+                        c.connectTimeoutSeconds(), c.stateDir(), augmentation);
+                exits.submit(() -> {
+                    try (SiteAgent agent = new SiteAgent(config, new PrintStream(out, true, StandardCharsets.UTF_8))) {
+                        return agent.run();
+                    }
+                });
+            }
+            // in completion order, so that one agent's failure surfaces at once instead of as a hang of another
+            for (int i = 0; i < names.size(); i++) {
+                Future<Integer> exit = exits.poll(10, TimeUnit.MINUTES);
+                if (exit == null) {
+                    throw new AssertionError("a site agent did not finish within 10 minutes");
+                }
+                if (exit.get() != 0) {
+                    throw new AssertionError("a site agent exited with " + exit.get());
+                }
+            }
+            return outs.stream().map(o -> o.toString(StandardCharsets.UTF_8)).toList();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     static TlsFiles tls(PartyCredentials p) {
@@ -55,7 +111,7 @@ final class TestFederation implements AutoCloseable {
 
     SiteConfig siteConfig(String name, PartyCredentials creds) {
         return new SiteConfig(new SiteConfig.Coordinator("localhost", coordinator.port()), tls(creds),
-                dir.resolve("data").resolve(name), "auto", 2_000, 30, stateDir(name))
+                dataDir.resolve(name), "auto", 2_000, 30, stateDir(name), null)
                 .resolvedAgainst(dir.resolve(name + ".yaml"));
     }
 

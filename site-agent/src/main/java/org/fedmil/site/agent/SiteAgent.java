@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.function.Supplier;
-import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Devices;
@@ -27,6 +27,7 @@ import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.config.SiteConfig;
 import org.fedmil.site.model.LocalModelStore;
+import org.fedmil.site.train.SiteData;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
@@ -43,7 +44,7 @@ public final class SiteAgent implements AutoCloseable {
     public static final String SOFTWARE_VERSION = "fedmil-site/" + versionOf(SiteAgent.class);
 
     private final SiteConfig config;
-    private final BagDataset data;
+    private final SiteData data;
     private final SiteTrainer trainer;
     private final CoordinatorClient client;
     private final PrintStream out;
@@ -54,10 +55,14 @@ public final class SiteAgent implements AutoCloseable {
     public SiteAgent(SiteConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
-        this.data = BagDataset.load(config.dataDir());
+        this.data = new SiteData(config.dataDir());
         this.localModels = new LocalModelStore(config.stateDir());
         Device device = Devices.choose(config.device());
-        this.trainer = new SiteTrainer(device, data.bags());
+        this.trainer = new SiteTrainer(device, data);
+        if (config.augmentation().any() && !data.isTiles()) {
+            log.warn("augmentation is set in the site config but {} holds feature bags; it applies to tiles only "
+                    + "and is ignored", config.dataDir());
+        }
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls());
     }
 
@@ -66,8 +71,8 @@ public final class SiteAgent implements AutoCloseable {
         JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
         String site = joined.getSiteId();
         federationId = joined.getFederationId();
-        out.printf("site %s joined federation '%s' (%d rounds) with %d bags on %s%n", site,
-                joined.getFederationId(), joined.getTotalRounds(), data.size(), trainer.device());
+        out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", site,
+                joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
         while (true) {
             long asked = System.nanoTime();
             Task task = retrying("next task", () -> client.nextTask(config.pollWaitMs()));
@@ -105,23 +110,27 @@ public final class SiteAgent implements AutoCloseable {
     private void train(String site, TrainTask task) {
         long t0 = System.nanoTime();
         ModelSpec spec = Wire.fromProto(task.getModel());
-        if (spec.inputDim() != data.dim()) {
-            throw new IllegalStateException("the federation's model expects " + spec.inputDim()
-                    + " features per instance but this site's bags in " + config.dataDir() + " have " + data.dim());
-        }
         CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
         localModels.keep(federationId, spec, global, "train", OptionalInt.of(task.getRound()));
         TrainingConfig c = task.getConfig();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
         SiteTrainer.LocalUpdate update = trainer.train(spec, global.weights(),
                 new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                        Wire.lossOf(c).forSite(data.labelCounts()), BagAugmentation.NONE));
+                        Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
         UploadReceipt receipt = client.upload(task.getRound(), global.version(), update.delta(), update.trainingBags(),
                 update.trainLoss());
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in) in %.1f s%n",
                 site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
                 Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
                 receipt.getUpdatesExpected(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    private BagAugmentation augmentationFor(ModelSpec spec) {
+        SiteConfig.Augmentation a = config.augmentation();
+        if (!a.any() || spec.tileFormat().isEmpty()) {
+            return BagAugmentation.NONE;
+        }
+        return new TileAugmentation(spec.tileFormat().get(), a.flips(), a.rotations())::apply;
     }
 
     private void evaluate(String site, EvaluateTask task) {

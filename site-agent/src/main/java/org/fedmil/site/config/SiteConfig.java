@@ -12,15 +12,16 @@ import org.fedmil.config.TlsFiles;
  *
  * @param coordinator where to dial (the site opens no port of its own)
  * @param tls         this site's certificate, key and the consortium CA
- * @param dataDir     the local bags (bags.csv + bags/*.npy); they never leave the site
+ * @param dataDir     the local bags (bags.csv + bags/*.npy or tiles/&lt;bag_id&gt;/*.png); they never leave the site
  * @param device      auto (DJL's default: GPU if libtorch with CUDA is present, else CPU), cpu, gpu or gpu(N)
  * @param pollWaitMs  how long the coordinator may hold a NextTask call before answering WAIT
  * @param connectTimeoutSeconds how long to keep retrying the first contact while the coordinator is unreachable
  * @param stateDir    where the site keeps what it derives locally (the latest global model, explanations); default
  *                    {@value #DEFAULT_STATE_DIR} next to the site.yaml. Nothing in it is sent.
+ * @param augmentation random flips / right-angle rotations of training tiles (tile sites only); off by default
  */
 public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
-                         Integer connectTimeoutSeconds, Path stateDir) {
+                         Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation) {
 
     public static final String DEFAULT_STATE_DIR = "site-state";
 
@@ -28,12 +29,28 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         device = device == null ? "auto" : device;
         pollWaitMs = pollWaitMs == null ? 10_000 : pollWaitMs;
         connectTimeoutSeconds = connectTimeoutSeconds == null ? 120 : connectTimeoutSeconds;
+        augmentation = augmentation == null ? new Augmentation(null, null) : augmentation;
+    }
+
+    /**
+     * Label-preserving changes of training tiles: a tissue tile has no "up", so flipped and rotated copies are
+     * as real as the original and help a small site's CNN generalise. Evaluation never augments.
+     */
+    public record Augmentation(Boolean flips, Boolean rotations) {
+        public Augmentation {
+            flips = flips != null && flips;
+            rotations = rotations != null && rotations;
+        }
+
+        public boolean any() {
+            return flips || rotations;
+        }
     }
 
     /** A config without state_dir; {@link #resolvedAgainst} puts the state folder next to the config file. */
     public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
                       Integer connectTimeoutSeconds) {
-        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null);
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null, null);
     }
 
     public record Coordinator(String host, Integer port) {
@@ -77,6 +94,6 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
                     + " set state_dir to another folder)" : ""));
         }
         return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds,
-                state);
+                state, augmentation);
     }
 }

@@ -18,13 +18,13 @@ import org.fedmil.tensor.TensorSet;
 public final class SiteTrainer implements AutoCloseable {
 
     private final Device device;
-    private final List<Bag> bags;
+    private final SiteData data;
     private MilModel model;
     private ModelSpec spec;
 
-    public SiteTrainer(Device device, List<Bag> bags) {
+    public SiteTrainer(Device device, SiteData data) {
         this.device = device;
-        this.bags = List.copyOf(bags);
+        this.data = data;
     }
 
     /** The outcome of one local round: what is sent (delta, counts, loss) and nothing else. */
@@ -34,6 +34,7 @@ public final class SiteTrainer implements AutoCloseable {
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
+        List<Bag> bags = data.bagsFor(spec);
         TrainingResult result = new LocalTrainer().train(m, bags, options);
         TensorSet delta = m.weights().minus(global);
         return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
@@ -42,7 +43,7 @@ public final class SiteTrainer implements AutoCloseable {
     public BinaryMetrics evaluate(ModelSpec spec, TensorSet global) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        return m.evaluate(bags);
+        return m.evaluate(data.bagsFor(spec));
     }
 
     private MilModel modelFor(ModelSpec wanted) {

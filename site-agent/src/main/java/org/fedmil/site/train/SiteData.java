@@ -1,0 +1,79 @@
+package org.fedmil.site.train;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.fedmil.mil.data.Bag;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.mil.data.TileFormat;
+import org.fedmil.mil.model.ModelSpec;
+
+/**
+ * A site's bags, opened the way the federation's model reads them. Feature bags (.npy) are read and checked once
+ * at start; tile bags are checked for structure at start (every listed bag has a non-empty tile folder) and
+ * decoded from disk, a bag at a time, at the tile size and channels of the model each task names.
+ */
+public final class SiteData {
+
+    /** Any format will do for the structural check at start: tiles are not decoded until a bag is read. */
+    private static final TileFormat STRUCTURE_ONLY = new TileFormat(1, TileFormat.MIN_SIZE);
+
+    private final Path dir;
+    private final BagDataset atStart;
+    private BagDataset opened;
+
+    public SiteData(Path dir) {
+        this.dir = dir;
+        boolean tiles = Files.isDirectory(dir.resolve(BagDataset.TILES_DIR));
+        this.atStart = tiles ? BagDataset.load(dir, STRUCTURE_ONLY) : BagDataset.load(dir);
+        this.opened = tiles ? null : atStart;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public boolean isTiles() {
+        return atStart.isTiles();
+    }
+
+    public int size() {
+        return atStart.size();
+    }
+
+    public LabelCounts labelCounts() {
+        return atStart.labelCounts();
+    }
+
+    /** "120 tile bags" / "120 bags of 32 features", for the agent's console. */
+    public String describe() {
+        return isTiles() ? size() + " tile bags" : size() + " bags of " + atStart.dim() + " features";
+    }
+
+    /**
+     * The bags as {@code spec} reads them; a lazy list for tiles, so do not copy it.
+     *
+     * @throws IllegalStateException when the site's data cannot feed this model (features vs tiles, or widths)
+     */
+    public synchronized List<Bag> bagsFor(ModelSpec spec) {
+        if (spec.readsTiles() != isTiles()) {
+            throw new IllegalStateException("the federation's model reads " + (spec.readsTiles()
+                    ? "image tiles (encoder cnn)" : "feature vectors (encoder mlp)") + " but this site's " + dir
+                    + " holds " + (isTiles() ? "tile bags (tiles/)" : "feature bags (bags/*.npy)")
+                    + "; ask the operator which data the federation trains on");
+        }
+        if (!isTiles()) {
+            if (spec.inputDim() != atStart.dim()) {
+                throw new IllegalStateException("the federation's model expects " + spec.inputDim()
+                        + " features per instance but this site's bags in " + dir + " have " + atStart.dim());
+            }
+            return atStart.bags();
+        }
+        TileFormat wanted = spec.tileFormat().orElseThrow();
+        if (opened == null || !opened.tileFormat().orElseThrow().equals(wanted)) {
+            opened = BagDataset.load(dir, wanted);
+        }
+        return opened.bags();
+    }
+}
