@@ -1,5 +1,6 @@
 package org.fedmil.cli;
 
+import org.fedmil.bench.mil.MilBenchCommand;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
@@ -14,12 +15,18 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class})
+                DemoCommand.class, TrainLocalCommand.class, Fedmil.Bench.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class})
     static final class Data {
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Benchmarks whose results are written to docs/ (results.md, benchmarks.md).",
+            subcommands = {MilBenchCommand.class})
+    static final class Bench {
     }
 
     public static void main(String[] args) {

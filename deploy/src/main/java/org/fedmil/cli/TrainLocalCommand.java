@@ -1,5 +1,6 @@
 package org.fedmil.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +24,9 @@ import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.BagAugmentation;
 import org.fedmil.mil.train.LossConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fedmil train-local}: the baselines a federation is judged against. One folder is one site training alone;
@@ -91,8 +94,12 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--out", description = "write the trained model here (a .fedmil model file)")
     Path out;
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public Integer call() {
+        PrintWriter console = command.commandLine().getOut();
         TileFormat format = tileSize == null && channels == null ? null : new TileFormat(
                 require(channels, "--channels"), require(tileSize, "--tile-size"));
         List<BagDataset> sites = new ArrayList<>();
@@ -116,7 +123,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
         Recipe recipe = new Recipe(1, epochs, learningRate, weightDecay, lossConfig, augmentation);
         Simulation simulation = new Simulation(spec, Devices.choose(device), recipe, seed);
         int bags = sites.stream().mapToInt(BagDataset::size).sum();
-        System.out.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%n", spec, bags,
+        console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%n", spec, bags,
                 sites.size(), sites.size() > 1 ? " pooled (centralised)" : "", epochs);
         try (MilModel model = sites.size() == 1 ? simulation.localOnly(sites.get(0))
                 : simulation.centralised(sites)) {
@@ -128,7 +135,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
             float[] p = model.predictProbabilities(heldoutBags);
             BinaryMetrics m = BinaryMetrics.of(labels, p);
             AucInterval ci = BinaryMetrics.aucConfidenceInterval(labels, p);
-            System.out.println("held-out " + heldout + " (" + labels.length + " bags): " + m.summary(ci));
+            console.println("held-out " + heldout + " (" + labels.length + " bags): " + m.summary(ci));
             if (out != null) {
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("trained_by", "fedmil train-local");
@@ -136,9 +143,10 @@ public final class TrainLocalCommand implements Callable<Integer> {
                 meta.put("epochs", Integer.toString(epochs));
                 meta.put("heldout_auc", String.format(Locale.ROOT, "%.4f", m.auc()));
                 ModelFile.write(out, spec, model.weights(), meta);
-                System.out.println("model written to " + out);
+                console.println("model written to " + out);
             }
         }
+        console.flush();
         return 0;
     }
 

@@ -1,0 +1,191 @@
+package org.fedmil.bench.mil;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.fedmil.data.crc.CrcNuclei;
+import org.fedmil.data.fmnist.FmnistBags;
+import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.TileAugmentation;
+import org.fedmil.mil.data.TileFormat;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.Devices;
+import org.fedmil.mil.train.BagAugmentation;
+import org.fedmil.mil.train.LossConfig;
+import org.fedmil.util.AtomicFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fedmil bench mil}: federated vs centralised vs local-only MIL on a real image set, over repeated splits,
+ * written as the tables of docs/results.md. Slow by nature (it trains every arm of every architecture on every
+ * split), so it is a command, not a test; the suite runs short federations on the same data instead.
+ */
+@Command(name = "mil", mixinStandardHelpOptions = true,
+        description = {"Federated (FedAvg) vs centralised vs local-only attention/gated/mean/max MIL on crc-nuclei "
+                + "or FMNIST-bags, mean ± std over splits, with attention localisation AUC.",
+                "Every result is appended to --results as it is made; --report rewrites the markdown tables."})
+public final class MilBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--dataset", required = true, description = "crc-nuclei or fmnist-bags")
+    String dataset;
+
+    @Option(names = "--source", description = "crc-nuclei: the data set folder (e.g. ../shared/datasets/crc-nuclei); "
+            + "fmnist-bags: the IDX folder (default " + "/usr/share/datasets/fashion-mnist)")
+    Path source;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3,4,5", description = "one split per seed")
+    List<Long> seeds;
+
+    @Option(names = "--architectures", split = ",", defaultValue = "max,mean,attention,gated_attention")
+    List<String> architectures;
+
+    @Option(names = "--sites", defaultValue = "4")
+    int sites;
+
+    @Option(names = "--alpha", defaultValue = "0.5", description = "Dirichlet α of the non-IID site split")
+    double alpha;
+
+    @Option(names = "--rounds", defaultValue = "10")
+    int rounds;
+
+    @Option(names = "--local-epochs", defaultValue = "1")
+    int localEpochs;
+
+    @Option(names = "--learning-rate", defaultValue = "1e-4")
+    double learningRate;
+
+    @Option(names = "--weight-decay", defaultValue = "1e-4")
+    double weightDecay;
+
+    @Option(names = "--augment", description = "random flips and right-angle rotations of training tiles")
+    boolean augment;
+
+    @Option(names = "--train-bags", split = ",", defaultValue = "500",
+            description = "fmnist-bags: training bags over all sites; several sizes give the learning curve, the "
+                    + "largest gets the full table")
+    List<Integer> trainBags;
+
+    @Option(names = "--heldout-bags", defaultValue = "200", description = "fmnist-bags: held-out bags")
+    int heldoutBags;
+
+    @Option(names = "--no-local", description = "skip the local-only arms")
+    boolean noLocal;
+
+    @Option(names = "--device", defaultValue = "auto")
+    String device;
+
+    @Option(names = "--work", defaultValue = "target/bench", description = "where splits are written")
+    Path work;
+
+    @Option(names = "--results", required = true, description = "JSON-lines results file (appended to)")
+    Path results;
+
+    @Option(names = "--report", description = "markdown file to (re)write from all results in --results")
+    Path report;
+
+    @Override
+    public Integer call() throws IOException {
+        BagAugmentation augmentation = BagAugmentation.NONE;
+        Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, LossConfig.DEFAULT, augmentation);
+        int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
+        for (long seed : seeds) {
+            for (int n : dataset.equals("fmnist-bags") ? trainBags : List.of(largest)) {
+                BenchSplit split = prepare(seed, n);
+                TileFormat format = split.heldout().tileFormat().orElseThrow();
+                Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
+                MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
+                        results, System.out);
+                for (String a : n == largest ? architectures : List.of("attention")) {
+                    bench.run(split, Architecture.fromConfigName(a));
+                }
+                deleteLinks(work);
+            }
+        }
+        if (report != null) {
+            writeReport();
+        }
+        return 0;
+    }
+
+    private static Recipe withAugmentation(Recipe r, TileAugmentation t) {
+        return new Recipe(r.rounds(), r.localEpochs(), r.learningRate(), r.weightDecay(), r.loss(), t::apply);
+    }
+
+    private BenchSplit prepare(long seed, int bags) throws IOException {
+        Path dir = work.resolve(dataset + "-seed" + seed + "-" + bags);
+        TileFormat format;
+        if (dataset.equals("crc-nuclei")) {
+            if (source == null) {
+                throw new IllegalArgumentException("--source is required for crc-nuclei: the data set folder, e.g. "
+                        + "../shared/datasets/crc-nuclei");
+            }
+            CrcNuclei.read(source).writeSplit(dir, sites, alpha, 0.25, seed);
+            format = new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE);
+        } else if (dataset.equals("fmnist-bags")) {
+            FmnistBags.Config c = FmnistBags.Config.defaults().withSites(sites).withBags(bags, heldoutBags)
+                    .withAlpha(alpha).withSeed(seed);
+            if (source != null) {
+                c = c.withSource(source);
+            }
+            FmnistBags.generate(c).writeTo(dir);
+            format = new TileFormat(1, FmnistBags.IMAGE_SIZE);
+        } else {
+            throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei or fmnist-bags");
+        }
+        List<BagDataset> siteData = new ArrayList<>();
+        for (int k = 1; k <= sites; k++) {
+            siteData.add(BagDataset.load(dir.resolve("site-" + k), format));
+        }
+        BagDataset heldout = BagDataset.load(dir.resolve("heldout"), format);
+        return new BenchSplit(dataset, seed, siteData, heldout, InstanceLabels.read(heldout, dir.resolve("heldout")));
+    }
+
+    /** Split folders of crc-nuclei hold 20,280 links each; remove them (never their targets) once used. */
+    private static void deleteLinks(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.filter(Files::isSymbolicLink).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private void writeReport() {
+        List<RunRecord> all = MilBenchmark.readResults(results).stream()
+                .filter(r -> r.dataset().equals(dataset)).toList();
+        // the curve's smaller splits train attention only; the table compares arms on the largest split
+        int largest = all.stream().mapToInt(RunRecord::trainingBags).max().orElse(0);
+        List<RunRecord> full = all.stream()
+                .filter(r -> r.arm().startsWith("local:") || r.trainingBags() == largest).toList();
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s); %d rounds × %d "
+                        + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", seeds.size(), seeds, rounds,
+                localEpochs, learningRate, weightDecay, augment ? ", flips + rotations" : ""));
+        md.append(BenchReport.table(full));
+        if (dataset.equals("fmnist-bags") && trainBags.size() > 1) {
+            md.append("\nFederated attention, held-out AUC by training bags (all sites together):\n\n");
+            md.append(BenchReport.curve(all.stream().filter(r -> r.architecture().equals("attention")).toList(),
+                    "federated"));
+            md.append("\nCentralised attention by training bags:\n\n");
+            md.append(BenchReport.curve(all.stream().filter(r -> r.architecture().equals("attention")).toList(),
+                    "centralised"));
+        }
+        try {
+            byte[] bytes = md.toString().getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(report, out -> out.write(bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + report, e);
+        }
+        System.out.print(md);
+    }}
