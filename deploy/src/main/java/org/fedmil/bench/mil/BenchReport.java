@@ -26,8 +26,8 @@ public final class BenchReport {
         }
         StringBuilder out = new StringBuilder();
         out.append("| pooling | federated (FedAvg) | centralised | local-only, mean of sites | local-only, best site "
-                + "| localisation AUC (federated) | splits |\n");
-        out.append("|---|---|---|---|---|---|---|\n");
+                + "| localisation AUC, federated | localisation AUC, centralised | splits |\n");
+        out.append("|---|---|---|---|---|---|---|---|\n");
         for (var e : byArchitecture.entrySet()) {
             List<RunRecord> rs = e.getValue();
             Map<Long, List<RunRecord>> bySplit = rs.stream().collect(Collectors.groupingBy(RunRecord::seed,
@@ -37,6 +37,7 @@ public final class BenchReport {
             List<Double> localMean = new ArrayList<>();
             List<Double> localBest = new ArrayList<>();
             List<Double> localisation = new ArrayList<>();
+            List<Double> centralLocalisation = new ArrayList<>();
             for (List<RunRecord> split : bySplit.values()) {
                 List<Double> locals = new ArrayList<>();
                 for (RunRecord r : split) {
@@ -45,6 +46,7 @@ public final class BenchReport {
                         localisation.add(r.localisation());
                     } else if (r.arm().equals("centralised")) {
                         central.add(r.auc());
+                        centralLocalisation.add(r.localisation());
                     } else if (r.arm().startsWith("local:") && !Double.isNaN(r.auc())) {
                         locals.add(r.auc());
                     }
@@ -56,7 +58,8 @@ public final class BenchReport {
             }
             out.append("| ").append(e.getKey()).append(" | ").append(pm(fed)).append(" | ").append(pm(central))
                     .append(" | ").append(pm(localMean)).append(" | ").append(pm(localBest)).append(" | ")
-                    .append(pm(localisation)).append(" | ").append(bySplit.size()).append(" |\n");
+                    .append(pm(localisation)).append(" | ").append(pm(centralLocalisation)).append(" | ")
+                    .append(bySplit.size()).append(" |\n");
         }
         return out.toString();
     }

@@ -92,12 +92,15 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--report", description = "markdown file to (re)write from all results in --results")
     Path report;
 
+    @Option(names = "--report-only", description = "train nothing: rewrite --report from --results")
+    boolean reportOnly;
+
     @Override
     public Integer call() throws IOException {
         BagAugmentation augmentation = BagAugmentation.NONE;
         Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, LossConfig.DEFAULT, augmentation);
         int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
-        for (long seed : seeds) {
+        for (long seed : reportOnly ? List.<Long>of() : seeds) {
             for (int n : dataset.equals("fmnist-bags") ? trainBags : List.of(largest)) {
                 BenchSplit split = prepare(seed, n);
                 TileFormat format = split.heldout().tileFormat().orElseThrow();
