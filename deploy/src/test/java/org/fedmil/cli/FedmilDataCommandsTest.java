@@ -2,35 +2,23 @@ package org.fedmil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class FedmilDataCommandsTest {
 
     @TempDir
     Path tmp;
 
-    private record Run(int rc, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Fedmil.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int rc = cl.execute(args);
-        return new Run(rc, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void dataGroupListsTheDatasetCommands() {
-        Run help = run("data", "--help");
+        CliRun help = run("data", "--help");
 
         assertThat(help.rc()).isZero();
         assertThat(help.out()).contains("synth", "fmnist-bags", "crc-nuclei");
@@ -46,7 +34,7 @@ class FedmilDataCommandsTest {
 
     @Test
     void aMissingDataSetIsOneClearLine() {
-        Run r = run("data", "crc-nuclei", "--dataset", tmp.resolve("absent").toString(), "--out",
+        CliRun r = run("data", "crc-nuclei", "--dataset", tmp.resolve("absent").toString(), "--out",
                 tmp.resolve("out").toString());
 
         assertThat(r.rc()).isEqualTo(2);

@@ -2,8 +2,6 @@ package org.fedmil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.fedmil.data.synth.SyntheticMilData;
@@ -12,24 +10,14 @@ import org.fedmil.mil.model.ModelFile;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class TrainLocalCommandTest {
 
     @TempDir
     Path tmp;
 
-    private record Run(int rc, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Fedmil.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int rc = cl.execute(args);
-        return new Run(rc, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @BeforeEach
@@ -41,7 +29,7 @@ class TrainLocalCommandTest {
     @Test
     void oneSiteAloneTrainsEvaluatesOnTheHeldOutSetAndWritesAModelFile() {
         Path model = tmp.resolve("site-1.fedmil");
-        Run r = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
+        CliRun r = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
                 tmp.resolve("data/heldout").toString(), "--epochs", "3", "--architecture", "gated_attention",
                 "--out", model.toString());
 
@@ -56,7 +44,7 @@ class TrainLocalCommandTest {
 
     @Test
     void severalFoldersArePooledAsTheCentralisedBaseline() {
-        Run r = run("train-local", "--data", tmp.resolve("data/site-1") + "," + tmp.resolve("data/site-2"),
+        CliRun r = run("train-local", "--data", tmp.resolve("data/site-1") + "," + tmp.resolve("data/site-2"),
                 "--heldout", tmp.resolve("data/heldout").toString(), "--epochs", "1");
 
         assertThat(r.rc()).as(r.err()).isZero();
@@ -66,7 +54,7 @@ class TrainLocalCommandTest {
 
     @Test
     void tileOptionsOnAFeatureFolderOrAugmentationWithoutTilesAreOneClearLine() {
-        Run r = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
+        CliRun r = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
                 tmp.resolve("data/heldout").toString(), "--augment", "flips");
 
         assertThat(r.rc()).isEqualTo(2);

@@ -89,16 +89,12 @@ class RealImageFederationTest {
 
     /** ../shared/datasets/crc-nuclei beside the repository, or a skip with the reason printed. */
     private static Path crcNuclei() {
-        Path root = Path.of("").toAbsolutePath();
-        while (root != null && !(Files.isRegularFile(root.resolve("pom.xml")) && Files.isDirectory(root.resolve("common")))) {
-            root = root.getParent();
+        java.util.Optional<Path> dataset = CrcNuclei.besideRepository(Path.of(""));
+        if (dataset.isEmpty()) {
+            System.out.println("RealImageFederationTest: crc-nuclei skipped, the data set is not at "
+                    + "../shared/datasets/crc-nuclei beside the repository");
         }
-        Path dataset = root == null ? Path.of("/nonexistent") : root.resolve("../shared/datasets/crc-nuclei").normalize();
-        boolean present = Files.isRegularFile(dataset.resolve(CrcNuclei.MAIN_CSV));
-        if (!present) {
-            System.out.println("RealImageFederationTest: crc-nuclei skipped, the data set is not at " + dataset);
-        }
-        Assumptions.assumeTrue(present, "the crc-nuclei data set is not at " + dataset);
-        return dataset;
+        Assumptions.assumeTrue(dataset.isPresent(), "the crc-nuclei data set is not beside the repository");
+        return dataset.get();
     }
 }

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -100,6 +101,23 @@ public final class CrcNuclei {
     }
 
     /** The bag id of a patient, e.g. {@code patient-07}. */
+    /**
+     * Where the project's steering keeps the data set: {@code ../shared/datasets/crc-nuclei} beside the
+     * repository that holds {@code from} (found by walking up to the folder with the parent pom.xml). Empty when
+     * no such folder with the data set's CSV exists, e.g. outside a checkout.
+     */
+    public static Optional<Path> besideRepository(Path from) {
+        Path dir = from.toAbsolutePath();
+        while (dir != null && !(Files.isRegularFile(dir.resolve("pom.xml")) && Files.isDirectory(dir.resolve("common")))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            return Optional.empty();
+        }
+        Path dataset = dir.resolve("../shared/datasets/crc-nuclei").normalize();
+        return Files.isRegularFile(dataset.resolve(MAIN_CSV)) ? Optional.of(dataset) : Optional.empty();
+    }
+
     public static String bagId(int patientId) {
         return String.format(Locale.ROOT, "patient-%02d", patientId);
     }

@@ -1,11 +1,9 @@
 package org.fedmil.mil.model;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import org.fedmil.config.ConfigName;
 
 /** How each instance is turned into an embedding before pooling. */
-public enum Encoder {
+public enum Encoder implements ConfigName {
     /** Linear(input_dim → hidden_dim) + ReLU, for bags of pre-extracted feature vectors (.npy). */
     MLP("mlp"),
     /** A small two-block CNN over image tiles of channels × tile_size × tile_size. */
@@ -17,19 +15,13 @@ public enum Encoder {
         this.configName = configName;
     }
 
-    /** The name used in configs and on the wire. */
+    @Override
     public String configName() {
         return configName;
     }
 
+    /** The encoder named in a config; an empty name means {@link #MLP}, the encoder of feature bags. */
     public static Encoder fromConfigName(String name) {
-        String n = name == null || name.isBlank() ? "mlp" : name.trim().toLowerCase(Locale.ROOT);
-        for (Encoder e : values()) {
-            if (e.configName.equals(n)) {
-                return e;
-            }
-        }
-        throw new IllegalArgumentException("unknown instance encoder '" + name + "'; expected one of "
-                + Arrays.stream(values()).map(Encoder::configName).collect(Collectors.joining(", ")));
+        return ConfigName.parse(Encoder.class, name, MLP, "instance encoder");
     }
 }

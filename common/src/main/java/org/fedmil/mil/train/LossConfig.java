@@ -1,8 +1,6 @@
 package org.fedmil.mil.train;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import org.fedmil.config.ConfigName;
 import org.fedmil.mil.data.LabelCounts;
 
 /**
@@ -27,7 +25,7 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
         }
     }
 
-    public enum Kind {
+    public enum Kind implements ConfigName {
         /** Binary cross-entropy on the bag logit. */
         CROSS_ENTROPY("cross_entropy"),
         /** Focal loss, Lin et al. 2017: cross-entropy scaled by (1 − p_t)^γ, so easy bags count less. */
@@ -39,16 +37,17 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static Kind fromConfigName(String name) {
-            return parse(Kind.class, values(), name, CROSS_ENTROPY, Kind::configName);
+            return ConfigName.parse(Kind.class, name, CROSS_ENTROPY, "loss");
         }
     }
 
-    public enum ClassWeighting {
+    public enum ClassWeighting implements ConfigName {
         /** Each class weighs bags / (2 × bags of the class): both classes contribute equally in total. */
         BALANCED("balanced"),
         /** Every bag weighs 1. */
@@ -60,12 +59,13 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static ClassWeighting fromConfigName(String name) {
-            return parse(ClassWeighting.class, values(), name, BALANCED, ClassWeighting::configName);
+            return ConfigName.parse(ClassWeighting.class, name, BALANCED, "class weighting");
         }
     }
 
@@ -80,24 +80,5 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
             positive = n / (2.0 * counts.positives());
         }
         return new BagLoss(kind == Kind.FOCAL ? focalGamma : 0, negative, positive);
-    }
-
-    private interface Named<E> {
-        String name(E e);
-    }
-
-    private static <E> E parse(Class<E> type, E[] values, String name, E fallback, Named<E> named) {
-        if (name == null || name.isBlank()) {
-            return fallback;
-        }
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        for (E e : values) {
-            if (named.name(e).equals(n)) {
-                return e;
-            }
-        }
-        throw new IllegalArgumentException("unknown " + type.getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2")
-                .toLowerCase(Locale.ROOT) + " '" + name + "'; expected one of "
-                + Arrays.stream(values).map(named::name).collect(Collectors.joining(", ")));
     }
 }

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -52,17 +53,13 @@ class CrcNucleiTest {
 
     /** The real data set: ../shared/datasets/crc-nuclei relative to the repository root. */
     private static Path realDataset() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !(Files.isRegularFile(dir.resolve("pom.xml")) && Files.isDirectory(dir.resolve("common")))) {
-            dir = dir.getParent();
+        Optional<Path> dataset = CrcNuclei.besideRepository(Path.of(""));
+        if (dataset.isEmpty()) {
+            System.out.println("CrcNucleiTest: skipped, the crc-nuclei data set is not at ../shared/datasets/crc-nuclei"
+                    + " beside the repository");
         }
-        Path dataset = dir == null ? Path.of("/nonexistent") : dir.resolve("../shared/datasets/crc-nuclei").normalize();
-        boolean present = Files.isRegularFile(dataset.resolve(CrcNuclei.MAIN_CSV));
-        if (!present) {
-            System.out.println("CrcNucleiTest: skipped, the crc-nuclei data set is not at " + dataset);
-        }
-        Assumptions.assumeTrue(present, "the crc-nuclei data set is not at " + dataset);
-        return dataset;
+        Assumptions.assumeTrue(dataset.isPresent(), "the crc-nuclei data set is not beside the repository");
+        return dataset.get();
     }
 
     private static List<String> csv(Path siteDir) {

@@ -38,7 +38,8 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--dataset", required = true, description = "crc-nuclei or fmnist-bags")
     String dataset;
 
-    @Option(names = "--source", description = "crc-nuclei: the data set folder (e.g. ../shared/datasets/crc-nuclei); "
+    @Option(names = "--source", description = "crc-nuclei: the data set folder (default ../shared/datasets/crc-nuclei beside the "
+            + "repository); "
             + "fmnist-bags: the IDX folder (default " + "/usr/share/datasets/fashion-mnist)")
     Path source;
 
@@ -127,11 +128,10 @@ public final class MilBenchCommand implements Callable<Integer> {
         Path dir = work.resolve(dataset + "-seed" + seed + "-" + bags);
         TileFormat format;
         if (dataset.equals("crc-nuclei")) {
-            if (source == null) {
-                throw new IllegalArgumentException("--source is required for crc-nuclei: the data set folder, e.g. "
-                        + "../shared/datasets/crc-nuclei");
-            }
-            CrcNuclei.read(source).writeSplit(dir, sites, alpha, 0.25, seed);
+            Path crc = source != null ? source : CrcNuclei.besideRepository(Path.of("")).orElseThrow(() ->
+                    new IllegalArgumentException("--source is required for crc-nuclei: the data set folder (it is "
+                            + "not at ../shared/datasets/crc-nuclei beside this repository)"));
+            CrcNuclei.read(crc).writeSplit(dir, sites, alpha, 0.25, seed);
             format = new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE);
         } else if (dataset.equals("fmnist-bags")) {
             FmnistBags.Config c = FmnistBags.Config.defaults().withSites(sites).withBags(bags, heldoutBags)
