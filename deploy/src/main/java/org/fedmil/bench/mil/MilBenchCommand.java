@@ -125,7 +125,7 @@ public final class MilBenchCommand implements Callable<Integer> {
     }
 
     private BenchSplit prepare(long seed, int bags) throws IOException {
-        Path dir = work.resolve(dataset + "-seed" + seed + "-" + bags);
+        Path dir = work.resolve(dataset + "-seed" + seed + (dataset.equals("fmnist-bags") ? "-" + bags : ""));
         TileFormat format;
         if (dataset.equals("crc-nuclei")) {
             Path crc = source != null ? source : CrcNuclei.besideRepository(Path.of("")).orElseThrow(() ->
