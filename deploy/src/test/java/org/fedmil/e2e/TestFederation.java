@@ -74,7 +74,7 @@ final class TestFederation implements AutoCloseable {
         coordinator.start();
     }
 
-    private static Path synthetic(Path dir, int sites, int bagsPerSite, int heldoutBags) throws Exception {
+    static Path synthetic(Path dir, int sites, int bagsPerSite, int heldoutBags) throws Exception {
         SyntheticMilData data = SyntheticMilData.generate(SyntheticMilData.Config.defaults().withSites(sites)
                 .withBags(bagsPerSite, heldoutBags).withSeed(7));
         data.writeTo(dir.resolve("data"));

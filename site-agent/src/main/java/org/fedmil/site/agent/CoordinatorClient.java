@@ -6,7 +6,8 @@ import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,6 +155,7 @@ public final class CoordinatorClient implements AutoCloseable {
             throws InterruptedException {
         long giveUp = System.nanoTime() + patience.toNanos();
         Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+        long acknowledged = 0;
         while (true) {
             try {
                 UploadStatusReply status = uploadStatus(header.getRound(), header.getDeltaSha256().toByteArray());
@@ -161,6 +163,12 @@ public final class CoordinatorClient implements AutoCloseable {
                     return status.getReceipt();
                 }
                 long from = status.getAcknowledgedBytes();
+                if (from > acknowledged) {
+                    // the last stream made progress before it broke: a link that drops now and then is not a
+                    // coordinator that is away, so the next break waits briefly again
+                    backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+                    acknowledged = from;
+                }
                 if (from > 0) {
                     log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.length);
                 }
@@ -178,11 +186,25 @@ public final class CoordinatorClient implements AutoCloseable {
     }
 
     private UploadReceipt uploadFrom(UpdateHeader header, byte[] bytes, long from) {
-        List<UpdateChunk> chunks = new ArrayList<>();
-        for (int off = (int) from; off < bytes.length; off += chunkBytes) {
-            chunks.add(UpdateChunk.newBuilder().setOffset(off)
-                    .setData(ByteString.copyFrom(bytes, off, Math.min(chunkBytes, bytes.length - off))).build());
-        }
+        int size = chunkBytes;
+        // chunks are made as the stream can take them, so a large delta is never copied whole into the queue
+        Iterable<UpdateChunk> chunks = () -> new Iterator<>() {
+            private long off = from;
+
+            @Override
+            public boolean hasNext() {
+                return off < bytes.length;
+            }
+
+            @Override
+            public UpdateChunk next() {
+                int n = (int) Math.min(size, bytes.length - off);
+                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off)
+                        .setData(ByteString.copyFrom(bytes, (int) off, n)).build();
+                off += n;
+                return c;
+            }
+        };
         return uploadChunks(header, chunks, false);
     }
 
@@ -202,28 +224,55 @@ public final class CoordinatorClient implements AutoCloseable {
      * is cancelled after the last chunk instead of being completed, as when the site dies mid-upload; the
      * call then throws CANCELLED.
      */
-    public UploadReceipt uploadChunks(UpdateHeader header, List<UpdateChunk> chunks, boolean breakOff) {
+    public UploadReceipt uploadChunks(UpdateHeader header, Iterable<UpdateChunk> chunks, boolean breakOff) {
         CompletableFuture<UploadReceipt> receipt = new CompletableFuture<>();
-        StreamObserver<UpdateChunk> requests = async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .uploadUpdate(new StreamObserver<>() {
-                    @Override
-                    public void onNext(UploadReceipt value) {
-                        receipt.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        receipt.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        receipt.completeExceptionally(Status.INTERNAL
-                                .withDescription("coordinator closed the upload without a receipt").asRuntimeException());
+        Object ready = new Object();
+        ClientResponseObserver<UpdateChunk, UploadReceipt> responses = new ClientResponseObserver<>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<UpdateChunk> requests) {
+                requests.setOnReadyHandler(() -> {
+                    synchronized (ready) {
+                        ready.notifyAll();
                     }
                 });
+            }
+
+            @Override
+            public void onNext(UploadReceipt value) {
+                receipt.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                receipt.completeExceptionally(t);
+                synchronized (ready) {
+                    ready.notifyAll();
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                receipt.completeExceptionally(Status.INTERNAL
+                        .withDescription("coordinator closed the upload without a receipt").asRuntimeException());
+            }
+        };
+        ClientCallStreamObserver<UpdateChunk> requests = (ClientCallStreamObserver<UpdateChunk>)
+                async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).uploadUpdate(responses);
         requests.onNext(UpdateChunk.newBuilder().setHeader(header).build());
         for (UpdateChunk chunk : chunks) {
+            // respect HTTP/2 flow control: hand a chunk to gRPC only when the stream can take it, so that what
+            // is "sent" is what went on the wire, and a slow link does not pile the delta up in memory
+            synchronized (ready) {
+                while (!requests.isReady() && !receipt.isDone()) {
+                    try {
+                        ready.wait(1_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        requests.cancel("interrupted", e);
+                        throw Status.CANCELLED.withDescription("interrupted while uploading").asRuntimeException();
+                    }
+                }
+            }
             if (receipt.isDone()) {
                 break;
             }
