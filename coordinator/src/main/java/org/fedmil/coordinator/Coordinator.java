@@ -78,7 +78,7 @@ public final class Coordinator implements AutoCloseable {
         this.resumed = resume != null;
         this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Reporter());
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                config.limits(), observers);
+                config.limits(), store.dir().resolve("uploads"), observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }

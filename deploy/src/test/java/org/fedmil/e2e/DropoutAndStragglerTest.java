@@ -215,4 +215,45 @@ class DropoutAndStragglerTest {
                     .containsExactly(UpdateRefusal.ROUND_CLOSED);
         }
     }
+
+    @Test
+    void aPartialUploadSpooledToTheStateFolderIsResumedAfterTheCoordinatorRestarts(@TempDir Path dir) throws Exception {
+        try (TestFederation fed = new TestFederation(dir, 2, 1, 30, 40)) {
+            PartyCredentials c1 = fed.site("site-1");
+            TensorSet delta;
+            UpdateHeader header;
+            byte[] bytes;
+            try (CoordinatorClient site1 = client(fed, c1);
+                 CoordinatorClient site2 = client(fed, fed.site("site-2"))) {
+                site1.join(join());
+                site2.join(join());
+                Task task = site1.nextTask(0);
+                assertThat(task.getTrain().getRound()).isEqualTo(1);
+                delta = filled(fed.coordinator.run().currentModel().weights(), 0.01f);
+                bytes = TensorCodec.encode(delta);
+                header = header(task, delta, bytes);
+                uploadThenBreakOff(fed, c1, site1, header, bytes, 7);
+            }
+            assertThat(java.nio.file.Files.list(fed.coordinator.store().dir().resolve("uploads")))
+                    .as("the partial upload is in the state folder").hasSize(1);
+
+            fed.restartCoordinator();
+
+            try (CoordinatorClient site1 = client(fed, c1).withChunkBytes(CHUNK);
+                 CoordinatorClient site2 = client(fed, fed.site("site-2"))) {
+                site1.join(join());
+                site2.join(join());
+                Task task = site1.nextTask(0);
+                assertThat(task.getTrain().getRound()).as("round 1 runs again").isEqualTo(1);
+                assertThat(site1.uploadStatus(1, Sha256.of(bytes)).getAcknowledgedBytes()).isEqualTo(7L * CHUNK);
+                site1.resumableUpload(header, bytes, Duration.ofSeconds(30));
+                assertThat(site1.dataBytesSent()).as("only the rest is sent after the restart")
+                        .isEqualTo(bytes.length - 7L * CHUNK);
+                site2.upload(1, 0, delta, 30, 0.5);
+                assertThat(fed.coordinator.run().awaitModelVersion(1, Duration.ofSeconds(60))).isTrue();
+                assertThat(java.nio.file.Files.list(fed.coordinator.store().dir().resolve("uploads")))
+                        .as("spooled uploads are deleted once accepted").isEmpty();
+            }
+        }
+    }
 }

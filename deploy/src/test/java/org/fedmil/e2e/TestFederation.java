@@ -32,7 +32,8 @@ final class TestFederation implements AutoCloseable {
     final Path dir;
     final ConsortiumCa ca;
     final Path dataDir;
-    final Coordinator coordinator;
+    Coordinator coordinator;
+    private final CoordinatorConfig config;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final java.util.Map<String, PartyCredentials> issued = new java.util.HashMap<>();
 
@@ -70,6 +71,7 @@ final class TestFederation implements AutoCloseable {
                 new CoordinatorConfig.Listen("127.0.0.1", 0),
                 tls(server), dir.resolve("state"), dataDir.resolve("heldout"), sites, rounds, model, training, "auto"))
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
+        this.config = config;
         this.coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8), observers);
         coordinator.start();
     }
@@ -138,6 +140,17 @@ final class TestFederation implements AutoCloseable {
     /** Each site its own state folder, as two hospitals would have (the default would be shared here). */
     Path stateDir(String site) {
         return dir.resolve(site + "-state");
+    }
+
+    /**
+     * Stops the coordinator without ending the federation (as a crash would leave it, minus the SIGKILL) and
+     * starts a new one on the same state folder; it listens on a new port.
+     */
+    Coordinator restartCoordinator() throws Exception {
+        coordinator.close();
+        coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8));
+        coordinator.start();
+        return coordinator;
     }
 
     /** A copy of {@code c} with other round rules and limits. */

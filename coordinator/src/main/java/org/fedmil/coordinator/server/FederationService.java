@@ -55,11 +55,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
 
     private final FederationRun run;
     private final CoordinatorConfig.Limits limits;
-    private final UploadSpool spool = new UploadSpool();
+    private final UploadSpool spool;
 
-    public FederationService(FederationRun run, CoordinatorConfig.Limits limits) {
+    /** @param spoolDir where uploads are spooled as they arrive (the state folder's uploads/) */
+    public FederationService(FederationRun run, CoordinatorConfig.Limits limits, java.nio.file.Path spoolDir) {
         this.run = run;
         this.limits = limits;
+        this.spool = new UploadSpool(spoolDir);
     }
 
     @Override
@@ -189,6 +191,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     }
                 } catch (FederationException e) {
                     fail(e, false);
+                } catch (java.io.UncheckedIOException e) {
+                    log.error("cannot spool the upload from site '{}'", site, e);
+                    failed = true;
+                    response.onError(Status.UNAVAILABLE.withDescription("the coordinator cannot store the upload ("
+                            + e.getMessage() + "); try again later").asRuntimeException());
                 }
             }
 
@@ -226,7 +233,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     if (!partial.ownedBy(generation)) {
                         throw new FederationException(Status.Code.ABORTED, "a newer stream of this upload took over");
                     }
-                    long held = partial.bytes.received();
+                    long held = partial.written();
                     long offset = chunk.getOffset();
                     if (offset > held || offset < 0) {
                         throw UpdateRefusal.OUT_OF_ORDER.because("data chunk at offset " + offset
@@ -240,11 +247,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                         return;
                     }
                     data = data.substring((int) skip);
-                    if (held + data.size() > partial.bytes.expected()) {
-                        throw UpdateRefusal.TOO_LARGE.because("received more than the " + partial.bytes.expected()
+                    if (held + data.size() > partial.expected()) {
+                        throw UpdateRefusal.TOO_LARGE.because("received more than the " + partial.expected()
                                 + " bytes announced in the header");
                     }
-                    partial.bytes.append(data);
+                    partial.append(data);
                 }
             }
 
@@ -265,7 +272,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
             public void onError(Throwable t) {
                 // the stream broke (site killed, link dropped): keep what arrived so the site can resume
                 log.info("upload from site '{}' broke off after {} bytes: {}", site,
-                        partial == null ? 0 : partial.bytes.received(), Status.fromThrowable(t));
+                        partial == null ? 0 : partial.written(), Status.fromThrowable(t));
             }
 
             @Override
@@ -284,13 +291,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                                 false);
                         return;
                     }
-                    if (!partial.bytes.complete()) {
-                        fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.bytes.received() + " of "
-                                + partial.bytes.expected() + " announced bytes; send the rest or the whole update "
+                    if (!partial.complete()) {
+                        fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
+                                + partial.expected() + " announced bytes; send the rest or the whole update "
                                 + "again"), true);
                         return;
                     }
-                    bytes = partial.bytes.bytes();
+                    bytes = partial.bytes();
                 }
                 try {
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),

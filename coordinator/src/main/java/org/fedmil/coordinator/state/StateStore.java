@@ -43,6 +43,7 @@ import org.fedmil.util.Sha256;
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
+ *   uploads/                 uploads as they arrive (see the server's UploadSpool)
  * </pre>
  */
 public final class StateStore {
