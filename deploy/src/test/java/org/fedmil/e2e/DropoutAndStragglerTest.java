@@ -163,9 +163,12 @@ class DropoutAndStragglerTest {
             PartyCredentials c1 = fed.site("site-1");
             FederationRun run = fed.coordinator.run();
             TensorSet global = run.currentModel().weights();
-            try (CoordinatorClient killed = client(fed, c1)) {
+            try (CoordinatorClient killed = client(fed, c1);
+                 CoordinatorClient site2 = client(fed, fed.site("site-2"))) {
                 killed.join(join());
+                site2.join(join());
                 Task task = killed.nextTask(0);
+                assertThat(task.getTrain().getRound()).isEqualTo(1);
                 // the dying process was sending garbage it would never have completed
                 TensorSet garbage = filled(global, 500f);
                 byte[] bytes = TensorCodec.encode(garbage);

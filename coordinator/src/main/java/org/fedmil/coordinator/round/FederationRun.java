@@ -279,6 +279,27 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses, as {@link #submit} would, an upload that cannot count whatever its content: from a site that has
+     * not joined, for a round that is not open, or from a site that is not one of its participants. The service
+     * asks before it stores any byte of an upload.
+     */
+    public void requireUploadable(String siteId, int updateRound) {
+        lock.lock();
+        try {
+            requireJoined(siteId);
+            if (phase != Phase.TRAINING || updateRound != round) {
+                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(updateRound));
+            }
+            if (!participants.contains(siteId)) {
+                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
+                        + "' is not a participant of round " + round + "; it takes part from the next round");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Records a refusal decided outside this class (e.g. a truncated stream), if it is an upload refusal. */
     public void refused(String siteId, int updateRound, FederationException e) {
         if (e.refusal() != null) {

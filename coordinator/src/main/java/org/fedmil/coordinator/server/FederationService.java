@@ -172,6 +172,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
             private UpdateHeader header;
             private List<TensorSpec> specs;
             private UploadSpool.Key key;
+            private int announcedRound;
             private UploadSpool.Partial partial;
             private int generation;
             private boolean failed;
@@ -217,6 +218,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                             + " bytes for tensors totalling " + announced + " bytes; the federation's model has "
                             + expected + " bytes");
                 }
+                announcedRound = h.getRound();
+                // Before anything is spooled: only a joined participant of the open round may store bytes here.
+                run.requireUploadable(site, h.getRound());
                 header = h;
                 key = UploadSpool.Key.of(site, h.getRound(), h.getDeltaSha256().toByteArray());
                 partial = spool.open(key, announced, run.currentRound());
@@ -263,7 +267,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                 }
                 if (e.refusal() != null) {
                     log.warn("refused upload from site '{}' ({}): {}", site, e.refusal(), e.getMessage());
-                    run.refused(site, header == null ? 0 : header.getRound(), e);
+                    run.refused(site, announcedRound, e);
                 }
                 response.onError(e.toStatus());
             }

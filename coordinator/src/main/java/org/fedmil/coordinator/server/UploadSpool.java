@@ -186,10 +186,15 @@ final class UploadSpool {
         }
     }
 
-    /** The partial of this upload, created empty if none is held; deletes partials of rounds before {@code currentRound}. */
+    /**
+     * The partial of this upload, created empty if none is held. Deletes partials of rounds before
+     * {@code currentRound} and the site's other partials (a site has one update per round; another SHA-256
+     * means it gave the earlier one up), so that a site never has more than one upload on disk.
+     */
     Partial open(Key key, long totalBytes, int currentRound) {
         partials.entrySet().removeIf(e -> {
-            boolean stale = e.getKey().round() < currentRound;
+            boolean stale = e.getKey().round() < currentRound
+                    || (e.getKey().site().equals(key.site()) && !e.getKey().equals(key));
             if (stale) {
                 e.getValue().delete();
             }
