@@ -11,8 +11,11 @@ import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
 import org.fedmil.coordinator.round.FederationPlan;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.Resume;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.server.CoordinatorServer;
@@ -40,6 +43,7 @@ public final class Coordinator implements AutoCloseable {
     private final FederationRun run;
     private final CoordinatorServer server;
     private final PrintStream out;
+    private final boolean resumed;
 
     public Coordinator(CoordinatorConfig config, PrintStream out) {
         this(config, out, new ServerInterceptor[0]);
@@ -62,16 +66,19 @@ public final class Coordinator implements AutoCloseable {
         CoordinatorConfig.Training t = config.training();
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig()), true);
+                        t.lossConfig()), true, config.roundRules());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
         this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
         this.store = new StateStore(config.stateDir());
+        // a state folder with completed rounds means this coordinator was restarted: take up where it stopped
+        Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
         store.saveFederation(plan);
-        this.run = new FederationRun(plan, initial, heldOut, FedAvg::new, new Reporter());
+        this.resumed = resume != null;
+        this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Reporter());
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                observers);
+                config.limits(), store.dir().resolve("uploads"), observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
@@ -81,7 +88,11 @@ public final class Coordinator implements AutoCloseable {
         out.println("federation '" + config.federationId() + "': " + config.rounds() + " rounds, waiting for "
                 + config.minSites() + " sites");
         out.println(RoundTable.HEADER);
-        run.start();
+        RoundResult last = run.start();
+        if (resumed) {
+            out.println("resumed from " + store.dir() + " after round " + last.round() + " (model v"
+                    + last.modelVersion() + "); waiting for sites to re-join");
+        }
         server.start();
         out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
         return this;
@@ -131,7 +142,25 @@ public final class Coordinator implements AutoCloseable {
         }
 
         @Override
+        public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
+            out.printf("round %d (attempt %d) reached its deadline with %d of the %d updates it needs: %s%n", round,
+                    attempt, updates, minUpdates, retried ? "running it again" : "skipped");
+        }
+
+        @Override
+        public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
+            store.saveRefusal(new StateStore.Refusal(java.time.Instant.now().toString(), siteId, round, kind, kind.code().name(),
+                    reason));
+        }
+
+        @Override
+        public void stateChanged(RunState state) {
+            store.saveState(state);
+        }
+
+        @Override
         public void siteEvaluated(String siteId, SiteEvaluation e) {
+            store.saveEvaluation(new StateStore.Evaluation(siteId, e.modelVersion(), e.metrics()));
             out.printf("site %s evaluated model v%d on its %d bags: auc %.4f acc %.4f%n", siteId, e.modelVersion(),
                     e.metrics().n(), e.metrics().auc(), e.metrics().accuracy());
         }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class, TrainLocalCommand.class, Fedmil.Bench.class})
+                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, Fedmil.Bench.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

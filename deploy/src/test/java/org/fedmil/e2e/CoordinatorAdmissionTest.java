@@ -14,11 +14,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.UpdateRefusal;
+import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyCredentials;
 import org.fedmil.proto.v1.FederationGrpc;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.Task;
+import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.protocol.Wire;
@@ -38,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Who gets in and what is accepted, against a real coordinator over real mutual TLS on loopback. The tests share
- * one federation (two sites, one round) and run in order: refusals first, then the round itself.
+ * one federation (two sites, two rounds) and run in order: refusals of round 1 first (one test per kind of bad
+ * update), then round 1 itself, then replays in round 2, then the record of every refusal.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -50,7 +54,7 @@ class CoordinatorAdmissionTest {
 
     @BeforeAll
     void startFederation(@TempDir Path dir) throws Exception {
-        fed = new TestFederation(dir, 2, 1, 30, 40);
+        fed = new TestFederation(dir, 2, 2, 30, 40);
         site1 = client(fed.site("site-1"));
         site2 = client(fed.site("site-2"));
     }
@@ -140,19 +144,138 @@ class CoordinatorAdmissionTest {
         assertThat(site1.nextTask(0).hasTrain()).as("site-1 is still asked for its update").isTrue();
     }
 
+    private Task trainTask() {
+        Task task = site1.nextTask(0);
+        assertThat(task.hasTrain()).isTrue();
+        return task;
+    }
+
+    /** Sends {@code delta} as site-1's update for the open round; returns the refusal. */
+    private StatusRuntimeException refusedUpload(TensorSet delta) {
+        Task task = trainTask();
+        byte[] bytes = TensorCodec.encode(delta);
+        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        return catchThrowableOfType(StatusRuntimeException.class, () -> site1.uploadRaw(header, Wire.chunks(bytes)));
+    }
+
+    private void assertNothingChanged() {
+        assertThat(run().updatesReceived()).isZero();
+        assertThat(run().currentModel().version()).isZero();
+        assertThat(site1.nextTask(0).hasTrain()).as("site-1 is still asked for its update").isTrue();
+    }
+
+    /** The global model with every value replaced by {@code v}: same names and shapes, chosen values. */
+    private TensorSet filled(float v) {
+        List<NamedTensor> out = new java.util.ArrayList<>();
+        for (NamedTensor t : run().currentModel().weights().tensors()) {
+            float[] values = new float[t.values().length];
+            java.util.Arrays.fill(values, v);
+            out.add(new NamedTensor(t.name(), t.shape(), values));
+        }
+        return new TensorSet(out);
+    }
+
     @Test
-    @Order(6)
+    @Order(10)
+    void aDeltaHoldingANaNIsRefusedAndChangesNothing() {
+        TensorSet delta = filled(0f);
+        delta.tensors().get(1).values()[0] = Float.NaN;
+        StatusRuntimeException e = refusedUpload(delta);
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("NaN or infinite").contains(delta.tensors().get(1).name());
+        assertNothingChanged();
+    }
+
+    @Test
+    @Order(11)
+    void aDeltaWhoseL2NormExceedsTheBoundIsRefusedAndChangesNothing() {
+        StatusRuntimeException e = refusedUpload(filled(1000f));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("L2 norm").contains("limits.max_update_l2_norm = 1.000e+04");
+        assertNothingChanged();
+    }
+
+    @Test
+    @Order(12)
+    void aTruncatedStreamIsRefusedAndChangesNothing() {
+        Task task = trainTask();
+        TensorSet delta = zeroDelta();
+        byte[] bytes = TensorCodec.encode(delta);
+        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        byte[] first = java.util.Arrays.copyOf(bytes, bytes.length - 100);
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> site1.uploadRaw(header, Wire.chunks(first)));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("upload ended after " + (bytes.length - 100) + " of "
+                + bytes.length);
+        assertNothingChanged();
+    }
+
+    @Test
+    @Order(13)
+    void aChunkOutOfOrderIsRefusedAndChangesNothing() {
+        Task task = trainTask();
+        TensorSet delta = zeroDelta();
+        byte[] bytes = TensorCodec.encode(delta);
+        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        int c = 1024;
+        List<UpdateChunk> swapped = List.of(chunk(bytes, 0, c), chunk(bytes, 2 * c, c), chunk(bytes, c, c));
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> site1.uploadChunks(header, swapped, false));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("chunk at offset 2048 but the coordinator holds 1024 bytes");
+        assertNothingChanged();
+    }
+
+    private static UpdateChunk chunk(byte[] bytes, int offset, int size) {
+        return UpdateChunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(bytes, offset, size)).build();
+    }
+
+    @Test
+    @Order(14)
+    void anUploadOverTheSizeLimitIsRefusedBeforeAnythingIsBuffered() {
+        Task task = trainTask();
+        TensorSet delta = zeroDelta();
+        UpdateHeader header = header(task, delta, new byte[32], 0).toBuilder().setTotalBytes(3L << 30).build();
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> site1.uploadRaw(header, List.of()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).contains("limits.max_update_bytes = 1073741824");
+        assertNothingChanged();
+    }
+
+    @Test
+    @Order(15)
+    void anUpdateWithAWrongTensorNameIsRefusedWithTheTensorNamed() {
+        TensorSet good = zeroDelta();
+        List<NamedTensor> renamed = new java.util.ArrayList<>(good.tensors());
+        NamedTensor first = renamed.get(0);
+        renamed.set(0, new NamedTensor("encoder.evil", first.shape(), first.values()));
+        StatusRuntimeException e = refusedUpload(new TensorSet(renamed));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("encoder.evil").contains(first.name());
+        assertNothingChanged();
+    }
+
+    @Test
+    @Order(20)
     void aSiteCannotUploadUnderAnotherSitesIdentity() throws Exception {
         Task task = site1.nextTask(0);
         TensorSet delta = zeroDelta();
         UploadReceipt own = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
         assertThat(own.getUpdatesReceived()).isEqualTo(1);
 
-        // site-1 tries to send a second update, say on site-2's behalf: the header has no identity field, so it
-        // can only ever be site-1's, and site-1 already has its one update in this round.
+        // The same bytes again (the site never saw the receipt): the original receipt, counted once.
+        UploadReceipt retried = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
+        assertThat(retried).isEqualTo(own);
+        assertThat(run().updatesReceived()).isEqualTo(1);
+
+        // site-1 tries to send a second, different update, say on site-2's behalf: the header has no identity
+        // field, so it can only ever be site-1's, and site-1 already has its one update in this round.
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-                () -> site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5));
+                () -> site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), filled(0.001f), 30, 0.5));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(e.getStatus().getDescription()).contains("already submitted update");
 
         // A consortium member that did not join this federation cannot slip an update in either.
         try (CoordinatorClient site3 = client(fed.site("site-3"))) {
@@ -170,9 +293,27 @@ class CoordinatorAdmissionTest {
     }
 
     @Test
-    @Order(7)
+    @Order(30)
+    void replaysOfAClosedRoundOrAnOldBaseModelAreRefused() {
+        Task task = site1.nextTask(0);
+        assertThat(task.getTrain().getRound()).isEqualTo(2);
+        TensorSet delta = filled(0.002f);
+        StatusRuntimeException late = catchThrowableOfType(StatusRuntimeException.class,
+                () -> site1.upload(1, 0, delta, 30, 0.5));
+        assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(late.getStatus().getDescription()).contains("round 1 is closed");
+        StatusRuntimeException stale = catchThrowableOfType(StatusRuntimeException.class,
+                () -> site1.upload(2, 0, delta, 30, 0.5));
+        assertThat(stale.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(stale.getStatus().getDescription()).contains("trained from model version 0")
+                .contains("trains from version 1");
+        assertThat(run().updatesReceived()).isZero();
+    }
+
+    @Test
+    @Order(40)
     void anUpdateWithOtherTensorShapesIsRefusedWithTheTensorNamed() {
-        // The round is over by now; a wrongly shaped update is refused before any round check.
+        // a wrongly shaped update is refused before any round check.
         TensorSet wrong = new TensorSet(List.of(new NamedTensor("encoder.0.weight", new long[] {2, 2}, new float[4])));
         byte[] bytes = TensorCodec.encode(wrong);
         UpdateHeader header = UpdateHeader.newBuilder().setRound(1).setBaseModelVersion(0)
@@ -182,6 +323,24 @@ class CoordinatorAdmissionTest {
                 () -> site1.uploadRaw(header, Wire.chunks(bytes)));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(e.getStatus().getDescription()).contains("bytes");
+    }
+
+    @Test
+    @Order(50)
+    void everyRefusalIsRecordedByKindInTheStateFolder() throws Exception {
+        Path file = fed.coordinator.store().dir().resolve("refusals.json");
+        List<StateStore.Refusal> onDisk = StateStore.JSON.readValue(file.toFile(),
+                new com.fasterxml.jackson.core.type.TypeReference<List<StateStore.Refusal>>() { });
+        assertThat(onDisk).extracting(StateStore.Refusal::kind).containsExactly(
+                UpdateRefusal.SHA256_MISMATCH, UpdateRefusal.NON_FINITE, UpdateRefusal.NORM_EXCEEDED,
+                UpdateRefusal.TRUNCATED, UpdateRefusal.OUT_OF_ORDER, UpdateRefusal.TOO_LARGE,
+                UpdateRefusal.WRONG_TENSORS, UpdateRefusal.DUPLICATE, UpdateRefusal.NOT_JOINED,
+                UpdateRefusal.ROUND_CLOSED, UpdateRefusal.STALE_BASE_MODEL, UpdateRefusal.WRONG_TENSORS);
+        assertThat(onDisk).allSatisfy(r -> {
+            assertThat(r.reason()).isNotBlank();
+            assertThat(r.status()).isEqualTo(r.kind().code().name());
+        });
+        assertThat(onDisk.get(8).site()).isEqualTo("site-3");
     }
 
     /** A join over these credentials fails in the TLS handshake: UNAVAILABLE, and nothing reaches the service. */

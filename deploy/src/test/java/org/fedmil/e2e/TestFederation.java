@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.fedmil.site.agent.SiteAgent;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.Coordinator;
@@ -31,15 +32,23 @@ final class TestFederation implements AutoCloseable {
     final Path dir;
     final ConsortiumCa ca;
     final Path dataDir;
-    final Coordinator coordinator;
+    Coordinator coordinator;
+    private final CoordinatorConfig config;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    private final java.util.Map<String, PartyCredentials> issued = new java.util.HashMap<>();
 
     /** Synthetic feature bags for {@code sites} sites, attention over an MLP encoder. */
     TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags, ServerInterceptor... observers)
             throws Exception {
+        this(dir, sites, rounds, bagsPerSite, heldoutBags, UnaryOperator.identity(), observers);
+    }
+
+    /** As above, with coordinator.yaml changed by {@code tweak} (round rules, limits) before the coordinator starts. */
+    TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags,
+                   UnaryOperator<CoordinatorConfig> tweak, ServerInterceptor... observers) throws Exception {
         this(dir, synthetic(dir, sites, bagsPerSite, heldoutBags), sites, rounds,
                 new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
-                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null), observers);
+                new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null), tweak, observers);
     }
 
     /**
@@ -48,19 +57,26 @@ final class TestFederation implements AutoCloseable {
      */
     TestFederation(Path dir, Path dataDir, int sites, int rounds, CoordinatorConfig.Model model,
                    CoordinatorConfig.Training training, ServerInterceptor... observers) throws Exception {
+        this(dir, dataDir, sites, rounds, model, training, UnaryOperator.identity(), observers);
+    }
+
+    TestFederation(Path dir, Path dataDir, int sites, int rounds, CoordinatorConfig.Model model,
+                   CoordinatorConfig.Training training, UnaryOperator<CoordinatorConfig> tweak,
+                   ServerInterceptor... observers) throws Exception {
         this.dir = dir;
         this.dataDir = dataDir;
         this.ca = ConsortiumCa.init(dir.resolve("pki"), "test", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), ConsortiumCa.DEFAULT_PARTY_VALIDITY);
-        CoordinatorConfig config = new CoordinatorConfig("e2e",
+        CoordinatorConfig config = tweak.apply(new CoordinatorConfig("e2e",
                 new CoordinatorConfig.Listen("127.0.0.1", 0),
-                tls(server), dir.resolve("state"), dataDir.resolve("heldout"), sites, rounds, model, training, "auto")
+                tls(server), dir.resolve("state"), dataDir.resolve("heldout"), sites, rounds, model, training, "auto"))
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
+        this.config = config;
         this.coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8), observers);
         coordinator.start();
     }
 
-    private static Path synthetic(Path dir, int sites, int bagsPerSite, int heldoutBags) throws Exception {
+    static Path synthetic(Path dir, int sites, int bagsPerSite, int heldoutBags) throws Exception {
         SyntheticMilData data = SyntheticMilData.generate(SyntheticMilData.Config.defaults().withSites(sites)
                 .withBags(bagsPerSite, heldoutBags).withSeed(7));
         data.writeTo(dir.resolve("data"));
@@ -105,8 +121,14 @@ final class TestFederation implements AutoCloseable {
         return new TlsFiles(p.cert(), p.key(), p.ca());
     }
 
-    PartyCredentials site(String name) throws Exception {
-        return ca.issueSite(name, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+    /** The site's credentials, issued on first use; a site that comes back uses the same ones. */
+    synchronized PartyCredentials site(String name) throws Exception {
+        PartyCredentials c = issued.get(name);
+        if (c == null) {
+            c = ca.issueSite(name, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+            issued.put(name, c);
+        }
+        return c;
     }
 
     SiteConfig siteConfig(String name, PartyCredentials creds) {
@@ -118,6 +140,24 @@ final class TestFederation implements AutoCloseable {
     /** Each site its own state folder, as two hospitals would have (the default would be shared here). */
     Path stateDir(String site) {
         return dir.resolve(site + "-state");
+    }
+
+    /**
+     * Stops the coordinator without ending the federation (as a crash would leave it, minus the SIGKILL) and
+     * starts a new one on the same state folder; it listens on a new port.
+     */
+    Coordinator restartCoordinator() throws Exception {
+        coordinator.close();
+        coordinator = new Coordinator(config, new PrintStream(console, true, StandardCharsets.UTF_8));
+        coordinator.start();
+        return coordinator;
+    }
+
+    /** A copy of {@code c} with other round rules and limits. */
+    static CoordinatorConfig withRules(CoordinatorConfig c, int deadlineSeconds, int minUpdates, String onShortRound,
+                                       CoordinatorConfig.Limits limits) {
+        return new CoordinatorConfig(c.federationId(), c.listen(), c.tls(), c.stateDir(), c.heldoutDir(), c.minSites(),
+                c.rounds(), c.model(), c.training(), c.device(), deadlineSeconds, minUpdates, onShortRound, limits);
     }
 
     String console() {

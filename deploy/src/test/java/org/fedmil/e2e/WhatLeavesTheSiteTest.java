@@ -24,6 +24,7 @@ import org.fedmil.proto.v1.EvaluationReport;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
+import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.agent.SiteAgent;
 import org.fedmil.tensor.NamedTensor;
@@ -75,7 +76,8 @@ class WhatLeavesTheSiteTest {
             }
 
             assertThat(recorder.byMethod.keySet())
-                    .containsExactlyInAnyOrder("Join", "NextTask", "DownloadModel", "UploadUpdate", "ReportEvaluation");
+                    .containsExactlyInAnyOrder("Join", "NextTask", "DownloadModel", "UploadStatus", "UploadUpdate",
+                            "ReportEvaluation");
             // no message carries fields this build does not know (nothing smuggled past the schema)
             recorder.byMethod.values().forEach(ms -> ms.forEach(m ->
                     assertThat(m.getUnknownFields().asMap()).as(m.getClass().getSimpleName()).isEmpty()));
@@ -116,6 +118,15 @@ class WhatLeavesTheSiteTest {
                 TensorSet delta = TensorCodec.decode(Wire.fromProto(h.getTensorsList()), bytes);
                 // one site: FedAvg moves the global model by exactly this delta
                 assertClose(savedModel(dir, r, delta), delta, savedModel(dir, r + 1, delta));
+            }
+
+            // before each upload the agent asks where to resume: the round and the delta's SHA-256, nothing else
+            List<Message> statusAsks = recorder.of("UploadStatus");
+            assertThat(statusAsks).hasSize(2);
+            for (int r = 0; r < 2; r++) {
+                UploadStatusRequest ask = (UploadStatusRequest) statusAsks.get(r);
+                assertThat(ask).isEqualTo(UploadStatusRequest.newBuilder().setRound(r + 1)
+                        .setDeltaSha256(headers.get(r).getDeltaSha256()).build());
             }
 
             // evaluation: aggregate numbers only

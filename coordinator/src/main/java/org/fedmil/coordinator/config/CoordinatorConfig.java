@@ -5,6 +5,7 @@ import java.util.Objects;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
@@ -24,6 +25,10 @@ import org.fedmil.mil.train.LossConfig;
  * @param model        the architecture every site builds
  * @param training     the hyper-parameters sent with every train task
  * @param device       where the coordinator evaluates: auto (DJL's default), cpu, or gpu / gpu(N)
+ * @param roundDeadlineSeconds how long a round stays open; 0 waits for every participant
+ * @param minUpdates   updates a round needs to be aggregated (at most min_sites)
+ * @param onShortRound retry or skip a round that reached its deadline with fewer than min_updates
+ * @param limits       bounds on what sites may send and how
  */
 public record CoordinatorConfig(
         String federationId,
@@ -35,7 +40,18 @@ public record CoordinatorConfig(
         Integer rounds,
         Model model,
         Training training,
-        String device) {
+        String device,
+        Integer roundDeadlineSeconds,
+        Integer minUpdates,
+        String onShortRound,
+        Limits limits) {
+
+    /** Defaults for round_deadline_seconds, min_updates, on_short_round and limits. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device, null, null,
+                null, null);
+    }
 
     public CoordinatorConfig {
         federationId = federationId == null ? "fedmil" : federationId;
@@ -46,6 +62,29 @@ public record CoordinatorConfig(
         model = model == null ? new Model(null, null, null, null, null, null) : model;
         training = training == null ? new Training(null, null, null, null, null, null, null) : training;
         device = device == null ? "auto" : device;
+        roundDeadlineSeconds = roundDeadlineSeconds == null ? 1800 : roundDeadlineSeconds;
+        minUpdates = minUpdates == null ? minSites : minUpdates;
+        onShortRound = onShortRound == null ? "retry" : onShortRound;
+        limits = limits == null ? new Limits(null, null, null) : limits;
+    }
+
+    /**
+     * @param maxUpdateL2Norm          an update whose delta's L2 norm (all tensors) is larger is refused
+     * @param maxUpdateBytes           an upload announcing more bytes is refused before anything is buffered
+     * @param maxConcurrentCallsPerSite calls one site may have open at once; more are refused
+     */
+    public record Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite) {
+        public Limits {
+            maxUpdateL2Norm = maxUpdateL2Norm == null ? 1e4 : maxUpdateL2Norm;
+            maxUpdateBytes = maxUpdateBytes == null ? 1L << 30 : maxUpdateBytes;
+            maxConcurrentCallsPerSite = maxConcurrentCallsPerSite == null ? 8 : maxConcurrentCallsPerSite;
+        }
+    }
+
+    /** The rules of every round, as the round logic takes them. */
+    public RoundRules roundRules() {
+        return new RoundRules(minUpdates, roundDeadlineSeconds * 1000L, RoundRules.ShortRound.fromConfigName(onShortRound),
+                limits.maxUpdateL2Norm());
     }
 
     public record Listen(String host, Integer port) {
@@ -121,7 +160,7 @@ public record CoordinatorConfig(
         }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits);
         c.validate(file);
         return c;
     }
@@ -129,6 +168,18 @@ public record CoordinatorConfig(
     private void validate(Path file) {
         check(file, minSites >= 1, "min_sites", minSites, "at least 1");
         check(file, rounds >= 1, "rounds", rounds, "at least 1");
+        check(file, roundDeadlineSeconds >= 0, "round_deadline_seconds", roundDeadlineSeconds,
+                "0 (no deadline: a round waits for every participant) or more seconds");
+        check(file, minUpdates >= 1 && minUpdates <= minSites, "min_updates", minUpdates,
+                "1.." + minSites + " (at most min_sites, or no round could ever be aggregated)");
+        check(file, onShortRound.equals("retry") || onShortRound.equals("skip"), "on_short_round", onShortRound,
+                "retry or skip");
+        check(file, limits.maxUpdateL2Norm() > 0 && !Double.isNaN(limits.maxUpdateL2Norm()),
+                "limits.max_update_l2_norm", limits.maxUpdateL2Norm(), "a positive number");
+        check(file, limits.maxUpdateBytes() >= 1 && limits.maxUpdateBytes() <= Integer.MAX_VALUE - 8,
+                "limits.max_update_bytes", limits.maxUpdateBytes(), "1.." + (Integer.MAX_VALUE - 8));
+        check(file, limits.maxConcurrentCallsPerSite() >= 2, "limits.max_concurrent_calls_per_site",
+                limits.maxConcurrentCallsPerSite(), "at least 2 (a site's long poll plus one transfer)");
         check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
         check(file, model.hiddenDim() >= 1, "model.hidden_dim", model.hiddenDim(), "at least 1");
         check(file, model.attentionDim() >= 1, "model.attention_dim", model.attentionDim(), "at least 1");
@@ -173,7 +224,7 @@ public record CoordinatorConfig(
 
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
-                rounds, model, training, device);
+                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits);
     }
 
     @Override

@@ -10,9 +10,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,9 +33,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The federation's rounds, as plain logic without a network: sites join, round r sends every joined site a
  * train task from global model r−1, each site's delta is checked and folded into the round's aggregator as it
- * arrives, and once every participant has reported the new global model is made, evaluated on the held-out set
- * and saved before round r+1 starts. After the last round every site evaluates the final model on its own bags
- * and is then told to stop.
+ * arrives, and once every participant has reported (or the round's deadline passed with at least min_updates
+ * in) the new global model is made, evaluated on the held-out set and saved before round r+1 starts. A round
+ * short of min_updates at its deadline is retried or skipped, never aggregated. After the last round every site
+ * evaluates the final model on its own bags and is then told to stop.
+ *
+ * <p>A run can {@link Resume resume} from a restarted coordinator's state folder: the round that was open at
+ * the crash runs again from the last completed round's model.
  *
  * <p>Thread-safe. Calls from sites never wait on aggregation or evaluation: those run on one round-closing
  * thread, which is also the only thread that tells the {@link RoundListener}.
@@ -50,6 +57,14 @@ public final class FederationRun implements AutoCloseable {
     private final HeldOutEvaluation heldOut;
     private final Function<List<TensorSpec>, Aggregator> aggregatorFactory;
     private final RoundListener listener;
+    private final RoundRules rules;
+    private final List<TensorSpec> specs;
+    private final Resume resume;
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "round-deadline");
+        t.setDaemon(true);
+        return t;
+    });
     private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "round-closer");
         t.setDaemon(true);
@@ -62,13 +77,17 @@ public final class FederationRun implements AutoCloseable {
     // Everything below is guarded by lock.
     private final Map<String, SiteJoin> sites = new LinkedHashMap<>();
     private final Set<String> participants = new LinkedHashSet<>();
-    private final Set<String> submitted = new LinkedHashSet<>();
+    /** Accepted updates of the open round: site → delta SHA-256, for idempotent retries. */
+    private final Map<String, byte[]> submitted = new LinkedHashMap<>();
     private final Set<String> evaluated = new LinkedHashSet<>();
     private final Set<String> stopped = new LinkedHashSet<>();
     private final List<RoundResult> history = new ArrayList<>();
+    private final List<Integer> skipped = new ArrayList<>();
     private Phase phase = Phase.WAITING_FOR_SITES;
     private GlobalModel global;
     private int round;
+    private int attempt;
+    private long stateSeq;
     private Aggregator aggregator;
     private double weightedLossSum;
     private long roundBags;
@@ -77,15 +96,44 @@ public final class FederationRun implements AutoCloseable {
 
     public FederationRun(FederationPlan plan, GlobalModel initial, HeldOutEvaluation heldOut,
                          Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
+        this(plan, initial, null, heldOut, aggregatorFactory, listener);
+    }
+
+    /** @param resume where a restarted coordinator takes up, or null for a new federation from {@code initial} */
+    public FederationRun(FederationPlan plan, GlobalModel initial, Resume resume, HeldOutEvaluation heldOut,
+                         Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
         this.plan = plan;
-        this.global = initial;
+        this.rules = plan.rules();
+        this.resume = resume;
+        this.global = resume == null ? initial : resume.model();
+        this.specs = List.copyOf(global.weights().specs());
         this.heldOut = heldOut;
         this.aggregatorFactory = aggregatorFactory;
         this.listener = listener;
     }
 
-    /** Evaluates and reports the initial model as round 0; call once before sites are admitted. */
+    /**
+     * Evaluates and reports the initial model as round 0; call once before sites are admitted. A resumed run
+     * reports nothing again: it takes up its history and waits for sites to re-join.
+     */
     public RoundResult start() {
+        if (resume != null) {
+            RunState state;
+            lock.lock();
+            try {
+                history.addAll(resume.completed());
+                skipped.addAll(resume.skipped());
+                round = resume.nextRound() - 1;
+                state = snapshot();
+            } finally {
+                lock.unlock();
+            }
+            log.info("resuming federation '{}': {} rounds completed, {} skipped, global model v{}; round {} runs next",
+                    plan.federationId(), resume.completed().size() - 1, resume.skipped().size(), global.version(),
+                    round + 1);
+            listener.stateChanged(state);
+            return resume.completed().get(resume.completed().size() - 1);
+        }
         long t0 = System.nanoTime();
         BinaryMetrics metrics = heldOut.evaluate(global.weights());
         RoundResult r0 = new RoundResult(0, global.version(), Sha256.hex(global.sha256()), List.of(), 0, Double.NaN,
@@ -115,13 +163,21 @@ public final class FederationRun implements AutoCloseable {
             lock.unlock();
         }
         listener.siteJoined(siteId, join, joined, plan.minSites());
+        RunState state = null;
         lock.lock();
         try {
             if (phase == Phase.WAITING_FOR_SITES && sites.size() >= plan.minSites()) {
-                startRound(1);
+                nextRoundOrEnd(round + 1);
+                state = snapshot();
             }
         } finally {
             lock.unlock();
+        }
+        if (state != null) {
+            listener.stateChanged(state);
+        }
+        if (finishedAfterResume()) {
+            closer.execute(() -> finish("all " + plan.rounds() + " rounds done"));
         }
         return plan.federationId();
     }
@@ -160,7 +216,7 @@ public final class FederationRun implements AutoCloseable {
                 return new Task.Wait(RETRY_AFTER_MS, "waiting for sites to join: " + sites.size() + " of "
                         + plan.minSites() + " needed");
             case TRAINING:
-                if (participants.contains(siteId) && !submitted.contains(siteId)) {
+                if (participants.contains(siteId) && !submitted.containsKey(siteId)) {
                     return new Task.Train(round, global);
                 }
                 if (!participants.contains(siteId)) {
@@ -194,91 +250,187 @@ public final class FederationRun implements AutoCloseable {
     }
 
     /**
-     * Checks a site's update and folds it in. Nothing of a refused update reaches the aggregate.
+     * Checks a site's update and folds it in. Nothing of a refused update reaches the aggregate; every refusal
+     * is told to the listener (and so recorded) before it is thrown. A retry of an update already accepted in
+     * this round (same site, same SHA-256) returns the original receipt and changes nothing.
      *
      * @return how many updates of this round are in, and how many are expected
      */
     public UploadAccepted submit(String siteId, IncomingUpdate update) {
-        // Hash outside the lock: it touches no shared state. Decoding and the finiteness scan still run under it.
-        byte[] actualSha = Sha256.of(update.bytes());
+        try {
+            return admit(siteId, update);
+        } catch (FederationException e) {
+            refused(siteId, update.round(), e);
+            throw e;
+        }
+    }
+
+    /** The receipt of this site's update with this SHA-256 if it was accepted in the open round {@code r}. */
+    public java.util.Optional<UploadAccepted> accepted(String siteId, int r, byte[] sha256) {
+        lock.lock();
+        try {
+            byte[] earlier = submitted.get(siteId);
+            if (r != round || earlier == null || !MessageDigest.isEqual(earlier, sha256)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(new UploadAccepted(round, submitted.size(), participants.size()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses, as {@link #submit} would, an upload that cannot count whatever its content: from a site that has
+     * not joined, for a round that is not open, or from a site that is not one of its participants. The service
+     * asks before it stores any byte of an upload.
+     */
+    public void requireUploadable(String siteId, int updateRound) {
+        lock.lock();
+        try {
+            requireJoined(siteId);
+            if (phase != Phase.TRAINING || updateRound != round) {
+                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(updateRound));
+            }
+            if (!participants.contains(siteId)) {
+                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
+                        + "' is not a participant of round " + round + "; it takes part from the next round");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records a refusal decided outside this class (e.g. a truncated stream), if it is an upload refusal. */
+    public void refused(String siteId, int updateRound, FederationException e) {
+        if (e.refusal() != null) {
+            listener.updateRefused(siteId, updateRound, e.refusal(), e.getMessage());
+        }
+    }
+
+    private UploadAccepted admit(String siteId, IncomingUpdate update) {
+        // Hashing, decoding and the finiteness and norm scans touch no shared state, so they run before the lock
+        // is taken. Their verdict is applied after the state checks, so that a request wrong in both ways gets
+        // the same refusal as if everything ran in order under the lock.
+        ContentCheck content = inspect(update);
         boolean closeNow;
         UploadAccepted accepted;
+        RunState state;
         lock.lock();
         try {
             requireJoined(siteId);
             if (phase != Phase.TRAINING || update.round() != round) {
-                throw new FederationException(Status.Code.FAILED_PRECONDITION, "round " + update.round()
-                        + " is not open for updates (current round " + round + ", " + phase.name().toLowerCase()
-                        + "); ask for the next task");
+                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(update.round()));
             }
             if (!participants.contains(siteId)) {
-                throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + siteId
+                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
                         + "' is not a participant of round " + round + "; it takes part from the next round");
             }
-            if (submitted.contains(siteId)) {
-                throw new FederationException(Status.Code.ALREADY_EXISTS, "site '" + siteId
-                        + "' already submitted its update for round " + round + "; one update per site and round");
+            byte[] earlier = submitted.get(siteId);
+            if (earlier != null) {
+                if (content.refusal == null && MessageDigest.isEqual(earlier, update.declaredSha256())) {
+                    // the site did not get our receipt (a broken connection) and sent the same update again
+                    return new UploadAccepted(round, submitted.size(), participants.size());
+                }
+                throw UpdateRefusal.DUPLICATE.because("site '" + siteId + "' already submitted update "
+                        + Sha256.shortHex(earlier) + " for round " + round
+                        + "; one update per site and round, a retry must resend the same bytes");
             }
             if (update.baseModelVersion() != global.version()) {
-                throw new FederationException(Status.Code.FAILED_PRECONDITION, "update was trained from model version "
-                        + update.baseModelVersion() + " but round " + round + " trains from version " + global.version());
+                throw UpdateRefusal.STALE_BASE_MODEL.because("update was trained from model version "
+                        + update.baseModelVersion() + " but round " + round + " trains from version "
+                        + global.version() + "; ask for the next task and train from that model");
             }
-            TensorSet delta = checkedDelta(update, actualSha);
-            aggregator.accept(delta, update.trainingBags());
+            if (content.refusal != null) {
+                throw content.refusal;
+            }
+            aggregator.accept(content.delta, update.trainingBags());
             weightedLossSum += update.trainLoss() * update.trainingBags();
             roundBags += update.trainingBags();
-            submitted.add(siteId);
+            submitted.put(siteId, update.declaredSha256().clone());
             accepted = new UploadAccepted(round, submitted.size(), participants.size());
             closeNow = submitted.size() == participants.size();
             if (closeNow) {
                 phase = Phase.AGGREGATING;
             }
+            state = snapshot();
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        listener.stateChanged(state);
         if (closeNow) {
             closer.execute(this::closeRound);
         }
         return accepted;
     }
 
-    private TensorSet checkedDelta(IncomingUpdate update, byte[] actualSha) {
+    private String roundClosedReason(int updateRound) {
+        if (updateRound < round || (updateRound == round && phase != Phase.TRAINING)) {
+            return "round " + updateRound + " is closed (the coordinator is at round " + round + ", "
+                    + phase.name().toLowerCase() + "); the update came too late and was not counted. Ask for the "
+                    + "next task: the site takes part in the next round";
+        }
+        return "round " + updateRound + " is not open for updates (current round " + round + ", "
+                + phase.name().toLowerCase() + "); ask for the next task";
+    }
+
+    /** The verdict on an update's content: its decoded delta, or why it is refused. */
+    private record ContentCheck(TensorSet delta, FederationException refusal) {
+    }
+
+    private ContentCheck inspect(IncomingUpdate update) {
+        try {
+            return new ContentCheck(checkedDelta(update), null);
+        } catch (FederationException e) {
+            return new ContentCheck(null, e);
+        }
+    }
+
+    private TensorSet checkedDelta(IncomingUpdate update) {
         if (update.declaredSha256().length != 32) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, "the update header's delta_sha256 has "
+            throw UpdateRefusal.SHA256_MISMATCH.because("the update header's delta_sha256 has "
                     + update.declaredSha256().length + " bytes; a SHA-256 has 32");
         }
+        byte[] actualSha = Sha256.of(update.bytes());
         if (!MessageDigest.isEqual(update.declaredSha256(), actualSha)) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, "delta SHA-256 mismatch: the header says "
+            throw UpdateRefusal.SHA256_MISMATCH.because("delta SHA-256 mismatch: the header says "
                     + Sha256.hex(update.declaredSha256()) + " but the received bytes hash to " + Sha256.hex(actualSha)
                     + "; the update was discarded, send it again");
         }
-        List<TensorSpec> expected = global.weights().specs();
-        if (!update.tensors().equals(expected)) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, "update tensors do not match the federation's "
-                    + "model: " + firstDifference(expected, update.tensors()));
+        if (!update.tensors().equals(specs)) {
+            throw UpdateRefusal.WRONG_TENSORS.because("update tensors do not match the federation's "
+                    + "model: " + firstDifference(specs, update.tensors()));
         }
         if (update.trainingBags() <= 0) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, "num_training_bags must be positive, got "
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("num_training_bags must be positive, got "
                     + update.trainingBags());
         }
         if (!Double.isFinite(update.trainLoss())) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, "train_loss is " + update.trainLoss()
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("train_loss is " + update.trainLoss()
                     + "; local training diverged, the update was refused");
         }
         TensorSet delta;
         try {
             delta = TensorCodec.decode(update.tensors(), update.bytes());
         } catch (IllegalArgumentException e) {
-            throw new FederationException(Status.Code.INVALID_ARGUMENT, e.getMessage());
+            throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
         }
+        double sumOfSquares = 0;
         for (NamedTensor t : delta.tensors()) {
             for (float v : t.values()) {
                 if (!Float.isFinite(v)) {
-                    throw new FederationException(Status.Code.INVALID_ARGUMENT, "tensor '" + t.name()
-                            + "' holds a NaN or infinite value; the update was refused");
+                    throw UpdateRefusal.NON_FINITE.because("tensor '" + t.name()
+                            + "' holds a NaN or infinite value; local training diverged, the update was refused");
                 }
+                sumOfSquares += (double) v * v;
             }
+        }
+        double norm = Math.sqrt(sumOfSquares);
+        if (norm > rules.maxUpdateL2Norm()) {
+            throw UpdateRefusal.NORM_EXCEEDED.because(String.format(java.util.Locale.ROOT,
+                    "the delta's L2 norm %.4g exceeds the federation's bound limits.max_update_l2_norm = %.4g; "
+                            + "the update was refused (check the site's learning rate and data, or raise the bound)",
+                    norm, rules.maxUpdateL2Norm()));
         }
         return delta;
     }
@@ -338,7 +490,7 @@ public final class FederationRun implements AutoCloseable {
             double lossSum;
             lock.lock();
             try {
-                roundSites = new ArrayList<>(new TreeSet<>(submitted));
+                roundSites = new ArrayList<>(new TreeSet<>(submitted.keySet()));
                 bags = roundBags;
                 lossSum = weightedLossSum;
             } finally {
@@ -352,41 +504,158 @@ public final class FederationRun implements AutoCloseable {
             finish("round " + round + " failed: " + e.getMessage());
             return;
         }
+        RunState state;
         lock.lock();
         try {
             global = next;
             history.add(result);
             changed.signalAll();
-            if (round < plan.rounds()) {
-                startRound(round + 1);
-            } else if (plan.siteEvaluation()) {
-                phase = Phase.SITE_EVALUATION;
-            }
+            nextRoundOrEnd(round + 1);
+            state = snapshot();
         } finally {
             lock.unlock();
         }
+        listener.stateChanged(state);
         if (!plan.siteEvaluation() && result.round() == plan.rounds()) {
             finish("all " + plan.rounds() + " rounds done");
         }
     }
 
+    /**
+     * Runs on the closer thread when a round's deadline has passed: aggregates what is in if it is at least
+     * min_updates, otherwise retries or skips the round. Does nothing if that round (and attempt) is already over.
+     */
+    void deadlinePassed(int r, int a) {
+        boolean close = false;
+        boolean retried = false;
+        int updates;
+        RunState state;
+        lock.lock();
+        try {
+            if (phase != Phase.TRAINING || round != r || attempt != a) {
+                return;
+            }
+            updates = submitted.size();
+            if (updates >= rules.minUpdates() && updates > 0) {
+                log.info("round {} reached its deadline with {} of {} updates; aggregating those, the others are "
+                        + "stragglers and take part from round {}", r, updates, participants.size(), r + 1);
+                phase = Phase.AGGREGATING;
+                close = true;
+            } else if (rules.onShortRound() == RoundRules.ShortRound.RETRY) {
+                retried = true;
+                startRound(r, a + 1);
+            } else {
+                skipped.add(r);
+                nextRoundOrEnd(r + 1);
+            }
+            state = snapshot();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        listener.stateChanged(state);
+        if (close) {
+            closeRound();
+            return;
+        }
+        log.warn("round {} (attempt {}) reached its deadline with {} of the {} updates it needs; it is {}", r, a,
+                updates, rules.minUpdates(), retried ? "run again" : "skipped");
+        listener.roundShort(r, a, updates, rules.minUpdates(), retried);
+        if (!retried && !plan.siteEvaluation() && r == plan.rounds()) {
+            finish("all " + plan.rounds() + " rounds done");
+        }
+    }
+
+    // Caller holds the lock. Starts round r, or, past the last round, the site evaluation.
+    private void nextRoundOrEnd(int r) {
+        if (r <= plan.rounds()) {
+            startRound(r, 1);
+        } else {
+            round = plan.rounds();
+            if (plan.siteEvaluation()) {
+                phase = Phase.SITE_EVALUATION;
+                if (rules.deadlineMillis() > 0) {
+                    // a site that died for good must not keep the federation from finishing
+                    schedule(() -> finish("all " + plan.rounds() + " rounds done; the site evaluation deadline "
+                            + "passed with " + evaluatedCount() + " of " + sites.size() + " sites' reports"));
+                }
+            }
+            changed.signalAll();
+        }
+    }
+
+    /** True when a resumed run had nothing left but its end and no site evaluation is asked for. */
+    private boolean finishedAfterResume() {
+        lock.lock();
+        try {
+            return !plan.siteEvaluation() && phase == Phase.WAITING_FOR_SITES && round >= plan.rounds();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // Caller holds the lock.
-    private void startRound(int r) {
+    private void startRound(int r, int a) {
         round = r;
+        attempt = a;
         participants.clear();
         participants.addAll(sites.keySet());
         submitted.clear();
         weightedLossSum = 0;
         roundBags = 0;
-        aggregator = aggregatorFactory.apply(global.weights().specs());
+        aggregator = aggregatorFactory.apply(specs);
         phase = Phase.TRAINING;
         roundStartNanos = System.nanoTime();
         int n = participants.size();
         changed.signalAll();
-        closer.execute(() -> listener.roundStarted(r, n));
+        try {
+            closer.execute(() -> listener.roundStarted(r, n));
+        } catch (RejectedExecutionException closing) {
+            return; // the run is being closed; no round will be closed any more
+        }
+        if (rules.deadlineMillis() > 0) {
+            schedule(() -> deadlinePassed(r, a));
+        }
+    }
+
+    /** Runs {@code task} on the closer thread once the round deadline has passed from now. */
+    private void schedule(Runnable task) {
+        try {
+            deadlines.schedule(() -> {
+                try {
+                    closer.execute(task);
+                } catch (RejectedExecutionException closing) {
+                    // closed meanwhile
+                }
+            }, rules.deadlineMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the run is being closed
+        }
+    }
+
+    private int evaluatedCount() {
+        lock.lock();
+        try {
+            return evaluated.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Caller holds the lock.
+    private RunState snapshot() {
+        Map<String, String> in = new TreeMap<>();
+        submitted.forEach((site, sha) -> in.put(site, Sha256.hex(sha)));
+        List<Integer> completed = new ArrayList<>();
+        for (RoundResult h : history) {
+            completed.add(h.round());
+        }
+        return new RunState(++stateSeq, plan.federationId(), phase, round, attempt, global.version(), completed,
+                skipped, new ArrayList<>(participants), in);
     }
 
     private void finish(String reason) {
+        RunState state;
         lock.lock();
         try {
             if (phase == Phase.FINISHED) {
@@ -394,10 +663,12 @@ public final class FederationRun implements AutoCloseable {
             }
             phase = Phase.FINISHED;
             finishReason = reason;
+            state = snapshot();
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        listener.stateChanged(state);
         listener.finished(reason);
     }
 
@@ -405,15 +676,15 @@ public final class FederationRun implements AutoCloseable {
     public void abort(String reason) {
         try {
             closer.execute(() -> finish(reason));
-        } catch (java.util.concurrent.RejectedExecutionException alreadyClosed) {
+        } catch (RejectedExecutionException alreadyClosed) {
             // closed after finishing: nothing left to abort
         }
     }
 
     private void requireJoined(String siteId) {
         if (!sites.containsKey(siteId)) {
-            throw new FederationException(Status.Code.PERMISSION_DENIED, "site '" + siteId
-                    + "' has not joined this federation; call Join first");
+            throw UpdateRefusal.NOT_JOINED.because("site '" + siteId
+                    + "' has not joined this federation (or the coordinator restarted since); call Join first");
         }
     }
 
@@ -478,6 +749,16 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    /** Rounds skipped for want of min_updates at their deadline. */
+    public List<Integer> skippedRounds() {
+        lock.lock();
+        try {
+            return List.copyOf(skipped);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public int currentRound() {
         lock.lock();
         try {
@@ -511,6 +792,7 @@ public final class FederationRun implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        deadlines.shutdownNow();
         closer.shutdown();
         if (!closer.awaitTermination(30, TimeUnit.SECONDS)) {
             closer.shutdownNow();

@@ -1,6 +1,9 @@
 package org.fedmil.coordinator.round;
 
-/** Told of what the federation does, in order, from the thread that closes rounds. */
+/**
+ * Told of what the federation does. Round events come in order from the thread that closes rounds; refusals and
+ * state snapshots come from the thread that caused them, before the site hears the outcome.
+ */
 public interface RoundListener {
 
     default void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
@@ -11,6 +14,21 @@ public interface RoundListener {
 
     /** A new global model exists, is evaluated and was saved. Round 0 is the initial model. */
     default void roundCompleted(RoundResult result, GlobalModel model) {
+    }
+
+    /**
+     * A round reached its deadline with fewer than min_updates updates; it is run again ({@code retried}) or
+     * skipped. Nothing of it was aggregated.
+     */
+    default void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
+    }
+
+    /** An upload was refused; nothing of it reached the aggregate. Called before the site hears the refusal. */
+    default void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
+    }
+
+    /** The state a restart needs changed; persist it before returning. Snapshots may arrive out of seq order. */
+    default void stateChanged(RunState state) {
     }
 
     default void siteEvaluated(String siteId, SiteEvaluation evaluation) {

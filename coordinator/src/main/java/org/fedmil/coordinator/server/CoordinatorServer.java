@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.MutualTls;
@@ -28,15 +29,25 @@ public final class CoordinatorServer {
      * @param observers extra interceptors that see every admitted call after the identity check, e.g. to record
      *                  what sites send; they must not change the calls
      */
-    public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, ServerInterceptor... observers) {
-        // ServerInterceptors.intercept runs the last interceptor first: identity, then the observers
-        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 1);
-        chain[observers.length] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
+    public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, CoordinatorConfig.Limits limits,
+                             java.nio.file.Path spoolDir, ServerInterceptor... observers) {
+        // ServerInterceptors.intercept runs the last interceptor first: identity, the per-site limit, the observers
+        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 2);
+        chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
+        chain[observers.length + 1] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca());
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
-                .addService(ServerInterceptors.intercept(new FederationService(run), chain))
+                // a site whose link died without a FIN is noticed within ~40 s, and its broken upload kept for resuming
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
+                // sites ping every 30 s at most (CoordinatorClient); allow that, refuse faster pinging
+                .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                // a TLS handshake that does not finish is dropped instead of holding a connection
+                .handshakeTimeout(20, TimeUnit.SECONDS)
+                .addService(ServerInterceptors.intercept(new FederationService(run, limits, spoolDir), chain))
                 .build();
     }
 

@@ -2,12 +2,12 @@ package org.fedmil.coordinator.server;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
@@ -15,6 +15,7 @@ import org.fedmil.coordinator.round.IncomingUpdate;
 import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.round.Task;
+import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.proto.v1.DownloadModelRequest;
 import org.fedmil.proto.v1.EvaluateTask;
@@ -33,8 +34,9 @@ import org.fedmil.proto.v1.TrainingConfig;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
+import org.fedmil.proto.v1.UploadStatusReply;
+import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.proto.v1.WaitTask;
-import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
@@ -52,9 +54,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
     static final Duration MAX_HOLD = Duration.ofSeconds(30);
 
     private final FederationRun run;
+    private final CoordinatorConfig.Limits limits;
+    private final UploadSpool spool;
 
-    public FederationService(FederationRun run) {
+    /** @param spoolDir where uploads are spooled as they arrive (the state folder's uploads/) */
+    public FederationService(FederationRun run, CoordinatorConfig.Limits limits, java.nio.file.Path spoolDir) {
         this.run = run;
+        this.limits = limits;
+        this.spool = new UploadSpool(spoolDir);
     }
 
     @Override
@@ -141,12 +148,33 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
     }
 
     @Override
+    public void uploadStatus(UploadStatusRequest request, StreamObserver<UploadStatusReply> response) {
+        String site = PeerIdentity.current().commonName();
+        byte[] sha = request.getDeltaSha256().toByteArray();
+        UploadStatusReply.Builder reply = UploadStatusReply.newBuilder();
+        run.accepted(site, request.getRound(), sha).ifPresentOrElse(
+                ok -> reply.setAccepted(true).setAcknowledgedBytes(run.currentModel().bytes().length)
+                        .setReceipt(receipt(ok, request.getDeltaSha256())),
+                () -> reply.setAcknowledgedBytes(spool.held(UploadSpool.Key.of(site, request.getRound(), sha))));
+        response.onNext(reply.build());
+        response.onCompleted();
+    }
+
+    private static UploadReceipt receipt(FederationRun.UploadAccepted ok, ByteString sha) {
+        return UploadReceipt.newBuilder().setRound(ok.round()).setDeltaSha256(sha)
+                .setUpdatesReceived(ok.updatesReceived()).setUpdatesExpected(ok.updatesExpected()).build();
+    }
+
+    @Override
     public StreamObserver<UpdateChunk> uploadUpdate(StreamObserver<UploadReceipt> response) {
         String site = PeerIdentity.current().commonName();
         return new StreamObserver<>() {
             private UpdateHeader header;
             private List<TensorSpec> specs;
-            private ChunkAssembler bytes;
+            private UploadSpool.Key key;
+            private int announcedRound;
+            private UploadSpool.Partial partial;
+            private int generation;
             private boolean failed;
 
             @Override
@@ -158,44 +186,97 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     if (chunk.hasHeader()) {
                         acceptHeader(chunk.getHeader());
                     } else if (header == null) {
-                        throw new FederationException(Status.Code.INVALID_ARGUMENT,
-                                "the first message of an upload must be its header");
+                        throw UpdateRefusal.MALFORMED.because("the first message of an upload must be its header");
                     } else {
-                        bytes.append(chunk.getData());
+                        append(chunk);
                     }
                 } catch (FederationException e) {
-                    fail(e.toStatus());
-                } catch (IllegalArgumentException e) {
-                    fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+                    fail(e, false);
+                } catch (java.io.UncheckedIOException e) {
+                    log.error("cannot spool the upload from site '{}'", site, e);
+                    failed = true;
+                    response.onError(Status.UNAVAILABLE.withDescription("the coordinator cannot store the upload ("
+                            + e.getMessage() + "); try again later").asRuntimeException());
                 }
             }
 
             private void acceptHeader(UpdateHeader h) {
                 if (header != null) {
-                    throw new FederationException(Status.Code.INVALID_ARGUMENT, "an upload has exactly one header");
+                    throw UpdateRefusal.MALFORMED.because("an upload has exactly one header");
+                }
+                // Bound what a site can make the coordinator buffer before any other check runs.
+                if (h.getTotalBytes() > limits.maxUpdateBytes()) {
+                    throw UpdateRefusal.TOO_LARGE.because("update announces " + h.getTotalBytes()
+                            + " bytes, more than limits.max_update_bytes = " + limits.maxUpdateBytes()
+                            + "; nothing was buffered");
                 }
                 specs = Wire.fromProto(h.getTensorsList());
                 long expected = run.currentModel().bytes().length;
                 long announced = TensorCodec.byteSize(specs);
-                // Bound what a site can make the coordinator buffer before any other check runs.
                 if (h.getTotalBytes() != announced || announced != expected) {
-                    throw new FederationException(Status.Code.INVALID_ARGUMENT, "update announces " + h.getTotalBytes()
+                    throw UpdateRefusal.WRONG_TENSORS.because("update announces " + h.getTotalBytes()
                             + " bytes for tensors totalling " + announced + " bytes; the federation's model has "
                             + expected + " bytes");
                 }
+                announcedRound = h.getRound();
+                // Before anything is spooled: only a joined participant of the open round may store bytes here.
+                run.requireUploadable(site, h.getRound());
                 header = h;
-                bytes = new ChunkAssembler(announced);
+                key = UploadSpool.Key.of(site, h.getRound(), h.getDeltaSha256().toByteArray());
+                partial = spool.open(key, announced, run.currentRound());
+                generation = partial.takeOver();
             }
 
-            private void fail(StatusRuntimeException status) {
+            private void append(UpdateChunk chunk) {
+                ByteString data = chunk.getData();
+                if (data.size() > Wire.MAX_CHUNK_BYTES) {
+                    throw UpdateRefusal.TOO_LARGE.because("chunk of " + data.size() + " bytes exceeds the protocol's "
+                            + Wire.MAX_CHUNK_BYTES + "-byte limit");
+                }
+                synchronized (partial) {
+                    if (!partial.ownedBy(generation)) {
+                        throw new FederationException(Status.Code.ABORTED, "a newer stream of this upload took over");
+                    }
+                    long held = partial.written();
+                    long offset = chunk.getOffset();
+                    if (offset > held || offset < 0) {
+                        throw UpdateRefusal.OUT_OF_ORDER.because("data chunk at offset " + offset
+                                + " but the coordinator holds " + held + " bytes of this upload; chunks must follow "
+                                + "each other without gaps (ask UploadStatus where to resume)");
+                    }
+                    // A chunk overlapping bytes already held (a resent chunk after a broken stream) adds only its
+                    // new part; the SHA-256 check at the end catches any difference in the overlap.
+                    long skip = held - offset;
+                    if (skip >= data.size()) {
+                        return;
+                    }
+                    data = data.substring((int) skip);
+                    if (held + data.size() > partial.expected()) {
+                        throw UpdateRefusal.TOO_LARGE.because("received more than the " + partial.expected()
+                                + " bytes announced in the header");
+                    }
+                    partial.append(data);
+                }
+            }
+
+            /** Refuses the stream; {@code dropPartial} also forgets the bytes held (the upload as a whole was bad). */
+            private void fail(FederationException e, boolean dropPartial) {
                 failed = true;
-                log.warn("refused upload from site '{}': {}", site, status.getStatus().getDescription());
-                response.onError(status);
+                if (dropPartial && key != null) {
+                    spool.drop(key);
+                }
+                if (e.refusal() != null) {
+                    log.warn("refused upload from site '{}' ({}): {}", site, e.refusal(), e.getMessage());
+                    run.refused(site, announcedRound, e);
+                }
+                response.onError(e.toStatus());
             }
 
             @Override
             public void onError(Throwable t) {
-                log.info("upload from site '{}' broke off: {}", site, Status.fromThrowable(t));
+                // the stream broke (site killed, link dropped): keep what arrived so the site can resume
+                log.info("upload from site '{}' broke off after {} bytes: {}", site,
+                        partial == null ? 0 : partial.written(), Status.fromThrowable(t));
             }
 
             @Override
@@ -204,25 +285,37 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     return;
                 }
                 if (header == null) {
-                    fail(Status.INVALID_ARGUMENT.withDescription("empty upload: no header was sent").asRuntimeException());
+                    fail(UpdateRefusal.MALFORMED.because("empty upload: no header was sent"), false);
                     return;
                 }
-                if (!bytes.complete()) {
-                    fail(Status.INVALID_ARGUMENT.withDescription("upload ended after " + bytes.received() + " of "
-                            + bytes.expected() + " announced bytes").asRuntimeException());
-                    return;
+                byte[] bytes;
+                synchronized (partial) {
+                    if (!partial.ownedBy(generation)) {
+                        fail(new FederationException(Status.Code.ABORTED, "a newer stream of this upload took over"),
+                                false);
+                        return;
+                    }
+                    if (!partial.complete()) {
+                        fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
+                                + partial.expected() + " announced bytes; send the rest or the whole update "
+                                + "again"), true);
+                        return;
+                    }
+                    bytes = partial.bytes();
                 }
                 try {
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                             header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
-                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes.bytes()));
-                    response.onNext(UploadReceipt.newBuilder().setRound(ok.round())
-                            .setDeltaSha256(header.getDeltaSha256())
-                            .setUpdatesReceived(ok.updatesReceived())
-                            .setUpdatesExpected(ok.updatesExpected()).build());
+                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes));
+                    spool.drop(key);
+                    response.onNext(receipt(ok, header.getDeltaSha256()));
                     response.onCompleted();
                 } catch (FederationException e) {
-                    fail(e.toStatus());
+                    // submit recorded the refusal already
+                    failed = true;
+                    spool.drop(key);
+                    log.warn("refused upload from site '{}' ({}): {}", site, e.refusal(), e.getMessage());
+                    response.onError(e.toStatus());
                 }
             }
         };

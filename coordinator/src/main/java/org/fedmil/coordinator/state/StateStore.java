@@ -1,5 +1,8 @@
 package org.fedmil.coordinator.state;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,45 +10,81 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.Resume;
 import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.round.UpdateRefusal;
+import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.util.AtomicFiles;
 import org.fedmil.util.Sha256;
 
 /**
  * The coordinator's state folder: every global model (raw tensor bytes plus a JSON header naming tensors,
- * shapes and SHA-256) and the metrics of every round. Every file is written atomically, data before its header,
- * so a header on disk always describes a complete model.
+ * shapes and SHA-256), the metrics of every round, the run's progress and every refused upload. Every file is
+ * written atomically (temp file, fsync, rename), data before its header and a model before the metrics entry
+ * that names it, so what is on disk after a crash at any instant is consistent: metrics.json is the record of
+ * completed rounds, and every model it names is complete.
  *
  * <pre>
  * state/
  *   federation.json          the plan this federation runs
  *   models/model-v0003.bin   float32 little-endian, tensors concatenated in header order
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
- *   metrics.json             one entry per round (round 0 = the initial model)
+ *   metrics.json             one entry per completed round (round 0 = the initial model)
+ *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
+ *   refusals.json            every refused upload: when, which site, which round, kind, reason
+ *   evaluations.json         every site's evaluation of the final model on its own bags
+ *   uploads/                 uploads as they arrive (see the server's UploadSpool)
  * </pre>
  */
 public final class StateStore {
 
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** One refused upload, as refusals.json lists it; {@code at} is an ISO-8601 instant. */
+    public record Refusal(String at, String site, int round, UpdateRefusal kind, String status, String reason) {
+    }
 
     private final Path dir;
     private final List<RoundResult> rounds = new ArrayList<>();
+    private final List<Refusal> refusals = new ArrayList<>();
+    private final List<Evaluation> evaluations = new ArrayList<>();
 
+    /** One site's evaluation of a global model on its own bags, as evaluations.json lists it. */
+    public record Evaluation(String site, long modelVersion, org.fedmil.mil.eval.BinaryMetrics metrics) {
+    }
+    private long stateSeq = -1;
+
+    /** Opens (or creates) the folder; rounds and refusals already recorded there are kept and appended to. */
     public StateStore(Path dir) {
         this.dir = dir;
         try {
             Files.createDirectories(dir.resolve("models"));
+            if (Files.exists(metricsFile())) {
+                rounds.addAll(JSON.readValue(metricsFile().toFile(), new TypeReference<List<RoundResult>>() { }));
+            }
+            if (Files.exists(dir.resolve("evaluations.json"))) {
+                evaluations.addAll(JSON.readValue(dir.resolve("evaluations.json").toFile(),
+                        new TypeReference<List<Evaluation>>() { }));
+            }
+            if (Files.exists(refusalsFile())) {
+                refusals.addAll(JSON.readValue(refusalsFile().toFile(), new TypeReference<List<Refusal>>() { }));
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the coordinator state folder " + dir
-                    + "; check state_dir in coordinator.yaml and its permissions", e);
+            throw new UncheckedIOException("cannot open the coordinator state folder " + dir
+                    + "; check state_dir in coordinator.yaml and its permissions (" + e.getMessage() + ")", e);
         }
     }
 
@@ -53,14 +92,29 @@ public final class StateStore {
         return dir;
     }
 
+    private Path metricsFile() {
+        return dir.resolve("metrics.json");
+    }
+
+    private Path refusalsFile() {
+        return dir.resolve("refusals.json");
+    }
+
+    private Path stateFile() {
+        return dir.resolve("state.json");
+    }
+
+    private Path modelFile(long version, String ext) {
+        return dir.resolve("models").resolve(String.format("model-v%04d.%s", version, ext));
+    }
+
     public synchronized void saveFederation(Object plan) {
         write(dir.resolve("federation.json"), plan);
     }
 
     public synchronized void saveModel(GlobalModel model) {
-        String base = String.format("model-v%04d", model.version());
         try {
-            AtomicFiles.write(dir.resolve("models").resolve(base + ".bin"), out -> out.write(model.bytes()));
+            AtomicFiles.write(modelFile(model.version(), "bin"), out -> out.write(model.bytes()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write global model version " + model.version() + " to " + dir, e);
         }
@@ -75,12 +129,91 @@ public final class StateStore {
         }
         header.put("tensors", tensors);
         header.put("encoding", "float32 little-endian, row-major, tensors concatenated in this order");
-        write(dir.resolve("models").resolve(base + ".json"), header);
+        write(modelFile(model.version(), "json"), header);
     }
 
+    /** Appends a completed round; a round already recorded (a replayed event) is refused, not written twice. */
     public synchronized void saveRound(RoundResult result) {
+        for (RoundResult r : rounds) {
+            if (r.round() == result.round()) {
+                throw new IllegalStateException("round " + result.round() + " is already recorded in " + metricsFile()
+                        + "; a round is never counted twice");
+            }
+        }
         rounds.add(result);
-        write(dir.resolve("metrics.json"), rounds);
+        write(metricsFile(), rounds);
+    }
+
+    public synchronized List<RoundResult> rounds() {
+        return List.copyOf(rounds);
+    }
+
+    public synchronized void saveRefusal(Refusal refusal) {
+        refusals.add(refusal);
+        write(refusalsFile(), refusals);
+    }
+
+    public synchronized List<Refusal> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /** Appends a site's evaluation of a global model to evaluations.json. */
+    public synchronized void saveEvaluation(Evaluation evaluation) {
+        evaluations.add(evaluation);
+        write(dir.resolve("evaluations.json"), evaluations);
+    }
+
+    /** Writes state.json unless a newer snapshot was written already. */
+    public synchronized void saveState(RunState state) {
+        if (state.seq() <= stateSeq) {
+            return;
+        }
+        stateSeq = state.seq();
+        write(stateFile(), state);
+    }
+
+    /**
+     * Where to take up after a restart, or empty for a fresh folder. Checks that the folder belongs to this
+     * federation and that the last completed round's model is intact.
+     *
+     * @param initialSpecs the tensors of this federation's model, to decode the saved model with
+     */
+    public synchronized Optional<Resume> resume(String federationId, ModelSpec spec, List<TensorSpec> initialSpecs) {
+        if (rounds.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode plan = JSON.readTree(dir.resolve("federation.json").toFile());
+            String savedId = plan.path("federation_id").asText();
+            if (!savedId.equals(federationId)) {
+                throw new IllegalStateException("state folder " + dir + " holds federation '" + savedId
+                        + "', not '" + federationId + "'; point state_dir at this federation's folder or at an empty one");
+            }
+            ModelSpec savedSpec = JSON.treeToValue(plan.path("model"), ModelSpec.class);
+            if (!savedSpec.equals(spec)) {
+                throw new IllegalStateException("state folder " + dir + " holds a federation of model " + savedSpec
+                        + " but coordinator.yaml now describes " + spec + "; a federation's model cannot change on restart");
+            }
+            List<Integer> skipped = new ArrayList<>();
+            if (Files.exists(stateFile())) {
+                for (JsonNode n : JSON.readTree(stateFile().toFile()).path("skipped_rounds")) {
+                    skipped.add(n.asInt());
+                }
+            }
+            RoundResult last = rounds.get(rounds.size() - 1);
+            byte[] bytes = Files.readAllBytes(modelFile(last.modelVersion(), "bin"));
+            byte[] sha = Sha256.of(bytes);
+            if (!MessageDigest.isEqual(sha, java.util.HexFormat.of().parseHex(last.modelSha256()))) {
+                throw new IllegalStateException(modelFile(last.modelVersion(), "bin") + " hashes to " + Sha256.hex(sha)
+                        + " but metrics.json records " + last.modelSha256() + " for round " + last.round()
+                        + "; the state folder was changed by hand, restore it from a backup");
+            }
+            GlobalModel model = new GlobalModel(last.modelVersion(), spec, TensorCodec.decode(initialSpecs, bytes),
+                    bytes, sha);
+            return Optional.of(new Resume(rounds, skipped, model));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the state of the federation in " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     private static void write(Path file, Object value) {

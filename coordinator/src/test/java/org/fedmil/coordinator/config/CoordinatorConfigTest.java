@@ -76,4 +76,28 @@ class CoordinatorConfigTest {
         assertThatThrownBy(() -> CoordinatorConfig.load(yaml("")))
                 .hasMessageContaining("'tls.key'").hasMessageContaining("fedmil pki issue");
     }
+
+    @Test
+    void roundRulesAndLimitsAreReadAndCheckedAgainstEachOther() throws Exception {
+        CoordinatorConfig c = CoordinatorConfig.load(yaml("""
+                min_sites: 4
+                min_updates: 3
+                round_deadline_seconds: 90
+                on_short_round: skip
+                limits:
+                  max_update_l2_norm: 50
+                  max_update_bytes: 1000000
+                  max_concurrent_calls_per_site: 4
+                """));
+        assertThat(c.roundRules()).isEqualTo(new org.fedmil.coordinator.round.RoundRules(3, 90_000,
+                org.fedmil.coordinator.round.RoundRules.ShortRound.SKIP, 50.0));
+        assertThat(c.limits().maxUpdateBytes()).isEqualTo(1_000_000L);
+        assertThat(CoordinatorConfig.load(yaml("min_sites: 3\n")).minUpdates()).as("defaults to min_sites").isEqualTo(3);
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("min_sites: 2\nmin_updates: 3\n")))
+                .hasMessageContaining("'min_updates' is 3, expected 1..2");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("on_short_round: wait\n")))
+                .hasMessageContaining("'on_short_round' is wait, expected retry or skip");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("limits:\n  max_update_l2_norm: -1\n")))
+                .hasMessageContaining("limits.max_update_l2_norm");
+    }
 }

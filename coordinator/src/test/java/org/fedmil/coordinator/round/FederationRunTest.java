@@ -36,16 +36,44 @@ class FederationRunTest {
         return new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {a, b})));
     }
 
+    private final List<UpdateRefusal> refusals = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> shortRounds = Collections.synchronizedList(new ArrayList<>());
+    private final List<RunState> states = Collections.synchronizedList(new ArrayList<>());
+
     private FederationRun newRun(int minSites, int rounds) {
+        return newRun(minSites, rounds, RoundRules.waitForAll(minSites), null);
+    }
+
+    /** A deadline no test waits for: tests call deadlinePassed themselves, so nothing depends on timing. */
+    private static RoundRules rules(int minUpdates, RoundRules.ShortRound onShort) {
+        return new RoundRules(minUpdates, 3_600_000, onShort, 10.0);
+    }
+
+    private FederationRun newRun(int minSites, int rounds, RoundRules rules, Resume resume) {
         GlobalModel initial = GlobalModel.of(0, SPEC, weights(1f, 1f));
         run = new FederationRun(new FederationPlan("test", minSites, rounds, SPEC,
-                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true), initial, w -> {
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules), initial, resume, w -> {
                     evaluated.add(w);
                     return BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f});
                 }, FedAvg::new, new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
                         completed.add(result);
+                    }
+
+                    @Override
+                    public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
+                        refusals.add(kind);
+                    }
+
+                    @Override
+                    public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
+                        shortRounds.add(round + "/" + attempt + (retried ? " retried" : " skipped"));
+                    }
+
+                    @Override
+                    public void stateChanged(RunState state) {
+                        states.add(state);
                     }
                 });
         run.start();
@@ -174,5 +202,150 @@ class FederationRunTest {
         assertThat(run.nextTask("a", Duration.ofSeconds(10))).isInstanceOf(Task.Stop.class);
         assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();
         assertThat(evaluated).as("initial model and round 1 evaluated on the held-out set").hasSize(2);
+    }
+
+    @Test
+    void atTheDeadlineARoundWithMinUpdatesIsAggregatedAndTheStragglerIsRefusedThenJoinsTheNextRound() throws Exception {
+        newRun(3, 2, rules(2, RoundRules.ShortRound.RETRY), null);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.join("c", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 0f), 1));
+        run.submit("b", update(1, 0, weights(3f, 0f), 1));
+
+        run.deadlinePassed(1, 1);
+
+        assertThat(run.currentModel().version()).isEqualTo(1);
+        assertThat(run.currentModel().weights().get("w").values()).containsExactly(3f, 1f);
+        assertThat(completed.get(1).sites()).containsExactly("a", "b");
+        FederationException late = catchFederationException(() -> run.submit("c", update(1, 0, weights(9f, 9f), 1)));
+        assertThat(late.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(late.refusal()).isEqualTo(UpdateRefusal.ROUND_CLOSED);
+        assertThat(late.getMessage()).contains("round 1 is closed").contains("too late");
+        assertThat(run.nextTask("c", NO_WAIT)).isInstanceOfSatisfying(Task.Train.class,
+                t -> assertThat(t.round()).isEqualTo(2));
+        assertThat(refusals).containsExactly(UpdateRefusal.ROUND_CLOSED);
+    }
+
+    @Test
+    void aRoundShortOfMinUpdatesAtItsDeadlineIsRetriedFromTheSameModelAndNeverAggregated() throws Exception {
+        newRun(2, 1, rules(2, RoundRules.ShortRound.RETRY), null);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(5f, 5f), 1));
+
+        run.deadlinePassed(1, 1);
+
+        assertThat(run.currentModel().version()).as("one update is too few: nothing aggregated").isZero();
+        assertThat(completed).extracting(RoundResult::round).containsExactly(0);
+        assertThat(shortRounds).containsExactly("1/1 retried");
+        assertThat(run.nextTask("a", NO_WAIT)).as("a's update is asked for again").isInstanceOfSatisfying(
+                Task.Train.class, t -> assertThat(t.round()).isEqualTo(1));
+        run.deadlinePassed(1, 1); // the first attempt's deadline again: stale, nothing happens
+        assertThat(shortRounds).hasSize(1);
+
+        run.submit("a", update(1, 0, weights(1f, 1f), 1));
+        run.submit("b", update(1, 0, weights(1f, 1f), 1));
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
+        assertThat(run.currentModel().weights().get("w").values()).as("only the retry's updates count")
+                .containsExactly(2f, 2f);
+        assertThat(completed).extracting(RoundResult::round).containsExactly(0, 1);
+    }
+
+    @Test
+    void aRoundShortOfMinUpdatesIsSkippedWhenSoConfiguredAndTheNextStartsFromTheSameModel() throws Exception {
+        newRun(2, 2, rules(2, RoundRules.ShortRound.SKIP), null);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(5f, 5f), 1));
+
+        run.deadlinePassed(1, 1);
+
+        assertThat(run.skippedRounds()).containsExactly(1);
+        assertThat(run.nextTask("b", NO_WAIT)).isInstanceOfSatisfying(Task.Train.class, t -> {
+            assertThat(t.round()).isEqualTo(2);
+            assertThat(t.model().version()).isZero();
+        });
+        assertThat(states.get(states.size() - 1).skippedRounds()).containsExactly(1);
+    }
+
+    @Test
+    void aConfiguredDeadlineClosesTheRoundOnItsOwn() throws Exception {
+        newRun(2, 2, new RoundRules(1, 200, RoundRules.ShortRound.SKIP, 10.0), null);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 1f), 1));
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
+        assertThat(completed.get(1).sites()).containsExactly("a");
+    }
+
+    @Test
+    void aRetriedUploadOfTheSameBytesReturnsTheOriginalReceiptAndCountsOnce() throws Exception {
+        newRun(2, 1);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        IncomingUpdate u = update(1, 0, weights(1f, 1f), 5);
+        FederationRun.UploadAccepted first = run.submit("a", u);
+        FederationRun.UploadAccepted again = run.submit("a", u);
+        assertThat(again).isEqualTo(first);
+        assertThat(run.updatesReceived()).isEqualTo(1);
+        assertThat(catchFederationException(() -> run.submit("a", update(1, 0, weights(2f, 2f), 5))).refusal())
+                .isEqualTo(UpdateRefusal.DUPLICATE);
+    }
+
+    @Test
+    void anUpdateWhoseL2NormExceedsTheBoundIsRefused() {
+        newRun(1, 1, rules(1, RoundRules.ShortRound.RETRY), null);
+        run.join("a", JOIN);
+        FederationException e = catchFederationException(() -> run.submit("a", update(1, 0, weights(8f, 6.1f), 5)));
+        assertThat(e.refusal()).isEqualTo(UpdateRefusal.NORM_EXCEEDED);
+        assertThat(e.getMessage()).contains("L2 norm 10.06").contains("limits.max_update_l2_norm");
+        run.submit("a", update(1, 0, weights(6f, 8f - 0.01f), 5)); // just inside the bound
+        assertThat(refusals).containsExactly(UpdateRefusal.NORM_EXCEEDED);
+    }
+
+    @Test
+    void aRequestWrongInStateAndContentGetsTheStateRefusalAsBefore() {
+        newRun(1, 2);
+        run.join("a", JOIN);
+        // round 2 is not open and the delta is NaN: the round is what the site hears about
+        assertThat(catchFederationException(() -> run.submit("a", update(2, 0, weights(Float.NaN, 1f), 5))).refusal())
+                .isEqualTo(UpdateRefusal.ROUND_CLOSED);
+        assertThat(catchFederationException(() -> run.submit("a", update(1, 3, weights(Float.NaN, 1f), 5))).refusal())
+                .isEqualTo(UpdateRefusal.STALE_BASE_MODEL);
+        assertThat(catchFederationException(() -> run.submit("a", update(1, 0, weights(Float.NaN, 1f), 5))).refusal())
+                .isEqualTo(UpdateRefusal.NON_FINITE);
+    }
+
+    @Test
+    void aResumedRunTakesUpAfterTheLastCompletedRoundWithoutRecordingAnythingAgain() throws Exception {
+        GlobalModel v1 = GlobalModel.of(1, SPEC, weights(4f, 4f));
+        BinaryMetrics m = BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f});
+        RoundResult r0 = new RoundResult(0, 0, "00", List.of(), 0, Double.NaN, m, 0);
+        RoundResult r1 = new RoundResult(1, 1, Sha256.hex(v1.sha256()), List.of("a"), 5, 0.5, m, 0);
+        newRun(1, 3, RoundRules.waitForAll(1), new Resume(List.of(r0, r1), List.of(2), v1));
+
+        assertThat(completed).as("nothing re-recorded at start").isEmpty();
+        assertThat(evaluated).as("nothing re-evaluated at start").isEmpty();
+        assertThat(run.phase()).isEqualTo(FederationRun.Phase.WAITING_FOR_SITES);
+        run.join("a", JOIN);
+        assertThat(run.nextTask("a", NO_WAIT)).as("round 1 done, round 2 skipped: round 3 from v1")
+                .isInstanceOfSatisfying(Task.Train.class, t -> {
+                    assertThat(t.round()).isEqualTo(3);
+                    assertThat(t.model().version()).isEqualTo(1);
+                });
+        run.submit("a", update(3, 1, weights(1f, 1f), 5));
+        assertThat(run.awaitModelVersion(2, Duration.ofSeconds(10))).isTrue();
+        assertThat(completed).extracting(RoundResult::round).containsExactly(3);
+        assertThat(run.history()).extracting(RoundResult::round).containsExactly(0, 1, 3);
+    }
+
+    private static FederationException catchFederationException(Runnable r) {
+        try {
+            r.run();
+        } catch (FederationException e) {
+            return e;
+        }
+        throw new AssertionError("expected a refusal");
     }
 }

@@ -6,8 +6,12 @@ import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,17 +31,27 @@ import org.fedmil.proto.v1.Task;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
+import org.fedmil.proto.v1.UploadStatusReply;
+import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tls.MutualTls;
 import org.fedmil.util.Sha256;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The site's side of the protocol over one mutual-TLS channel to the coordinator. */
 public final class CoordinatorClient implements AutoCloseable {
 
-    private static final long RPC_TIMEOUT_SECONDS = 120;
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorClient.class);
+
+    /** Deadline of every call but the long poll, which gets its hold time on top. */
+    static final long RPC_TIMEOUT_SECONDS = 120;
+
+    private final AtomicLong dataBytesSent = new AtomicLong();
+    private volatile int chunkBytes = Wire.MAX_CHUNK_BYTES;
 
     private final ManagedChannel channel;
     private final FederationGrpc.FederationBlockingStub blocking;
@@ -47,6 +61,9 @@ public final class CoordinatorClient implements AutoCloseable {
         ChannelCredentials credentials = MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca());
         this.channel = Grpc.newChannelBuilderForAddress(host, port, credentials)
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
+                // notice a dead link during a long upload or poll; the coordinator permits pings every 20 s
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
                 .build();
         this.blocking = FederationGrpc.newBlockingStub(channel);
         this.async = FederationGrpc.newStub(channel);
@@ -97,8 +114,14 @@ public final class CoordinatorClient implements AutoCloseable {
         return new DownloadedModel(header.getModelVersion(), TensorCodec.decode(specs, bytes.bytes()), sha);
     }
 
-    /** Sends one delta: its header, then its bytes in chunks of at most 1 MiB. */
-    public UploadReceipt upload(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss) {
+    /**
+     * Sends one delta: its header, then its bytes in chunks of at most 1 MiB. When the stream breaks (the link
+     * drops, the coordinator restarts) it asks the coordinator how many bytes it holds and sends only the rest,
+     * with exponential backoff between attempts, until {@code patience} has passed. A retry of an upload the
+     * coordinator already accepted returns the original receipt.
+     */
+    public UploadReceipt upload(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss,
+                                Duration patience) throws InterruptedException {
         byte[] bytes = TensorCodec.encode(delta);
         byte[] sha = Sha256.of(bytes);
         UpdateHeader header = UpdateHeader.newBuilder()
@@ -110,38 +133,157 @@ public final class CoordinatorClient implements AutoCloseable {
                 .addAllTensors(Wire.toProto(delta.specs()))
                 .setTotalBytes(bytes.length)
                 .build();
-        return uploadRaw(header, Wire.chunks(bytes));
+        return resumableUpload(header, bytes, patience);
     }
 
-    /** Sends a header and data chunks exactly as given; the agent uses {@link #upload}, tests use this to misbehave. */
+    /** {@link #upload(int, long, TensorSet, long, double, Duration)} that gives up at the first broken stream. */
+    public UploadReceipt upload(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss) {
+        try {
+            return upload(round, baseVersion, delta, trainingBags, trainLoss, Duration.ZERO);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted while uploading").asRuntimeException();
+        }
+    }
+
+    /**
+     * Sends {@code bytes} under {@code header}, starting from what the coordinator already holds of this upload
+     * (an earlier, broken stream of this process or of one before a restart) and resuming the same way after
+     * every broken stream, until {@code patience} has passed.
+     */
+    public UploadReceipt resumableUpload(UpdateHeader header, byte[] bytes, Duration patience)
+            throws InterruptedException {
+        long giveUp = System.nanoTime() + patience.toNanos();
+        Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+        long acknowledged = 0;
+        while (true) {
+            try {
+                UploadStatusReply status = uploadStatus(header.getRound(), header.getDeltaSha256().toByteArray());
+                if (status.getAccepted()) {
+                    return status.getReceipt();
+                }
+                long from = status.getAcknowledgedBytes();
+                if (from > acknowledged) {
+                    // the last stream made progress before it broke: a link that drops now and then is not a
+                    // coordinator that is away, so the next break waits briefly again
+                    backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+                    acknowledged = from;
+                }
+                if (from > 0) {
+                    log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.length);
+                }
+                return uploadFrom(header, bytes, from);
+            } catch (StatusRuntimeException e) {
+                if (!Retry.isTransient(e.getStatus().getCode()) || System.nanoTime() > giveUp) {
+                    throw e;
+                }
+                Duration pause = backoff.next();
+                log.info("upload of round {} broke off ({}); asking where to resume in {} ms", header.getRound(),
+                        e.getStatus(), pause.toMillis());
+                Thread.sleep(pause.toMillis());
+            }
+        }
+    }
+
+    private UploadReceipt uploadFrom(UpdateHeader header, byte[] bytes, long from) {
+        int size = chunkBytes;
+        // chunks are made as the stream can take them, so a large delta is never copied whole into the queue
+        Iterable<UpdateChunk> chunks = () -> new Iterator<>() {
+            private long off = from;
+
+            @Override
+            public boolean hasNext() {
+                return off < bytes.length;
+            }
+
+            @Override
+            public UpdateChunk next() {
+                int n = (int) Math.min(size, bytes.length - off);
+                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off)
+                        .setData(ByteString.copyFrom(bytes, (int) off, n)).build();
+                off += n;
+                return c;
+            }
+        };
+        return uploadChunks(header, chunks, false);
+    }
+
+    /** Sends a header and data chunks at consecutive offsets from 0; tests use this to misbehave. */
     public UploadReceipt uploadRaw(UpdateHeader header, List<ByteString> chunks) {
+        List<UpdateChunk> out = new ArrayList<>();
+        long off = 0;
+        for (ByteString c : chunks) {
+            out.add(UpdateChunk.newBuilder().setOffset(off).setData(c).build());
+            off += c.size();
+        }
+        return uploadChunks(header, out, false);
+    }
+
+    /**
+     * Sends a header and then these chunks exactly as given (offsets included). With {@code breakOff} the stream
+     * is cancelled after the last chunk instead of being completed, as when the site dies mid-upload; the
+     * call then throws CANCELLED.
+     */
+    public UploadReceipt uploadChunks(UpdateHeader header, Iterable<UpdateChunk> chunks, boolean breakOff) {
         CompletableFuture<UploadReceipt> receipt = new CompletableFuture<>();
-        StreamObserver<UpdateChunk> requests = async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .uploadUpdate(new StreamObserver<>() {
-                    @Override
-                    public void onNext(UploadReceipt value) {
-                        receipt.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        receipt.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        receipt.completeExceptionally(Status.INTERNAL
-                                .withDescription("coordinator closed the upload without a receipt").asRuntimeException());
+        Object ready = new Object();
+        ClientResponseObserver<UpdateChunk, UploadReceipt> responses = new ClientResponseObserver<>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<UpdateChunk> requests) {
+                requests.setOnReadyHandler(() -> {
+                    synchronized (ready) {
+                        ready.notifyAll();
                     }
                 });
+            }
+
+            @Override
+            public void onNext(UploadReceipt value) {
+                receipt.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                receipt.completeExceptionally(t);
+                synchronized (ready) {
+                    ready.notifyAll();
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                receipt.completeExceptionally(Status.INTERNAL
+                        .withDescription("coordinator closed the upload without a receipt").asRuntimeException());
+            }
+        };
+        ClientCallStreamObserver<UpdateChunk> requests = (ClientCallStreamObserver<UpdateChunk>)
+                async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).uploadUpdate(responses);
         requests.onNext(UpdateChunk.newBuilder().setHeader(header).build());
-        for (ByteString chunk : chunks) {
+        for (UpdateChunk chunk : chunks) {
+            // respect HTTP/2 flow control: hand a chunk to gRPC only when the stream can take it, so that what
+            // is "sent" is what went on the wire, and a slow link does not pile the delta up in memory
+            synchronized (ready) {
+                while (!requests.isReady() && !receipt.isDone()) {
+                    try {
+                        ready.wait(1_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        requests.cancel("interrupted", e);
+                        throw Status.CANCELLED.withDescription("interrupted while uploading").asRuntimeException();
+                    }
+                }
+            }
             if (receipt.isDone()) {
                 break;
             }
-            requests.onNext(UpdateChunk.newBuilder().setData(chunk).build());
+            requests.onNext(chunk);
+            dataBytesSent.addAndGet(chunk.getData().size());
         }
-        requests.onCompleted();
+        if (breakOff) {
+            requests.onError(Status.CANCELLED.withDescription("upload broken off by the sender").asRuntimeException());
+        } else {
+            requests.onCompleted();
+        }
         try {
             return receipt.get(RPC_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -155,6 +297,26 @@ public final class CoordinatorClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw Status.CANCELLED.withDescription("interrupted while uploading").asRuntimeException();
         }
+    }
+
+    /** Where the coordinator stands on an upload: bytes held, or its receipt if it was accepted. */
+    public UploadStatusReply uploadStatus(int round, byte[] sha256) {
+        return blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).uploadStatus(
+                UploadStatusRequest.newBuilder().setRound(round).setDeltaSha256(ByteString.copyFrom(sha256)).build());
+    }
+
+    /** Data bytes this client has put on upload streams so far, resent ones included. */
+    public long dataBytesSent() {
+        return dataBytesSent.get();
+    }
+
+    /** Data chunk size for uploads (at most 1 MiB); smaller in tests so a small model spans many chunks. */
+    public CoordinatorClient withChunkBytes(int bytes) {
+        if (bytes < 1 || bytes > Wire.MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("chunk size " + bytes + " is outside 1.." + Wire.MAX_CHUNK_BYTES);
+        }
+        this.chunkBytes = bytes;
+        return this;
     }
 
     public void reportEvaluation(EvaluationReport report) {

@@ -50,6 +50,11 @@ public final class SiteAgent implements AutoCloseable {
     private final PrintStream out;
     private final LocalModelStore localModels;
     private CoordinatorClient.DownloadedModel cached;
+    private TrainedUpdate lastUpdate;
+
+    /** The last delta this agent trained, kept until the next task so that a broken upload is sent again as is. */
+    private record TrainedUpdate(int round, long baseVersion, SiteTrainer.LocalUpdate update) {
+    }
     private String federationId = "";
 
     public SiteAgent(SiteConfig config, PrintStream out) {
@@ -68,17 +73,47 @@ public final class SiteAgent implements AutoCloseable {
 
     /** Runs until the coordinator says stop; returns the process exit code. */
     public int run() throws InterruptedException {
-        JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
-        String site = joined.getSiteId();
-        federationId = joined.getFederationId();
-        out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", site,
-                joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
+        String site = join();
+        boolean rejoined = false;
         while (true) {
             long asked = System.nanoTime();
-            Task task = retrying("next task", () -> client.nextTask(config.pollWaitMs()));
+            Task task;
+            try {
+                task = retrying("next task", () -> client.nextTask(config.pollWaitMs()));
+                switch (task.getKindCase()) {
+                    case TRAIN -> train(site, task.getTrain());
+                    case EVALUATE -> evaluate(site, task.getEvaluate());
+                    default -> {
+                    }
+                }
+                rejoined = false;
+            } catch (StatusRuntimeException e) {
+                switch (e.getStatus().getCode()) {
+                    case PERMISSION_DENIED -> {
+                        // the coordinator restarted and forgot us: join again, once; a second refusal is final
+                        if (rejoined) {
+                            throw e;
+                        }
+                        out.printf("site %s: coordinator does not know this site any more (%s); joining again%n",
+                                site, e.getStatus().getDescription());
+                        join();
+                        rejoined = true;
+                    }
+                    // the round moved on while we trained or sent (a straggler, a restart): take the next task
+                    case FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS -> out.printf("site %s: %s; asking for the next task%n",
+                            site, e.getStatus().getDescription());
+                    default -> {
+                        if (!Retry.isTransient(e.getStatus().getCode())) {
+                            throw e;
+                        }
+                        log.info("site {}: task broke off ({}); asking again", site, e.getStatus());
+                    }
+                }
+                continue;
+            }
             switch (task.getKindCase()) {
-                case TRAIN -> train(site, task.getTrain());
-                case EVALUATE -> evaluate(site, task.getEvaluate());
+                case TRAIN, EVALUATE -> {
+                }
                 case WAIT -> {
                     long waitedMs = (System.nanoTime() - asked) / 1_000_000;
                     long rest = task.getWait().getRetryAfterMs() - waitedMs;
@@ -97,6 +132,14 @@ public final class SiteAgent implements AutoCloseable {
         }
     }
 
+    private String join() throws InterruptedException {
+        JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
+        federationId = joined.getFederationId();
+        out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
+                joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
+        return joined.getSiteId();
+    }
+
     private JoinRequest joinRequest() {
         JoinRequest.Builder b = JoinRequest.newBuilder()
                 .setSoftwareVersion(SOFTWARE_VERSION)
@@ -107,18 +150,27 @@ public final class SiteAgent implements AutoCloseable {
         return b.build();
     }
 
-    private void train(String site, TrainTask task) {
+    private void train(String site, TrainTask task) throws InterruptedException {
         long t0 = System.nanoTime();
-        ModelSpec spec = Wire.fromProto(task.getModel());
-        CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
-        localModels.keep(federationId, spec, global, "train", OptionalInt.of(task.getRound()));
         TrainingConfig c = task.getConfig();
-        long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
-        SiteTrainer.LocalUpdate update = trainer.train(spec, global.weights(),
-                new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                        Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
-        UploadReceipt receipt = client.upload(task.getRound(), global.version(), update.delta(), update.trainingBags(),
-                update.trainLoss());
+        SiteTrainer.LocalUpdate update;
+        long baseVersion = task.getModelVersion();
+        if (lastUpdate != null && lastUpdate.round() == task.getRound() && lastUpdate.baseVersion() == baseVersion) {
+            // the same task again (our upload broke off, or the coordinator restarted the round): the delta we
+            // trained is still the answer, and resending the same bytes is idempotent
+            update = lastUpdate.update();
+        } else {
+            ModelSpec spec = Wire.fromProto(task.getModel());
+            CoordinatorClient.DownloadedModel global = model(baseVersion, task.getModelSha256().toByteArray());
+            localModels.keep(federationId, spec, global, "train", OptionalInt.of(task.getRound()));
+            long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
+            update = trainer.train(spec, global.weights(),
+                    new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
+                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
+            lastUpdate = new TrainedUpdate(task.getRound(), baseVersion, update);
+        }
+        UploadReceipt receipt = client.upload(task.getRound(), baseVersion, update.delta(), update.trainingBags(),
+                update.trainLoss(), Duration.ofSeconds(config.connectTimeoutSeconds()));
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in) in %.1f s%n",
                 site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
                 Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
@@ -152,7 +204,10 @@ public final class SiteAgent implements AutoCloseable {
         return cached;
     }
 
-    /** Retries while the coordinator is unreachable, up to connect_timeout_seconds; other errors are final. */
+    /**
+     * Retries, with exponential backoff and jitter, while the coordinator is unreachable or the call broke off
+     * (a restart, a dropped link), up to connect_timeout_seconds; other errors go to the caller.
+     */
     private <T> T retrying(String what, Supplier<T> call) throws InterruptedException {
         Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
         long deadline = System.nanoTime() + Duration.ofSeconds(config.connectTimeoutSeconds()).toNanos();
@@ -160,7 +215,7 @@ public final class SiteAgent implements AutoCloseable {
             try {
                 return call.get();
             } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+                if (!Retry.isTransient(e.getStatus().getCode()) || System.nanoTime() > deadline) {
                     throw e;
                 }
                 Duration pause = backoff.next();

@@ -1,0 +1,29 @@
+package org.fedmil.coordinator.round;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a coordinator needs to go on after a crash, beyond the global models and metrics.json: written to the
+ * state folder (state.json) at every transition. {@code seq} orders snapshots taken on different threads, so
+ * that an older one never overwrites a newer one.
+ *
+ * @param round            the open (or last) round; 0 before round 1
+ * @param attempt          1 for a round's first run, 2+ when it is retried after a short round
+ * @param modelVersion     the global model the open round trains from
+ * @param completedRounds  rounds aggregated into a model, in order (metrics.json holds their results)
+ * @param skippedRounds    rounds that reached their deadline short of min_updates under on_short_round: skip
+ * @param submitted        accepted updates of the open round: site → delta SHA-256 (hex). After a crash these
+ *                         are re-requested, since the aggregate they went into was in memory
+ */
+public record RunState(long seq, String federationId, FederationRun.Phase phase, int round, int attempt,
+                       long modelVersion, List<Integer> completedRounds, List<Integer> skippedRounds,
+                       List<String> participants, Map<String, String> submitted) {
+
+    public RunState {
+        completedRounds = List.copyOf(completedRounds);
+        skippedRounds = List.copyOf(skippedRounds);
+        participants = List.copyOf(participants);
+        submitted = Map.copyOf(submitted);
+    }
+}

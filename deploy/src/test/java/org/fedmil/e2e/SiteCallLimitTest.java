@@ -1,0 +1,49 @@
+package org.fedmil.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.proto.v1.Task;
+import org.fedmil.site.agent.CoordinatorClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** limits.max_concurrent_calls_per_site, against a real coordinator over mutual TLS. */
+class SiteCallLimitTest {
+
+    @Test
+    void aSiteWithTheMaximumOfCallsOpenIsRefusedAnotherUntilOneEnds(@TempDir Path dir) throws Exception {
+        try (TestFederation fed = new TestFederation(dir, 2, 1, 30, 40,
+                c -> TestFederation.withRules(c, 0, 2, "retry", new CoordinatorConfig.Limits(null, null, 2)));
+             CoordinatorClient site1 = new CoordinatorClient("localhost", fed.coordinator.port(),
+                     TestFederation.tls(fed.site("site-1")));
+             CoordinatorClient site2 = new CoordinatorClient("localhost", fed.coordinator.port(),
+                     TestFederation.tls(fed.site("site-2")))) {
+            JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+            site1.join(join);
+            // one of two sites joined: the coordinator holds site-1's long polls for up to 3 s each
+            CompletableFuture<Task> poll1 = CompletableFuture.supplyAsync(() -> site1.nextTask(3_000));
+            CompletableFuture<Task> poll2 = CompletableFuture.supplyAsync(() -> site1.nextTask(3_000));
+            Thread.sleep(1_000);
+            assertThat(poll1).isNotDone();
+            assertThat(poll2).isNotDone();
+
+            StatusRuntimeException third = catchThrowableOfType(StatusRuntimeException.class, () -> site1.nextTask(0));
+            assertThat(third.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(third.getStatus().getDescription()).contains("site 'site-1' already has 2 calls open")
+                    .contains("limits.max_concurrent_calls_per_site");
+            assertThat(site2.join(join).getSiteId()).as("another site is not held back").isEqualTo("site-2");
+
+            assertThat(poll1.get(10, TimeUnit.SECONDS).hasTrain()).as("held polls answered by round 1").isTrue();
+            assertThat(poll2.get(10, TimeUnit.SECONDS).hasTrain()).isTrue();
+            assertThat(site1.nextTask(0).hasTrain()).as("a slot is free again once the calls ended").isTrue();
+        }
+    }
+}
