@@ -24,17 +24,24 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ResumeOverABreakingLinkTest {
 
-    private static final long BREAK_EVERY = 1_500_000;
+    /*
+     * Scaled down for the suite. The issue's full case (a 500 MB delta, a break every 100 MB) is the same test with
+     * -Dfedmil.resume.hidden=16384 -Dfedmil.resume.attention=7600 -Dfedmil.resume.breakEvery=100000000 and a
+     * larger heap; docs/reliability.md gives the measured run.
+     */
+    private static final long BREAK_EVERY = Long.getLong("fedmil.resume.breakEvery", 1_500_000);
+    private static final int HIDDEN = Integer.getInteger("fedmil.resume.hidden", 2048);
+    private static final int ATTENTION = Integer.getInteger("fedmil.resume.attention", 512);
 
     @Test
     void aDeltaLargerThanAnyUnbrokenStretchOfTheLinkArrivesByResuming(@TempDir Path dir) throws Exception {
         // a wide model: about 1.1 M parameters, 4.4 MB per delta
         try (TestFederation fed = new TestFederation(dir, TestFederation.synthetic(dir, 2, 30, 40), 2, 1,
-                new CoordinatorConfig.Model("attention", "mlp", 2048, 512, null, null),
+                new CoordinatorConfig.Model("attention", "mlp", HIDDEN, ATTENTION, null, null),
                 new CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null));
              FlakyLink link = new FlakyLink(fed.coordinator.port(), BREAK_EVERY);
              CoordinatorClient site1 = new CoordinatorClient("localhost", link.port(),
-                     TestFederation.tls(fed.site("site-1"))).withChunkBytes(64 * 1024);
+                     TestFederation.tls(fed.site("site-1"))).withChunkBytes(BREAK_EVERY > 10_000_000 ? 1 << 20 : 64 * 1024);
              CoordinatorClient site2 = new CoordinatorClient("localhost", fed.coordinator.port(),
                      TestFederation.tls(fed.site("site-2")))) {
             JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
@@ -46,15 +53,16 @@ class ResumeOverABreakingLinkTest {
             long total = TensorCodec.encode(delta).length;
             assertThat(total).as("the delta is longer than any unbroken stretch of the link").isGreaterThan(2 * BREAK_EVERY);
 
+            long started = System.nanoTime();
             UploadReceipt receipt = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta,
-                    30, 0.5, Duration.ofSeconds(120));
+                    30, 0.5, Duration.ofSeconds(BREAK_EVERY > 10_000_000 ? 1800 : 120));
 
             assertThat(receipt.getUpdatesReceived()).isEqualTo(1);
             assertThat(link.breaks()).as("the link broke during the upload").isGreaterThanOrEqualTo(2);
             assertThat(site1.dataBytesSent()).as("sent bytes: the delta plus what was in flight at each break")
                     .isLessThan(total + link.breaks() * BREAK_EVERY);
-            System.out.printf("delta %d bytes, link broke %d times, %d data bytes sent%n", total, link.breaks(),
-                    site1.dataBytesSent());
+            System.out.printf("delta %d bytes, link broke %d times, %d data bytes sent, upload took %.1f s%n", total,
+                    link.breaks(), site1.dataBytesSent(), (System.nanoTime() - started) / 1e9);
             assertThat(run.updatesReceived()).isEqualTo(1);
         }
     }
