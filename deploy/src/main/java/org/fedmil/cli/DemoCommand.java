@@ -5,17 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,20 +53,20 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
-        prepareWorkFolder();
+        LocalFederation.prepareWorkFolder(work, MARKER, "demo");
         Path data = work.resolve("data");
         Path pki = work.resolve("pki");
         Path logs = Files.createDirectories(work.resolve("logs"));
 
-        step("synthetic data", "data", "synth", "--sites", String.valueOf(sites), "--out", data.toString(),
+        LocalFederation.step("demo", "synthetic data", "data", "synth", "--sites", String.valueOf(sites), "--out", data.toString(),
                 "--seed", String.valueOf(seed));
-        step("consortium CA", "pki", "init", "--dir", pki.toString(), "--name", "FedMIL demo");
-        step("coordinator certificate", "pki", "issue", "coordinator", "--dir", pki.toString(), "--host", "localhost",
+        LocalFederation.step("demo", "consortium CA", "pki", "init", "--dir", pki.toString(), "--name", "FedMIL demo");
+        LocalFederation.step("demo", "coordinator certificate", "pki", "issue", "coordinator", "--dir", pki.toString(), "--host", "localhost",
                 "--host", "127.0.0.1");
         for (int i = 1; i <= sites; i++) {
-            step("site certificate", "pki", "issue", "site", siteName(i), "--dir", pki.toString());
+            LocalFederation.step("demo", "site certificate", "pki", "issue", "site", siteName(i), "--dir", pki.toString());
         }
-        int port = freePort();
+        int port = LocalFederation.freePort();
         Path coordinatorYaml = work.resolve("coordinator.yaml");
         Files.writeString(coordinatorYaml, coordinatorYaml(port), StandardCharsets.UTF_8);
         for (int i = 1; i <= sites; i++) {
@@ -126,53 +123,8 @@ public final class DemoCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
-    private void prepareWorkFolder() throws IOException {
-        if (Files.exists(work)) {
-            boolean ours = Files.exists(work.resolve(MARKER));
-            boolean empty;
-            try (Stream<Path> s = Files.list(work)) {
-                empty = s.findAny().isEmpty();
-            }
-            if (!ours && !empty) {
-                throw new IllegalArgumentException("work folder " + work.toAbsolutePath()
-                        + " exists and was not made by 'fedmil demo'; choose another with --work");
-            }
-            try (Stream<Path> s = Files.walk(work)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.createDirectories(work);
-        Files.writeString(work.resolve(MARKER), "made by fedmil demo; deleted and rebuilt on each run\n");
-    }
-
-    private void step(String what, String... args) {
-        int code = Fedmil.commandLine().execute(args);
-        if (code != 0) {
-            throw new IllegalStateException("demo: " + what + " failed (fedmil " + String.join(" ", args) + " exited " + code + ")");
-        }
-    }
-
-    private Process start(List<String> args, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("-Xmx1g");
-        cmd.add("-Dai.djl.offline=true");
-        // Two cores shared by four processes: one PyTorch thread each avoids oversubscription.
-        cmd.add("-Dai.djl.pytorch.num_threads=1");
-        cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Fedmil.class.getName());
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        if (log == null) {
-            pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
-        } else {
-            pb.redirectOutput(log.toFile());
-        }
-        return pb.start();
+    private static Process start(List<String> args, Path log) throws IOException {
+        return LocalFederation.start(args, log, "1g");
     }
 
     private String coordinatorYaml(int port) {
@@ -227,9 +179,4 @@ public final class DemoCommand implements Callable<Integer> {
         return "site-" + i;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

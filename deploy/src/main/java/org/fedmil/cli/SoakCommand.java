@@ -4,13 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,7 +15,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.fedmil.util.Sha256;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,18 +64,18 @@ public final class SoakCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
-        prepareWorkFolder();
+        LocalFederation.prepareWorkFolder(work, MARKER, "soak");
         Path pki = work.resolve("pki");
         Path logs = Files.createDirectories(work.resolve("logs"));
-        step("synthetic data", "data", "synth", "--sites", String.valueOf(sites), "--out", work.resolve("data").toString(),
+        LocalFederation.step("soak", "synthetic data", "data", "synth", "--sites", String.valueOf(sites), "--out", work.resolve("data").toString(),
                 "--seed", String.valueOf(seed));
-        step("consortium CA", "pki", "init", "--dir", pki.toString(), "--name", "FedMIL soak");
-        step("coordinator certificate", "pki", "issue", "coordinator", "--dir", pki.toString(), "--host", "localhost",
+        LocalFederation.step("soak", "consortium CA", "pki", "init", "--dir", pki.toString(), "--name", "FedMIL soak");
+        LocalFederation.step("soak", "coordinator certificate", "pki", "issue", "coordinator", "--dir", pki.toString(), "--host", "localhost",
                 "--host", "127.0.0.1");
         for (int i = 1; i <= sites; i++) {
-            step("site certificate", "pki", "issue", "site", "site-" + i, "--dir", pki.toString());
+            LocalFederation.step("soak", "site certificate", "pki", "issue", "site", "site-" + i, "--dir", pki.toString());
         }
-        int port = freePort();
+        int port = LocalFederation.freePort();
         Path coordinatorYaml = work.resolve("coordinator.yaml");
         Files.writeString(coordinatorYaml, coordinatorYaml(port), StandardCharsets.UTF_8);
         for (int i = 1; i <= sites; i++) {
@@ -256,51 +252,13 @@ public final class SoakCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
-    private void prepareWorkFolder() throws IOException {
-        if (Files.exists(work)) {
-            boolean ours = Files.exists(work.resolve(MARKER));
-            boolean empty;
-            try (Stream<Path> s = Files.list(work)) {
-                empty = s.findAny().isEmpty();
-            }
-            if (!ours && !empty) {
-                throw new IllegalArgumentException("work folder " + work.toAbsolutePath()
-                        + " exists and was not made by 'fedmil soak'; choose another with --work");
-            }
-            try (Stream<Path> s = Files.walk(work)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.createDirectories(work);
-        Files.writeString(work.resolve(MARKER), "made by fedmil soak; deleted and rebuilt on each run\n");
-    }
-
-    private void step(String what, String... args) {
-        int code = Fedmil.commandLine().execute(args);
-        if (code != 0) {
-            throw new IllegalStateException("soak: " + what + " failed (fedmil " + String.join(" ", args) + " exited " + code + ")");
-        }
-    }
-
     private Process startSite(int i, int run, Path logs) throws IOException {
         return start(List.of("site", "run", "--config", work.resolve("site-" + (i + 1) + ".yaml").toString()),
                 logs.resolve("site-" + (i + 1) + "-" + run + ".log"));
     }
 
-    private Process start(List<String> args, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("-Xmx512m");
-        cmd.add("-Dai.djl.offline=true");
-        cmd.add("-Dai.djl.pytorch.num_threads=1");
-        cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Fedmil.class.getName());
-        cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    private static Process start(List<String> args, Path log) throws IOException {
+        return LocalFederation.start(args, log, "512m");
     }
 
     private String coordinatorYaml(int port) {
@@ -352,9 +310,4 @@ public final class SoakCommand implements Callable<Integer> {
                 """.formatted(port, dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca.pem"), i, i);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
