@@ -1,0 +1,64 @@
+package org.fedmil.audit;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The record types of the coordinator round log and the fields each must carry besides the envelope
+ * ({@code seq, time, type, prev, sig}). Records name hashes, counts, norms and metrics, never data.
+ */
+public final class RecordSchema {
+
+    public static final String FEDERATION_CREATED = "federation_created";
+    /** A coordinator restarted on an existing log; carries the (possibly renewed) certificate it signs with. */
+    public static final String COORDINATOR_RESTARTED = "coordinator_restarted";
+    public static final String SITE_JOINED = "site_joined";
+    public static final String ROUND_STARTED = "round_started";
+    public static final String UPDATE_ACCEPTED = "update_accepted";
+    public static final String UPDATE_REFUSED = "update_refused";
+    public static final String ROUND_SHORT = "round_short";
+    /** Round 0: the initial global model, evaluated on the held-out set. */
+    public static final String INITIAL_MODEL = "initial_model";
+    public static final String ROUND_AGGREGATED = "round_aggregated";
+    /** A site evaluated the final model on its own bags. */
+    public static final String MODEL_EVALUATED = "model_evaluated";
+    public static final String FEDERATION_FINISHED = "federation_finished";
+
+    /** The envelope fields every record has; event fields may not use these names. */
+    public static final Set<String> ENVELOPE = Set.of("seq", "time", "type", "prev", "sig");
+
+    /** The field holding a PEM certificate; required in the records that introduce a signing key. */
+    public static final String CERT = "cert";
+
+    private static final Map<String, List<String>> REQUIRED = Map.ofEntries(
+            Map.entry(FEDERATION_CREATED, List.of("federation_id", "rounds", "min_sites", CERT)),
+            Map.entry(COORDINATOR_RESTARTED, List.of("federation_id", CERT)),
+            Map.entry(SITE_JOINED, List.of("site", "joined_sites", "min_sites", "bags")),
+            Map.entry(ROUND_STARTED, List.of("round", "participants")),
+            Map.entry(UPDATE_ACCEPTED, List.of("site", "round", "update_sha256", "training_bags", "l2_norm")),
+            Map.entry(UPDATE_REFUSED, List.of("site", "round", "code", "reason")),
+            Map.entry(ROUND_SHORT, List.of("round", "attempt", "updates", "min_updates", "retried")),
+            Map.entry(INITIAL_MODEL, List.of("model_version", "model_sha256", "heldout")),
+            Map.entry(ROUND_AGGREGATED, List.of("round", "model_version", "model_sha256", "sites", "training_bags",
+                    "heldout")),
+            Map.entry(MODEL_EVALUATED, List.of("site", "model_version", "metrics")),
+            Map.entry(FEDERATION_FINISHED, List.of("reason")));
+
+    private RecordSchema() {
+    }
+
+    public static Set<String> types() {
+        return REQUIRED.keySet();
+    }
+
+    /** The event fields {@code type} requires, or null for an unknown type. */
+    public static List<String> required(String type) {
+        return REQUIRED.get(type);
+    }
+
+    /** True for the types whose record carries the certificate that signs it and the records after it. */
+    public static boolean introducesKey(String type) {
+        return FEDERATION_CREATED.equals(type) || COORDINATOR_RESTARTED.equals(type);
+    }
+}

@@ -1,0 +1,231 @@
+package org.fedmil.audit;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fedmil.util.Sha256;
+
+/**
+ * Checks a {@link RoundLog}: every record's JSON and schema, its signature by the coordinator certificate in
+ * force (embedded in the record that introduced it), that certificate's chain to the consortium CA at the
+ * record's time, the sequence numbers and the hash chain. Stops at the first bad record.
+ */
+public final class RoundLogVerifier {
+
+    private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    private static final Pattern SIG_SUFFIX = Pattern.compile(",\"sig\":\"([A-Za-z0-9+/=]*)\"}$");
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+
+    private RoundLogVerifier() {
+    }
+
+    /**
+     * The verdict on a log.
+     *
+     * @param ok            every complete record verified (a torn last line does not make it false)
+     * @param records       how many complete records verified
+     * @param head          the hex SHA-256 of the last verified record ({@link RoundLog#GENESIS} if none)
+     * @param firstBadLine  1-based line number of the first bad record, or 0 if none
+     * @param problem       what is wrong with it, or null
+     * @param tornLastLine  the file ends in a line without its newline: an append interrupted by a crash, which is
+     *                      not part of the chain
+     */
+    public record Verdict(boolean ok, int records, String head, int firstBadLine, String problem,
+                          boolean tornLastLine) {
+    }
+
+    public static Verdict verify(Path logFile, X509Certificate ca) throws IOException {
+        byte[] content = Files.readAllBytes(logFile);
+        int records = 0;
+        String prev = RoundLog.GENESIS;
+        X509Certificate signer = null;
+        int start = 0;
+        int lineNo = 0;
+        while (start < content.length) {
+            lineNo++;
+            int nl = indexOf(content, start);
+            if (nl < 0) {
+                return new Verdict(true, records, prev, 0, null, true);
+            }
+            byte[] line = Arrays.copyOfRange(content, start, nl);
+            start = nl + 1;
+            String problem;
+            try {
+                problem = check(line, records + 1, prev, signer, ca);
+            } catch (RuntimeException e) {
+                problem = "cannot check the record: " + e;
+            }
+            if (problem != null) {
+                return new Verdict(false, records, prev, lineNo, problem, false);
+            }
+            Map<?, ?> record = RoundLog.CANONICAL.readValue(body(line), Map.class);
+            if (RecordSchema.introducesKey((String) record.get("type"))) {
+                signer = parseCertificate((String) record.get(RecordSchema.CERT));
+            }
+            records++;
+            prev = Sha256.hex(Sha256.of(line));
+        }
+        if (records == 0) {
+            return new Verdict(false, 0, prev, 1, "the log holds no records", false);
+        }
+        return new Verdict(true, records, prev, 0, null, false);
+    }
+
+    /** Why {@code line} is not record {@code seq} following {@code prev}, or null if it is. */
+    private static String check(byte[] line, long seq, String prev, X509Certificate signer, X509Certificate ca) {
+        String text = new String(line, StandardCharsets.UTF_8);
+        Matcher m = SIG_SUFFIX.matcher(text);
+        if (!m.find()) {
+            return "no signature: the record does not end with ,\"sig\":\"<base64>\"}";
+        }
+        byte[] body = body(line);
+        Map<?, ?> record;
+        try {
+            record = RoundLog.CANONICAL.readValue(body, Map.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return "not a JSON object: " + e.getOriginalMessage();
+        } catch (IOException e) {
+            return "not a JSON object: " + e.getMessage();
+        }
+        if (!(record.get("type") instanceof String type)) {
+            return "no record type";
+        }
+        List<String> required = RecordSchema.required(type);
+        if (required == null) {
+            return "unknown record type '" + type + "'";
+        }
+        if (!(record.get("time") instanceof String timeText)) {
+            return "no time";
+        }
+        Instant time;
+        try {
+            time = Instant.parse(timeText);
+        } catch (DateTimeParseException e) {
+            return "time '" + timeText + "' is not an ISO-8601 instant";
+        }
+        X509Certificate key = signer;
+        if (RecordSchema.introducesKey(type)) {
+            if (!(record.get(RecordSchema.CERT) instanceof String pem)) {
+                return type + " record without the coordinator certificate";
+            }
+            try {
+                key = parseCertificate(pem);
+            } catch (RuntimeException e) {
+                return "the embedded certificate cannot be read: " + e.getMessage();
+            }
+            String chain = chainProblem(key, ca, time);
+            if (chain != null) {
+                return chain;
+            }
+        } else if (key == null) {
+            return "the first record must be " + RecordSchema.FEDERATION_CREATED + ", found " + type;
+        }
+        byte[] sig;
+        try {
+            sig = Base64.getDecoder().decode(m.group(1));
+        } catch (IllegalArgumentException e) {
+            return "the signature is not valid base64";
+        }
+        try {
+            Signature verifier = Signature.getInstance(RoundLog.SIGNATURE_ALGORITHM);
+            verifier.initVerify(key.getPublicKey());
+            verifier.update(body);
+            if (!verifier.verify(sig)) {
+                return "bad signature: the record was altered or not signed by " + key.getSubjectX500Principal();
+            }
+        } catch (GeneralSecurityException e) {
+            return "bad signature (" + e.getMessage() + "): the record was altered or not signed by "
+                    + key.getSubjectX500Principal();
+        }
+        if (!(record.get("seq") instanceof Number n) || n.longValue() != seq) {
+            return "seq is " + record.get("seq") + ", expected " + seq + " (a record was removed, inserted or moved)";
+        }
+        if (!(record.get("prev") instanceof String p) || !HEX64.matcher(p).matches()) {
+            return "prev is not a hex SHA-256";
+        }
+        if (!p.equals(prev)) {
+            return "prev " + p + " is not the SHA-256 of the previous record (" + prev + "): the chain is broken";
+        }
+        if (RecordSchema.FEDERATION_CREATED.equals(type) && seq != 1) {
+            return RecordSchema.FEDERATION_CREATED + " may only be the first record";
+        }
+        for (String field : required) {
+            if (!record.containsKey(field)) {
+                return type + " record lacks the field '" + field + "'";
+            }
+        }
+        return null;
+    }
+
+    private static String chainProblem(X509Certificate cert, X509Certificate ca, Instant time) {
+        try {
+            if (!cert.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+                return "the embedded certificate " + cert.getSubjectX500Principal() + " was issued by "
+                        + cert.getIssuerX500Principal() + ", not by the CA " + ca.getSubjectX500Principal();
+            }
+            cert.verify(ca.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            return "the embedded certificate " + cert.getSubjectX500Principal()
+                    + " is not signed by the CA " + ca.getSubjectX500Principal();
+        }
+        try {
+            cert.checkValidity(Date.from(time));
+            ca.checkValidity(Date.from(time));
+        } catch (CertificateException e) {
+            return "the embedded certificate or the CA was not valid at the record's time " + time;
+        }
+        try {
+            List<String> usage = cert.getExtendedKeyUsage();
+            if (usage == null || !usage.contains(SERVER_AUTH)) {
+                return "the embedded certificate " + cert.getSubjectX500Principal()
+                        + " is not a coordinator certificate (no serverAuth extended key usage)";
+            }
+        } catch (CertificateException e) {
+            return "the embedded certificate's extended key usage cannot be read";
+        }
+        return null;
+    }
+
+    private static X509Certificate parseCertificate(String pem) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The signed bytes: the line without its trailing {@code ,"sig":"..."} member, closed again. */
+    private static byte[] body(byte[] line) {
+        String text = new String(line, StandardCharsets.ISO_8859_1);
+        int at = text.lastIndexOf(",\"sig\":\"");
+        byte[] body = Arrays.copyOf(line, at + 1);
+        body[at] = '}';
+        return body;
+    }
+
+    private static int indexOf(byte[] content, int from) {
+        for (int i = from; i < content.length; i++) {
+            if (content[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
