@@ -142,6 +142,10 @@ public final class RoundLogVerifier {
         } catch (IllegalArgumentException e) {
             return "the signature is not valid base64";
         }
+        if (!Base64.getEncoder().encodeToString(sig).equals(m.group(1))) {
+            // the decoder ignores stray bits in the last character; the signed line must be exactly as written
+            return "the signature is not canonical base64";
+        }
         try {
             Signature verifier = Signature.getInstance(RoundLog.SIGNATURE_ALGORITHM);
             verifier.initVerify(key.getPublicKey());

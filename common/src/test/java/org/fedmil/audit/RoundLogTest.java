@@ -114,7 +114,7 @@ class RoundLogTest {
         for (int lineNo = 1; lineNo <= lines.size(); lineNo++) {
             byte[] line = lines.get(lineNo - 1);
             // every byte of the short records; a spread of bytes (cert, prev, sig, values) of the first
-            int step = lineNo == 1 ? 7 : 1;
+            int step = lineNo == 1 ? 5 : 1;
             for (int i = 0; i < line.length; i += step) {
                 byte[] tampered = original.clone();
                 tampered[offset + i] ^= 0x01;
@@ -141,7 +141,7 @@ class RoundLogTest {
         Verdict v = verify();
         assertThat(v.ok()).isFalse();
         assertThat(v.firstBadLine()).isEqualTo(4);
-        assertThat(v.problem()).contains("signature");
+        assertThat(v.problem()).containsAnyOf("bad signature", "not canonical base64");
     }
 
     @Test

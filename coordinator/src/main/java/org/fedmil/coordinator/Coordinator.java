@@ -5,7 +5,9 @@ import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
+import org.fedmil.audit.RoundLog;
 import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
 import org.fedmil.coordinator.round.FederationPlan;
@@ -26,6 +28,7 @@ import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.pki.PemFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,10 @@ public final class Coordinator implements AutoCloseable {
     private final CoordinatorServer server;
     private final PrintStream out;
     private final boolean resumed;
+    private final RoundLog roundLog;
+
+    /** The signed round log's file name in the state folder. */
+    public static final String ROUND_LOG = "round-log.jsonl";
 
     public Coordinator(CoordinatorConfig config, PrintStream out) {
         this(config, out, new ServerInterceptor[0]);
@@ -76,7 +83,11 @@ public final class Coordinator implements AutoCloseable {
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
         store.saveFederation(plan);
         this.resumed = resume != null;
-        this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Reporter());
+        this.roundLog = RoundLog.open(store.dir().resolve(ROUND_LOG), PemFiles.readPrivateKey(config.tls().key()),
+                PemFiles.readCertificate(config.tls().cert()));
+        AuditTrail audit = new AuditTrail(roundLog);
+        audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound());
+        this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Both(new Reporter(), audit));
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
                 config.limits(), store.dir().resolve("uploads"), observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
@@ -125,6 +136,65 @@ public final class Coordinator implements AutoCloseable {
         server.stop();
         run.close();
         heldOut.close();
+        roundLog.close();
+    }
+
+    /** Tells {@code first}, then {@code second}, of every event. */
+    private record Both(RoundListener first, RoundListener second) implements RoundListener {
+        @Override
+        public void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
+            first.siteJoined(siteId, join, joinedSites, minSites);
+            second.siteJoined(siteId, join, joinedSites, minSites);
+        }
+
+        @Override
+        public void roundStarted(int round, int participants) {
+            first.roundStarted(round, participants);
+            second.roundStarted(round, participants);
+        }
+
+        @Override
+        public void roundCompleted(RoundResult result, GlobalModel model) {
+            first.roundCompleted(result, model);
+            second.roundCompleted(result, model);
+        }
+
+        @Override
+        public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
+            first.roundShort(round, attempt, updates, minUpdates, retried);
+            second.roundShort(round, attempt, updates, minUpdates, retried);
+        }
+
+        @Override
+        public void updateAccepted(String siteId, int round, String sha256Hex, long trainingBags, double trainLoss,
+                                   double l2Norm) {
+            first.updateAccepted(siteId, round, sha256Hex, trainingBags, trainLoss, l2Norm);
+            second.updateAccepted(siteId, round, sha256Hex, trainingBags, trainLoss, l2Norm);
+        }
+
+        @Override
+        public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
+            first.updateRefused(siteId, round, kind, reason);
+            second.updateRefused(siteId, round, kind, reason);
+        }
+
+        @Override
+        public void stateChanged(RunState state) {
+            first.stateChanged(state);
+            second.stateChanged(state);
+        }
+
+        @Override
+        public void siteEvaluated(String siteId, SiteEvaluation evaluation) {
+            first.siteEvaluated(siteId, evaluation);
+            second.siteEvaluated(siteId, evaluation);
+        }
+
+        @Override
+        public void finished(String reason) {
+            first.finished(reason);
+            second.finished(reason);
+        }
     }
 
     private final class Reporter implements RoundListener {

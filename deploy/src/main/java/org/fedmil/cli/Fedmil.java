@@ -1,5 +1,6 @@
 package org.fedmil.cli;
 
+import org.fedmil.audit.AuditCommand;
 import org.fedmil.bench.mil.MilBenchCommand;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, Fedmil.Bench.class})
+                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, AuditCommand.class,
+                Fedmil.Bench.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

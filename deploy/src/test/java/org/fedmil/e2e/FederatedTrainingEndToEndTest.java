@@ -15,6 +15,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import java.util.TreeMap;
+import org.fedmil.audit.RoundLogVerifier;
+import org.fedmil.cli.Fedmil;
+import org.fedmil.coordinator.Coordinator;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.mil.model.ModelFile;
@@ -24,6 +32,7 @@ import org.fedmil.tensor.TensorCodec;
 import org.fedmil.util.Sha256;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The whole path: an in-process coordinator and two site agents over real mutual TLS on loopback, real DJL. */
 class FederatedTrainingEndToEndTest {
@@ -87,6 +96,30 @@ class FederatedTrainingEndToEndTest {
             assertThat(fed.console()).contains("site site-1 joined").contains("site site-2 evaluated model v3");
             assertThat(outs.get(0).toString(StandardCharsets.UTF_8)).contains("site site-1 round 3: trained 120 bags");
             assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();
+
+            // The signed round log verifies with the consortium CA and holds every event of the federation.
+            Path roundLog = state.resolve(Coordinator.ROUND_LOG);
+            RoundLogVerifier.Verdict verdict = RoundLogVerifier.verify(roundLog, fed.ca.certificate());
+            assertThat(verdict.ok()).as(verdict.problem()).isTrue();
+            assertThat(verdict.tornLastLine()).isFalse();
+            Map<String, Long> types = new TreeMap<>();
+            ObjectMapper json = new ObjectMapper();
+            for (String line : Files.readAllLines(roundLog)) {
+                types.merge(json.readTree(line).get("type").asText(), 1L, Long::sum);
+            }
+            assertThat(types).containsEntry("federation_created", 1L).containsEntry("initial_model", 1L)
+                    .containsEntry("site_joined", 2L).containsEntry("round_started", 3L)
+                    .containsEntry("update_accepted", 6L).containsEntry("round_aggregated", 3L)
+                    .containsEntry("model_evaluated", 2L).containsEntry("federation_finished", 1L);
+            assertThat(Files.readString(roundLog)).contains(history.get(3).modelSha256());
+            StringWriter cliOut = new StringWriter();
+            CommandLine cli = Fedmil.commandLine();
+            cli.setOut(new PrintWriter(cliOut));
+            int exit = cli.execute("audit", "verify", roundLog.toString(), "--ca",
+                    fed.ca.layout().caCert().toString());
+            assertThat(exit).as(cliOut.toString()).isZero();
+            assertThat(cliOut.toString()).startsWith("OK: " + verdict.records() + " records, chain and signatures "
+                    + "verified, head " + verdict.head());
         }
     }
 }

@@ -357,6 +357,8 @@ public final class FederationRun implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        listener.updateAccepted(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
+                update.trainingBags(), update.trainLoss(), content.norm);
         listener.stateChanged(state);
         if (closeNow) {
             closer.execute(this::closeRound);
@@ -375,18 +377,18 @@ public final class FederationRun implements AutoCloseable {
     }
 
     /** The verdict on an update's content: its decoded delta, or why it is refused. */
-    private record ContentCheck(TensorSet delta, FederationException refusal) {
+    private record ContentCheck(TensorSet delta, double norm, FederationException refusal) {
     }
 
     private ContentCheck inspect(IncomingUpdate update) {
         try {
-            return new ContentCheck(checkedDelta(update), null);
+            return checkedDelta(update);
         } catch (FederationException e) {
-            return new ContentCheck(null, e);
+            return new ContentCheck(null, Double.NaN, e);
         }
     }
 
-    private TensorSet checkedDelta(IncomingUpdate update) {
+    private ContentCheck checkedDelta(IncomingUpdate update) {
         if (update.declaredSha256().length != 32) {
             throw UpdateRefusal.SHA256_MISMATCH.because("the update header's delta_sha256 has "
                     + update.declaredSha256().length + " bytes; a SHA-256 has 32");
@@ -432,7 +434,7 @@ public final class FederationRun implements AutoCloseable {
                             + "the update was refused (check the site's learning rate and data, or raise the bound)",
                     norm, rules.maxUpdateL2Norm()));
         }
-        return delta;
+        return new ContentCheck(delta, norm, null);
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {

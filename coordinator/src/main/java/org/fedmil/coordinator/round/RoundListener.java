@@ -23,6 +23,15 @@ public interface RoundListener {
     default void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
     }
 
+    /**
+     * An update was accepted into the open round's aggregate (a retry of an accepted update is not told again).
+     *
+     * @param sha256Hex the delta's SHA-256; {@code l2Norm} the delta's L2 norm
+     */
+    default void updateAccepted(String siteId, int round, String sha256Hex, long trainingBags, double trainLoss,
+                                double l2Norm) {
+    }
+
     /** An upload was refused; nothing of it reached the aggregate. Called before the site hears the refusal. */
     default void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
     }
