@@ -341,6 +341,21 @@ class CoordinatorAdmissionTest {
             assertThat(r.status()).isEqualTo(r.kind().code().name());
         });
         assertThat(onDisk.get(8).site()).isEqualTo("site-3");
+
+        // the signed round log holds the same refusals, in the same order, and verifies
+        Path roundLog = fed.coordinator.store().dir().resolve(org.fedmil.coordinator.Coordinator.ROUND_LOG);
+        org.fedmil.audit.RoundLogVerifier.Verdict verdict =
+                org.fedmil.audit.RoundLogVerifier.verify(roundLog, fed.ca.certificate());
+        assertThat(verdict.ok()).as(verdict.problem()).isTrue();
+        List<String> logged = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(roundLog)) {
+            com.fasterxml.jackson.databind.JsonNode record = StateStore.JSON.readTree(line);
+            if (record.path("type").asText().equals("update_refused")) {
+                logged.add(record.path("code").asText());
+                assertThat(record.path("reason").asText()).isNotBlank();
+            }
+        }
+        assertThat(logged).containsExactlyElementsOf(onDisk.stream().map(r -> r.kind().name()).toList());
     }
 
     /** A join over these credentials fails in the TLS handshake: UNAVAILABLE, and nothing reaches the service. */

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.fedmil.audit.RoundLogVerifier;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.pki.ConsortiumCa;
@@ -118,6 +119,19 @@ class CoordinatorRestartTest {
                 assertThat(Files.exists(dir.resolve(String.format("state/models/model-v%04d.bin", r)))).isTrue();
             }
             assertThat(recorded.get(ROUNDS).path("sites").toString()).contains("site-1").contains("site-2");
+
+            // The round log survived the SIGKILL: one chain across both runs, with the restart in it.
+            Path roundLog = dir.resolve("state/round-log.jsonl");
+            RoundLogVerifier.Verdict verdict = RoundLogVerifier.verify(roundLog, ca.certificate());
+            assertThat(verdict.ok()).as(verdict.problem()).isTrue();
+            assertThat(verdict.tornLastLine()).isFalse();
+            List<String> types = new java.util.ArrayList<>();
+            for (String line : Files.readAllLines(roundLog)) {
+                types.add(StateStore.JSON.readTree(line).path("type").asText());
+            }
+            assertThat(types.get(0)).isEqualTo("federation_created");
+            assertThat(types).containsOnlyOnce("coordinator_restarted").containsOnlyOnce("federation_finished");
+            assertThat(types.get(types.size() - 1)).isEqualTo("federation_finished");
         } finally {
             first.destroyForcibly();
             pool.shutdownNow();
