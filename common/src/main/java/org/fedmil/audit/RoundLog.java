@@ -174,7 +174,11 @@ public final class RoundLog implements AutoCloseable {
             Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
             signer.initSign(key);
             signer.update(body);
-            sig = Base64.getEncoder().encodeToString(signer.sign());
+            byte[] der = signer.sign();
+            if (key instanceof java.security.interfaces.ECPrivateKey ec) {
+                der = LowS.normalize(der, ec.getParams().getOrder());
+            }
+            sig = Base64.getEncoder().encodeToString(der);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot sign round log record with the coordinator key: " + e, e);
         }

@@ -146,6 +146,12 @@ public final class RoundLogVerifier {
             // the decoder ignores stray bits in the last character; the signed line must be exactly as written
             return "the signature is not canonical base64";
         }
+        if (!(key.getPublicKey() instanceof java.security.interfaces.ECPublicKey ec)) {
+            return "the coordinator certificate " + key.getSubjectX500Principal() + " does not hold an EC key";
+        }
+        if (!LowS.isCanonical(sig, ec.getParams().getOrder())) {
+            return "bad signature: not a canonical low-s DER ECDSA signature";
+        }
         try {
             Signature verifier = Signature.getInstance(RoundLog.SIGNATURE_ALGORITHM);
             verifier.initVerify(key.getPublicKey());

@@ -316,4 +316,34 @@ class RoundLogTest {
         int exit = cl.execute("verify", logFile.toString(), "--ca", caFile.toString());
         return exit + "|" + out + err;
     }
+
+    @Test
+    void theOtherHighSFormOfAValidSignatureIsRefused() throws Exception {
+        writeLog();
+        List<byte[]> lines = lines();
+        String last = new String(lines.get(6), StandardCharsets.US_ASCII);
+        int at = last.lastIndexOf(",\"sig\":\"") + 8;
+        String b64 = last.substring(at, last.length() - 2);
+        org.bouncycastle.asn1.ASN1Sequence seq = org.bouncycastle.asn1.ASN1Sequence.getInstance(
+                java.util.Base64.getDecoder().decode(b64));
+        java.math.BigInteger r = ((org.bouncycastle.asn1.ASN1Integer) seq.getObjectAt(0)).getValue();
+        java.math.BigInteger sv = ((org.bouncycastle.asn1.ASN1Integer) seq.getObjectAt(1)).getValue();
+        java.math.BigInteger n = ((java.security.interfaces.ECPublicKey) cert.getPublicKey()).getParams().getOrder();
+        assertThat(sv).isLessThanOrEqualTo(n.shiftRight(1));
+        byte[] highS = new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                new org.bouncycastle.asn1.ASN1Integer(r), new org.bouncycastle.asn1.ASN1Integer(n.subtract(sv))})
+                .getEncoded();
+        // the JDK accepts it as a signature of the same record ...
+        java.security.Signature jdk = java.security.Signature.getInstance("SHA256withECDSA");
+        jdk.initVerify(cert.getPublicKey());
+        jdk.update((last.substring(0, at - 8) + "}").getBytes(StandardCharsets.US_ASCII));
+        assertThat(jdk.verify(highS)).isTrue();
+        // ... but the log admits one form only, so the head hash cannot be changed without the key
+        lines.set(6, (last.substring(0, at) + java.util.Base64.getEncoder().encodeToString(highS) + "\"}")
+                .getBytes(StandardCharsets.US_ASCII));
+        writeLines(lines);
+        Verdict v = verify();
+        assertThat(v.firstBadLine()).isEqualTo(7);
+        assertThat(v.problem()).contains("low-s");
+    }
 }
