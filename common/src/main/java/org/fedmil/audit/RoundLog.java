@@ -63,7 +63,9 @@ public final class RoundLog implements AutoCloseable {
         this.file = file;
         this.key = key;
         this.certificatePem = PemFiles.encodeCertificate(certificate);
-        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        boolean created = !Files.exists(file);
         this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         String torn = null;
@@ -77,6 +79,9 @@ public final class RoundLog implements AutoCloseable {
             channel.truncate(end);
             channel.force(true);
             log.warn("round log {}: {}", file, torn);
+        }
+        if (created) {
+            forceDirectory(dir);
         }
         this.tornTail = torn;
         this.existed = end > 0;
@@ -188,6 +193,15 @@ public final class RoundLog implements AutoCloseable {
         System.arraycopy(body, 0, line, 0, body.length - 1);
         System.arraycopy(s, 0, line, body.length - 1, s.length);
         return line;
+    }
+
+    /** Makes a new file's directory entry durable, where the platform allows (Linux does). */
+    private static void forceDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.debug("cannot fsync directory {}: {}", dir, e.toString());
+        }
     }
 
     private static int lastIndexOf(byte[] content, int from) {
