@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.fedmil.bench.mil.Recipe;
 import org.fedmil.bench.mil.Simulation;
-import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
@@ -127,12 +126,9 @@ public final class TrainLocalCommand implements Callable<Integer> {
                 sites.size(), sites.size() > 1 ? " pooled (centralised)" : "", epochs);
         try (MilModel model = sites.size() == 1 ? simulation.localOnly(sites.get(0))
                 : simulation.centralised(sites)) {
-            List<Bag> heldoutBags = test.bags();
-            int[] labels = new int[heldoutBags.size()];
-            for (int i = 0; i < labels.length; i++) {
-                labels[i] = heldoutBags.get(i).label();
-            }
-            float[] p = model.predictProbabilities(heldoutBags);
+            MilModel.Scores scores = model.score(test.bags());
+            int[] labels = scores.labels();
+            float[] p = scores.probabilities();
             BinaryMetrics m = BinaryMetrics.of(labels, p);
             AucInterval ci = BinaryMetrics.aucConfidenceInterval(labels, p);
             console.println("held-out " + heldout + " (" + labels.length + " bags): " + m.summary(ci));

@@ -194,16 +194,31 @@ public final class MilModel implements AutoCloseable {
 
     /** Probability that each bag is positive, in the order given. */
     public float[] predictProbabilities(List<Bag> bags) {
+        return score(bags).probabilities();
+    }
+
+    /** Each bag's label beside the probability this model gives it, in the order given. */
+    public record Scores(int[] labels, float[] probabilities) {
+    }
+
+    /**
+     * Labels and probabilities in one pass that reads each bag once: a tile data set decodes a bag from disk on
+     * every read, so taking the labels in a second pass would decode every bag twice.
+     */
+    public Scores score(List<Bag> bags) {
         requireOpen();
-        float[] out = new float[bags.size()];
-        for (int i = 0; i < out.length; i++) {
+        int[] labels = new int[bags.size()];
+        float[] probabilities = new float[bags.size()];
+        for (int i = 0; i < labels.length; i++) {
+            Bag bag = bags.get(i);
+            labels[i] = bag.label();
             // no GradientCollector is open here, so the engine records no autograd graph
             try (NDManager step = manager.newSubManager()) {
-                float logit = forward(instances(bags.get(i), step), false).logit().getFloat();
-                out[i] = (float) (1.0 / (1.0 + Math.exp(-logit)));
+                float logit = forward(instances(bag, step), false).logit().getFloat();
+                probabilities[i] = (float) (1.0 / (1.0 + Math.exp(-logit)));
             }
         }
-        return out;
+        return new Scores(labels, probabilities);
     }
 
     /**
@@ -231,11 +246,8 @@ public final class MilModel implements AutoCloseable {
 
     /** AUC, accuracy, sensitivity, specificity and loss of this model on the given bags. */
     public BinaryMetrics evaluate(List<Bag> bags) {
-        int[] labels = new int[bags.size()];
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = bags.get(i).label();
-        }
-        return BinaryMetrics.of(labels, predictProbabilities(bags));
+        Scores scores = score(bags);
+        return BinaryMetrics.of(scores.labels(), scores.probabilities());
     }
 
     /**

@@ -79,11 +79,9 @@ public final class MilBenchmark {
     private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
                             MilModel model, long startNanos) {
         List<Bag> heldout = split.heldout().bags();
-        int[] labels = new int[heldout.size()];
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = split.heldout().bags().get(i).label();
-        }
-        float[] probabilities = model.predictProbabilities(heldout);
+        MilModel.Scores scores = model.score(heldout);
+        int[] labels = scores.labels();
+        float[] probabilities = scores.probabilities();
         BinaryMetrics m = BinaryMetrics.of(labels, probabilities);
         AucInterval ci = BinaryMetrics.aucConfidenceInterval(labels, probabilities);
         double localisation = split.instanceLabels().isEmpty() ? Double.NaN
