@@ -8,7 +8,11 @@ import java.util.Set;
  * The record types of the coordinator round log and the fields each must carry besides the envelope
  * ({@code seq, time, type, prev, sig}). Records name hashes, counts, norms and metrics, never data.
  */
-public final class RecordSchema {
+public final class RecordSchema implements LogSchema {
+
+    /** The coordinator's round log. */
+    public static final RecordSchema ROUND_LOG = new RecordSchema();
+
 
     public static final String FEDERATION_CREATED = "federation_created";
     /** A coordinator restarted on an existing log; carries the (possibly renewed) certificate it signs with. */
@@ -24,6 +28,8 @@ public final class RecordSchema {
     /** A site evaluated the final model on its own bags. */
     public static final String MODEL_EVALUATED = "model_evaluated";
     public static final String FEDERATION_FINISHED = "federation_finished";
+    /** A site said it leaves (its policy stopped it, its operator stopped it), with its reason. */
+    public static final String SITE_LEFT = "site_left";
 
     /** The envelope fields every record has; event fields may not use these names. */
     public static final Set<String> ENVELOPE = Set.of("seq", "time", "type", "prev", "sig");
@@ -34,9 +40,11 @@ public final class RecordSchema {
     private static final Map<String, List<String>> REQUIRED = Map.ofEntries(
             Map.entry(FEDERATION_CREATED, List.of("federation_id", "rounds", "min_sites", CERT)),
             Map.entry(COORDINATOR_RESTARTED, List.of("federation_id", CERT)),
-            Map.entry(SITE_JOINED, List.of("site", "joined_sites", "min_sites", "bags")),
+            Map.entry(SITE_JOINED, List.of("site", "joined_sites", "min_sites", "bags", "site_cert")),
+            Map.entry(SITE_LEFT, List.of("site", "reason")),
             Map.entry(ROUND_STARTED, List.of("round", "participants")),
-            Map.entry(UPDATE_ACCEPTED, List.of("site", "round", "update_sha256", "training_bags", "l2_norm")),
+            Map.entry(UPDATE_ACCEPTED, List.of("site", "round", "update_sha256", "training_bags", "l2_norm",
+                    "site_statement", "site_sig")),
             Map.entry(UPDATE_REFUSED, List.of("site", "round", "code", "reason")),
             Map.entry(ROUND_SHORT, List.of("round", "attempt", "updates", "min_updates", "retried")),
             Map.entry(INITIAL_MODEL, List.of("model_version", "model_sha256", "heldout")),
@@ -52,13 +60,33 @@ public final class RecordSchema {
         return REQUIRED.keySet();
     }
 
-    /** The event fields {@code type} requires, or null for an unknown type. */
-    public static List<String> required(String type) {
+    @Override
+    public String name() {
+        return "round log";
+    }
+
+    @Override
+    public String firstType() {
+        return FEDERATION_CREATED;
+    }
+
+    @Override
+    public List<String> required(String type) {
         return REQUIRED.get(type);
     }
 
-    /** True for the types whose record carries the certificate that signs it and the records after it. */
-    public static boolean introducesKey(String type) {
+    @Override
+    public boolean introducesKey(String type) {
         return FEDERATION_CREATED.equals(type) || COORDINATOR_RESTARTED.equals(type);
+    }
+
+    @Override
+    public String signerKeyUsage() {
+        return "1.3.6.1.5.5.7.3.1";
+    }
+
+    @Override
+    public String signer() {
+        return "coordinator";
     }
 }

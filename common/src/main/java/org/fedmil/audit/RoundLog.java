@@ -11,12 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -51,6 +48,7 @@ public final class RoundLog implements AutoCloseable {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private final Path file;
+    private final LogSchema schema;
     private final PrivateKey key;
     private final String certificatePem;
     private final FileChannel channel;
@@ -59,7 +57,8 @@ public final class RoundLog implements AutoCloseable {
     private long seq;
     private String prev;
 
-    private RoundLog(Path file, PrivateKey key, X509Certificate certificate) throws IOException {
+    private RoundLog(Path file, PrivateKey key, X509Certificate certificate, LogSchema schema) throws IOException {
+        this.schema = schema;
         this.file = file;
         this.key = key;
         this.certificatePem = PemFiles.encodeCertificate(certificate);
@@ -106,8 +105,13 @@ public final class RoundLog implements AutoCloseable {
      * certificate {@code certificate} is embedded in the records that introduce it.
      */
     public static RoundLog open(Path file, PrivateKey key, X509Certificate certificate) {
+        return open(file, key, certificate, RecordSchema.ROUND_LOG);
+    }
+
+    /** As {@link #open(Path, PrivateKey, X509Certificate)}, for a log of another kind (a site's egress log). */
+    public static RoundLog open(Path file, PrivateKey key, X509Certificate certificate, LogSchema schema) {
         try {
-            return new RoundLog(file, key, certificate);
+            return new RoundLog(file, key, certificate, schema);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open round log " + file + ": " + e.getMessage(), e);
         }
@@ -138,14 +142,33 @@ public final class RoundLog implements AutoCloseable {
      *
      * @return the hex SHA-256 of the written line, which the next record names as {@code prev}
      */
-    public synchronized String append(String type, Map<String, ?> fields) {
+    public String append(String type, Map<String, ?> fields) {
+        return appendRecord(type, fields).sha256();
+    }
+
+    /** Where a record landed: its sequence number and the hex SHA-256 of its line, the log's head after it. */
+    public record Entry(long seq, String sha256) {
+    }
+
+    /** The log's head now: records written and the hash of the last ({@link #GENESIS} when empty). */
+    public synchronized Entry head() {
+        return new Entry(seq, prev);
+    }
+
+    /** Signs a statement (a receipt, a published head) with the log's key. */
+    public SignedStatement sign(Statement statement) {
+        return SignedStatement.sign(statement, key);
+    }
+
+    /** As {@link #append}, returning where the record landed. */
+    public synchronized Entry appendRecord(String type, Map<String, ?> fields) {
         for (String name : fields.keySet()) {
             if (RecordSchema.ENVELOPE.contains(name)) {
                 throw new IllegalArgumentException("'" + name + "' is an envelope field of the round log");
             }
         }
         Map<String, Object> record = new TreeMap<>(fields);
-        if (RecordSchema.introducesKey(type)) {
+        if (schema.introducesKey(type)) {
             record.put(RecordSchema.CERT, certificatePem);
         }
         record.put("seq", seq + 1);
@@ -164,7 +187,7 @@ public final class RoundLog implements AutoCloseable {
         }
         seq++;
         prev = Sha256.hex(Sha256.of(line));
-        return prev;
+        return new Entry(seq, prev);
     }
 
     private byte[] signedLine(Map<String, Object> record) {
@@ -174,19 +197,7 @@ public final class RoundLog implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("round log record is not JSON-serialisable: " + e.getMessage(), e);
         }
-        String sig;
-        try {
-            Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
-            signer.initSign(key);
-            signer.update(body);
-            byte[] der = signer.sign();
-            if (key instanceof java.security.interfaces.ECPrivateKey ec) {
-                der = LowS.normalize(der, ec.getParams().getOrder());
-            }
-            sig = Base64.getEncoder().encodeToString(der);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign round log record with the coordinator key: " + e, e);
-        }
+        String sig = Signatures.sign(key, body);
         String suffix = ",\"sig\":\"" + sig + "\"}";
         byte[] s = suffix.getBytes(StandardCharsets.US_ASCII);
         byte[] line = new byte[body.length - 1 + s.length];

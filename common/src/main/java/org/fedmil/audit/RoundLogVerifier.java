@@ -28,7 +28,6 @@ import org.fedmil.util.Sha256;
  */
 public final class RoundLogVerifier {
 
-    private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
     private static final Pattern SIG_SUFFIX = Pattern.compile(",\"sig\":\"([A-Za-z0-9+/=]*)\"}$");
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
@@ -50,11 +49,29 @@ public final class RoundLogVerifier {
                           boolean tornLastLine) {
     }
 
+    /** Verifies a round log or a site's egress log, telling them apart by their first record. */
     public static Verdict verify(Path logFile, X509Certificate ca) throws IOException {
         byte[] content = Files.readAllBytes(logFile);
+        LogSchema schema = schemaOf(content);
+        return verify(content, ca, schema);
+    }
+
+    /** The schema whose first record type the log's first line names; the round log's when unclear. */
+    static LogSchema schemaOf(byte[] content) {
+        String head = new String(content, 0, Math.min(content.length, 64 * 1024), StandardCharsets.UTF_8);
+        int nl = head.indexOf('\n');
+        String first = nl < 0 ? head : head.substring(0, nl);
+        if (first.contains("\"type\":\"" + EgressSchema.EGRESS_LOG.firstType() + "\"")) {
+            return EgressSchema.EGRESS_LOG;
+        }
+        return RecordSchema.ROUND_LOG;
+    }
+
+    public static Verdict verify(byte[] content, X509Certificate ca, LogSchema schema) {
         int records = 0;
         String prev = RoundLog.GENESIS;
         X509Certificate signer = null;
+        Map<String, X509Certificate> siteCerts = new java.util.HashMap<>();
         int start = 0;
         int lineNo = 0;
         while (start < content.length) {
@@ -67,15 +84,22 @@ public final class RoundLogVerifier {
             start = nl + 1;
             String problem;
             try {
-                problem = check(line, records + 1, prev, signer, ca);
+                problem = check(line, records + 1, prev, signer, ca, schema);
             } catch (RuntimeException e) {
                 problem = "cannot check the record: " + e;
+            }
+            Map<?, ?> record = problem == null ? readRecord(line) : null;
+            if (problem == null && schema == RecordSchema.ROUND_LOG) {
+                try {
+                    problem = SiteSignatures.problem(record, siteCerts, ca);
+                } catch (RuntimeException e) {
+                    problem = "cannot check the site's part of the record: " + e;
+                }
             }
             if (problem != null) {
                 return new Verdict(false, records, prev, lineNo, problem, false);
             }
-            Map<?, ?> record = RoundLog.CANONICAL.readValue(body(line), Map.class);
-            if (RecordSchema.introducesKey((String) record.get("type"))) {
+            if (schema.introducesKey((String) record.get("type"))) {
                 signer = parseCertificate((String) record.get(RecordSchema.CERT));
             }
             records++;
@@ -88,7 +112,16 @@ public final class RoundLogVerifier {
     }
 
     /** Why {@code line} is not record {@code seq} following {@code prev}, or null if it is. */
-    private static String check(byte[] line, long seq, String prev, X509Certificate signer, X509Certificate ca) {
+    private static Map<?, ?> readRecord(byte[] line) {
+        try {
+            return RoundLog.CANONICAL.readValue(body(line), Map.class);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String check(byte[] line, long seq, String prev, X509Certificate signer, X509Certificate ca,
+                                LogSchema schema) {
         String text = new String(line, StandardCharsets.UTF_8);
         Matcher m = SIG_SUFFIX.matcher(text);
         if (!m.find()) {
@@ -106,7 +139,7 @@ public final class RoundLogVerifier {
         if (!(record.get("type") instanceof String type)) {
             return "no record type";
         }
-        List<String> required = RecordSchema.required(type);
+        List<String> required = schema.required(type);
         if (required == null) {
             return "unknown record type '" + type + "'";
         }
@@ -120,21 +153,21 @@ public final class RoundLogVerifier {
             return "time '" + timeText + "' is not an ISO-8601 instant";
         }
         X509Certificate key = signer;
-        if (RecordSchema.introducesKey(type)) {
+        if (schema.introducesKey(type)) {
             if (!(record.get(RecordSchema.CERT) instanceof String pem)) {
-                return type + " record without the coordinator certificate";
+                return type + " record without the " + schema.signer() + " certificate";
             }
             try {
                 key = parseCertificate(pem);
             } catch (RuntimeException e) {
                 return "the embedded certificate cannot be read: " + e.getMessage();
             }
-            String chain = chainProblem(key, ca, time);
+            String chain = chainProblem(key, ca, time, schema);
             if (chain != null) {
                 return chain;
             }
         } else if (key == null) {
-            return "the first record must be " + RecordSchema.FEDERATION_CREATED + ", found " + type;
+            return "the first record must be " + schema.firstType() + ", found " + type;
         }
         byte[] sig;
         try {
@@ -172,8 +205,8 @@ public final class RoundLogVerifier {
         if (!p.equals(prev)) {
             return "prev " + p + " is not the SHA-256 of the previous record (" + prev + "): the chain is broken";
         }
-        if (RecordSchema.FEDERATION_CREATED.equals(type) && seq != 1) {
-            return RecordSchema.FEDERATION_CREATED + " may only be the first record";
+        if (schema.firstType().equals(type) && seq != 1) {
+            return schema.firstType() + " may only be the first record";
         }
         for (String field : required) {
             if (!record.containsKey(field)) {
@@ -183,7 +216,7 @@ public final class RoundLogVerifier {
         return null;
     }
 
-    private static String chainProblem(X509Certificate cert, X509Certificate ca, Instant time) {
+    static String chainProblem(X509Certificate cert, X509Certificate ca, Instant time, LogSchema schema) {
         try {
             if (!cert.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
                 return "the embedded certificate " + cert.getSubjectX500Principal() + " was issued by "
@@ -202,9 +235,10 @@ public final class RoundLogVerifier {
         }
         try {
             List<String> usage = cert.getExtendedKeyUsage();
-            if (usage == null || !usage.contains(SERVER_AUTH)) {
+            if (usage == null || !usage.contains(schema.signerKeyUsage())) {
                 return "the embedded certificate " + cert.getSubjectX500Principal()
-                        + " is not a coordinator certificate (no serverAuth extended key usage)";
+                        + " is not a " + schema.signer() + " certificate (it lacks the extended key usage "
+                        + schema.signerKeyUsage() + ")";
             }
         } catch (CertificateException e) {
             return "the embedded certificate's extended key usage cannot be read";
@@ -212,7 +246,7 @@ public final class RoundLogVerifier {
         return null;
     }
 
-    private static X509Certificate parseCertificate(String pem) {
+    static X509Certificate parseCertificate(String pem) {
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));

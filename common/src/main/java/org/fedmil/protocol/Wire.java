@@ -86,4 +86,21 @@ public final class Wire {
         }
         return out;
     }
+
+    /**
+     * The statement a site signs for an upload, built from its header and from the federation and site as the
+     * reader knows them: the site when it signs, the coordinator (from the TLS identity) when it checks.
+     */
+    public static org.fedmil.audit.UpdateStatement updateStatement(org.fedmil.proto.v1.UpdateHeader h,
+                                                                    String federationId, String site) {
+        java.util.Optional<org.fedmil.audit.PrivacyClaim> privacy = h.hasPrivacy()
+                ? java.util.Optional.of(new org.fedmil.audit.PrivacyClaim(h.getPrivacy().getClipNorm(),
+                h.getPrivacy().getNoiseMultiplier(), h.getPrivacy().getSamplingRate(), h.getPrivacy().getDelta(),
+                h.getPrivacy().getEpsilonSpent()))
+                : java.util.Optional.empty();
+        return new org.fedmil.audit.UpdateStatement(federationId, site, h.getRound(), h.getBaseModelVersion(),
+                org.fedmil.util.Sha256.hex(h.getBaseModelSha256().toByteArray()),
+                org.fedmil.util.Sha256.hex(h.getDeltaSha256().toByteArray()), h.getNumTrainingBags(),
+                h.getTotalBytes(), privacy);
+    }
 }

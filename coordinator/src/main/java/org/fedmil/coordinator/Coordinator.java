@@ -73,7 +73,7 @@ public final class Coordinator implements AutoCloseable {
         CoordinatorConfig.Training t = config.training();
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig()), true, config.roundRules());
+                        t.lossConfig(), t.dpRequirement()), true, config.roundRules());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -89,7 +89,7 @@ public final class Coordinator implements AutoCloseable {
         audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound());
         this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Both(new Reporter(), audit));
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                config.limits(), store.dir().resolve("uploads"), observers);
+                config.limits(), store.dir().resolve("uploads"), audit, observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
@@ -166,10 +166,15 @@ public final class Coordinator implements AutoCloseable {
         }
 
         @Override
-        public void updateAccepted(String siteId, int round, String sha256Hex, long trainingBags, double trainLoss,
-                                   double l2Norm) {
-            first.updateAccepted(siteId, round, sha256Hex, trainingBags, trainLoss, l2Norm);
-            second.updateAccepted(siteId, round, sha256Hex, trainingBags, trainLoss, l2Norm);
+        public void updateAccepted(org.fedmil.coordinator.round.AcceptedUpdate update) {
+            first.updateAccepted(update);
+            second.updateAccepted(update);
+        }
+
+        @Override
+        public void siteLeft(String siteId, String reason, int remainingSites) {
+            first.siteLeft(siteId, reason, remainingSites);
+            second.siteLeft(siteId, reason, remainingSites);
         }
 
         @Override
@@ -198,6 +203,11 @@ public final class Coordinator implements AutoCloseable {
     }
 
     private final class Reporter implements RoundListener {
+        @Override
+        public void siteLeft(String siteId, String reason, int remainingSites) {
+            out.printf("site %s left: %s (%d sites remain)%n", siteId, reason, remainingSites);
+        }
+
         @Override
         public void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
             out.printf("site %s joined (%s, %s, bags per label %s) — %d of %d%n", siteId, join.softwareVersion(),

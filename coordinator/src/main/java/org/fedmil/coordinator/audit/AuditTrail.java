@@ -1,6 +1,17 @@
 package org.fedmil.coordinator.audit;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.fedmil.audit.LogHead;
+import org.fedmil.audit.Receipt;
+import org.fedmil.audit.SignedStatement;
+import org.fedmil.coordinator.round.AcceptedUpdate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import org.fedmil.audit.RecordSchema;
@@ -21,16 +32,63 @@ import org.fedmil.mil.eval.BinaryMetrics;
  */
 public final class AuditTrail implements RoundListener {
 
+    private static final Logger logger = LoggerFactory.getLogger(AuditTrail.class);
+
+    /** The published head's file name, next to the round log. */
+    public static final String HEAD_FILE = "round-log.head.json";
+
     private final RoundLog log;
+    private final Path headFile;
+    private String federationId = "";
+    /** Receipts of the accepted updates of recent rounds, so a site that retries gets the same receipt. */
+    private final Map<ReceiptKey, SignedStatement> receipts = new ConcurrentHashMap<>();
+    private volatile SignedStatement head;
 
     public AuditTrail(RoundLog log) {
         this.log = log;
+        this.headFile = log.file().resolveSibling(HEAD_FILE);
+    }
+
+    /** The receipt signed when this site's update of this round was accepted, if this coordinator accepted it. */
+    public Optional<SignedStatement> receipt(String siteId, int round, String sha256Hex) {
+        return Optional.ofNullable(receipts.get(key(siteId, round, sha256Hex)));
+    }
+
+    /** The latest head this coordinator signed and published, if any. */
+    public Optional<SignedStatement> head() {
+        return Optional.ofNullable(head);
+    }
+
+    private record ReceiptKey(String siteId, int round, String sha256Hex) {
+    }
+
+    private static ReceiptKey key(String siteId, int round, String sha256Hex) {
+        return new ReceiptKey(siteId, round, sha256Hex);
+    }
+
+    /**
+     * Signs the log's head and publishes it: written atomically next to the log, and handed to sites with their
+     * tasks. Anyone holding a head can show a later copy of the log was cut short.
+     */
+    private void publishHead() {
+        RoundLog.Entry at = log.head();
+        SignedStatement signed = log.sign(new LogHead(federationId, at.seq(), at.sha256(), Instant.now().toString()));
+        try {
+            signed.write(headFile);
+        } catch (IOException e) {
+            // the log itself is intact; sites still receive the head with their tasks
+            logger.warn("cannot write the round log head {}: {}", headFile, e.toString());
+        }
+        head = signed;
     }
 
     /** The first record of a new log, or the restart record of a log that already had records. */
     public void opened(FederationPlan plan, boolean resumed, int nextRound) {
         Map<String, Object> f = new LinkedHashMap<>();
+        federationId = plan.federationId();
         f.put("federation_id", plan.federationId());
+        plan.training().dp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
+                "noise_multiplier", dp.noiseMultiplier())));
         if (log.existed()) {
             f.put("resumed", resumed);
             f.put("next_round", nextRound);
@@ -44,6 +102,7 @@ public final class AuditTrail implements RoundListener {
             f.put("max_update_l2_norm", plan.rules().maxUpdateL2Norm());
             log.append(RecordSchema.FEDERATION_CREATED, f);
         }
+        publishHead();
     }
 
     @Override
@@ -54,25 +113,38 @@ public final class AuditTrail implements RoundListener {
         f.put("min_sites", minSites);
         f.put("bags", join.totalBags());
         f.put("software_version", join.softwareVersion());
+        f.put("site_cert", join.certificatePem());
         log.append(RecordSchema.SITE_JOINED, f);
+    }
+
+    @Override
+    public void siteLeft(String siteId, String reason, int remainingSites) {
+        log.append(RecordSchema.SITE_LEFT, Map.of("site", siteId, "reason", reason, "remaining_sites",
+                remainingSites));
+    }
+
+    @Override
+    public void updateAccepted(AcceptedUpdate u) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("site", u.siteId());
+        f.put("round", u.round());
+        f.put("update_sha256", u.sha256Hex());
+        f.put("training_bags", u.trainingBags());
+        f.put("train_loss", u.trainLoss());
+        f.put("l2_norm", u.l2Norm());
+        f.put("site_statement", u.signed().statementJson());
+        f.put("site_sig", u.signed().signature());
+        u.signed().privacy().ifPresent(p -> f.put("privacy", p.fields()));
+        RoundLog.Entry at = log.appendRecord(RecordSchema.UPDATE_ACCEPTED, f);
+        receipts.put(key(u.siteId(), u.round(), u.sha256Hex()), log.sign(new Receipt(federationId, u.siteId(),
+                u.round(), u.sha256Hex(), Instant.now().toString(), at.seq(), at.sha256())));
     }
 
     @Override
     public void roundStarted(int round, int participants) {
         log.append(RecordSchema.ROUND_STARTED, Map.of("round", round, "participants", participants));
-    }
-
-    @Override
-    public void updateAccepted(String siteId, int round, String sha256Hex, long trainingBags, double trainLoss,
-                               double l2Norm) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("site", siteId);
-        f.put("round", round);
-        f.put("update_sha256", sha256Hex);
-        f.put("training_bags", trainingBags);
-        f.put("train_loss", trainLoss);
-        f.put("l2_norm", l2Norm);
-        log.append(RecordSchema.UPDATE_ACCEPTED, f);
+        // a site asks again for its receipt only within the round it sent in
+        receipts.keySet().removeIf(k -> k.round() < round - 1);
     }
 
     @Override
@@ -95,6 +167,7 @@ public final class AuditTrail implements RoundListener {
         f.put("heldout", metrics(r.heldout()));
         if (r.round() == 0) {
             log.append(RecordSchema.INITIAL_MODEL, f);
+            publishHead();
             return;
         }
         f.put("round", r.round());
@@ -102,6 +175,7 @@ public final class AuditTrail implements RoundListener {
         f.put("training_bags", r.trainingBags());
         f.put("train_loss", r.trainLoss());
         log.append(RecordSchema.ROUND_AGGREGATED, f);
+        publishHead();
     }
 
     @Override
@@ -113,6 +187,7 @@ public final class AuditTrail implements RoundListener {
     @Override
     public void finished(String reason) {
         log.append(RecordSchema.FEDERATION_FINISHED, Map.of("reason", reason));
+        publishHead();
     }
 
     private static Map<String, Object> metrics(BinaryMetrics m) {

@@ -127,8 +127,17 @@ public record CoordinatorConfig(
      * @param focalGamma   the focal loss's γ
      * @param classWeights balanced (each site weighs classes by its own label counts) or none
      */
+    /**
+     * @param dp site-level differential privacy every site must apply (clip_norm, noise_multiplier); none if absent
+     */
     public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
-                           Double focalGamma, String classWeights) {
+                           Double focalGamma, String classWeights, Dp dp) {
+
+        public Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
+                        Double focalGamma, String classWeights) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, focalGamma, classWeights, null);
+        }
+
         public Training {
             localEpochs = localEpochs == null ? 2 : localEpochs;
             learningRate = learningRate == null ? 1e-3 : learningRate;
@@ -139,10 +148,19 @@ public record CoordinatorConfig(
             classWeights = classWeights == null ? LossConfig.DEFAULT.classWeighting().configName() : classWeights;
         }
 
+        public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
+            return dp == null ? java.util.Optional.empty() : java.util.Optional.of(
+                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier()));
+        }
+
         public LossConfig lossConfig() {
             return new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
                     LossConfig.ClassWeighting.fromConfigName(classWeights));
         }
+    }
+
+    /** training.dp: clip each site's delta to L2 norm clip_norm and add N(0, (noise_multiplier × clip_norm)²). */
+    public record Dp(Double clipNorm, Double noiseMultiplier) {
     }
 
     public static CoordinatorConfig load(Path file) {
@@ -188,6 +206,14 @@ public record CoordinatorConfig(
                 "training.learning_rate", training.learningRate(), "a positive number");
         check(file, training.weightDecay() >= 0, "training.weight_decay", training.weightDecay(), "0 or more");
         check(file, !federationId.isBlank(), "federation_id", federationId, "a non-empty name");
+        if (training.dp() != null) {
+            Dp dp = training.dp();
+            check(file, dp.clipNorm() != null && dp.clipNorm() > 0 && Double.isFinite(dp.clipNorm()),
+                    "training.dp.clip_norm", dp.clipNorm(), "a positive number (the L2 norm each delta is clipped to)");
+            check(file, dp.noiseMultiplier() != null && dp.noiseMultiplier() > 0
+                            && Double.isFinite(dp.noiseMultiplier()), "training.dp.noise_multiplier",
+                    dp.noiseMultiplier(), "a positive number (noise standard deviation in units of clip_norm)");
+        }
         try {
             Architecture.fromConfigName(model.architecture());
         } catch (IllegalArgumentException e) {

@@ -19,7 +19,28 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     }
 
     /** Hyper-parameters sent with every train task; each site weighs the loss by its own label counts. */
+    /** @param dp the differential privacy every site must apply to its delta, if the federation asks for any */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
-                               LossConfig loss) {
+                               LossConfig loss, java.util.Optional<DpRequirement> dp) {
+
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed, LossConfig loss) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, java.util.Optional.empty());
+        }
+    }
+
+    /**
+     * Site-level DP the federation asks for: clip each delta to L2 norm {@code clipNorm}, add Gaussian noise of
+     * standard deviation {@code noiseMultiplier × clipNorm}. Updates that do not state at least this are refused.
+     */
+    public record DpRequirement(double clipNorm, double noiseMultiplier) {
+        public DpRequirement {
+            if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
+                throw new IllegalArgumentException("dp clip_norm must be a positive number, got " + clipNorm);
+            }
+            if (!(noiseMultiplier > 0) || !Double.isFinite(noiseMultiplier)) {
+                throw new IllegalArgumentException("dp noise_multiplier must be a positive number, got "
+                        + noiseMultiplier);
+            }
+        }
     }
 }

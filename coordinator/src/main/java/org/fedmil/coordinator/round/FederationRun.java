@@ -357,8 +357,8 @@ public final class FederationRun implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        listener.updateAccepted(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
-                update.trainingBags(), update.trainLoss(), content.norm);
+        listener.updateAccepted(new AcceptedUpdate(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
+                update.trainingBags(), update.trainLoss(), content.norm, update.signed()));
         listener.stateChanged(state);
         if (closeNow) {
             closer.execute(this::closeRound);
@@ -672,6 +672,38 @@ public final class FederationRun implements AutoCloseable {
         }
         listener.stateChanged(state);
         listener.finished(reason);
+    }
+
+    /**
+     * A site leaves: it is no longer joined, the open round stops waiting for its update (and closes at once if
+     * every other participant is in), and the listener records why. A site that leaves may join again later.
+     */
+    public void leave(String siteId, String reason) {
+        boolean closeNow = false;
+        int remaining;
+        RunState state;
+        lock.lock();
+        try {
+            requireJoined(siteId);
+            sites.remove(siteId);
+            remaining = sites.size();
+            if (phase == Phase.TRAINING && participants.contains(siteId) && !submitted.containsKey(siteId)) {
+                participants.remove(siteId);
+                if (!submitted.isEmpty() && submitted.size() == participants.size()) {
+                    phase = Phase.AGGREGATING;
+                    closeNow = true;
+                }
+            }
+            state = snapshot();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        listener.siteLeft(siteId, reason, remaining);
+        listener.stateChanged(state);
+        if (closeNow) {
+            closer.execute(this::closeRound);
+        }
     }
 
     /** Ends the federation now; sites are told to stop at their next poll. */

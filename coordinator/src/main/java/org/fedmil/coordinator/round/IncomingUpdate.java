@@ -7,7 +7,14 @@ import org.fedmil.tensor.TensorSpec;
  * A site's upload as received: the header's claims and the raw delta bytes, not yet checked.
  *
  * @param declaredSha256 the SHA-256 the site put in the header; checked against the bytes
+ * @param signed         the site's signed statement of the header, checked by the service before the bytes came
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
-                             double trainLoss, List<TensorSpec> tensors, byte[] bytes) {
+                             double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed) {
+
+    /** An update without a site signature, for plain-logic tests of the round rules. */
+    public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                          double trainLoss, List<TensorSpec> tensors, byte[] bytes) {
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, SignedUpdate.UNSIGNED);
+    }
 }

@@ -23,13 +23,12 @@ public interface RoundListener {
     default void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
     }
 
-    /**
-     * An update was accepted into the open round's aggregate (a retry of an accepted update is not told again).
-     *
-     * @param sha256Hex the delta's SHA-256; {@code l2Norm} the delta's L2 norm
-     */
-    default void updateAccepted(String siteId, int round, String sha256Hex, long trainingBags, double trainLoss,
-                                double l2Norm) {
+    /** An update was accepted into the open round's aggregate (a retry of an accepted update is not told again). */
+    default void updateAccepted(AcceptedUpdate update) {
+    }
+
+    /** A joined site left, saying why; {@code remainingSites} are still joined. */
+    default void siteLeft(String siteId, String reason, int remainingSites) {
     }
 
     /** An upload was refused; nothing of it reached the aggregate. Called before the site hears the refusal. */

@@ -33,6 +33,10 @@ public enum UpdateRefusal {
     TRUNCATED(Status.Code.INVALID_ARGUMENT),
     /** A data chunk's offset is not where the previous one ended (reordered, repeated or missing chunk). */
     OUT_OF_ORDER(Status.Code.INVALID_ARGUMENT),
+    /** The site's signature over its update statement is missing or does not check against its certificate. */
+    BAD_SIGNATURE(Status.Code.INVALID_ARGUMENT),
+    /** The federation requires differential privacy and the update states none, or less than required. */
+    PRIVACY_NOT_MET(Status.Code.INVALID_ARGUMENT),
     /** No header first, a second header, or an empty stream. */
     MALFORMED(Status.Code.INVALID_ARGUMENT);
 

@@ -30,7 +30,8 @@ public final class CoordinatorServer {
      *                  what sites send; they must not change the calls
      */
     public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, CoordinatorConfig.Limits limits,
-                             java.nio.file.Path spoolDir, ServerInterceptor... observers) {
+                             java.nio.file.Path spoolDir, org.fedmil.coordinator.audit.AuditTrail audit,
+                             ServerInterceptor... observers) {
         // ServerInterceptors.intercept runs the last interceptor first: identity, the per-site limit, the observers
         ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 2);
         chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
@@ -47,7 +48,7 @@ public final class CoordinatorServer {
                 .permitKeepAliveWithoutCalls(true)
                 // a TLS handshake that does not finish is dropped instead of holding a connection
                 .handshakeTimeout(20, TimeUnit.SECONDS)
-                .addService(ServerInterceptors.intercept(new FederationService(run, limits, spoolDir), chain))
+                .addService(ServerInterceptors.intercept(new FederationService(run, limits, spoolDir, audit), chain))
                 .build();
     }
 

@@ -11,7 +11,15 @@ import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.round.IncomingUpdate;
+import org.fedmil.coordinator.round.SignedUpdate;
+import org.fedmil.pki.PemFiles;
+import org.fedmil.proto.v1.DifferentialPrivacy;
+import org.fedmil.proto.v1.LeaveAck;
+import org.fedmil.proto.v1.LeaveRequest;
+import org.fedmil.proto.v1.SignedLogHead;
+import org.fedmil.util.Sha256;
 import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.round.Task;
@@ -56,10 +64,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
     private final FederationRun run;
     private final CoordinatorConfig.Limits limits;
     private final UploadSpool spool;
+    private final AuditTrail audit;
 
     /** @param spoolDir where uploads are spooled as they arrive (the state folder's uploads/) */
-    public FederationService(FederationRun run, CoordinatorConfig.Limits limits, java.nio.file.Path spoolDir) {
+    public FederationService(FederationRun run, CoordinatorConfig.Limits limits, java.nio.file.Path spoolDir,
+                             AuditTrail audit) {
         this.run = run;
+        this.audit = audit;
         this.limits = limits;
         this.spool = new UploadSpool(spoolDir);
     }
@@ -72,7 +83,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
             counts.merge(c.getLabel(), c.getBags(), Long::sum);
         }
         try {
-            String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts));
+            String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts,
+                    PemFiles.encodeCertificate(PeerIdentity.current().certificate())));
             response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds()).build());
             response.onCompleted();
@@ -108,11 +120,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     .setModelVersion(t.model().version())
                     .setModelSha256(ByteString.copyFrom(t.model().sha256()))
                     .setModel(Wire.toProto(t.model().spec()))
-                    .setConfig(Wire.toProto(training.loss(), TrainingConfig.newBuilder()
+                    .setConfig(Wire.toProto(training.loss(), dp(training, TrainingConfig.newBuilder()
                             .setLocalEpochs(training.localEpochs())
                             .setLearningRate(training.learningRate())
                             .setWeightDecay(training.weightDecay())
-                            .setSeed(training.seed()))));
+                            .setSeed(training.seed())))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()
                     .setModelVersion(e.model().version())
@@ -123,7 +135,18 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         } else if (task instanceof Task.Stop s) {
             b.setStop(StopTask.newBuilder().setReason(s.reason()));
         }
+        if (!(task instanceof Task.Wait)) {
+            audit.head().ifPresent(h -> b.setLogHead(SignedLogHead.newBuilder().setStatement(h.statement())
+                    .setSignature(ByteString.copyFrom(java.util.Base64.getDecoder().decode(h.sig())))));
+        }
         return b.build();
+    }
+
+    private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
+                                             TrainingConfig.Builder config) {
+        training.dp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
+                .setNoiseMultiplier(d.noiseMultiplier())));
+        return config;
     }
 
     @Override
@@ -154,20 +177,25 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         UploadStatusReply.Builder reply = UploadStatusReply.newBuilder();
         run.accepted(site, request.getRound(), sha).ifPresentOrElse(
                 ok -> reply.setAccepted(true).setAcknowledgedBytes(run.currentModel().bytes().length)
-                        .setReceipt(receipt(ok, request.getDeltaSha256())),
+                        .setReceipt(receipt(site, ok, request.getDeltaSha256())),
                 () -> reply.setAcknowledgedBytes(spool.held(UploadSpool.Key.of(site, request.getRound(), sha))));
         response.onNext(reply.build());
         response.onCompleted();
     }
 
-    private static UploadReceipt receipt(FederationRun.UploadAccepted ok, ByteString sha) {
-        return UploadReceipt.newBuilder().setRound(ok.round()).setDeltaSha256(sha)
-                .setUpdatesReceived(ok.updatesReceived()).setUpdatesExpected(ok.updatesExpected()).build();
+    private UploadReceipt receipt(String site, FederationRun.UploadAccepted ok, ByteString sha) {
+        UploadReceipt.Builder b = UploadReceipt.newBuilder().setRound(ok.round()).setDeltaSha256(sha)
+                .setUpdatesReceived(ok.updatesReceived()).setUpdatesExpected(ok.updatesExpected());
+        // absent only for an update accepted before a coordinator restart: the site then holds no receipt for it
+        audit.receipt(site, ok.round(), Sha256.hex(sha.toByteArray())).ifPresent(r -> b.setSignedReceipt(r.statement())
+                .setReceiptSignature(ByteString.copyFrom(java.util.Base64.getDecoder().decode(r.sig()))));
+        return b.build();
     }
 
     @Override
     public StreamObserver<UpdateChunk> uploadUpdate(StreamObserver<UploadReceipt> response) {
         String site = PeerIdentity.current().commonName();
+        java.security.cert.X509Certificate siteCert = PeerIdentity.current().certificate();
         return new StreamObserver<>() {
             private UpdateHeader header;
             private List<TensorSpec> specs;
@@ -176,6 +204,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
             private UploadSpool.Partial partial;
             private int generation;
             private boolean failed;
+            private SignedUpdate signed;
 
             @Override
             public void onNext(UpdateChunk chunk) {
@@ -221,6 +250,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                 announcedRound = h.getRound();
                 // Before anything is spooled: only a joined participant of the open round may store bytes here.
                 run.requireUploadable(site, h.getRound());
+                signed = UpdateHeaderCheck.check(h, run.plan().federationId(), site, siteCert, run.currentModel(),
+                        run.plan().training().dp());
                 header = h;
                 key = UploadSpool.Key.of(site, h.getRound(), h.getDeltaSha256().toByteArray());
                 partial = spool.open(key, announced, run.currentRound());
@@ -306,9 +337,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                 try {
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                             header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
-                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes));
+                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed));
                     spool.drop(key);
-                    response.onNext(receipt(ok, header.getDeltaSha256()));
+                    response.onNext(receipt(site, ok, header.getDeltaSha256()));
                     response.onCompleted();
                 } catch (FederationException e) {
                     // submit recorded the refusal already
@@ -329,6 +360,20 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                     (int) request.getBags(), request.getAuc(), request.getAccuracy(), request.getSensitivity(),
                     request.getSpecificity(), request.getLoss())));
             response.onNext(EvaluationAck.getDefaultInstance());
+            response.onCompleted();
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+        }
+    }
+
+    @Override
+    public void leave(LeaveRequest request, StreamObserver<LeaveAck> response) {
+        String site = PeerIdentity.current().commonName();
+        String reason = request.getReason().isBlank() ? "no reason given" : request.getReason();
+        try {
+            // bounded: the reason goes into the round log
+            run.leave(site, reason.length() > 500 ? reason.substring(0, 500) + "…" : reason);
+            response.onNext(LeaveAck.getDefaultInstance());
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());

@@ -1,0 +1,116 @@
+package org.fedmil.audit;
+
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Map;
+import org.fedmil.tls.PeerIdentity;
+
+/**
+ * The round log's site-signed parts: each {@code site_joined} record embeds the site's certificate, and each
+ * {@code update_accepted} record the statement the site signed with that certificate's key. Checking them needs
+ * only the consortium CA, so an auditor can confirm that every accepted update is one its site signed.
+ */
+final class SiteSignatures {
+
+    private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+    private SiteSignatures() {
+    }
+
+    /** Why the record's site part does not check, or null; remembers certificates of {@code site_joined}. */
+    static String problem(Map<?, ?> record, Map<String, X509Certificate> siteCerts, X509Certificate ca) {
+        String type = (String) record.get("type");
+        Instant time = Instant.parse((String) record.get("time"));
+        if (RecordSchema.SITE_JOINED.equals(type)) {
+            if (!(record.get("site") instanceof String site) || !(record.get("site_cert") instanceof String pem)) {
+                return "site_joined record without the site's name and certificate";
+            }
+            X509Certificate cert;
+            try {
+                cert = RoundLogVerifier.parseCertificate(pem);
+            } catch (RuntimeException e) {
+                return "the site certificate of '" + site + "' cannot be read: " + e.getMessage();
+            }
+            String chain = RoundLogVerifier.chainProblem(cert, ca, time, SITE);
+            if (chain != null) {
+                return chain;
+            }
+            String cn = PeerIdentity.of(cert).commonName();
+            if (!cn.equals(site)) {
+                return "site_joined names site '" + site + "' but embeds the certificate of '" + cn + "'";
+            }
+            siteCerts.put(site, cert);
+            return null;
+        }
+        if (!RecordSchema.UPDATE_ACCEPTED.equals(type)) {
+            return null;
+        }
+        String site = String.valueOf(record.get("site"));
+        X509Certificate cert = siteCerts.get(site);
+        if (cert == null) {
+            return "update_accepted from site '" + site + "', which no earlier site_joined record introduced";
+        }
+        if (!(record.get("site_statement") instanceof String text) || !(record.get("site_sig") instanceof String sig)) {
+            return "update_accepted record without the site's signed statement";
+        }
+        String bad = Signatures.problem(cert.getPublicKey(), text.getBytes(StandardCharsets.UTF_8), sig,
+                "site '" + site + "' (" + cert.getSubjectX500Principal() + ")");
+        if (bad != null) {
+            return "the site's signature on its update statement: " + bad;
+        }
+        UpdateStatement st;
+        try {
+            st = UpdateStatement.parse(text);
+        } catch (IllegalArgumentException e) {
+            return "the site's update statement cannot be read: " + e.getMessage();
+        }
+        if (!st.site().equals(site)) {
+            return "the update statement was signed for site '" + st.site() + "', the record names '" + site + "'";
+        }
+        if (!(record.get("round") instanceof Number r) || r.intValue() != st.round()) {
+            return "the record's round " + record.get("round") + " is not the round " + st.round()
+                    + " the site signed";
+        }
+        if (!st.updateSha256().equals(record.get("update_sha256"))) {
+            return "the record's update_sha256 is not the hash the site signed (" + st.updateSha256() + ")";
+        }
+        if (!(record.get("training_bags") instanceof Number b) || b.longValue() != st.trainingBags()) {
+            return "the record's training_bags " + record.get("training_bags") + " is not the " + st.trainingBags()
+                    + " the site signed";
+        }
+        return null;
+    }
+
+    private static final LogSchema SITE = new LogSchema() {
+        @Override
+        public String name() {
+            return "site certificate";
+        }
+
+        @Override
+        public String firstType() {
+            return "";
+        }
+
+        @Override
+        public java.util.List<String> required(String type) {
+            return null;
+        }
+
+        @Override
+        public boolean introducesKey(String type) {
+            return false;
+        }
+
+        @Override
+        public String signerKeyUsage() {
+            return CLIENT_AUTH;
+        }
+
+        @Override
+        public String signer() {
+            return "site";
+        }
+    };
+}

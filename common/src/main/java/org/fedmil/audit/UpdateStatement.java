@@ -1,0 +1,51 @@
+package org.fedmil.audit;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a site signs when it sends a weight delta, with its certificate's key: which federation and round, the
+ * global model it trained from, the delta's hash and size, the bags behind it and the privacy applied. The
+ * coordinator checks the signature before accepting the update and keeps statement and signature in its round log,
+ * so no one can later claim the site sent something else, and the site cannot deny what it sent.
+ *
+ * @param privacy empty when the update was not noised
+ */
+public record UpdateStatement(String federationId, String site, int round, long baseModelVersion,
+                              String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
+                              Optional<PrivacyClaim> privacy) implements Statement {
+
+    public static final String KIND = "fedmil.update.v1";
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public Map<String, Object> fields() {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("federation_id", federationId);
+        f.put("site", site);
+        f.put("round", round);
+        f.put("base_model_version", baseModelVersion);
+        f.put("base_model_sha256", baseModelSha256);
+        f.put("update_sha256", updateSha256);
+        f.put("training_bags", trainingBags);
+        f.put("update_bytes", updateBytes);
+        privacy.ifPresent(p -> f.put("privacy", p.fields()));
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static UpdateStatement parse(String json) {
+        Map<String, Object> m = Statement.parse(json, KIND);
+        Optional<PrivacyClaim> privacy = m.get("privacy") instanceof Map<?, ?> p
+                ? Optional.of(PrivacyClaim.of((Map<String, Object>) p)) : Optional.empty();
+        return new UpdateStatement(Statement.text(m, "federation_id"), Statement.text(m, "site"),
+                (int) Statement.number(m, "round"), Statement.number(m, "base_model_version"),
+                Statement.text(m, "base_model_sha256"), Statement.text(m, "update_sha256"),
+                Statement.number(m, "training_bags"), Statement.number(m, "update_bytes"), privacy);
+    }
+}
