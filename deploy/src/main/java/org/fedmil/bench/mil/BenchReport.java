@@ -64,6 +64,48 @@ public final class BenchReport {
         return out.toString();
     }
 
+    /**
+     * Federated arms without and with DP, per architecture and (σ, C): held-out AUC mean ± std over splits, ε, and
+     * the median delta norm before clipping. Records written before DP came in (no rounds) are left out.
+     */
+    public static String dpTable(List<RunRecord> records) {
+        Map<String, List<RunRecord>> rows = new TreeMap<>(Comparator
+                .comparingInt((String k) -> order(k.substring(0, k.indexOf('|'))))
+                .thenComparing(k -> k));
+        for (RunRecord r : records) {
+            if ((r.arm().equals("federated") || r.arm().equals("federated-dp")) && r.rounds() != null) {
+                String key = r.architecture() + "|" + (r.dpNoise() == null ? " none"
+                        : String.format(Locale.ROOT, "%012.6f|%s", r.dpNoise(), r.dpClip()));
+                rows.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+            }
+        }
+        StringBuilder out = new StringBuilder("| pooling | noise multiplier σ | clip C | ε (add/remove a site) "
+                + "| ε (replace a site) | held-out AUC | rounds | sites | median delta norm before clipping "
+                + "| splits |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        for (List<RunRecord> rs : rows.values()) {
+            RunRecord first = rs.get(0);
+            List<Double> auc = rs.stream().map(RunRecord::auc).toList();
+            List<Double> norms = rs.stream().map(RunRecord::medianDeltaNorm).toList();
+            boolean dp = first.dpNoise() != null;
+            out.append("| ").append(first.architecture()).append(" | ")
+                    .append(dp ? fmt(first.dpNoise()) : "no DP").append(" | ")
+                    .append(dp ? fmt(first.dpClip()) : "–").append(" | ")
+                    .append(dp ? eps(first.epsilon()) : "∞").append(" | ")
+                    .append(dp ? eps(first.epsilonReplaceOne()) : "∞").append(" | ")
+                    .append(pm(auc)).append(" | ").append(first.rounds()).append(" | ").append(first.sites())
+                    .append(" | ").append(pm(norms)).append(" | ").append(rs.size()).append(" |\n");
+        }
+        return out.toString();
+    }
+
+    private static String fmt(double x) {
+        return String.format(Locale.ROOT, "%s", x);
+    }
+
+    private static String eps(double x) {
+        return x >= 100 ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.2f", x);
+    }
+
     /** Federated AUC by number of training bags (one column per size), mean ± std over seeds. */
     public static String curve(List<RunRecord> records, String arm) {
         Map<String, Map<Integer, List<Double>>> rows = new TreeMap<>(Comparator.comparingInt(BenchReport::order));

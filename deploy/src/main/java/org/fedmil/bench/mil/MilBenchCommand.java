@@ -81,6 +81,18 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--no-local", description = "skip the local-only arms")
     boolean noLocal;
 
+    @Option(names = "--no-centralised", description = "skip the centralised arms")
+    boolean noCentralised;
+
+    @Option(names = "--dp-noise", split = ",", description = "noise multipliers σ: one extra federated arm each, whose "
+            + "sites clip their delta to --dp-clip and add N(0, (σC)²) before FedAvg (site-level DP); ε at δ = 1e-5 "
+            + "for all rounds is reported")
+    List<Double> dpNoise = List.of();
+
+    @Option(names = "--dp-clip", defaultValue = "NaN", description = "clip norm C of the DP arms (the global L2 norm "
+            + "of a site's delta); choose it from the median delta norm a run without DP prints")
+    double dpClip;
+
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
@@ -107,7 +119,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                 TileFormat format = split.heldout().tileFormat().orElseThrow();
                 Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
                 MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
-                        results, System.out);
+                        !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out);
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }
@@ -176,6 +188,12 @@ public final class MilBenchCommand implements Callable<Integer> {
                         + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", seeds.size(), seeds, rounds,
                 localEpochs, learningRate, weightDecay, augment ? ", flips + rotations" : ""));
         md.append(BenchReport.table(full));
+        if (full.stream().anyMatch(r -> r.arm().equals("federated-dp"))) {
+            md.append(String.format(Locale.ROOT, "%nSite-level differential privacy (every site clips its delta to C "
+                    + "and adds N(0, (σC)²) before FedAvg; ε at δ = %s after all rounds, every site in every round):"
+                    + "%n%n", RunRecord.DP_DELTA));
+            md.append(BenchReport.dpTable(full));
+        }
         if (dataset.equals("fmnist-bags") && trainBags.size() > 1) {
             md.append("\nFederated attention, held-out AUC by training bags (all sites together):\n\n");
             md.append(BenchReport.curve(all.stream().filter(r -> r.architecture().equals("attention")).toList(),

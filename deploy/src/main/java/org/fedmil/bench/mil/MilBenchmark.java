@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.eval.AucInterval;
@@ -19,6 +20,7 @@ import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.privacy.RdpAccountant;
 
 /**
  * Federated vs centralised vs local-only, per architecture and split: trains every arm with the same
@@ -36,9 +38,30 @@ public final class MilBenchmark {
     private final boolean localOnly;
     private final Path results;
     private final PrintStream progress;
+    private final boolean centralised;
+    private final List<Double> dpNoises;
+    private final double dpClip;
 
     public MilBenchmark(Recipe recipe, int hiddenDim, int attentionDim, Device device, boolean localOnly,
                         Path results, PrintStream progress) {
+        this(recipe, hiddenDim, attentionDim, device, localOnly, true, List.of(), Double.NaN, results, progress);
+    }
+
+    /**
+     * @param centralised whether to train the centralised arm
+     * @param dpNoises    noise multipliers σ of extra "federated-dp" arms (none: no DP arms)
+     * @param dpClip      clip norm C of the DP arms
+     */
+    public MilBenchmark(Recipe recipe, int hiddenDim, int attentionDim, Device device, boolean localOnly,
+                        boolean centralised, List<Double> dpNoises, double dpClip, Path results,
+                        PrintStream progress) {
+        if (!dpNoises.isEmpty() && !(dpClip > 0)) {
+            throw new IllegalArgumentException("DP arms need a clip norm C > 0, got " + dpClip + "; pick it from the "
+                    + "median delta norm a run without DP prints");
+        }
+        this.centralised = centralised;
+        this.dpNoises = List.copyOf(dpNoises);
+        this.dpClip = dpClip;
         this.recipe = recipe;
         this.hiddenDim = hiddenDim;
         this.attentionDim = attentionDim;
@@ -57,27 +80,59 @@ public final class MilBenchmark {
         Simulation simulation = new Simulation(spec, device, recipe, split.seed());
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (MilModel federated = simulation.federated(split.sites())) {
-            out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0));
+        List<Double> norms = new ArrayList<>();
+        try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
+            out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
+                    federatedFields(split, norms, null)));
         }
-        t0 = System.nanoTime();
-        try (MilModel centralised = simulation.centralised(split.sites())) {
-            out.add(score(split, architecture, "centralised", split.trainingBags(), centralised, t0));
+        for (double sigma : dpNoises) {
+            t0 = System.nanoTime();
+            List<Double> dpNorms = new ArrayList<>();
+            try (MilModel dp = simulation.federated(split.sites(), Optional.of(new Simulation.Dp(dpClip, sigma)),
+                    dpNorms::add)) {
+                out.add(score(split, architecture, "federated-dp", split.trainingBags(), dp, t0,
+                        federatedFields(split, dpNorms, sigma)));
+            }
+        }
+        if (centralised) {
+            t0 = System.nanoTime();
+            try (MilModel c = simulation.centralised(split.sites())) {
+                out.add(score(split, architecture, "centralised", split.trainingBags(), c, t0, null));
+            }
         }
         if (localOnly) {
             for (int s = 0; s < split.sites().size(); s++) {
                 BagDataset site = split.sites().get(s);
                 t0 = System.nanoTime();
                 try (MilModel local = simulation.localOnly(site)) {
-                    out.add(score(split, architecture, "local:site-" + (s + 1), site.size(), local, t0));
+                    out.add(score(split, architecture, "local:site-" + (s + 1), site.size(), local, t0, null));
                 }
             }
         }
         return out;
     }
 
+    /** Rounds, sites, median pre-clip norm and, for a DP arm, σ, C and ε (q = 1: every site in every round). */
+    private record FederatedFields(int rounds, int sites, double medianDeltaNorm, Double sigma, Double clip,
+                                   Double epsilon, Double epsilonReplaceOne) {
+    }
+
+    private FederatedFields federatedFields(BenchSplit split, List<Double> norms, Double sigma) {
+        double[] sorted = norms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = sorted.length == 0 ? Double.NaN : sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        if (sigma == null) {
+            return new FederatedFields(recipe.rounds(), split.sites().size(), median, null, null, null, null);
+        }
+        double eps = RdpAccountant.epsilonOfSampledGaussian(1, sigma, recipe.rounds(), RunRecord.DP_DELTA).epsilon();
+        // replace-one adjacency doubles the sensitivity to 2C, which is the same as halving σ: four times the RDP
+        double epsReplace = RdpAccountant.epsilonOfSampledGaussian(1, sigma / 2, recipe.rounds(), RunRecord.DP_DELTA)
+                .epsilon();
+        return new FederatedFields(recipe.rounds(), split.sites().size(), median, sigma, dpClip, eps, epsReplace);
+    }
+
     private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
-                            MilModel model, long startNanos) {
+                            MilModel model, long startNanos, FederatedFields f) {
         List<Bag> heldout = split.heldout().bags();
         MilModel.Scores scores = model.score(heldout);
         int[] labels = scores.labels();
@@ -88,11 +143,19 @@ public final class MilBenchmark {
                 : LocalisationAuc.of(model, heldout, split.instanceLabels());
         RunRecord record = new RunRecord(split.dataset(), split.seed(), architecture.configName(), arm, trainingBags,
                 heldout.size(), m.auc(), ci.lower(), ci.upper(), m.sensitivity(), m.specificity(), localisation,
-                (System.nanoTime() - startNanos) / 1e9);
+                (System.nanoTime() - startNanos) / 1e9, f == null ? null : f.rounds(), f == null ? null : f.sites(),
+                f == null ? null : f.medianDeltaNorm(), f == null ? null : f.sigma(), f == null ? null : f.clip(),
+                f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne());
         append(record);
         progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %.3f [%.3f, %.3f]  loc %.3f  %.0f s%n",
                 record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags, record.auc(),
                 record.aucLower(), record.aucUpper(), record.localisation(), record.seconds());
+        if (f != null) {
+            progress.printf(Locale.ROOT, "%-12s median delta norm before clipping %.4f%s%n", "", f.medianDeltaNorm(),
+                    f.sigma() == null ? "" : String.format(Locale.ROOT, "; DP σ %s, C %s, ε %.2f at δ %s "
+                            + "(replace-one ε %.2f)", f.sigma(), f.clip(), f.epsilon(), RunRecord.DP_DELTA,
+                            f.epsilonReplaceOne()));
+        }
         return record;
     }
 

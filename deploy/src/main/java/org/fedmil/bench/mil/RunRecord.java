@@ -6,8 +6,27 @@ package org.fedmil.bench.mil;
  * @param arm          "federated", "centralised" or "local:&lt;site&gt;"
  * @param trainingBags bags the arm trained on (all sites' for federated and centralised)
  * @param localisation mean per-bag AUC of attention weights against hidden instance labels; NaN if none
+ * @param rounds       federated arms: FedAvg rounds; null in records written before DP came in
+ * @param sites        federated arms: number of sites, each taking part in every round
+ * @param medianDeltaNorm federated arms: median L2 norm of the sites' deltas before clipping, over sites and rounds
+ * @param dpNoise      "federated-dp": noise multiplier σ; null otherwise
+ * @param dpClip       "federated-dp": clip norm C
+ * @param epsilon      "federated-dp": ε at {@link #DP_DELTA} after all rounds (q = 1), adding or removing a site
+ * @param epsilonReplaceOne the same under replace-one-site adjacency (sensitivity 2C: four times the RDP)
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
-                        double specificity, double localisation, double seconds) {
+                        double specificity, double localisation, double seconds, Integer rounds, Integer sites,
+                        Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
+                        Double epsilonReplaceOne) {
+
+    /** δ at which the bench reports ε. */
+    public static final double DP_DELTA = 1e-5;
+
+    public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags, int heldoutBags,
+                     double auc, double aucLower, double aucUpper, double sensitivity, double specificity,
+                     double localisation, double seconds) {
+        this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
+                specificity, localisation, seconds, null, null, null, null, null, null, null);
+    }
 }

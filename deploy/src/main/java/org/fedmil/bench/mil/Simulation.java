@@ -3,6 +3,9 @@ package org.fedmil.bench.mil;
 import ai.djl.Device;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.DoubleConsumer;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.LabelCounts;
@@ -10,6 +13,7 @@ import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LocalTrainer;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.privacy.GaussianMechanism;
 import org.fedmil.tensor.TensorSet;
 
 /**
@@ -36,6 +40,18 @@ public final class Simulation {
 
     /** FedAvg weighted by bag count over {@code rounds}; returns the final global model. The caller closes it. */
     public MilModel federated(List<BagDataset> sites) {
+        return federated(sites, Optional.empty(), norm -> { });
+    }
+
+    /**
+     * As {@link #federated(List)}, but each site's delta first goes through the Gaussian mechanism with clip norm C
+     * and noise multiplier σ when {@code dp} is given (site-level local DP: every site noises its own release, as a
+     * site agent would). The noise is seeded from the split seed, site and round, so a run can be repeated; that is
+     * for measuring utility only, a site agent draws from a DRBG.
+     *
+     * @param deltaNorms receives every site's delta norm before clipping, to choose C from
+     */
+    public MilModel federated(List<BagDataset> sites, Optional<Dp> dp, DoubleConsumer deltaNorms) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             TensorSet global = model.weights();
@@ -44,9 +60,16 @@ public final class Simulation {
                 for (int s = 0; s < sites.size(); s++) {
                     BagDataset site = sites.get(s);
                     model.setWeights(global);
+                    long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
-                            seed * 1_000_003L + s * 31L + round));
-                    fedAvg.accept(model.weights().minus(global), site.size());
+                            trainingSeed));
+                    TensorSet delta = model.weights().minus(global);
+                    deltaNorms.accept(GaussianMechanism.l2Norm(delta));
+                    if (dp.isPresent()) {
+                        delta = new GaussianMechanism(dp.get().clipNorm(), dp.get().noiseMultiplier(),
+                                new Random(trainingSeed * 7919L + 17)).apply(delta).noised();
+                    }
+                    fedAvg.accept(delta, site.size());
                 }
                 global = fedAvg.apply(global);
             }
@@ -56,6 +79,10 @@ public final class Simulation {
             model.close();
             throw e;
         }
+    }
+
+    /** Site-level DP settings of a federated arm: clip norm C and noise multiplier σ. */
+    public record Dp(double clipNorm, double noiseMultiplier) {
     }
 
     /** One model trained on all sites' bags pooled: the upper bound federation aims at. */

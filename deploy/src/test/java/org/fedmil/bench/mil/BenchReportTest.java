@@ -55,4 +55,29 @@ class BenchReportTest {
         assertThat(BenchReport.std(List.of(1.0, 2.0, 3.0, 4.0))).isCloseTo(Math.sqrt(5.0 / 3), within(1e-12));
         assertThat(BenchReport.std(List.of(7.0))).isZero();
     }
+
+    @Test
+    void theDpTableHasARowPerArchitectureAndNoiseLevelWithEpsilonAndTheNoDpBaselineFirst() {
+        List<RunRecord> records = List.of(
+                dp(1, "federated", null, 0.98, 1.2, null),
+                dp(2, "federated", null, 0.96, 1.4, null),
+                dp(1, "federated-dp", 1.0, 0.55, 1.3, 20.5),
+                dp(2, "federated-dp", 1.0, 0.65, 1.3, 20.5),
+                dp(1, "federated-dp", 0.3, 0.52, 1.3, 512.25),
+                run(3, "attention", "federated", 500, 0.1, 0.5)); // written before DP: no rounds, left out
+
+        String table = BenchReport.dpTable(records);
+
+        assertThat(table).contains("| attention | no DP | – | ∞ | ∞ | 0.970 ± 0.014 | 10 | 4 | 1.300 ± 0.141 | 2 |")
+                .contains("| attention | 1.0 | 1.3 | 20.50 | 82.00 | 0.600 ± 0.071 | 10 | 4 | 1.300 ± 0.000 | 2 |")
+                .contains("| attention | 0.3 | 1.3 | 512 | 2049 | 0.520 ± 0.000 | 10 | 4 | 1.300 ± 0.000 | 1 |")
+                .doesNotContain("0.100");
+        assertThat(table.indexOf("no DP")).isLessThan(table.indexOf("| 0.3 |"));
+        assertThat(table.indexOf("| 0.3 |")).isLessThan(table.indexOf("| 1.0 |"));
+    }
+
+    private static RunRecord dp(long seed, String arm, Double sigma, double auc, double norm, Double eps) {
+        return new RunRecord("d", seed, "attention", arm, 500, 20, auc, auc - 0.1, auc + 0.05, 0.8, 0.7, 0.5, 1, 10,
+                4, norm, sigma, sigma == null ? null : 1.3, eps, eps == null ? null : eps * 4);
+    }
 }

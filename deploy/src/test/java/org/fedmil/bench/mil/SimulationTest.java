@@ -48,6 +48,27 @@ class SimulationTest {
     }
 
     @Test
+    void aDpArmReportsEveryPreClipNormAndHeavyNoiseChangesTheModel() {
+        List<BagDataset> sites = sites();
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, sites.get(0).dim(), 16, 8);
+        Recipe recipe = new Recipe(2, 1, 2e-3, 0, LossConfig.DEFAULT, BagAugmentation.NONE);
+        Simulation simulation = new Simulation(spec, Engine.getInstance().defaultDevice(), recipe, 42);
+        List<Double> plainNorms = new java.util.ArrayList<>();
+        List<Double> dpNorms = new java.util.ArrayList<>();
+        try (MilModel plain = simulation.federated(sites, java.util.Optional.empty(), plainNorms::add);
+             MilModel again = simulation.federated(sites);
+             MilModel noised = simulation.federated(sites, java.util.Optional.of(new Simulation.Dp(0.1, 5)),
+                     dpNorms::add)) {
+            assertThat(plainNorms).hasSize(2 * 2).allSatisfy(n -> assertThat(n).isPositive());
+            assertThat(dpNorms).hasSize(2 * 2);
+            // the first round starts from the same model, so its first site's delta is the same with or without DP
+            assertThat(dpNorms.get(0)).isEqualTo(plainNorms.get(0));
+            assertThat(again.weights()).isEqualTo(plain.weights());
+            assertThat(noised.weights()).isNotEqualTo(plain.weights());
+        }
+    }
+
+    @Test
     void theCentralisedArmReadsSitesThroughOneViewWithoutCopyingThem() {
         AtomicInteger reads = new AtomicInteger();
         List<Bag> first = data.sites().get(0).dataset().bags();

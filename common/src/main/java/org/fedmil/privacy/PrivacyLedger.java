@@ -1,0 +1,334 @@
+package org.fedmil.privacy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.fedmil.util.AtomicFiles;
+
+/**
+ * A site's own, persistent record of the privacy it has spent: every differentially private release it made (which
+ * federation, round, noise, sampling rate and the SHA-256 of the released bytes) and the cumulative Rényi-DP over
+ * fixed orders, in one JSON file in the site's state folder ({@value #FILE_NAME}), replaced atomically on every
+ * charge.
+ *
+ * <p>The budget belongs to the site's data, not to a federation, so it spans every federation the site joins.
+ * Record a release here <em>before</em> sending it: a crash between charging and sending over-counts (safe), the
+ * other order could under-count. A resend of the same bytes for the same federation and round (after a broken link)
+ * reveals nothing new and is not charged again; different bytes for the same round are a second release and are.
+ *
+ * <p>The releases are the source of truth: on open the cumulative RDP is recomputed from them and must match the
+ * stored vector, so a damaged or hand-edited file is refused, never reset (a reset would silently give the site's
+ * data a fresh privacy budget). One process (the site agent) owns the file; methods are synchronised for its threads.
+ */
+public final class PrivacyLedger {
+
+    public static final String FILE_NAME = "privacy-ledger.json";
+    static final String FORMAT = "fedmil-privacy-ledger/1";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+    /** One differentially private release the site made. */
+    public record Release(String federationId, int round, double noiseMultiplier, double samplingRate,
+                          String deltaSha256Hex, Instant time) {
+        boolean sameRelease(String federation, int r, String sha) {
+            return federationId.equals(federation) && round == r && deltaSha256Hex.equals(sha);
+        }
+    }
+
+    private final Path file;
+    private final double delta;
+    private final Clock clock;
+    private final List<Release> releases;
+    private RdpBudget budget;
+
+    private PrivacyLedger(Path file, double delta, Clock clock, List<Release> releases, RdpBudget budget) {
+        this.file = file;
+        this.delta = delta;
+        this.clock = clock;
+        this.releases = releases;
+        this.budget = budget;
+    }
+
+    /** Opens the ledger at {@code file}, creating an empty one (over the default orders) if there is none. */
+    public static PrivacyLedger open(Path file, double delta) throws IOException {
+        return open(file, delta, Clock.systemUTC());
+    }
+
+    public static PrivacyLedger open(Path file, double delta, Clock clock) throws IOException {
+        Objects.requireNonNull(file, "file");
+        if (!(delta > 0 && delta < 1)) {
+            throw new IllegalArgumentException("privacy ledger δ must be in (0, 1), got " + delta
+                    + "; use one well below 1/(number of sites' records), e.g. 1e-5");
+        }
+        if (!Files.exists(file)) {
+            PrivacyLedger ledger = new PrivacyLedger(file, delta, clock, new ArrayList<>(), RdpBudget.empty());
+            ledger.save();
+            return ledger;
+        }
+        PrivacyLedger ledger = read(file, clock);
+        if (Double.compare(ledger.delta, delta) != 0) {
+            throw new IllegalArgumentException("privacy ledger " + file + " accounts at δ = " + ledger.delta
+                    + " but δ = " + delta + " was asked for. ε at different δ are not comparable and the lifetime "
+                    + "budget was set for the ledger's δ; configure δ = " + ledger.delta + " (or, deliberately, "
+                    + "archive this ledger and start a new one — never delete it)");
+        }
+        return ledger;
+    }
+
+    private static PrivacyLedger read(Path file, Clock clock) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw corrupt(file, "it is not valid JSON (" + e.getMessage() + ")", e);
+        }
+        try {
+            if (root == null || !FORMAT.equals(text(root, "format"))) {
+                throw new IllegalArgumentException("format is not \"" + FORMAT + "\"");
+            }
+            double delta = number(root, "delta");
+            double[] orders = numbers(root, "orders");
+            double[] rdp = numbers(root, "rdp");
+            JsonNode list = root.get("releases");
+            if (list == null || !list.isArray()) {
+                throw new IllegalArgumentException("\"releases\" is missing or not an array");
+            }
+            List<Release> releases = new ArrayList<>();
+            RdpBudget recomputed = RdpBudget.empty(orders);
+            for (JsonNode r : list) {
+                String sha = text(r, "deltaSha256");
+                if (!SHA256_HEX.matcher(sha).matches()) {
+                    throw new IllegalArgumentException("release deltaSha256 '" + sha + "' is not 64 lower-case hex "
+                            + "digits");
+                }
+                JsonNode round = r.get("round");
+                if (round == null || !round.canConvertToInt()) {
+                    throw new IllegalArgumentException("a release has no integer \"round\"");
+                }
+                Release release = new Release(text(r, "federationId"), round.intValue(),
+                        number(r, "noiseMultiplier"), number(r, "samplingRate"), sha, Instant.parse(text(r, "time")));
+                releases.add(release);
+                recomputed = recomputed.compose(release.samplingRate(), release.noiseMultiplier(), 1);
+            }
+            RdpBudget stored = RdpBudget.of(orders, rdp);
+            if (!close(recomputed.rdp(), stored.rdp())) {
+                throw new IllegalArgumentException("the stored cumulative RDP does not match the " + releases.size()
+                        + " recorded releases (stored " + Arrays.toString(Arrays.copyOf(rdp, 3)) + "…, recomputed "
+                        + Arrays.toString(Arrays.copyOf(recomputed.rdp(), 3)) + "…)");
+            }
+            return new PrivacyLedger(file, delta, clock, releases, stored);
+        } catch (IllegalArgumentException | DateTimeParseException | ArithmeticException e) {
+            throw corrupt(file, e.getMessage(), e);
+        }
+    }
+
+    private static IOException corrupt(Path file, String what, Exception cause) {
+        return new IOException("privacy ledger " + file + " is damaged: " + what + ". It was NOT reset, because that "
+                + "would give the site's data a fresh privacy budget. Restore it from a backup, or repair it by hand "
+                + "from the site's egress records; until then the site must not send differentially private "
+                + "updates", cause);
+    }
+
+    private static boolean close(double[] a, double[] b) {
+        for (int i = 0; i < a.length; i++) {
+            if (Double.isInfinite(a[i]) || Double.isInfinite(b[i])) {
+                if (a[i] != b[i]) {
+                    return false;
+                }
+            } else if (Math.abs(a[i] - b[i]) > 1e-9 * Math.max(1, Math.abs(b[i]))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IllegalArgumentException("\"" + field + "\" is missing or not a string");
+        }
+        return v.asText();
+    }
+
+    private static double number(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isNumber()) {
+            throw new IllegalArgumentException("\"" + field + "\" is missing or not a number");
+        }
+        return v.doubleValue();
+    }
+
+    private static double[] numbers(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isArray()) {
+            throw new IllegalArgumentException("\"" + field + "\" is missing or not an array");
+        }
+        double[] out = new double[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode x = v.get(i);
+            // ∞ (a σ = 0 release) is written as the string "Infinity": JSON has no infinite numbers
+            if (x.isTextual() && x.asText().equals("Infinity")) {
+                out[i] = Double.POSITIVE_INFINITY;
+            } else if (x.isNumber()) {
+                out[i] = x.doubleValue();
+            } else {
+                throw new IllegalArgumentException("\"" + field + "\"[" + i + "] is not a number");
+            }
+        }
+        return out;
+    }
+
+    private void save() throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("delta", delta);
+        ArrayNode orders = root.putArray("orders");
+        for (double o : budget.orders()) {
+            orders.add(o);
+        }
+        ArrayNode rdp = root.putArray("rdp");
+        for (double r : budget.rdp()) {
+            if (Double.isInfinite(r)) {
+                rdp.add("Infinity");
+            } else {
+                rdp.add(r);
+            }
+        }
+        ArrayNode list = root.putArray("releases");
+        for (Release r : releases) {
+            ObjectNode n = list.addObject();
+            n.put("federationId", r.federationId());
+            n.put("round", r.round());
+            n.put("noiseMultiplier", r.noiseMultiplier());
+            n.put("samplingRate", r.samplingRate());
+            n.put("deltaSha256", r.deltaSha256Hex());
+            n.put("time", r.time().toString());
+        }
+        byte[] bytes = JSON.writeValueAsBytes(root);
+        AtomicFiles.write(file, out -> out.write(bytes));
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public double delta() {
+        return delta;
+    }
+
+    public synchronized List<Release> releases() {
+        return List.copyOf(releases);
+    }
+
+    /** (ε, δ) spent by every recorded release. */
+    public synchronized PrivacySpent spent() {
+        return budget.spent(delta);
+    }
+
+    /** (ε, δ) after one more release at sampling rate q and noise multiplier σ, without recording it. */
+    public synchronized PrivacySpent wouldSpend(double q, double sigma) {
+        return budget.compose(q, sigma, 1).spent(delta);
+    }
+
+    /**
+     * Records a release durably (the file is replaced and synced before this returns) and returns the new total.
+     * Charging the same (federation, round, SHA-256) again records nothing and returns the current total.
+     *
+     * @param q     probability that this site's data took part (1 when every site takes part in every round)
+     * @param sigma noise multiplier σ the release was made with
+     */
+    public synchronized PrivacySpent charge(String federationId, int round, String deltaSha256Hex, double q,
+                                            double sigma) throws IOException {
+        String sha = checkRelease(federationId, round, deltaSha256Hex);
+        if (alreadyRecorded(federationId, round, sha, q, sigma)) {
+            return spent();
+        }
+        record(federationId, round, sha, q, sigma);
+        return spent();
+    }
+
+    /**
+     * As {@link #charge} but first checks the lifetime budget: if this release would take ε past
+     * {@code lifetimeEpsilon}, throws before recording anything (and the caller must not send the release).
+     * A resend of an already recorded release is not refused: it costs nothing more.
+     */
+    public synchronized PrivacySpent chargeWithin(String federationId, int round, String deltaSha256Hex, double q,
+                                                  double sigma, double lifetimeEpsilon)
+            throws IOException, PrivacyBudgetExceededException {
+        if (!(lifetimeEpsilon > 0)) {
+            throw new IllegalArgumentException("lifetime ε must be > 0, got " + lifetimeEpsilon);
+        }
+        String sha = checkRelease(federationId, round, deltaSha256Hex);
+        if (alreadyRecorded(federationId, round, sha, q, sigma)) {
+            return spent();
+        }
+        PrivacySpent after = wouldSpend(q, sigma);
+        if (after.epsilon() > lifetimeEpsilon) {
+            throw new PrivacyBudgetExceededException(lifetimeEpsilon, spent(), after, file,
+                    String.format(Locale.ROOT, "the release of federation '%s' round %d (q = %s, σ = %s)",
+                            federationId, round, q, sigma));
+        }
+        record(federationId, round, sha, q, sigma);
+        return spent();
+    }
+
+    private static String checkRelease(String federationId, int round, String deltaSha256Hex) {
+        if (federationId == null || federationId.isBlank()) {
+            throw new IllegalArgumentException("federation id must not be blank");
+        }
+        if (round < 0) {
+            throw new IllegalArgumentException("round must be ≥ 0, got " + round);
+        }
+        String sha = Objects.requireNonNull(deltaSha256Hex, "deltaSha256Hex").toLowerCase(Locale.ROOT);
+        if (!SHA256_HEX.matcher(sha).matches()) {
+            throw new IllegalArgumentException("delta SHA-256 must be 64 hex digits, got '" + deltaSha256Hex + "'");
+        }
+        return sha;
+    }
+
+    private boolean alreadyRecorded(String federationId, int round, String sha, double q, double sigma) {
+        for (Release r : releases) {
+            if (r.sameRelease(federationId, round, sha)) {
+                if (Double.compare(r.samplingRate(), q) != 0 || Double.compare(r.noiseMultiplier(), sigma) != 0) {
+                    throw new IllegalArgumentException("release of federation '" + federationId + "' round " + round
+                            + " with delta SHA-256 " + sha + " is recorded in " + file + " with q = "
+                            + r.samplingRate() + ", σ = " + r.noiseMultiplier() + " but was charged again with q = "
+                            + q + ", σ = " + sigma + "; the same bytes cannot have two noise levels: check the caller");
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void record(String federationId, int round, String sha, double q, double sigma) throws IOException {
+        RdpBudget next = budget.compose(q, sigma, 1);
+        Release release = new Release(federationId, round, sigma, q, sha, clock.instant());
+        releases.add(release);
+        RdpBudget previous = budget;
+        budget = next;
+        try {
+            save();
+        } catch (IOException | RuntimeException e) {
+            // not durable, so not recorded: the caller must not send
+            releases.remove(releases.size() - 1);
+            budget = previous;
+            throw e;
+        }
+    }
+}
