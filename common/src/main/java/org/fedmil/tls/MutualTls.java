@@ -81,6 +81,103 @@ public final class MutualTls {
         return NettySslContextChannelCredentials.create(build(builder, cert));
     }
 
+    /**
+     * As {@link #channelCredentials(Path, Path, Path)}, with {@code check} told of every coordinator certificate
+     * chain that the consortium CA and the host name check admitted, during the handshake, before any request
+     * byte is sent; it may refuse the handshake by throwing (a pinned fingerprint that differs).
+     */
+    public static ChannelCredentials channelCredentials(Path cert, Path key, Path ca, ServerCheck check) {
+        Material m = Material.load(cert, key, ca, CLIENT_AUTH,
+                "a site needs the folder from `fedmil pki issue site NAME`, an admin the one from `fedmil pki issue admin NAME`");
+        SslContextBuilder builder = GrpcSslContexts.forClient()
+                .keyManager(m.key, m.chain)
+                .trustManager(new CheckedTrustManager(caTrustManager(m.trusted), check))
+                .protocols(PROTOCOLS);
+        return NettySslContextChannelCredentials.create(build(builder, cert));
+    }
+
+    /** Told of a coordinator's certificate chain the CA admitted; throws to refuse it. */
+    @FunctionalInterface
+    public interface ServerCheck {
+        void admitted(X509Certificate[] chain) throws java.security.cert.CertificateException;
+    }
+
+    private static javax.net.ssl.X509ExtendedTrustManager caTrustManager(X509Certificate[] trusted) {
+        try {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            for (int i = 0; i < trusted.length; i++) {
+                store.setCertificateEntry("ca-" + i, trusted[i]);
+            }
+            javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            for (javax.net.ssl.TrustManager tm : factory.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+                    return x;
+                }
+            }
+            throw new IllegalStateException("the JDK offers no X509ExtendedTrustManager");
+        } catch (GeneralSecurityException | IOException e) {
+            throw new PkiException("cannot build a trust store of the consortium CA: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CA's own checks (chain, validity, host name through the engine), then {@code check}. */
+    private static final class CheckedTrustManager extends javax.net.ssl.X509ExtendedTrustManager {
+        private final javax.net.ssl.X509ExtendedTrustManager ca;
+        private final ServerCheck check;
+
+        CheckedTrustManager(javax.net.ssl.X509ExtendedTrustManager ca, ServerCheck check) {
+            this.ca = ca;
+            this.check = check;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            ca.checkServerTrusted(chain, authType, socket);
+            check.admitted(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            ca.checkServerTrusted(chain, authType, engine);
+            check.admitted(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType)
+                throws java.security.cert.CertificateException {
+            ca.checkServerTrusted(chain, authType);
+            check.admitted(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            ca.checkClientTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            ca.checkClientTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType)
+                throws java.security.cert.CertificateException {
+            ca.checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return ca.getAcceptedIssuers();
+        }
+    }
+
     public static ChannelCredentials channelCredentials(PartyCredentials credentials) {
         return channelCredentials(credentials.cert(), credentials.key(), credentials.ca());
     }

@@ -37,12 +37,18 @@ class RoundLogTest {
     private PrivateKey key;
     private X509Certificate cert;
     private Path logFile;
+    private PartyCredentials siteA;
+    private String siteAPem;
+    private String siteBPem;
 
     @BeforeEach
     void pki() throws Exception {
         ConsortiumCa consortium = ConsortiumCa.init(tmp.resolve("pki"), "Test Consortium",
                 ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials coordinator = consortium.issueCoordinator(List.of("localhost"), VALIDITY);
+        siteA = consortium.issueSite("site-a", VALIDITY);
+        siteAPem = Files.readString(siteA.cert());
+        siteBPem = Files.readString(consortium.issueSite("site-b", VALIDITY).cert());
         ca = consortium.certificate();
         key = PemFiles.readPrivateKey(coordinator.key());
         cert = PemFiles.readCertificate(coordinator.cert());
@@ -50,12 +56,14 @@ class RoundLogTest {
     }
 
     /** Writes a small federation's log: 7 records. */
-    private static void writeFederation(RoundLog log) {
+    private void writeFederation(RoundLog log) {
         log.append(RecordSchema.FEDERATION_CREATED, Map.of("federation_id", "f1", "rounds", 1, "min_sites", 2));
         log.append(RecordSchema.INITIAL_MODEL, Map.of("model_version", 0, "model_sha256", "ab".repeat(32),
                 "heldout", Map.of("auc", 0.5, "accuracy", 0.5, "n", 40)));
-        log.append(RecordSchema.SITE_JOINED, Map.of("site", "site-a", "joined_sites", 1, "min_sites", 2, "bags", 30));
-        log.append(RecordSchema.SITE_JOINED, Map.of("site", "site-b", "joined_sites", 2, "min_sites", 2, "bags", 20));
+        log.append(RecordSchema.SITE_JOINED, Map.of("site", "site-a", "joined_sites", 1, "min_sites", 2, "bags", 30,
+                "site_cert", siteAPem));
+        log.append(RecordSchema.SITE_JOINED, Map.of("site", "site-b", "joined_sites", 2, "min_sites", 2, "bags", 20,
+                "site_cert", siteBPem));
         log.append(RecordSchema.ROUND_STARTED, Map.of("round", 1, "participants", 2));
         log.append(RecordSchema.UPDATE_REFUSED, Map.of("site", "site-b", "round", 1, "code", "NORM_EXCEEDED",
                 "reason", "the delta's L2 norm 12.0 exceeds 10.0"));
@@ -113,8 +121,9 @@ class RoundLogTest {
         int offset = 0;
         for (int lineNo = 1; lineNo <= lines.size(); lineNo++) {
             byte[] line = lines.get(lineNo - 1);
-            // every byte of the short records; a spread of bytes (cert, prev, sig, values) of the first
-            int step = lineNo == 1 ? 5 : 1;
+            // every byte of the short records; a spread of bytes (cert, prev, sig, values) of those holding a
+            // certificate (the coordinator's, the sites')
+            int step = new String(line, StandardCharsets.ISO_8859_1).contains("BEGIN CERTIFICATE") ? 5 : 1;
             for (int i = 0; i < line.length; i += step) {
                 byte[] tampered = original.clone();
                 tampered[offset + i] ^= 0x01;
@@ -224,6 +233,8 @@ class RoundLogTest {
         ConsortiumCa otherCa = ConsortiumCa.init(tmp.resolve("other-pki"), "Other Consortium",
                 ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials otherCoordinator = otherCa.issueCoordinator(List.of("localhost"), VALIDITY);
+        siteAPem = Files.readString(otherCa.issueSite("site-a", VALIDITY).cert());
+        siteBPem = Files.readString(otherCa.issueSite("site-b", VALIDITY).cert());
         try (RoundLog log = RoundLog.open(logFile, PemFiles.readPrivateKey(otherCoordinator.key()),
                 PemFiles.readCertificate(otherCoordinator.cert()))) {
             writeFederation(log);
@@ -238,8 +249,7 @@ class RoundLogTest {
 
     @Test
     void aSiteCertificateOfTheSameCaIsNotACoordinator() throws Exception {
-        ConsortiumCa consortium = ConsortiumCa.load(tmp.resolve("pki"));
-        PartyCredentials site = consortium.issueSite("site-a", VALIDITY);
+        PartyCredentials site = siteA;
         try (RoundLog log = RoundLog.open(logFile, PemFiles.readPrivateKey(site.key()),
                 PemFiles.readCertificate(site.cert()))) {
             writeFederation(log);

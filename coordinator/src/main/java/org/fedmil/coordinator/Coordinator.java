@@ -73,7 +73,7 @@ public final class Coordinator implements AutoCloseable {
         CoordinatorConfig.Training t = config.training();
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig(), t.dpRequirement()), true, config.roundRules());
+                        t.lossConfig(), t.dpRequirement().orElse(null)), true, config.roundRules());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());

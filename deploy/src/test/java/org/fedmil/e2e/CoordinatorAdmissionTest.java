@@ -132,7 +132,7 @@ class CoordinatorAdmissionTest {
         byte[] bytes = TensorCodec.encode(delta);
         byte[] claimed = Sha256.of(bytes);
         bytes[bytes.length - 1] ^= 0x40; // one bit flipped in transit or by a faulty site
-        UpdateHeader header = header(task, delta, claimed, bytes.length);
+        UpdateHeader header = site1.sign(header(task, delta, claimed, bytes.length));
 
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> site1.uploadRaw(header, Wire.chunks(bytes)));
@@ -154,7 +154,7 @@ class CoordinatorAdmissionTest {
     private StatusRuntimeException refusedUpload(TensorSet delta) {
         Task task = trainTask();
         byte[] bytes = TensorCodec.encode(delta);
-        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        UpdateHeader header = site1.sign(header(task, delta, Sha256.of(bytes), bytes.length));
         return catchThrowableOfType(StatusRuntimeException.class, () -> site1.uploadRaw(header, Wire.chunks(bytes)));
     }
 
@@ -201,7 +201,7 @@ class CoordinatorAdmissionTest {
         Task task = trainTask();
         TensorSet delta = zeroDelta();
         byte[] bytes = TensorCodec.encode(delta);
-        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        UpdateHeader header = site1.sign(header(task, delta, Sha256.of(bytes), bytes.length));
         byte[] first = java.util.Arrays.copyOf(bytes, bytes.length - 100);
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> site1.uploadRaw(header, Wire.chunks(first)));
@@ -217,7 +217,7 @@ class CoordinatorAdmissionTest {
         Task task = trainTask();
         TensorSet delta = zeroDelta();
         byte[] bytes = TensorCodec.encode(delta);
-        UpdateHeader header = header(task, delta, Sha256.of(bytes), bytes.length);
+        UpdateHeader header = site1.sign(header(task, delta, Sha256.of(bytes), bytes.length));
         int c = 1024;
         List<UpdateChunk> swapped = List.of(chunk(bytes, 0, c), chunk(bytes, 2 * c, c), chunk(bytes, c, c));
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
@@ -236,7 +236,7 @@ class CoordinatorAdmissionTest {
     void anUploadOverTheSizeLimitIsRefusedBeforeAnythingIsBuffered() {
         Task task = trainTask();
         TensorSet delta = zeroDelta();
-        UpdateHeader header = header(task, delta, new byte[32], 0).toBuilder().setTotalBytes(3L << 30).build();
+        UpdateHeader header = site1.sign(header(task, delta, new byte[32], 0).toBuilder().setTotalBytes(3L << 30).build());
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> site1.uploadRaw(header, List.of()));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -262,31 +262,34 @@ class CoordinatorAdmissionTest {
     void aSiteCannotUploadUnderAnotherSitesIdentity() throws Exception {
         Task task = site1.nextTask(0);
         TensorSet delta = zeroDelta();
-        UploadReceipt own = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
+        UploadReceipt own = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
         assertThat(own.getUpdatesReceived()).isEqualTo(1);
 
         // The same bytes again (the site never saw the receipt): the original receipt, counted once.
-        UploadReceipt retried = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
+        UploadReceipt retried = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
         assertThat(retried).isEqualTo(own);
         assertThat(run().updatesReceived()).isEqualTo(1);
 
         // site-1 tries to send a second, different update, say on site-2's behalf: the header has no identity
         // field, so it can only ever be site-1's, and site-1 already has its one update in this round.
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-                () -> site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), filled(0.001f), 30, 0.5));
+                () -> site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), filled(0.001f), 30, 0.5));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertThat(e.getStatus().getDescription()).contains("already submitted update");
 
         // A consortium member that did not join this federation cannot slip an update in either.
         try (CoordinatorClient site3 = client(fed.site("site-3"))) {
+            byte[] bytes = TensorCodec.encode(delta);
+            UpdateHeader signed = site3.sign(header(task, delta, Sha256.of(bytes), bytes.length),
+                    run().plan().federationId(), "site-3");
             StatusRuntimeException e3 = catchThrowableOfType(StatusRuntimeException.class,
-                    () -> site3.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5));
+                    () -> site3.uploadRaw(signed, Wire.chunks(bytes)));
             assertThat(e3.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         }
         assertThat(run().updatesReceived()).isEqualTo(1);
         assertThat(site2.nextTask(0).hasTrain()).as("the round still waits for site-2 itself").isTrue();
 
-        UploadReceipt second = site2.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
+        UploadReceipt second = site2.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
         assertThat(second.getUpdatesReceived()).isEqualTo(2);
         assertThat(run().awaitModelVersion(1, Duration.ofSeconds(60))).isTrue();
         assertThat(run().history().get(1).sites()).containsExactly("site-1", "site-2");
@@ -299,11 +302,11 @@ class CoordinatorAdmissionTest {
         assertThat(task.getTrain().getRound()).isEqualTo(2);
         TensorSet delta = filled(0.002f);
         StatusRuntimeException late = catchThrowableOfType(StatusRuntimeException.class,
-                () -> site1.upload(1, 0, delta, 30, 0.5));
+                () -> site1.upload(1, 0, task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5));
         assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(late.getStatus().getDescription()).contains("round 1 is closed");
         StatusRuntimeException stale = catchThrowableOfType(StatusRuntimeException.class,
-                () -> site1.upload(2, 0, delta, 30, 0.5));
+                () -> site1.upload(2, 0, task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5));
         assertThat(stale.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(stale.getStatus().getDescription()).contains("trained from model version 0")
                 .contains("trains from version 1");
@@ -375,6 +378,7 @@ class CoordinatorAdmissionTest {
         return UpdateHeader.newBuilder()
                 .setRound(task.getTrain().getRound())
                 .setBaseModelVersion(task.getTrain().getModelVersion())
+                .setBaseModelSha256(task.getTrain().getModelSha256())
                 .setDeltaSha256(ByteString.copyFrom(sha))
                 .setNumTrainingBags(30)
                 .setTrainLoss(0.5)

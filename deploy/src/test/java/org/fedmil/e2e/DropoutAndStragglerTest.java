@@ -68,6 +68,7 @@ class DropoutAndStragglerTest {
     private static UpdateHeader header(Task task, TensorSet delta, byte[] bytes) {
         return UpdateHeader.newBuilder().setRound(task.getTrain().getRound())
                 .setBaseModelVersion(task.getTrain().getModelVersion())
+                .setBaseModelSha256(task.getTrain().getModelSha256())
                 .setDeltaSha256(ByteString.copyFrom(Sha256.of(bytes))).setNumTrainingBags(30).setTrainLoss(0.5)
                 .addAllTensors(Wire.toProto(delta.specs())).setTotalBytes(bytes.length).build();
     }
@@ -130,7 +131,7 @@ class DropoutAndStragglerTest {
                 TensorSet delta = filled(global, 0.01f);
                 byte[] bytes = TensorCodec.encode(delta);
                 assertThat(bytes.length).as("the delta spans many chunks").isGreaterThan(10 * CHUNK);
-                UpdateHeader header = header(task, delta, bytes);
+                UpdateHeader header = site1.sign(header(task, delta, bytes));
 
                 uploadThenBreakOff(fed, c1, site1, header, bytes, 5);
 
@@ -142,7 +143,7 @@ class DropoutAndStragglerTest {
                 assertThat(site1.dataBytesSent() - before).as("only the bytes after the acknowledged ones are re-sent")
                         .isEqualTo(bytes.length - 5L * CHUNK);
 
-                site2.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta, 30, 0.5);
+                site2.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
                 assertThat(run.awaitModelVersion(1, Duration.ofSeconds(60))).isTrue();
                 // both sites sent +0.01 everywhere: the new model is exactly the old one plus 0.01
                 TensorSet next = run.currentModel().weights();
@@ -172,7 +173,7 @@ class DropoutAndStragglerTest {
                 // the dying process was sending garbage it would never have completed
                 TensorSet garbage = filled(global, 500f);
                 byte[] bytes = TensorCodec.encode(garbage);
-                uploadThenBreakOff(fed, c1, killed, header(task, garbage, bytes), bytes, 3);
+                uploadThenBreakOff(fed, c1, killed, killed.sign(header(task, garbage, bytes)), bytes, 3);
             }
             assertThat(run.updatesReceived()).isZero();
 
@@ -202,13 +203,13 @@ class DropoutAndStragglerTest {
             FederationRun run = fed.coordinator.run();
             Task task = site1.nextTask(0);
             TensorSet delta = filled(run.currentModel().weights(), 0.01f);
-            site1.upload(1, 0, delta, 30, 0.5);
+            site1.upload(1, 0, task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
 
             assertThat(run.awaitModelVersion(1, Duration.ofSeconds(30))).as("the deadline closes round 1").isTrue();
             assertThat(run.history().get(1).sites()).containsExactly("site-1");
 
             StatusRuntimeException late = catchThrowableOfType(StatusRuntimeException.class,
-                    () -> site2.upload(task.getTrain().getRound(), 0, delta, 30, 0.5));
+                    () -> site2.upload(task.getTrain().getRound(), 0, task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5));
             assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
             assertThat(late.getStatus().getDescription()).contains("round 1 is closed").contains("too late");
             Task next = site2.nextTask(0);
@@ -234,7 +235,7 @@ class DropoutAndStragglerTest {
                 assertThat(task.getTrain().getRound()).isEqualTo(1);
                 delta = filled(fed.coordinator.run().currentModel().weights(), 0.01f);
                 bytes = TensorCodec.encode(delta);
-                header = header(task, delta, bytes);
+                header = site1.sign(header(task, delta, bytes));
                 uploadThenBreakOff(fed, c1, site1, header, bytes, 7);
             }
             assertThat(java.nio.file.Files.list(fed.coordinator.store().dir().resolve("uploads")))
@@ -252,7 +253,7 @@ class DropoutAndStragglerTest {
                 site1.resumableUpload(header, bytes, Duration.ofSeconds(30));
                 assertThat(site1.dataBytesSent()).as("only the rest is sent after the restart")
                         .isEqualTo(bytes.length - 7L * CHUNK);
-                site2.upload(1, 0, delta, 30, 0.5);
+                site2.upload(1, 0, task.getTrain().getModelSha256().toByteArray(), delta, 30, 0.5);
                 assertThat(fed.coordinator.run().awaitModelVersion(1, Duration.ofSeconds(60))).isTrue();
                 assertThat(java.nio.file.Files.list(fed.coordinator.store().dir().resolve("uploads")))
                         .as("spooled uploads are deleted once accepted").isEmpty();

@@ -54,8 +54,8 @@ class ResumeOverABreakingLinkTest {
             assertThat(total).as("the delta is longer than any unbroken stretch of the link").isGreaterThan(2 * BREAK_EVERY);
 
             long started = System.nanoTime();
-            UploadReceipt receipt = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), delta,
-                    30, 0.5, Duration.ofSeconds(BREAK_EVERY > 10_000_000 ? 1800 : 120));
+            UploadReceipt receipt = site1.upload(task.getTrain().getRound(), task.getTrain().getModelVersion(), task.getTrain().getModelSha256().toByteArray(), delta,
+                    30, 0.5, java.util.Optional.empty(), Duration.ofSeconds(BREAK_EVERY > 10_000_000 ? 1800 : 120));
 
             assertThat(receipt.getUpdatesReceived()).isEqualTo(1);
             assertThat(link.breaks()).as("the link broke during the upload").isGreaterThanOrEqualTo(2);

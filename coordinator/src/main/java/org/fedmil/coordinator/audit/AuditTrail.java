@@ -87,7 +87,7 @@ public final class AuditTrail implements RoundListener {
         Map<String, Object> f = new LinkedHashMap<>();
         federationId = plan.federationId();
         f.put("federation_id", plan.federationId());
-        plan.training().dp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
+        plan.training().requiredDp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
                 "noise_multiplier", dp.noiseMultiplier())));
         if (log.existed()) {
             f.put("resumed", resumed);

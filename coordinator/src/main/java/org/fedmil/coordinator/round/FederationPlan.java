@@ -19,12 +19,17 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     }
 
     /** Hyper-parameters sent with every train task; each site weighs the loss by its own label counts. */
-    /** @param dp the differential privacy every site must apply to its delta, if the federation asks for any */
+    /** @param dp the differential privacy every site must apply to its delta; null when the federation asks for none */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
-                               LossConfig loss, java.util.Optional<DpRequirement> dp) {
+                               LossConfig loss, DpRequirement dp) {
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed, LossConfig loss) {
-            this(localEpochs, learningRate, weightDecay, seed, loss, java.util.Optional.empty());
+            this(localEpochs, learningRate, weightDecay, seed, loss, null);
+        }
+
+        /** The DP the federation requires, if any ({@code dp} is null when none). */
+        public java.util.Optional<DpRequirement> requiredDp() {
+            return java.util.Optional.ofNullable(dp);
         }
     }
 

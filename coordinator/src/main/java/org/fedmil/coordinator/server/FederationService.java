@@ -144,7 +144,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
 
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
                                              TrainingConfig.Builder config) {
-        training.dp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
+        training.requiredDp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
                 .setNoiseMultiplier(d.noiseMultiplier())));
         return config;
     }
@@ -251,7 +251,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                 // Before anything is spooled: only a joined participant of the open round may store bytes here.
                 run.requireUploadable(site, h.getRound());
                 signed = UpdateHeaderCheck.check(h, run.plan().federationId(), site, siteCert, run.currentModel(),
-                        run.plan().training().dp());
+                        run.plan().training().requiredDp());
                 header = h;
                 key = UploadSpool.Key.of(site, h.getRound(), h.getDeltaSha256().toByteArray());
                 partial = spool.open(key, announced, run.currentRound());

@@ -18,7 +18,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import io.grpc.ClientInterceptor;
+import java.util.Base64;
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.audit.Signatures;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.pki.PemFiles;
+import org.fedmil.proto.v1.LeaveRequest;
+import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.proto.v1.DownloadModelRequest;
 import org.fedmil.proto.v1.EvaluationReport;
 import org.fedmil.proto.v1.FederationGrpc;
@@ -57,9 +64,26 @@ public final class CoordinatorClient implements AutoCloseable {
     private final FederationGrpc.FederationBlockingStub blocking;
     private final FederationGrpc.FederationStub async;
 
+    private final java.security.PrivateKey siteKey;
+    private final CoordinatorIdentity coordinator;
+    private volatile String federationId = "";
+    private volatile String siteId = "";
+
     public CoordinatorClient(String host, int port, TlsFiles tls) {
-        ChannelCredentials credentials = MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca());
+        this(host, port, tls, new CoordinatorIdentity(null));
+    }
+
+    /**
+     * @param coordinator told of (and, with a pin, refusing) the coordinator certificate of every handshake
+     * @param interceptors see every call first (the egress recorder)
+     */
+    public CoordinatorClient(String host, int port, TlsFiles tls, CoordinatorIdentity coordinator,
+                             ClientInterceptor... interceptors) {
+        ChannelCredentials credentials = MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca(), coordinator);
+        this.coordinator = coordinator;
+        this.siteKey = PemFiles.readPrivateKey(tls.key());
         this.channel = Grpc.newChannelBuilderForAddress(host, port, credentials)
+                .intercept(interceptors)
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
                 // notice a dead link during a long upload or poll; the coordinator permits pings every 20 s
                 .keepAliveTime(30, TimeUnit.SECONDS)
@@ -70,7 +94,39 @@ public final class CoordinatorClient implements AutoCloseable {
     }
 
     public JoinResponse join(JoinRequest request) {
-        return blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).join(request);
+        JoinResponse joined = blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).join(request);
+        // what this site signs for its updates names the federation and itself as the coordinator knows them
+        federationId = joined.getFederationId();
+        siteId = joined.getSiteId();
+        return joined;
+    }
+
+    /** The coordinator as the handshakes saw it. */
+    public CoordinatorIdentity coordinator() {
+        return coordinator;
+    }
+
+    /**
+     * {@code header} with the site's signature over its update statement (federation and site as the last Join
+     * answered), made with the key of the certificate this client connects with.
+     */
+    public UpdateHeader sign(UpdateHeader header) {
+        if (federationId.isEmpty()) {
+            throw new IllegalStateException("join before uploading: the update statement names the federation");
+        }
+        return sign(header, federationId, siteId);
+    }
+
+    /** {@code header} signed as this site's update to {@code federationId} under the name {@code site}. */
+    public UpdateHeader sign(UpdateHeader header, String federationId, String site) {
+        String sig = Signatures.sign(siteKey, Wire.updateStatement(header, federationId, site).canonicalBytes());
+        return header.toBuilder().setSiteSignature(ByteString.copyFrom(Base64.getDecoder().decode(sig))).build();
+    }
+
+    /** Tells the coordinator this site leaves, and why; the round log records it. */
+    public void leave(String reason) {
+        blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .leave(LeaveRequest.newBuilder().setReason(reason).build());
     }
 
     public Task nextTask(int maxWaitMs) {
@@ -120,26 +176,32 @@ public final class CoordinatorClient implements AutoCloseable {
      * with exponential backoff between attempts, until {@code patience} has passed. A retry of an upload the
      * coordinator already accepted returns the original receipt.
      */
-    public UploadReceipt upload(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss,
-                                Duration patience) throws InterruptedException {
+    public UploadReceipt upload(int round, long baseVersion, byte[] baseSha256, TensorSet delta, long trainingBags,
+                                double trainLoss, java.util.Optional<PrivacyClaim> privacy, Duration patience)
+            throws InterruptedException {
         byte[] bytes = TensorCodec.encode(delta);
         byte[] sha = Sha256.of(bytes);
-        UpdateHeader header = UpdateHeader.newBuilder()
+        UpdateHeader.Builder header = UpdateHeader.newBuilder()
                 .setRound(round)
                 .setBaseModelVersion(baseVersion)
+                .setBaseModelSha256(ByteString.copyFrom(baseSha256))
                 .setDeltaSha256(ByteString.copyFrom(sha))
                 .setNumTrainingBags(trainingBags)
                 .setTrainLoss(trainLoss)
                 .addAllTensors(Wire.toProto(delta.specs()))
-                .setTotalBytes(bytes.length)
-                .build();
-        return resumableUpload(header, bytes, patience);
+                .setTotalBytes(bytes.length);
+        privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
+                .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
+                .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
+        return resumableUpload(sign(header.build()), bytes, patience);
     }
 
-    /** {@link #upload(int, long, TensorSet, long, double, Duration)} that gives up at the first broken stream. */
-    public UploadReceipt upload(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss) {
+    /** An upload without DP that gives up at the first broken stream. */
+    public UploadReceipt upload(int round, long baseVersion, byte[] baseSha256, TensorSet delta, long trainingBags,
+                                double trainLoss) {
         try {
-            return upload(round, baseVersion, delta, trainingBags, trainLoss, Duration.ZERO);
+            return upload(round, baseVersion, baseSha256, delta, trainingBags, trainLoss, java.util.Optional.empty(),
+                    Duration.ZERO);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw Status.CANCELLED.withDescription("interrupted while uploading").asRuntimeException();

@@ -30,6 +30,23 @@ import org.fedmil.site.model.LocalModelStore;
 import org.fedmil.site.train.SiteData;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.util.Sha256;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.fedmil.audit.EgressSchema;
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.pki.PemFiles;
+import org.fedmil.site.audit.CoordinatorIdentity;
+import org.fedmil.site.audit.EgressLog;
+import org.fedmil.site.audit.EgressRecorder;
+import org.fedmil.site.audit.ReceiptStore;
+import org.fedmil.site.policy.Participation;
+import org.fedmil.site.policy.PolicyGuard;
+import org.fedmil.site.policy.PolicyViolation;
+import org.fedmil.site.policy.SitePrivacy;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tls.PeerIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,11 +66,24 @@ public final class SiteAgent implements AutoCloseable {
     private final CoordinatorClient client;
     private final PrintStream out;
     private final LocalModelStore localModels;
+    private final EgressLog egress;
+    private final CoordinatorIdentity coordinator;
+    private final ReceiptStore receipts;
+    private final PolicyGuard policy;
+    private final SitePrivacy privacy;
+    private final String ownName;
     private CoordinatorClient.DownloadedModel cached;
     private TrainedUpdate lastUpdate;
 
-    /** The last delta this agent trained, kept until the next task so that a broken upload is sent again as is. */
-    private record TrainedUpdate(int round, long baseVersion, SiteTrainer.LocalUpdate update) {
+    /** Exit code of an agent its site policy stopped. */
+    public static final int POLICY_STOPPED = 3;
+
+    /**
+     * The last delta this agent trained (noised, when DP applies), kept until the next task so that a broken upload
+     * is sent again byte for byte: drawing fresh noise for a resend would release the site's data twice.
+     */
+    private record TrainedUpdate(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss,
+                                 Optional<PrivacyClaim> privacy) {
     }
     private String federationId = "";
 
@@ -68,11 +98,50 @@ public final class SiteAgent implements AutoCloseable {
             log.warn("augmentation is set in the site config but {} holds feature bags; it applies to tiles only "
                     + "and is ignored", config.dataDir());
         }
-        this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls());
+        X509Certificate own = PemFiles.readCertificate(config.tls().cert());
+        this.ownName = PeerIdentity.of(own).commonName();
+        this.egress = EgressLog.open(config.stateDir(), ownName, PemFiles.readPrivateKey(config.tls().key()), own,
+                SOFTWARE_VERSION);
+        this.coordinator = new CoordinatorIdentity(config.policy().coordinatorFingerprint());
+        String target = config.coordinator().host() + ":" + config.coordinator().port();
+        this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
+                coordinator, new EgressRecorder(egress, coordinator, target));
+        this.receipts = new ReceiptStore(config.stateDir(), egress, coordinator);
+        this.policy = new PolicyGuard(config.policy(), Participation.open(config.stateDir()));
+        this.privacy = new SitePrivacy(config.policy().dp(), config.stateDir());
     }
 
-    /** Runs until the coordinator says stop; returns the process exit code. */
+    /** The site's egress log (every message it sent, receipts and heads it received). */
+    public java.nio.file.Path egressLog() {
+        return egress.file();
+    }
+
+    /**
+     * Runs until the coordinator says stop; returns the process exit code: 0 when told to stop,
+     * {@value #POLICY_STOPPED} when the site's policy stopped it (the message says which rule and why).
+     */
     public int run() throws InterruptedException {
+        try {
+            policy.checkData(data.labelCounts());
+            return work();
+        } catch (PolicyViolation v) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("rule", v.rule());
+            f.put("reason", v.getMessage());
+            egress.record(EgressSchema.POLICY_STOPPED, f);
+            out.println("site " + ownName + " stopped by its privacy policy: " + v.getMessage());
+            if (!v.rule().equals("coordinator_fingerprint") && !federationId.isEmpty()) {
+                try {
+                    client.leave(v.getMessage());
+                } catch (StatusRuntimeException e) {
+                    log.info("could not tell the coordinator this site leaves: {}", e.getStatus());
+                }
+            }
+            return POLICY_STOPPED;
+        }
+    }
+
+    private int work() throws InterruptedException {
         String site = join();
         boolean rejoined = false;
         while (true) {
@@ -80,6 +149,9 @@ public final class SiteAgent implements AutoCloseable {
             Task task;
             try {
                 task = retrying("next task", () -> client.nextTask(config.pollWaitMs()));
+                if (task.hasLogHead()) {
+                    receipts.keepHead(task.getLogHead());
+                }
                 switch (task.getKindCase()) {
                     case TRAIN -> train(site, task.getTrain());
                     case EVALUATE -> evaluate(site, task.getEvaluate());
@@ -153,28 +225,52 @@ public final class SiteAgent implements AutoCloseable {
     private void train(String site, TrainTask task) throws InterruptedException {
         long t0 = System.nanoTime();
         TrainingConfig c = task.getConfig();
-        SiteTrainer.LocalUpdate update;
+        TrainedUpdate update;
         long baseVersion = task.getModelVersion();
+        ModelSpec spec = Wire.fromProto(task.getModel());
+        // the policy is asked before anything is downloaded, trained or sent
+        policy.checkModel(spec);
+        policy.checkTraining(federationId, task.getRound(), c);
         if (lastUpdate != null && lastUpdate.round() == task.getRound() && lastUpdate.baseVersion() == baseVersion) {
             // the same task again (our upload broke off, or the coordinator restarted the round): the delta we
             // trained is still the answer, and resending the same bytes is idempotent
-            update = lastUpdate.update();
+            update = lastUpdate;
         } else {
-            ModelSpec spec = Wire.fromProto(task.getModel());
+            if (c.hasDp()) {
+                privacy.requireBudgetFor(c.getDp().getNoiseMultiplier());
+            }
             CoordinatorClient.DownloadedModel global = model(baseVersion, task.getModelSha256().toByteArray());
             localModels.keep(federationId, spec, global, "train", OptionalInt.of(task.getRound()));
             long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
-            update = trainer.train(spec, global.weights(),
+            SiteTrainer.LocalUpdate trained = trainer.train(spec, global.weights(),
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
                             Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
-            lastUpdate = new TrainedUpdate(task.getRound(), baseVersion, update);
+            policy.checkBags(trained.trainingBags());
+            TensorSet delta = trained.delta();
+            Optional<PrivacyClaim> claim = Optional.empty();
+            if (c.hasDp()) {
+                SitePrivacy.Release release = privacy.release(federationId, task.getRound(), delta, c.getDp());
+                delta = release.delta();
+                claim = Optional.of(release.claim());
+                log.info("round {}: delta L2 norm {} clipped to {} and noised (sigma {}); spent epsilon {} at delta {}",
+                        task.getRound(), release.normBeforeClipping(), c.getDp().getClipNorm(),
+                        c.getDp().getNoiseMultiplier(), release.claim().epsilonSpent(), release.claim().delta());
+            }
+            update = new TrainedUpdate(task.getRound(), baseVersion, delta, trained.trainingBags(),
+                    trained.trainLoss(), claim);
+            lastUpdate = update;
         }
-        UploadReceipt receipt = client.upload(task.getRound(), baseVersion, update.delta(), update.trainingBags(),
-                update.trainLoss(), Duration.ofSeconds(config.connectTimeoutSeconds()));
-        out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in) in %.1f s%n",
+        policy.noteSending(federationId, task.getRound());
+        UploadReceipt receipt = client.upload(task.getRound(), baseVersion, task.getModelSha256().toByteArray(),
+                update.delta(), update.trainingBags(), update.trainLoss(), update.privacy(),
+                Duration.ofSeconds(config.connectTimeoutSeconds()));
+        receipts.keep(federationId, site, task.getRound(), Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
+        out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in)%s in %.1f s%n",
                 site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
                 Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
-                receipt.getUpdatesExpected(), (System.nanoTime() - t0) / 1e9);
+                receipt.getUpdatesExpected(), update.privacy().map(p -> String.format(Locale.ROOT,
+                        ", DP sigma %s, epsilon spent %.3f", p.noiseMultiplier(), p.epsilonSpent())).orElse(""),
+                (System.nanoTime() - t0) / 1e9);
     }
 
     private BagAugmentation augmentationFor(ModelSpec spec) {
@@ -187,6 +283,7 @@ public final class SiteAgent implements AutoCloseable {
 
     private void evaluate(String site, EvaluateTask task) {
         ModelSpec spec = Wire.fromProto(task.getModel());
+        policy.checkModel(spec);
         CoordinatorClient.DownloadedModel global = model(task.getModelVersion(), task.getModelSha256().toByteArray());
         localModels.keep(federationId, spec, global, "evaluate", OptionalInt.empty());
         BinaryMetrics m = trainer.evaluate(spec, global.weights());
@@ -215,6 +312,9 @@ public final class SiteAgent implements AutoCloseable {
             try {
                 return call.get();
             } catch (StatusRuntimeException e) {
+                if (coordinator.pinRefusal().isPresent()) {
+                    throw new PolicyViolation("coordinator_fingerprint", coordinator.pinRefusal().get());
+                }
                 if (!Retry.isTransient(e.getStatus().getCode()) || System.nanoTime() > deadline) {
                     throw e;
                 }
@@ -238,5 +338,6 @@ public final class SiteAgent implements AutoCloseable {
     public void close() throws InterruptedException {
         client.close();
         trainer.close();
+        egress.close();
     }
 }

@@ -19,9 +19,10 @@ import org.fedmil.config.TlsFiles;
  * @param stateDir    where the site keeps what it derives locally (the latest global model, explanations); default
  *                    {@value #DEFAULT_STATE_DIR} next to the site.yaml. Nothing in it is sent.
  * @param augmentation random flips / right-angle rotations of training tiles (tile sites only); off by default
+ * @param policy      what this site agrees to send, enforced by the agent before anything is sent; empty by default
  */
 public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
-                         Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation) {
+                         Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy) {
 
     public static final String DEFAULT_STATE_DIR = "site-state";
 
@@ -30,6 +31,19 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         pollWaitMs = pollWaitMs == null ? 10_000 : pollWaitMs;
         connectTimeoutSeconds = connectTimeoutSeconds == null ? 120 : connectTimeoutSeconds;
         augmentation = augmentation == null ? new Augmentation(null, null) : augmentation;
+        policy = policy == null ? SitePolicy.NONE : policy;
+    }
+
+    /** A config without a policy section. */
+    public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
+                      Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation) {
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir, augmentation, null);
+    }
+
+    /** This config with {@code policy} in force. */
+    public SiteConfig withPolicy(SitePolicy policy) {
+        return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
+                augmentation, policy);
     }
 
     /**
@@ -50,7 +64,7 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
     /** A config without state_dir; {@link #resolvedAgainst} puts the state folder next to the config file. */
     public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
                       Integer connectTimeoutSeconds) {
-        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null, null);
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null, null, null);
     }
 
     public record Coordinator(String host, Integer port) {
@@ -93,7 +107,8 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
                     + (stateDir == null ? " (state_dir defaults to '" + DEFAULT_STATE_DIR + "' next to the site.yaml;"
                     + " set state_dir to another folder)" : ""));
         }
+        policy.validate(file);
         return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds,
-                state, augmentation);
+                state, augmentation, policy);
     }
 }

@@ -1,0 +1,93 @@
+package org.fedmil.site.policy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.privacy.GaussianMechanism;
+import org.fedmil.privacy.PrivacyBudgetExceededException;
+import org.fedmil.privacy.PrivacyLedger;
+import org.fedmil.privacy.PrivacySpent;
+import org.fedmil.proto.v1.DifferentialPrivacy;
+import org.fedmil.site.config.SitePolicy;
+import org.fedmil.tensor.TensorCodec;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.util.Sha256;
+
+/**
+ * Differential privacy at the site: clips and noises a delta with the federation's (C, σ), then charges the
+ * release to the site's own ledger ({@code privacy-ledger.json} in the state folder), which persists across
+ * federations and restarts, before the delta may be sent. A release that would take the site past its lifetime
+ * budget is refused before it is charged or sent.
+ */
+public final class SitePrivacy {
+
+    /** Every site takes part in every round it is asked to: no subsampling amplification is claimed. */
+    public static final double SAMPLING_RATE = 1.0;
+
+    private final SitePolicy.Dp policy;
+    private final Path ledgerFile;
+    private PrivacyLedger ledger;
+
+    public SitePrivacy(SitePolicy.Dp policy, Path stateDir) {
+        this.policy = policy;
+        this.ledgerFile = stateDir.resolve(PrivacyLedger.FILE_NAME);
+    }
+
+    /** The noised delta to send and what the site states about it. */
+    public record Release(TensorSet delta, PrivacyClaim claim, double normBeforeClipping) {
+    }
+
+    private synchronized PrivacyLedger ledger() {
+        if (ledger == null) {
+            try {
+                ledger = PrivacyLedger.open(ledgerFile, policy.delta());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open the site's privacy ledger " + ledgerFile + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return ledger;
+    }
+
+    /** ε this site has spent so far, over all federations, at its δ. */
+    public PrivacySpent spent() {
+        return ledger().spent();
+    }
+
+    /** Refuses, before any training, a round whose release would exceed the lifetime budget. */
+    public void requireBudgetFor(double noiseMultiplier) {
+        if (policy.lifetimeEpsilon() == null) {
+            return;
+        }
+        PrivacySpent after = ledger().wouldSpend(SAMPLING_RATE, noiseMultiplier);
+        if (after.epsilon() > policy.lifetimeEpsilon()) {
+            throw new PolicyViolation("dp.lifetime_epsilon", String.format(java.util.Locale.ROOT,
+                    "one more update at noise multiplier %s would take this site's spent privacy from ε = %.4g to "
+                            + "ε = %.4g (δ = %s), above its lifetime budget ε = %s; nothing was trained or sent. The "
+                            + "ledger is %s", noiseMultiplier, ledger().spent().epsilon(), after.epsilon(),
+                    policy.delta(), policy.lifetimeEpsilon(), ledgerFile));
+        }
+    }
+
+    /** Clips, noises, and charges the release to the ledger; the caller sends the returned delta and nothing else. */
+    public Release release(String federationId, int round, TensorSet delta, DifferentialPrivacy dp) {
+        GaussianMechanism.Release noised = new GaussianMechanism(dp.getClipNorm(), dp.getNoiseMultiplier())
+                .apply(delta);
+        String sha = Sha256.hex(Sha256.of(TensorCodec.encode(noised.noised())));
+        PrivacySpent spent;
+        try {
+            spent = policy.lifetimeEpsilon() == null
+                    ? ledger().charge(federationId, round, sha, SAMPLING_RATE, dp.getNoiseMultiplier())
+                    : ledger().chargeWithin(federationId, round, sha, SAMPLING_RATE, dp.getNoiseMultiplier(),
+                    policy.lifetimeEpsilon());
+        } catch (PrivacyBudgetExceededException e) {
+            throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
+                    + "; nothing was sent: " + e.getMessage(), e);
+        }
+        return new Release(noised.noised(), new PrivacyClaim(dp.getClipNorm(), dp.getNoiseMultiplier(),
+                SAMPLING_RATE, spent.delta(), spent.epsilon()), noised.normBeforeClipping());
+    }
+}
