@@ -101,6 +101,25 @@ public final class CoordinatorClient implements AutoCloseable {
         return joined;
     }
 
+    /**
+     * Opens the connection (and so runs the TLS handshake, where a pinned coordinator fingerprint is checked)
+     * before any request is described or sent; returns when connected, refused, or after {@code timeout}.
+     */
+    public void connect(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        io.grpc.ConnectivityState state = channel.getState(true);
+        while (state != io.grpc.ConnectivityState.READY && coordinator.pinRefusal().isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            changed.await(left, TimeUnit.NANOSECONDS);
+            state = channel.getState(true);
+        }
+    }
+
     /** The coordinator as the handshakes saw it. */
     public CoordinatorIdentity coordinator() {
         return coordinator;

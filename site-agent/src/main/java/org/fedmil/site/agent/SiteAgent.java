@@ -205,6 +205,11 @@ public final class SiteAgent implements AutoCloseable {
     }
 
     private String join() throws InterruptedException {
+        // the handshake first, so that a coordinator the pin refuses is refused before any message is described
+        client.connect(Duration.ofSeconds(Math.min(config.connectTimeoutSeconds(), 30)));
+        coordinator.pinRefusal().ifPresent(r -> {
+            throw new PolicyViolation("coordinator_fingerprint", r);
+        });
         JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
         federationId = joined.getFederationId();
         out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
