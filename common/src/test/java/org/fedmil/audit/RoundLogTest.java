@@ -38,6 +38,7 @@ class RoundLogTest {
     private X509Certificate cert;
     private Path logFile;
     private PartyCredentials siteA;
+    private PartyCredentials siteB;
     private String siteAPem;
     private String siteBPem;
 
@@ -48,7 +49,8 @@ class RoundLogTest {
         PartyCredentials coordinator = consortium.issueCoordinator(List.of("localhost"), VALIDITY);
         siteA = consortium.issueSite("site-a", VALIDITY);
         siteAPem = Files.readString(siteA.cert());
-        siteBPem = Files.readString(consortium.issueSite("site-b", VALIDITY).cert());
+        siteB = consortium.issueSite("site-b", VALIDITY);
+        siteBPem = Files.readString(siteB.cert());
         ca = consortium.certificate();
         key = PemFiles.readPrivateKey(coordinator.key());
         cert = PemFiles.readCertificate(coordinator.cert());
@@ -355,5 +357,41 @@ class RoundLogTest {
         Verdict v = verify();
         assertThat(v.firstBadLine()).isEqualTo(7);
         assertThat(v.problem()).contains("low-s");
+    }
+
+    private void appendUpdate(RoundLog log, PrivateKey signer, long bagsInRecord) {
+        UpdateStatement st = new UpdateStatement("f1", "site-a", 1, 0, "ab".repeat(32), "ef".repeat(32), 30, 8,
+                java.util.Optional.empty());
+        log.append(RecordSchema.UPDATE_ACCEPTED, Map.of("site", "site-a", "round", 1, "update_sha256", "ef".repeat(32),
+                "training_bags", bagsInRecord, "l2_norm", 0.5, "site_statement", st.canonicalJson(),
+                "site_sig", Signatures.sign(signer, st.canonicalBytes())));
+    }
+
+    @Test
+    void anAcceptedUpdateVerifiesOnlyWithItsOwnSitesSignatureAndTheNumbersItSigned() throws Exception {
+        try (RoundLog log = RoundLog.open(logFile, key, cert)) {
+            writeFederation(log);
+            appendUpdate(log, PemFiles.readPrivateKey(siteA.key()), 30);
+        }
+        assertThat(verify().ok()).as(verify().problem()).isTrue();
+
+        Files.delete(logFile);
+        try (RoundLog log = RoundLog.open(logFile, key, cert)) {
+            writeFederation(log);
+            appendUpdate(log, PemFiles.readPrivateKey(siteB.key()), 30);
+        }
+        Verdict other = verify();
+        assertThat(other.firstBadLine()).isEqualTo(8);
+        assertThat(other.problem()).contains("site's signature").contains("site-a");
+
+        Files.delete(logFile);
+        try (RoundLog log = RoundLog.open(logFile, key, cert)) {
+            writeFederation(log);
+            // the coordinator (whose key signs the record) claims more bags than the site signed for
+            appendUpdate(log, PemFiles.readPrivateKey(siteA.key()), 3000);
+        }
+        Verdict inflated = verify();
+        assertThat(inflated.firstBadLine()).isEqualTo(8);
+        assertThat(inflated.problem()).contains("training_bags 3000 is not the 30 the site signed");
     }
 }
