@@ -62,7 +62,8 @@ public final class ReportPage {
         b.append("<h2>Federation</h2>\n<table id=\"summary\">\n");
         row(b, "Federation id", esc(f.id()));
         row(b, "Rounds", roundsRun + " aggregated of " + esc(f.plannedRounds()) + " planned");
-        row(b, "Sites", m.sites().size() + " joined (at least " + esc(f.minSites()) + " required)");
+        long joined = m.sites().stream().filter(s -> s.joined() != null).count();
+        row(b, "Sites", joined + " joined (at least " + esc(f.minSites()) + " required)");
         row(b, "Model", esc(f.model()));
         row(b, "Final model", "<span class=\"mono\">" + esc(lastModel) + "</span>");
         row(b, "Differential privacy required", f.dp() == null ? "no" : esc(f.dp()));
@@ -81,7 +82,9 @@ public final class ReportPage {
                 + "<th>Certificate (SHA-256)</th><th>Bags</th><th>Updates accepted</th><th>Refused</th>"
                 + "<th>Left</th><th>Why</th></tr>\n");
         for (ReportModel.SiteRow s : sites) {
-            b.append("<tr><td>").append(esc(s.site())).append("</td><td>").append(esc(s.joined()))
+            // a refusal can name a site that never joined (not a member): say so rather than leave it blank
+            b.append("<tr><td>").append(esc(s.site())).append("</td><td>")
+                    .append(s.joined() == null ? "never joined" : esc(s.joined()))
                     .append("</td><td class=\"mono\">").append(esc(s.fingerprint())).append("</td><td class=\"num\">")
                     .append(esc(s.bags())).append("</td><td class=\"num\">").append(s.accepted())
                     .append("</td><td class=\"num\">").append(s.refused()).append("</td><td>").append(esc(s.left()))

@@ -112,6 +112,7 @@ final class SvgChart {
         if (v == Math.rint(v) && Math.abs(v) < 1e12) {
             return Long.toString((long) v);
         }
-        return String.format(Locale.ROOT, "%.3f", v);
+        // three decimals are finer than a pixel or a printed AUC; trailing zeros only add noise
+        return String.format(Locale.ROOT, "%.3f", v).replaceAll("\\.?0+$", "");
     }
 }
