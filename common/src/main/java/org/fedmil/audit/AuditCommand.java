@@ -100,7 +100,14 @@ public final class AuditCommand implements Callable<Integer> {
             }
             List<AnchorCheck.Result> results = new ArrayList<>();
             try {
-                AnchorCheck anchors = new AnchorCheck(LogRecords.read(logFile, v.records()));
+                LogRecords records = LogRecords.read(logFile, v.records());
+                if (records.schema() != RecordSchema.ROUND_LOG) {
+                    // heads and receipts are the coordinator's statements about its round log, not a site's log
+                    err.println("fedmil audit verify: --head and --receipts check a coordinator round log; "
+                            + logFile + " is an " + records.schema().name() + " (use 'fedmil audit crosscheck')");
+                    return 2;
+                }
+                AnchorCheck anchors = new AnchorCheck(records);
                 for (Path head : heads) {
                     results.add(anchors.check(head));
                 }

@@ -141,4 +141,19 @@ class VerifyHeadsAndReceiptsTest {
         assertThat(out).contains("head " + before + ": OK", "head " + after + ": OK",
                 "head " + oldKeyAfter + ": BAD_STATEMENT");
     }
+
+    @Test
+    void headsAndReceiptsAgainstASitesEgressLogAreAUsageError() throws Exception {
+        FederationFixture f = FederationFixture.pki(tmp).run();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new AuditCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute("verify", f.egressLog("site-a").toString(), "--ca", f.caFile.toString(), "--head",
+                f.headFile.toString());
+        assertThat(exit).isEqualTo(2);
+        assertThat(out.toString()).startsWith("OK: ");
+        assertThat(err.toString()).contains("is an egress log", "fedmil audit crosscheck");
+    }
 }
