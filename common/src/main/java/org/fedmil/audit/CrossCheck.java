@@ -101,11 +101,23 @@ public final class CrossCheck {
             c.add(Disagreement.Kind.LOG_DOES_NOT_VERIFY, c.site, null, null, "egress log " + egressFile + " line "
                     + ev.firstBadLine() + ": " + ev.problem() + "; compared its first " + ev.records() + " records");
         }
+        c.signerIsTheSite();
         int uploads = c.updates();
         c.coordinatorCertificate();
         c.receipts(receiptsDir);
         c.heads();
         return new Result(c.site, List.copyOf(c.found), uploads, c.receipts, c.heads);
+    }
+
+    /** The egress log speaks for the site its first record names only if that site's certificate signs it. */
+    private void signerIsTheSite() {
+        for (X509Certificate cert : egress.signers()) {
+            String cn = org.fedmil.tls.PeerIdentity.of(cert).commonName();
+            if (!cn.equals(site)) {
+                add(Disagreement.Kind.LOG_DOES_NOT_VERIFY, site, null, null, "the egress log names site '" + site
+                        + "' but is signed by the certificate of '" + cn + "': it is not that site's log");
+            }
+        }
     }
 
     private void add(Disagreement.Kind kind, String site, Long round, String sha256, String message) {
@@ -275,23 +287,58 @@ public final class CrossCheck {
                 continue;
             }
             receipts++;
-            if (!result.ok()) {
-                LogRecords.Line r = recorded.get(file);
-                Long round = r == null ? null : r.number("round");
-                String sha = r == null ? null : r.text("update_sha256");
-                if (r == null) {
-                    try {
-                        Receipt parsed = Receipt.parse(SignedStatement.read(file).statement());
-                        round = (long) parsed.round();
-                        sha = parsed.updateSha256();
-                    } catch (IOException | RuntimeException e) {
-                        // an unreadable receipt names no round or hash; the message says what is wrong
-                    }
+            LogRecords.Line r = recorded.get(file);
+            Long round = r == null ? null : r.number("round");
+            String sha = r == null ? null : r.text("update_sha256");
+            if (result.ok()) {
+                String odd = receiptDiffers(file, r);
+                if (odd != null) {
+                    add(Disagreement.Kind.RECEIPT_DOES_NOT_MATCH, site, round, sha, "receipt " + file + ": " + odd);
                 }
-                add(Disagreement.Kind.RECEIPT_DOES_NOT_MATCH, site, round, sha, "receipt " + file + ": "
-                        + result.status() + ": " + result.message());
+                continue;
             }
+            if (r == null) {
+                try {
+                    Receipt parsed = Receipt.parse(SignedStatement.read(file).statement());
+                    round = (long) parsed.round();
+                    sha = parsed.updateSha256();
+                } catch (IOException | RuntimeException e) {
+                    // an unreadable receipt names no round or hash; the message says what is wrong
+                }
+            }
+            add(Disagreement.Kind.RECEIPT_DOES_NOT_MATCH, site, round, sha, "receipt " + file + ": "
+                    + result.status() + ": " + result.message());
         }
+    }
+
+    /**
+     * Why a receipt that matches the round log is still not the one the site logged receiving (another site's,
+     * another update's), or null.
+     */
+    private String receiptDiffers(Path file, LogRecords.Line recorded) {
+        Receipt r;
+        try {
+            r = Receipt.parse(SignedStatement.read(file).statement());
+        } catch (IOException | RuntimeException e) {
+            return null; // the anchor check already read it
+        }
+        if (!r.site().equals(site)) {
+            return "a receipt for site '" + r.site() + "' among site " + site + "'s receipts; give the site's own "
+                    + "receipts folder";
+        }
+        if (recorded == null) {
+            return null;
+        }
+        if (!Long.valueOf(r.round()).equals(recorded.number("round"))
+                || !r.updateSha256().equals(recorded.text("update_sha256"))
+                || !Long.valueOf(r.logSeq()).equals(recorded.number("log_seq"))
+                || !r.logRecordSha256().equals(recorded.text("log_record_sha256"))) {
+            return "the file holds the receipt for round " + r.round() + " update " + r.updateSha256() + " (record "
+                    + r.logSeq() + "), egress log line " + recorded.line() + " recorded round "
+                    + recorded.number("round") + " update " + recorded.text("update_sha256") + " (record "
+                    + recorded.number("log_seq") + "): the file was replaced";
+        }
+        return null;
     }
 
     /** Every head the site recorded receiving: the round log must still hold that record with that hash. */

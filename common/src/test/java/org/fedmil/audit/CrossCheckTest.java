@@ -167,6 +167,47 @@ class CrossCheckTest {
     }
 
     @Test
+    void aReceiptFileReplacedByAnotherValidReceiptIsReported() throws Exception {
+        FederationFixture f = FederationFixture.pki(tmp).run();
+        String sha1 = FederationFixture.deltaSha("site-a", 1);
+        String sha2 = FederationFixture.deltaSha("site-a", 2);
+        Path first = f.siteState("site-a").resolve(FederationFixture.receiptFile(1, sha1));
+        Files.copy(f.siteState("site-a").resolve(FederationFixture.receiptFile(2, sha2)), first,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        CrossCheck.Result r = check(f, "site-a");
+
+        assertThat(kinds(r)).containsExactly(Kind.RECEIPT_DOES_NOT_MATCH);
+        assertThat(r.disagreements().get(0).line()).contains("site=site-a", "round=1", "sha256=" + sha1,
+                "the file was replaced");
+    }
+
+    @Test
+    void anotherSitesReceiptsAreReported() throws Exception {
+        FederationFixture f = FederationFixture.pki(tmp).run();
+
+        CrossCheck.Result r = CrossCheck.run(f.roundLog, f.egressLog("site-a"), f.receipts("site-b"), f.ca);
+
+        assertThat(kinds(r)).containsOnly(Kind.RECEIPT_DOES_NOT_MATCH);
+        assertThat(lines(r)).contains("a receipt for site 'site-b' among site site-a's receipts");
+    }
+
+    @Test
+    void anEgressLogSignedByAnotherSitesCertificateIsReported() throws Exception {
+        FederationFixture f = FederationFixture.pki(tmp).run();
+        Path forged = tmp.resolve("forged/egress-log.jsonl");
+        try (RoundLog e = RoundLog.open(forged, f.siteKeys.get("site-b"), f.siteCerts.get("site-b"),
+                EgressSchema.EGRESS_LOG)) {
+            e.append(EgressSchema.EGRESS_LOG_OPENED, java.util.Map.of("site", "site-a"));
+        }
+
+        CrossCheck.Result r = CrossCheck.run(f.roundLog, forged, null, f.ca);
+
+        assertThat(lines(r)).contains("LOG_DOES_NOT_VERIFY site=site-a: the egress log names site 'site-a' but is "
+                + "signed by the certificate of 'site-b'");
+    }
+
+    @Test
     void theCrosscheckCommandPrintsOneLinePerDisagreementAndExitsOneWhenAny() throws Exception {
         FederationFixture f = FederationFixture.pki(tmp);
         f.notLoggedBySite.add("site-a/1");
