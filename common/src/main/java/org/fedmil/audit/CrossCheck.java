@@ -140,12 +140,14 @@ public final class CrossCheck {
         List<Sent> sent = sent();
         List<LogRecords.Line> accepted = roundLog.ofType(RecordSchema.UPDATE_ACCEPTED).stream()
                 .filter(l -> Objects.equals(site, l.text("site"))).toList();
+        Set<String> seen = new java.util.HashSet<>();
         for (LogRecords.Line ended : egress.ofType(EgressSchema.UPLOAD_STREAM_ENDED)) {
-            if (!OK_OUTCOME.equals(ended.text("outcome"))) {
-                continue;
-            }
             Long round = ended.number("round");
             String sha = ended.text("update_sha256");
+            // a retried upload the coordinator answered OK twice (it keeps one copy) is one update
+            if (!OK_OUTCOME.equals(ended.text("outcome")) || !seen.add(round + "/" + sha)) {
+                continue;
+            }
             boolean inLog = accepted.stream().anyMatch(a -> Objects.equals(round, a.number("round"))
                     && Objects.equals(sha, a.text("update_sha256")));
             if (!inLog) {
