@@ -101,7 +101,7 @@ class GaussianMechanismTest {
     }
 
     @Test
-    void theDefaultSourceIsAStrongRandomAndAddsNoise() {
+    void theDefaultConstructorDrawsItsOwnNoise() {
         TensorSet d = delta(7, 1000, 1, 0.001);
         GaussianMechanism.Release r = new GaussianMechanism(1, 1).apply(d);
         assertThat(r.noised()).isNotEqualTo(d);
