@@ -156,6 +156,11 @@ class SitePolicyAndAuditTest {
                             .contains("\"site\":\"" + site + "\"");
                 }
                 assertThat(ofType(egress, EgressSchema.LOG_HEAD_RECEIVED)).isNotEmpty();
+                org.fedmil.audit.CrossCheck.Result cross = org.fedmil.audit.CrossCheck.run(roundLog, egressLog,
+                        state.resolve("receipts"), ca);
+                assertThat(cross.disagreements()).as(site + " against the round log").isEmpty();
+                assertThat(cross.uploads()).isEqualTo(rounds);
+                assertThat(cross.receipts()).isEqualTo(rounds);
                 assertThat(state.resolve("privacy-ledger.json")).exists();
                 // nothing the site sent names a bag
                 assertThat(Files.readString(egressLog)).doesNotContain("bag_0").doesNotContain(".npy");

@@ -656,6 +656,7 @@ public final class FederationRun implements AutoCloseable {
                 skipped, new ArrayList<>(participants), in);
     }
 
+    // Runs on the closer thread only, so two finishes cannot interleave.
     private void finish(String reason) {
         RunState state;
         lock.lock();
@@ -663,6 +664,14 @@ public final class FederationRun implements AutoCloseable {
             if (phase == Phase.FINISHED) {
                 return;
             }
+        } finally {
+            lock.unlock();
+        }
+        // recorded before anyone can see the federation finished (a site told to stop, awaitFinished returning),
+        // so that whoever reads the round log after that finds the federation_finished record in it
+        listener.finished(reason);
+        lock.lock();
+        try {
             phase = Phase.FINISHED;
             finishReason = reason;
             state = snapshot();
@@ -671,7 +680,6 @@ public final class FederationRun implements AutoCloseable {
             lock.unlock();
         }
         listener.stateChanged(state);
-        listener.finished(reason);
     }
 
     /**

@@ -21,9 +21,16 @@ final class MessageDescription {
     }
 
     static Map<String, Object> of(Message message) {
+        // every scalar field, default values included (proto3 does not mark a 0 or "" as set, but it was sent as
+        // such, and an auditor comparing the log with a signed statement needs the 0); messages and oneof members
+        // only when present
         Map<String, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
-            out.put(e.getKey().getName(), value(e.getValue()));
+        for (FieldDescriptor f : message.getDescriptorForType().getFields()) {
+            boolean scalar = !f.isRepeated() && f.getJavaType() != FieldDescriptor.JavaType.MESSAGE
+                    && f.getContainingOneof() == null;
+            if (scalar || (f.isRepeated() ? message.getRepeatedFieldCount(f) > 0 : message.hasField(f))) {
+                out.put(f.getName(), value(message.getField(f)));
+            }
         }
         return out;
     }
