@@ -54,6 +54,24 @@ public final class FedAvg implements Aggregator {
         return totalBags;
     }
 
+    /** The weighted mean delta Σ nₖΔₖ / Σ nₖ in double precision. */
+    @Override
+    public Aggregate aggregate() {
+        if (updates == 0) {
+            throw new IllegalStateException("no update was folded in: nothing to average");
+        }
+        double[][] mean = new double[specs.size()][];
+        for (int i = 0; i < specs.size(); i++) {
+            double[] acc = weightedSum[i];
+            double[] m = new double[acc.length];
+            for (int j = 0; j < acc.length; j++) {
+                m[j] = acc[j] / totalBags;
+            }
+            mean[i] = m;
+        }
+        return new Aggregate(specs, mean, updates);
+    }
+
     @Override
     public TensorSet apply(TensorSet global) {
         if (updates == 0) {
