@@ -24,21 +24,37 @@ final class Adam {
     private static final float NO_RESCALE = 1f;
     private static final float NO_CLIPPING = -1f;
 
-    private record Slot(NDArray weight, NDArray mean, NDArray variance) {
+    private record Slot(NDArray weight, NDArray mean, NDArray variance, NDArray anchor) {
     }
 
     private final float learningRate;
     private final float weightDecay;
+    private final float proximalMu;
     private final List<Slot> slots;
     private int t;
 
     Adam(Map<String, NDArray> weights, float learningRate, float weightDecay, NDManager stateOwner) {
+        this(weights, learningRate, weightDecay, 0f, stateOwner);
+    }
+
+    /**
+     * @param proximalMu FedProx's μ: μ(w − w₀) is added to every gradient before the update, w₀ the weights at
+     *                   construction; with 0 nothing is copied or added, the update is exactly plain Adam's
+     */
+    Adam(Map<String, NDArray> weights, float learningRate, float weightDecay, float proximalMu,
+         NDManager stateOwner) {
         this.learningRate = learningRate;
         this.weightDecay = weightDecay;
+        this.proximalMu = proximalMu;
         this.slots = new ArrayList<>(weights.size());
         for (NDArray w : weights.values()) {
+            NDArray anchor = null;
+            if (proximalMu != 0f) {
+                anchor = w.duplicate();
+                anchor.attach(stateOwner);
+            }
             slots.add(new Slot(w, stateOwner.zeros(w.getShape(), w.getDataType()),
-                    stateOwner.zeros(w.getShape(), w.getDataType())));
+                    stateOwner.zeros(w.getShape(), w.getDataType()), anchor));
         }
     }
 
@@ -51,6 +67,13 @@ final class Adam {
         for (Slot s : slots) {
             // the gradient view is attached to the weight's manager: close it, or one piles up per step
             try (NDArray gradient = s.weight().getGradient()) {
+                if (s.anchor() != null) {
+                    // ∇ μ/2‖w − w₀‖² = μ(w − w₀), added in place to the gradient the kernel reads (and clears)
+                    try (NDArray pull = s.weight().sub(s.anchor())) {
+                        pull.muli(proximalMu);
+                        gradient.addi(pull);
+                    }
+                }
                 s.weight().getNDArrayInternal().adamUpdate(
                         new NDList(s.weight(), gradient, s.mean(), s.variance()), new NDList(s.weight()),
                         learningRate, correctedRate, weightDecay, NO_RESCALE, NO_CLIPPING,

@@ -23,6 +23,12 @@ import java.util.concurrent.Future;
  * <p>Every call starts a fresh optimizer, because a site starts each round from the new global model and
  * moments from the previous round would describe other weights. The engine allows one gradient collector per
  * process at a time, so calls from several threads are serialised on one process-wide lock.
+ *
+ * <p>FedProx ({@link TrainingOptions#proximalMu()} μ &gt; 0): the gradient of μ/2‖w − w₀‖², μ(w − w₀) with w₀ the
+ * weights training started from, is added to every parameter's gradient just before each optimiser step, rather
+ * than the term being added to the loss: it is the same gradient, costs one subtraction per parameter instead of
+ * a second graph over all weights, and the reported loss stays the data loss, comparable across strategies.
+ * With μ = 0 no copy is made and nothing is added: training is bit for bit what it was without FedProx.
  */
 public final class LocalTrainer {
 
@@ -59,7 +65,7 @@ public final class LocalTrainer {
         try (NDManager session = model.manager().newSubManager();
              BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
             Adam adam = new Adam(model.parameterArrays(), (float) options.learningRate(),
-                    (float) options.weightDecay(), session);
+                    (float) options.weightDecay(), (float) options.proximalMu(), session);
             for (int epoch = 1; epoch <= options.epochs(); epoch++) {
                 shuffle(order, shuffle);
                 double sum = 0;

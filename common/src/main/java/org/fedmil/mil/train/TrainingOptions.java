@@ -11,9 +11,17 @@ import java.util.Objects;
  * @param seed         seeds the per-epoch shuffle and the augmentation, so a round is reproducible
  * @param loss         the bag loss with this site's class weights
  * @param augmentation applied to each bag as it is trained on, never to evaluation
+ * @param proximalMu   FedProx's μ (Li et al. 2020): the local objective gets μ/2‖w − w_start‖², w_start the weights
+ *                     training started from (the global model); 0 trains exactly as without the term
  */
 public record TrainingOptions(int epochs, double learningRate, double weightDecay, long seed, BagLoss loss,
-                              BagAugmentation augmentation) {
+                              BagAugmentation augmentation, double proximalMu) {
+
+    /** Without a proximal term. */
+    public TrainingOptions(int epochs, double learningRate, double weightDecay, long seed, BagLoss loss,
+                           BagAugmentation augmentation) {
+        this(epochs, learningRate, weightDecay, seed, loss, augmentation, 0);
+    }
 
     public TrainingOptions {
         if (epochs < 1) {
@@ -25,6 +33,9 @@ public record TrainingOptions(int epochs, double learningRate, double weightDeca
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("weight decay must be ≥ 0 and finite, got " + weightDecay);
         }
+        if (!(proximalMu >= 0) || Double.isInfinite(proximalMu)) {
+            throw new IllegalArgumentException("proximal mu must be ≥ 0 and finite, got " + proximalMu);
+        }
         Objects.requireNonNull(loss, "loss");
         Objects.requireNonNull(augmentation, "augmentation");
     }
@@ -35,10 +46,14 @@ public record TrainingOptions(int epochs, double learningRate, double weightDeca
     }
 
     public TrainingOptions withLoss(BagLoss newLoss) {
-        return new TrainingOptions(epochs, learningRate, weightDecay, seed, newLoss, augmentation);
+        return new TrainingOptions(epochs, learningRate, weightDecay, seed, newLoss, augmentation, proximalMu);
     }
 
     public TrainingOptions withAugmentation(BagAugmentation newAugmentation) {
-        return new TrainingOptions(epochs, learningRate, weightDecay, seed, loss, newAugmentation);
+        return new TrainingOptions(epochs, learningRate, weightDecay, seed, loss, newAugmentation, proximalMu);
+    }
+
+    public TrainingOptions withProximalMu(double mu) {
+        return new TrainingOptions(epochs, learningRate, weightDecay, seed, loss, augmentation, mu);
     }
 }

@@ -19,9 +19,17 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     }
 
     /** Hyper-parameters sent with every train task; each site weighs the loss by its own label counts. */
-    /** @param dp the differential privacy every site must apply to its delta; null when the federation asks for none */
+    /**
+     * @param dp         the differential privacy every site must apply to its delta; null when the federation asks for none
+     * @param proximalMu FedProx's μ every site adds to its local objective as μ/2‖w − w_global‖²; 0 for none
+     */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
-                               LossConfig loss, DpRequirement dp) {
+                               LossConfig loss, DpRequirement dp, double proximalMu) {
+
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, 0);
+        }
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed, LossConfig loss) {
             this(localEpochs, learningRate, weightDecay, seed, loss, null);

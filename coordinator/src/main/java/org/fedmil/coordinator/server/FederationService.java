@@ -124,6 +124,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                             .setLocalEpochs(training.localEpochs())
                             .setLearningRate(training.learningRate())
                             .setWeightDecay(training.weightDecay())
+                            .setProximalMu(training.proximalMu())
                             .setSeed(training.seed())))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()

@@ -249,7 +249,7 @@ public final class SiteAgent implements AutoCloseable {
             long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
             SiteTrainer.LocalUpdate trained = trainer.train(spec, global.weights(),
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
+                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu()));
             policy.checkBags(trained.trainingBags());
             TensorSet delta = trained.delta();
             Optional<PrivacyClaim> claim = Optional.empty();
