@@ -93,6 +93,21 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "of a site's delta); choose it from the median delta norm a run without DP prints")
     double dpClip;
 
+    @Option(names = "--strategies", split = ",", description = "replace the FedAvg federated arm by one arm per "
+            + "aggregation strategy, name[:key=value]… as in coordinator.yaml's strategy section (short keys lr, beta, "
+            + "clip), e.g. fedavg,fedprox:mu=0.01,fedadam:lr=0.003,median,trimmed_mean:beta=0.2,fedavg:clip=1.5; "
+            + "the held-out AUC is recorded after every round")
+    List<String> strategies = List.of();
+
+    @Option(names = "--attack", split = ",", description = "with --strategies: hostile sites (1-based), e.g. "
+            + "sign_flip_x10:site=1,gaussian:site=2:std=0.05; each trains, then sends −10× its delta or "
+            + "N(0, std²) noise per weight instead")
+    List<String> attack = List.of();
+
+    @Option(names = "--plot", description = "with --strategies: write the mean AUC per round of every strategy as "
+            + "an SVG line chart here (from all matching records of --results)")
+    Path plot;
+
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
@@ -119,7 +134,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                 TileFormat format = split.heldout().tileFormat().orElseThrow();
                 Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
                 MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
-                        !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out);
+                        !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out)
+                        .withStrategies(strategies, attack.stream().map(Attack::parse).toList());
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }
@@ -187,7 +203,26 @@ public final class MilBenchCommand implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s); %d rounds × %d "
                         + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", seeds.size(), seeds, rounds,
                 localEpochs, learningRate, weightDecay, augment ? ", flips + rotations" : ""));
-        md.append(BenchReport.table(full));
+        List<RunRecord> strategyRuns = full.stream().filter(r -> r.strategy() != null
+                && (strategies.isEmpty() || strategies.contains(r.strategy()))).toList();
+        if (!strategyRuns.isEmpty()) {
+            md.append(StrategyReport.table(strategyRuns));
+            md.append("\nMean held-out AUC after every round (round 0: the initial model):\n\n");
+            md.append(StrategyReport.perRound(strategyRuns));
+            if (plot != null) {
+                String svg = StrategyReport.svg(strategyRuns, dataset + ", " + sites + " sites, Dirichlet α " + alpha
+                        + ": held-out AUC per round");
+                try {
+                    AtomicFiles.write(plot, out -> out.write(svg.getBytes(StandardCharsets.UTF_8)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + plot, e);
+                }
+            }
+            md.append('\n');
+        }
+        if (full.stream().anyMatch(r -> r.strategy() == null)) {
+            md.append(BenchReport.table(full.stream().filter(r -> r.strategy() == null).toList()));
+        }
         if (full.stream().anyMatch(r -> r.arm().equals("federated-dp"))) {
             md.append(String.format(Locale.ROOT, "%nSite-level differential privacy (every site clips its delta to C "
                     + "and adds N(0, (σC)²) before FedAvg; ε at δ = %s after all rounds, every site in every round):"

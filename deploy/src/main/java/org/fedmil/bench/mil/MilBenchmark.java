@@ -20,6 +20,7 @@ import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.coordinator.aggregate.StrategyConfig;
 import org.fedmil.privacy.RdpAccountant;
 
 /**
@@ -71,6 +72,51 @@ public final class MilBenchmark {
         this.progress = progress;
     }
 
+    private List<String> strategies = List.of();
+    private List<Attack> attacks = List.of();
+
+    /**
+     * Replaces the federated (FedAvg) arm by one federated arm per strategy ({@link StrategyConfig#parse} form),
+     * each run under {@code attacks} (none: attack-free), with the held-out AUC recorded after every round.
+     */
+    public MilBenchmark withStrategies(List<String> strategySpecs, List<Attack> attackList) {
+        for (String s : strategySpecs) {
+            StrategyConfig.parse(s).create();
+        }
+        this.strategies = List.copyOf(strategySpecs);
+        this.attacks = List.copyOf(attackList);
+        return this;
+    }
+
+    private List<RunRecord> runStrategies(BenchSplit split, Architecture architecture, Simulation simulation) {
+        List<RunRecord> out = new ArrayList<>();
+        String attack = attacks.isEmpty() ? null
+                : String.join(",", attacks.stream().map(Attack::toString).toList());
+        for (String s : strategies) {
+            long t0 = System.nanoTime();
+            List<Double> norms = new ArrayList<>();
+            List<Double> curve = new ArrayList<>();
+            List<Bag> heldout = split.heldout().bags();
+            try (MilModel model = simulation.federated(split.sites(), StrategyConfig.parse(s).create(), attacks,
+                    Optional.empty(), norms::add, (r, m) -> {
+                        MilModel.Scores sc = m.score(heldout);
+                        curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());
+                        progress.printf(Locale.ROOT, "  %s%s round %d: AUC %.4f%n", s,
+                                attack == null ? "" : " under attack", r, curve.get(curve.size() - 1));
+                    })) {
+                RunRecord base = score(split, architecture, "federated:" + s + (attack == null ? "" : "|attack"),
+                        split.trainingBags(), model, t0, federatedFields(split, norms, null), false);
+                RunRecord r = new RunRecord(base.dataset(), base.seed(), base.architecture(), base.arm(),
+                        base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
+                        base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
+                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve);
+                append(r);
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     /** Trains and scores every arm of {@code architecture} on {@code split}. */
     public List<RunRecord> run(BenchSplit split, Architecture architecture) {
         BagDataset first = split.sites().get(0);
@@ -81,9 +127,13 @@ public final class MilBenchmark {
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Double> norms = new ArrayList<>();
-        try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
-            out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
-                    federatedFields(split, norms, null)));
+        if (!strategies.isEmpty()) {
+            out.addAll(runStrategies(split, architecture, simulation));
+        } else {
+            try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
+                out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
+                        federatedFields(split, norms, null)));
+            }
         }
         for (double sigma : dpNoises) {
             t0 = System.nanoTime();
@@ -133,6 +183,11 @@ public final class MilBenchmark {
 
     private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
                             MilModel model, long startNanos, FederatedFields f) {
+        return score(split, architecture, arm, trainingBags, model, startNanos, f, true);
+    }
+
+    private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
+                            MilModel model, long startNanos, FederatedFields f, boolean write) {
         List<Bag> heldout = split.heldout().bags();
         MilModel.Scores scores = model.score(heldout);
         int[] labels = scores.labels();
@@ -146,7 +201,9 @@ public final class MilBenchmark {
                 (System.nanoTime() - startNanos) / 1e9, f == null ? null : f.rounds(), f == null ? null : f.sites(),
                 f == null ? null : f.medianDeltaNorm(), f == null ? null : f.sigma(), f == null ? null : f.clip(),
                 f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne());
-        append(record);
+        if (write) {
+            append(record);
+        }
         progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %.3f [%.3f, %.3f]  loc %.3f  %.0f s%n",
                 record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags, record.auc(),
                 record.aucLower(), record.aucUpper(), record.localisation(), record.seconds());

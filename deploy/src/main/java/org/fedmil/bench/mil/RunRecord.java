@@ -13,12 +13,26 @@ package org.fedmil.bench.mil;
  * @param dpClip       "federated-dp": clip norm C
  * @param epsilon      "federated-dp": ε at {@link #DP_DELTA} after all rounds (q = 1), adding or removing a site
  * @param epsilonReplaceOne the same under replace-one-site adjacency (sensitivity 2C: four times the RDP)
+ * @param strategy     federated arms run with --strategies: the strategy as given (e.g. fedprox:mu=0.01); else null
+ * @param attack       the attacks that arm ran under (e.g. sign_flip_x10:site=1,gaussian:site=2:std=0.05); else null
+ * @param aucPerRound  federated arms run with --strategies: held-out AUC of the global model after every round,
+ *                     round 0 (the initial model) first
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
                         double specificity, double localisation, double seconds, Integer rounds, Integer sites,
                         Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
-                        Double epsilonReplaceOne) {
+                        Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound) {
+
+    public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
+                     int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
+                     double specificity, double localisation, double seconds, Integer rounds, Integer sites,
+                     Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
+                     Double epsilonReplaceOne) {
+        this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
+                specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip, epsilon,
+                epsilonReplaceOne, null, null, null);
+    }
 
     /** δ at which the bench reports ε. */
     public static final double DP_DELTA = 1e-5;

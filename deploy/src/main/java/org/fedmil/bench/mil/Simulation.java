@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.DoubleConsumer;
+import org.fedmil.coordinator.aggregate.Aggregator;
 import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.FedAvgStrategy;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
@@ -52,26 +55,51 @@ public final class Simulation {
      * @param deltaNorms receives every site's delta norm before clipping, to choose C from
      */
     public MilModel federated(List<BagDataset> sites, Optional<Dp> dp, DoubleConsumer deltaNorms) {
+        return federated(sites, new FedAvgStrategy(), List.of(), dp, deltaNorms, (r, m) -> { });
+    }
+
+    /** Told the global model after every round (and the initial model as round 0). */
+    public interface RoundObserver {
+        void after(int round, MilModel global);
+    }
+
+    /**
+     * The federated arm with any coordinator {@link Strategy} (its aggregator and server step, and FedProx's μ
+     * passed to every site's trainer), optionally with some sites {@link Attack attacking}: an attacker trains
+     * as the others do, then sends a forged delta in place of its own, with its true bag count.
+     *
+     * @param deltaNorms receives every honest delta's norm (before DP clipping or any attack)
+     */
+    public MilModel federated(List<BagDataset> sites, Strategy strategy, List<Attack> attacks, Optional<Dp> dp,
+                              DoubleConsumer deltaNorms, RoundObserver observer) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             TensorSet global = model.weights();
+            observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
-                FedAvg fedAvg = new FedAvg(model.weightSpecs());
+                Aggregator aggregator = strategy.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
                     BagDataset site = sites.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
-                            trainingSeed));
+                            trainingSeed).withProximalMu(strategy.proximalMu()));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
                         delta = new GaussianMechanism(dp.get().clipNorm(), dp.get().noiseMultiplier(),
                                 new Random(trainingSeed * 7919L + 17)).apply(delta).noised();
                     }
-                    fedAvg.accept(delta, site.size());
+                    for (Attack a : attacks) {
+                        if (a.site() == s + 1) {
+                            delta = a.forge(delta, new Random(trainingSeed * 104_729L + 5));
+                        }
+                    }
+                    aggregator.accept(delta, site.size());
                 }
-                global = fedAvg.apply(global);
+                global = aggregator.apply(global);
+                model.setWeights(global);
+                observer.after(round, model);
             }
             model.setWeights(global);
             return model;
