@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import org.fedmil.audit.RoundLog;
-import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
@@ -48,6 +48,7 @@ public final class Coordinator implements AutoCloseable {
     private final PrintStream out;
     private final boolean resumed;
     private final RoundLog roundLog;
+    private final Strategy strategy;
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -71,9 +72,11 @@ public final class Coordinator implements AutoCloseable {
             spec = config.model().spec(heldOutSet.dim());
         }
         CoordinatorConfig.Training t = config.training();
+        this.strategy = config.strategy().create(); // issue 8: aggregation strategy
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig(), t.dpRequirement().orElse(null)), true, config.roundRules());
+                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu()), true,
+                config.roundRules());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -83,16 +86,36 @@ public final class Coordinator implements AutoCloseable {
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
         store.saveFederation(plan);
         this.resumed = resume != null;
+        if (resume != null) {
+            restoreStrategyState(resume);
+        }
         this.roundLog = RoundLog.open(store.dir().resolve(ROUND_LOG), PemFiles.readPrivateKey(config.tls().key()),
                 PemFiles.readCertificate(config.tls().cert()));
         AuditTrail audit = new AuditTrail(roundLog);
-        audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound());
-        this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Both(new Reporter(), audit));
+        audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound(), strategy);
+        this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound,
+                new Both(new Reporter(), audit));
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
                 config.limits(), store.dir().resolve("uploads"), audit, observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
+
+    // --- issue 8: aggregation strategy state ---
+    /** Takes up the server optimiser's state saved with the last completed round (FedAdam/FedYogi). */
+    private void restoreStrategyState(Resume resume) {
+        int last = resume.completed().get(resume.completed().size() - 1).round();
+        var saved = store.strategyState(last);
+        if (saved.isPresent()) {
+            strategy.restore(saved.get());
+            log.info("strategy {}: server state of round {} restored", strategy.name(), last);
+        } else if (strategy.stateful() && last > 0) {
+            throw new IllegalStateException("strategy " + strategy.name() + " keeps a server state, but the state "
+                    + "folder " + store.dir() + " has none for round " + last + " (strategy/state-r" + String.format(
+                    "%04d", last) + ".json); was the federation started with another strategy?");
+        }
+    }
+    // --- end issue 8 ---
 
     /** Evaluates the initial model, then opens the port to sites. */
     public Coordinator start() throws IOException {
@@ -217,6 +240,8 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void roundCompleted(RoundResult result, GlobalModel model) {
             store.saveModel(model);
+            // the server state belongs to this round: on disk before metrics.json counts the round (issue 8)
+            strategy.state().ifPresent(s -> store.saveStrategyState(result.round(), s));
             store.saveRound(result);
             out.println(RoundTable.line(result));
         }

@@ -81,6 +81,11 @@ public final class ClippedStrategy implements Strategy {
     }
 
     @Override
+    public boolean stateful() {
+        return inner.stateful();
+    }
+
+    @Override
     public Optional<StrategyState> state() {
         return inner.state();
     }

@@ -127,6 +127,11 @@ public final class FedOpt implements Strategy {
     }
 
     @Override
+    public boolean stateful() {
+        return true;
+    }
+
+    @Override
     public Optional<StrategyState> state() {
         if (m == null) {
             return Optional.empty();

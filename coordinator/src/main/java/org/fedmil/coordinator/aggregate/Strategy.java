@@ -49,6 +49,11 @@ public interface Strategy {
     /** The server step: the next global model from the current one and the round's aggregate. */
     TensorSet finishRound(TensorSet global, Aggregate aggregate);
 
+    /** Whether this strategy keeps a server state across rounds, which a restarted coordinator must take up. */
+    default boolean stateful() {
+        return false;
+    }
+
     /** The server optimiser's state after the last finished round, if this strategy keeps one. */
     default Optional<StrategyState> state() {
         return Optional.empty();

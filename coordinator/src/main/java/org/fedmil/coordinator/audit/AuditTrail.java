@@ -82,11 +82,19 @@ public final class AuditTrail implements RoundListener {
         head = signed;
     }
 
-    /** The first record of a new log, or the restart record of a log that already had records. */
+    /** The first record of a new log, or the restart record of a log that already had records; FedAvg. */
     public void opened(FederationPlan plan, boolean resumed, int nextRound) {
+        opened(plan, resumed, nextRound, new org.fedmil.coordinator.aggregate.FedAvgStrategy());
+    }
+
+    /** As {@link #opened(FederationPlan, boolean, int)}, recording the aggregation strategy and its parameters. */
+    public void opened(FederationPlan plan, boolean resumed, int nextRound,
+                       org.fedmil.coordinator.aggregate.Strategy strategy) {
         Map<String, Object> f = new LinkedHashMap<>();
         federationId = plan.federationId();
         f.put("federation_id", plan.federationId());
+        f.put("strategy", strategy.name());
+        f.put("strategy_parameters", new LinkedHashMap<>(strategy.parameters()));
         plan.training().requiredDp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
                 "noise_multiplier", dp.noiseMultiplier())));
         if (log.existed()) {

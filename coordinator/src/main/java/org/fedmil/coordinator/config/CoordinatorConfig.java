@@ -5,6 +5,7 @@ import java.util.Objects;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.coordinator.aggregate.StrategyConfig;
 import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
@@ -29,6 +30,7 @@ import org.fedmil.mil.train.LossConfig;
  * @param minUpdates   updates a round needs to be aggregated (at most min_sites)
  * @param onShortRound retry or skip a round that reached its deadline with fewer than min_updates
  * @param limits       bounds on what sites may send and how
+ * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
  */
 public record CoordinatorConfig(
         String federationId,
@@ -44,7 +46,16 @@ public record CoordinatorConfig(
         Integer roundDeadlineSeconds,
         Integer minUpdates,
         String onShortRound,
-        Limits limits) {
+        Limits limits,
+        StrategyConfig strategy) {
+
+    /** The default strategy, FedAvg. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, null);
+    }
 
     /** Defaults for round_deadline_seconds, min_updates, on_short_round and limits. */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -66,6 +77,7 @@ public record CoordinatorConfig(
         minUpdates = minUpdates == null ? minSites : minUpdates;
         onShortRound = onShortRound == null ? "retry" : onShortRound;
         limits = limits == null ? new Limits(null, null, null) : limits;
+        strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
     }
 
     /**
@@ -178,7 +190,7 @@ public record CoordinatorConfig(
         }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, strategy);
         c.validate(file);
         return c;
     }
@@ -234,6 +246,16 @@ public record CoordinatorConfig(
             check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
                     model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
         }
+        // --- strategy (issue 8) ---
+        for (String problem : strategy.problems()) {
+            throw new ConfigException(file + ": " + problem);
+        }
+        if (strategy.buffering()) {
+            check(file, strategy.maxBufferedUpdatesOrDefault() >= minSites, "strategy.max_buffered_updates",
+                    strategy.maxBufferedUpdatesOrDefault(), "at least min_sites (" + minSites + "): " + strategy.name()
+                            + " holds every update of a round in memory, and a round of min_sites updates must fit");
+        }
+        // --- end strategy ---
         try {
             training.lossConfig();
         } catch (IllegalArgumentException e) {
@@ -250,7 +272,7 @@ public record CoordinatorConfig(
 
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
-                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits);
+                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, strategy);
     }
 
     @Override

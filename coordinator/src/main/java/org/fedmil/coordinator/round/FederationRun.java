@@ -343,7 +343,11 @@ public final class FederationRun implements AutoCloseable {
             if (content.refusal != null) {
                 throw content.refusal;
             }
-            aggregator.accept(content.delta, update.trainingBags());
+            try {
+                aggregator.accept(content.delta, update.trainingBags());
+            } catch (Aggregator.Refused full) {
+                throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
+            }
             weightedLossSum += update.trainLoss() * update.trainingBags();
             roundBags += update.trainingBags();
             submitted.put(siteId, update.declaredSha256().clone());

@@ -37,6 +37,8 @@ public enum UpdateRefusal {
     BAD_SIGNATURE(Status.Code.INVALID_ARGUMENT),
     /** The federation requires differential privacy and the update states none, or less than required. */
     PRIVACY_NOT_MET(Status.Code.INVALID_ARGUMENT),
+    /** The round's aggregator cannot take more updates (strategy.max_buffered_updates of median / trimmed_mean). */
+    AGGREGATOR_FULL(Status.Code.RESOURCE_EXHAUSTED),
     /** No header first, a second header, or an empty stream. */
     MALFORMED(Status.Code.INVALID_ARGUMENT);
 

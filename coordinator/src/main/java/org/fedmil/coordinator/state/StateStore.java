@@ -43,6 +43,9 @@ import org.fedmil.util.Sha256;
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
+ *   strategy/state-r0003.bin the server optimiser's state after round 3 (FedAdam/FedYogi: m and v, float32 LE),
+ *   strategy/state-r0003.json   written before the round enters metrics.json; its strategy, round, SHA-256,
+ *                               tensor names and shapes. The last two rounds' states are kept.
  *   uploads/                 uploads as they arrive (see the server's UploadSpool)
  * </pre>
  */
@@ -213,6 +216,74 @@ public final class StateStore {
             return Optional.of(new Resume(rounds, skipped, model));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the state of the federation in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path strategyFile(int round, String ext) {
+        return dir.resolve("strategy").resolve(String.format("state-r%04d.%s", round, ext));
+    }
+
+    /**
+     * Writes the server optimiser's state after {@code round}, data before header, each atomically; call before
+     * {@link #saveRound} of that round, so that every round in metrics.json has its state on disk. States older
+     * than the previous round are deleted.
+     */
+    public synchronized void saveStrategyState(int round, org.fedmil.coordinator.aggregate.StrategyState state) {
+        byte[] bytes = org.fedmil.tensor.TensorCodec.encode(state.tensors());
+        try {
+            Files.createDirectories(dir.resolve("strategy"));
+            AtomicFiles.write(strategyFile(round, "bin"), out -> out.write(bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the strategy state of round " + round + " to " + dir, e);
+        }
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("strategy", state.strategy());
+        header.put("round", round);
+        header.put("sha256", Sha256.hex(Sha256.of(bytes)));
+        List<Map<String, Object>> tensors = new ArrayList<>();
+        for (TensorSpec t : state.tensors().specs()) {
+            tensors.add(Map.of("name", t.name(), "shape", t.shape()));
+        }
+        header.put("tensors", tensors);
+        header.put("encoding", "float32 little-endian, row-major, tensors concatenated in this order");
+        write(strategyFile(round, "json"), header);
+        for (int old = round - 2; old >= Math.max(0, round - 12); old--) {
+            try {
+                Files.deleteIfExists(strategyFile(old, "json"));
+                Files.deleteIfExists(strategyFile(old, "bin"));
+            } catch (IOException e) {
+                // an old state left behind is harmless
+            }
+        }
+    }
+
+    /** The server optimiser's state saved after {@code round}, if there is one; checked against its SHA-256. */
+    public synchronized Optional<org.fedmil.coordinator.aggregate.StrategyState> strategyState(int round) {
+        Path header = strategyFile(round, "json");
+        if (!Files.exists(header)) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode h = JSON.readTree(header.toFile());
+            byte[] bytes = Files.readAllBytes(strategyFile(round, "bin"));
+            String sha = Sha256.hex(Sha256.of(bytes));
+            if (!sha.equals(h.path("sha256").asText())) {
+                throw new IllegalStateException(strategyFile(round, "bin") + " hashes to " + sha + " but its header "
+                        + "records " + h.path("sha256").asText() + "; the state folder was changed by hand, restore "
+                        + "it from a backup");
+            }
+            List<TensorSpec> specs = new ArrayList<>();
+            for (JsonNode t : h.path("tensors")) {
+                long[] shape = new long[t.path("shape").size()];
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = t.path("shape").get(i).asLong();
+                }
+                specs.add(new TensorSpec(t.path("name").asText(), shape));
+            }
+            return Optional.of(new org.fedmil.coordinator.aggregate.StrategyState(h.path("strategy").asText(),
+                    TensorCodec.decode(specs, bytes)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the strategy state of round " + round + " in " + dir, e);
         }
     }
 
