@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The coordinator as its own process, SIGKILLed in the middle of a round and started again on the same state
  * folder and port: the real site agents carry on without operator action, the federation finishes, and every
- * round is in metrics.json exactly once.
+ * round is in metrics.json exactly once. The federation runs FedAdam, whose server state (m, v) must be taken up
+ * from the state folder: the restarted coordinator refuses to start without the state of its last round.
  */
 class CoordinatorRestartTest {
 
@@ -63,6 +64,9 @@ class CoordinatorRestartTest {
                 training:
                   local_epochs: 1
                   learning_rate: 0.002
+                strategy:
+                  name: fedadam
+                  server_learning_rate: 0.01
                 """.formatted(port, server.cert(), server.key(), server.ca(), ROUNDS));
         Path metrics = dir.resolve("state/metrics.json");
 
@@ -119,6 +123,12 @@ class CoordinatorRestartTest {
                 assertThat(Files.exists(dir.resolve(String.format("state/models/model-v%04d.bin", r)))).isTrue();
             }
             assertThat(recorded.get(ROUNDS).path("sites").toString()).contains("site-1").contains("site-2");
+            // FedAdam's state is saved with every round; the last two rounds' are kept
+            JsonNode state = StateStore.JSON.readTree(dir.resolve(String.format("state/strategy/state-r%04d.json",
+                    ROUNDS)).toFile());
+            assertThat(state.path("strategy").asText()).isEqualTo("fedadam");
+            assertThat(state.path("round").asInt()).isEqualTo(ROUNDS);
+            assertThat(Files.exists(dir.resolve("state/strategy/state-r0001.json"))).isFalse();
 
             // The round log survived the SIGKILL: one chain across both runs, with the restart in it.
             Path roundLog = dir.resolve("state/round-log.jsonl");
@@ -130,6 +140,8 @@ class CoordinatorRestartTest {
                 types.add(StateStore.JSON.readTree(line).path("type").asText());
             }
             assertThat(types.get(0)).isEqualTo("federation_created");
+            JsonNode created = StateStore.JSON.readTree(Files.readAllLines(roundLog).get(0));
+            assertThat(created.toString()).contains("\"strategy\":\"fedadam\"").contains("server_learning_rate");
             assertThat(types).containsOnlyOnce("coordinator_restarted").containsOnlyOnce("federation_finished");
             assertThat(types.get(types.size() - 1)).isEqualTo("federation_finished");
         } finally {

@@ -100,4 +100,35 @@ class CoordinatorConfigTest {
         assertThatThrownBy(() -> CoordinatorConfig.load(yaml("limits:\n  max_update_l2_norm: -1\n")))
                 .hasMessageContaining("limits.max_update_l2_norm");
     }
+
+    @Test
+    void theStrategySectionIsReadAndCheckedKeyByKey() throws Exception {
+        CoordinatorConfig c = CoordinatorConfig.load(yaml("""
+                strategy:
+                  name: fedadam
+                  server_learning_rate: 0.003
+                  beta2: 0.999
+                  clip_norm: 2.5
+                """));
+        assertThat(c.strategy().name()).isEqualTo("fedadam");
+        var s = c.strategy().create();
+        assertThat(s.parameters()).containsEntry("server_learning_rate", 0.003).containsEntry("beta2", 0.999)
+                .containsEntry("beta1", 0.9).containsEntry("clip_norm", 2.5);
+        assertThat(CoordinatorConfig.load(yaml("")).strategy().create().name()).isEqualTo("fedavg");
+        assertThat(CoordinatorConfig.load(yaml("strategy:\n  name: fedprox\n  mu: 0.1\n")).strategy().create()
+                .proximalMu()).isEqualTo(0.1);
+
+        Path wrongKey = yaml("strategy:\n  name: median\n  mu: 0.1\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(wrongKey)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'strategy.mu'").hasMessageContaining("does not apply to strategy median");
+        Path badTrim = yaml("strategy:\n  name: trimmed_mean\n  trim_fraction: 0.6\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(badTrim)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strategy.trim_fraction");
+        Path unknown = yaml("strategy:\n  name: krum\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(unknown)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strategy.name").hasMessageContaining("trimmed_mean");
+        Path tooSmall = yaml("min_sites: 5\nstrategy:\n  name: median\n  max_buffered_updates: 4\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(tooSmall)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strategy.max_buffered_updates").hasMessageContaining("min_sites");
+    }
 }

@@ -40,6 +40,9 @@ class FederationRunTest {
     private final List<String> shortRounds = Collections.synchronizedList(new ArrayList<>());
     private final List<RunState> states = Collections.synchronizedList(new ArrayList<>());
 
+    private java.util.function.Function<List<org.fedmil.tensor.TensorSpec>, org.fedmil.coordinator.aggregate.Aggregator>
+            aggregators = FedAvg::new;
+
     private FederationRun newRun(int minSites, int rounds) {
         return newRun(minSites, rounds, RoundRules.waitForAll(minSites), null);
     }
@@ -55,7 +58,7 @@ class FederationRunTest {
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules), initial, resume, w -> {
                     evaluated.add(w);
                     return BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f});
-                }, FedAvg::new, new RoundListener() {
+                }, aggregators, new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
                         completed.add(result);
@@ -291,6 +294,23 @@ class FederationRunTest {
         assertThat(run.updatesReceived()).isEqualTo(1);
         assertThat(catchFederationException(() -> run.submit("a", update(1, 0, weights(2f, 2f), 5))).refusal())
                 .isEqualTo(UpdateRefusal.DUPLICATE);
+    }
+
+    @Test
+    void anUpdateBeyondABufferingStrategysBoundIsRefusedAndRecordedAndTheOthersStay() throws Exception {
+        aggregators = org.fedmil.coordinator.aggregate.RobustStrategy.median(2)::beginRound;
+        newRun(3, 1);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.join("c", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 0f), 1));
+        run.submit("b", update(1, 0, weights(3f, 0f), 1));
+        FederationException e = catchFederationException(() -> run.submit("c", update(1, 0, weights(2f, 2f), 5)));
+        assertThat(e.refusal()).isEqualTo(UpdateRefusal.AGGREGATOR_FULL);
+        assertThat(e.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getMessage()).contains("strategy.max_buffered_updates");
+        assertThat(refusals).containsExactly(UpdateRefusal.AGGREGATOR_FULL);
+        assertThat(run.updatesReceived()).isEqualTo(2);
     }
 
     @Test
