@@ -102,7 +102,7 @@ public final class StrategyReport {
         double lo = curves.values().stream().flatMapToDouble(java.util.Arrays::stream).min().orElse(0.4);
         lo = Math.max(0, Math.floor(lo * 10) / 10);
         double hi = 1.0;
-        int w = 720, h = 420, left = 60, right = 250, top = 40, bottom = 50;
+        int w = 860, h = 420, left = 60, right = 330, top = 40, bottom = 50;
         int pw = w - left - right, ph = h - top - bottom;
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -134,11 +134,12 @@ public final class StrategyReport {
                 double py = top + ph * (hi - Math.max(lo, v[r])) / (hi - lo);
                 pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
             }
-            s.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-                    + "points=\"%s\"/>%n", c, pts.toString().trim()));
+            String dash = e.getKey().endsWith("(attacked)") ? " stroke-dasharray=\"6 3\"" : "";
+            s.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s "
+                    + "points=\"%s\"/>%n", c, dash, pts.toString().trim()));
             int ly = top + 10 + 18 * i;
             s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                    + "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">%s</text>%n", left + pw + 12, ly, left + pw + 32, ly,
+                    + "stroke-width=\"2\"" + dash + "/><text x=\"%d\" y=\"%d\">%s</text>%n", left + pw + 12, ly, left + pw + 32, ly,
                     c, left + pw + 38, ly + 4, escape(e.getKey())));
             i++;
         }
