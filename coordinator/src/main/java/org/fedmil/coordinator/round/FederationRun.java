@@ -473,12 +473,14 @@ public final class FederationRun implements AutoCloseable {
             }
             finish = evaluated.containsAll(sites.keySet());
             changed.signalAll();
+            // queued under the lock, so that every site's evaluation is recorded before the finish that the last
+            // one triggers (two sites reporting at once could otherwise queue the finish first)
+            closer.execute(() -> listener.siteEvaluated(siteId, evaluation));
+            if (finish) {
+                closer.execute(() -> finish("all " + plan.rounds() + " rounds done"));
+            }
         } finally {
             lock.unlock();
-        }
-        closer.execute(() -> listener.siteEvaluated(siteId, evaluation));
-        if (finish) {
-            closer.execute(() -> finish("all " + plan.rounds() + " rounds done"));
         }
     }
 
