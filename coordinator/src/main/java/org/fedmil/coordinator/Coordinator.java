@@ -121,6 +121,7 @@ public final class Coordinator implements AutoCloseable {
     public Coordinator start() throws IOException {
         out.println("federation '" + config.federationId() + "': " + config.rounds() + " rounds, waiting for "
                 + config.minSites() + " sites");
+        out.println("aggregation: " + strategy.name() + " " + strategy.parameters()); // issue 8
         out.println(RoundTable.HEADER);
         RoundResult last = run.start();
         if (resumed) {
