@@ -161,7 +161,7 @@ public final class DashboardPage {
             xMax = xMin + 1;
         }
         StringBuilder b = new StringBuilder(2048);
-        b.append("<figure><svg id=\"").append(id).append("\" class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" ")
+        b.append("<figure><svg id=\"").append(id).append("\" class=\"plot\" ")
                 .append("viewBox=\"0 0 ").append(W).append(' ').append(H).append("\" width=\"").append(W)
                 .append("\" height=\"").append(H).append("\" role=\"img\" aria-label=\"").append(escape(title))
                 .append("\">\n<text class=\"title\" x=\"").append(LEFT).append("\" y=\"18\">").append(escape(title))
