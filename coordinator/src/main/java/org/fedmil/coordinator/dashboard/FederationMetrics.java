@@ -41,7 +41,8 @@ public final class FederationMetrics implements RoundListener {
     private final Counter bytesReceived;
     private final Counter bytesSent;
     private final Timer roundDuration;
-    private final AtomicInteger connectedSites = new AtomicInteger();
+    // the joined sites themselves, not the last count told: two sites leaving at once may be told out of order
+    private final java.util.Set<String> connectedSites = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicReference<Double> heldOutAuc = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> heldOutLoss = new AtomicReference<>(Double.NaN);
     private final AtomicInteger latestRound = new AtomicInteger();
@@ -66,7 +67,7 @@ public final class FederationMetrics implements RoundListener {
         roundDuration = Timer.builder("fedmil.round.duration")
                 .description("Wall time of a training round, from its start to its new model evaluated and saved")
                 .register(registry);
-        Gauge.builder("fedmil.sites.connected", connectedSites, AtomicInteger::get)
+        Gauge.builder("fedmil.sites.connected", connectedSites, java.util.Set::size)
                 .description("Sites joined now").register(registry);
         Gauge.builder("fedmil.heldout.auc", heldOutAuc, AtomicReference::get)
                 .description("Held-out AUC of the latest global model").register(registry);
@@ -102,12 +103,12 @@ public final class FederationMetrics implements RoundListener {
 
     @Override
     public void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
-        connectedSites.set(joinedSites);
+        connectedSites.add(siteId);
     }
 
     @Override
     public void siteLeft(String siteId, String reason, int remainingSites) {
-        connectedSites.set(remainingSites);
+        connectedSites.remove(siteId);
     }
 
     @Override
