@@ -89,6 +89,16 @@ class DashboardServerTest {
     }
 
     @Test
+    void aNonLoopbackAddressWithAnUnusableKeyRefusesToStartNamingTheFiles(@TempDir Path dir) throws Exception {
+        TlsFiles tls = new TlsFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca.pem"));
+        java.nio.file.Files.writeString(tls.cert(), "not a certificate");
+        java.nio.file.Files.writeString(tls.key(), "not a key");
+        assertThatThrownBy(() -> DashboardServer.forHost("0.0.0.0", 0, tls, state::snapshot, metrics::scrape))
+                .isInstanceOf(DashboardServer.DashboardException.class)
+                .hasMessageContaining("cannot serve HTTPS with certificate " + tls.cert() + " and key " + tls.key());
+    }
+
+    @Test
     void aNonLoopbackAddressIsServedOverHttpsWithTheCoordinatorsCertificate(@TempDir Path dir) throws Exception {
         ConsortiumCa ca = ConsortiumCa.init(dir.resolve("pki"), "test", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials coordinator = ca.issueCoordinator(List.of("localhost", "127.0.0.1"),
