@@ -79,12 +79,15 @@ class DashboardEndToEndTest {
 
     /** A certified site that never joined uploads a header that does not fit the model: WRONG_TENSORS. */
     private void provokeARefusal() throws Exception {
-        try (CoordinatorClient stranger = new CoordinatorClient("localhost", fed.coordinator.port(),
-                TestFederation.tls(fed.site("site-x")))) {
+        CoordinatorClient stranger = new CoordinatorClient("localhost", fed.coordinator.port(),
+                TestFederation.tls(fed.site("site-x")));
+        try {
             UpdateHeader header = UpdateHeader.newBuilder().setRound(1).setTotalBytes(4).build();
             StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                     () -> stranger.uploadRaw(header, List.of(ByteString.copyFrom(new byte[4]))));
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        } finally {
+            stranger.close();
         }
     }
 
