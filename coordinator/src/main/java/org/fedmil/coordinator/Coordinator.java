@@ -4,7 +4,12 @@ import ai.djl.Device;
 import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
 import java.time.Duration;
+import org.fedmil.coordinator.admin.AdminControl;
+import org.fedmil.coordinator.admin.AdminService;
+import org.fedmil.coordinator.admin.Revocations;
+import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.audit.RoundLog;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.audit.AuditTrail;
@@ -48,6 +53,8 @@ public final class Coordinator implements AutoCloseable {
     private final PrintStream out;
     private final boolean resumed;
     private final RoundLog roundLog;
+    private final Revocations revocations;
+    private final AdminControl admin;
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -88,8 +95,12 @@ public final class Coordinator implements AutoCloseable {
         AuditTrail audit = new AuditTrail(roundLog);
         audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound());
         this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new Both(new Reporter(), audit));
+        // revoked sites stay revoked across restarts: the list is read before the port opens
+        this.revocations = Revocations.load(store.dir());
+        SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
+        this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                config.limits(), store.dir().resolve("uploads"), audit, observers);
+                config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin), observers);
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
@@ -115,6 +126,15 @@ public final class Coordinator implements AutoCloseable {
 
     public FederationRun run() {
         return run;
+    }
+
+    /** What the Admin service does, for callers in the same process. */
+    public AdminControl admin() {
+        return admin;
+    }
+
+    public Revocations revocations() {
+        return revocations;
     }
 
     public StateStore store() {
