@@ -111,7 +111,7 @@ public final class MutualTls {
                 .keyManager(keys)
                 .trustManager(new CheckedTrustManager(caTrustManager(m.trusted), check, chain -> { }))
                 .protocols(PROTOCOLS);
-        return NettySslContextChannelCredentials.create(build(builder, cert));
+        return NettySslContextChannelCredentials.create(withoutResumption(build(builder, cert)));
     }
 
     /** Told of a coordinator's certificate chain the CA admitted; throws to refuse it. */
@@ -203,6 +203,32 @@ public final class MutualTls {
 
     public static ChannelCredentials channelCredentials(PartyCredentials credentials) {
         return channelCredentials(credentials.cert(), credentials.key(), credentials.ca());
+    }
+
+    /**
+     * Every new connection makes a full handshake: a resumed TLS session would carry the certificates of the
+     * connection it came from, so a renewed certificate (ours or the coordinator's) would not be presented, and
+     * the coordinator's certificate would not be checked against a pin again. The client's session cache is
+     * emptied before each handshake starts (the JDK looks it up when the handshake starts, not when the engine
+     * is made). An agent holds one long connection, so the cost is one full handshake per reconnection.
+     */
+    private static SslContext withoutResumption(SslContext context) {
+        return new io.netty.handler.ssl.DelegatingSslContext(context) {
+            @Override
+            protected void initEngine(javax.net.ssl.SSLEngine engine) {
+                javax.net.ssl.SSLSessionContext sessions = context.sessionContext();
+                if (sessions == null) {
+                    return;
+                }
+                java.util.Enumeration<byte[]> ids = sessions.getIds();
+                while (ids.hasMoreElements()) {
+                    javax.net.ssl.SSLSession session = sessions.getSession(ids.nextElement());
+                    if (session != null) {
+                        session.invalidate();
+                    }
+                }
+            }
+        };
     }
 
     private static SslContext build(SslContextBuilder builder, Path cert) {
