@@ -141,6 +141,20 @@ class AdminEndToEndTest {
             Cli after = fedmil("admin", "status", "--coordinator", "localhost:" + fed.coordinator.port(),
                     "--credentials", alice.dir());
             assertThat(after.out()).containsPattern("site-3 +revoked");
+
+            // an explicit unrevoke admits it again; abort ends the federation
+            String restarted = "localhost:" + fed.coordinator.port();
+            Cli unrevoked = fedmil("admin", "unrevoke", "site-3", "--reason", "investigated; key destroyed",
+                    "--coordinator", restarted, "--credentials", alice.dir());
+            assertThat(unrevoked.rc()).as(unrevoked.err()).isZero();
+            assertThat(unrevoked.out()).contains("site 'site-3' may join again");
+            assertThat(join(fed, "site-3")).isEqualTo("site-3");
+            Cli aborted = fedmil("admin", "abort", "--reason", "end of the test", "--coordinator", restarted,
+                    "--credentials", alice.dir());
+            assertThat(aborted.rc()).as(aborted.err()).isZero();
+            assertThat(fed.coordinator.run().awaitFinished(Duration.ofSeconds(10))).isTrue();
+            assertThat(Files.readString(fed.dir.resolve("state").resolve(Coordinator.ROUND_LOG)))
+                    .contains("\"type\":\"site_unrevoked\"").contains("aborted by admin 'alice': end of the test");
         }
     }
 
