@@ -114,11 +114,10 @@ class AdminEndToEndTest {
                 assertThat(revoked.out()).contains("revoked site 'site-3'").containsPattern("site-3 +revoked")
                         .contains("revoked by alice: key found on a shared drive");
 
-                // the revoked agent stops with the coordinator's reason
-                assertThatThrownBy(() -> agents.get(2).get(3, TimeUnit.MINUTES))
-                        .hasRootCauseInstanceOf(StatusRuntimeException.class)
-                        .rootCause().hasMessageContaining("PERMISSION_DENIED")
-                        .hasMessageContaining("site 'site-3' has been revoked by the consortium operator");
+                // the revoked agent stops with the coordinator's reason and exit code 4
+                assertThat(agents.get(2).get(3, TimeUnit.MINUTES)).isEqualTo(SiteAgent.REFUSED);
+                assertThat(consoles.get(2).toString(StandardCharsets.UTF_8)).contains(
+                        "site site-3 refused by the coordinator: site 'site-3' has been revoked by the consortium operator");
                 assertThat(agents.get(0).get(5, TimeUnit.MINUTES)).isZero();
                 assertThat(agents.get(1).get(5, TimeUnit.MINUTES)).isZero();
             } finally {
