@@ -4,7 +4,12 @@ import ai.djl.Device;
 import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
 import java.time.Duration;
+import org.fedmil.coordinator.admin.AdminControl;
+import org.fedmil.coordinator.admin.AdminService;
+import org.fedmil.coordinator.admin.Revocations;
+import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.audit.RoundLog;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.audit.AuditTrail;
@@ -51,6 +56,8 @@ public final class Coordinator implements AutoCloseable {
     private final boolean resumed;
     private final RoundLog roundLog;
     private final Dashboard dashboard; // null unless dashboard.enabled
+    private final Revocations revocations;
+    private final AdminControl admin;
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -99,8 +106,13 @@ public final class Coordinator implements AutoCloseable {
             interceptors.add(dashboard.interceptor());
         }
         this.run = new FederationRun(plan, initial, resume, heldOut, FedAvg::new, new AllListeners(listeners));
+        // revoked sites stay revoked across restarts: the list is read before the port opens
+        this.revocations = Revocations.load(store.dir());
+        SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
+        this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                config.limits(), store.dir().resolve("uploads"), audit, interceptors.toArray(ServerInterceptor[]::new));
+                config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
+                interceptors.toArray(ServerInterceptor[]::new));
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
@@ -130,6 +142,15 @@ public final class Coordinator implements AutoCloseable {
 
     public FederationRun run() {
         return run;
+    }
+
+    /** What the Admin service does, for callers in the same process. */
+    public AdminControl admin() {
+        return admin;
+    }
+
+    public Revocations revocations() {
+        return revocations;
     }
 
     public StateStore store() {

@@ -77,6 +77,8 @@ public final class SiteAgent implements AutoCloseable {
 
     /** Exit code of an agent its site policy stopped. */
     public static final int POLICY_STOPPED = 3;
+    /** Exit code when the coordinator refuses this site for good (e.g. the operator revoked it). */
+    public static final int REFUSED = 4;
 
     /**
      * The last delta this agent trained (noised, when DP applies), kept until the next task so that a broken upload
@@ -138,6 +140,13 @@ public final class SiteAgent implements AutoCloseable {
                 }
             }
             return POLICY_STOPPED;
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != io.grpc.Status.Code.PERMISSION_DENIED) {
+                throw e;
+            }
+            // refused again after joining again: final (the operator revoked this site, or it is not a site)
+            out.println("site " + ownName + " refused by the coordinator: " + e.getStatus().getDescription());
+            return REFUSED;
         }
     }
 
