@@ -3,9 +3,6 @@ package org.fedmil.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -229,14 +225,17 @@ class DistributionIT {
         Files.writeString(work.resolve("site.yaml"), Files.readString(home.resolve("conf/site.yaml"))
                 .replace("/etc/fedmil/site/", work.resolve("pki/sites/hospital-a") + "/"));
 
+        Path console = work.resolve("coordinator.log");
         Process coordinator = launcher(onlyJavaOnThePath(), work, List.of("coordinator", "--config", "coordinator.yaml",
-                "--port", "0", "--host", "127.0.0.1", "--state-dir", "state", "--heldout-dir", "data/heldout")).start();
+                "--port", "0", "--host", "127.0.0.1", "--state-dir", "state", "--heldout-dir", "data/heldout"))
+                .redirectOutput(console.toFile()).start();
         try {
-            int port = listeningPort(coordinator);
+            int port = listeningPort(coordinator, console);
 
             Result check = fedmil(work, "site", "check", "--config", "site.yaml", "--coordinator", "localhost:" + port,
                     "--data-dir", "data/site-1", "--state-dir", "site-state");
 
+            System.out.println("site check from the package:\n" + check.out());
             assertThat(check.rc()).as(check.out()).isZero();
             assertThat(check.out()).contains("PASS  coordinator  localhost:" + port + " answered over mutual TLS")
                     .contains("PASS  data ").contains("site check: all passed");
@@ -248,36 +247,25 @@ class DistributionIT {
         }
     }
 
-    /** Reads the coordinator's console until it says where it listens; fails with the console if it exits first. */
-    private static int listeningPort(Process coordinator) throws Exception {
+    /**
+     * Waits until the coordinator's console (a file) says where it listens; fails with the console when the process
+     * exits first or does not get there within 5 minutes (a loaded CI machine is slow, but not that slow).
+     */
+    private static int listeningPort(Process coordinator, Path console) throws Exception {
         Pattern listening = Pattern.compile("listening on \\S+:(\\d+) \\(mutual TLS\\)");
-        StringBuilder console = new StringBuilder();
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(coordinator.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    console.append(line).append('\n');
-                    Matcher m = listening.matcher(line);
-                    if (m.find()) {
-                        // keep draining so that the coordinator never blocks on a full pipe
-                        Thread drain = new Thread(() -> {
-                            try {
-                                r.transferTo(java.io.Writer.nullWriter());
-                            } catch (IOException e) {
-                                // the process ended
-                            }
-                        });
-                        drain.setDaemon(true);
-                        drain.start();
-                        return Integer.parseInt(m.group(1));
-                    }
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (true) {
+            String text = Files.exists(console) ? Files.readString(console) : "";
+            Matcher m = listening.matcher(text);
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
             }
-            throw new AssertionError("the coordinator exited without listening:\n" + console);
-        });
-        return port.get(2, TimeUnit.MINUTES);
+            if (!coordinator.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("the coordinator " + (coordinator.isAlive() ? "did not listen within 5 minutes"
+                        : "exited with " + coordinator.exitValue()) + "; its console:\n" + text);
+            }
+            // the coordinator's first output comes after it evaluated the initial model: poll, nothing to wait on
+            coordinator.waitFor(200, TimeUnit.MILLISECONDS);
+        }
     }
 }
