@@ -93,7 +93,7 @@ class SiteCheckTest {
         assertThat(run.line("key")).startsWith("PASS");
         assertThat(run.line("coordinator")).startsWith("PASS").contains("localhost:" + fed.coordinator.port())
                 .contains("answered over mutual TLS").contains("not pinned");
-        assertThat(run.line("device")).startsWith("PASS").contains("training will run on cpu()");
+        assertThat(run.line("device")).startsWith("PASS").containsPattern("training will run on (cpu\\(\\)|gpu\\(\\d+\\))");
         assertThat(run.out()).contains("site check: all passed; start the agent with 'fedmil site run'");
     }
 
