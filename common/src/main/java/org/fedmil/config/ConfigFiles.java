@@ -79,7 +79,8 @@ public final class ConfigFiles {
     }
 
     private static String line(JsonProcessingException e) {
-        return e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+        // values read from a tree with command-line overrides in it have no line (Jackson says -1 or 0)
+        return e.getLocation() == null || e.getLocation().getLineNr() < 1 ? "" : ":" + e.getLocation().getLineNr();
     }
 
     /**

@@ -88,4 +88,17 @@ class SiteRunFlagsTest {
                 .hasMessageContaining(yaml + ": key 'data_dir' names " + missing.toAbsolutePath() + ", which is not a folder")
                 .hasMessageContaining("(the value was given by --data-dir on the command line)");
     }
+
+    @Test
+    void withFlagsGivenAFileMistakeIsStillRefusedNamingFileAndKey() throws Exception {
+        Files.writeString(yaml, Files.readString(yaml) + "poll_wait_ms: soon\nretries: 3\n");
+
+        assertThatThrownBy(() -> run("--device", "cpu")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(yaml + ":")
+                .hasMessageContaining("key 'poll_wait_ms' has value 'soon', expected Integer")
+                .hasMessageNotContaining(":-1").hasMessageNotContaining(":0:");
+        Files.writeString(yaml, Files.readString(yaml).replace("poll_wait_ms: soon\n", ""));
+        assertThatThrownBy(() -> run("--device", "cpu")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(yaml + ":11: unknown key 'retries'");
+    }
 }
