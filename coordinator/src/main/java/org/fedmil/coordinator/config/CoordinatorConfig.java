@@ -209,6 +209,11 @@ public record CoordinatorConfig(
         if (heldoutDir == null) {
             throw new ConfigException(file + ": key 'heldout_dir' is required: the folder of the coordinator's held-out bags");
         }
+        Path heldout = ConfigFiles.resolve(file, heldoutDir);
+        if (!java.nio.file.Files.isDirectory(heldout)) {
+            throw new ConfigException(file + ": key 'heldout_dir' names " + heldout + ", which is not a folder; "
+                    + "expected the held-out bags in the site data format (docs/data-format.md)");
+        }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
                 training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard);

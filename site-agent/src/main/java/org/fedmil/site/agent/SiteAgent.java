@@ -28,6 +28,7 @@ import org.fedmil.protocol.Wire;
 import org.fedmil.site.config.SiteConfig;
 import org.fedmil.site.model.LocalModelStore;
 import org.fedmil.site.train.SiteData;
+import org.fedmil.site.progress.ProgressPrinter;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.util.Sha256;
 import java.security.cert.X509Certificate;
@@ -258,7 +259,8 @@ public final class SiteAgent implements AutoCloseable {
             long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
             SiteTrainer.LocalUpdate trained = trainer.train(spec, global.weights(),
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)));
+                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec)),
+                    ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()));
             policy.checkBags(trained.trainingBags());
             TensorSet delta = trained.delta();
             Optional<PrivacyClaim> claim = Optional.empty();
