@@ -30,6 +30,10 @@ public final class RecordSchema implements LogSchema {
     public static final String FEDERATION_FINISHED = "federation_finished";
     /** A site said it leaves (its policy stopped it, its operator stopped it), with its reason. */
     public static final String SITE_LEFT = "site_left";
+    /** An admin revoked a site: its certificates are refused from then on. */
+    public static final String SITE_REVOKED = "site_revoked";
+    /** An admin admitted a revoked site again. */
+    public static final String SITE_UNREVOKED = "site_unrevoked";
 
     /** The envelope fields every record has; event fields may not use these names. */
     public static final Set<String> ENVELOPE = Set.of("seq", "time", "type", "prev", "sig");
@@ -42,6 +46,8 @@ public final class RecordSchema implements LogSchema {
             Map.entry(COORDINATOR_RESTARTED, List.of("federation_id", CERT)),
             Map.entry(SITE_JOINED, List.of("site", "joined_sites", "min_sites", "bags", "site_cert")),
             Map.entry(SITE_LEFT, List.of("site", "reason")),
+            Map.entry(SITE_REVOKED, List.of("site", "cert_sha256", "cert_serial", "reason", "by")),
+            Map.entry(SITE_UNREVOKED, List.of("site", "reason", "by")),
             Map.entry(ROUND_STARTED, List.of("round", "participants")),
             Map.entry(UPDATE_ACCEPTED, List.of("site", "round", "update_sha256", "training_bags", "l2_norm",
                     "site_statement", "site_sig")),

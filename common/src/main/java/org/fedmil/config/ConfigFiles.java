@@ -2,12 +2,14 @@ package org.fedmil.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +35,11 @@ public final class ConfigFiles {
     }
 
     public static <T> T read(Path file, Class<T> type) {
+        return read(file, type, ConfigOverrides.none());
+    }
+
+    /** As {@link #read(Path, Class)}, with command-line values put in place of the file's before it is checked. */
+    public static <T> T read(Path file, Class<T> type, ConfigOverrides overrides) {
         String text;
         try {
             text = Files.readString(file);
@@ -45,7 +52,15 @@ public final class ConfigFiles {
             throw new ConfigException(file + ": the file is empty");
         }
         try {
-            return YAML.readValue(text, type);
+            if (overrides.isEmpty()) {
+                return YAML.readValue(text, type);
+            }
+            JsonNode tree = YAML.readTree(text);
+            if (!(tree instanceof ObjectNode root)) {
+                throw new ConfigException(file + ": expected a mapping of keys to values at the top of the file");
+            }
+            overrides.applyTo(root);
+            return YAML.treeToValue(root, type);
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream()
                     .map(Object::toString).sorted().collect(Collectors.joining(", "));
@@ -64,7 +79,8 @@ public final class ConfigFiles {
     }
 
     private static String line(JsonProcessingException e) {
-        return e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+        // values read from a tree with command-line overrides in it have no line (Jackson says -1 or 0)
+        return e.getLocation() == null || e.getLocation().getLineNr() < 1 ? "" : ":" + e.getLocation().getLineNr();
     }
 
     /**

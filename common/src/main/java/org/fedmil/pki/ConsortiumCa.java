@@ -185,6 +185,63 @@ public final class ConsortiumCa {
         return issue(PartyKind.ADMIN, name, validity, KeyPurposeId.id_kp_clientAuth, null);
     }
 
+    /**
+     * Renews a party's certificate: a new certificate for the <em>same key</em> (taken from the party's current
+     * {@code cert.pem}, so the operator needs no private key), the same subject, key usages and names, a new
+     * serial and a new validity, signed by this CA. {@code cert.pem} is replaced atomically in the party's
+     * folder; {@code key.pem} and {@code ca.pem} are not touched. The old certificate stays valid until it
+     * expires (revocation in FedMIL is by site name, see docs/pki.md).
+     *
+     * @param name the site or admin name; ignored for the coordinator
+     * @return the new certificate
+     */
+    public X509Certificate renew(PartyKind kind, String name, Duration validity) throws IOException {
+        if (kind != PartyKind.COORDINATOR) {
+            requirePartyName(name, kind);
+        }
+        requirePositive(validity);
+        PartyCredentials party = PartyCredentials.in(layout.partyDir(kind, name));
+        if (!Files.exists(party.cert())) {
+            throw new PkiException("no certificate to renew for " + describe(kind, name) + ": " + party.cert()
+                    + " does not exist; issue one with `fedmil pki issue " + kind.organizationalUnit()
+                    + (kind == PartyKind.COORDINATOR ? " --host ...`" : " " + name + "`"));
+        }
+        X509Certificate old = PemFiles.readCertificate(party.cert());
+        try {
+            old.verify(certificate.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new PkiException(party.cert() + " was not issued by the CA in " + layout.caCert()
+                    + "; renewal keeps the CA, so it cannot renew a certificate of another CA");
+        }
+        Instant now = Instant.now();
+        Instant notBefore = max(now.minus(BACKDATE), certificate.getNotBefore().toInstant());
+        Instant notAfter = now.plus(validity);
+        Instant caExpiry = certificate.getNotAfter().toInstant();
+        if (notAfter.isAfter(caExpiry)) {
+            long daysLeft = Duration.between(now, caExpiry).toDays();
+            throw new PkiException("a certificate valid for " + validity.toDays() + " days would outlive the CA in "
+                    + layout.caCert() + ", which expires " + caExpiry + "; use --days " + daysLeft + " or less");
+        }
+        X509Certificate renewed;
+        try {
+            org.bouncycastle.cert.X509CertificateHolder holder = new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(old);
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, newSerial(),
+                    Date.from(notBefore), Date.from(notAfter), holder.getSubject(), old.getPublicKey());
+            // the same extensions: key usage, extended key usage, names, key identifiers
+            for (Object oid : holder.getExtensions().getExtensionOIDs()) {
+                builder.copyAndAddExtension((org.bouncycastle.asn1.ASN1ObjectIdentifier) oid,
+                        holder.getExtensions().getExtension((org.bouncycastle.asn1.ASN1ObjectIdentifier) oid).isCritical(),
+                        holder);
+            }
+            renewed = sign(builder, key);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot renew the certificate of " + describe(kind, name), e);
+        }
+        byte[] pem = ascii(PemFiles.encodeCertificate(renewed));
+        org.fedmil.util.AtomicFiles.write(party.cert(), out -> out.write(pem));
+        return renewed;
+    }
+
     public static void requirePartyName(String name, PartyKind kind) {
         if (name == null || !PARTY_NAME.matcher(name).matches()) {
             throw new PkiException("invalid " + kind.organizationalUnit() + " name '" + name + "': use 1 to 64 "

@@ -3,6 +3,7 @@ package org.fedmil.pki;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "Create the consortium CA and issue certificates to the coordinator, sites and admins.",
-        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class})
+        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class, PkiCommand.Renew.class})
 public final class PkiCommand implements Callable<Integer> {
 
     @Spec
@@ -162,6 +163,102 @@ public final class PkiCommand implements Callable<Integer> {
         @Override
         String handOver(PartyCredentials issued) {
             return "Give " + issued.dir() + " to admin '" + name + "' only.";
+        }
+    }
+
+    @Command(name = "renew", mixinStandardHelpOptions = true,
+            description = "Issue a new certificate for the same party, key and CA; only cert.pem changes.",
+            subcommands = {RenewCoordinator.class, RenewSite.class, RenewAdmin.class})
+    static final class Renew implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().usage(spec.commandLine().getErr());
+            return ExitCode.USAGE;
+        }
+    }
+
+    /** Options every renew subcommand shares. */
+    abstract static class RenewParty implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", defaultValue = "pki", description = "PKI directory (default: ${DEFAULT-VALUE}).")
+        Path dir;
+
+        @Option(names = "--days", defaultValue = "730", description = "Validity in days (default: ${DEFAULT-VALUE}).")
+        int days;
+
+        abstract PartyKind kind();
+
+        String name() {
+            return "";
+        }
+
+        @Override
+        public Integer call() {
+            return run(spec, out -> {
+                ConsortiumCa ca = ConsortiumCa.load(dir);
+                PartyCredentials party = PartyCredentials.in(ca.layout().partyDir(kind(), name()));
+                X509Certificate old = Files.exists(party.cert()) ? PemFiles.readCertificate(party.cert()) : null;
+                X509Certificate renewed = ca.renew(kind(), name(), Duration.ofDays(days));
+                out.println("Renewed " + renewed.getSubjectX500Principal().getName() + " in " + party.cert());
+                out.println("  same key and CA; new serial " + renewed.getSerialNumber().toString(16)
+                        + (old == null ? "" : " (was " + old.getSerialNumber().toString(16) + ", valid until "
+                        + old.getNotAfter().toInstant() + ")"));
+                describe(out, renewed);
+                out.println(kind() == PartyKind.COORDINATOR
+                        ? "Copy " + party.cert() + " over the coordinator's cert.pem (write a temp file, then mv); "
+                        + "new connections present it at once. Sites that pin the coordinator fingerprint must "
+                        + "get the new fingerprint above first."
+                        : "Send " + party.cert() + " (not secret, no key in it) to " + kind().organizationalUnit()
+                        + " '" + name() + "'; it replaces its cert.pem (temp file, then mv) and new connections use it "
+                        + "without a restart.");
+            });
+        }
+    }
+
+    @Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Renew the coordinator's certificate.")
+    static final class RenewCoordinator extends RenewParty {
+        @Override
+        PartyKind kind() {
+            return PartyKind.COORDINATOR;
+        }
+    }
+
+    @Command(name = "site", mixinStandardHelpOptions = true, description = "Renew a site's certificate.")
+    static final class RenewSite extends RenewParty {
+        @Parameters(paramLabel = "NAME", description = "Site id.")
+        String name;
+
+        @Override
+        PartyKind kind() {
+            return PartyKind.SITE;
+        }
+
+        @Override
+        String name() {
+            return name;
+        }
+    }
+
+    @Command(name = "admin", mixinStandardHelpOptions = true, description = "Renew an admin's certificate.")
+    static final class RenewAdmin extends RenewParty {
+        @Parameters(paramLabel = "NAME", description = "Admin name.")
+        String name;
+
+        @Override
+        PartyKind kind() {
+            return PartyKind.ADMIN;
+        }
+
+        @Override
+        String name() {
+            return name;
         }
     }
 

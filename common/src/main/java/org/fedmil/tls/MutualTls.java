@@ -54,13 +54,33 @@ public final class MutualTls {
 
     /** The coordinator's side: requires every caller to present a certificate of {@code ca}. */
     public static ServerCredentials serverCredentials(Path cert, Path key, Path ca) {
-        Material m = Material.load(cert, key, ca, SERVER_AUTH,
-                "the coordinator needs the folder from `fedmil pki issue coordinator --host ...`");
-        SslContextBuilder builder = GrpcSslContexts.configure(SslContextBuilder.forServer(m.key, m.chain))
-                .trustManager(m.trusted)
+        return serverCredentials(cert, key, ca, chain -> { });
+    }
+
+    /**
+     * As {@link #serverCredentials(Path, Path, Path)}, with {@code check} told of every client certificate chain
+     * the consortium CA admitted, during the handshake; it may refuse the handshake by throwing (a revoked site).
+     *
+     * <p>The coordinator's own certificate and key are re-read when {@code cert} or {@code key} change on disk
+     * (checked at each handshake, see {@link ReloadingKeyManager}): a renewed certificate is presented on the
+     * next new connection, without a restart.
+     */
+    public static ServerCredentials serverCredentials(Path cert, Path key, Path ca, ClientCheck check) {
+        String which = "the coordinator needs the folder from `fedmil pki issue coordinator --host ...`";
+        Material m = Material.load(cert, key, ca, SERVER_AUTH, which);
+        ReloadingKeyManager keys = new ReloadingKeyManager(cert, key, m.key, m.chain,
+                () -> Material.load(cert, key, ca, SERVER_AUTH, which).identity());
+        SslContextBuilder builder = GrpcSslContexts.configure(SslContextBuilder.forServer(keys))
+                .trustManager(new CheckedTrustManager(caTrustManager(m.trusted), chain -> { }, check))
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols(PROTOCOLS);
         return NettySslContextServerCredentials.create(build(builder, cert));
+    }
+
+    /** Told of a client's certificate chain the CA admitted; throws to refuse it. */
+    @FunctionalInterface
+    public interface ClientCheck {
+        void admitted(X509Certificate[] chain) throws java.security.cert.CertificateException;
     }
 
     public static ServerCredentials serverCredentials(PartyCredentials credentials) {
@@ -72,13 +92,7 @@ public final class MutualTls {
      * that the coordinator's certificate names the host dialled.
      */
     public static ChannelCredentials channelCredentials(Path cert, Path key, Path ca) {
-        Material m = Material.load(cert, key, ca, CLIENT_AUTH,
-                "a site needs the folder from `fedmil pki issue site NAME`, an admin the one from `fedmil pki issue admin NAME`");
-        SslContextBuilder builder = GrpcSslContexts.forClient()
-                .keyManager(m.key, m.chain)
-                .trustManager(m.trusted)
-                .protocols(PROTOCOLS);
-        return NettySslContextChannelCredentials.create(build(builder, cert));
+        return channelCredentials(cert, key, ca, chain -> { });
     }
 
     /**
@@ -87,13 +101,17 @@ public final class MutualTls {
      * byte is sent; it may refuse the handshake by throwing (a pinned fingerprint that differs).
      */
     public static ChannelCredentials channelCredentials(Path cert, Path key, Path ca, ServerCheck check) {
-        Material m = Material.load(cert, key, ca, CLIENT_AUTH,
-                "a site needs the folder from `fedmil pki issue site NAME`, an admin the one from `fedmil pki issue admin NAME`");
+        String which = "a site needs the folder from `fedmil pki issue site NAME`, an admin the one from "
+                + "`fedmil pki issue admin NAME`";
+        Material m = Material.load(cert, key, ca, CLIENT_AUTH, which);
+        // a renewed certificate on disk is presented on the next new connection (see ReloadingKeyManager)
+        ReloadingKeyManager keys = new ReloadingKeyManager(cert, key, m.key, m.chain,
+                () -> Material.load(cert, key, ca, CLIENT_AUTH, which).identity());
         SslContextBuilder builder = GrpcSslContexts.forClient()
-                .keyManager(m.key, m.chain)
-                .trustManager(new CheckedTrustManager(caTrustManager(m.trusted), check))
+                .keyManager(keys)
+                .trustManager(new CheckedTrustManager(caTrustManager(m.trusted), check, chain -> { }))
                 .protocols(PROTOCOLS);
-        return NettySslContextChannelCredentials.create(build(builder, cert));
+        return NettySslContextChannelCredentials.create(withoutResumption(build(builder, cert)));
     }
 
     /** Told of a coordinator's certificate chain the CA admitted; throws to refuse it. */
@@ -127,10 +145,12 @@ public final class MutualTls {
     private static final class CheckedTrustManager extends javax.net.ssl.X509ExtendedTrustManager {
         private final javax.net.ssl.X509ExtendedTrustManager ca;
         private final ServerCheck check;
+        private final ClientCheck clientCheck;
 
-        CheckedTrustManager(javax.net.ssl.X509ExtendedTrustManager ca, ServerCheck check) {
+        CheckedTrustManager(javax.net.ssl.X509ExtendedTrustManager ca, ServerCheck check, ClientCheck clientCheck) {
             this.ca = ca;
             this.check = check;
+            this.clientCheck = clientCheck;
         }
 
         @Override
@@ -158,18 +178,21 @@ public final class MutualTls {
         public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
                 throws java.security.cert.CertificateException {
             ca.checkClientTrusted(chain, authType, socket);
+            clientCheck.admitted(chain);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
                 throws java.security.cert.CertificateException {
             ca.checkClientTrusted(chain, authType, engine);
+            clientCheck.admitted(chain);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType)
                 throws java.security.cert.CertificateException {
             ca.checkClientTrusted(chain, authType);
+            clientCheck.admitted(chain);
         }
 
         @Override
@@ -182,6 +205,32 @@ public final class MutualTls {
         return channelCredentials(credentials.cert(), credentials.key(), credentials.ca());
     }
 
+    /**
+     * Every new connection makes a full handshake: a resumed TLS session would carry the certificates of the
+     * connection it came from, so a renewed certificate (ours or the coordinator's) would not be presented, and
+     * the coordinator's certificate would not be checked against a pin again. The client's session cache is
+     * emptied before each handshake starts (the JDK looks it up when the handshake starts, not when the engine
+     * is made). An agent holds one long connection, so the cost is one full handshake per reconnection.
+     */
+    private static SslContext withoutResumption(SslContext context) {
+        return new io.netty.handler.ssl.DelegatingSslContext(context) {
+            @Override
+            protected void initEngine(javax.net.ssl.SSLEngine engine) {
+                javax.net.ssl.SSLSessionContext sessions = context.sessionContext();
+                if (sessions == null) {
+                    return;
+                }
+                java.util.Enumeration<byte[]> ids = sessions.getIds();
+                while (ids.hasMoreElements()) {
+                    javax.net.ssl.SSLSession session = sessions.getSession(ids.nextElement());
+                    if (session != null) {
+                        session.invalidate();
+                    }
+                }
+            }
+        };
+    }
+
     private static SslContext build(SslContextBuilder builder, Path cert) {
         try {
             return builder.build();
@@ -192,6 +241,10 @@ public final class MutualTls {
 
     /** What the handshake needs, checked up front so mistakes fail at startup with file names. */
     private record Material(PrivateKey key, X509Certificate[] chain, X509Certificate[] trusted) {
+
+        ReloadingKeyManager.Identity identity() {
+            return new ReloadingKeyManager.Identity(key, chain);
+        }
 
         static Material load(Path cert, Path key, Path ca, String purpose, String whichFolder) {
             List<X509Certificate> chain = PemFiles.readCertificates(cert);

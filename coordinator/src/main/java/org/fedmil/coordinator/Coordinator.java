@@ -4,12 +4,19 @@ import ai.djl.Device;
 import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
 import java.time.Duration;
+import org.fedmil.coordinator.admin.AdminControl;
+import org.fedmil.coordinator.admin.AdminService;
+import org.fedmil.coordinator.admin.Revocations;
+import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.audit.RoundLog;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
+import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
@@ -49,6 +56,9 @@ public final class Coordinator implements AutoCloseable {
     private final boolean resumed;
     private final RoundLog roundLog;
     private final Strategy strategy;
+    private final Dashboard dashboard; // null unless dashboard.enabled
+    private final Revocations revocations;
+    private final AdminControl admin;
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -93,10 +103,23 @@ public final class Coordinator implements AutoCloseable {
                 PemFiles.readCertificate(config.tls().cert()));
         AuditTrail audit = new AuditTrail(roundLog);
         audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound(), strategy);
+        // dashboard and metrics (issue 6): listens to the run, counts bytes at the gRPC server
+        this.dashboard = config.dashboard().enabled() ? new Dashboard(config) : null;
+        java.util.List<RoundListener> listeners = new java.util.ArrayList<>(java.util.List.of(new Reporter(), audit));
+        java.util.List<ServerInterceptor> interceptors = new java.util.ArrayList<>(java.util.List.of(observers));
+        if (dashboard != null) {
+            listeners.add(dashboard.listener());
+            interceptors.add(dashboard.interceptor());
+        }
         this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound,
-                new Both(new Reporter(), audit));
+                new AllListeners(listeners));
+        // revoked sites stay revoked across restarts: the list is read before the port opens
+        this.revocations = Revocations.load(store.dir());
+        SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
+        this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
         this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
-                config.limits(), store.dir().resolve("uploads"), audit, observers);
+                config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
+                interceptors.toArray(ServerInterceptor[]::new));
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
@@ -128,6 +151,10 @@ public final class Coordinator implements AutoCloseable {
             out.println("resumed from " + store.dir() + " after round " + last.round() + " (model v"
                     + last.modelVersion() + "); waiting for sites to re-join");
         }
+        if (dashboard != null) {
+            dashboard.start(run.history());
+            out.println("dashboard on " + dashboard.url() + " (read-only; /metrics for Prometheus)");
+        }
         server.start();
         out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
         return this;
@@ -141,8 +168,22 @@ public final class Coordinator implements AutoCloseable {
         return run;
     }
 
+    /** What the Admin service does, for callers in the same process. */
+    public AdminControl admin() {
+        return admin;
+    }
+
+    public Revocations revocations() {
+        return revocations;
+    }
+
     public StateStore store() {
         return store;
+    }
+
+    /** The dashboard and metrics, when dashboard.enabled. */
+    public java.util.Optional<Dashboard> dashboard() {
+        return java.util.Optional.ofNullable(dashboard);
     }
 
     /** Blocks until the federation finished and every site was told to stop (or a grace period passed). */
@@ -158,72 +199,12 @@ public final class Coordinator implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         server.stop();
+        if (dashboard != null) {
+            dashboard.close();
+        }
         run.close();
         heldOut.close();
         roundLog.close();
-    }
-
-    /** Tells {@code first}, then {@code second}, of every event. */
-    private record Both(RoundListener first, RoundListener second) implements RoundListener {
-        @Override
-        public void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
-            first.siteJoined(siteId, join, joinedSites, minSites);
-            second.siteJoined(siteId, join, joinedSites, minSites);
-        }
-
-        @Override
-        public void roundStarted(int round, int participants) {
-            first.roundStarted(round, participants);
-            second.roundStarted(round, participants);
-        }
-
-        @Override
-        public void roundCompleted(RoundResult result, GlobalModel model) {
-            first.roundCompleted(result, model);
-            second.roundCompleted(result, model);
-        }
-
-        @Override
-        public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
-            first.roundShort(round, attempt, updates, minUpdates, retried);
-            second.roundShort(round, attempt, updates, minUpdates, retried);
-        }
-
-        @Override
-        public void updateAccepted(org.fedmil.coordinator.round.AcceptedUpdate update) {
-            first.updateAccepted(update);
-            second.updateAccepted(update);
-        }
-
-        @Override
-        public void siteLeft(String siteId, String reason, int remainingSites) {
-            first.siteLeft(siteId, reason, remainingSites);
-            second.siteLeft(siteId, reason, remainingSites);
-        }
-
-        @Override
-        public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
-            first.updateRefused(siteId, round, kind, reason);
-            second.updateRefused(siteId, round, kind, reason);
-        }
-
-        @Override
-        public void stateChanged(RunState state) {
-            first.stateChanged(state);
-            second.stateChanged(state);
-        }
-
-        @Override
-        public void siteEvaluated(String siteId, SiteEvaluation evaluation) {
-            first.siteEvaluated(siteId, evaluation);
-            second.siteEvaluated(siteId, evaluation);
-        }
-
-        @Override
-        public void finished(String reason) {
-            first.finished(reason);
-            second.finished(reason);
-        }
     }
 
     private final class Reporter implements RoundListener {

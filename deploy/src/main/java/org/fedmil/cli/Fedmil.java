@@ -3,6 +3,7 @@ package org.fedmil.cli;
 import org.fedmil.audit.AuditCommand;
 import org.fedmil.bench.mil.MilBenchCommand;
 import org.fedmil.config.ConfigException;
+import org.fedmil.coordinator.cli.AdminCommand;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 /** The one {@code fedmil} launcher: every role's commands under one name. */
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
-        subcommands = {PkiCommand.class, CoordinatorCommand.class, SiteCommand.class, Fedmil.Data.class,
+        subcommands = {PkiCommand.class, CoordinatorCommand.class, AdminCommand.class, SiteCommand.class, Fedmil.Data.class,
                 DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, AuditCommand.class,
                 Fedmil.Bench.class})
 public final class Fedmil {

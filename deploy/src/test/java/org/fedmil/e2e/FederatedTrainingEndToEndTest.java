@@ -94,7 +94,10 @@ class FederatedTrainingEndToEndTest {
                         .isEqualTo(history.get(3).modelSha256());
             }
             assertThat(fed.console()).contains("site site-1 joined").contains("site site-2 evaluated model v3");
-            assertThat(outs.get(0).toString(StandardCharsets.UTF_8)).contains("site site-1 round 3: trained 120 bags");
+            assertThat(outs.get(0).toString(StandardCharsets.UTF_8)).contains("site site-1 round 3: trained 120 bags")
+                    // the training's progress, as plain lines: the agent's output here is not a terminal
+                    .containsPattern("site site-1 round 3: epoch 2/2, bags 120/120 \\(100%\\), loss \\d\\.\\d{4}, ETA done")
+                    .doesNotContain("\r");
             assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();
 
             // The signed round log verifies with the consortium CA and holds every event of the federation.

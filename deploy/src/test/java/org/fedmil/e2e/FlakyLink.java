@@ -36,6 +36,14 @@ final class FlakyLink implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /** Cuts every connection open now, as a link that drops; new connections go through. */
+    void cutAll() {
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
+    }
+
     /** Connections cut so far. */
     int breaks() {
         return breaks.get();

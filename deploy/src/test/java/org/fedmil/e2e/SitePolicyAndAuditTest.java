@@ -211,4 +211,46 @@ class SitePolicyAndAuditTest {
             assertThat(ofType(egress, EgressSchema.SENT)).as("no message was described, none sent").isEmpty();
         }
     }
+
+    @Test
+    void aSiteStopsBeforeTheUpdateThatWouldExceedItsLifetimePrivacyBudgetAndTheBudgetOutlivesTheFederation()
+            throws Exception {
+        double sigma = 0.5;
+        double afterOne = RdpAccountant.epsilonOfSampledGaussian(1.0, sigma, 1, 1e-5).epsilon();
+        double afterTwo = RdpAccountant.epsilonOfSampledGaussian(1.0, sigma, 2, 1e-5).epsilon();
+        double budget = (afterOne + afterTwo) / 2;
+        Path data = TestFederation.synthetic(dir, 2, 30, 40);
+        try (TestFederation fed = new TestFederation(dir, data, 2, 3,
+                new CoordinatorConfig.Model("attention", "mlp", 32, 16, null, null),
+                new CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null,
+                        new CoordinatorConfig.Dp(1.0, sigma)))) {
+            UnaryOperator<SiteConfig> budgeted = c -> c.withPolicy(new SitePolicy(null, null, null,
+                    new SitePolicy.Dp(null, null, null, 1e-5, budget), null));
+            List<AgentRun> runs = runAgents(fed, Map.of("site-1", UnaryOperator.identity(), "site-2", budgeted));
+            AgentRun site2 = runs.get(0).console().contains("site-2") ? runs.get(0) : runs.get(1);
+            assertThat(site2.exit()).as(site2.console()).isEqualTo(SiteAgent.POLICY_STOPPED);
+            assertThat(site2.console()).contains("site policy rule 'dp.lifetime_epsilon'");
+            List<Map<String, Object>> egress = records(fed.stateDir("site-2").resolve("egress-log.jsonl"));
+            assertThat(ofType(egress, EgressSchema.SENT).stream().filter(r -> "UploadUpdate".equals(r.get("rpc"))))
+                    .as("only the update within the budget was sent").hasSize(1);
+            org.fedmil.privacy.PrivacyLedger ledger = org.fedmil.privacy.PrivacyLedger.open(
+                    fed.stateDir("site-2").resolve("privacy-ledger.json"), 1e-5);
+            assertThat(ledger.releases()).hasSize(1);
+            assertThat(ledger.spent().epsilon()).isCloseTo(afterOne, org.assertj.core.api.Assertions.within(1e-9));
+        }
+        // the ledger is the site's, not the federation's: a new agent on the same state folder is still refused
+        Path again = dir.resolve("again");
+        Files.createDirectories(again);
+        try (TestFederation next = new TestFederation(again, TestFederation.synthetic(again, 1, 30, 40), 1, 1,
+                new CoordinatorConfig.Model("attention", "mlp", 32, 16, null, null),
+                new CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null,
+                        new CoordinatorConfig.Dp(1.0, sigma)))) {
+            Path oldState = dir.resolve("site-2-state");
+            List<AgentRun> runs = runAgents(next, Map.of("site-1", c -> new SiteConfig(c.coordinator(), c.tls(),
+                    c.dataDir(), c.device(), c.pollWaitMs(), c.connectTimeoutSeconds(), oldState, c.augmentation(),
+                    new SitePolicy(null, null, null, new SitePolicy.Dp(null, null, null, 1e-5, budget), null))));
+            assertThat(runs.get(0).exit()).as(runs.get(0).console()).isEqualTo(SiteAgent.POLICY_STOPPED);
+            assertThat(runs.get(0).console()).contains("dp.lifetime_epsilon").contains("nothing was trained or sent");
+        }
+    }
 }

@@ -35,15 +35,26 @@ public final class LocalTrainer {
     private static final Logger log = LoggerFactory.getLogger(LocalTrainer.class);
 
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options) {
+        return train(model, bags, options, TrainingProgress.NONE);
+    }
+
+    /** As {@link #train(MilModel, List, TrainingOptions)}, telling {@code progress} of every bag trained. */
+    public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress) {
+        Objects.requireNonNull(progress, "progress");
         synchronized (ENGINE_GRADIENT_LOCK) {
-            return trainExclusively(model, bags, options);
+            try {
+                return trainExclusively(model, bags, options, progress);
+            } finally {
+                progress.finished();
+            }
         }
     }
 
     /** PyTorch's gradient collector is process-wide: two trainings in one JVM must take turns. */
     private static final Object ENGINE_GRADIENT_LOCK = new Object();
 
-    private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options) {
+    private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options,
+                                            TrainingProgress progress) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(bags, "bags");
         Objects.requireNonNull(options, "options");
@@ -66,6 +77,7 @@ public final class LocalTrainer {
              BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
             Adam adam = new Adam(model.parameterArrays(), (float) options.learningRate(),
                     (float) options.weightDecay(), (float) options.proximalMu(), session);
+            progress.started(options.epochs(), order.length);
             for (int epoch = 1; epoch <= options.epochs(); epoch++) {
                 shuffle(order, shuffle);
                 double sum = 0;
@@ -77,6 +89,8 @@ public final class LocalTrainer {
                     }
                     sum += step(model, bag, options.loss(), adam, session);
                     steps++;
+                    progress.stepDone(new TrainingProgress.Step(epoch, options.epochs(), k + 1, order.length,
+                            sum / (k + 1)));
                 }
                 epochLoss = sum / order.length;
                 log.debug("epoch {}/{}: mean loss {}", epoch, options.epochs(), epochLoss);

@@ -30,7 +30,7 @@ import org.fedmil.mil.eval.BinaryMetrics;
  * aggregate metrics, never data. A record that cannot be written stops the action that caused it (the
  * exception propagates), so nothing happens that the log does not show.
  */
-public final class AuditTrail implements RoundListener {
+public final class AuditTrail implements RoundListener, org.fedmil.coordinator.admin.AdminControl.Recorder {
 
     private static final Logger logger = LoggerFactory.getLogger(AuditTrail.class);
 
@@ -129,6 +129,18 @@ public final class AuditTrail implements RoundListener {
     public void siteLeft(String siteId, String reason, int remainingSites) {
         log.append(RecordSchema.SITE_LEFT, Map.of("site", siteId, "reason", reason, "remaining_sites",
                 remainingSites));
+    }
+
+    /** An admin revoked a site; {@code certSha256} and {@code certSerial} are empty when it never called. */
+    @Override
+    public void siteRevoked(String site, String certSha256, String certSerial, String reason, String by) {
+        log.append(RecordSchema.SITE_REVOKED, Map.of("site", site, "cert_sha256", certSha256, "cert_serial",
+                certSerial, "reason", reason, "by", by));
+    }
+
+    @Override
+    public void siteUnrevoked(String site, String reason, String by) {
+        log.append(RecordSchema.SITE_UNREVOKED, Map.of("site", site, "reason", reason, "by", by));
     }
 
     @Override

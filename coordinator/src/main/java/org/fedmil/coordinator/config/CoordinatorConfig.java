@@ -30,6 +30,7 @@ import org.fedmil.mil.train.LossConfig;
  * @param minUpdates   updates a round needs to be aggregated (at most min_sites)
  * @param onShortRound retry or skip a round that reached its deadline with fewer than min_updates
  * @param limits       bounds on what sites may send and how
+ * @param dashboard    the read-only web page and /metrics (off unless enabled)
  * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
  */
 public record CoordinatorConfig(
@@ -47,14 +48,16 @@ public record CoordinatorConfig(
         Integer minUpdates,
         String onShortRound,
         Limits limits,
+        Dashboard dashboard,
         StrategyConfig strategy) {
 
-    /** The default strategy, FedAvg. */
+    /** The default strategy, FedAvg (issue 8). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
-                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits) {
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
-                roundDeadlineSeconds, minUpdates, onShortRound, limits, null);
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, null);
     }
 
     /** Defaults for round_deadline_seconds, min_updates, on_short_round and limits. */
@@ -62,6 +65,14 @@ public record CoordinatorConfig(
                              Integer minSites, Integer rounds, Model model, Training training, String device) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device, null, null,
                 null, null);
+    }
+
+    /** Without a dashboard section: the dashboard is off. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, null, null);
     }
 
     public CoordinatorConfig {
@@ -77,8 +88,31 @@ public record CoordinatorConfig(
         minUpdates = minUpdates == null ? minSites : minUpdates;
         onShortRound = onShortRound == null ? "retry" : onShortRound;
         limits = limits == null ? new Limits(null, null, null) : limits;
+        dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
         strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
     }
+
+    // --- dashboard (issue 6, item 4) ---
+    /**
+     * The dashboard: a read-only web page, /api/state and /metrics. On a loopback host it is plain HTTP; on any other
+     * address it is HTTPS with the coordinator's certificate and key.
+     *
+     * @param port 0 picks a free port
+     */
+    public record Dashboard(Boolean enabled, String host, Integer port) {
+        public Dashboard {
+            enabled = enabled != null && enabled;
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 8080 : port;
+        }
+    }
+
+    /** A copy with another dashboard section. */
+    public CoordinatorConfig withDashboard(Dashboard d) {
+        return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d);
+    }
+    // --- end dashboard ---
 
     /**
      * @param maxUpdateL2Norm          an update whose delta's L2 norm (all tensors) is larger is refused
@@ -188,9 +222,14 @@ public record CoordinatorConfig(
         if (heldoutDir == null) {
             throw new ConfigException(file + ": key 'heldout_dir' is required: the folder of the coordinator's held-out bags");
         }
+        Path heldout = ConfigFiles.resolve(file, heldoutDir);
+        if (!java.nio.file.Files.isDirectory(heldout)) {
+            throw new ConfigException(file + ": key 'heldout_dir' names " + heldout + ", which is not a folder; "
+                    + "expected the held-out bags in the site data format (docs/data-format.md)");
+        }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, strategy);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy);
         c.validate(file);
         return c;
     }
@@ -211,6 +250,9 @@ public record CoordinatorConfig(
         check(file, limits.maxConcurrentCallsPerSite() >= 2, "limits.max_concurrent_calls_per_site",
                 limits.maxConcurrentCallsPerSite(), "at least 2 (a site's long poll plus one transfer)");
         check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
+        check(file, dashboard.port() >= 0 && dashboard.port() <= 65535, "dashboard.port", dashboard.port(),
+                "0..65535 (0 picks a free port)");
+        check(file, !dashboard.host().isBlank(), "dashboard.host", dashboard.host(), "a host name or address");
         check(file, model.hiddenDim() >= 1, "model.hidden_dim", model.hiddenDim(), "at least 1");
         check(file, model.attentionDim() >= 1, "model.attention_dim", model.attentionDim(), "at least 1");
         check(file, training.localEpochs() >= 1, "training.local_epochs", training.localEpochs(), "at least 1");
@@ -272,7 +314,8 @@ public record CoordinatorConfig(
 
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
-                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, strategy);
+                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
+                strategy);
     }
 
     @Override

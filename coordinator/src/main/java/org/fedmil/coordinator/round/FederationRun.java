@@ -93,6 +93,17 @@ public final class FederationRun implements AutoCloseable {
     private long roundBags;
     private long roundStartNanos;
     private String finishReason;
+    /** Set by the operator: no round starts and no train task is handed out until {@link #resume()}. */
+    private boolean paused;
+    /** Sites that left (or were revoked) and have not joined again. */
+    private final Set<String> departed = new LinkedHashSet<>();
+
+    /** What the operator sees of one site. */
+    public record SiteView(String siteId, String state, int updatesAccepted) {
+    }
+
+    /** Site text for {@link Task.Wait} while paused. */
+    public static final String PAUSED_REASON = "paused by the operator";
 
     public FederationRun(FederationPlan plan, GlobalModel initial, HeldOutEvaluation heldOut,
                          Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
@@ -157,6 +168,7 @@ public final class FederationRun implements AutoCloseable {
                         "federation '" + plan.federationId() + "' has finished; nothing left to join");
             }
             sites.put(siteId, join);
+            departed.remove(siteId);
             joined = sites.size();
             changed.signalAll();
         } finally {
@@ -166,7 +178,7 @@ public final class FederationRun implements AutoCloseable {
         RunState state = null;
         lock.lock();
         try {
-            if (phase == Phase.WAITING_FOR_SITES && sites.size() >= plan.minSites()) {
+            if (phase == Phase.WAITING_FOR_SITES && sites.size() >= plan.minSites() && !paused) {
                 nextRoundOrEnd(round + 1);
                 state = snapshot();
             }
@@ -190,8 +202,9 @@ public final class FederationRun implements AutoCloseable {
         long deadline = System.nanoTime() + Math.max(0, maxWait.toNanos());
         lock.lock();
         try {
-            requireJoined(siteId);
             while (true) {
+                // checked at every wake-up too: a site revoked while its poll is held gets its call ended
+                requireJoined(siteId);
                 Task task = decide(siteId);
                 long left = deadline - System.nanoTime();
                 if (!(task instanceof Task.Wait) || left <= 0) {
@@ -209,6 +222,9 @@ public final class FederationRun implements AutoCloseable {
     }
 
     private Task decide(String siteId) {
+        if (paused && (phase == Phase.TRAINING || phase == Phase.WAITING_FOR_SITES)) {
+            return new Task.Wait(RETRY_AFTER_MS, PAUSED_REASON);
+        }
         switch (phase) {
             case FINISHED:
                 return new Task.Stop(finishReason);
@@ -543,6 +559,11 @@ public final class FederationRun implements AutoCloseable {
             if (phase != Phase.TRAINING || round != r || attempt != a) {
                 return;
             }
+            if (paused) {
+                // a paused round's deadline waits for the resume: sites were told to wait, not to give up
+                schedule(() -> deadlinePassed(r, a));
+                return;
+            }
             updates = submitted.size();
             if (updates >= rules.minUpdates() && updates > 0) {
                 log.info("round {} reached its deadline with {} of {} updates; aggregating those, the others are "
@@ -576,7 +597,12 @@ public final class FederationRun implements AutoCloseable {
 
     // Caller holds the lock. Starts round r, or, past the last round, the site evaluation.
     private void nextRoundOrEnd(int r) {
-        if (r <= plan.rounds()) {
+        if (r <= plan.rounds() && paused) {
+            // the round opens when the operator resumes
+            round = r - 1;
+            phase = Phase.WAITING_FOR_SITES;
+            changed.signalAll();
+        } else if (r <= plan.rounds()) {
             startRound(r, 1);
         } else {
             round = plan.rounds();
@@ -700,6 +726,7 @@ public final class FederationRun implements AutoCloseable {
         try {
             requireJoined(siteId);
             sites.remove(siteId);
+            departed.add(siteId);
             remaining = sites.size();
             if (phase == Phase.TRAINING && participants.contains(siteId) && !submitted.containsKey(siteId)) {
                 participants.remove(siteId);
@@ -717,6 +744,107 @@ public final class FederationRun implements AutoCloseable {
         listener.stateChanged(state);
         if (closeNow) {
             closer.execute(this::closeRound);
+        }
+    }
+
+    /**
+     * The operator pauses the federation: no new round starts and no train task is handed out (sites get WAIT
+     * {@value #PAUSED_REASON}); uploads of train tasks already handed out are still accepted, and a round whose
+     * updates are all in is aggregated. The open round's deadline waits for {@link #resume()}.
+     *
+     * @return false when it was already paused or the federation has finished
+     */
+    public boolean pause() {
+        RunState state;
+        lock.lock();
+        try {
+            if (paused || phase == Phase.FINISHED) {
+                return false;
+            }
+            paused = true;
+            state = snapshot();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        log.info("federation '{}' paused by the operator in round {}", plan.federationId(), currentRound());
+        listener.stateChanged(state);
+        return true;
+    }
+
+    /** Undoes {@link #pause()}: the round due opens now if enough sites are joined. */
+    public boolean resume() {
+        RunState state;
+        lock.lock();
+        try {
+            if (!paused) {
+                return false;
+            }
+            paused = false;
+            if (phase == Phase.WAITING_FOR_SITES && sites.size() >= plan.minSites() && round < plan.rounds()) {
+                nextRoundOrEnd(round + 1);
+            }
+            state = snapshot();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        log.info("federation '{}' resumed by the operator", plan.federationId());
+        listener.stateChanged(state);
+        return true;
+    }
+
+    public boolean paused() {
+        lock.lock();
+        try {
+            return paused;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when the site is joined now. */
+    public boolean isJoined(String siteId) {
+        lock.lock();
+        try {
+            return sites.containsKey(siteId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Every site joined now or departed, with its state (joined, training, submitted, left) and how many of its
+     * updates were accepted: aggregated in completed rounds, plus the open round's.
+     */
+    public List<SiteView> siteViews() {
+        lock.lock();
+        try {
+            Map<String, Integer> accepted = new TreeMap<>();
+            for (RoundResult h : history) {
+                for (String site : h.sites()) {
+                    accepted.merge(site, 1, Integer::sum);
+                }
+            }
+            if (phase == Phase.TRAINING || phase == Phase.AGGREGATING) {
+                submitted.keySet().forEach(site -> accepted.merge(site, 1, Integer::sum));
+            }
+            List<SiteView> views = new ArrayList<>();
+            for (String site : sites.keySet()) {
+                String state = "joined";
+                if (submitted.containsKey(site) && (phase == Phase.TRAINING || phase == Phase.AGGREGATING)) {
+                    state = "submitted";
+                } else if (phase == Phase.TRAINING && participants.contains(site)) {
+                    state = "training";
+                }
+                views.add(new SiteView(site, state, accepted.getOrDefault(site, 0)));
+            }
+            for (String site : departed) {
+                views.add(new SiteView(site, "left", accepted.getOrDefault(site, 0)));
+            }
+            return views;
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.coordinator.admin.AdminService;
+import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.protocol.Wire;
@@ -31,12 +33,16 @@ public final class CoordinatorServer {
      */
     public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, CoordinatorConfig.Limits limits,
                              java.nio.file.Path spoolDir, org.fedmil.coordinator.audit.AuditTrail audit,
-                             ServerInterceptor... observers) {
-        // ServerInterceptors.intercept runs the last interceptor first: identity, the per-site limit, the observers
-        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 2);
+                             SiteGate gate, AdminService admin, ServerInterceptor... observers) {
+        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limit,
+        // the observers
+        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 3);
         chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
-        chain[observers.length + 1] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
-        ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca());
+        chain[observers.length + 1] = gate;
+        chain[observers.length + 2] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
+        // revoked sites are refused at the handshake; renewed coordinator certificates are picked up at it
+        ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca(),
+                gate.handshakeCheck());
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
@@ -49,6 +55,9 @@ public final class CoordinatorServer {
                 // a TLS handshake that does not finish is dropped instead of holding a connection
                 .handshakeTimeout(20, TimeUnit.SECONDS)
                 .addService(ServerInterceptors.intercept(new FederationService(run, limits, spoolDir, audit), chain))
+                // the same port and TLS; only admin certificates reach Admin, only site certificates Federation
+                .addService(ServerInterceptors.intercept(admin,
+                        PeerIdentityInterceptor.requiring(PeerIdentity.Role.ADMIN)))
                 .build();
     }
 

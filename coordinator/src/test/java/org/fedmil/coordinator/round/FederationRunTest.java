@@ -360,6 +360,73 @@ class FederationRunTest {
         assertThat(run.history()).extracting(RoundResult::round).containsExactly(0, 1, 3);
     }
 
+    @Test
+    void pausedNoRoundStartsAndNoTrainTaskIsHandedOutUntilResume() throws Exception {
+        newRun(2, 2);
+        assertThat(run.pause()).isTrue();
+        assertThat(run.pause()).as("already paused").isFalse();
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOfSatisfying(Task.Wait.class,
+                w -> assertThat(w.reason()).isEqualTo("paused by the operator"));
+        assertThat(run.phase()).isEqualTo(FederationRun.Phase.WAITING_FOR_SITES);
+        assertThat(run.currentRound()).isZero();
+
+        assertThat(run.resume()).isTrue();
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOfSatisfying(Task.Train.class,
+                t -> assertThat(t.round()).isEqualTo(1));
+    }
+
+    @Test
+    void pausedMidRoundUploadsUnderWayAreAcceptedTheRoundClosesAndTheNextWaitsForResume() throws Exception {
+        newRun(2, 2, rules(2, RoundRules.ShortRound.RETRY), null);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOf(Task.Train.class);
+        assertThat(run.nextTask("b", NO_WAIT)).isInstanceOf(Task.Train.class);
+        run.pause();
+        assertThat(run.nextTask("b", NO_WAIT)).as("no train task while paused").isInstanceOf(Task.Wait.class);
+        assertThat(run.siteViews()).extracting(FederationRun.SiteView::state).containsExactly("training", "training");
+
+        run.submit("a", update(1, 0, weights(1f, 0f), 1));
+        assertThat(run.siteViews()).extracting(FederationRun.SiteView::state).containsExactly("submitted", "training");
+        // the deadline of a paused round waits for the resume instead of retrying or skipping it
+        run.deadlinePassed(1, 1);
+        assertThat(shortRounds).isEmpty();
+        run.submit("b", update(1, 0, weights(1f, 0f), 1));
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
+
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOf(Task.Wait.class);
+        assertThat(run.currentRound()).as("round 2 has not opened").isEqualTo(1);
+        assertThat(run.siteViews()).extracting(FederationRun.SiteView::updatesAccepted).containsExactly(1, 1);
+        run.resume();
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOfSatisfying(Task.Train.class,
+                t -> assertThat(t.round()).isEqualTo(2));
+    }
+
+    @Test
+    void aSiteThatLeavesIsListedAsLeftAndItsHeldPollEnds() throws Exception {
+        newRun(2, 1);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 0f), 1));
+        java.util.concurrent.CompletableFuture<Object> held = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run.nextTask("a", Duration.ofSeconds(20));
+            } catch (RuntimeException e) {
+                return e;
+            } catch (InterruptedException e) {
+                return e;
+            }
+        });
+        Thread.sleep(200);
+        run.leave("a", "revoked");
+        Object answer = held.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(answer).isInstanceOfSatisfying(FederationException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        assertThat(run.siteViews()).extracting(FederationRun.SiteView::state).containsExactly("training", "left");
+    }
+
     private static FederationException catchFederationException(Runnable r) {
         try {
             r.run();

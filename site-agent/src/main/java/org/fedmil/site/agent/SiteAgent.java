@@ -28,6 +28,7 @@ import org.fedmil.protocol.Wire;
 import org.fedmil.site.config.SiteConfig;
 import org.fedmil.site.model.LocalModelStore;
 import org.fedmil.site.train.SiteData;
+import org.fedmil.site.progress.ProgressPrinter;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.util.Sha256;
 import java.security.cert.X509Certificate;
@@ -77,6 +78,8 @@ public final class SiteAgent implements AutoCloseable {
 
     /** Exit code of an agent its site policy stopped. */
     public static final int POLICY_STOPPED = 3;
+    /** Exit code when the coordinator refuses this site for good (e.g. the operator revoked it). */
+    public static final int REFUSED = 4;
 
     /**
      * The last delta this agent trained (noised, when DP applies), kept until the next task so that a broken upload
@@ -138,6 +141,13 @@ public final class SiteAgent implements AutoCloseable {
                 }
             }
             return POLICY_STOPPED;
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != io.grpc.Status.Code.PERMISSION_DENIED) {
+                throw e;
+            }
+            // refused again after joining again: final (the operator revoked this site, or it is not a site)
+            out.println("site " + ownName + " refused by the coordinator: " + e.getStatus().getDescription());
+            return REFUSED;
         }
     }
 
@@ -249,7 +259,8 @@ public final class SiteAgent implements AutoCloseable {
             long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
             SiteTrainer.LocalUpdate trained = trainer.train(spec, global.weights(),
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu()));
+                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu()),
+                    ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()));
             policy.checkBags(trained.trainingBags());
             TensorSet delta = trained.delta();
             Optional<PrivacyClaim> claim = Optional.empty();

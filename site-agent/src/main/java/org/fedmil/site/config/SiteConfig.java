@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
+import org.fedmil.config.ConfigOverrides;
 import org.fedmil.config.TlsFiles;
 
 /**
@@ -74,7 +75,16 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
     }
 
     public static SiteConfig load(Path file) {
-        return ConfigFiles.read(file, SiteConfig.class).resolvedAgainst(file);
+        return load(file, ConfigOverrides.none());
+    }
+
+    /** site.yaml with command-line values in place of the file's, checked as file values are. */
+    public static SiteConfig load(Path file, ConfigOverrides overrides) {
+        try {
+            return ConfigFiles.read(file, SiteConfig.class, overrides).resolvedAgainst(file);
+        } catch (ConfigException e) {
+            throw overrides.explain(e);
+        }
     }
 
     public SiteConfig resolvedAgainst(Path file) {

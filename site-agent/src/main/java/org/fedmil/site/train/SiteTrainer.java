@@ -8,6 +8,7 @@ import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LocalTrainer;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.TrainingResult;
 import org.fedmil.tensor.TensorSet;
 
@@ -32,10 +33,15 @@ public final class SiteTrainer implements AutoCloseable {
     }
 
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options) {
+        return train(spec, global, options, TrainingProgress.NONE);
+    }
+
+    /** As {@link #train(ModelSpec, TensorSet, TrainingOptions)}, showing the training's progress on {@code progress}. */
+    public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
         List<Bag> bags = data.bagsFor(spec);
-        TrainingResult result = new LocalTrainer().train(m, bags, options);
+        TrainingResult result = new LocalTrainer().train(m, bags, options, progress);
         TensorSet delta = m.weights().minus(global);
         return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
     }

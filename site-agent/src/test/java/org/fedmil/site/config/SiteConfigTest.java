@@ -59,4 +59,39 @@ class SiteConfigTest {
                 .hasMessageContaining("key 'state_dir' names " + dir.toAbsolutePath().resolve("site-state")
                         + ", which is a file, not a folder (state_dir defaults to 'site-state'");
     }
+
+    @Test
+    void anUnknownKeyIsRefusedWithFileLineKeyAndTheKnownKeys() throws IOException {
+        Path file = yaml("pol_wait_ms: 100\n");
+
+        assertThatThrownBy(() -> SiteConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":8: unknown key 'pol_wait_ms'; expected one of: ")
+                .hasMessageContaining("poll_wait_ms");
+    }
+
+    @Test
+    void aValueOfTheWrongTypeIsRefusedWithItsKeyAndTheExpectedType() throws IOException {
+        Path file = yaml("poll_wait_ms: soon\n");
+
+        assertThatThrownBy(() -> SiteConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":8: key 'poll_wait_ms' has value 'soon', expected Integer");
+    }
+
+    @Test
+    void aMissingCertificateFileIsRefusedNamingKeyPathAndWhatToDo() throws IOException {
+        Files.delete(dir.resolve("key.pem"));
+
+        assertThatThrownBy(() -> SiteConfig.load(yaml(""))).isInstanceOf(ConfigException.class)
+                .hasMessage(dir.resolve("site.yaml") + ": key 'tls.key' names " + dir.toAbsolutePath().resolve("key.pem")
+                        + ", which does not exist or is not readable; issue it with 'fedmil pki issue'");
+    }
+
+    @Test
+    void aDataDirThatDoesNotExistIsRefusedNamingKeyAndPath() throws IOException {
+        Files.delete(dir.resolve("data"));
+
+        assertThatThrownBy(() -> SiteConfig.load(yaml(""))).isInstanceOf(ConfigException.class)
+                .hasMessage(dir.resolve("site.yaml") + ": key 'data_dir' names " + dir.toAbsolutePath().resolve("data")
+                        + ", which is not a folder");
+    }
 }

@@ -1,0 +1,160 @@
+package org.fedmil.coordinator.admin;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.pki.ConsortiumCa;
+import org.fedmil.pki.PartyKind;
+import org.fedmil.pki.PkiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an operator may do to a running federation, without any network: the {@link AdminService} only maps
+ * these calls to gRPC. Every action names the admin (the CN of the admin certificate) that asked for it.
+ */
+public final class AdminControl {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminControl.class);
+
+    /** Where revocations are recorded (the signed round log in the coordinator). */
+    public interface Recorder {
+        void siteRevoked(String site, String certSha256, String certSerial, String reason, String by);
+
+        void siteUnrevoked(String site, String reason, String by);
+    }
+
+    /** The federation as an operator sees it. */
+    public record Status(String federationId, String phase, boolean paused, int round, int rounds, int minSites,
+                         int updatesReceived, long modelVersion, List<Site> sites, String message) {
+    }
+
+    /**
+     * One site: its state (joined, training, submitted, left or revoked), when it last called, its accepted
+     * updates and the fingerprint of its certificate.
+     */
+    public record Site(String site, String state, String lastSeen, int updatesAccepted, String certSha256,
+                       String revokedReason, String revokedBy) {
+    }
+
+    private final FederationRun run;
+    private final Revocations revocations;
+    private final SiteGate gate;
+    private final Recorder recorder;
+    private final Clock clock;
+
+    public AdminControl(FederationRun run, Revocations revocations, SiteGate gate, Recorder recorder, Clock clock) {
+        this.run = run;
+        this.revocations = revocations;
+        this.gate = gate;
+        this.recorder = recorder;
+        this.clock = clock;
+    }
+
+    public Status status() {
+        return status("");
+    }
+
+    public Status pause(String by) {
+        boolean changed = run.pause();
+        log.info("admin '{}' paused the federation{}", by, changed ? "" : " (already paused or finished)");
+        return status(changed ? "paused by " + by + ": no new round starts and no train task is handed out"
+                : run.phase() == FederationRun.Phase.FINISHED ? "the federation has finished" : "already paused");
+    }
+
+    public Status resume(String by) {
+        boolean changed = run.resume();
+        log.info("admin '{}' resumed the federation{}", by, changed ? "" : " (was not paused)");
+        return status(changed ? "resumed by " + by : "was not paused");
+    }
+
+    public Status abort(String reason, String by) {
+        String why = requireReason(reason);
+        if (run.phase() == FederationRun.Phase.FINISHED) {
+            return status("the federation has already finished");
+        }
+        run.abort("aborted by admin '" + by + "': " + why);
+        log.warn("admin '{}' aborted the federation: {}", by, why);
+        return status("aborting: sites are told to stop at their next poll");
+    }
+
+    /**
+     * Revokes the site: recorded in the list (persisted before anything else), in the round log, and the site
+     * leaves the open round. Its certificates are refused from now on, at the handshake and at every call.
+     */
+    public Status revoke(String site, String reason, String by) {
+        requireSiteName(site);
+        String why = requireReason(reason);
+        Optional<SiteGate.Seen> seen = gate.lastSeen(site);
+        String sha = seen.map(SiteGate.Seen::certSha256).orElse("");
+        String serial = seen.map(SiteGate.Seen::certSerial).orElse("");
+        revocations.revoke(new Revocations.Entry(site, sha, serial, why, by, clock.instant().toString()));
+        recorder.siteRevoked(site, sha, serial, why, by);
+        if (run.isJoined(site)) {
+            try {
+                run.leave(site, "revoked by admin '" + by + "': " + why);
+            } catch (RuntimeException e) {
+                // it left meanwhile
+                log.debug("revoked site {} had already left", site, e);
+            }
+        }
+        log.warn("admin '{}' revoked site '{}': {}", by, site, why);
+        return status("revoked site '" + site + "'" + (seen.isEmpty() ? " (it has not called this coordinator)" : ""));
+    }
+
+    public Status unrevoke(String site, String reason, String by) {
+        requireSiteName(site);
+        String why = requireReason(reason);
+        if (!revocations.isRevoked(site)) {
+            throw new IllegalArgumentException("site '" + site + "' is not revoked");
+        }
+        revocations.unrevoke(site);
+        recorder.siteUnrevoked(site, why, by);
+        log.warn("admin '{}' admitted revoked site '{}' again: {}", by, site, why);
+        return status("site '" + site + "' may join again");
+    }
+
+    private Status status(String message) {
+        Map<String, Site> sites = new LinkedHashMap<>();
+        for (FederationRun.SiteView v : run.siteViews()) {
+            sites.put(v.siteId(), site(v.siteId(), v.state(), v.updatesAccepted()));
+        }
+        for (Revocations.Entry e : revocations.all()) {
+            int accepted = sites.containsKey(e.site()) ? sites.get(e.site()).updatesAccepted() : 0;
+            sites.put(e.site(), site(e.site(), "revoked", accepted));
+        }
+        for (String seenSite : gate.seen().keySet()) {
+            sites.putIfAbsent(seenSite, site(seenSite, "left", 0));
+        }
+        return new Status(run.plan().federationId(), run.phase().name(), run.paused(), run.currentRound(),
+                run.plan().rounds(), run.plan().minSites(), run.updatesReceived(), run.currentModel().version(),
+                new ArrayList<>(sites.values()), message);
+    }
+
+    private Site site(String id, String state, int accepted) {
+        Optional<SiteGate.Seen> seen = gate.lastSeen(id);
+        Optional<Revocations.Entry> revoked = revocations.entry(id);
+        return new Site(id, state, seen.map(s -> s.time().toString()).orElse(""), accepted,
+                seen.map(SiteGate.Seen::certSha256).orElse(revoked.map(Revocations.Entry::certSha256).orElse("")),
+                revoked.map(Revocations.Entry::reason).orElse(""), revoked.map(Revocations.Entry::by).orElse(""));
+    }
+
+    private static String requireReason(String reason) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a reason is required (--reason \"...\"); the round log records it");
+        }
+        return reason.strip();
+    }
+
+    private static void requireSiteName(String site) {
+        try {
+            ConsortiumCa.requirePartyName(site, PartyKind.SITE);
+        } catch (PkiException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+}

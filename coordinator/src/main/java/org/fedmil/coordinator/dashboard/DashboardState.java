@@ -1,0 +1,187 @@
+package org.fedmil.coordinator.dashboard;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.fedmil.coordinator.round.AcceptedUpdate;
+import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.RoundListener;
+import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.round.SiteJoin;
+import org.fedmil.coordinator.round.UpdateRefusal;
+
+/**
+ * What the dashboard shows, built only from {@link RoundListener} events: the round timeline, the sites and their
+ * state, held-out metrics per round and the refused updates. Plain logic, no network; every method is thread-safe
+ * and {@link #snapshot()} returns an immutable copy.
+ */
+public final class DashboardState implements RoundListener {
+
+    /** Refusals kept for the page; older ones are in the state folder's refusals.json. */
+    public static final int MAX_REFUSALS = 200;
+
+    private final String federationId;
+    private final int rounds;
+    private final int minSites;
+    private final Clock clock;
+
+    private String phase = FederationRun.Phase.WAITING_FOR_SITES.name();
+    private int currentRound;
+    private long lastSeq = -1;
+    private String finished;
+    private final Map<Integer, RoundRow> timeline = new TreeMap<>();
+    private final Map<String, SiteRow> sites = new TreeMap<>();
+    private final Deque<Refusal> refusals = new ArrayDeque<>();
+    private long refusalsTotal;
+
+    public DashboardState(String federationId, int rounds, int minSites, Clock clock) {
+        this.federationId = federationId;
+        this.rounds = rounds;
+        this.minSites = minSites;
+        this.clock = clock;
+    }
+
+    /** One round as the timeline shows it; {@code status} is running, completed, short (retried) or skipped. */
+    public record RoundRow(int round, int attempt, String status, int participants, int updates, String started,
+                           String completed, double seconds, List<String> sites, long trainingBags, double trainLoss,
+                           double auc, double loss, double accuracy) {
+    }
+
+    /** A site as the dashboard shows it. Strings here come from sites: escape them before showing them. */
+    public record SiteRow(String site, String state, String joined, String left, String leftReason, String device,
+                          String softwareVersion, long bags, int updatesAccepted, int lastUpdateRound,
+                          String lastUpdate, double lastTrainLoss, int refusals) {
+    }
+
+    public record Refusal(String time, String site, int round, String kind, String reason) {
+    }
+
+    /** Everything the page shows at one moment. */
+    public record Snapshot(String federationId, String now, String phase, int currentRound, int rounds, int minSites,
+                           int joinedSites, String finished, List<RoundRow> timeline, List<SiteRow> sites,
+                           List<Refusal> refusals, long refusalsTotal) {
+    }
+
+    public synchronized Snapshot snapshot() {
+        int joined = (int) sites.values().stream().filter(s -> s.state().equals("joined")).count();
+        List<Refusal> newestFirst = new ArrayList<>(refusals);
+        java.util.Collections.reverse(newestFirst);
+        return new Snapshot(federationId, now(), phase, currentRound, rounds, minSites, joined, finished,
+                List.copyOf(timeline.values()), List.copyOf(sites.values()), List.copyOf(newestFirst), refusalsTotal);
+    }
+
+    private String now() {
+        return Instant.now(clock).toString();
+    }
+
+    @Override
+    public synchronized void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
+        SiteRow old = sites.get(siteId);
+        sites.put(siteId, new SiteRow(siteId, "joined", now(), null, null, join.device(), join.softwareVersion(),
+                join.totalBags(), old == null ? 0 : old.updatesAccepted(), old == null ? 0 : old.lastUpdateRound(),
+                old == null ? null : old.lastUpdate(), old == null ? Double.NaN : old.lastTrainLoss(),
+                old == null ? 0 : old.refusals()));
+    }
+
+    @Override
+    public synchronized void siteLeft(String siteId, String reason, int remainingSites) {
+        SiteRow s = sites.get(siteId);
+        if (s != null) {
+            sites.put(siteId, new SiteRow(s.site(), "left", s.joined(), now(), reason, s.device(), s.softwareVersion(),
+                    s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(), s.lastTrainLoss(), s.refusals()));
+        }
+    }
+
+    @Override
+    public synchronized void roundStarted(int round, int participants) {
+        currentRound = round;
+        RoundRow old = timeline.get(round);
+        int attempt = old == null ? 1 : old.attempt() + 1;
+        timeline.put(round, new RoundRow(round, attempt, "running", participants, 0, now(), null, Double.NaN,
+                List.of(), 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN));
+    }
+
+    @Override
+    public synchronized void updateAccepted(AcceptedUpdate u) {
+        RoundRow r = timeline.get(u.round());
+        if (r != null) {
+            timeline.put(u.round(), new RoundRow(r.round(), r.attempt(), r.status(), r.participants(), r.updates() + 1,
+                    r.started(), r.completed(), r.seconds(), r.sites(), r.trainingBags(), r.trainLoss(), r.auc(),
+                    r.loss(), r.accuracy()));
+        }
+        SiteRow s = sites.get(u.siteId());
+        if (s != null) {
+            sites.put(u.siteId(), new SiteRow(s.site(), s.state(), s.joined(), s.left(), s.leftReason(), s.device(),
+                    s.softwareVersion(), s.bags(), s.updatesAccepted() + 1, u.round(), now(), u.trainLoss(),
+                    s.refusals()));
+        }
+    }
+
+    @Override
+    public synchronized void roundCompleted(RoundResult result, GlobalModel model) {
+        RoundRow r = timeline.get(result.round());
+        timeline.put(result.round(), new RoundRow(result.round(), r == null ? 1 : r.attempt(), "completed",
+                r == null ? result.sites().size() : r.participants(), result.sites().size(),
+                r == null ? null : r.started(), now(), result.seconds(), result.sites(), result.trainingBags(),
+                result.trainLoss(), result.heldout().auc(), result.heldout().loss(), result.heldout().accuracy()));
+        currentRound = Math.max(currentRound, result.round());
+    }
+
+    @Override
+    public synchronized void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
+        RoundRow r = timeline.get(round);
+        timeline.put(round, new RoundRow(round, attempt, retried ? "short, retried" : "skipped",
+                r == null ? 0 : r.participants(), updates, r == null ? null : r.started(), now(), Double.NaN,
+                List.of(), 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN));
+    }
+
+    @Override
+    public synchronized void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
+        refusals.addLast(new Refusal(now(), siteId, round, kind.name(), reason));
+        refusalsTotal++;
+        while (refusals.size() > MAX_REFUSALS) {
+            refusals.removeFirst();
+        }
+        SiteRow s = sites.get(siteId);
+        if (s != null) {
+            sites.put(siteId, new SiteRow(s.site(), s.state(), s.joined(), s.left(), s.leftReason(), s.device(),
+                    s.softwareVersion(), s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(),
+                    s.lastTrainLoss(), s.refusals() + 1));
+        }
+    }
+
+    @Override
+    public synchronized void stateChanged(RunState state) {
+        // snapshots may come out of order from different threads; keep the newest
+        if (state.seq() > lastSeq) {
+            lastSeq = state.seq();
+            phase = state.phase().name();
+            currentRound = state.round();
+        }
+    }
+
+    @Override
+    public synchronized void finished(String reason) {
+        finished = reason;
+        phase = FederationRun.Phase.FINISHED.name();
+    }
+
+    /** Held-out AUC and loss per completed round, in round order, for the plots. */
+    public static Map<Integer, double[]> heldOutSeries(Snapshot s) {
+        Map<Integer, double[]> out = new LinkedHashMap<>();
+        for (RoundRow r : s.timeline()) {
+            if (r.status().equals("completed")) {
+                out.put(r.round(), new double[] {r.auc(), r.loss(), r.trainLoss()});
+            }
+        }
+        return out;
+    }
+}
