@@ -28,7 +28,7 @@ public final class Fedmil {
 
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Benchmarks whose results are written to docs/ (results.md, benchmarks.md).",
-            subcommands = {MilBenchCommand.class})
+            subcommands = {MilBenchCommand.class, org.fedmil.bench.perf.PerfBenchCommand.class})
     static final class Bench {
     }
 
