@@ -360,7 +360,8 @@ public final class FederationRun implements AutoCloseable {
                 throw content.refusal;
             }
             try {
-                aggregator.accept(content.delta, update.trainingBags());
+                // folded from the received bytes: a streaming aggregator makes no decoded copy of the update
+                aggregator.acceptWire(update.tensors(), update.bytes(), update.trainingBags());
             } catch (Aggregator.Refused full) {
                 throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
             }
@@ -396,15 +397,15 @@ public final class FederationRun implements AutoCloseable {
                 + phase.name().toLowerCase() + "); ask for the next task";
     }
 
-    /** The verdict on an update's content: its decoded delta, or why it is refused. */
-    private record ContentCheck(TensorSet delta, double norm, FederationException refusal) {
+    /** The verdict on an update's content: its L2 norm, or why it is refused. */
+    private record ContentCheck(double norm, FederationException refusal) {
     }
 
     private ContentCheck inspect(IncomingUpdate update) {
         try {
             return checkedDelta(update);
         } catch (FederationException e) {
-            return new ContentCheck(null, Double.NaN, e);
+            return new ContentCheck(Double.NaN, e);
         }
     }
 
@@ -431,21 +432,26 @@ public final class FederationRun implements AutoCloseable {
             throw UpdateRefusal.BAD_HEADER_VALUES.because("train_loss is " + update.trainLoss()
                     + "; local training diverged, the update was refused");
         }
-        TensorSet delta;
-        try {
-            delta = TensorCodec.decode(update.tensors(), update.bytes());
-        } catch (IllegalArgumentException e) {
-            throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
+        long expectedBytes = TensorCodec.byteSize(update.tensors());
+        if (expectedBytes != update.bytes().length) {
+            throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
+                    + update.tensors() + " but got " + update.bytes().length);
         }
+        // scanned in place, tensor by tensor, rather than decoded: a decoded copy would double the update's heap
+        byte[] bytes = update.bytes();
         double sumOfSquares = 0;
-        for (NamedTensor t : delta.tensors()) {
-            for (float v : t.values()) {
+        int at = 0;
+        for (TensorSpec spec : update.tensors()) {
+            int end = at + Math.toIntExact(spec.elementCount());
+            for (int j = at; j < end; j++) {
+                float v = TensorCodec.floatAt(bytes, j);
                 if (!Float.isFinite(v)) {
-                    throw UpdateRefusal.NON_FINITE.because("tensor '" + t.name()
+                    throw UpdateRefusal.NON_FINITE.because("tensor '" + spec.name()
                             + "' holds a NaN or infinite value; local training diverged, the update was refused");
                 }
                 sumOfSquares += (double) v * v;
             }
+            at = end;
         }
         double norm = Math.sqrt(sumOfSquares);
         if (norm > rules.maxUpdateL2Norm()) {
@@ -454,7 +460,7 @@ public final class FederationRun implements AutoCloseable {
                             + "the update was refused (check the site's learning rate and data, or raise the bound)",
                     norm, rules.maxUpdateL2Norm()));
         }
-        return new ContentCheck(delta, norm, null);
+        return new ContentCheck(norm, null);
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {
