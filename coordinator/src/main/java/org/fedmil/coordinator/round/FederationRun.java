@@ -89,6 +89,7 @@ public final class FederationRun implements AutoCloseable {
     private int attempt;
     private long stateSeq;
     private Aggregator aggregator;
+    private final List<RoundCloseTiming> closeTimings = new java.util.concurrent.CopyOnWriteArrayList<>();
     private double weightedLossSum;
     private long roundBags;
     private long roundStartNanos;
@@ -279,6 +280,11 @@ public final class FederationRun implements AutoCloseable {
             refused(siteId, update.round(), e);
             throw e;
         }
+    }
+
+    /** How long closing each round took, by part, in the order the rounds closed. */
+    public List<RoundCloseTiming> closeTimings() {
+        return List.copyOf(closeTimings);
     }
 
     /** The receipt of this site's update with this SHA-256 if it was accepted in the open round {@code r}. */
@@ -512,9 +518,12 @@ public final class FederationRun implements AutoCloseable {
         GlobalModel next;
         RoundResult result;
         try {
+            long tAggregate = System.nanoTime();
             TensorSet weights = aggregator.apply(global.weights());
             next = GlobalModel.of(global.version() + 1, global.spec(), weights);
+            long tEvaluate = System.nanoTime();
             BinaryMetrics metrics = heldOut.evaluate(weights);
+            long tRecord = System.nanoTime();
             List<String> roundSites;
             long bags;
             double lossSum;
@@ -529,6 +538,8 @@ public final class FederationRun implements AutoCloseable {
             result = new RoundResult(round, next.version(), Sha256.hex(next.sha256()), roundSites, bags,
                     lossSum / bags, metrics, seconds(t0));
             listener.roundCompleted(result, next);
+            closeTimings.add(new RoundCloseTiming(result.round(), (tEvaluate - tAggregate) / 1e9,
+                    (tRecord - tEvaluate) / 1e9, (System.nanoTime() - tRecord) / 1e9));
         } catch (RuntimeException e) {
             log.error("round {} could not be closed; the federation stops so that no unevaluated model is served", round, e);
             finish("round " + round + " failed: " + e.getMessage());
