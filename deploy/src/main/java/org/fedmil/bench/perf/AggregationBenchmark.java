@@ -90,15 +90,15 @@ public final class AggregationBenchmark implements PerfBenchmark {
                     + ks[i] + " updates", retained[i] / MIB, "MiB",
                     first ? model : retained[0] / MIB, first ? "the model itself (float32)" : "K=" + ks[0] + "'s",
                     first ? Double.NaN : 1.1, false,
-                    "max over updates of the heap used after a full GC, each update generated on the fly, decoded "
-                            + "and folded into FedAvg, then dropped; " + size
+                    "max over updates of the heap used after a full GC, each update generated on the fly as wire "
+                            + "bytes, folded into FedAvg by acceptWire (the coordinator's path), then dropped; " + size
                             + "; FedAvg's double accumulator is 2× the model"));
             out.add(new Figure("aggregation.heap.peak.k" + ks[i], "coordinator peak heap folding K=" + ks[i]
                     + " updates", peak[i] / MIB, "MiB",
                     first ? model : peak[0] / MIB, first ? "the model itself (float32)" : "K=" + ks[0] + "'s",
                     first ? Double.NaN : 1.1, false,
                     "sum of the heap pools' peak usage (reset after a GC before the run), garbage included: the "
-                            + "update's bytes and its decoded floats are alive together while it is folded"));
+                            + "accumulator plus one update's bytes while it is folded"));
         }
         return out;
     }
