@@ -1,6 +1,9 @@
 package org.fedmil.coordinator.aggregate;
 
+import java.util.List;
+import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
 
 /**
  * One round's aggregation, fed one update at a time. A new instance is made for every round (by
@@ -14,6 +17,15 @@ public interface Aggregator {
      * weight). Throws {@link Refused} if this aggregator cannot take the update (e.g. its buffer is full).
      */
     void accept(TensorSet delta, long trainingBags);
+
+    /**
+     * As {@link #accept}, from the update's wire form (float32 little-endian, tensors concatenated in
+     * {@code specs} order) as the coordinator received it. Streaming aggregators override it to fold the bytes
+     * without decoding them into a second copy of the update; the default decodes.
+     */
+    default void acceptWire(List<TensorSpec> specs, byte[] bytes, long trainingBags) {
+        accept(TensorCodec.decode(specs, bytes), trainingBags);
+    }
 
     /** Number of updates folded in so far. */
     int updates();

@@ -19,6 +19,11 @@ final class StrategyRound implements Aggregator {
     }
 
     @Override
+    public void acceptWire(java.util.List<org.fedmil.tensor.TensorSpec> specs, byte[] bytes, long trainingBags) {
+        fold.acceptWire(specs, bytes, trainingBags);
+    }
+
+    @Override
     public int updates() {
         return fold.updates();
     }

@@ -89,6 +89,7 @@ public final class FederationRun implements AutoCloseable {
     private int attempt;
     private long stateSeq;
     private Aggregator aggregator;
+    private final List<RoundCloseTiming> closeTimings = new java.util.concurrent.CopyOnWriteArrayList<>();
     private double weightedLossSum;
     private long roundBags;
     private long roundStartNanos;
@@ -281,6 +282,11 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    /** How long closing each round took, by part, in the order the rounds closed. */
+    public List<RoundCloseTiming> closeTimings() {
+        return List.copyOf(closeTimings);
+    }
+
     /** The receipt of this site's update with this SHA-256 if it was accepted in the open round {@code r}. */
     public java.util.Optional<UploadAccepted> accepted(String siteId, int r, byte[] sha256) {
         lock.lock();
@@ -360,7 +366,8 @@ public final class FederationRun implements AutoCloseable {
                 throw content.refusal;
             }
             try {
-                aggregator.accept(content.delta, update.trainingBags());
+                // folded from the received bytes: a streaming aggregator makes no decoded copy of the update
+                aggregator.acceptWire(update.tensors(), update.bytes(), update.trainingBags());
             } catch (Aggregator.Refused full) {
                 throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
             }
@@ -396,15 +403,15 @@ public final class FederationRun implements AutoCloseable {
                 + phase.name().toLowerCase() + "); ask for the next task";
     }
 
-    /** The verdict on an update's content: its decoded delta, or why it is refused. */
-    private record ContentCheck(TensorSet delta, double norm, FederationException refusal) {
+    /** The verdict on an update's content: its L2 norm, or why it is refused. */
+    private record ContentCheck(double norm, FederationException refusal) {
     }
 
     private ContentCheck inspect(IncomingUpdate update) {
         try {
             return checkedDelta(update);
         } catch (FederationException e) {
-            return new ContentCheck(null, Double.NaN, e);
+            return new ContentCheck(Double.NaN, e);
         }
     }
 
@@ -431,21 +438,26 @@ public final class FederationRun implements AutoCloseable {
             throw UpdateRefusal.BAD_HEADER_VALUES.because("train_loss is " + update.trainLoss()
                     + "; local training diverged, the update was refused");
         }
-        TensorSet delta;
-        try {
-            delta = TensorCodec.decode(update.tensors(), update.bytes());
-        } catch (IllegalArgumentException e) {
-            throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
+        long expectedBytes = TensorCodec.byteSize(update.tensors());
+        if (expectedBytes != update.bytes().length) {
+            throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
+                    + update.tensors() + " but got " + update.bytes().length);
         }
+        // scanned in place, tensor by tensor, rather than decoded: a decoded copy would double the update's heap
+        byte[] bytes = update.bytes();
         double sumOfSquares = 0;
-        for (NamedTensor t : delta.tensors()) {
-            for (float v : t.values()) {
+        int at = 0;
+        for (TensorSpec spec : update.tensors()) {
+            int end = at + Math.toIntExact(spec.elementCount());
+            for (int j = at; j < end; j++) {
+                float v = TensorCodec.floatAt(bytes, j);
                 if (!Float.isFinite(v)) {
-                    throw UpdateRefusal.NON_FINITE.because("tensor '" + t.name()
+                    throw UpdateRefusal.NON_FINITE.because("tensor '" + spec.name()
                             + "' holds a NaN or infinite value; local training diverged, the update was refused");
                 }
                 sumOfSquares += (double) v * v;
             }
+            at = end;
         }
         double norm = Math.sqrt(sumOfSquares);
         if (norm > rules.maxUpdateL2Norm()) {
@@ -454,7 +466,7 @@ public final class FederationRun implements AutoCloseable {
                             + "the update was refused (check the site's learning rate and data, or raise the bound)",
                     norm, rules.maxUpdateL2Norm()));
         }
-        return new ContentCheck(delta, norm, null);
+        return new ContentCheck(norm, null);
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {
@@ -506,9 +518,12 @@ public final class FederationRun implements AutoCloseable {
         GlobalModel next;
         RoundResult result;
         try {
+            long tAggregate = System.nanoTime();
             TensorSet weights = aggregator.apply(global.weights());
             next = GlobalModel.of(global.version() + 1, global.spec(), weights);
+            long tEvaluate = System.nanoTime();
             BinaryMetrics metrics = heldOut.evaluate(weights);
+            long tRecord = System.nanoTime();
             List<String> roundSites;
             long bags;
             double lossSum;
@@ -523,6 +538,8 @@ public final class FederationRun implements AutoCloseable {
             result = new RoundResult(round, next.version(), Sha256.hex(next.sha256()), roundSites, bags,
                     lossSum / bags, metrics, seconds(t0));
             listener.roundCompleted(result, next);
+            closeTimings.add(new RoundCloseTiming(result.round(), (tEvaluate - tAggregate) / 1e9,
+                    (tRecord - tEvaluate) / 1e9, (System.nanoTime() - tRecord) / 1e9));
         } catch (RuntimeException e) {
             log.error("round {} could not be closed; the federation stops so that no unevaluated model is served", round, e);
             finish("round " + round + " failed: " + e.getMessage());

@@ -33,6 +33,23 @@ class FedAvgTest {
     }
 
     @Test
+    void foldingTheWireBytesEqualsFoldingTheDecodedDelta() {
+        TensorSet global = set(new float[] {1f, 2f}, new float[] {0.5f});
+        TensorSet a = set(new float[] {1f, -1f}, new float[] {0.2f});
+        TensorSet b = set(new float[] {-1e-7f, 3f}, new float[] {0.6f});
+        FedAvg decoded = new FedAvg(global.specs());
+        decoded.accept(a, 1);
+        decoded.accept(b, 3);
+        FedAvg wire = new FedAvg(global.specs());
+        wire.acceptWire(a.specs(), org.fedmil.tensor.TensorCodec.encode(a), 1);
+        wire.acceptWire(b.specs(), org.fedmil.tensor.TensorCodec.encode(b), 3);
+
+        assertThat(wire.apply(global)).isEqualTo(decoded.apply(global));
+        assertThat(wire.updates()).isEqualTo(2);
+        assertThatThrownBy(() -> wire.acceptWire(a.specs(), new byte[8], 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aSingleUpdateIsAppliedAsIs() {
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0f});
         FedAvg avg = new FedAvg(global.specs());
