@@ -79,6 +79,19 @@ public final class Wire {
     }
 
     /** Splits bytes into chunks of at most {@link #MAX_CHUNK_BYTES}, without copying more than once. */
+    /**
+     * Chunks that share {@code bytes} instead of copying them: for bytes that are never changed afterwards (a
+     * global model, an encoded delta), so that sending a 128 MiB model does not first copy 128 MiB.
+     */
+    public static List<ByteString> sharedChunks(byte[] bytes) {
+        List<ByteString> out = new ArrayList<>(bytes.length / MAX_CHUNK_BYTES + 1);
+        for (int off = 0; off < bytes.length; off += MAX_CHUNK_BYTES) {
+            out.add(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes, off,
+                    Math.min(MAX_CHUNK_BYTES, bytes.length - off)));
+        }
+        return out;
+    }
+
     public static List<ByteString> chunks(byte[] bytes) {
         List<ByteString> out = new ArrayList<>(bytes.length / MAX_CHUNK_BYTES + 1);
         for (int off = 0; off < bytes.length; off += MAX_CHUNK_BYTES) {

@@ -165,7 +165,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
                 .addAllTensors(Wire.toProto(model.weights().specs()))
                 .setTotalBytes(model.bytes().length)
                 .setModel(Wire.toProto(model.spec()))).build());
-        for (ByteString chunk : Wire.chunks(model.bytes())) {
+        // the model's bytes are never changed once made, so the chunks may share them
+        for (ByteString chunk : Wire.sharedChunks(model.bytes())) {
             response.onNext(ModelChunk.newBuilder().setData(chunk).build());
         }
         response.onCompleted();

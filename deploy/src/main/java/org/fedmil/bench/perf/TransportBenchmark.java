@@ -150,7 +150,7 @@ public final class TransportBenchmark implements PerfBenchmark {
                     // as FederationService.downloadModel: a header, then the bytes in Wire.chunks
                     response.onNext(ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
                             .setModelVersion(request.getModelVersion()).setTotalBytes(model.length)).build());
-                    for (ByteString chunk : Wire.chunks(model)) {
+                    for (ByteString chunk : Wire.sharedChunks(model)) {
                         response.onNext(ModelChunk.newBuilder().setData(chunk).build());
                     }
                     response.onCompleted();
@@ -215,7 +215,7 @@ public final class TransportBenchmark implements PerfBenchmark {
             byte[] delta = new byte[total];
             long t0 = System.nanoTime();
             // chunking the delta is part of every real upload (CoordinatorClient), so it is timed
-            chunks.addAll(Wire.chunks(delta));
+            chunks.addAll(Wire.sharedChunks(delta));
             CompletableFuture<UploadReceipt> done = new CompletableFuture<>();
             Semaphore ready = new Semaphore(0);
             ClientResponseObserver<UpdateChunk, UploadReceipt> observer = new ClientResponseObserver<>() {

@@ -281,7 +281,7 @@ public final class CoordinatorClient implements AutoCloseable {
             public UpdateChunk next() {
                 int n = (int) Math.min(size, bytes.length - off);
                 UpdateChunk c = UpdateChunk.newBuilder().setOffset(off)
-                        .setData(ByteString.copyFrom(bytes, (int) off, n)).build();
+                        .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes, (int) off, n)).build();
                 off += n;
                 return c;
             }
