@@ -99,7 +99,8 @@ public final class SimulatedSite implements Runnable {
 
     /** Small, finite and different per site, so the aggregate is a real weighted mean and not a no-op. */
     private TensorSet delta(TensorSet global) {
-        float step = 1e-4f * ((index % 5) - 2);
+        // all of one sign: deltas that cancel out would leave the global model unchanged
+        float step = 1e-5f * (1 + index % 7);
         List<NamedTensor> out = new ArrayList<>();
         for (NamedTensor t : global.tensors()) {
             float[] v = new float[t.values().length];
