@@ -73,6 +73,8 @@ public final class FederationRun implements AutoCloseable {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Told of every change after the waiters in this class; must only note it (they run under the lock). */
+    private final List<Runnable> changeHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     // Everything below is guarded by lock.
     private final Map<String, SiteJoin> sites = new LinkedHashMap<>();
@@ -171,7 +173,7 @@ public final class FederationRun implements AutoCloseable {
             sites.put(siteId, join);
             departed.remove(siteId);
             joined = sites.size();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -196,6 +198,23 @@ public final class FederationRun implements AutoCloseable {
     }
 
     /**
+     * Calls {@code hook} after every change of the run's state (a site joined, an update arrived, a round opened
+     * or closed, …). The hook runs while the run's lock is held, so it must only take note (release a permit,
+     * unpark a thread) and never call back into the run; the long polls of the gRPC server use it to re-decide
+     * held polls without a thread per poll.
+     */
+    public void onChange(Runnable hook) {
+        changeHooks.add(hook);
+    }
+
+    private void signalChanged() {
+        changed.signalAll();
+        for (Runnable hook : changeHooks) {
+            hook.run();
+        }
+    }
+
+    /**
      * The site's next task. A site with nothing to do is held up to {@code maxWait} so that it learns of the next
      * round at once rather than at its next poll.
      */
@@ -211,7 +230,7 @@ public final class FederationRun implements AutoCloseable {
                 if (!(task instanceof Task.Wait) || left <= 0) {
                     if (task instanceof Task.Stop) {
                         stopped.add(siteId);
-                        changed.signalAll();
+                        signalChanged();
                     }
                     return task;
                 }
@@ -380,7 +399,7 @@ public final class FederationRun implements AutoCloseable {
                 phase = Phase.AGGREGATING;
             }
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -500,7 +519,7 @@ public final class FederationRun implements AutoCloseable {
                         + "' already reported its evaluation");
             }
             finish = evaluated.containsAll(sites.keySet());
-            changed.signalAll();
+            signalChanged();
             // queued under the lock, so that every site's evaluation is recorded before the finish that the last
             // one triggers (two sites reporting at once could otherwise queue the finish first)
             closer.execute(() -> listener.siteEvaluated(siteId, evaluation));
@@ -550,7 +569,7 @@ public final class FederationRun implements AutoCloseable {
         try {
             global = next;
             history.add(result);
-            changed.signalAll();
+            signalChanged();
             nextRoundOrEnd(round + 1);
             state = snapshot();
         } finally {
@@ -595,7 +614,7 @@ public final class FederationRun implements AutoCloseable {
                 nextRoundOrEnd(r + 1);
             }
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -618,7 +637,7 @@ public final class FederationRun implements AutoCloseable {
             // the round opens when the operator resumes
             round = r - 1;
             phase = Phase.WAITING_FOR_SITES;
-            changed.signalAll();
+            signalChanged();
         } else if (r <= plan.rounds()) {
             startRound(r, 1);
         } else {
@@ -631,7 +650,7 @@ public final class FederationRun implements AutoCloseable {
                             + "passed with " + evaluatedCount() + " of " + sites.size() + " sites' reports"));
                 }
             }
-            changed.signalAll();
+            signalChanged();
         }
     }
 
@@ -658,7 +677,7 @@ public final class FederationRun implements AutoCloseable {
         phase = Phase.TRAINING;
         roundStartNanos = System.nanoTime();
         int n = participants.size();
-        changed.signalAll();
+        signalChanged();
         try {
             closer.execute(() -> listener.roundStarted(r, n));
         } catch (RejectedExecutionException closing) {
@@ -724,7 +743,7 @@ public final class FederationRun implements AutoCloseable {
             phase = Phase.FINISHED;
             finishReason = reason;
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -753,7 +772,7 @@ public final class FederationRun implements AutoCloseable {
                 }
             }
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -780,7 +799,7 @@ public final class FederationRun implements AutoCloseable {
             }
             paused = true;
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }
@@ -802,7 +821,7 @@ public final class FederationRun implements AutoCloseable {
                 nextRoundOrEnd(round + 1);
             }
             state = snapshot();
-            changed.signalAll();
+            signalChanged();
         } finally {
             lock.unlock();
         }

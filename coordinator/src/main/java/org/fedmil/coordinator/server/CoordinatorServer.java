@@ -26,6 +26,13 @@ import org.fedmil.tls.PeerIdentity;
 public final class CoordinatorServer {
 
     private final Server server;
+    private final FederationService federation;
+    /**
+     * Runs the call handlers. Bounded, where grpc's default is a cached pool that grows by a thread for every call
+     * in flight (about one per connected site in a burst of downloads and uploads, and kept 60 s after). Safe
+     * since no handler waits long: NextTask holds are parked in {@link LongPolls}, not on a thread.
+     */
+    private final java.util.concurrent.ExecutorService handlers;
 
     /**
      * @param observers extra interceptors that see every admitted call after the identity check, e.g. to record
@@ -41,9 +48,19 @@ public final class CoordinatorServer {
         chain[observers.length + 1] = gate;
         chain[observers.length + 2] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
         // revoked sites are refused at the handshake; renewed coordinator certificates are picked up at it
+        this.federation = new FederationService(run, limits, spoolDir, audit);
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca(),
                 gate.handshakeCheck());
+        // handlers also wait on disk (spooling, the round log's fsync, state.json), so more than the cores
+        int threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        this.handlers = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "grpc-handler-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
+                .executor(handlers)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
                 // a site whose link died without a FIN is noticed within ~40 s, and its broken upload kept for resuming
@@ -54,7 +71,7 @@ public final class CoordinatorServer {
                 .permitKeepAliveWithoutCalls(true)
                 // a TLS handshake that does not finish is dropped instead of holding a connection
                 .handshakeTimeout(20, TimeUnit.SECONDS)
-                .addService(ServerInterceptors.intercept(new FederationService(run, limits, spoolDir, audit), chain))
+                .addService(ServerInterceptors.intercept(federation, chain))
                 // the same port and TLS; only admin certificates reach Admin, only site certificates Federation
                 .addService(ServerInterceptors.intercept(admin,
                         PeerIdentityInterceptor.requiring(PeerIdentity.Role.ADMIN)))
@@ -72,11 +89,14 @@ public final class CoordinatorServer {
     }
 
     public void stop() throws InterruptedException {
+        // held long polls are answered first: shutdown() waits for calls in flight
+        federation.close();
         server.shutdown();
         if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
             server.shutdownNow();
             server.awaitTermination(5, TimeUnit.SECONDS);
         }
+        handlers.shutdownNow();
     }
 
     public void blockUntilShutdown() throws InterruptedException {

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * The protocol's service, kept thin: it maps messages onto {@link FederationRun} and its refusals onto gRPC
  * statuses. The caller's site id always comes from its verified client certificate.
  */
-public final class FederationService extends FederationGrpc.FederationImplBase {
+public final class FederationService extends FederationGrpc.FederationImplBase implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FederationService.class);
     static final Duration MAX_HOLD = Duration.ofSeconds(30);
@@ -65,6 +65,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
     private final CoordinatorConfig.Limits limits;
     private final UploadSpool spool;
     private final AuditTrail audit;
+    private final LongPolls polls;
 
     /** @param spoolDir where uploads are spooled as they arrive (the state folder's uploads/) */
     public FederationService(FederationRun run, CoordinatorConfig.Limits limits, java.nio.file.Path spoolDir,
@@ -73,6 +74,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         this.audit = audit;
         this.limits = limits;
         this.spool = new UploadSpool(spoolDir);
+        this.polls = new LongPolls(run, this::toProto);
+    }
+
+    /** Ends the held long polls, so that the server stops without waiting out their holds. */
+    @Override
+    public void close() throws InterruptedException {
+        polls.close();
     }
 
     @Override
@@ -100,15 +108,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         if (hold.compareTo(MAX_HOLD) > 0) {
             hold = MAX_HOLD;
         }
-        try {
-            response.onNext(toProto(run.nextTask(site, hold)));
-            response.onCompleted();
-        } catch (FederationException e) {
-            response.onError(e.toStatus());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            response.onError(Status.UNAVAILABLE.withDescription("coordinator is shutting down").asRuntimeException());
-        }
+        // held without a thread: a site waiting for the next round costs the coordinator no executor thread
+        polls.poll(site, hold, response);
     }
 
     private org.fedmil.proto.v1.Task toProto(Task task) {
