@@ -23,6 +23,7 @@ import java.util.function.Function;
 import org.fedmil.coordinator.aggregate.Aggregator;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
@@ -433,7 +434,8 @@ public final class FederationRun implements AutoCloseable {
         }
         TensorSet delta;
         try {
-            delta = TensorCodec.decode(update.tensors(), update.bytes());
+            // a compressed delta becomes float32 here, so every check below and every strategy see plain values
+            delta = DeltaCodec.decode(update.tensors(), update.encoding(), update.bytes());
         } catch (IllegalArgumentException e) {
             throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
         }

@@ -19,7 +19,7 @@ public final class PerfBenchCommand implements Callable<Integer> {
 
     /** Every benchmark, in the order of the table. Add new ones here. */
     static List<PerfBenchmark> all() {
-        return List.of(new TrainingThroughputBenchmark(), new NativeMemoryBenchmark());
+        return List.of(new TrainingThroughputBenchmark(), new NativeMemoryBenchmark(), new CompressionBenchmark());
     }
 
     @Option(names = "--only", split = ",", description = "run only these benchmark ids")

@@ -45,7 +45,8 @@ public final class TrainingThroughputBenchmark implements PerfBenchmark {
         int warmups = context.pick(5, 1);
         int reps = context.pick(5, 1);
         int passes = context.pick(2, 1);
-        int epochs = context.pick(2, 1);
+        // 4 epochs = 640 steps per repetition: long enough that the JVM's 10 ms CPU-time ticks stay small
+        int epochs = context.pick(4, 1);
         boolean peerAvailable = Files.isExecutable(Path.of(PEER_PYTHON)) && peerHasTorch();
         List<Figure> figures = new ArrayList<>();
         for (int threads : context.quick() ? new int[] {1} : new int[] {1, 2}) {
