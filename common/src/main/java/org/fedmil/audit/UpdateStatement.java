@@ -3,6 +3,7 @@ package org.fedmil.audit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.fedmil.tensor.DeltaEncoding;
 
 /**
  * What a site signs when it sends a weight delta, with its certificate's key: which federation and round, the
@@ -10,11 +11,20 @@ import java.util.Optional;
  * coordinator checks the signature before accepting the update and keeps statement and signature in its round log,
  * so no one can later claim the site sent something else, and the site cannot deny what it sent.
  *
- * @param privacy empty when the update was not noised
+ * @param privacy  empty when the update was not noised
+ * @param encoding how the update's bytes encode the delta; hash and size are of those bytes. Written only when not
+ *                 float32, so a float32 statement is byte for byte what it was before compression existed.
  */
 public record UpdateStatement(String federationId, String site, int round, long baseModelVersion,
                               String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
-                              Optional<PrivacyClaim> privacy) implements Statement {
+                              Optional<PrivacyClaim> privacy, DeltaEncoding encoding) implements Statement {
+
+    public UpdateStatement(String federationId, String site, int round, long baseModelVersion,
+                           String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
+                           Optional<PrivacyClaim> privacy) {
+        this(federationId, site, round, baseModelVersion, baseModelSha256, updateSha256, trainingBags, updateBytes,
+                privacy, DeltaEncoding.FLOAT32);
+    }
 
     public static final String KIND = "fedmil.update.v1";
 
@@ -35,6 +45,9 @@ public record UpdateStatement(String federationId, String site, int round, long 
         f.put("training_bags", trainingBags);
         f.put("update_bytes", updateBytes);
         privacy.ifPresent(p -> f.put("privacy", p.fields()));
+        if (encoding != DeltaEncoding.FLOAT32) {
+            f.put("update_encoding", encoding.configName());
+        }
         return f;
     }
 
@@ -46,6 +59,8 @@ public record UpdateStatement(String federationId, String site, int round, long 
         return new UpdateStatement(Statement.text(m, "federation_id"), Statement.text(m, "site"),
                 (int) Statement.number(m, "round"), Statement.number(m, "base_model_version"),
                 Statement.text(m, "base_model_sha256"), Statement.text(m, "update_sha256"),
-                Statement.number(m, "training_bags"), Statement.number(m, "update_bytes"), privacy);
+                Statement.number(m, "training_bags"), Statement.number(m, "update_bytes"), privacy,
+                m.get("update_encoding") instanceof String e ? DeltaEncoding.fromConfigName(e)
+                        : DeltaEncoding.FLOAT32);
     }
 }

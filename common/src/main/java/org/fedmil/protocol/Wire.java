@@ -114,6 +114,25 @@ public final class Wire {
         return new org.fedmil.audit.UpdateStatement(federationId, site, h.getRound(), h.getBaseModelVersion(),
                 org.fedmil.util.Sha256.hex(h.getBaseModelSha256().toByteArray()),
                 org.fedmil.util.Sha256.hex(h.getDeltaSha256().toByteArray()), h.getNumTrainingBags(),
-                h.getTotalBytes(), privacy);
+                h.getTotalBytes(), privacy, encodingOf(h.getEncoding()));
+    }
+
+    public static org.fedmil.proto.v1.DeltaEncoding toProto(org.fedmil.tensor.DeltaEncoding e) {
+        return switch (e) {
+            case FLOAT32 -> org.fedmil.proto.v1.DeltaEncoding.DELTA_FLOAT32;
+            case FLOAT16 -> org.fedmil.proto.v1.DeltaEncoding.DELTA_FLOAT16;
+            case INT8 -> org.fedmil.proto.v1.DeltaEncoding.DELTA_INT8;
+        };
+    }
+
+    /** The encoding a message names; an unknown one (from a newer peer) is refused, never guessed. */
+    public static org.fedmil.tensor.DeltaEncoding encodingOf(org.fedmil.proto.v1.DeltaEncoding e) {
+        return switch (e) {
+            case DELTA_FLOAT32 -> org.fedmil.tensor.DeltaEncoding.FLOAT32;
+            case DELTA_FLOAT16 -> org.fedmil.tensor.DeltaEncoding.FLOAT16;
+            case DELTA_INT8 -> org.fedmil.tensor.DeltaEncoding.INT8;
+            case UNRECOGNIZED -> throw new IllegalArgumentException("unknown delta encoding; this peer reads "
+                    + "float32, float16 and int8");
+        };
     }
 }

@@ -75,6 +75,22 @@ public final class TensorSet {
         return new TensorSet(out);
     }
 
+    /** this + other, tensor by tensor; both sets must have the same specs in the same order. */
+    public TensorSet plus(TensorSet other) {
+        requireSameSpecs(other);
+        List<NamedTensor> out = new ArrayList<>(tensors.size());
+        for (int i = 0; i < tensors.size(); i++) {
+            float[] a = tensors.get(i).values();
+            float[] b = other.tensors.get(i).values();
+            float[] d = new float[a.length];
+            for (int j = 0; j < a.length; j++) {
+                d[j] = a[j] + b[j];
+            }
+            out.add(new NamedTensor(tensors.get(i).name(), tensors.get(i).shape(), d));
+        }
+        return new TensorSet(out);
+    }
+
     public void requireSameSpecs(TensorSet other) {
         if (!specs().equals(other.specs())) {
             throw new IllegalArgumentException("tensor specs differ: " + specs() + " vs " + other.specs());

@@ -85,7 +85,7 @@ public final class Coordinator implements AutoCloseable {
         this.strategy = config.strategy().create(); // issue 8: aggregation strategy
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu()), true,
+                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding()), true,
                 config.roundRules());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());

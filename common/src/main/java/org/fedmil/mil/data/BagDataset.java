@@ -144,7 +144,7 @@ public final class BagDataset {
      * The bags of a tile site as a list: fixed size, unmodifiable, and {@link #get} decodes the bag's tiles
      * from disk on every call (no cache), so memory holds only the bags in use.
      */
-    private static final class TileBagList extends AbstractList<Bag> implements RandomAccess {
+    private static final class TileBagList extends AbstractList<Bag> implements RandomAccess, DiskBackedBags {
         private final List<BagEntry> entries;
         private final TileBagSource source;
 

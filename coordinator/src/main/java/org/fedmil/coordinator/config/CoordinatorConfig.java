@@ -177,7 +177,12 @@ public record CoordinatorConfig(
      * @param dp site-level differential privacy every site must apply (clip_norm, noise_multiplier); none if absent
      */
     public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
-                           Double focalGamma, String classWeights, Dp dp) {
+                           Double focalGamma, String classWeights, Dp dp, String compression) {
+
+        public Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
+                        Double focalGamma, String classWeights, Dp dp) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, focalGamma, classWeights, dp, null);
+        }
 
         public Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
                         Double focalGamma, String classWeights) {
@@ -192,6 +197,12 @@ public record CoordinatorConfig(
             loss = loss == null ? LossConfig.DEFAULT.kind().configName() : loss;
             focalGamma = focalGamma == null ? LossConfig.DEFAULT.focalGamma() : focalGamma;
             classWeights = classWeights == null ? LossConfig.DEFAULT.classWeighting().configName() : classWeights;
+            compression = compression == null ? org.fedmil.tensor.DeltaEncoding.FLOAT32.configName() : compression;
+        }
+
+        /** training.compression: how sites encode their deltas; none (float32, exact) unless asked. */
+        public org.fedmil.tensor.DeltaEncoding deltaEncoding() {
+            return org.fedmil.tensor.DeltaEncoding.fromConfigName(compression);
         }
 
         public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
@@ -259,6 +270,9 @@ public record CoordinatorConfig(
         check(file, training.learningRate() > 0 && Double.isFinite(training.learningRate()),
                 "training.learning_rate", training.learningRate(), "a positive number");
         check(file, training.weightDecay() >= 0, "training.weight_decay", training.weightDecay(), "0 or more");
+        check(file, java.util.Arrays.stream(org.fedmil.tensor.DeltaEncoding.values())
+                        .anyMatch(e -> e.configName().equals(training.compression())), "training.compression",
+                training.compression(), "none, float16 or int8");
         check(file, !federationId.isBlank(), "federation_id", federationId, "a non-empty name");
         if (training.dp() != null) {
             Dp dp = training.dp();

@@ -24,7 +24,19 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      * @param proximalMu FedProx's μ every site adds to its local objective as μ/2‖w − w_global‖²; 0 for none
      */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
-                               LossConfig loss, DpRequirement dp, double proximalMu) {
+                               LossConfig loss, DpRequirement dp, double proximalMu,
+                               org.fedmil.tensor.DeltaEncoding compression) {
+
+        /** @param compression how sites are asked to encode their deltas (training.compression) */
+        public TrainingPlan {
+            java.util.Objects.requireNonNull(compression, "compression");
+        }
+
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp, double proximalMu) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu,
+                    org.fedmil.tensor.DeltaEncoding.FLOAT32);
+        }
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
                             LossConfig loss, DpRequirement dp) {

@@ -23,6 +23,8 @@ import java.util.function.Function;
 import org.fedmil.coordinator.aggregate.Aggregator;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.DeltaCodec;
+import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
@@ -386,7 +388,7 @@ public final class FederationRun implements AutoCloseable {
             }
             try {
                 // folded from the received bytes: a streaming aggregator makes no decoded copy of the update
-                aggregator.acceptWire(update.tensors(), update.bytes(), update.trainingBags());
+                aggregator.acceptWire(update.tensors(), content.float32Bytes(), update.trainingBags());
             } catch (Aggregator.Refused full) {
                 throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
             }
@@ -422,15 +424,18 @@ public final class FederationRun implements AutoCloseable {
                 + phase.name().toLowerCase() + "); ask for the next task";
     }
 
-    /** The verdict on an update's content: its L2 norm, or why it is refused. */
-    private record ContentCheck(double norm, FederationException refusal) {
+    /**
+     * The verdict on an update's content: its L2 norm and its float32 wire bytes (the received bytes, or the decoded
+     * form of a compressed delta), or why it is refused.
+     */
+    private record ContentCheck(double norm, byte[] float32Bytes, FederationException refusal) {
     }
 
     private ContentCheck inspect(IncomingUpdate update) {
         try {
             return checkedDelta(update);
         } catch (FederationException e) {
-            return new ContentCheck(Double.NaN, e);
+            return new ContentCheck(Double.NaN, null, e);
         }
     }
 
@@ -457,13 +462,23 @@ public final class FederationRun implements AutoCloseable {
             throw UpdateRefusal.BAD_HEADER_VALUES.because("train_loss is " + update.trainLoss()
                     + "; local training diverged, the update was refused");
         }
-        long expectedBytes = TensorCodec.byteSize(update.tensors());
-        if (expectedBytes != update.bytes().length) {
-            throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
-                    + update.tensors() + " but got " + update.bytes().length);
+        byte[] bytes;
+        if (update.encoding() == DeltaEncoding.FLOAT32) {
+            long expectedBytes = TensorCodec.byteSize(update.tensors());
+            if (expectedBytes != update.bytes().length) {
+                throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
+                        + update.tensors() + " but got " + update.bytes().length);
+            }
+            bytes = update.bytes();
+        } else {
+            try {
+                // a compressed delta becomes float32 here, so every check below and every strategy see plain values
+                bytes = TensorCodec.encode(DeltaCodec.decode(update.tensors(), update.encoding(), update.bytes()));
+            } catch (IllegalArgumentException e) {
+                throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
+            }
         }
         // scanned in place, tensor by tensor, rather than decoded: a decoded copy would double the update's heap
-        byte[] bytes = update.bytes();
         double sumOfSquares = 0;
         int at = 0;
         for (TensorSpec spec : update.tensors()) {
@@ -485,7 +500,7 @@ public final class FederationRun implements AutoCloseable {
                             + "the update was refused (check the site's learning rate and data, or raise the bound)",
                     norm, rules.maxUpdateL2Norm()));
         }
-        return new ContentCheck(norm, null);
+        return new ContentCheck(norm, bytes, null);
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {

@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.round;
 
 import java.util.List;
+import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorSpec;
 
 /**
@@ -8,9 +9,17 @@ import org.fedmil.tensor.TensorSpec;
  *
  * @param declaredSha256 the SHA-256 the site put in the header; checked against the bytes
  * @param signed         the site's signed statement of the header, checked by the service before the bytes came
+ * @param encoding       how {@code bytes} encode the delta; decoded to float32 before any content check
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
-                             double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed) {
+                             double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
+                             DeltaEncoding encoding) {
+
+    public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                          double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed) {
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, signed,
+                DeltaEncoding.FLOAT32);
+    }
 
     /** An update without a site signature, for plain-logic tests of the round rules. */
     public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,

@@ -46,6 +46,8 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.proto.v1.WaitTask;
 import org.fedmil.protocol.Wire;
+import org.fedmil.tensor.DeltaCodec;
+import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tls.PeerIdentity;
@@ -126,6 +128,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                             .setLearningRate(training.learningRate())
                             .setWeightDecay(training.weightDecay())
                             .setProximalMu(training.proximalMu())
+                            .setDeltaEncoding(Wire.toProto(training.compression()))
                             .setSeed(training.seed())))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()
@@ -202,6 +205,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         return new StreamObserver<>() {
             private UpdateHeader header;
             private List<TensorSpec> specs;
+            private DeltaEncoding encoding = DeltaEncoding.FLOAT32;
             private UploadSpool.Key key;
             private int announcedRound;
             private UploadSpool.Partial partial;
@@ -243,12 +247,20 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                             + "; nothing was buffered");
                 }
                 specs = Wire.fromProto(h.getTensorsList());
+                try {
+                    // any known encoding is read, whatever the federation asked: a site that sends float32 is
+                    // exact, and one that compresses is checked and aggregated on the decoded values
+                    encoding = Wire.encodingOf(h.getEncoding());
+                } catch (IllegalArgumentException e) {
+                    throw UpdateRefusal.MALFORMED.because(e.getMessage());
+                }
                 long expected = run.currentModel().bytes().length;
-                long announced = TensorCodec.byteSize(specs);
-                if (h.getTotalBytes() != announced || announced != expected) {
+                long float32 = TensorCodec.byteSize(specs);
+                long announced = DeltaCodec.byteSize(specs, encoding);
+                if (h.getTotalBytes() != announced || float32 != expected) {
                     throw UpdateRefusal.WRONG_TENSORS.because("update announces " + h.getTotalBytes()
-                            + " bytes for tensors totalling " + announced + " bytes; the federation's model has "
-                            + expected + " bytes");
+                            + " bytes for tensors totalling " + announced + " bytes as " + encoding.configName()
+                            + " (" + float32 + " as float32); the federation's model has " + expected + " bytes");
                 }
                 announcedRound = h.getRound();
                 // Before anything is spooled: only a joined participant of the open round may store bytes here.
@@ -340,7 +352,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 try {
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                             header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
-                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed));
+                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed, encoding));
                     spool.drop(key);
                     response.onNext(receipt(site, ok, header.getDeltaSha256()));
                     response.onCompleted();

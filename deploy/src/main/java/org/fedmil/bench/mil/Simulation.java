@@ -17,6 +17,9 @@ import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LocalTrainer;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.privacy.GaussianMechanism;
+import org.fedmil.tensor.DeltaCodec;
+import org.fedmil.tensor.DeltaEncoding;
+import org.fedmil.tensor.ErrorFeedback;
 import org.fedmil.tensor.TensorSet;
 
 /**
@@ -72,7 +75,21 @@ public final class Simulation {
      */
     public MilModel federated(List<BagDataset> sites, Strategy strategy, List<Attack> attacks, Optional<Dp> dp,
                               DoubleConsumer deltaNorms, RoundObserver observer) {
+        return federated(sites, strategy, attacks, dp, deltaNorms, observer, DeltaEncoding.FLOAT32);
+    }
+
+    /**
+     * As above, with every site's delta sent in {@code compression}: encoded at the site with its own
+     * {@link ErrorFeedback} (after DP, as a site agent does) and decoded before aggregation, as the coordinator
+     * does. FLOAT32 is bit for bit the uncompressed federation.
+     */
+    public MilModel federated(List<BagDataset> sites, Strategy strategy, List<Attack> attacks, Optional<Dp> dp,
+                              DoubleConsumer deltaNorms, RoundObserver observer, DeltaEncoding compression) {
         MilModel model = MilModel.create(spec, device, seed);
+        List<ErrorFeedback> feedback = new java.util.ArrayList<>();
+        for (int s = 0; s < sites.size(); s++) {
+            feedback.add(new ErrorFeedback(compression));
+        }
         try {
             TensorSet global = model.weights();
             observer.after(0, model);
@@ -94,6 +111,9 @@ public final class Simulation {
                         if (a.site() == s + 1) {
                             delta = a.forge(delta, new Random(trainingSeed * 104_729L + 5));
                         }
+                    }
+                    if (compression != DeltaEncoding.FLOAT32) {
+                        delta = DeltaCodec.decode(delta.specs(), compression, feedback.get(s).encode(delta));
                     }
                     aggregator.accept(delta, site.size());
                 }

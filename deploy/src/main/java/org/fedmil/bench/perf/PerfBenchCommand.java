@@ -20,7 +20,8 @@ public final class PerfBenchCommand implements Callable<Integer> {
     /** Every benchmark, in the order of the table. Add new ones here. */
     static List<PerfBenchmark> all() {
         return List.of(new AggregationBenchmark(), new TransportBenchmark(), new RoundOverheadBenchmark(),
-                new org.fedmil.bench.scale.ScaleBenchmark());
+                new org.fedmil.bench.scale.ScaleBenchmark(), new TrainingThroughputBenchmark(),
+                new NativeMemoryBenchmark(), new CompressionBenchmark());
     }
 
     @Option(names = "--only", split = ",", description = "run only these benchmark ids")

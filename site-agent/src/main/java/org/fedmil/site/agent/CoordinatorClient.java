@@ -42,7 +42,9 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
+import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
+import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tls.MutualTls;
 import org.fedmil.util.Sha256;
@@ -198,7 +200,19 @@ public final class CoordinatorClient implements AutoCloseable {
     public UploadReceipt upload(int round, long baseVersion, byte[] baseSha256, TensorSet delta, long trainingBags,
                                 double trainLoss, java.util.Optional<PrivacyClaim> privacy, Duration patience)
             throws InterruptedException {
-        byte[] bytes = TensorCodec.encode(delta);
+        return upload(round, baseVersion, baseSha256, delta.specs(), DeltaEncoding.FLOAT32, TensorCodec.encode(delta),
+                trainingBags, trainLoss, privacy, patience);
+    }
+
+    /**
+     * As above, for a delta already encoded: the caller encodes once per trained update (error feedback must not
+     * run again on a retry), and the header's hash and size, which the site signs and its egress log records, are
+     * of exactly these bytes.
+     */
+    public UploadReceipt upload(int round, long baseVersion, byte[] baseSha256, java.util.List<TensorSpec> specs,
+                                DeltaEncoding encoding, byte[] bytes, long trainingBags, double trainLoss,
+                                java.util.Optional<PrivacyClaim> privacy, Duration patience)
+            throws InterruptedException {
         byte[] sha = Sha256.of(bytes);
         UpdateHeader.Builder header = UpdateHeader.newBuilder()
                 .setRound(round)
@@ -207,8 +221,9 @@ public final class CoordinatorClient implements AutoCloseable {
                 .setDeltaSha256(ByteString.copyFrom(sha))
                 .setNumTrainingBags(trainingBags)
                 .setTrainLoss(trainLoss)
-                .addAllTensors(Wire.toProto(delta.specs()))
-                .setTotalBytes(bytes.length);
+                .addAllTensors(Wire.toProto(specs))
+                .setTotalBytes(bytes.length)
+                .setEncoding(Wire.toProto(encoding));
         privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
                 .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
                 .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));

@@ -46,6 +46,8 @@ import org.fedmil.site.policy.Participation;
 import org.fedmil.site.policy.PolicyGuard;
 import org.fedmil.site.policy.PolicyViolation;
 import org.fedmil.site.policy.SitePrivacy;
+import org.fedmil.tensor.DeltaEncoding;
+import org.fedmil.tensor.ErrorFeedback;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tls.PeerIdentity;
 import org.slf4j.Logger;
@@ -85,9 +87,14 @@ public final class SiteAgent implements AutoCloseable {
      * The last delta this agent trained (noised, when DP applies), kept until the next task so that a broken upload
      * is sent again byte for byte: drawing fresh noise for a resend would release the site's data twice.
      */
-    private record TrainedUpdate(int round, long baseVersion, TensorSet delta, long trainingBags, double trainLoss,
+    /** A trained delta as it will be sent: encoded once, so a resend is the same bytes. */
+    private record TrainedUpdate(int round, long baseVersion, java.util.List<org.fedmil.tensor.TensorSpec> specs,
+                                 DeltaEncoding encoding, byte[] bytes, long trainingBags, double trainLoss,
                                  Optional<PrivacyClaim> privacy) {
     }
+
+    /** The residual of the last lossy upload, carried into the next (error feedback); null until one is asked. */
+    private ErrorFeedback feedback;
     private String federationId = "";
 
     public SiteAgent(SiteConfig config, PrintStream out) {
@@ -221,6 +228,9 @@ public final class SiteAgent implements AutoCloseable {
             throw new PolicyViolation("coordinator_fingerprint", r);
         });
         JoinResponse joined = retrying("join", () -> client.join(joinRequest()));
+        if (!joined.getFederationId().equals(federationId)) {
+            feedback = null; // a residual belongs to the federation whose model it was rounded off
+        }
         federationId = joined.getFederationId();
         out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
                 joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
@@ -272,13 +282,19 @@ public final class SiteAgent implements AutoCloseable {
                         task.getRound(), release.normBeforeClipping(), c.getDp().getClipNorm(),
                         c.getDp().getNoiseMultiplier(), release.claim().epsilonSpent(), release.claim().delta());
             }
-            update = new TrainedUpdate(task.getRound(), baseVersion, delta, trained.trainingBags(),
-                    trained.trainLoss(), claim);
+            DeltaEncoding encoding = Wire.encodingOf(c.getDeltaEncoding());
+            if (feedback == null || feedback.encoding() != encoding) {
+                feedback = new ErrorFeedback(encoding);
+            }
+            // after DP: the residual is of the released delta, so carrying it over is post-processing
+            update = new TrainedUpdate(task.getRound(), baseVersion, delta.specs(), encoding, feedback.encode(delta),
+                    trained.trainingBags(), trained.trainLoss(), claim);
             lastUpdate = update;
         }
         policy.noteSending(federationId, task.getRound());
         UploadReceipt receipt = client.upload(task.getRound(), baseVersion, task.getModelSha256().toByteArray(),
-                update.delta(), update.trainingBags(), update.trainLoss(), update.privacy(),
+                update.specs(), update.encoding(), update.bytes(), update.trainingBags(), update.trainLoss(),
+                update.privacy(),
                 Duration.ofSeconds(config.connectTimeoutSeconds()));
         receipts.keep(federationId, site, task.getRound(), Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in)%s in %.1f s%n",
