@@ -43,7 +43,6 @@ public final class RoundLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RoundLog.class);
 
     public static final String GENESIS = "0".repeat(64);
-    static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
     static final ObjectMapper CANONICAL = new ObjectMapper()
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 

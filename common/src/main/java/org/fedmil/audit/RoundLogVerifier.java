@@ -6,14 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -162,39 +160,17 @@ public final class RoundLogVerifier {
             } catch (RuntimeException e) {
                 return "the embedded certificate cannot be read: " + e.getMessage();
             }
-            String chain = chainProblem(key, ca, time, schema);
+            String chain = chainProblem(key, ca, time, schema.signerKeyUsage(), schema.signer());
             if (chain != null) {
                 return chain;
             }
         } else if (key == null) {
             return "the first record must be " + schema.firstType() + ", found " + type;
         }
-        byte[] sig;
-        try {
-            sig = Base64.getDecoder().decode(m.group(1));
-        } catch (IllegalArgumentException e) {
-            return "the signature is not valid base64";
-        }
-        if (!Base64.getEncoder().encodeToString(sig).equals(m.group(1))) {
-            // the decoder ignores stray bits in the last character; the signed line must be exactly as written
-            return "the signature is not canonical base64";
-        }
-        if (!(key.getPublicKey() instanceof java.security.interfaces.ECPublicKey ec)) {
-            return "the coordinator certificate " + key.getSubjectX500Principal() + " does not hold an EC key";
-        }
-        if (!LowS.isCanonical(sig, ec.getParams().getOrder())) {
-            return "bad signature: not a canonical low-s DER ECDSA signature";
-        }
-        try {
-            Signature verifier = Signature.getInstance(RoundLog.SIGNATURE_ALGORITHM);
-            verifier.initVerify(key.getPublicKey());
-            verifier.update(body);
-            if (!verifier.verify(sig)) {
-                return "bad signature: the record was altered or not signed by " + key.getSubjectX500Principal();
-            }
-        } catch (GeneralSecurityException e) {
-            return "bad signature (" + e.getMessage() + "): the record was altered or not signed by "
-                    + key.getSubjectX500Principal();
+        String bad = Signatures.problem(key.getPublicKey(), body, m.group(1),
+                "the " + schema.signer() + " certificate " + key.getSubjectX500Principal());
+        if (bad != null) {
+            return bad;
         }
         if (!(record.get("seq") instanceof Number n) || n.longValue() != seq) {
             return "seq is " + record.get("seq") + ", expected " + seq + " (a record was removed, inserted or moved)";
@@ -216,7 +192,12 @@ public final class RoundLogVerifier {
         return null;
     }
 
-    static String chainProblem(X509Certificate cert, X509Certificate ca, Instant time, LogSchema schema) {
+    /**
+     * Why {@code cert} is not a certificate of {@code ca}, valid at {@code time}, for the extended key usage
+     * {@code keyUsage} (the one a {@code signer} — coordinator, site — holds), or null if it is.
+     */
+    static String chainProblem(X509Certificate cert, X509Certificate ca, Instant time, String keyUsage,
+                               String signer) {
         try {
             if (!cert.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
                 return "the embedded certificate " + cert.getSubjectX500Principal() + " was issued by "
@@ -235,10 +216,9 @@ public final class RoundLogVerifier {
         }
         try {
             List<String> usage = cert.getExtendedKeyUsage();
-            if (usage == null || !usage.contains(schema.signerKeyUsage())) {
+            if (usage == null || !usage.contains(keyUsage)) {
                 return "the embedded certificate " + cert.getSubjectX500Principal()
-                        + " is not a " + schema.signer() + " certificate (it lacks the extended key usage "
-                        + schema.signerKeyUsage() + ")";
+                        + " is not a " + signer + " certificate (it lacks the extended key usage " + keyUsage + ")";
             }
         } catch (CertificateException e) {
             return "the embedded certificate's extended key usage cannot be read";

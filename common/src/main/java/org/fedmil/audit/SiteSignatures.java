@@ -32,7 +32,7 @@ final class SiteSignatures {
             } catch (RuntimeException e) {
                 return "the site certificate of '" + site + "' cannot be read: " + e.getMessage();
             }
-            String chain = RoundLogVerifier.chainProblem(cert, ca, time, SITE);
+            String chain = RoundLogVerifier.chainProblem(cert, ca, time, CLIENT_AUTH, "site");
             if (chain != null) {
                 return chain;
             }
@@ -81,36 +81,4 @@ final class SiteSignatures {
         }
         return null;
     }
-
-    private static final LogSchema SITE = new LogSchema() {
-        @Override
-        public String name() {
-            return "site certificate";
-        }
-
-        @Override
-        public String firstType() {
-            return "";
-        }
-
-        @Override
-        public java.util.List<String> required(String type) {
-            return null;
-        }
-
-        @Override
-        public boolean introducesKey(String type) {
-            return false;
-        }
-
-        @Override
-        public String signerKeyUsage() {
-            return CLIENT_AUTH;
-        }
-
-        @Override
-        public String signer() {
-            return "site";
-        }
-    };
 }

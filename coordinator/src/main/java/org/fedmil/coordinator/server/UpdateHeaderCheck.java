@@ -1,5 +1,6 @@
 package org.fedmil.coordinator.server;
 
+import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Locale;
@@ -57,12 +58,12 @@ final class UpdateHeaderCheck {
         }
         String text = statement.canonicalJson();
         String sig = Base64.getEncoder().encodeToString(h.getSiteSignature().toByteArray());
-        String problem = Signatures.problem(siteCert.getPublicKey(), statement.canonicalBytes(), sig,
+        String problem = Signatures.problem(siteCert.getPublicKey(), text.getBytes(StandardCharsets.UTF_8), sig,
                 "site '" + site + "' (" + siteCert.getSubjectX500Principal() + ")");
         if (problem != null) {
             throw UpdateRefusal.BAD_SIGNATURE.because("the update header's site_signature does not check against "
                     + "site '" + site + "''s certificate: " + problem + ". The site must sign its update statement "
-                    + "with the key of the certificate it connects with (site agent " + "0.3 or later)");
+                    + "with the key of the certificate it connects with");
         }
         return new SignedUpdate(text, sig, privacy);
     }
