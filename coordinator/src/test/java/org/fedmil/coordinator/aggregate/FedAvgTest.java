@@ -3,7 +3,12 @@ package org.fedmil.coordinator.aggregate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
 import org.junit.jupiter.api.Test;
@@ -78,5 +83,128 @@ class FedAvgTest {
     void cannotAverageNothing() {
         TensorSet global = set(new float[2], new float[1]);
         assertThatThrownBy(() -> new FedAvg(global.specs()).apply(global)).isInstanceOf(IllegalStateException.class);
+    }
+
+    // ---- numerics of the float32 accumulator ------------------------------------------------------------------
+
+    private static final double U = Math.scalb(1.0, -24);
+
+    /** K updates of one P-parameter tensor, bag counts 1..5000, |Δ| spread over six decades, signs mixed. */
+    private record Updates(float[][] deltas, long[] bags) {
+
+        static Updates mixed(int k, int p, long seed) {
+            Random random = new Random(seed);
+            float[][] deltas = new float[k][p];
+            long[] bags = new long[k];
+            for (int i = 0; i < k; i++) {
+                bags[i] = 1 + random.nextInt(5000);
+                double siteScale = Math.pow(10, -3 * random.nextDouble()); // some sites move further than others
+                for (int j = 0; j < p; j++) {
+                    double magnitude = siteScale * Math.pow(10, -6 * random.nextDouble());
+                    deltas[i][j] = (float) (random.nextBoolean() ? magnitude : -magnitude);
+                }
+            }
+            return new Updates(deltas, bags);
+        }
+
+        long totalBags() {
+            long n = 0;
+            for (long b : bags) {
+                n += b;
+            }
+            return n;
+        }
+
+        /** Σ nₖΔₖ / Σ nₖ at parameter j, computed exactly (floats are exact in BigDecimal) and rounded once. */
+        double exactMean(int j) {
+            BigDecimal sum = BigDecimal.ZERO;
+            for (int i = 0; i < bags.length; i++) {
+                sum = sum.add(BigDecimal.valueOf(bags[i]).multiply(new BigDecimal(deltas[i][j])));
+            }
+            return sum.divide(BigDecimal.valueOf(totalBags()), MathContext.DECIMAL128).doubleValue();
+        }
+
+        /** Σ nₖ|Δₖ| / Σ nₖ at parameter j: the scale of the summation error bound. */
+        double meanAbs(int j) {
+            double s = 0;
+            for (int i = 0; i < bags.length; i++) {
+                s += bags[i] * Math.abs((double) deltas[i][j]);
+            }
+            return s / totalBags();
+        }
+
+        FedAvg foldedOverTheWire() {
+            List<org.fedmil.tensor.TensorSpec> specs = List.of(new org.fedmil.tensor.TensorSpec("w",
+                    new long[] {deltas[0].length}));
+            FedAvg avg = new FedAvg(specs);
+            for (int i = 0; i < bags.length; i++) {
+                TensorSet one = new TensorSet(List.of(new NamedTensor("w", new long[] {deltas[i].length}, deltas[i])));
+                avg.acceptWire(specs, TensorCodec.encode(one), bags[i]);
+            }
+            return avg;
+        }
+    }
+
+    @Test
+    void theFloat32SumOf64And500WeightedUpdatesIsWithinTheRecursiveSummationBoundOfTheExactMean() {
+        for (int k : new int[] {64, 500}) {
+            Updates updates = Updates.mixed(k, 256, 7 + k);
+            double[] mean = updates.foldedOverTheWire().aggregate().delta()[0];
+            // Higham's bound for K products rounded once and summed in float, plus the final division: γ_{K+1}
+            double gamma = (k + 1) * U / (1 - (k + 1) * U);
+            double worstShare = 0;
+            for (int j = 0; j < mean.length; j++) {
+                double exact = updates.exactMean(j);
+                double bound = gamma * updates.meanAbs(j);
+                assertThat(Math.abs(mean[j] - exact)).as("K=%d, parameter %d: exact %s", k, j, exact)
+                        .isLessThanOrEqualTo(bound);
+                worstShare = Math.max(worstShare, Math.abs(mean[j] - exact) / bound);
+            }
+            // the bound is a worst case; a sum in float that had lost its small terms would sit at it or beyond
+            assertThat(worstShare).as("K=%d: largest error as a share of the bound", k).isLessThan(0.5);
+        }
+    }
+
+    @Test
+    void theSummationErrorOf64UpdatesIsBelowTheFloat32ModelsOwnRounding() {
+        // deltas up to 1 % of the weights they move (a round of local SGD); the new model is float32 either way
+        int k = 64;
+        int p = 4096;
+        Random random = new Random(11);
+        float[] global = new float[p];
+        for (int j = 0; j < p; j++) {
+            global[j] = (float) ((random.nextBoolean() ? 1 : -1) * (0.01 + random.nextDouble()));
+        }
+        Updates raw = Updates.mixed(k, p, 12);
+        float[][] deltas = new float[k][p];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < p; j++) {
+                deltas[i][j] = (float) (raw.deltas()[i][j] * 1e-2 * Math.abs(global[j]));
+            }
+        }
+        Updates updates = new Updates(deltas, raw.bags());
+        TensorSet model = new TensorSet(List.of(new NamedTensor("w", new long[] {p}, global)));
+        float[] next = updates.foldedOverTheWire().apply(model).get("w").values();
+        int differing = 0;
+        for (int j = 0; j < p; j++) {
+            float exact = (float) (global[j] + updates.exactMean(j));
+            assertThat(Math.abs(next[j] - exact)).as("parameter %d", j).isLessThanOrEqualTo(Math.ulp(exact));
+            if (next[j] != exact) {
+                differing++;
+            }
+        }
+        assertThat(differing).as("parameters whose float32 value differs from the exactly rounded one")
+                .isLessThan(p / 20);
+    }
+
+    @Test
+    void aWeightedSumBeyondFloat32RangeIsRefusedRatherThanTurnedIntoAnInfiniteModel() {
+        TensorSet global = set(new float[] {1f, 2f}, new float[] {0f});
+        FedAvg avg = new FedAvg(global.specs());
+        avg.accept(set(new float[] {3e38f, 1f}, new float[] {0f}), 2);
+        assertThatThrownBy(() -> avg.apply(global)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("overflowed float32 at w[0]").hasMessageContaining("limits.max_update_l2_norm");
+        assertThatThrownBy(avg::aggregate).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("overflowed");
     }
 }

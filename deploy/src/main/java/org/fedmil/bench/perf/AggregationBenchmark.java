@@ -92,7 +92,7 @@ public final class AggregationBenchmark implements PerfBenchmark {
                     first ? Double.NaN : 1.1, false,
                     "max over updates of the heap used after a full GC, each update generated on the fly as wire "
                             + "bytes, folded into FedAvg by acceptWire (the coordinator's path), then dropped; " + size
-                            + "; FedAvg's double accumulator is 2× the model"));
+                            + "; FedAvg's float32 accumulator is the model's size"));
             out.add(new Figure("aggregation.heap.peak.k" + ks[i], "coordinator peak heap folding K=" + ks[i]
                     + " updates", peak[i] / MIB, "MiB",
                     first ? model : peak[0] / MIB, first ? "the model itself (float32)" : "K=" + ks[0] + "'s",
@@ -182,7 +182,8 @@ public final class AggregationBenchmark implements PerfBenchmark {
                                 + "coordinator's path before the wire fold"),
                 new Figure("aggregation.throughput.wire_fold", "FedAvg.acceptWire throughput (wire bytes, production)",
                         Medians.median(wireFold) / 1e6, "MB/s", base, "plain float[] += float[] over the same values",
-                        0.7, true, note + "; folds the received bytes in place, as FederationRun now does"));
+                        0.7, true, note + "; folds the received bytes in place into FedAvg's float32 accumulator "
+                                + "(WireFloats), as FederationRun does"));
     }
 
     private static void plainSum(float[][] acc, float[][] values) {
