@@ -45,6 +45,7 @@ import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.proto.v1.WaitTask;
+import org.fedmil.protocol.FlowControlledSender;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
@@ -163,17 +164,17 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
             response.onError(e.toStatus());
             return;
         }
-        response.onNext(ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
+        ModelChunk header = ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
                 .setModelVersion(model.version())
                 .setSha256(ByteString.copyFrom(model.sha256()))
                 .addAllTensors(Wire.toProto(model.weights().specs()))
                 .setTotalBytes(model.bytes().length)
-                .setModel(Wire.toProto(model.spec()))).build());
-        // the model's bytes are never changed once made, so the chunks may share them
-        for (ByteString chunk : Wire.sharedChunks(model.bytes())) {
-            response.onNext(ModelChunk.newBuilder().setData(chunk).build());
-        }
-        response.onCompleted();
+                .setModel(Wire.toProto(model.spec()))).build();
+        // the model's bytes are never changed once made, so the chunks may share them; sent as the site reads
+        // them, so that a slow site does not make the coordinator buffer the whole model (FlowControlledSender)
+        FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),
+                Wire.sharedChunks(model.bytes()).stream().map(c -> ModelChunk.newBuilder().setData(c).build()))
+                .iterator());
     }
 
     @Override

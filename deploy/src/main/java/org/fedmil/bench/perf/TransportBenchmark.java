@@ -40,6 +40,7 @@ import org.fedmil.proto.v1.ModelHeader;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
+import org.fedmil.protocol.FlowControlledSender;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.MutualTls;
 
@@ -48,7 +49,7 @@ import org.fedmil.tls.MutualTls;
  * production mutual-TLS credentials, 1 MiB chunks, the coordinator's inbound message limit) on loopback, against
  * a raw JDK TLS 1.3 socket with the same certificates moving the same bytes, back to back in every repetition.
  * The gRPC side is a minimal Federation service that streams the model as the coordinator's
- * {@code downloadModel} does ({@link Wire#chunks}) and counts an upload's bytes, so that only the transport is
+ * {@code downloadModel} does ({@link Wire#sharedChunks} through {@link FlowControlledSender}) and counts an upload's bytes, so that only the transport is
  * measured, not the spool's disk writes or the content checks.
  */
 public final class TransportBenchmark implements PerfBenchmark {
@@ -147,13 +148,13 @@ public final class TransportBenchmark implements PerfBenchmark {
             FederationGrpc.FederationImplBase service = new FederationGrpc.FederationImplBase() {
                 @Override
                 public void downloadModel(DownloadModelRequest request, StreamObserver<ModelChunk> response) {
-                    // as FederationService.downloadModel: a header, then the bytes in Wire.chunks
-                    response.onNext(ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
-                            .setModelVersion(request.getModelVersion()).setTotalBytes(model.length)).build());
-                    for (ByteString chunk : Wire.sharedChunks(model)) {
-                        response.onNext(ModelChunk.newBuilder().setData(chunk).build());
-                    }
-                    response.onCompleted();
+                    // as FederationService.downloadModel: a header, then the bytes in Wire.sharedChunks, sent as
+                    // the client reads them (FlowControlledSender)
+                    ModelChunk header = ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
+                            .setModelVersion(request.getModelVersion()).setTotalBytes(model.length)).build();
+                    FlowControlledSender.start(response, java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of(header), Wire.sharedChunks(model).stream()
+                                    .map(c -> ModelChunk.newBuilder().setData(c).build())).iterator());
                 }
 
                 @Override
