@@ -205,6 +205,7 @@ public final class Coordinator implements AutoCloseable {
         run.close();
         heldOut.close();
         roundLog.close();
+        store.close();
     }
 
     private final class Reporter implements RoundListener {
@@ -243,6 +244,11 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void stateChanged(RunState state) {
             store.saveState(state);
+        }
+
+        @Override
+        public void stateChangedByUpdate(RunState state) {
+            store.saveStateInBackground(state);
         }
 
         @Override

@@ -54,6 +54,11 @@ public record AllListeners(List<RoundListener> listeners) implements RoundListen
     }
 
     @Override
+    public void stateChangedByUpdate(RunState state) {
+        listeners.forEach(l -> l.stateChangedByUpdate(state));
+    }
+
+    @Override
     public void siteEvaluated(String siteId, SiteEvaluation evaluation) {
         listeners.forEach(l -> l.siteEvaluated(siteId, evaluation));
     }

@@ -407,7 +407,12 @@ public final class FederationRun implements AutoCloseable {
         }
         listener.updateAccepted(new AcceptedUpdate(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
                 update.trainingBags(), update.trainLoss(), content.norm, update.signed()));
-        listener.stateChanged(state);
+        if (closeNow) {
+            listener.stateChanged(state);
+        } else {
+            // only the open round's list of accepted updates changed, which a restart does not read back
+            listener.stateChangedByUpdate(state);
+        }
         if (closeNow) {
             closer.execute(this::closeRound);
         }

@@ -39,6 +39,15 @@ public interface RoundListener {
     default void stateChanged(RunState state) {
     }
 
+    /**
+     * The state changed by one more accepted update of the open round, and nothing else: a restart does not need
+     * it (the open round runs again and its sites send again), so it may be persisted later, without making the
+     * site's upload wait. The round's last update, which ends the training phase, comes as {@link #stateChanged}.
+     */
+    default void stateChangedByUpdate(RunState state) {
+        stateChanged(state);
+    }
+
     default void siteEvaluated(String siteId, SiteEvaluation evaluation) {
     }
 

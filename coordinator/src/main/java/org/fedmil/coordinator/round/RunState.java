@@ -13,8 +13,10 @@ import java.util.Map;
  * @param modelVersion     the global model the open round trains from
  * @param completedRounds  rounds aggregated into a model, in order (metrics.json holds their results)
  * @param skippedRounds    rounds that reached their deadline short of min_updates under on_short_round: skip
- * @param submitted        accepted updates of the open round: site → delta SHA-256 (hex). After a crash these
- *                         are re-requested, since the aggregate they went into was in memory
+ * @param submitted        accepted updates of the open round: site → delta SHA-256 (hex), for operators; not read
+ *                         back. After a crash these are re-requested, since the aggregate they went into was in
+ *                         memory; a snapshot whose only change is one more of them is written in the background
+ *                         ({@link RoundListener#stateChangedByUpdate}), so state.json may lag by a few updates
  */
 public record RunState(long seq, String federationId, FederationRun.Phase phase, int round, int attempt,
                        long modelVersion, List<Integer> completedRounds, List<Integer> skippedRounds,

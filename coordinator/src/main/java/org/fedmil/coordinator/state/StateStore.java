@@ -41,6 +41,8 @@ import org.fedmil.util.Sha256;
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
  *   metrics.json             one entry per completed round (round 0 = the initial model)
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
+ *                            (written at every transition before it takes effect; an accepted update's
+ *                            snapshot in the background, see {@link #saveStateInBackground})
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
  *   strategy/state-r0003.bin the server optimiser's state after round 3 (FedAdam/FedYogi: m and v, float32 LE),
@@ -49,7 +51,9 @@ import org.fedmil.util.Sha256;
  *   uploads/                 uploads as they arrive (see the server's UploadSpool)
  * </pre>
  */
-public final class StateStore {
+public final class StateStore implements AutoCloseable {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StateStore.class);
 
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -72,6 +76,14 @@ public final class StateStore {
     private final Object stateWriteLock = new Object();
     private final Object pendingLock = new Object();
     private RunState pendingState; // guarded by pendingLock
+    private final java.util.concurrent.atomic.AtomicBoolean backgroundQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.ExecutorService backgroundWriter =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "state-json-writer");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** Opens (or creates) the folder; rounds and refusals already recorded there are kept and appended to. */
     public StateStore(Path dir) {
@@ -169,28 +181,82 @@ public final class StateStore {
         write(dir.resolve("evaluations.json"), evaluations);
     }
 
-    /** Writes state.json unless a newer snapshot was written already. */
+    /** Writes state.json unless a newer snapshot was written already; on return, one at least as new is on disk. */
     public void saveState(RunState state) {
+        offer(state);
+        // Group write: whoever gets the writer's lock writes the newest snapshot handed in so far, so callers that
+        // queued behind one write find theirs (or a newer one) on disk and return without writing. On return a
+        // snapshot at least as new as {@code state} is on disk, as before.
+        synchronized (stateWriteLock) {
+            if (state.seq() <= stateSeq) {
+                return;
+            }
+            writeNewest();
+        }
+    }
+
+    /**
+     * Hands state.json a snapshot that need not be on disk when this returns, and returns at once: a background
+     * writer writes the newest snapshot handed in, one write at a time, so a burst of them costs one write each
+     * time the writer comes round, not one per snapshot. For snapshots whose only change is one more accepted
+     * update of the open round: nothing reads those back after a crash (the open round runs again and its sites
+     * send again, docs/reliability.md), so no call handler should wait on their two fsyncs. At 500 sites the
+     * handlers spent most of a round waiting here, one O(sites) file and two fsyncs per accepted update. The
+     * next {@link #saveState} (any transition) writes it, or a newer one, if the writer has not yet.
+     */
+    public void saveStateInBackground(RunState state) {
+        offer(state);
+        if (backgroundQueued.compareAndSet(false, true)) {
+            try {
+                backgroundWriter.execute(() -> {
+                    backgroundQueued.set(false); // a snapshot handed in from here on queues another write
+                    try {
+                        synchronized (stateWriteLock) {
+                            writeNewest();
+                        }
+                    } catch (RuntimeException e) {
+                        // nobody waits for this write to report to; the next transition's saveState writes again
+                        // and fails loudly if the folder is still unwritable
+                        log.error("could not write {} in the background: {}", stateFile(), e.getMessage());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                backgroundQueued.set(false); // closing: close() writes what is pending
+            }
+        }
+    }
+
+    /**
+     * Writes the newest snapshot handed in, if not yet written, and stops the background writer. The coordinator
+     * calls it when it stops, so state.json ends with its last state.
+     */
+    public void close() throws InterruptedException {
+        backgroundWriter.shutdown();
+        backgroundWriter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        synchronized (stateWriteLock) {
+            writeNewest();
+        }
+    }
+
+    private void offer(RunState state) {
         synchronized (pendingLock) {
             if (pendingState == null || state.seq() > pendingState.seq()) {
                 pendingState = state;
             }
         }
-        // Group write: whoever gets the writer's lock writes the newest snapshot handed in so far, so callers that
-        // queued behind one write find theirs (or a newer one) on disk and return without writing. At 500 sites the
-        // handlers spent most of a round queued here, one O(sites) file and two fsyncs per accepted update. On
-        // return a snapshot at least as new as {@code state} is on disk, as before.
-        synchronized (stateWriteLock) {
-            if (state.seq() <= stateSeq) {
-                return;
-            }
-            RunState newest;
-            synchronized (pendingLock) {
-                newest = pendingState;
-            }
-            write(stateFile(), newest);
-            stateSeq = newest.seq();
+    }
+
+    // Caller holds stateWriteLock.
+    private void writeNewest() {
+        RunState newest;
+        synchronized (pendingLock) {
+            newest = pendingState;
         }
+        if (newest == null || newest.seq() <= stateSeq) {
+            return;
+        }
+        write(stateFile(), newest);
+        stateSeq = newest.seq();
     }
 
     /**

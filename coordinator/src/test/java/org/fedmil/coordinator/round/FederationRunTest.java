@@ -39,6 +39,7 @@ class FederationRunTest {
     private final List<UpdateRefusal> refusals = Collections.synchronizedList(new ArrayList<>());
     private final List<String> shortRounds = Collections.synchronizedList(new ArrayList<>());
     private final List<RunState> states = Collections.synchronizedList(new ArrayList<>());
+    private final List<RunState> byUpdate = Collections.synchronizedList(new ArrayList<>());
 
     private java.util.function.Function<List<org.fedmil.tensor.TensorSpec>, org.fedmil.coordinator.aggregate.Aggregator>
             aggregators = FedAvg::new;
@@ -76,6 +77,12 @@ class FederationRunTest {
 
                     @Override
                     public void stateChanged(RunState state) {
+                        states.add(state);
+                    }
+
+                    @Override
+                    public void stateChangedByUpdate(RunState state) {
+                        byUpdate.add(state);
                         states.add(state);
                     }
                 });
@@ -135,6 +142,27 @@ class FederationRunTest {
         assertThat(completed).extracting(RoundResult::round).containsExactly(0, 1);
         assertThat(completed.get(1).trainingBags()).isEqualTo(4);
         assertThat(completed.get(1).sites()).containsExactly("a", "b");
+    }
+
+    @Test
+    void anAcceptedUpdateThatLeavesTheRoundOpenIsAStateChangeThatMayBeWrittenLaterAndTheLastOneIsATransition()
+            throws Exception {
+        newRun(2, 2);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 0f), 1));
+        assertThat(byUpdate).hasSize(1);
+        assertThat(byUpdate.get(0).submitted()).containsOnlyKeys("a");
+        assertThat(byUpdate.get(0).phase()).isEqualTo(FederationRun.Phase.TRAINING);
+
+        int before = states.size();
+        run.submit("b", update(1, 0, weights(-1f, 2f), 3));
+        // the round's last update ends training: it must be on disk before the receipt, so not a background one
+        assertThat(byUpdate).hasSize(1);
+        assertThat(states.subList(before, states.size())).anySatisfy(s -> {
+            assertThat(s.phase()).isEqualTo(FederationRun.Phase.AGGREGATING);
+            assertThat(s.submitted()).containsOnlyKeys("a", "b");
+        });
     }
 
     @Test

@@ -91,8 +91,9 @@ public final class ScaleRun {
         Path probes = work.resolve("probes.txt");
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx" + coordinatorHeap,
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-cp", System.getProperty("java.class.path"), ScaleCoordinatorMain.class.getName(), yaml.toString(),
-                probes.toString());
+                "-cp", System.getProperty("java.class.path"), ScaleCoordinatorMain.class.getName(),
+                // absolute: the coordinator runs in the work folder, so a relative --work would resolve twice
+                yaml.toAbsolutePath().toString(), probes.toAbsolutePath().toString());
         Process coordinator = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(work.resolve("coordinator.log").toFile()).start();
         List<Thread> threads = new ArrayList<>();
