@@ -3,7 +3,9 @@ package org.fedmil.bench.perf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,8 +42,10 @@ public final class PerfBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Files.createDirectories(work);
         PerfContext context = new PerfContext(work, System.out, quick);
-        List<Figure> figures = new ArrayList<>();
+        Map<String, List<Figure>> figures = new LinkedHashMap<>();
+        List<String> order = new ArrayList<>();
         for (PerfBenchmark b : all()) {
+            order.add(b.id());
             if (only != null && !only.contains(b.id())) {
                 continue;
             }
@@ -51,10 +55,10 @@ public final class PerfBenchCommand implements Callable<Integer> {
                 System.out.printf(java.util.Locale.ROOT, "%s: %.4g %s (baseline %.4g, ratio %.3f)%n", f.name(),
                         f.value(), f.unit(), f.baseline(), f.ratio());
             }
-            figures.addAll(got);
+            figures.put(b.id(), got);
         }
         if (!quick) {
-            BenchmarksPage.write(report, Machine.current(), figures,
+            BenchmarksPage.write(report, Machine.current(), order, figures,
                     "fedmil bench perf" + (only == null ? "" : " --only " + String.join(",", only)));
             System.out.println("wrote " + report);
         }
