@@ -99,6 +99,13 @@ public final class Coordinator implements AutoCloseable {
         this.store = new StateStore(config.stateDir());
         // a state folder with completed rounds means this coordinator was restarted: take up where it stopped
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
+        if (resume != null && store.savedPretrainingRounds() != plan.pretrainingRounds()) {
+            // round r would change from a pretraining round into a supervised one (or back) halfway through
+            throw new IllegalStateException("the federation in " + store.dir() + " was started with "
+                    + store.savedPretrainingRounds() + " pretraining rounds, but pretraining.rounds is now "
+                    + plan.pretrainingRounds() + "; a resumed federation keeps its rounds: set it back, or start a "
+                    + "new federation in an empty state_dir");
+        }
         store.saveFederation(plan);
         this.resumed = resume != null;
         if (resume != null) {

@@ -26,8 +26,9 @@ public record PretrainingPlan(int rounds, int epochs, double learningRate, doubl
             throw new IllegalArgumentException("a pretraining plan has at least 1 round, got " + rounds
                     + "; leave the plan out for no pretraining");
         }
-        // the same checks a site makes, made before any site is asked
-        options(0);
+        // the same checks a site makes, made before any site is asked (the parameters: fields are not set yet)
+        new PretrainingOptions(epochs, learningRate, weightDecay, batchSize, temperature, projectionDim, colourJitter,
+                maxShift, maxTiles, 0);
     }
 
     /** A site's options for one round, with the seed it derives. */
