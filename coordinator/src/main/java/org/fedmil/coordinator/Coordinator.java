@@ -18,6 +18,7 @@ import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
+import org.fedmil.coordinator.round.PretrainingPlan;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.Resume;
@@ -83,10 +84,14 @@ public final class Coordinator implements AutoCloseable {
         }
         CoordinatorConfig.Training t = config.training();
         this.strategy = config.strategy().create(); // issue 8: aggregation strategy
-        FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
+        // pretraining rounds come first and are numbered with the others: rounds r ≤ P pretrain, the config's
+        // rounds supervised ones follow
+        PretrainingPlan pretraining = config.pretraining().plan().orElse(null);
+        FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(),
+                config.pretraining().rounds() + config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
                         t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding()), true,
-                config.roundRules());
+                config.roundRules(), pretraining);
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -94,10 +99,17 @@ public final class Coordinator implements AutoCloseable {
         this.store = new StateStore(config.stateDir());
         // a state folder with completed rounds means this coordinator was restarted: take up where it stopped
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
+        if (resume != null && store.savedPretrainingRounds() != plan.pretrainingRounds()) {
+            // round r would change from a pretraining round into a supervised one (or back) halfway through
+            throw new IllegalStateException("the federation in " + store.dir() + " was started with "
+                    + store.savedPretrainingRounds() + " pretraining rounds, but pretraining.rounds is now "
+                    + plan.pretrainingRounds() + "; a resumed federation keeps its rounds: set it back, or start a "
+                    + "new federation in an empty state_dir");
+        }
         store.saveFederation(plan);
         this.resumed = resume != null;
         if (resume != null) {
-            restoreStrategyState(resume);
+            restoreStrategyState(resume, plan.pretrainingRounds());
         }
         this.roundLog = RoundLog.open(store.dir().resolve(ROUND_LOG), PemFiles.readPrivateKey(config.tls().key()),
                 PemFiles.readCertificate(config.tls().cert()));
@@ -126,13 +138,14 @@ public final class Coordinator implements AutoCloseable {
 
     // --- issue 8: aggregation strategy state ---
     /** Takes up the server optimiser's state saved with the last completed round (FedAdam/FedYogi). */
-    private void restoreStrategyState(Resume resume) {
+    private void restoreStrategyState(Resume resume, int pretrainingRounds) {
         int last = resume.completed().get(resume.completed().size() - 1).round();
         var saved = store.strategyState(last);
         if (saved.isPresent()) {
             strategy.restore(saved.get());
             log.info("strategy {}: server state of round {} restored", strategy.name(), last);
-        } else if (strategy.stateful() && last > 0) {
+        } else if (strategy.stateful() && last > pretrainingRounds) {
+            // (pretraining rounds are plain FedAvg: the server optimiser has no state before the first supervised one)
             throw new IllegalStateException("strategy " + strategy.name() + " keeps a server state, but the state "
                     + "folder " + store.dir() + " has none for round " + last + " (strategy/state-r" + String.format(
                     "%04d", last) + ".json); was the federation started with another strategy?");
@@ -142,8 +155,10 @@ public final class Coordinator implements AutoCloseable {
 
     /** Evaluates the initial model, then opens the port to sites. */
     public Coordinator start() throws IOException {
-        out.println("federation '" + config.federationId() + "': " + config.rounds() + " rounds, waiting for "
-                + config.minSites() + " sites");
+        out.println("federation '" + config.federationId() + "': " + (config.pretraining().rounds() > 0
+                ? config.pretraining().rounds() + " pretraining rounds (1.." + config.pretraining().rounds()
+                + ", encoder only) then " : "") + config.rounds() + " rounds, waiting for " + config.minSites()
+                + " sites");
         out.println("aggregation: " + strategy.name() + " " + strategy.parameters()); // issue 8
         out.println(RoundTable.HEADER);
         RoundResult last = run.start();

@@ -267,6 +267,19 @@ public final class MilModel implements AutoCloseable {
         return new BagOutput(out.get(0), out.get(1));
     }
 
+    /**
+     * The instance encoder's embeddings [n, hidden_dim] of {@code instances} [n, input_dim], without pooling or
+     * classifier: what contrastive pretraining trains. Results are attached to the manager of {@code instances}.
+     */
+    public NDArray embed(NDArray instances, boolean training) {
+        requireOpen();
+        Shape shape = instances.getShape();
+        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != spec.inputDim()) {
+            throw new IllegalArgumentException("instances must be [n ≥ 1, " + spec.inputDim() + "], got " + shape);
+        }
+        return network.embed(store, instances, training);
+    }
+
     /** A bag's features as an [instances, dim] array owned by {@code owner}. */
     public NDArray instances(Bag bag, NDManager owner) {
         if (bag.dim() != spec.inputDim()) {
@@ -293,6 +306,17 @@ public final class MilModel implements AutoCloseable {
         for (NamedParameter p : parameters) {
             out.put(p.name(), p.parameter().getArray());
         }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** The instance encoder's live parameter arrays ({@link EncoderPart#isEncoder}), in weight-spec order. */
+    public Map<String, NDArray> encoderParameterArrays() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        parameterArrays().forEach((name, array) -> {
+            if (EncoderPart.isEncoder(name)) {
+                out.put(name, array);
+            }
+        });
         return Collections.unmodifiableMap(out);
     }
 

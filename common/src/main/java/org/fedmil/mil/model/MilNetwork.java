@@ -62,6 +62,11 @@ final class MilNetwork extends AbstractMilBlock {
         return classifier.forward(store, new NDList(h), false).singletonOrThrow().reshape(-1);
     }
 
+    /** The instance embeddings [n, hidden_dim] alone, without pooling or classifier: for contrastive pretraining. */
+    NDArray embed(ParameterStore store, NDArray instances, boolean training) {
+        return encoder.forward(store, new NDList(instances), training).singletonOrThrow();
+    }
+
     /** Every parameter under its stable name: encoder, then pooling, then classifier. */
     List<NamedParameter> namedParameters() {
         List<NamedParameter> out = new ArrayList<>(encoder.namedParameters());

@@ -50,8 +50,11 @@ public final class LocalTrainer {
         }
     }
 
-    /** PyTorch's gradient collector is process-wide: two trainings in one JVM must take turns. */
-    private static final Object ENGINE_GRADIENT_LOCK = new Object();
+    /**
+     * PyTorch's gradient collector is process-wide: two trainings in one JVM must take turns (the contrastive
+     * trainer takes it too).
+     */
+    static final Object ENGINE_GRADIENT_LOCK = new Object();
 
     private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options,
                                             TrainingProgress progress) {

@@ -104,6 +104,10 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
             log.append(RecordSchema.COORDINATOR_RESTARTED, f);
         } else {
             f.put("rounds", plan.rounds());
+            if (plan.pretraining() != null) {
+                // rounds 1..pretraining_rounds carry encoder-only deltas of self-supervised training
+                f.put("pretraining_rounds", plan.pretrainingRounds());
+            }
             f.put("min_sites", plan.minSites());
             f.put("model", String.valueOf(plan.model()));
             f.put("min_updates", plan.rules().minUpdates());

@@ -6,6 +6,7 @@ import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.aggregate.StrategyConfig;
+import org.fedmil.coordinator.round.PretrainingPlan;
 import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
@@ -32,6 +33,7 @@ import org.fedmil.mil.train.LossConfig;
  * @param limits       bounds on what sites may send and how
  * @param dashboard    the read-only web page and /metrics (off unless enabled)
  * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
+ * @param pretraining  self-supervised pretraining rounds of the encoder before the supervised ones (none by default)
  */
 public record CoordinatorConfig(
         String federationId,
@@ -49,7 +51,17 @@ public record CoordinatorConfig(
         String onShortRound,
         Limits limits,
         Dashboard dashboard,
-        StrategyConfig strategy) {
+        StrategyConfig strategy,
+        Pretraining pretraining) {
+
+    /** Without pretraining. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategyConfig strategy) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null);
+    }
 
     /** The default strategy, FedAvg (issue 8). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -90,6 +102,36 @@ public record CoordinatorConfig(
         limits = limits == null ? new Limits(null, null, null) : limits;
         dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
         strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
+        pretraining = pretraining == null ? new Pretraining(null, null, null, null, null, null, null, null, null, null)
+                : pretraining;
+    }
+
+    /**
+     * pretraining: federated self-supervised (SimCLR) pretraining of the instance encoder, in {@code rounds} rounds
+     * before the supervised ones; 0 rounds (the default) for none. See {@link PretrainingPlan}.
+     */
+    public record Pretraining(Integer rounds, Integer epochs, Double learningRate, Double weightDecay,
+                              Integer batchSize, Double temperature, Integer projectionDim, Double colourJitter,
+                              Integer maxShift, Integer maxTiles) {
+        public Pretraining {
+            rounds = rounds == null ? 0 : rounds;
+            epochs = epochs == null ? 1 : epochs;
+            learningRate = learningRate == null ? 1e-3 : learningRate;
+            weightDecay = weightDecay == null ? 0.0 : weightDecay;
+            batchSize = batchSize == null ? 128 : batchSize;
+            temperature = temperature == null ? 0.5 : temperature;
+            projectionDim = projectionDim == null ? 32 : projectionDim;
+            colourJitter = colourJitter == null ? 0.2 : colourJitter;
+            maxShift = maxShift == null ? 2 : maxShift;
+            maxTiles = maxTiles == null ? 0 : maxTiles;
+        }
+
+        /** The plan of the pretraining rounds; empty with 0 rounds. */
+        public java.util.Optional<PretrainingPlan> plan() {
+            return rounds == 0 ? java.util.Optional.empty() : java.util.Optional.of(new PretrainingPlan(rounds, epochs,
+                    learningRate, weightDecay, batchSize, temperature, projectionDim, colourJitter, maxShift,
+                    maxTiles));
+        }
     }
 
     // --- dashboard (issue 6, item 4) ---
@@ -110,9 +152,15 @@ public record CoordinatorConfig(
     /** A copy with another dashboard section. */
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
-                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d);
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining);
     }
     // --- end dashboard ---
+
+    /** A copy with another pretraining section. */
+    public CoordinatorConfig withPretraining(Pretraining p) {
+        return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p);
+    }
 
     /**
      * @param maxUpdateL2Norm          an update whose delta's L2 norm (all tensors) is larger is refused
@@ -240,7 +288,8 @@ public record CoordinatorConfig(
         }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
+                pretraining);
         c.validate(file);
         return c;
     }
@@ -302,6 +351,21 @@ public record CoordinatorConfig(
             check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
                     model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
         }
+        check(file, pretraining.rounds() >= 0, "pretraining.rounds", pretraining.rounds(),
+                "0 (no pretraining) or more rounds");
+        if (pretraining.rounds() > 0) {
+            check(file, encoder == Encoder.CNN, "model.encoder", model.encoder(), "cnn when pretraining.rounds > 0: "
+                    + "contrastive pretraining varies image tiles (flips, shifts, colours), which feature bags are not");
+            try {
+                pretraining.plan();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(file + ": section 'pretraining': " + e.getMessage());
+            }
+            check(file, pretraining.maxShift() < model.tileSize(), "pretraining.max_shift", pretraining.maxShift(),
+                    "less than model.tile_size (" + model.tileSize() + ")");
+            check(file, pretraining.colourJitter() >= 0 && pretraining.colourJitter() < 1,
+                    "pretraining.colour_jitter", pretraining.colourJitter(), "0 (none) up to, not including, 1");
+        }
         // --- strategy (issue 8) ---
         for (String problem : strategy.problems()) {
             throw new ConfigException(file + ": " + problem);
@@ -329,7 +393,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
                 rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy);
+                strategy, pretraining);
     }
 
     @Override

@@ -23,7 +23,9 @@ public final class Dashboard implements AutoCloseable {
 
     public Dashboard(CoordinatorConfig config) {
         this.config = config;
-        this.state = new DashboardState(config.federationId(), config.rounds(), config.minSites(), Clock.systemUTC());
+        // rounds as the round log numbers them: pretraining rounds first
+        this.state = new DashboardState(config.federationId(), config.pretraining().rounds() + config.rounds(),
+                config.minSites(), Clock.systemUTC());
         this.metrics = new FederationMetrics(config.federationId());
         this.bytes = new ByteCounter(metrics);
     }

@@ -9,8 +9,41 @@ import org.fedmil.mil.train.LossConfig;
  * @param siteEvaluation whether every site evaluates the final model on its own bags before it is stopped
  * @param rules          quorum, deadline and update bounds of every round
  */
+/**
+ * @param rounds      every round, pretraining rounds included: the last round's number
+ * @param pretraining the self-supervised rounds 1..pretraining.rounds() that come first; null for none
+ */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
-                             boolean siteEvaluation, RoundRules rules) {
+                             boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining) {
+
+    public FederationPlan {
+        if (pretraining != null) {
+            if (pretraining.rounds() >= rounds) {
+                throw new IllegalArgumentException(pretraining.rounds() + " pretraining rounds leave none of the "
+                        + rounds + " rounds for supervised training; rounds counts both");
+            }
+            if (!model.readsTiles()) {
+                throw new IllegalArgumentException("pretraining needs the cnn encoder over image tiles; " + model
+                        + " reads feature vectors");
+            }
+        }
+    }
+
+    /** Without pretraining. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, null);
+    }
+
+    /** Whether round {@code r} is a self-supervised pretraining round. */
+    public boolean isPretrainingRound(int r) {
+        return pretraining != null && r >= 1 && r <= pretraining.rounds();
+    }
+
+    /** The pretraining rounds, 0 for none. */
+    public int pretrainingRounds() {
+        return pretraining == null ? 0 : pretraining.rounds();
+    }
 
     /** A plan whose rounds wait for every participant, without deadline or norm bound. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,

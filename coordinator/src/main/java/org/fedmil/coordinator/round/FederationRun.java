@@ -21,6 +21,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.DeltaCodec;
@@ -255,7 +257,8 @@ public final class FederationRun implements AutoCloseable {
                         + plan.minSites() + " needed");
             case TRAINING:
                 if (participants.contains(siteId) && !submitted.containsKey(siteId)) {
-                    return new Task.Train(round, global);
+                    return plan.isPretrainingRound(round) ? new Task.Pretrain(round, global)
+                            : new Task.Train(round, global);
                 }
                 if (!participants.contains(siteId)) {
                     return new Task.Wait(RETRY_AFTER_MS, "round " + round + " started before this site joined; it takes part from round " + (round + 1));
@@ -455,9 +458,12 @@ public final class FederationRun implements AutoCloseable {
                     + Sha256.hex(update.declaredSha256()) + " but the received bytes hash to " + Sha256.hex(actualSha)
                     + "; the update was discarded, send it again");
         }
-        if (!update.tensors().equals(specs)) {
+        List<TensorSpec> expected = expectedSpecs(update.round());
+        if (!update.tensors().equals(expected)) {
             throw UpdateRefusal.WRONG_TENSORS.because("update tensors do not match the federation's "
-                    + "model: " + firstDifference(specs, update.tensors()));
+                    + (plan.isPretrainingRound(update.round()) ? "encoder (round " + update.round()
+                    + " is a pretraining round: only the encoder.* tensors are sent)" : "model") + ": "
+                    + firstDifference(expected, update.tensors()));
         }
         if (update.trainingBags() <= 0) {
             throw UpdateRefusal.BAD_HEADER_VALUES.because("num_training_bags must be positive, got "
@@ -506,6 +512,16 @@ public final class FederationRun implements AutoCloseable {
                     norm, rules.maxUpdateL2Norm()));
         }
         return new ContentCheck(norm, bytes, null);
+    }
+
+    /** The float32 size of an update of round {@code r}: the encoder's alone in pretraining rounds. */
+    public long expectedUpdateBytes(int r) {
+        return TensorCodec.byteSize(expectedSpecs(r));
+    }
+
+    /** The tensors an update of round {@code r} carries: the encoder's alone in pretraining rounds. */
+    private List<TensorSpec> expectedSpecs(int r) {
+        return plan.isPretrainingRound(r) ? EncoderPart.specs(specs) : specs;
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {
@@ -558,7 +574,10 @@ public final class FederationRun implements AutoCloseable {
         RoundResult result;
         try {
             long tAggregate = System.nanoTime();
-            TensorSet weights = aggregator.apply(global.weights());
+            // a pretraining round averaged encoder deltas only: the rest of the model stays as it was
+            TensorSet weights = plan.isPretrainingRound(round)
+                    ? EncoderPart.replace(global.weights(), aggregator.apply(EncoderPart.of(global.weights())))
+                    : aggregator.apply(global.weights());
             next = GlobalModel.of(global.version() + 1, global.spec(), weights);
             long tEvaluate = System.nanoTime();
             BinaryMetrics metrics = heldOut.evaluate(weights);
@@ -693,7 +712,9 @@ public final class FederationRun implements AutoCloseable {
         submitted.clear();
         weightedLossSum = 0;
         roundBags = 0;
-        aggregator = aggregatorFactory.apply(specs);
+        // pretraining rounds are plain FedAvg over the encoder whatever the strategy: a server optimiser's state
+        // (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
+        aggregator = plan.isPretrainingRound(r) ? new FedAvg(EncoderPart.specs(specs)) : aggregatorFactory.apply(specs);
         phase = Phase.TRAINING;
         roundStartNanos = System.nanoTime();
         int n = participants.size();

@@ -6,6 +6,10 @@ public sealed interface Task {
     record Train(int round, GlobalModel model) implements Task {
     }
 
+    /** A pretraining round: train the encoder self-supervised, upload its delta alone (see {@link PretrainingPlan}). */
+    record Pretrain(int round, GlobalModel model) implements Task {
+    }
+
     record Evaluate(GlobalModel model) implements Task {
     }
 

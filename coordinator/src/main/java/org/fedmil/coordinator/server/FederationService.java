@@ -38,6 +38,8 @@ import org.fedmil.proto.v1.ModelHeader;
 import org.fedmil.proto.v1.NextTaskRequest;
 import org.fedmil.proto.v1.StopTask;
 import org.fedmil.proto.v1.TrainTask;
+import org.fedmil.proto.v1.PretrainTask;
+import org.fedmil.proto.v1.ContrastivePretraining;
 import org.fedmil.proto.v1.TrainingConfig;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UpdateHeader;
@@ -131,6 +133,27 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                             .setProximalMu(training.proximalMu())
                             .setDeltaEncoding(Wire.toProto(training.compression()))
                             .setSeed(training.seed())))));
+        } else if (task instanceof Task.Pretrain p) {
+            var training = run.plan().training();
+            var pre = run.plan().pretraining();
+            b.setPretrain(PretrainTask.newBuilder()
+                    .setRound(p.round())
+                    .setModelVersion(p.model().version())
+                    .setModelSha256(ByteString.copyFrom(p.model().sha256()))
+                    .setModel(Wire.toProto(p.model().spec()))
+                    .setConfig(dp(training, TrainingConfig.newBuilder()
+                            .setSeed(training.seed())
+                            .setDeltaEncoding(Wire.toProto(training.compression()))
+                            .setPretraining(ContrastivePretraining.newBuilder()
+                                    .setEpochs(pre.epochs())
+                                    .setLearningRate(pre.learningRate())
+                                    .setWeightDecay(pre.weightDecay())
+                                    .setBatchSize(pre.batchSize())
+                                    .setTemperature(pre.temperature())
+                                    .setProjectionDim(pre.projectionDim())
+                                    .setColourJitter(pre.colourJitter())
+                                    .setMaxShift(pre.maxShift())
+                                    .setMaxTiles(pre.maxTiles())))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()
                     .setModelVersion(e.model().version())
@@ -183,7 +206,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         byte[] sha = request.getDeltaSha256().toByteArray();
         UploadStatusReply.Builder reply = UploadStatusReply.newBuilder();
         run.accepted(site, request.getRound(), sha).ifPresentOrElse(
-                ok -> reply.setAccepted(true).setAcknowledgedBytes(run.currentModel().bytes().length)
+                ok -> reply.setAccepted(true).setAcknowledgedBytes(run.expectedUpdateBytes(request.getRound()))
                         .setReceipt(receipt(site, ok, request.getDeltaSha256())),
                 () -> reply.setAcknowledgedBytes(spool.held(UploadSpool.Key.of(site, request.getRound(), sha))));
         response.onNext(reply.build());
@@ -255,13 +278,15 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 } catch (IllegalArgumentException e) {
                     throw UpdateRefusal.MALFORMED.because(e.getMessage());
                 }
-                long expected = run.currentModel().bytes().length;
+                // a pretraining round's delta holds the encoder alone
+                long expected = run.expectedUpdateBytes(h.getRound());
                 long float32 = TensorCodec.byteSize(specs);
                 long announced = DeltaCodec.byteSize(specs, encoding);
                 if (h.getTotalBytes() != announced || float32 != expected) {
                     throw UpdateRefusal.WRONG_TENSORS.because("update announces " + h.getTotalBytes()
                             + " bytes for tensors totalling " + announced + " bytes as " + encoding.configName()
-                            + " (" + float32 + " as float32); the federation's model has " + expected + " bytes");
+                            + " (" + float32 + " as float32); an update of round " + h.getRound() + " has "
+                            + expected + " bytes as float32");
                 }
                 announcedRound = h.getRound();
                 // Before anything is spooled: only a joined participant of the open round may store bytes here.

@@ -126,6 +126,23 @@ public final class StateStore implements AutoCloseable {
         return dir.resolve("models").resolve(String.format("model-v%04d.%s", version, ext));
     }
 
+    /**
+     * The pretraining rounds the federation of this folder was planned with (federation.json's
+     * {@code pretraining.rounds}): 0 when it had none, or when no plan was saved yet.
+     */
+    public synchronized int savedPretrainingRounds() {
+        Path file = dir.resolve("federation.json");
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        try {
+            JsonNode pretraining = JSON.readTree(file.toFile()).path("pretraining");
+            return pretraining.isObject() ? pretraining.path("rounds").asInt() : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
     public synchronized void saveFederation(Object plan) {
         write(dir.resolve("federation.json"), plan);
     }

@@ -19,7 +19,9 @@ import org.fedmil.mil.data.TileFormat;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.train.BagAugmentation;
+import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.mil.train.PretrainingOptions;
 import org.fedmil.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -108,6 +110,38 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "an SVG line chart here (from all matching records of --results)")
     Path plot;
 
+    @Option(names = "--labelled-fraction", split = ",", description = "run the pretraining comparison instead of the "
+            + "usual arms: per fraction, only that share of every site's training bags keeps its label, and the "
+            + "supervised federation on them runs with and without --pretrain-rounds of federated contrastive "
+            + "pretraining on all bags' tiles first (first architecture of --architectures only)")
+    List<Double> labelledFractions = List.of();
+
+    @Option(names = "--pretrain-rounds", defaultValue = "5", description = "with --labelled-fraction: pretraining "
+            + "rounds")
+    int pretrainRounds;
+
+    @Option(names = "--pretrain-epochs", defaultValue = "1", description = "pretraining passes per round")
+    int pretrainEpochs;
+
+    @Option(names = "--pretrain-learning-rate", defaultValue = "1e-3")
+    double pretrainLearningRate;
+
+    @Option(names = "--pretrain-batch-size", defaultValue = "128")
+    int pretrainBatchSize;
+
+    @Option(names = "--pretrain-temperature", defaultValue = "0.5")
+    double pretrainTemperature;
+
+    @Option(names = "--pretrain-max-tiles", defaultValue = "0", description = "tiles per site and round at most "
+            + "(0: all)")
+    int pretrainMaxTiles;
+
+    @Option(names = "--pretrain-colour-jitter", defaultValue = "0.2")
+    double pretrainColourJitter;
+
+    @Option(names = "--pretrain-max-shift", defaultValue = "2")
+    int pretrainMaxShift;
+
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
@@ -133,6 +167,17 @@ public final class MilBenchCommand implements Callable<Integer> {
                 BenchSplit split = prepare(seed, n);
                 TileFormat format = split.heldout().tileFormat().orElseThrow();
                 Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
+                if (!labelledFractions.isEmpty()) {
+                    PretrainingBenchmark pre = new PretrainingBenchmark(r, Devices.choose(device), pretrainRounds,
+                            new PretrainingOptions(pretrainEpochs, pretrainLearningRate, weightDecay,
+                                    pretrainBatchSize, pretrainTemperature, 32, pretrainColourJitter,
+                                    pretrainMaxShift, pretrainMaxTiles, seed), results, System.out);
+                    ModelSpec spec = ModelSpec.cnn(Architecture.fromConfigName(architectures.get(0)),
+                            format.channels(), format.size(), 64, 32);
+                    pre.run(split, spec, labelledFractions);
+                    deleteLinks(work);
+                    continue;
+                }
                 MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
                         !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out)
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList());
@@ -193,8 +238,9 @@ public final class MilBenchCommand implements Callable<Integer> {
     }
 
     private void writeReport() {
-        List<RunRecord> all = MilBenchmark.readResults(results).stream()
+        List<RunRecord> read = MilBenchmark.readResults(results).stream()
                 .filter(r -> r.dataset().equals(dataset)).toList();
+        List<RunRecord> all = read.stream().filter(r -> !PretrainingReport.isPretrainingArm(r)).toList();
         // the curve's smaller splits train attention only; the table compares arms on the largest split
         int largest = all.stream().mapToInt(RunRecord::trainingBags).max().orElse(0);
         List<RunRecord> full = all.stream()
@@ -219,6 +265,9 @@ public final class MilBenchCommand implements Callable<Integer> {
                 }
             }
             md.append('\n');
+        }
+        if (read.stream().anyMatch(PretrainingReport::isPretrainingArm)) {
+            md.append(PretrainingReport.table(read));
         }
         if (full.stream().anyMatch(r -> r.strategy() == null)) {
             md.append(BenchReport.table(full.stream().filter(r -> r.strategy() == null).toList()));

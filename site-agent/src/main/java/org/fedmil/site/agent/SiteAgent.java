@@ -22,6 +22,9 @@ import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.proto.v1.LabelCount;
 import org.fedmil.proto.v1.Task;
 import org.fedmil.proto.v1.TrainTask;
+import org.fedmil.proto.v1.PretrainTask;
+import org.fedmil.proto.v1.ContrastivePretraining;
+import org.fedmil.mil.train.PretrainingOptions;
 import org.fedmil.proto.v1.TrainingConfig;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.protocol.Wire;
@@ -171,6 +174,7 @@ public final class SiteAgent implements AutoCloseable {
                 }
                 switch (task.getKindCase()) {
                     case TRAIN -> train(site, task.getTrain());
+                    case PRETRAIN -> pretrain(site, task.getPretrain());
                     case EVALUATE -> evaluate(site, task.getEvaluate());
                     default -> {
                     }
@@ -201,7 +205,7 @@ public final class SiteAgent implements AutoCloseable {
                 continue;
             }
             switch (task.getKindCase()) {
-                case TRAIN, EVALUATE -> {
+                case TRAIN, PRETRAIN, EVALUATE -> {
                 }
                 case WAIT -> {
                     long waitedMs = (System.nanoTime() - asked) / 1_000_000;
@@ -272,37 +276,97 @@ public final class SiteAgent implements AutoCloseable {
                             Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu()),
                     ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()));
             policy.checkBags(trained.trainingBags());
-            TensorSet delta = trained.delta();
-            Optional<PrivacyClaim> claim = Optional.empty();
-            if (c.hasDp()) {
-                SitePrivacy.Release release = privacy.release(federationId, task.getRound(), delta, c.getDp());
-                delta = release.delta();
-                claim = Optional.of(release.claim());
-                log.info("round {}: delta L2 norm {} clipped to {} and noised (sigma {}); spent epsilon {} at delta {}",
-                        task.getRound(), release.normBeforeClipping(), c.getDp().getClipNorm(),
-                        c.getDp().getNoiseMultiplier(), release.claim().epsilonSpent(), release.claim().delta());
-            }
-            DeltaEncoding encoding = Wire.encodingOf(c.getDeltaEncoding());
-            if (feedback == null || feedback.encoding() != encoding) {
-                feedback = new ErrorFeedback(encoding);
-            }
-            // after DP: the residual is of the released delta, so carrying it over is post-processing
-            update = new TrainedUpdate(task.getRound(), baseVersion, delta.specs(), encoding, feedback.encode(delta),
-                    trained.trainingBags(), trained.trainLoss(), claim);
-            lastUpdate = update;
+            update = released(task.getRound(), baseVersion, c, trained.delta(), trained.trainingBags(),
+                    trained.trainLoss());
         }
-        policy.noteSending(federationId, task.getRound());
-        UploadReceipt receipt = client.upload(task.getRound(), baseVersion, task.getModelSha256().toByteArray(),
-                update.specs(), update.encoding(), update.bytes(), update.trainingBags(), update.trainLoss(),
-                update.privacy(),
-                Duration.ofSeconds(config.connectTimeoutSeconds()));
-        receipts.keep(federationId, site, task.getRound(), Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
+        UploadReceipt receipt = send(site, task.getRound(), baseVersion, task.getModelSha256().toByteArray(), update);
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in)%s in %.1f s%n",
                 site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
                 Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
                 receipt.getUpdatesExpected(), update.privacy().map(p -> String.format(Locale.ROOT,
                         ", DP sigma %s, epsilon spent %.3f", p.noiseMultiplier(), p.epsilonSpent())).orElse(""),
                 (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * A pretraining round: the encoder of the global model is trained self-supervised on the tiles of every local
+     * bag, and only the encoder's delta is sent, through the same DP, encoding and signed upload as a train task's.
+     */
+    private void pretrain(String site, PretrainTask task) throws InterruptedException {
+        long t0 = System.nanoTime();
+        TrainingConfig c = task.getConfig();
+        if (!c.hasPretraining()) {
+            throw new StatusRuntimeException(Status.INVALID_ARGUMENT.withDescription("the coordinator sent a "
+                    + "pretraining task for round " + task.getRound() + " without its pretraining settings"));
+        }
+        long baseVersion = task.getModelVersion();
+        ModelSpec spec = Wire.fromProto(task.getModel());
+        policy.checkModel(spec);
+        policy.checkTraining(federationId, task.getRound(), c);
+        TrainedUpdate update;
+        if (lastUpdate != null && lastUpdate.round() == task.getRound() && lastUpdate.baseVersion() == baseVersion) {
+            update = lastUpdate;
+        } else {
+            if (c.hasDp()) {
+                privacy.requireBudgetFor(c.getDp().getNoiseMultiplier());
+            }
+            CoordinatorClient.DownloadedModel global = model(baseVersion, task.getModelSha256().toByteArray());
+            localModels.keep(federationId, spec, global, "pretrain", OptionalInt.of(task.getRound()));
+            long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
+            ContrastivePretraining p = c.getPretraining();
+            SiteTrainer.EncoderUpdate trained = trainer.pretrain(spec, global.weights(), new PretrainingOptions(
+                    p.getEpochs(), p.getLearningRate(), p.getWeightDecay(), p.getBatchSize(), p.getTemperature(),
+                    p.getProjectionDim(), p.getColourJitter(), p.getMaxShift(), p.getMaxTiles(), seed));
+            policy.checkBags(trained.bags());
+            update = released(task.getRound(), baseVersion, c, trained.delta(), trained.bags(), trained.loss());
+        }
+        UploadReceipt receipt = send(site, task.getRound(), baseVersion, task.getModelSha256().toByteArray(), update);
+        out.printf(Locale.ROOT, "site %s round %d: pretrained the encoder on the tiles of %d bags, NT-Xent %.4f, "
+                        + "sent encoder delta %s (%d of %d in)%s in %.1f s%n", site, task.getRound(),
+                update.trainingBags(), update.trainLoss(), Sha256.shortHex(receipt.getDeltaSha256().toByteArray()),
+                receipt.getUpdatesReceived(), receipt.getUpdatesExpected(), update.privacy().map(q -> String.format(
+                        Locale.ROOT, ", DP sigma %s, epsilon spent %.3f", q.noiseMultiplier(), q.epsilonSpent()))
+                        .orElse(""), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The delta as it will be sent, kept for a resend: clipped and noised when the task asks for DP, then encoded
+     * (with error feedback) in the federation's delta encoding.
+     */
+    private TrainedUpdate released(int round, long baseVersion, TrainingConfig c, TensorSet trainedDelta, long bags,
+                                   double loss) {
+        TensorSet delta = trainedDelta;
+        Optional<PrivacyClaim> claim = Optional.empty();
+        if (c.hasDp()) {
+            SitePrivacy.Release release = privacy.release(federationId, round, delta, c.getDp());
+            delta = release.delta();
+            claim = Optional.of(release.claim());
+            log.info("round {}: delta L2 norm {} clipped to {} and noised (sigma {}); spent epsilon {} at delta {}",
+                    round, release.normBeforeClipping(), c.getDp().getClipNorm(), c.getDp().getNoiseMultiplier(),
+                    release.claim().epsilonSpent(), release.claim().delta());
+        }
+        DeltaEncoding encoding = Wire.encodingOf(c.getDeltaEncoding());
+        if (feedback == null || feedback.encoding() != encoding) {
+            // (a residual of other tensors, a pretraining round's encoder-only one, is not carried over: see
+            // ErrorFeedback.encode)
+            feedback = new ErrorFeedback(encoding);
+        }
+        // after DP: the residual is of the released delta, so carrying it over is post-processing
+        TrainedUpdate update = new TrainedUpdate(round, baseVersion, delta.specs(), encoding, feedback.encode(delta),
+                bags, loss, claim);
+        lastUpdate = update;
+        return update;
+    }
+
+    /** Uploads {@code update} (noting the round for max_rounds first) and keeps the coordinator's receipt. */
+    private UploadReceipt send(String site, int round, long baseVersion, byte[] baseSha, TrainedUpdate update)
+            throws InterruptedException {
+        policy.noteSending(federationId, round);
+        UploadReceipt receipt = client.upload(round, baseVersion, baseSha, update.specs(), update.encoding(),
+                update.bytes(), update.trainingBags(), update.trainLoss(), update.privacy(),
+                Duration.ofSeconds(config.connectTimeoutSeconds()));
+        receipts.keep(federationId, site, round, Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
+        return receipt;
     }
 
     private BagAugmentation augmentationFor(ModelSpec spec) {

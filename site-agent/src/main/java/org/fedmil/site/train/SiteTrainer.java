@@ -4,9 +4,14 @@ import ai.djl.Device;
 import java.util.List;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.data.ContrastiveViews;
+import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.ContrastiveTrainer;
 import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.PretrainingOptions;
+import org.fedmil.mil.train.PretrainingResult;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.TrainingResult;
@@ -44,6 +49,28 @@ public final class SiteTrainer implements AutoCloseable {
         TrainingResult result = new LocalTrainer().train(m, bags, options, progress);
         TensorSet delta = m.weights().minus(global);
         return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
+    }
+
+    /**
+     * A pretraining round's outcome: the encoder's delta alone (the tensors named {@code encoder.…}, nothing of
+     * pooling, classifier or projection head), the bags whose tiles were used, and the mean NT-Xent loss.
+     */
+    public record EncoderUpdate(TensorSet delta, long bags, double loss, PretrainingResult pretraining) {
+    }
+
+    /**
+     * Pretrains the global model's encoder on the tiles of every local bag (labels are not read) and returns the
+     * encoder's delta. The projection head lives only inside this call.
+     */
+    public EncoderUpdate pretrain(ModelSpec spec, TensorSet global, PretrainingOptions options) {
+        MilModel m = modelFor(spec);
+        m.setWeights(global);
+        List<Bag> bags = data.bagsFor(spec);
+        ContrastiveViews views = new ContrastiveViews(spec.tileFormat().orElseThrow(() -> new IllegalArgumentException(
+                "pretraining needs a model over image tiles, got " + spec)), options.colourJitter(), options.maxShift());
+        PretrainingResult result = new ContrastiveTrainer().train(m, bags, views, options);
+        TensorSet delta = EncoderPart.of(m.weights()).minus(EncoderPart.of(global));
+        return new EncoderUpdate(delta, bags.size(), result.meanLoss(), result);
     }
 
     public BinaryMetrics evaluate(ModelSpec spec, TensorSet global) {
