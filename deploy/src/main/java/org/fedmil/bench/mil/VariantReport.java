@@ -28,7 +28,8 @@ public final class VariantReport {
         StringBuilder out = new StringBuilder();
         out.append("| labels flipped | variant | final held-out AUC, mean ± std | Δ vs default, paired | per split "
                 + "(seed) | splits |\n|---|---|---|---|---|---|\n");
-        for (List<RunRecord> rs : groups.values()) {
+        for (List<RunRecord> group : groups.values()) {
+            List<RunRecord> rs = group.stream().sorted(java.util.Comparator.comparingLong(RunRecord::seed)).toList();
             RunRecord first = rs.get(0);
             List<Double> auc = rs.stream().map(RunRecord::auc).toList();
             List<Double> deltas = new ArrayList<>();
