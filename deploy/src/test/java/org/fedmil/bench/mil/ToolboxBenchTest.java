@@ -125,4 +125,23 @@ class ToolboxBenchTest {
         assertThatThrownBy(() -> new Simulation(spec, Engine.getInstance().defaultDevice(), plateau, 42))
                 .hasMessageContaining("needs the held-out bags");
     }
+
+    private static RunRecord record(long seed, String variant, String noise, double auc) {
+        return new RunRecord("fmnist-bags", seed, "attention", "federated:" + variant, 100, 100, auc, 0, 1, 0, 0,
+                Double.NaN, 1, 5, 4, 1.0, null, null, null, null, null, null, List.of(), variant, noise);
+    }
+
+    @Test
+    void theVariantTablePairsEachArmWithTheDefaultOfTheSameSplitAndNoise() {
+        List<RunRecord> records = List.of(
+                record(2, "default", null, 0.80), record(1, "default", null, 0.70),
+                record(1, "batch=4", null, 0.75), record(2, "batch=4", null, 0.90),
+                record(1, "default", "site=1:fraction=0.2", 0.60), record(1, "smoothing=0.1", "site=1:fraction=0.2", 0.50));
+        String table = VariantReport.table(records);
+        // batch=4: Δ = +0.05 on seed 1, +0.10 on seed 2 → mean 0.075, std 0.035; per split listed by seed
+        assertThat(table).contains("| none | `batch=4` | 0.825 ± 0.106 | +0.075 ± 0.035 | 0.750 (1), 0.900 (2) | 2 |");
+        assertThat(table).contains("| none | `default` | 0.750 ± 0.071 | — | 0.700 (1), 0.800 (2) | 2 |");
+        // the noisy arm is compared with the noisy default (0.60), not the clean one (0.70)
+        assertThat(table).contains("| site=1:fraction=0.2 | `smoothing=0.1` | 0.500 ± 0.000 | -0.100 ± 0.000 |");
+    }
 }
