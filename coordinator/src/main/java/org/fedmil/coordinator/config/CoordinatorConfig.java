@@ -171,14 +171,13 @@ public record CoordinatorConfig(
     }
 
     /**
-     * @param loss         cross_entropy or focal
-     * @param focalGamma   the focal loss's γ
-     * @param classWeights balanced (each site weighs classes by its own label counts) or none
-     */
-    /**
-     * @param dp site-level differential privacy every site must apply (clip_norm, noise_multiplier); none if absent
-     */
-    /**
+     * The section 'training': what every site is told to train with.
+     *
+     * @param loss           cross_entropy, focal or gce
+     * @param focalGamma     the focal loss's γ
+     * @param classWeights   balanced (each site weighs classes by its own label counts) or none
+     * @param dp             site-level differential privacy every site must apply (clip_norm, noise_multiplier); none
+     *                       if absent
      * @param optimizer      adam (default), adamw or sgd
      * @param momentum       sgd's momentum
      * @param nesterov       sgd: Nesterov momentum
