@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
+import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.mil.train.OptimizerConfig;
+import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.tensor.TensorSpec;
 
@@ -69,13 +72,60 @@ public final class Wire {
         return b.setLoss(loss.kind().configName())
                 .setFocalGamma(loss.focalGamma())
                 .setClassWeights(loss.classWeighting().configName())
+                .setGceQ(loss.gceQ())
+                .setLabelSmoothing(loss.labelSmoothing())
                 .build();
     }
 
-    /** The loss a train task asks for; empty fields (an older coordinator) mean cross-entropy, balanced. */
+    /**
+     * The loss a train task asks for; empty fields (an older coordinator) mean cross-entropy, balanced, no
+     * smoothing, and GCE's q at its default.
+     */
     public static LossConfig lossOf(org.fedmil.proto.v1.TrainingConfig config) {
         return new LossConfig(LossConfig.Kind.fromConfigName(config.getLoss()), config.getFocalGamma(),
-                LossConfig.ClassWeighting.fromConfigName(config.getClassWeights()));
+                LossConfig.ClassWeighting.fromConfigName(config.getClassWeights()),
+                config.getGceQ() == 0 ? LossConfig.DEFAULT_GCE_Q : config.getGceQ(), config.getLabelSmoothing());
+    }
+
+    public static org.fedmil.proto.v1.TrainingConfig.Builder toProto(OptimizerConfig optimizer,
+                                                                      org.fedmil.proto.v1.TrainingConfig.Builder b) {
+        return b.setOptimizer(optimizer.kind().configName()).setMomentum(optimizer.momentum())
+                .setNesterov(optimizer.nesterov());
+    }
+
+    /** The optimiser a train task asks for; empty (an older coordinator) means Adam. */
+    public static OptimizerConfig optimizerOf(org.fedmil.proto.v1.TrainingConfig config) {
+        return new OptimizerConfig(OptimizerConfig.Kind.fromConfigName(config.getOptimizer()), config.getMomentum(),
+                config.getNesterov());
+    }
+
+    /**
+     * The schedule of a task's round as the site applies it: {@code schedule} for {@code round} of
+     * {@code rounds}, the base rate {@code baseRate}, and in learning_rate the rate of this round (reduce-on-plateau:
+     * the coordinator's decision; otherwise the base rate).
+     */
+    public static org.fedmil.proto.v1.LearningRateSchedule toProto(LearningRateSchedule schedule, int round,
+                                                                    int rounds, double baseRate) {
+        return org.fedmil.proto.v1.LearningRateSchedule.newBuilder().setKind(schedule.kind().configName())
+                .setWarmupRounds(schedule.warmupRounds()).setMinLearningRate(schedule.minLearningRate())
+                .setRound(round).setTotalRounds(rounds).setBaseLearningRate(baseRate).build();
+    }
+
+    /** The learning rate of every step of a task's local training: learning_rate throughout unless a cosine. */
+    public static StepRates stepRatesOf(org.fedmil.proto.v1.TrainingConfig config) {
+        if (!config.hasSchedule()) {
+            return StepRates.constant(config.getLearningRate());
+        }
+        org.fedmil.proto.v1.LearningRateSchedule s = config.getSchedule();
+        LearningRateSchedule.Kind kind = LearningRateSchedule.Kind.fromConfigName(s.getKind());
+        if (kind != LearningRateSchedule.Kind.COSINE) {
+            return StepRates.constant(config.getLearningRate());
+        }
+        LearningRateSchedule cosine = LearningRateSchedule.cosine(s.getWarmupRounds(), s.getMinLearningRate());
+        cosine.problemFor(s.getTotalRounds(), config.getLearningRate()).ifPresent(p -> {
+            throw new IllegalArgumentException("the task's learning-rate schedule is malformed: " + p);
+        });
+        return cosine.forRound(config.getLearningRate(), s.getRound(), s.getTotalRounds());
     }
 
     /** Splits bytes into chunks of at most {@link #MAX_CHUNK_BYTES}, without copying more than once. */

@@ -90,7 +90,8 @@ public final class Coordinator implements AutoCloseable {
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(),
                 config.pretraining().rounds() + config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding()), true,
+                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding(),
+                        t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule()), true,
                 config.roundRules(), pretraining);
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());

@@ -21,7 +21,9 @@ import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelFile;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.BagAugmentation;
+import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.mil.train.OptimizerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,8 +73,34 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0")
     double weightDecay;
 
-    @Option(names = "--loss", defaultValue = "cross_entropy", description = "cross_entropy or focal")
+    @Option(names = "--loss", defaultValue = "cross_entropy", description = "cross_entropy, focal or gce")
     String loss;
+
+    @Option(names = "--gce-q", defaultValue = "0.7", description = "q of the gce loss, in (0, 1]")
+    double gceQ;
+
+    @Option(names = "--label-smoothing", defaultValue = "0", description = "ε in [0, 0.5]; 0 for hard labels")
+    double labelSmoothing;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "adam, adamw or sgd")
+    String optimizer;
+
+    @Option(names = "--momentum", defaultValue = "0", description = "sgd's momentum")
+    double momentum;
+
+    @Option(names = "--nesterov", description = "sgd with momentum: Nesterov's form")
+    boolean nesterov;
+
+    @Option(names = "--bags-per-step", defaultValue = "1", description = "bags averaged into one optimiser step "
+            + "(gradient accumulation)")
+    int bagsPerStep;
+
+    @Option(names = "--schedule", defaultValue = "constant", description = "constant or cosine (over the epochs, "
+            + "step by step; reduce_on_plateau needs a federation's held-out rounds)")
+    String schedule;
+
+    @Option(names = "--warmup-epochs", defaultValue = "0", description = "cosine: epochs of linear warm-up")
+    double warmupEpochs;
 
     @Option(names = "--focal-gamma", defaultValue = "2")
     double focalGamma;
@@ -110,7 +138,18 @@ public final class TrainLocalCommand implements Callable<Integer> {
         ModelSpec spec = format == null ? new ModelSpec(a, test.dim(), hiddenDim, attentionDim)
                 : ModelSpec.cnn(a, format.channels(), format.size(), hiddenDim, attentionDim);
         LossConfig lossConfig = new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
-                LossConfig.ClassWeighting.fromConfigName(classWeights));
+                LossConfig.ClassWeighting.fromConfigName(classWeights), gceQ, labelSmoothing);
+        LearningRateSchedule.Kind scheduleKind = LearningRateSchedule.Kind.fromConfigName(schedule);
+        if (scheduleKind == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU) {
+            throw new IllegalArgumentException("--schedule reduce_on_plateau is decided by a coordinator from its "
+                    + "held-out loss after every round; train-local has no rounds: use constant or cosine");
+        }
+        if (scheduleKind == LearningRateSchedule.Kind.COSINE && !(warmupEpochs >= 0 && warmupEpochs < epochs)) {
+            throw new IllegalArgumentException("--warmup-epochs (" + warmupEpochs + ") must be 0 or more and fewer "
+                    + "than --epochs (" + epochs + "), or the cosine never starts");
+        }
+        LearningRateSchedule rates = scheduleKind == LearningRateSchedule.Kind.COSINE
+                ? LearningRateSchedule.cosine(warmupEpochs, 0) : LearningRateSchedule.CONSTANT;
         BagAugmentation augmentation = BagAugmentation.NONE;
         if (!augment.isEmpty()) {
             if (format == null) {
@@ -119,7 +158,10 @@ public final class TrainLocalCommand implements Callable<Integer> {
             TileAugmentation t = new TileAugmentation(format, augment.contains("flips"), augment.contains("rotations"));
             augmentation = t::apply;
         }
-        Recipe recipe = new Recipe(1, epochs, learningRate, weightDecay, lossConfig, augmentation);
+        // epochs in the role of rounds, so that a cosine's warm-up is counted in epochs
+        Recipe recipe = new Recipe(epochs, 1, learningRate, weightDecay, lossConfig, augmentation,
+                new OptimizerConfig(OptimizerConfig.Kind.fromConfigName(optimizer), momentum, nesterov), rates,
+                bagsPerStep);
         Simulation simulation = new Simulation(spec, Devices.choose(device), recipe, seed);
         int bags = sites.stream().mapToInt(BagDataset::size).sum();
         console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%n", spec, bags,

@@ -60,4 +60,24 @@ class TrainLocalCommandTest {
         assertThat(r.rc()).isEqualTo(2);
         assertThat(r.err()).startsWith("fedmil: --augment applies to tile folders only");
     }
+
+    @Test
+    void theToolboxOptionsTrainAndAPlateauScheduleIsRefusedWithWhy() {
+        CliRun r = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
+                tmp.resolve("data/heldout").toString(), "--epochs", "2", "--optimizer", "sgd", "--learning-rate",
+                "0.01", "--momentum", "0.9", "--nesterov", "--schedule", "cosine", "--warmup-epochs", "0.5",
+                "--bags-per-step", "4", "--loss", "gce", "--gce-q", "0.5", "--label-smoothing", "0.1");
+        assertThat(r.rc()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("held-out .* \\(60 bags\\): AUC \\d\\.\\d{3}");
+
+        CliRun plateau = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
+                tmp.resolve("data/heldout").toString(), "--schedule", "reduce_on_plateau");
+        assertThat(plateau.rc()).isEqualTo(2);
+        assertThat(plateau.err()).contains("reduce_on_plateau is decided by a coordinator");
+
+        CliRun warmup = run("train-local", "--data", tmp.resolve("data/site-1").toString(), "--heldout",
+                tmp.resolve("data/heldout").toString(), "--epochs", "2", "--schedule", "cosine", "--warmup-epochs", "2");
+        assertThat(warmup.rc()).isEqualTo(2);
+        assertThat(warmup.err()).contains("--warmup-epochs (2.0) must be 0 or more and fewer than --epochs (2)");
+    }
 }

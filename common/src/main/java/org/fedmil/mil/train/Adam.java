@@ -9,14 +9,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Adam (Kingma and Ba 2015), L2 weight decay added to the gradient, run by the engine's fused Adam kernel.
+ * Adam (Kingma and Ba 2015), L2 weight decay added to the gradient, or AdamW (Loshchilov and Hutter 2019), weight
+ * decay applied to the weights as w ← w − η·λ·w before the Adam step, both run by the engine's fused Adam kernel.
  *
  * <p>Not DJL's {@code Optimizer.adam()}: that one detaches its moment arrays from every manager and never frees
  * them, harmless for one long run but a native-memory leak for a site that starts a fresh optimizer every round.
  * Here the moments belong to the manager passed in and die with it; the update itself is the same call DJL's
  * Adam makes, with the same arguments.
  */
-final class Adam {
+final class Adam implements Optimizer {
 
     private static final float BETA1 = 0.9f;
     private static final float BETA2 = 0.999f;
@@ -27,24 +28,25 @@ final class Adam {
     private record Slot(NDArray weight, NDArray mean, NDArray variance, NDArray anchor) {
     }
 
-    private final float learningRate;
     private final float weightDecay;
+    private final boolean decoupled;
     private final float proximalMu;
     private final List<Slot> slots;
     private int t;
 
-    Adam(Map<String, NDArray> weights, float learningRate, float weightDecay, NDManager stateOwner) {
-        this(weights, learningRate, weightDecay, 0f, stateOwner);
+    Adam(Map<String, NDArray> weights, float weightDecay, NDManager stateOwner) {
+        this(weights, weightDecay, 0f, false, stateOwner);
     }
 
     /**
      * @param proximalMu FedProx's μ: μ(w − w₀) is added to every gradient before the update, w₀ the weights at
      *                   construction; with 0 nothing is copied or added, the update is exactly plain Adam's
+     * @param decoupled  AdamW: the kernel decays the weights by η·λ instead of adding λ·w to the gradient
      */
-    Adam(Map<String, NDArray> weights, float learningRate, float weightDecay, float proximalMu,
+    Adam(Map<String, NDArray> weights, float weightDecay, float proximalMu, boolean decoupled,
          NDManager stateOwner) {
-        this.learningRate = learningRate;
         this.weightDecay = weightDecay;
+        this.decoupled = decoupled;
         this.proximalMu = proximalMu;
         this.slots = new ArrayList<>(weights.size());
         for (NDArray w : weights.values()) {
@@ -59,7 +61,8 @@ final class Adam {
     }
 
     /** Applies one update from the gradients of the last backward pass; the kernel also clears them. */
-    void update() {
+    @Override
+    public void update(float learningRate) {
         t++;
         double correction1 = 1 - Math.pow(BETA1, t);
         double correction2 = 1 - Math.pow(BETA2, t);
@@ -77,7 +80,7 @@ final class Adam {
                 s.weight().getNDArrayInternal().adamUpdate(
                         new NDList(s.weight(), gradient, s.mean(), s.variance()), new NDList(s.weight()),
                         learningRate, correctedRate, weightDecay, NO_RESCALE, NO_CLIPPING,
-                        BETA1, BETA2, EPSILON, true, false);
+                        BETA1, BETA2, EPSILON, true, decoupled);
             }
         }
     }

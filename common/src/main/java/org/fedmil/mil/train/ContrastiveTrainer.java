@@ -87,7 +87,7 @@ public final class ContrastiveTrainer {
                     options.seed(), session);
             Map<String, NDArray> trained = new LinkedHashMap<>(model.encoderParameterArrays());
             trained.putAll(head.parameters());
-            Adam adam = new Adam(trained, (float) options.learningRate(), (float) options.weightDecay(), session);
+            Adam adam = new Adam(trained, (float) options.weightDecay(), session);
             List<Integer> order = new ArrayList<>(bags.size());
             for (int i = 0; i < bags.size(); i++) {
                 order.add(i);
@@ -124,7 +124,8 @@ public final class ContrastiveTrainer {
                             if (n < 2) {
                                 break;
                             }
-                            sum += step(model, head, loss, adam, views, buffer.subList(from, from + n), rng, session);
+                            sum += step(model, head, loss, adam, (float) options.learningRate(), views,
+                                    buffer.subList(from, from + n), rng, session);
                             batches++;
                             steps++;
                             drawn += n;
@@ -160,7 +161,7 @@ public final class ContrastiveTrainer {
     }
 
     /** One forward/backward/update on one batch of tiles; returns the batch's loss before the update. */
-    private static double step(MilModel model, ProjectionHead head, NtXentLoss loss, Adam adam,
+    private static double step(MilModel model, ProjectionHead head, NtXentLoss loss, Adam adam, float learningRate,
                                ContrastiveViews views, List<float[]> tiles, Random rng, NDManager session) {
         int n = tiles.size();
         int dim = tiles.get(0).length;
@@ -183,7 +184,7 @@ public final class ContrastiveTrainer {
                 throw new IllegalStateException("NT-Xent loss became " + value + " in pretraining; lower the "
                         + "pretraining learning rate or check the tiles");
             }
-            adam.update();
+            adam.update(learningRate);
             return value;
         }
     }

@@ -16,9 +16,19 @@ import java.util.Random;
 import java.util.concurrent.Future;
 
 /**
- * Trains a {@link MilModel} in place on one site's bags: one bag per step (bags differ in size, so they are not
- * batched), Adam, the configured {@link BagLoss} on the bag logit. Bags are read one at a time, the next one
- * on a background thread ({@link BagPrefetcher}), so a site need not hold its bags in memory.
+ * Trains a {@link MilModel} in place on one site's bags: the configured optimiser (Adam by default), the
+ * configured {@link BagLoss} on the bag logit, one bag per step unless {@link TrainingOptions#bagsPerStep()} asks
+ * for more. Bags are read one at a time, the next one on a background thread ({@link BagPrefetcher}), so a site
+ * need not hold its bags in memory.
+ *
+ * <p>Mini-batches of B bags are gradient accumulation, not padding: each bag of the batch runs forward and
+ * backward on its own with its loss scaled by 1/B, the engine adds the gradients up, and one optimiser step
+ * follows the B-th bag, so the step sees the mean gradient of the batch. Bags differ in size (6 to 699 tiles on
+ * crc-nuclei), and pad-and-mask would run the tile encoder on padding up to the largest bag of each batch (up to
+ * ~100× the real work for a small bag next to a large one), hold B bags' activations at once, and need a mask in
+ * every pooling's softmax/max/mean; accumulation does exactly the real work, holds one bag's activations, and
+ * leaves the models untouched. What it gives up is parallelism across bags inside one engine call, which two CPU
+ * cores would not use anyway. The last batch of an epoch may be smaller; it is averaged over its own size.
  *
  * <p>Every call starts a fresh optimizer, because a site starts each round from the new global model and
  * moments from the previous round would describe other weights. The engine allows one gradient collector per
@@ -78,8 +88,11 @@ public final class LocalTrainer {
         boolean completed = false;
         try (NDManager session = model.manager().newSubManager();
              BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
-            Adam adam = new Adam(model.parameterArrays(), (float) options.learningRate(),
-                    (float) options.weightDecay(), (float) options.proximalMu(), session);
+            Optimizer optimizer = options.optimizer().create(model.parameterArrays(), (float) options.weightDecay(),
+                    (float) options.proximalMu(), session);
+            int perStep = options.bagsPerStep();
+            int stepsPerEpoch = (order.length + perStep - 1) / perStep;
+            int totalSteps = options.epochs() * stepsPerEpoch;
             progress.started(options.epochs(), order.length);
             for (int epoch = 1; epoch <= options.epochs(); epoch++) {
                 shuffle(order, shuffle);
@@ -90,8 +103,14 @@ public final class LocalTrainer {
                     if (k + 1 < order.length) {
                         next = prefetcher.request(epoch, order[k + 1]);
                     }
-                    sum += step(model, bag, options.loss(), adam, session);
-                    steps++;
+                    int batchStart = k / perStep * perStep;
+                    int batchSize = Math.min(perStep, order.length - batchStart);
+                    sum += backward(model, bag, options.loss(), batchSize, session);
+                    if (k == batchStart + batchSize - 1) {
+                        // outside any collector: the engine records no graph for the in-place update
+                        optimizer.update((float) options.rateOf(steps, totalSteps));
+                        steps++;
+                    }
                     progress.stepDone(new TrainingProgress.Step(epoch, options.epochs(), k + 1, order.length,
                             sum / (k + 1)));
                 }
@@ -125,23 +144,25 @@ public final class LocalTrainer {
         }
     }
 
-    /** One forward/backward/update on one bag; returns the bag's loss before the update. */
-    private double step(MilModel model, Bag bag, BagLoss loss, Adam adam, NDManager session) {
+    /**
+     * Forward and backward on one bag of a batch of {@code batchSize}: its gradient, scaled by 1/batchSize, is
+     * added to the parameters' gradients; returns the bag's unscaled loss.
+     */
+    private double backward(MilModel model, Bag bag, BagLoss loss, int batchSize, NDManager session) {
         try (NDManager scratch = session.newSubManager()) {
             float value;
             try (GradientCollector collector = scratch.getEngine().newGradientCollector()) {
                 NDArray instances = model.instances(bag, scratch);
                 NDArray logit = model.forward(instances, true).logit();
                 NDArray bagLoss = loss.evaluate(logit, bag.label());
-                collector.backward(bagLoss);
+                // one bag per step multiplies by nothing, so it trains bit for bit as before mini-batches
+                collector.backward(batchSize == 1 ? bagLoss : bagLoss.div(batchSize));
                 value = bagLoss.getFloat();
             }
             if (!Float.isFinite(value)) {
                 throw new IllegalStateException("loss became " + value + " on bag '" + bag.id()
                         + "'; lower the learning rate or check the features for NaN/Inf");
             }
-            // outside the collector: the engine records no graph for the in-place update
-            adam.update();
             return value;
         }
     }

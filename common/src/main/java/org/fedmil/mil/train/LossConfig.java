@@ -7,14 +7,25 @@ import org.fedmil.mil.data.LabelCounts;
  * The bag loss a federation trains with, as configured and sent in every train task. Each site turns it into a
  * {@link BagLoss} with class weights from its own label counts, since only the site knows them.
  *
- * @param kind           cross-entropy or focal loss
- * @param focalGamma     focal loss exponent γ ≥ 0 (γ = 0 is cross-entropy); ignored by cross-entropy
+ * @param kind           cross-entropy, focal loss or generalized cross-entropy
+ * @param focalGamma     focal loss exponent γ ≥ 0 (γ = 0 is cross-entropy); used by the focal loss only
  * @param classWeighting how a site weighs its classes
+ * @param gceQ           generalized cross-entropy's q in (0, 1]; used by GCE only
+ * @param labelSmoothing ε in [0, 0.5]: train toward 1 − ε/2 for a bag's label and ε/2 for the other; 0 for none
  */
-public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeighting) {
+public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeighting, double gceQ,
+                         double labelSmoothing) {
+
+    /** GCE's q when none is configured: the value Zhang and Sabuncu (2018) recommend. */
+    public static final double DEFAULT_GCE_Q = 0.7;
 
     /** Cross-entropy, balanced by each site's label counts: the default. */
     public static final LossConfig DEFAULT = new LossConfig(Kind.CROSS_ENTROPY, 2.0, ClassWeighting.BALANCED);
+
+    /** Without label smoothing, GCE's q at its default. */
+    public LossConfig(Kind kind, double focalGamma, ClassWeighting classWeighting) {
+        this(kind, focalGamma, classWeighting, DEFAULT_GCE_Q, 0);
+    }
 
     public LossConfig {
         if (kind == null || classWeighting == null) {
@@ -23,13 +34,34 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
         if (!(focalGamma >= 0) || focalGamma > 10) {
             throw new IllegalArgumentException("focal_gamma must be in 0..10, got " + focalGamma);
         }
+        if (!(gceQ > 0 && gceQ <= 1)) {
+            throw new IllegalArgumentException("gce_q must be in (0, 1] (0.7 is the usual choice; → 0 is "
+                    + "cross-entropy, 1 the mean absolute error), got " + gceQ);
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 0.5)) {
+            throw new IllegalArgumentException("label_smoothing must be in 0..0.5 (0 for none; 0.1 is usual), got "
+                    + labelSmoothing);
+        }
+    }
+
+    public LossConfig withLabelSmoothing(double epsilon) {
+        return new LossConfig(kind, focalGamma, classWeighting, gceQ, epsilon);
+    }
+
+    public LossConfig withKind(Kind newKind, double q) {
+        return new LossConfig(newKind, focalGamma, classWeighting, q, labelSmoothing);
     }
 
     public enum Kind implements ConfigName {
         /** Binary cross-entropy on the bag logit. */
         CROSS_ENTROPY("cross_entropy"),
         /** Focal loss, Lin et al. 2017: cross-entropy scaled by (1 − p_t)^γ, so easy bags count less. */
-        FOCAL("focal");
+        FOCAL("focal"),
+        /**
+         * Generalized cross-entropy, Zhang and Sabuncu 2018: (1 − p_t^q)/q, bounded, so bags with a wrong label
+         * pull less.
+         */
+        GCE("gce");
 
         private final String configName;
 
@@ -79,6 +111,7 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
             negative = n / (2.0 * counts.negatives());
             positive = n / (2.0 * counts.positives());
         }
-        return new BagLoss(kind == Kind.FOCAL ? focalGamma : 0, negative, positive);
+        return new BagLoss(kind == Kind.FOCAL ? focalGamma : 0, negative, positive, labelSmoothing,
+                kind == Kind.GCE ? gceQ : 0);
     }
 }

@@ -7,7 +7,7 @@ import java.time.Duration;
  *
  * @param meanLoss mean binary cross-entropy over the bags of the last epoch, measured before each step
  * @param bags     bags trained on (the size of the local dataset, which weights this site in FedAvg)
- * @param steps    optimizer steps taken: epochs × bags
+ * @param steps    optimizer steps taken: epochs × ⌈bags / bags per step⌉
  * @param elapsed  wall-clock time of the whole call
  */
 public record TrainingResult(double meanLoss, int bags, int steps, Duration elapsed) {

@@ -19,7 +19,7 @@ class AdamTest {
             Map<String, NDArray> weights = model.parameterArrays();
             NDManager owner = model.manager().newSubManager();
 
-            new Adam(weights, 1e-3f, 0, owner);
+            new Adam(weights, 0, owner);
 
             assertThat(owner.getManagedArrays()).hasSize(2 * weights.size());
             owner.close();

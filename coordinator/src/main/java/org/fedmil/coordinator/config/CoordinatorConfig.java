@@ -11,7 +11,9 @@ import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.mil.train.OptimizerConfig;
 
 /**
  * The operator's coordinator.yaml. Every key is documented in docs/configuration.md; missing keys take the
@@ -217,15 +219,31 @@ public record CoordinatorConfig(
     }
 
     /**
-     * @param loss         cross_entropy or focal
-     * @param focalGamma   the focal loss's γ
-     * @param classWeights balanced (each site weighs classes by its own label counts) or none
-     */
-    /**
-     * @param dp site-level differential privacy every site must apply (clip_norm, noise_multiplier); none if absent
+     * The section 'training': what every site is told to train with.
+     *
+     * @param loss           cross_entropy, focal or gce
+     * @param focalGamma     the focal loss's γ
+     * @param classWeights   balanced (each site weighs classes by its own label counts) or none
+     * @param dp             site-level differential privacy every site must apply (clip_norm, noise_multiplier); none
+     *                       if absent
+     * @param optimizer      adam (default), adamw or sgd
+     * @param momentum       sgd's momentum
+     * @param nesterov       sgd: Nesterov momentum
+     * @param bagsPerStep    bags averaged into one optimiser step (gradient accumulation)
+     * @param labelSmoothing ε of label smoothing, 0 for none
+     * @param gceQ           q of the gce loss
+     * @param schedule       the learning-rate schedule over rounds
      */
     public record Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
-                           Double focalGamma, String classWeights, Dp dp, String compression) {
+                           Double focalGamma, String classWeights, Dp dp, String compression, String optimizer,
+                           Double momentum, Boolean nesterov, Integer bagsPerStep, Double labelSmoothing, Double gceQ,
+                           Schedule schedule) {
+
+        public Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
+                        Double focalGamma, String classWeights, Dp dp, String compression) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, focalGamma, classWeights, dp, compression, null,
+                    null, null, null, null, null, null);
+        }
 
         public Training(Integer localEpochs, Double learningRate, Double weightDecay, Long seed, String loss,
                         Double focalGamma, String classWeights, Dp dp) {
@@ -246,6 +264,17 @@ public record CoordinatorConfig(
             focalGamma = focalGamma == null ? LossConfig.DEFAULT.focalGamma() : focalGamma;
             classWeights = classWeights == null ? LossConfig.DEFAULT.classWeighting().configName() : classWeights;
             compression = compression == null ? org.fedmil.tensor.DeltaEncoding.FLOAT32.configName() : compression;
+            optimizer = optimizer == null ? OptimizerConfig.ADAM.kind().configName() : optimizer;
+            momentum = momentum == null ? 0.0 : momentum;
+            nesterov = nesterov != null && nesterov;
+            bagsPerStep = bagsPerStep == null ? 1 : bagsPerStep;
+            labelSmoothing = labelSmoothing == null ? 0.0 : labelSmoothing;
+            gceQ = gceQ == null ? LossConfig.DEFAULT_GCE_Q : gceQ;
+            schedule = schedule == null ? new Schedule(null, null, null, null, null, null) : schedule;
+        }
+
+        public OptimizerConfig optimizerConfig() {
+            return new OptimizerConfig(OptimizerConfig.Kind.fromConfigName(optimizer), momentum, nesterov);
         }
 
         /** training.compression: how sites encode their deltas; none (float32, exact) unless asked. */
@@ -260,7 +289,36 @@ public record CoordinatorConfig(
 
         public LossConfig lossConfig() {
             return new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
-                    LossConfig.ClassWeighting.fromConfigName(classWeights));
+                    LossConfig.ClassWeighting.fromConfigName(classWeights), gceQ, labelSmoothing);
+        }
+    }
+
+    /**
+     * training.schedule: how the learning rate moves over the rounds.
+     *
+     * @param kind            constant (default), cosine or reduce_on_plateau
+     * @param warmupRounds    cosine: rounds of linear warm-up
+     * @param minLearningRate cosine: the final rate; reduce_on_plateau: the floor
+     * @param factor          reduce_on_plateau: multiplier of each reduction
+     * @param patience        reduce_on_plateau: rounds without held-out improvement before a reduction
+     * @param threshold       reduce_on_plateau: relative improvement that counts
+     */
+    public record Schedule(String kind, Double warmupRounds, Double minLearningRate, Double factor, Integer patience,
+                           Double threshold) {
+
+        public Schedule {
+            LearningRateSchedule d = LearningRateSchedule.CONSTANT;
+            kind = kind == null ? d.kind().configName() : kind;
+            warmupRounds = warmupRounds == null ? d.warmupRounds() : warmupRounds;
+            minLearningRate = minLearningRate == null ? d.minLearningRate() : minLearningRate;
+            factor = factor == null ? d.factor() : factor;
+            patience = patience == null ? d.patience() : patience;
+            threshold = threshold == null ? d.threshold() : threshold;
+        }
+
+        public LearningRateSchedule learningRateSchedule() {
+            return new LearningRateSchedule(LearningRateSchedule.Kind.fromConfigName(kind), warmupRounds,
+                    minLearningRate, factor, patience, threshold);
         }
     }
 
@@ -379,9 +437,26 @@ public record CoordinatorConfig(
         try {
             training.lossConfig();
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": section 'training' (loss, focal_gamma, class_weights): "
+            throw new ConfigException(file + ": section 'training' (loss, focal_gamma, class_weights, gce_q, "
+                    + "label_smoothing): " + e.getMessage());
+        }
+        try {
+            training.optimizerConfig();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": section 'training' (optimizer, momentum, nesterov): "
                     + e.getMessage());
         }
+        check(file, training.bagsPerStep() >= 1, "training.bags_per_step", training.bagsPerStep(),
+                "at least 1 (1: one bag per optimiser step)");
+        LearningRateSchedule schedule;
+        try {
+            schedule = training.schedule().learningRateSchedule();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": section 'training.schedule': " + e.getMessage());
+        }
+        schedule.problemFor(rounds, training.learningRate()).ifPresent(p -> {
+            throw new ConfigException(file + ": section 'training.schedule': " + p);
+        });
     }
 
     private static void check(Path file, boolean ok, String key, Object value, String expected) {

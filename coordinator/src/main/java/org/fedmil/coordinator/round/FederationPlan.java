@@ -1,7 +1,9 @@
 package org.fedmil.coordinator.round;
 
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.mil.train.OptimizerConfig;
 
 /**
  * What the operator decided for this federation: who must be present, how many rounds, what every site trains.
@@ -58,11 +60,38 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
                                LossConfig loss, DpRequirement dp, double proximalMu,
-                               org.fedmil.tensor.DeltaEncoding compression) {
+                               org.fedmil.tensor.DeltaEncoding compression, OptimizerConfig optimizer,
+                               int bagsPerStep, LearningRateSchedule schedule) {
 
-        /** @param compression how sites are asked to encode their deltas (training.compression) */
+        /**
+         * @param compression how sites are asked to encode their deltas (training.compression)
+         * @param optimizer   the optimiser every site trains with
+         * @param bagsPerStep bags averaged into one optimiser step at a site
+         * @param schedule    the learning rate over rounds
+         */
         public TrainingPlan {
             java.util.Objects.requireNonNull(compression, "compression");
+            java.util.Objects.requireNonNull(optimizer, "optimizer");
+            java.util.Objects.requireNonNull(schedule, "schedule");
+        }
+
+        /** Adam, one bag per step, the learning rate constant. */
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp, double proximalMu,
+                            org.fedmil.tensor.DeltaEncoding compression) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression,
+                    OptimizerConfig.ADAM, 1, LearningRateSchedule.CONSTANT);
+        }
+
+        /**
+         * The learning rate sites start round {@code round} from: the configured one, or under reduce-on-plateau
+         * the one the held-out losses of the rounds completed so far (round 0 first) call for. Derived from the
+         * history each time rather than kept, so a restarted coordinator, which reads the history back from
+         * metrics.json, sends the same rate as before the restart.
+         */
+        public double roundLearningRate(java.util.List<Double> heldoutLosses) {
+            return schedule.kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU
+                    ? schedule.plateauRate(learningRate, heldoutLosses) : learningRate;
         }
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,

@@ -126,13 +126,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                     .setModelVersion(t.model().version())
                     .setModelSha256(ByteString.copyFrom(t.model().sha256()))
                     .setModel(Wire.toProto(t.model().spec()))
-                    .setConfig(Wire.toProto(training.loss(), dp(training, TrainingConfig.newBuilder()
+                    .setConfig(Wire.toProto(training.loss(), schedule(training, t.round(), dp(training,
+                            Wire.toProto(training.optimizer(), TrainingConfig.newBuilder())
                             .setLocalEpochs(training.localEpochs())
-                            .setLearningRate(training.learningRate())
+                            .setBagsPerStep(training.bagsPerStep())
                             .setWeightDecay(training.weightDecay())
                             .setProximalMu(training.proximalMu())
                             .setDeltaEncoding(Wire.toProto(training.compression()))
-                            .setSeed(training.seed())))));
+                            .setSeed(training.seed()))))));
         } else if (task instanceof Task.Pretrain p) {
             var training = run.plan().training();
             var pre = run.plan().pretraining();
@@ -169,6 +170,30 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                     .setSignature(ByteString.copyFrom(java.util.Base64.getDecoder().decode(h.sig())))));
         }
         return b.build();
+    }
+
+    /**
+     * This round's learning rate and, for a schedule, where the round stands in it. Under reduce-on-plateau the
+     * rate is decided here from the held-out losses of the rounds completed before {@code round}; the run's
+     * history is what a restarted coordinator reads back from metrics.json, so the decision survives a restart.
+     */
+    private TrainingConfig.Builder schedule(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
+                                            int round, TrainingConfig.Builder config) {
+        // the schedule runs over the supervised rounds only: pretraining rounds 1..P come first, and their held-out
+        // losses are of an untrained classifier, so they neither advance the schedule nor count as a plateau
+        int pretraining = run.plan().pretrainingRounds();
+        double rate = training.roundLearningRate(heldoutLossesBefore(round, pretraining));
+        config.setLearningRate(rate);
+        if (training.schedule().kind() != org.fedmil.mil.train.LearningRateSchedule.Kind.CONSTANT) {
+            config.setSchedule(Wire.toProto(training.schedule(), round - pretraining,
+                    run.plan().rounds() - pretraining, training.learningRate()));
+        }
+        return config;
+    }
+
+    private java.util.List<Double> heldoutLossesBefore(int round, int pretrainingRounds) {
+        return run.history().stream().filter(r -> r.round() > pretrainingRounds && r.round() < round)
+                .map(r -> r.heldout().loss()).toList();
     }
 
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,

@@ -106,6 +106,17 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "N(0, std²) noise per weight instead")
     List<String> attack = List.of();
 
+    @Option(names = "--variants", split = ",", description = "replace the federated arm by one FedAvg arm per "
+            + "training variant: 'default' (this command's recipe) or key=value[:key=value]… with keys optimizer "
+            + "(adam, adamw, sgd), momentum, nesterov, lr, wd, schedule (constant, cosine, reduce_on_plateau), warmup, "
+            + "min_lr, factor, patience, threshold, batch (bags per step), loss (cross_entropy, focal, gce), q, "
+            + "smoothing; e.g. default,optimizer=adamw:wd=0.01,schedule=cosine:warmup=1,loss=gce:q=0.7")
+    List<String> variants = List.of();
+
+    @Option(names = "--flip-labels", description = "flip the labels of a seeded fraction of one site's bags before "
+            + "training, e.g. site=1:fraction=0.2 (held-out bags and other sites keep true labels)")
+    String flipLabels;
+
     @Option(names = "--plot", description = "with --strategies: write the mean AUC per round of every strategy as "
             + "an SVG line chart here (from all matching records of --results)")
     Path plot;
@@ -180,7 +191,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                 }
                 MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
                         !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out)
-                        .withStrategies(strategies, attack.stream().map(Attack::parse).toList());
+                        .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
+                        .withVariants(variants, noise());
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }
@@ -194,7 +206,12 @@ public final class MilBenchCommand implements Callable<Integer> {
     }
 
     private static Recipe withAugmentation(Recipe r, TileAugmentation t) {
-        return new Recipe(r.rounds(), r.localEpochs(), r.learningRate(), r.weightDecay(), r.loss(), t::apply);
+        return new Recipe(r.rounds(), r.localEpochs(), r.learningRate(), r.weightDecay(), r.loss(), t::apply,
+                r.optimizer(), r.schedule(), r.bagsPerStep());
+    }
+
+    private LabelNoise noise() {
+        return flipLabels == null ? null : LabelNoise.parse(flipLabels);
     }
 
     private BenchSplit prepare(long seed, int bags) throws IOException {
@@ -216,6 +233,16 @@ public final class MilBenchCommand implements Callable<Integer> {
             format = new TileFormat(1, FmnistBags.IMAGE_SIZE);
         } else {
             throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei or fmnist-bags");
+        }
+        LabelNoise noise = noise();
+        if (noise != null) {
+            if (noise.site() > sites) {
+                throw new IllegalArgumentException("--flip-labels names site " + noise.site() + ", but there are "
+                        + sites + " sites");
+            }
+            List<String> flipped = noise.apply(dir.resolve("site-" + noise.site()), seed);
+            System.out.printf(Locale.ROOT, "split %d: flipped the labels of %d bags of site-%d%n", seed,
+                    flipped.size(), noise.site());
         }
         List<BagDataset> siteData = new ArrayList<>();
         for (int k = 1; k <= sites; k++) {
@@ -269,8 +296,13 @@ public final class MilBenchCommand implements Callable<Integer> {
         if (read.stream().anyMatch(PretrainingReport::isPretrainingArm)) {
             md.append(PretrainingReport.table(read));
         }
-        if (full.stream().anyMatch(r -> r.strategy() == null)) {
-            md.append(BenchReport.table(full.stream().filter(r -> r.strategy() == null).toList()));
+        List<RunRecord> variantRuns = all.stream().filter(r -> r.variant() != null).toList();
+        if (!variantRuns.isEmpty()) {
+            md.append(VariantReport.table(variantRuns)).append('\n');
+        }
+        if (full.stream().anyMatch(r -> r.strategy() == null && r.variant() == null)) {
+            md.append(BenchReport.table(full.stream().filter(r -> r.strategy() == null && r.variant() == null)
+                    .toList()));
         }
         if (full.stream().anyMatch(r -> r.arm().equals("federated-dp"))) {
             md.append(String.format(Locale.ROOT, "%nSite-level differential privacy (every site clips its delta to C "

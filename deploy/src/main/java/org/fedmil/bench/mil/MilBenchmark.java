@@ -88,6 +88,52 @@ public final class MilBenchmark {
         return this;
     }
 
+    private List<String> variants = List.of();
+    private LabelNoise labelNoise;
+
+    /**
+     * Replaces the federated arm by one FedAvg arm per {@link TrainingVariant} (the recipe with some training
+     * choices changed), each recording the held-out AUC after every round; {@code noise} (may be null) is noted
+     * in every record, the caller having flipped the labels in the split.
+     */
+    public MilBenchmark withVariants(List<String> variantSpecs, LabelNoise noise) {
+        for (String v : variantSpecs) {
+            new TrainingVariant(v).apply(recipe);
+        }
+        this.variants = List.copyOf(variantSpecs);
+        this.labelNoise = noise;
+        return this;
+    }
+
+    private List<RunRecord> runVariants(BenchSplit split, Architecture architecture, ModelSpec spec) {
+        List<RunRecord> out = new ArrayList<>();
+        List<Bag> heldout = split.heldout().bags();
+        for (String v : variants) {
+            long t0 = System.nanoTime();
+            List<Double> norms = new ArrayList<>();
+            List<Double> curve = new ArrayList<>();
+            Simulation simulation = new Simulation(spec, device, new TrainingVariant(v).apply(recipe), split.seed(),
+                    heldout);
+            try (MilModel model = simulation.federated(split.sites(), new org.fedmil.coordinator.aggregate
+                    .FedAvgStrategy(), List.of(), Optional.empty(), norms::add, (r, m) -> {
+                        MilModel.Scores sc = m.score(heldout);
+                        curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());
+                        progress.printf(Locale.ROOT, "  %s round %d: AUC %.4f%n", v, r, curve.get(curve.size() - 1));
+                    })) {
+                RunRecord base = score(split, architecture, "federated:" + v, split.trainingBags(), model, t0,
+                        federatedFields(split, norms, null), false);
+                RunRecord r = new RunRecord(base.dataset(), base.seed(), base.architecture(), base.arm(),
+                        base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
+                        base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
+                        base.sites(), base.medianDeltaNorm(), null, null, null, null, null, null, curve, v,
+                        labelNoise == null ? null : labelNoise.toString());
+                append(r);
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     private List<RunRecord> runStrategies(BenchSplit split, Architecture architecture, Simulation simulation) {
         List<RunRecord> out = new ArrayList<>();
         String attack = attacks.isEmpty() ? null
@@ -127,7 +173,9 @@ public final class MilBenchmark {
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Double> norms = new ArrayList<>();
-        if (!strategies.isEmpty()) {
+        if (!variants.isEmpty()) {
+            out.addAll(runVariants(split, architecture, spec));
+        } else if (!strategies.isEmpty()) {
             out.addAll(runStrategies(split, architecture, simulation));
         } else {
             try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {

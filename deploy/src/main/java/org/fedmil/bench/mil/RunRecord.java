@@ -17,12 +17,26 @@ package org.fedmil.bench.mil;
  * @param attack       the attacks that arm ran under (e.g. sign_flip_x10:site=1,gaussian:site=2:std=0.05); else null
  * @param aucPerRound  federated arms run with --strategies: held-out AUC of the global model after every round,
  *                     round 0 (the initial model) first
+ * @param variant      federated arms run with --variants: the training variant as given (e.g. optimizer=adamw);
+ *                     else null
+ * @param labelNoise   the labels flipped at one site for this run (e.g. site=1:fraction=0.2); null for none
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
                         double specificity, double localisation, double seconds, Integer rounds, Integer sites,
                         Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
-                        Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound) {
+                        Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound,
+                        String variant, String labelNoise) {
+
+    public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
+                     int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
+                     double specificity, double localisation, double seconds, Integer rounds, Integer sites,
+                     Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
+                     Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound) {
+        this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
+                specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip, epsilon,
+                epsilonReplaceOne, strategy, attack, aucPerRound, null, null);
+    }
 
     public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                      int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,

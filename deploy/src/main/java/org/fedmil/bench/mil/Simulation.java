@@ -14,7 +14,9 @@ import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.privacy.GaussianMechanism;
 import org.fedmil.tensor.DeltaCodec;
@@ -37,11 +39,23 @@ public final class Simulation {
     private final long seed;
     private final LocalTrainer trainer = new LocalTrainer();
 
+    /** The coordinator's held-out bags, scored after every round when the schedule is reduce-on-plateau. */
+    private final List<org.fedmil.mil.data.Bag> heldout;
+
     public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed) {
+        this(spec, device, recipe, seed, List.of());
+    }
+
+    /** @param heldout the held-out bags whose loss drives a reduce-on-plateau schedule, as at the coordinator */
+    public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed, List<org.fedmil.mil.data.Bag> heldout) {
         this.spec = spec;
         this.device = device;
         this.recipe = recipe;
         this.seed = seed;
+        this.heldout = heldout;
+        if (recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU && heldout.isEmpty()) {
+            throw new IllegalArgumentException("reduce_on_plateau needs the held-out bags whose loss it watches");
+        }
     }
 
     /** FedAvg weighted by bag count over {@code rounds}; returns the final global model. The caller closes it. */
@@ -90,17 +104,26 @@ public final class Simulation {
         for (int s = 0; s < sites.size(); s++) {
             feedback.add(new ErrorFeedback(compression));
         }
+        boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
+        // the held-out loss of every global model so far, round 0 first, as the coordinator's metrics.json holds it
+        List<Double> heldoutLosses = new ArrayList<>();
         try {
             TensorSet global = model.weights();
             observer.after(0, model);
+            if (plateau) {
+                heldoutLosses.add(model.evaluate(heldout).loss());
+            }
             for (int round = 1; round <= recipe.rounds(); round++) {
+                double roundRate = plateau ? recipe.schedule().plateauRate(recipe.learningRate(), heldoutLosses)
+                        : recipe.learningRate();
+                StepRates rates = recipe.schedule().forRound(roundRate, round, recipe.rounds());
                 Aggregator aggregator = strategy.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
                     BagDataset site = sites.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
-                            trainingSeed).withProximalMu(strategy.proximalMu()));
+                            trainingSeed).withProximalMu(strategy.proximalMu()).withRates(rates));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
@@ -120,6 +143,9 @@ public final class Simulation {
                 global = aggregator.apply(global);
                 model.setWeights(global);
                 observer.after(round, model);
+                if (plateau) {
+                    heldoutLosses.add(model.evaluate(heldout).loss());
+                }
             }
             model.setWeights(global);
             return model;
@@ -154,7 +180,14 @@ public final class Simulation {
     private MilModel alone(List<org.fedmil.mil.data.Bag> bags, LabelCounts counts) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
-            trainer.train(model, bags, options(recipe.totalEpochs(), counts, seed * 1_000_003L + 7));
+            // the schedule over the same passes: epoch e of E plays round e of E (a plateau schedule has no
+            // held-out decisions inside one training, so it stays at the base rate here)
+            int epochs = recipe.totalEpochs();
+            LearningRateSchedule schedule = recipe.schedule();
+            StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
+                    : (step, steps) -> schedule.cosineRate(recipe.learningRate(),
+                    (double) step / steps * recipe.rounds(), recipe.rounds());
+            trainer.train(model, bags, options(epochs, counts, seed * 1_000_003L + 7).withRates(rates));
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -164,6 +197,7 @@ public final class Simulation {
 
     private TrainingOptions options(int epochs, LabelCounts counts, long trainingSeed) {
         return new TrainingOptions(epochs, recipe.learningRate(), recipe.weightDecay(), trainingSeed,
-                recipe.loss().forSite(counts), recipe.augmentation());
+                recipe.loss().forSite(counts), recipe.augmentation()).withOptimizer(recipe.optimizer())
+                .withBagsPerStep(recipe.bagsPerStep());
     }
 }

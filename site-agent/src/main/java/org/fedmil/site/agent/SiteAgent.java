@@ -273,7 +273,8 @@ public final class SiteAgent implements AutoCloseable {
             long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.getRound();
             SiteTrainer.LocalUpdate trained = trainer.train(spec, global.weights(),
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu()),
+                            Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu(),
+                            Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
                     ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()));
             policy.checkBags(trained.trainingBags());
             update = released(task.getRound(), baseVersion, c, trained.delta(), trained.trainingBags(),
