@@ -86,7 +86,7 @@ public final class Coordinator implements AutoCloseable {
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(), config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
                         t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding()), true,
-                config.roundRules());
+                config.roundRules(), config.secureAggregation());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());

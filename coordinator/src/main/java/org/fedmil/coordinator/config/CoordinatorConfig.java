@@ -32,6 +32,8 @@ import org.fedmil.mil.train.LossConfig;
  * @param limits       bounds on what sites may send and how
  * @param dashboard    the read-only web page and /metrics (off unless enabled)
  * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
+ * @param secureAggregation whether the coordinator learns only the sum of each round's deltas, never one site's
+ *                     (docs/secure-aggregation.md); off by default
  */
 public record CoordinatorConfig(
         String federationId,
@@ -49,7 +51,17 @@ public record CoordinatorConfig(
         String onShortRound,
         Limits limits,
         Dashboard dashboard,
-        StrategyConfig strategy) {
+        StrategyConfig strategy,
+        Boolean secureAggregation) {
+
+    /** Without secure aggregation (the default). */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategyConfig strategy) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null);
+    }
 
     /** The default strategy, FedAvg (issue 8). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -90,6 +102,7 @@ public record CoordinatorConfig(
         limits = limits == null ? new Limits(null, null, null) : limits;
         dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
         strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
+        secureAggregation = secureAggregation != null && secureAggregation;
     }
 
     // --- dashboard (issue 6, item 4) ---
@@ -110,7 +123,7 @@ public record CoordinatorConfig(
     /** A copy with another dashboard section. */
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
-                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d);
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, secureAggregation);
     }
     // --- end dashboard ---
 
@@ -240,7 +253,8 @@ public record CoordinatorConfig(
         }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
+                secureAggregation);
         c.validate(file);
         return c;
     }
@@ -312,12 +326,39 @@ public record CoordinatorConfig(
                             + " holds every update of a round in memory, and a round of min_sites updates must fit");
         }
         // --- end strategy ---
+        if (secureAggregation) {
+            checkSecureAggregation(file);
+        }
         try {
             training.lossConfig();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(file + ": section 'training' (loss, focal_gamma, class_weights): "
                     + e.getMessage());
         }
+    }
+
+    /**
+     * Secure aggregation hands the coordinator only the sum of a round's deltas, so whatever needs the individual
+     * deltas cannot run with it; refused here rather than found out in round 1.
+     */
+    private void checkSecureAggregation(Path file) {
+        if (strategy.buffering()) {
+            throw new ConfigException(file + ": key 'strategy.name' is " + strategy.name() + ", which needs every "
+                    + "site's individual update, but secure_aggregation: true gives the coordinator only their sum; "
+                    + "use fedavg, fedprox, fedadam or fedyogi (they need only the mean), or turn secure aggregation off");
+        }
+        if (strategy.clipNorm() != null) {
+            throw new ConfigException(file + ": key 'strategy.clip_norm' clips each site's update at the coordinator, "
+                    + "which secure_aggregation: true makes impossible (it sees only the sum); bound the updates at "
+                    + "the sites instead with training.dp.clip_norm, or turn secure aggregation off");
+        }
+        check(file, minSites >= 3, "min_sites", minSites, "at least 3 with secure_aggregation: true (with two "
+                + "sites each one learns the other's delta from the sum and its own)");
+        check(file, training.compression().equals(org.fedmil.tensor.DeltaEncoding.FLOAT32.configName()),
+                "training.compression", training.compression(), "none with secure_aggregation: true (the masked "
+                        + "upload is 8 bytes per coordinate whatever the encoding)");
+        check(file, Double.isFinite(limits.maxUpdateL2Norm()), "limits.max_update_l2_norm", limits.maxUpdateL2Norm(),
+                "a finite bound with secure_aggregation: true (it bounds every coordinate of the fixed-point encoding)");
     }
 
     private static void check(Path file, boolean ok, String key, Object value, String expected) {
@@ -329,7 +370,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
                 rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy);
+                strategy, secureAggregation);
     }
 
     @Override

@@ -8,9 +8,16 @@ import org.fedmil.mil.train.LossConfig;
  *
  * @param siteEvaluation whether every site evaluates the final model on its own bags before it is stopped
  * @param rules          quorum, deadline and update bounds of every round
+ * @param secureAggregation whether rounds are securely aggregated (docs/secure-aggregation.md)
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
-                             boolean siteEvaluation, RoundRules rules) {
+                             boolean siteEvaluation, RoundRules rules, boolean secureAggregation) {
+
+    /** A plan without secure aggregation. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, false);
+    }
 
     /** A plan whose rounds wait for every participant, without deadline or norm bound. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
