@@ -253,14 +253,21 @@ public final class SecAggServer {
         }
         for (int tried = 0; tried < MAX_SUBSETS_TRIED; tried++) {
             List<Shamir.Share> subset = new ArrayList<>(t);
-            for (int i : idx) {
-                subset.add(shares.get(i));
+            int[] points = new int[t];
+            for (int k = 0; k < t; k++) {
+                subset.add(shares.get(idx[k]));
+                points[k] = shares.get(idx[k]).x();
             }
-            Optional<byte[]> secret = Shamir.combine(subset, bytes);
+            Optional<byte[]> secret = Shamir.combine(subset, weights(points, 0), bytes);
             if (secret.isPresent() && valid.test(secret.get())) {
+                java.util.Set<Integer> inSubset = new java.util.HashSet<>();
+                for (int i : idx) {
+                    inSubset.add(i);
+                }
                 for (int i = 0; i < shares.size(); i++) {
                     Shamir.Share s = shares.get(i);
-                    if (!Shamir.interpolate(subset, s.x()).equals(s.y())) {
+                    // a share outside the subset must lie on the polynomial the subset defines
+                    if (!inSubset.contains(i) && !Shamir.interpolate(subset, weights(points, s.x())).equals(s.y())) {
                         bad.merge(helpers.get(i), "share of " + owner + "'s " + what + " is off its polynomial",
                                 (a, b) -> a + "; " + b);
                     }
@@ -275,6 +282,13 @@ public final class SecAggServer {
         throw new SecAggException("round " + params.round() + ": the " + shares.size() + " shares of " + owner + "'s "
                 + what + " do not rebuild the committed value from any " + t + " of them: some helper sent a bad "
                 + "share; aborting, nothing is aggregated");
+    }
+
+    /** Lagrange weights by helper points and target, shared by every secret rebuilt in this round. */
+    private final Map<String, java.math.BigInteger[]> weightCache = new java.util.HashMap<>();
+
+    private java.math.BigInteger[] weights(int[] points, int x) {
+        return weightCache.computeIfAbsent(Arrays.toString(points) + "@" + x, k -> Shamir.lagrange(points, x));
     }
 
     private static boolean nextCombination(int[] idx, int n) {

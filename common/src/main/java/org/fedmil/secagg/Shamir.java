@@ -60,33 +60,66 @@ public final class Shamir {
 
     /** The polynomial through the given shares, evaluated at x (x = 0 gives the secret). */
     public static BigInteger interpolate(List<Share> shares, int x) {
-        Set<Integer> points = new HashSet<>();
-        for (Share s : shares) {
-            if (!points.add(s.x())) {
-                throw new IllegalArgumentException("two shares at point " + s.x());
+        int[] points = new int[shares.size()];
+        for (int i = 0; i < points.length; i++) {
+            points[i] = shares.get(i).x();
+        }
+        return interpolate(shares, lagrange(points, x));
+    }
+
+    /**
+     * The Lagrange weights λ_i = Π_{j≠i} (x − x_j) / (x_i − x_j) that evaluate the polynomial through shares at the
+     * given points at x. They depend on the points only, so a caller rebuilding many secrets from the same helpers
+     * computes them once (one modular inverse per point, instead of one per point and secret).
+     */
+    public static BigInteger[] lagrange(int[] points, int x) {
+        Set<Integer> seen = new HashSet<>();
+        for (int p : points) {
+            if (!seen.add(p)) {
+                throw new IllegalArgumentException("two shares at point " + p);
             }
         }
         BigInteger bx = BigInteger.valueOf(x);
-        BigInteger result = BigInteger.ZERO;
-        for (Share i : shares) {
+        BigInteger[] weights = new BigInteger[points.length];
+        for (int i = 0; i < points.length; i++) {
             BigInteger num = BigInteger.ONE;
             BigInteger den = BigInteger.ONE;
-            BigInteger xi = BigInteger.valueOf(i.x());
-            for (Share j : shares) {
+            BigInteger xi = BigInteger.valueOf(points[i]);
+            for (int j = 0; j < points.length; j++) {
                 if (j != i) {
-                    BigInteger xj = BigInteger.valueOf(j.x());
+                    BigInteger xj = BigInteger.valueOf(points[j]);
                     num = num.multiply(bx.subtract(xj)).mod(PRIME);
                     den = den.multiply(xi.subtract(xj)).mod(PRIME);
                 }
             }
-            result = result.add(i.y().multiply(num).multiply(den.modInverse(PRIME))).mod(PRIME);
+            weights[i] = num.multiply(den.modInverse(PRIME)).mod(PRIME);
         }
-        return result;
+        return weights;
+    }
+
+    /** Σ λ_i · y_i: the polynomial through the shares, at the point the weights were made for. */
+    public static BigInteger interpolate(List<Share> shares, BigInteger[] weights) {
+        if (weights.length != shares.size()) {
+            throw new IllegalArgumentException(weights.length + " weights for " + shares.size() + " shares");
+        }
+        BigInteger result = BigInteger.ZERO;
+        for (int i = 0; i < weights.length; i++) {
+            result = result.add(shares.get(i).y().multiply(weights[i]));
+        }
+        return result.mod(PRIME);
     }
 
     /** The secret as exactly {@code bytes} bytes; empty when the shares do not rebuild a value that short. */
     public static java.util.Optional<byte[]> combine(List<Share> shares, int bytes) {
-        BigInteger secret = interpolate(shares, 0);
+        return secretOf(interpolate(shares, 0), bytes);
+    }
+
+    /** As {@link #combine(List, int)}, with the weights for x = 0 of these shares' points precomputed. */
+    public static java.util.Optional<byte[]> combine(List<Share> shares, BigInteger[] weightsAtZero, int bytes) {
+        return secretOf(interpolate(shares, weightsAtZero), bytes);
+    }
+
+    private static java.util.Optional<byte[]> secretOf(BigInteger secret, int bytes) {
         if (secret.bitLength() > 8 * bytes) {
             return java.util.Optional.empty();
         }

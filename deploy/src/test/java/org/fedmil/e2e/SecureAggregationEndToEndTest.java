@@ -123,7 +123,12 @@ class SecureAggregationEndToEndTest {
             assertThat(records.get(0).get("secure_aggregation").asBoolean()).isTrue();
             List<JsonNode> accepted = records.stream().filter(r -> r.get("type").asText().equals("update_accepted"))
                     .toList();
-            assertThat(accepted).hasSize(3).allSatisfy(r -> assertThat(r.get("l2_norm").asText()).isEqualTo("masked"));
+            assertThat(accepted).hasSize(3).allSatisfy(r -> {
+                assertThat(r.get("l2_norm").asText()).isEqualTo("masked");
+                // what the site signed says the bytes are a masked input, with the round's scale
+                assertThat(r.get("site_statement").asText()).contains("\"secure_aggregation\":{\"fractional_bits\":"
+                        + parameters(3, 3, plain).fractionalBits() + "}");
+            });
 
             for (String site : List.of("site-1", "site-2", "site-3")) {
                 Path state = fed.stateDir(site);

@@ -876,11 +876,12 @@ public final class FederationRun implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // unmasking is part of aggregating a secure round, and is timed with it
+        long tAggregate = System.nanoTime();
         if (sr != null && !foldSecureSum(sr)) {
             return;
         }
         try {
-            long tAggregate = System.nanoTime();
             TensorSet weights = aggregator.apply(global.weights());
             next = GlobalModel.of(global.version() + 1, global.spec(), weights);
             long tEvaluate = System.nanoTime();
