@@ -167,6 +167,40 @@ class SecureAggregationEndToEndTest {
         }
     }
 
+    @Test
+    void differentialPrivacyAtTheSitesStillWorksAndIsChargedOncePerRound(@TempDir Path dir) throws Exception {
+        Path data = TestFederation.synthetic(dir, 3, BAGS_PER_SITE, 40);
+        CoordinatorConfig.Training dp = new CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null,
+                new CoordinatorConfig.Dp(1.0, 1.1));
+        try (TestFederation fed = new TestFederation(dir.resolve("secure"), data, 3, 2, MODEL, dp,
+                c -> secure(c, 120, 3))) {
+            fed.runSites(List.of("site-1", "site-2", "site-3"), new SiteConfig.Augmentation(false, false));
+            FederationRun run = fed.coordinator.run();
+            assertThat(run.history()).hasSize(3);
+            assertThat(run.history().get(2).sites()).containsExactly("site-1", "site-2", "site-3");
+            Path roundLog = fed.dir.resolve("state").resolve(Coordinator.ROUND_LOG);
+            assertThat(RoundLogVerifier.verify(roundLog, fed.ca.certificate()).ok()).isTrue();
+            ObjectMapper json = new ObjectMapper();
+            for (String site : List.of("site-1", "site-2", "site-3")) {
+                // the coordinator recorded each round's privacy claim from the signed header of the masked upload
+                List<Double> claimed = new ArrayList<>();
+                for (String line : Files.readAllLines(roundLog)) {
+                    JsonNode r = json.readTree(line);
+                    if (r.get("type").asText().equals("update_accepted") && r.get("site").asText().equals(site)) {
+                        assertThat(r.get("privacy").get("noise_multiplier").asDouble()).isEqualTo(1.1);
+                        assertThat(r.get("site_statement").asText()).contains("\"secure_aggregation\"");
+                        claimed.add(r.get("privacy").get("epsilon_spent").asDouble());
+                    }
+                }
+                // one release per round in the site's ledger, and its lifetime spend grows round by round
+                JsonNode ledger = json.readTree(fed.stateDir(site).resolve("privacy-ledger.json").toFile());
+                assertThat(ledger.get("releases")).hasSize(2);
+                assertThat(claimed).hasSize(2);
+                assertThat(claimed.get(1)).isGreaterThan(claimed.get(0)).isPositive();
+            }
+        }
+    }
+
     /** A site that takes part in the key exchange of round 1 and then goes away without a word. */
     private static String dropAfterSharing(TestFederation fed) {
         try (CoordinatorClient c = new CoordinatorClient("localhost", fed.coordinator.port(),

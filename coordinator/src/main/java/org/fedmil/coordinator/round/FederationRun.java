@@ -1029,9 +1029,16 @@ public final class FederationRun implements AutoCloseable {
             for (String p : participants) {
                 joins.add(sites.get(p));
             }
-            // the parameters fit this round's K and bag counts; a federation they cannot fit stops with the reason
-            secure = new SecureRound(SecureRound.parameters(plan, r, joins, global.weights().parameterCount()),
-                    participants);
+            try {
+                secure = new SecureRound(SecureRound.parameters(plan, r, joins, global.weights().parameterCount()),
+                        participants);
+            } catch (SecAggException e) {
+                // no fixed point fits this round's K, bag counts and bound: the federation stops, saying which
+                log.error("round {} cannot be securely aggregated: {}", r, e.getMessage());
+                phase = Phase.AGGREGATING; // sites wait while the finish is recorded
+                closer.execute(() -> finish("round " + r + " cannot be securely aggregated: " + e.getMessage()));
+                return;
+            }
         }
         phase = Phase.TRAINING;
         roundStartNanos = System.nanoTime();

@@ -228,4 +228,22 @@ class SecureFederationRunTest {
             assertThat(e.getMessage()).contains("securely aggregated").contains("never a site's plain delta");
         }
     }
+
+    @Test
+    void aRoundNoFixedPointCanHoldStopsTheFederationNamingTheBounds() throws Exception {
+        GlobalModel initial = GlobalModel.of(0, SPEC, weights(1f, 1f));
+        // a norm bound of 1e30 leaves no room for 16 fractional bits in 64 bits
+        RoundRules rules = new RoundRules(3, 3_600_000, RoundRules.ShortRound.RETRY, 1e30);
+        run = new FederationRun(new FederationPlan("test", 3, 2, SPEC,
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules, true), initial, null,
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                });
+        run.start();
+        joinAll("a", "b", "c");
+        assertThat(run.awaitFinished(Duration.ofSeconds(10))).isTrue();
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOfSatisfying(Task.Stop.class, t ->
+                assertThat(t.reason()).contains("round 1 cannot be securely aggregated")
+                        .contains("coordinate bound B=1.0E30").contains("lower the clip norm"));
+        assertThat(run.currentModel().version()).isZero();
+    }
 }
