@@ -35,6 +35,7 @@ public final class SecAggClient {
     /** Shares other sites sent this site, by owner: [masking key share, self-mask share]. U2 = its key set. */
     private final Map<String, Shamir.Share[]> held = new TreeMap<>();
     private Set<String> maskedWith = Set.of();
+    private int clamped;
 
     public SecAggClient(String site, SecAggParameters params, SecureRandom random) {
         this.site = site;
@@ -159,16 +160,14 @@ public final class SecAggClient {
             }
         }
         maskedWith = new TreeSet<>(held.keySet());
-        lastClamped = encoded.clamped();
+        clamped = encoded.clamped();
         phase = Phase.MASKED;
         return new MaskedInput(site, bags, y);
     }
 
-    private int lastClamped;
-
-    /** Coordinates the last {@link #maskInput} clamped to the bound B. */
+    /** Coordinates {@link #maskInput} clamped to the bound B. */
     public int clampedCoordinates() {
-        return lastClamped;
+        return clamped;
     }
 
     /**
