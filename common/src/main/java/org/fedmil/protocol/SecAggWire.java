@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.fedmil.proto.v1.SecAggEncryptedShare;
+import org.fedmil.proto.v1.SecAggKeys;
 import org.fedmil.proto.v1.SecAggRosterEntry;
 import org.fedmil.proto.v1.SecAggShare;
 import org.fedmil.proto.v1.SecAggShares;
@@ -46,16 +47,29 @@ public final class SecAggWire {
     public static SecAggRosterEntry toProto(KeyAdvertisement a) {
         return SecAggRosterEntry.newBuilder().setSiteId(a.site())
                 .setEncryptionKey(ByteString.copyFrom(a.encryptionKey()))
-                .setMaskingKey(ByteString.copyFrom(a.maskingKey())).build();
+                .setMaskingKey(ByteString.copyFrom(a.maskingKey()))
+                .setCertificate(ByteString.copyFrom(a.certificate())).setSignature(a.signature()).build();
     }
 
     public static List<KeyAdvertisement> roster(List<SecAggRosterEntry> entries) {
         List<KeyAdvertisement> out = new ArrayList<>(entries.size());
         for (SecAggRosterEntry e : entries) {
             out.add(new KeyAdvertisement(e.getSiteId(), e.getEncryptionKey().toByteArray(),
-                    e.getMaskingKey().toByteArray()));
+                    e.getMaskingKey().toByteArray(), e.getCertificate().toByteArray(), e.getSignature()));
         }
         return out;
+    }
+
+    /** What a site sends in step 0: its keys and its signature over them (the coordinator adds its certificate). */
+    public static SecAggKeys toKeys(int round, KeyAdvertisement a) {
+        return SecAggKeys.newBuilder().setRound(round).setEncryptionKey(ByteString.copyFrom(a.encryptionKey()))
+                .setMaskingKey(ByteString.copyFrom(a.maskingKey())).setSignature(a.signature()).build();
+    }
+
+    /** The advertisement of the calling site, with the certificate its TLS handshake proved. */
+    public static KeyAdvertisement fromProto(String caller, byte[] callerCertificate, SecAggKeys k) {
+        return new KeyAdvertisement(caller, k.getEncryptionKey().toByteArray(), k.getMaskingKey().toByteArray(),
+                callerCertificate, k.getSignature());
     }
 
     public static SecAggEncryptedShare toProto(EncryptedShare s) {

@@ -21,11 +21,12 @@ import java.util.TreeSet;
  */
 public final class SecAggClient {
 
-    private enum Phase { NEW, ADVERTISED, SHARED, RECEIVED, MASKED, DONE }
+    private enum Phase { NEW, ADVERTISED, SHARED, RECEIVED, MASKED, DONE, WITHDRAWN }
 
     private final String site;
     private final SecAggParameters params;
     private final SecureRandom random;
+    private final RosterAuthentication authentication;
     private final X25519KeyPair encryptionKeys;
     private final X25519KeyPair maskingKeys;
     private final byte[] selfMaskSeed = new byte[32];
@@ -37,10 +38,20 @@ public final class SecAggClient {
     private Set<String> maskedWith = Set.of();
     private int clamped;
 
-    public SecAggClient(String site, SecAggParameters params, SecureRandom random) {
+    /**
+     * @param authentication signs this site's keys and checks every roster entry; its certificate must name
+     *                       {@code site}
+     */
+    public SecAggClient(String site, SecAggParameters params, RosterAuthentication authentication,
+                        SecureRandom random) {
+        if (!authentication.siteName().equals(site)) {
+            throw new IllegalArgumentException("secure aggregation for site '" + site + "' with the certificate of '"
+                    + authentication.siteName() + "': the keys would be signed for another site");
+        }
         this.site = site;
         this.params = params;
         this.random = random;
+        this.authentication = authentication;
         this.encryptionKeys = X25519KeyPair.generate(random);
         this.maskingKeys = X25519KeyPair.generate(random);
         random.nextBytes(selfMaskSeed);
@@ -54,16 +65,28 @@ public final class SecAggClient {
         return params;
     }
 
-    /** Step 0: this round's fresh public keys. */
+    /** Step 0: this round's fresh public keys, signed with this site's certificate key. */
     public KeyAdvertisement advertise() {
         expect(Phase.NEW, "advertise");
         phase = Phase.ADVERTISED;
-        return new KeyAdvertisement(site, encryptionKeys.publicKey(), maskingKeys.publicKey());
+        return authentication.sign(params, site, encryptionKeys.publicKey(), maskingKeys.publicKey());
     }
 
-    /** Step 1: split the masking private key and self-mask seed t-of-n over the roster and encrypt each share. */
+    /**
+     * Step 1: check every roster entry is signed by its site's consortium certificate, then split the masking
+     * private key and self-mask seed t-of-n over the roster and encrypt each share.
+     *
+     * @throws SecAggException naming the site whose entry does not check, before any secret is derived or shared
+     */
     public ShareBundle shareKeys(List<KeyAdvertisement> advertised) {
         expect(Phase.ADVERTISED, "share keys");
+        try {
+            authentication.verify(params, advertised);
+        } catch (SecAggException e) {
+            // a coordinator that substituted one key will not get a second try with another roster this round
+            phase = Phase.WITHDRAWN;
+            throw e;
+        }
         for (KeyAdvertisement a : advertised) {
             if (roster.put(a.site(), a) != null) {
                 throw new SecAggException("key roster of round " + params.round() + " lists " + a.site() + " twice");

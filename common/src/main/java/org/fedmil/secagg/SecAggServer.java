@@ -41,12 +41,21 @@ public final class SecAggServer {
         return params;
     }
 
-    /** Step 0: a site's keys. */
+    /**
+     * Step 0: a site's keys, with the certificate its TLS handshake proved. Refused unless the site signed them with
+     * that certificate's key: every honest site checks every roster entry and withdraws from a round whose roster
+     * has one that does not check, so one bad advertisement let through would stop the round for all.
+     */
     public synchronized void receive(KeyAdvertisement a) {
         expect(Phase.ADVERTISING, "accept key advertisements");
         if (a.encryptionKey().length != X25519KeyPair.KEY_BYTES || a.maskingKey().length != X25519KeyPair.KEY_BYTES) {
             throw new SecAggException(a.site() + " advertised a key that is not " + X25519KeyPair.KEY_BYTES
                     + " bytes", a.site());
+        }
+        String unsigned = RosterAuthentication.signatureProblem(params, a);
+        if (unsigned != null) {
+            throw new SecAggException(a.site() + "'s key advertisement for round " + params.round() + " is refused: "
+                    + unsigned + "; the site must sign both keys with its certificate's key", a.site());
         }
         if (roster.containsKey(a.site())) {
             throw new SecAggException(a.site() + " advertised keys twice in round " + params.round(), a.site());

@@ -10,12 +10,24 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The whole protocol in memory: sites and coordinator exchange the message records directly, no network. */
 class SecAggProtocolTest {
 
     private static final int LENGTH = 2_000;
+
+    @TempDir
+    static java.nio.file.Path pki;
+    /** Issues every site's certificate: each site signs its keys and checks the others' against this CA. */
+    private static TestConsortium consortium;
+
+    @BeforeAll
+    static void consortium() {
+        consortium = new TestConsortium(pki.resolve("consortium"), "test");
+    }
 
     /** One in-memory run; sites listed in a drop set stop answering from that step on. */
     private static final class Run {
@@ -34,7 +46,7 @@ class SecAggProtocolTest {
             SecureRandom sr = new SecureRandom();
             for (int k = 0; k < sites; k++) {
                 String id = "site-" + (char) ('a' + k);
-                clients.put(id, new SecAggClient(id, params, sr));
+                clients.put(id, new SecAggClient(id, params, consortium.site(id), sr));
                 float[] d = new float[LENGTH];
                 for (int i = 0; i < LENGTH; i++) {
                     d[i] = (float) (0.05 * r.nextGaussian());
@@ -406,7 +418,7 @@ class SecAggProtocolTest {
         for (SecAggClient c : run.clients.values()) {
             roster.add(c.advertise());
         }
-        SecAggClient other = new SecAggClient("site-a", run.params, new SecureRandom());
+        SecAggClient other = new SecAggClient("site-a", run.params, consortium.site("site-a"), new SecureRandom());
         roster.set(0, other.advertise());
         assertThatThrownBy(() -> run.clients.get("site-a").shareKeys(roster)).isInstanceOf(SecAggException.class)
                 .hasMessageContaining("does not carry site-a's own keys");
@@ -427,5 +439,114 @@ class SecAggProtocolTest {
                 .isInstanceOf(SecAggException.class).hasMessageContaining("expects " + LENGTH);
         assertThatThrownBy(() -> run.server.receive(new MaskedInput("site-a", 1_001, new long[LENGTH])))
                 .isInstanceOf(SecAggException.class).hasMessageContaining("outside 1..1000");
+    }
+
+    /** Every site's advertisement reaches the server, which closes the roster as an honest coordinator would. */
+    private static List<KeyAdvertisement> honestRoster(Run run) {
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.advertise());
+        }
+        return new ArrayList<>(run.server.closeAdvertising());
+    }
+
+    private static int indexOf(List<KeyAdvertisement> roster, String site) {
+        for (int i = 0; i < roster.size(); i++) {
+            if (roster.get(i).site().equals(site)) {
+                return i;
+            }
+        }
+        throw new AssertionError(site + " is not in the roster");
+    }
+
+    private static void everySiteRefuses(Run run, List<KeyAdvertisement> roster, String culprit, String why) {
+        for (SecAggClient c : run.clients.values()) {
+            assertThatThrownBy(() -> c.shareKeys(roster)).as(c.site())
+                    .isInstanceOfSatisfying(SecAggException.class, e -> assertThat(e.culprit()).contains(culprit))
+                    .hasMessageContaining("carries keys for " + culprit + " that are not " + culprit + "'s")
+                    .hasMessageContaining(why)
+                    .hasMessageContaining(c.site() + " withdraws from this round");
+        }
+    }
+
+    @Test
+    void aCoordinatorThatSwapsOneSitesKeysInTheRosterIsDetectedByEverySite() {
+        Run run = new Run(4, 3, 15);
+        List<KeyAdvertisement> roster = honestRoster(run);
+        int b = indexOf(roster, "site-b");
+        KeyAdvertisement real = roster.get(b);
+        // the coordinator's own key pairs in place of site-b's, with site-b's certificate and signature kept
+        X25519KeyPair enc = X25519KeyPair.generate(new SecureRandom());
+        X25519KeyPair mask = X25519KeyPair.generate(new SecureRandom());
+        roster.set(b, new KeyAdvertisement("site-b", enc.publicKey(), mask.publicKey(), real.certificate(),
+                real.signature()));
+        everySiteRefuses(run, roster, "site-b", "bad signature");
+        // withdrawn for the round: the coordinator gets no second try with the honest roster
+        List<KeyAdvertisement> honest = new ArrayList<>(roster);
+        honest.set(b, real);
+        assertThatThrownBy(() -> run.clients.get("site-a").shareKeys(honest))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("WITHDRAWN");
+    }
+
+    @Test
+    void swappedKeysSignedWithTheCoordinatorsOwnCertificateAreRefused() {
+        Run run = new Run(4, 3, 16);
+        List<KeyAdvertisement> roster = honestRoster(run);
+        int b = indexOf(roster, "site-b");
+        X25519KeyPair enc = X25519KeyPair.generate(new SecureRandom());
+        X25519KeyPair mask = X25519KeyPair.generate(new SecureRandom());
+        roster.set(b, consortium.coordinator().sign(run.params, "site-b", enc.publicKey(), mask.publicKey()));
+        everySiteRefuses(run, roster, "site-b", "is not a site (TLS client) certificate");
+    }
+
+    @Test
+    void swappedKeysSignedBySiteCertificateOfAnotherCaAreRefused(@TempDir java.nio.file.Path elsewhere) {
+        Run run = new Run(4, 3, 17);
+        List<KeyAdvertisement> roster = honestRoster(run);
+        int b = indexOf(roster, "site-b");
+        X25519KeyPair enc = X25519KeyPair.generate(new SecureRandom());
+        X25519KeyPair mask = X25519KeyPair.generate(new SecureRandom());
+        // a CA with the very same name, but not the consortium's key
+        RosterAuthentication impostor = new TestConsortium(elsewhere, "test").site("site-b");
+        roster.set(b, impostor.sign(run.params, "site-b", enc.publicKey(), mask.publicKey()));
+        everySiteRefuses(run, roster, "site-b", "is not signed by the consortium CA");
+    }
+
+    @Test
+    void aSitesKeysFromAnotherRoundOrSignedForAnotherSiteAreRefused() {
+        Run run = new Run(4, 3, 18);
+        List<KeyAdvertisement> roster = honestRoster(run);
+        int b = indexOf(roster, "site-b");
+        SecAggParameters p = run.params;
+        SecAggParameters otherRound = new SecAggParameters(p.federationId(), p.round() + 1, p.invitedSites(),
+                p.threshold(), p.length(), p.maxBags(), p.coordinateBound(), p.fractionalBits());
+        KeyAdvertisement replayed = new SecAggClient("site-b", otherRound, consortium.site("site-b"),
+                new SecureRandom()).advertise();
+        List<KeyAdvertisement> withReplay = new ArrayList<>(roster);
+        withReplay.set(b, replayed);
+        assertThatThrownBy(() -> run.clients.get("site-a").shareKeys(withReplay))
+                .isInstanceOfSatisfying(SecAggException.class, e -> assertThat(e.culprit()).contains("site-b"))
+                .hasMessageContaining("bad signature");
+        // site-c's genuine keys and certificate relabelled as site-b's
+        KeyAdvertisement c = roster.get(indexOf(roster, "site-c"));
+        List<KeyAdvertisement> relabelled = new ArrayList<>(roster);
+        relabelled.set(b, new KeyAdvertisement("site-b", c.encryptionKey(), c.maskingKey(), c.certificate(),
+                c.signature()));
+        assertThatThrownBy(() -> run.clients.get("site-d").shareKeys(relabelled))
+                .isInstanceOfSatisfying(SecAggException.class, e -> assertThat(e.culprit()).contains("site-b"))
+                .hasMessageContaining("signed with the certificate of 'site-c', not of 'site-b'");
+    }
+
+    @Test
+    void theServerRefusesAKeyAdvertisementItsSiteDidNotSign() {
+        Run run = new Run(3, 2, 19);
+        KeyAdvertisement a = run.clients.get("site-a").advertise();
+        KeyAdvertisement b = run.clients.get("site-b").advertise();
+        // site-a's keys, presented by site-b's TLS certificate
+        assertThatThrownBy(() -> run.server.receive(new KeyAdvertisement("site-b", a.encryptionKey(),
+                a.maskingKey(), b.certificate(), a.signature())))
+                .isInstanceOfSatisfying(SecAggException.class, e -> assertThat(e.culprit()).contains("site-b"))
+                .hasMessageContaining("site-b's key advertisement for round 3 is refused: bad signature");
+        run.server.receive(b);
+        assertThat(run.server.advertised()).containsExactly("site-b");
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.ByteString;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -20,10 +19,9 @@ import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.LabelCount;
-import org.fedmil.proto.v1.SecAggKeys;
 import org.fedmil.proto.v1.Task;
 import org.fedmil.protocol.SecAggWire;
-import org.fedmil.secagg.KeyAdvertisement;
+import org.fedmil.pki.PemFiles;
 import org.fedmil.secagg.SecAggClient;
 import org.fedmil.secagg.SecAggParameters;
 import org.fedmil.site.agent.CoordinatorClient;
@@ -203,8 +201,13 @@ class SecureAggregationEndToEndTest {
 
     /** A site that takes part in the key exchange of round 1 and then goes away without a word. */
     private static String dropAfterSharing(TestFederation fed) {
-        try (CoordinatorClient c = new CoordinatorClient("localhost", fed.coordinator.port(),
-                TestFederation.tls(fed.site("site-4")))) {
+        org.fedmil.config.TlsFiles tls;
+        try {
+            tls = TestFederation.tls(fed.site("site-4"));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        try (CoordinatorClient c = new CoordinatorClient("localhost", fed.coordinator.port(), tls)) {
             c.join(JoinRequest.newBuilder().setSoftwareVersion("dropper").setDevice("cpu()")
                     .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(BAGS_PER_SITE / 2))
                     .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(BAGS_PER_SITE / 2)).build());
@@ -215,11 +218,11 @@ class SecureAggregationEndToEndTest {
                 switch (t.getKindCase()) {
                     case SECAGG_ADVERTISE -> {
                         secagg = new SecAggClient("site-4", SecAggWire.fromProto(t.getSecaggAdvertise()
-                                .getParameters(), "e2e"), new SecureRandom());
-                        KeyAdvertisement a = secagg.advertise();
-                        c.advertiseKeys(SecAggKeys.newBuilder().setRound(1)
-                                .setEncryptionKey(ByteString.copyFrom(a.encryptionKey()))
-                                .setMaskingKey(ByteString.copyFrom(a.maskingKey())).build());
+                                .getParameters(), "e2e"), new org.fedmil.secagg.RosterAuthentication(
+                                PemFiles.readPrivateKey(tls.key()), PemFiles.readCertificate(tls.cert()),
+                                PemFiles.readCertificate(tls.ca()), java.time.Clock.systemUTC()),
+                                new SecureRandom());
+                        c.advertiseKeys(SecAggWire.toKeys(1, secagg.advertise()));
                     }
                     case SECAGG_SHARE -> {
                         c.shareKeys(SecAggWire.toProto(1, secagg.shareKeys(SecAggWire.roster(

@@ -54,7 +54,6 @@ import org.fedmil.proto.v1.SecAggMaskTask;
 import org.fedmil.proto.v1.SecAggShareTask;
 import org.fedmil.proto.v1.SecAggShares;
 import org.fedmil.proto.v1.SecAggUnmaskShares;
-import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
@@ -417,9 +416,18 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
 
     @Override
     public void advertiseKeys(SecAggKeys request, StreamObserver<SecAggAck> response) {
-        String site = PeerIdentity.current().commonName();
-        secAgg(response, () -> run.secAggAdvertise(site, request.getRound(), new KeyAdvertisement(site,
-                request.getEncryptionKey().toByteArray(), request.getMaskingKey().toByteArray())));
+        PeerIdentity peer = PeerIdentity.current();
+        byte[] cert;
+        try {
+            cert = peer.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            response.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("the certificate of " + peer
+                    + " cannot be encoded for the key roster: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        // the roster relays the certificate the handshake proved, so every site can check the signature itself
+        secAgg(response, () -> run.secAggAdvertise(peer.commonName(), request.getRound(),
+                SecAggWire.fromProto(peer.commonName(), cert, request)));
     }
 
     @Override

@@ -2,9 +2,13 @@ package org.fedmil.coordinator.round;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,7 +20,11 @@ import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LossConfig;
+import org.fedmil.pki.ConsortiumCa;
+import org.fedmil.pki.PartyCredentials;
+import org.fedmil.pki.PemFiles;
 import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.secagg.SecAggClient;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.NamedTensor;
@@ -24,7 +32,9 @@ import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.util.Sha256;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A securely aggregated federation's round logic without a network: the steps each site is asked for, what the
@@ -39,6 +49,12 @@ class SecureFederationRunTest {
     private final List<RoundResult> completed = Collections.synchronizedList(new ArrayList<>());
     private final List<String> shortRounds = Collections.synchronizedList(new ArrayList<>());
     private final List<String> refusals = Collections.synchronizedList(new ArrayList<>());
+    @TempDir
+    static Path pkiDir;
+    /** Issues every site's certificate: sites sign their keys with it and check each other's against the CA. */
+    private static ConsortiumCa ca;
+    private static final Map<String, RosterAuthentication> IDENTITIES = new HashMap<>();
+
     private final Map<String, SecAggClient> clients = new HashMap<>();
     private final Map<String, float[]> deltas = new HashMap<>();
     private final Map<String, Long> bags = new HashMap<>();
@@ -74,6 +90,23 @@ class SecureFederationRunTest {
         return run;
     }
 
+    @BeforeAll
+    static void consortium() throws IOException {
+        ca = ConsortiumCa.init(pkiDir.resolve("pki"), "test", Duration.ofDays(2));
+    }
+
+    private static synchronized RosterAuthentication identity(String site) {
+        return IDENTITIES.computeIfAbsent(site, s -> {
+            try {
+                PartyCredentials c = ca.issueSite(s, Duration.ofDays(1));
+                return new RosterAuthentication(PemFiles.readPrivateKey(c.key()), PemFiles.readCertificate(c.cert()),
+                        ca.certificate(), Clock.systemUTC());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
     @AfterEach
     void close() throws InterruptedException {
         if (run != null) {
@@ -93,7 +126,7 @@ class SecureFederationRunTest {
     private Task act(String site) throws Exception {
         Task t = run.nextTask(site, NO_WAIT);
         if (t instanceof Task.SecAggAdvertise a) {
-            SecAggClient c = new SecAggClient(site, a.parameters(), new SecureRandom());
+            SecAggClient c = new SecAggClient(site, a.parameters(), identity(site), new SecureRandom());
             clients.put(site, c);
             run.secAggAdvertise(site, a.parameters().round(), c.advertise());
         } else if (t instanceof Task.SecAggShare s) {

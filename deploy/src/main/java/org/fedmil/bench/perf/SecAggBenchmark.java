@@ -50,6 +50,7 @@ import org.fedmil.protocol.SecAggWire;
 import org.fedmil.protocol.Wire;
 import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.secagg.SecAggClient;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.NamedTensor;
@@ -90,45 +91,49 @@ public final class SecAggBenchmark implements PerfBenchmark {
             initial = m.weights();
         }
         List<Figure> figures = new ArrayList<>();
-        for (int k : ks) {
-            // plain first, then secure, once to warm the JIT, then measured
-            simulate(k, false, 2, initial);
-            simulate(k, true, 2, initial);
-            Result plain = simulate(k, false, rounds, initial);
-            Result secure = simulate(k, true, rounds, initial);
-            context.out().printf(Locale.ROOT, "K=%d: plain %s%nK=%d: secure %s%n", k, plain, k, secure);
-            String how = k + " simulated sites in one process (threads on this machine's 2 shared cores, no network),"
-                    + " production FederationRun + FedAvg + SecAggClient, demo model " + initial.parameterCount()
-                    + " parameters, threshold t = " + (k / 2 + 1) + ", no dropouts; median over rounds 2.." + rounds + " of "
-                    + rounds;
-            figures.add(new Figure("secagg.bytes_sent.k" + k, "extra bytes sent per site per round, secure "
-                    + "aggregation, K=" + k, secure.sentBytes() - plain.sentBytes(), "B", plain.sentBytes(),
-                    "plain FedAvg upload (float32 delta + header)", Double.NaN, false, "protobuf payload: "
-                    + "keys, " + k + " encrypted share pairs, the masked delta (8 B/coordinate instead of 4), unmasking "
-                    + "shares; gRPC/HTTP2/TLS framing not counted"));
-            figures.add(new Figure("secagg.bytes_received.k" + k, "extra bytes received per site per round, secure "
-                    + "aggregation, K=" + k, secure.receivedBytes() - plain.receivedBytes(), "B",
-                    plain.receivedBytes(), "plain FedAvg train task + model download", Double.NaN, false,
-                    "protobuf payload of the 3 extra tasks (parameters, key roster, " + k + " routed ciphertexts, "
-                            + "unmask lists); the signed log head each task carries (~0.3 KB) not counted"));
-            figures.add(new Figure("secagg.round_time.k" + k, "round time with secure aggregation, K=" + k,
-                    secure.roundMillis(), "ms", plain.roundMillis(), "plain FedAvg, same sites and deltas",
-                    Double.NaN, false, how + "; every site's work shares the 2 cores, so this grows with K² "
-                            + "where real sites work in parallel on their own machines"));
-            figures.add(new Figure("secagg.site_cpu.k" + k, "site CPU per round, secure aggregation, K=" + k,
-                    secure.siteCpuMillis(), "ms", plain.siteCpuMillis(), "plain FedAvg site: encode + SHA-256 of "
-                    + "the delta", Double.NaN, false, "median over sites of the thread CPU time of the site's "
-                    + "own protocol work (keys, Shamir shares, AES-GCM, masks, encoding), local training excluded; "
-                    + how));
-            figures.add(new Figure("secagg.aggregate.k" + k, "coordinator aggregation per round, secure "
-                    + "aggregation, K=" + k, secure.aggregateMillis(), "ms", plain.aggregateMillis(),
-                    "plain FedAvg", Double.NaN, false, "RoundCloseTiming.aggregateSeconds: rebuilding the "
-                    + "secrets, unmasking the sum, the server step; " + how));
+        try (BenchConsortium pki = new BenchConsortium()) {
+            for (int k : ks) {
+                // plain first, then secure, once to warm the JIT, then measured
+                simulate(k, false, 2, initial, pki);
+                simulate(k, true, 2, initial, pki);
+                Result plain = simulate(k, false, rounds, initial, pki);
+                Result secure = simulate(k, true, rounds, initial, pki);
+                context.out().printf(Locale.ROOT, "K=%d: plain %s%nK=%d: secure %s%n", k, plain, k, secure);
+                String how = k + " simulated sites in one process (threads on this machine's 2 shared cores, no "
+                        + "network), production FederationRun + FedAvg + SecAggClient (keys signed and checked), demo "
+                        + "model " + initial.parameterCount() + " parameters, threshold t = " + (k / 2 + 1)
+                        + ", no dropouts; median over rounds 2.." + rounds + " of " + rounds;
+                figures.add(new Figure("secagg.bytes_sent.k" + k, "extra bytes sent per site per round, secure "
+                        + "aggregation, K=" + k, secure.sentBytes() - plain.sentBytes(), "B", plain.sentBytes(),
+                        "plain FedAvg upload (float32 delta + header)", Double.NaN, false, "protobuf payload: "
+                        + "signed keys, " + k + " encrypted share pairs, the masked delta (8 B/coordinate instead of "
+                        + "4), unmasking shares; gRPC/HTTP2/TLS framing not counted"));
+                figures.add(new Figure("secagg.bytes_received.k" + k, "extra bytes received per site per round, secure "
+                        + "aggregation, K=" + k, secure.receivedBytes() - plain.receivedBytes(), "B",
+                        plain.receivedBytes(), "plain FedAvg train task + model download", Double.NaN, false,
+                        "protobuf payload of the 3 extra tasks (parameters, key roster with certificates, " + k
+                                + " routed ciphertexts, unmask lists); the signed log head each task carries (~0.3 KB) "
+                                + "not counted"));
+                figures.add(new Figure("secagg.round_time.k" + k, "round time with secure aggregation, K=" + k,
+                        secure.roundMillis(), "ms", plain.roundMillis(), "plain FedAvg, same sites and deltas",
+                        Double.NaN, false, how + "; every site's work shares the 2 cores, so this grows with K² "
+                                + "where real sites work in parallel on their own machines"));
+                figures.add(new Figure("secagg.site_cpu.k" + k, "site CPU per round, secure aggregation, K=" + k,
+                        secure.siteCpuMillis(), "ms", plain.siteCpuMillis(), "plain FedAvg site: encode + SHA-256 of "
+                        + "the delta", Double.NaN, false, "median over sites of the thread CPU time of the site's "
+                        + "own protocol work (keys, Shamir shares, AES-GCM, masks, encoding), local training excluded; "
+                        + how));
+                figures.add(new Figure("secagg.aggregate.k" + k, "coordinator aggregation per round, secure "
+                        + "aggregation, K=" + k, secure.aggregateMillis(), "ms", plain.aggregateMillis(),
+                        "plain FedAvg", Double.NaN, false, "RoundCloseTiming.aggregateSeconds: rebuilding the "
+                        + "secrets, unmasking the sum, the server step; " + how));
+            }
         }
         return figures;
     }
 
-    private static Result simulate(int k, boolean secure, int rounds, TensorSet initial) throws Exception {
+    private static Result simulate(int k, boolean secure, int rounds, TensorSet initial, BenchConsortium pki)
+            throws Exception {
         FederationPlan plan = new FederationPlan("bench", k, rounds, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
                 // min_updates ⌊K/2⌋ + 1, so t = ⌊K/2⌋ + 1: the round survives up to ⌈K/2⌉ − 1 dropouts
@@ -146,7 +151,8 @@ public final class SecAggBenchmark implements PerfBenchmark {
         List<Future<Site>> sites = new ArrayList<>();
         try {
             for (int i = 0; i < k; i++) {
-                Site s = new Site(String.format(Locale.ROOT, "site-%03d", i), run, initial, i);
+                String id = String.format(Locale.ROOT, "site-%03d", i);
+                Site s = new Site(id, run, initial, i, pki.site(id));
                 sites.add(pool.submit(() -> {
                     s.work();
                     return s;
@@ -190,9 +196,11 @@ public final class SecAggBenchmark implements PerfBenchmark {
         long sent;
         long received;
         private SecAggClient client;
+        private final RosterAuthentication authentication;
 
-        Site(String id, FederationRun run, TensorSet like, int seed) {
+        Site(String id, FederationRun run, TensorSet like, int seed, RosterAuthentication authentication) {
             this.id = id;
+            this.authentication = authentication;
             this.run = run;
             Random r = new Random(seed);
             List<NamedTensor> tensors = new ArrayList<>();
@@ -223,11 +231,9 @@ public final class SecAggBenchmark implements PerfBenchmark {
                     plain(train);
                 } else if (t instanceof Task.SecAggAdvertise a) {
                     long c0 = THREADS.getCurrentThreadCpuTime();
-                    client = new SecAggClient(id, a.parameters(), new SecureRandom());
+                    client = new SecAggClient(id, a.parameters(), authentication, new SecureRandom());
                     KeyAdvertisement keys = client.advertise();
-                    SecAggKeys wire = SecAggKeys.newBuilder().setRound(a.parameters().round())
-                            .setEncryptionKey(ByteString.copyFrom(keys.encryptionKey()))
-                            .setMaskingKey(ByteString.copyFrom(keys.maskingKey())).build();
+                    SecAggKeys wire = SecAggWire.toKeys(a.parameters().round(), keys);
                     cpuNanos += THREADS.getCurrentThreadCpuTime() - c0;
                     received += SecAggAdvertiseTask.newBuilder().setParameters(SecAggWire.toProto(a.parameters()))
                             .build().getSerializedSize();

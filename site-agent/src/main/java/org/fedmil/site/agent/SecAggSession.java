@@ -14,6 +14,7 @@ import org.fedmil.proto.v1.SecAggUnmaskTask;
 import org.fedmil.protocol.SecAggWire;
 import org.fedmil.secagg.EncryptedShare;
 import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.secagg.SecAggClient;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.secagg.SecAggParameters;
@@ -46,7 +47,8 @@ final class SecAggSession {
      *                         at or below half the invited sites (a coordinator that lies about dropouts could then
      *                         gather both secrets of a site from two disjoint sets of helpers)
      */
-    static SecAggSession start(String site, String federationId, SecAggAdvertiseTask task) {
+    static SecAggSession start(String site, String federationId, SecAggAdvertiseTask task,
+                               RosterAuthentication authentication) {
         SecAggParameters p;
         try {
             p = SecAggWire.fromProto(task.getParameters(), federationId);
@@ -59,7 +61,7 @@ final class SecAggSession {
                     + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
                     + "only with t > n/2 and t >= 2");
         }
-        return new SecAggSession(new SecAggClient(site, p, new SecureRandom()), p.round());
+        return new SecAggSession(new SecAggClient(site, p, authentication, new SecureRandom()), p.round());
     }
 
     int round() {
@@ -77,14 +79,12 @@ final class SecAggSession {
 
     SecAggKeys advertise() {
         if (advertised == null) {
-            var a = client.advertise();
-            advertised = SecAggKeys.newBuilder().setRound(round)
-                    .setEncryptionKey(com.google.protobuf.ByteString.copyFrom(a.encryptionKey()))
-                    .setMaskingKey(com.google.protobuf.ByteString.copyFrom(a.maskingKey())).build();
+            advertised = SecAggWire.toKeys(round, client.advertise());
         }
         return advertised;
     }
 
+    /** @throws SecAggException naming the site whose roster entry is not signed by its consortium certificate */
     SecAggShares share(SecAggShareTask task) {
         if (shared == null) {
             shared = SecAggWire.toProto(round, client.shareKeys(SecAggWire.roster(task.getRosterList())));

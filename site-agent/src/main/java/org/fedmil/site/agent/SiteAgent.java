@@ -110,8 +110,11 @@ public final class SiteAgent implements AutoCloseable {
         }
         X509Certificate own = PemFiles.readCertificate(config.tls().cert());
         this.ownName = PeerIdentity.of(own).commonName();
-        this.egress = EgressLog.open(config.stateDir(), ownName, PemFiles.readPrivateKey(config.tls().key()), own,
-                SOFTWARE_VERSION);
+        java.security.PrivateKey ownKey = PemFiles.readPrivateKey(config.tls().key());
+        this.egress = EgressLog.open(config.stateDir(), ownName, ownKey, own, SOFTWARE_VERSION);
+        // the CA the site's TLS already trusts is the one every secure-aggregation roster entry must chain to
+        this.rosterAuthentication = new org.fedmil.secagg.RosterAuthentication(ownKey, own,
+                PemFiles.readCertificate(config.tls().ca()), java.time.Clock.systemUTC());
         this.coordinator = new CoordinatorIdentity(config.policy().coordinatorFingerprint());
         String target = config.coordinator().host() + ":" + config.coordinator().port();
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
@@ -274,13 +277,15 @@ public final class SiteAgent implements AutoCloseable {
 
     /** The open secure-aggregation attempt, or null; a site restarted mid-round has none and sits the round out. */
     private SecAggSession secAgg;
+    /** Signs this site's secure-aggregation keys and checks every other site's. */
+    private final org.fedmil.secagg.RosterAuthentication rosterAuthentication;
 
     private void secAggAdvertise(String site, org.fedmil.proto.v1.SecAggAdvertiseTask task)
             throws InterruptedException {
         // keys are reused only while nothing was shared under them: a new attempt of a round gets fresh secrets,
         // or the coordinator could combine one attempt's revealed seed with another's revealed key
         if (secAgg == null || secAgg.round() != task.getParameters().getRound() || secAgg.hasShared()) {
-            secAgg = SecAggSession.start(site, federationId, task);
+            secAgg = SecAggSession.start(site, federationId, task, rosterAuthentication);
         }
         org.fedmil.proto.v1.SecAggKeys keys = secAgg.advertise();
         retrying("advertise keys", () -> {
@@ -296,7 +301,19 @@ public final class SiteAgent implements AutoCloseable {
         if (s == null) {
             return;
         }
-        org.fedmil.proto.v1.SecAggShares shares = s.share(task);
+        org.fedmil.proto.v1.SecAggShares shares;
+        try {
+            shares = s.share(task);
+        } catch (org.fedmil.secagg.SecAggException e) {
+            // a roster entry that its site did not sign: nothing was derived or shared; this site sits the round out
+            log.error("site {} round {}: refusing the key roster{}: {}", site, task.getRound(),
+                    e.culprit().map(c -> " (entry of " + c + ")").orElse(""), e.getMessage());
+            out.printf("site %s round %d: refused the secure-aggregation key roster: %s%n", site, task.getRound(),
+                    e.getMessage());
+            secAgg = null;
+            Thread.sleep(config.pollWaitMs());
+            return;
+        }
         retrying("share keys", () -> {
             client.shareKeys(shares);
             return null;
