@@ -665,6 +665,15 @@ public final class FederationRun implements AutoCloseable {
                         + update.baseModelVersion() + " but round " + round + " trains from version "
                         + global.version() + "; ask for the next task and train from that model");
             }
+            int f = secure.parameters().fractionalBits();
+            if (update.fractionalBits() != f) {
+                // the same ring values read at another scale would silently shift the sum by a power of two
+                throw UpdateRefusal.BAD_HEADER_VALUES.because("masked update of site '" + siteId + "' for round "
+                        + round + " says it was encoded with fractional_bits = " + update.fractionalBits()
+                        + ", but this round's secure aggregation encodes with f = " + f + " (the parameters of its "
+                        + "mask task); nothing of it was taken: re-encode with f = " + f + " from the current task "
+                        + "(a site agent of another version, or a mask task of another attempt, would do this)");
+            }
             if (refusal != null) {
                 throw refusal;
             }

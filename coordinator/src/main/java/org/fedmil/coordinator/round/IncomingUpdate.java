@@ -12,15 +12,19 @@ import org.fedmil.tensor.TensorSpec;
  * @param encoding       how {@code bytes} encode the delta; decoded to float32 before any content check
  * @param masked         the bytes are a securely aggregated round's masked delta (little-endian int64 per
  *                       coordinate), not a float encoding
+ * @param fractionalBits the fixed-point scale 2^f the site says it encoded a masked delta with
+ *                       ({@code UpdateHeader.secure_aggregation.fractional_bits}); checked against the round's f,
+ *                       ignored when not {@code masked}
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                              double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
-                             DeltaEncoding encoding, boolean masked) {
+                             DeltaEncoding encoding, boolean masked, int fractionalBits) {
 
     public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                           double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
                           DeltaEncoding encoding) {
-        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, signed, encoding, false);
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, signed, encoding, false,
+                0);
     }
 
     public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,

@@ -383,7 +383,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                             header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
                             header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed, encoding,
-                            masked));
+                            masked, header.getSecureAggregation().getFractionalBits()));
                     spool.drop(key);
                     response.onNext(receipt(site, ok, header.getDeltaSha256()));
                     response.onCompleted();

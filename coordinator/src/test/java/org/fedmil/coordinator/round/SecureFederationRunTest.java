@@ -135,19 +135,20 @@ class SecureFederationRunTest {
             SecAggClient c = clients.get(site);
             c.receiveShares(m.shares());
             MaskedInput in = c.maskInput(deltas.get(site), bags.get(site));
-            run.submit(site, masked(m.train().round(), m.train().model().version(), in));
+            run.submit(site, masked(m.train().round(), m.train().model().version(), in,
+                    m.parameters().fractionalBits()));
         } else if (t instanceof Task.SecAggUnmask u) {
             run.secAggUnmask(site, u.round(), clients.get(site).unmask(u.request()));
         }
         return t;
     }
 
-    private static IncomingUpdate masked(int round, long base, MaskedInput in) {
+    private static IncomingUpdate masked(int round, long base, MaskedInput in, int fractionalBits) {
         ByteBuffer b = ByteBuffer.allocate(8 * in.masked().length).order(ByteOrder.LITTLE_ENDIAN);
         b.asLongBuffer().put(in.masked());
         byte[] bytes = b.array();
         return new IncomingUpdate(round, base, Sha256.of(bytes), in.bags(), 0.5, weights(0, 0).specs(), bytes,
-                SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true);
+                SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true, fractionalBits);
     }
 
     private void everyone(Class<? extends Task> expected, String... sites) throws Exception {
@@ -260,6 +261,37 @@ class SecureFederationRunTest {
         } catch (FederationException e) {
             assertThat(e.getMessage()).contains("securely aggregated").contains("never a site's plain delta");
         }
+    }
+
+    @Test
+    void aMaskedUploadAnnouncingAnotherFractionalBitsIsRefusedAndTheRightOneStillCounts() throws Exception {
+        newRun(3, 3);
+        joinAll("a", "b", "c");
+        everyone(Task.SecAggAdvertise.class, "a", "b", "c");
+        everyone(Task.SecAggShare.class, "a", "b", "c");
+        Task t = run.nextTask("a", NO_WAIT);
+        assertThat(t).isInstanceOf(Task.SecAggMask.class);
+        Task.SecAggMask m = (Task.SecAggMask) t;
+        int f = m.parameters().fractionalBits();
+        SecAggClient a = clients.get("a");
+        a.receiveShares(m.shares());
+        MaskedInput in = a.maskInput(deltas.get("a"), bags.get("a"));
+        for (int wrong : new int[] {f - 1, f + 1, 0}) {
+            try {
+                run.submit("a", masked(1, 0, in, wrong));
+                throw new AssertionError("a masked upload announcing fractional_bits " + wrong + " was accepted");
+            } catch (FederationException e) {
+                assertThat(e.getMessage()).contains("says it was encoded with fractional_bits = " + wrong)
+                        .contains("encodes with f = " + f).contains("nothing of it was taken");
+            }
+        }
+        assertThat(refusals).hasSize(3).allSatisfy(r -> assertThat(r).startsWith("BAD_HEADER_VALUES"));
+        // the same masked bytes with the round's f are taken, and the round aggregates as if nothing happened
+        run.submit("a", masked(1, 0, in, f));
+        everyone(Task.SecAggMask.class, "b", "c");
+        everyone(Task.SecAggUnmask.class, "a", "b", "c");
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
+        assertModel(expectedModel("a", "b", "c"));
     }
 
     @Test

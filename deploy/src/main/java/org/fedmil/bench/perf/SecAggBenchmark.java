@@ -265,7 +265,8 @@ public final class SecAggBenchmark implements PerfBenchmark {
                     received += task.build().getSerializedSize() + plainReceived(m.train());
                     sent += header(m.train().round(), sha, bytes.length, true).getSerializedSize() + bytes.length;
                     run.submit(id, new IncomingUpdate(m.train().round(), m.train().model().version(), sha, BAGS,
-                            0.5, delta.specs(), bytes, SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true));
+                            0.5, delta.specs(), bytes, SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true,
+                            m.parameters().fractionalBits()));
                 } else if (t instanceof Task.SecAggUnmask u) {
                     long c0 = THREADS.getCurrentThreadCpuTime();
                     SecAggUnmaskShares wire = SecAggWire.toProto(u.round(), client.unmask(u.request()));
