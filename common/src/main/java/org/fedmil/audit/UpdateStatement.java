@@ -14,10 +14,21 @@ import org.fedmil.tensor.DeltaEncoding;
  * @param privacy  empty when the update was not noised
  * @param encoding how the update's bytes encode the delta; hash and size are of those bytes. Written only when not
  *                 float32, so a float32 statement is byte for byte what it was before compression existed.
+ * @param maskedFractionalBits for a securely aggregated round (docs/secure-aggregation.md): the bytes are the
+ *                 site's masked input, int64 per coordinate with f fractional bits, and the statement says so as
+ *                 {@code "secure_aggregation": {"fractional_bits": f}}; empty (and not written) otherwise
  */
 public record UpdateStatement(String federationId, String site, int round, long baseModelVersion,
                               String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
-                              Optional<PrivacyClaim> privacy, DeltaEncoding encoding) implements Statement {
+                              Optional<PrivacyClaim> privacy, DeltaEncoding encoding,
+                              java.util.OptionalInt maskedFractionalBits) implements Statement {
+
+    public UpdateStatement(String federationId, String site, int round, long baseModelVersion,
+                           String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
+                           Optional<PrivacyClaim> privacy, DeltaEncoding encoding) {
+        this(federationId, site, round, baseModelVersion, baseModelSha256, updateSha256, trainingBags, updateBytes,
+                privacy, encoding, java.util.OptionalInt.empty());
+    }
 
     public UpdateStatement(String federationId, String site, int round, long baseModelVersion,
                            String baseModelSha256, String updateSha256, long trainingBags, long updateBytes,
@@ -48,6 +59,7 @@ public record UpdateStatement(String federationId, String site, int round, long 
         if (encoding != DeltaEncoding.FLOAT32) {
             f.put("update_encoding", encoding.configName());
         }
+        maskedFractionalBits.ifPresent(bits -> f.put("secure_aggregation", Map.of("fractional_bits", bits)));
         return f;
     }
 
@@ -61,6 +73,8 @@ public record UpdateStatement(String federationId, String site, int round, long 
                 Statement.text(m, "base_model_sha256"), Statement.text(m, "update_sha256"),
                 Statement.number(m, "training_bags"), Statement.number(m, "update_bytes"), privacy,
                 m.get("update_encoding") instanceof String e ? DeltaEncoding.fromConfigName(e)
-                        : DeltaEncoding.FLOAT32);
+                        : DeltaEncoding.FLOAT32,
+                m.get("secure_aggregation") instanceof Map<?, ?> sa && sa.get("fractional_bits") instanceof Number n
+                        ? java.util.OptionalInt.of(n.intValue()) : java.util.OptionalInt.empty());
     }
 }

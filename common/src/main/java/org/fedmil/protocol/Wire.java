@@ -164,7 +164,9 @@ public final class Wire {
         return new org.fedmil.audit.UpdateStatement(federationId, site, h.getRound(), h.getBaseModelVersion(),
                 org.fedmil.util.Sha256.hex(h.getBaseModelSha256().toByteArray()),
                 org.fedmil.util.Sha256.hex(h.getDeltaSha256().toByteArray()), h.getNumTrainingBags(),
-                h.getTotalBytes(), privacy, encodingOf(h.getEncoding()));
+                h.getTotalBytes(), privacy, encodingOf(h.getEncoding()),
+                h.hasSecureAggregation() ? java.util.OptionalInt.of(h.getSecureAggregation().getFractionalBits())
+                        : java.util.OptionalInt.empty());
     }
 
     public static org.fedmil.proto.v1.DeltaEncoding toProto(org.fedmil.tensor.DeltaEncoding e) {

@@ -92,7 +92,7 @@ public final class Coordinator implements AutoCloseable {
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
                         t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding(),
                         t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule()), true,
-                config.roundRules(), pretraining);
+                config.roundRules(), pretraining, config.secureAggregation());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());

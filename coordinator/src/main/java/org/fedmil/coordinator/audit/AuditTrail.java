@@ -97,6 +97,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("strategy_parameters", new LinkedHashMap<>(strategy.parameters()));
         plan.training().requiredDp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
                 "noise_multiplier", dp.noiseMultiplier())));
+        f.put("secure_aggregation", plan.secureAggregation());
         if (log.existed()) {
             f.put("resumed", resumed);
             f.put("next_round", nextRound);
@@ -155,7 +156,8 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("update_sha256", u.sha256Hex());
         f.put("training_bags", u.trainingBags());
         f.put("train_loss", u.trainLoss());
-        f.put("l2_norm", u.l2Norm());
+        // a securely aggregated round's upload is masked: its norm is not known to the coordinator, by design
+        f.put("l2_norm", Double.isNaN(u.l2Norm()) ? "masked" : u.l2Norm());
         f.put("site_statement", u.signed().statementJson());
         f.put("site_sig", u.signed().signature());
         u.signed().privacy().ifPresent(p -> f.put("privacy", p.fields()));

@@ -36,6 +36,8 @@ import org.fedmil.mil.train.OptimizerConfig;
  * @param dashboard    the read-only web page and /metrics (off unless enabled)
  * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
  * @param pretraining  self-supervised pretraining rounds of the encoder before the supervised ones (none by default)
+ * @param secureAggregation whether the coordinator learns only the sum of each round's deltas, never one site's
+ *                     (docs/secure-aggregation.md); off by default
  */
 public record CoordinatorConfig(
         String federationId,
@@ -54,15 +56,16 @@ public record CoordinatorConfig(
         Limits limits,
         Dashboard dashboard,
         StrategyConfig strategy,
-        Pretraining pretraining) {
+        Pretraining pretraining,
+        Boolean secureAggregation) {
 
-    /** Without pretraining. */
+    /** Without pretraining and secure aggregation (the defaults). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
                              Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
                              Dashboard dashboard, StrategyConfig strategy) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
-                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null);
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null);
     }
 
     /** The default strategy, FedAvg (issue 8). */
@@ -104,6 +107,7 @@ public record CoordinatorConfig(
         limits = limits == null ? new Limits(null, null, null) : limits;
         dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
         strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
+        secureAggregation = secureAggregation != null && secureAggregation;
         pretraining = pretraining == null ? new Pretraining(null, null, null, null, null, null, null, null, null, null)
                 : pretraining;
     }
@@ -154,14 +158,16 @@ public record CoordinatorConfig(
     /** A copy with another dashboard section. */
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
-                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining);
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining,
+                secureAggregation);
     }
     // --- end dashboard ---
 
     /** A copy with another pretraining section. */
     public CoordinatorConfig withPretraining(Pretraining p) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
-                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p);
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p,
+                secureAggregation);
     }
 
     /**
@@ -347,7 +353,7 @@ public record CoordinatorConfig(
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
                 training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
-                pretraining);
+                pretraining, secureAggregation);
         c.validate(file);
         return c;
     }
@@ -434,6 +440,9 @@ public record CoordinatorConfig(
                             + " holds every update of a round in memory, and a round of min_sites updates must fit");
         }
         // --- end strategy ---
+        if (secureAggregation) {
+            checkSecureAggregation(file);
+        }
         try {
             training.lossConfig();
         } catch (IllegalArgumentException e) {
@@ -459,6 +468,33 @@ public record CoordinatorConfig(
         });
     }
 
+    /**
+     * Secure aggregation hands the coordinator only the sum of a round's deltas, so whatever needs the individual
+     * deltas cannot run with it; refused here rather than found out in round 1.
+     */
+    private void checkSecureAggregation(Path file) {
+        if (strategy.buffering()) {
+            throw new ConfigException(file + ": key 'strategy.name' is " + strategy.name() + ", which needs every "
+                    + "site's individual update, but secure_aggregation: true gives the coordinator only their sum; "
+                    + "use fedavg, fedprox, fedadam or fedyogi (they need only the mean), or turn secure aggregation off");
+        }
+        if (strategy.clipNorm() != null) {
+            throw new ConfigException(file + ": key 'strategy.clip_norm' clips each site's update at the coordinator, "
+                    + "which secure_aggregation: true makes impossible (it sees only the sum); bound the updates at "
+                    + "the sites instead with training.dp.clip_norm, or turn secure aggregation off");
+        }
+        check(file, pretraining.rounds() == 0, "pretraining.rounds", pretraining.rounds(), "0 with "
+                + "secure_aggregation: true (pretraining rounds send encoder deltas in the clear; masking them is not "
+                + "built yet)");
+        check(file, minSites >= 3, "min_sites", minSites, "at least 3 with secure_aggregation: true (with two "
+                + "sites each one learns the other's delta from the sum and its own)");
+        check(file, training.compression().equals(org.fedmil.tensor.DeltaEncoding.FLOAT32.configName()),
+                "training.compression", training.compression(), "none with secure_aggregation: true (the masked "
+                        + "upload is 8 bytes per coordinate whatever the encoding)");
+        check(file, Double.isFinite(limits.maxUpdateL2Norm()), "limits.max_update_l2_norm", limits.maxUpdateL2Norm(),
+                "a finite bound with secure_aggregation: true (it bounds every coordinate of the fixed-point encoding)");
+    }
+
     private static void check(Path file, boolean ok, String key, Object value, String expected) {
         if (!ok) {
             throw new ConfigException(file + ": key '" + key + "' is " + value + ", expected " + expected);
@@ -468,7 +504,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
                 rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy, pretraining);
+                strategy, pretraining, secureAggregation);
     }
 
     @Override

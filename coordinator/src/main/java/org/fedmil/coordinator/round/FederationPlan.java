@@ -8,15 +8,15 @@ import org.fedmil.mil.train.OptimizerConfig;
 /**
  * What the operator decided for this federation: who must be present, how many rounds, what every site trains.
  *
- * @param siteEvaluation whether every site evaluates the final model on its own bags before it is stopped
- * @param rules          quorum, deadline and update bounds of every round
- */
-/**
- * @param rounds      every round, pretraining rounds included: the last round's number
- * @param pretraining the self-supervised rounds 1..pretraining.rounds() that come first; null for none
+ * @param rounds            every round, pretraining rounds included: the last round's number
+ * @param siteEvaluation    whether every site evaluates the final model on its own bags before it is stopped
+ * @param rules             quorum, deadline and update bounds of every round
+ * @param pretraining       the self-supervised rounds 1..pretraining.rounds() that come first; null for none
+ * @param secureAggregation whether rounds are securely aggregated (docs/secure-aggregation.md)
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
-                             boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining) {
+                             boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
+                             boolean secureAggregation) {
 
     public FederationPlan {
         if (pretraining != null) {
@@ -28,13 +28,30 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
                 throw new IllegalArgumentException("pretraining needs the cnn encoder over image tiles; " + model
                         + " reads feature vectors");
             }
+            if (secureAggregation) {
+                // pretraining rounds aggregate encoder-only deltas in the clear; masking them is not built yet
+                throw new IllegalArgumentException("pretraining rounds are not securely aggregated yet: turn off "
+                        + "either pretraining or secure_aggregation");
+            }
         }
     }
 
-    /** Without pretraining. */
+    /** Without pretraining or secure aggregation. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                           boolean siteEvaluation, RoundRules rules) {
-        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, null);
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, null, false);
+    }
+
+    /** With pretraining, without secure aggregation. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, false);
+    }
+
+    /** Without pretraining, securely aggregated or not. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, boolean secureAggregation) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, null, secureAggregation);
     }
 
     /** Whether round {@code r} is a self-supervised pretraining round. */

@@ -24,6 +24,12 @@ import org.fedmil.coordinator.aggregate.Aggregator;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.secagg.KeyAdvertisement;
+import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.SecAggException;
+import org.fedmil.secagg.SecAggResult;
+import org.fedmil.secagg.ShareBundle;
+import org.fedmil.secagg.UnmaskResponse;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
@@ -104,6 +110,8 @@ public final class FederationRun implements AutoCloseable {
     private boolean paused;
     /** Sites that left (or were revoked) and have not joined again. */
     private final Set<String> departed = new LinkedHashSet<>();
+    /** The open round's secure aggregation (docs/secure-aggregation.md); null when the federation does not ask for it. */
+    private SecureRound secure;
 
     /** What the operator sees of one site. */
     public record SiteView(String siteId, String state, int updatesAccepted) {
@@ -256,6 +264,11 @@ public final class FederationRun implements AutoCloseable {
                 return new Task.Wait(RETRY_AFTER_MS, "waiting for sites to join: " + sites.size() + " of "
                         + plan.minSites() + " needed");
             case TRAINING:
+                if (secure != null && participants.contains(siteId)) {
+                    Task step = secure.taskFor(siteId, new Task.Train(round, global));
+                    return step != null ? step : new Task.Wait(RETRY_AFTER_MS, "round " + round + ": "
+                            + secure.waitReason());
+                }
                 if (participants.contains(siteId) && !submitted.containsKey(siteId)) {
                     return plan.isPretrainingRound(round) ? new Task.Pretrain(round, global)
                             : new Task.Train(round, global);
@@ -299,7 +312,7 @@ public final class FederationRun implements AutoCloseable {
      */
     public UploadAccepted submit(String siteId, IncomingUpdate update) {
         try {
-            return admit(siteId, update);
+            return update.masked() ? admitMasked(siteId, update) : admit(siteId, update);
         } catch (FederationException e) {
             refused(siteId, update.round(), e);
             throw e;
@@ -341,6 +354,9 @@ public final class FederationRun implements AutoCloseable {
                 throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
                         + "' is not a participant of round " + round + "; it takes part from the next round");
             }
+            if (secure != null) {
+                secure.requireMaskStep(siteId);
+            }
         } finally {
             lock.unlock();
         }
@@ -370,6 +386,10 @@ public final class FederationRun implements AutoCloseable {
             if (!participants.contains(siteId)) {
                 throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
                         + "' is not a participant of round " + round + "; it takes part from the next round");
+            }
+            if (secure != null) {
+                throw UpdateRefusal.MALFORMED.because("round " + round + " is securely aggregated: the coordinator "
+                        + "takes only masked uploads (UpdateHeader.secure_aggregation), never a site's plain delta");
             }
             byte[] earlier = submitted.get(siteId);
             if (earlier != null) {
@@ -567,13 +587,331 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    // --- secure aggregation (docs/secure-aggregation.md) ---
+
+    /** Step 0: a site's public keys for the open round. */
+    public void secAggAdvertise(String siteId, int r, KeyAdvertisement keys) {
+        secureAnswer(siteId, r, sr -> sr.advertised(siteId, keys));
+    }
+
+    /** Step 1: a site's encrypted shares for the other sites. */
+    public void secAggShare(String siteId, int r, ShareBundle shares) {
+        secureAnswer(siteId, r, sr -> sr.shared(siteId, shares));
+    }
+
+    /** Step 3: a survivor's shares that unmask the sum. */
+    public void secAggUnmask(String siteId, int r, UnmaskResponse shares) {
+        secureAnswer(siteId, r, sr -> sr.unmasked(siteId, shares));
+    }
+
+    private void secureAnswer(String siteId, int r, java.util.function.Consumer<SecureRound> answer) {
+        boolean closeNow;
+        SecureShort note = null;
+        RunState state;
+        lock.lock();
+        try {
+            requireJoined(siteId);
+            if (secure == null || phase != Phase.TRAINING || r != round) {
+                throw new FederationException(Status.Code.FAILED_PRECONDITION, "no secure aggregation of round " + r
+                        + " is open (the coordinator is at round " + round + ", " + phase.name().toLowerCase()
+                        + "); ask for the next task");
+            }
+            if (!participants.contains(siteId)) {
+                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId + "' is not a participant of round "
+                        + round + "; it takes part from the next round");
+            }
+            try {
+                answer.accept(secure);
+            } catch (SecAggException e) {
+                throw new FederationException(Status.Code.INVALID_ARGUMENT, e.getMessage());
+            }
+            if (secure.stepComplete()) {
+                note = closeSecureStep();
+            }
+            closeNow = phase == Phase.AGGREGATING;
+            state = snapshot();
+            signalChanged();
+        } finally {
+            lock.unlock();
+        }
+        listener.stateChanged(state);
+        tell(note);
+        if (closeNow) {
+            closer.execute(this::closeRound);
+        }
+    }
+
+    /**
+     * Takes a masked upload: its hash, tensors, size and counts are checked as for a plain delta, but its content
+     * cannot be (no finiteness or norm check: the coordinator never sees the delta; the site clamps every coordinate
+     * to the round's bound instead).
+     */
+    private UploadAccepted admitMasked(String siteId, IncomingUpdate update) {
+        long[] values = null;
+        FederationException refusal = null;
+        try {
+            values = maskedValues(update);
+        } catch (FederationException e) {
+            refusal = e;
+        }
+        boolean closeNow;
+        SecureShort note = null;
+        UploadAccepted accepted;
+        RunState state;
+        lock.lock();
+        try {
+            requireJoined(siteId);
+            if (phase != Phase.TRAINING || update.round() != round) {
+                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(update.round()));
+            }
+            if (!participants.contains(siteId)) {
+                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
+                        + "' is not a participant of round " + round + "; it takes part from the next round");
+            }
+            if (secure == null) {
+                throw UpdateRefusal.MALFORMED.because("round " + round + " is not securely aggregated; send the "
+                        + "delta itself, not a masked one");
+            }
+            byte[] earlier = submitted.get(siteId);
+            if (earlier != null) {
+                if (refusal == null && MessageDigest.isEqual(earlier, update.declaredSha256())) {
+                    return new UploadAccepted(round, submitted.size(), participants.size());
+                }
+                throw UpdateRefusal.DUPLICATE.because("site '" + siteId + "' already submitted masked update "
+                        + Sha256.shortHex(earlier) + " for round " + round
+                        + "; one update per site and round, a retry must resend the same bytes");
+            }
+            if (update.baseModelVersion() != global.version()) {
+                throw UpdateRefusal.STALE_BASE_MODEL.because("update was trained from model version "
+                        + update.baseModelVersion() + " but round " + round + " trains from version "
+                        + global.version() + "; ask for the next task and train from that model");
+            }
+            int f = secure.parameters().fractionalBits();
+            if (update.fractionalBits() != f) {
+                // the same ring values read at another scale would silently shift the sum by a power of two
+                throw UpdateRefusal.BAD_HEADER_VALUES.because("masked update of site '" + siteId + "' for round "
+                        + round + " says it was encoded with fractional_bits = " + update.fractionalBits()
+                        + ", but this round's secure aggregation encodes with f = " + f + " (the parameters of its "
+                        + "mask task); nothing of it was taken: re-encode with f = " + f + " from the current task "
+                        + "(a site agent of another version, or a mask task of another attempt, would do this)");
+            }
+            if (refusal != null) {
+                throw refusal;
+            }
+            try {
+                secure.masked(siteId, new MaskedInput(siteId, update.trainingBags(), values));
+            } catch (SecAggException e) {
+                throw UpdateRefusal.BAD_HEADER_VALUES.because(e.getMessage());
+            }
+            weightedLossSum += update.trainLoss() * update.trainingBags();
+            roundBags += update.trainingBags();
+            submitted.put(siteId, update.declaredSha256().clone());
+            accepted = new UploadAccepted(round, submitted.size(), participants.size());
+            if (secure.stepComplete()) {
+                note = closeSecureStep();
+            }
+            closeNow = phase == Phase.AGGREGATING;
+            state = snapshot();
+            signalChanged();
+        } finally {
+            lock.unlock();
+        }
+        // the norm of a masked delta is unknown to the coordinator by design: recorded as NaN ("masked")
+        listener.updateAccepted(new AcceptedUpdate(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
+                update.trainingBags(), update.trainLoss(), Double.NaN, update.signed()));
+        listener.stateChanged(state);
+        tell(note);
+        if (closeNow) {
+            closer.execute(this::closeRound);
+        }
+        return accepted;
+    }
+
+    private long[] maskedValues(IncomingUpdate update) {
+        byte[] actualSha = Sha256.of(update.bytes());
+        if (!MessageDigest.isEqual(update.declaredSha256(), actualSha)) {
+            throw UpdateRefusal.SHA256_MISMATCH.because("masked delta SHA-256 mismatch: the header says "
+                    + Sha256.hex(update.declaredSha256()) + " but the received bytes hash to " + Sha256.hex(actualSha)
+                    + "; the update was discarded, send it again");
+        }
+        if (!update.tensors().equals(specs)) {
+            throw UpdateRefusal.WRONG_TENSORS.because("update tensors do not match the federation's model: "
+                    + firstDifference(specs, update.tensors()));
+        }
+        long coordinates = global.weights().parameterCount();
+        if (update.bytes().length != 8 * coordinates) {
+            throw UpdateRefusal.WRONG_TENSORS.because("a masked delta has 8 bytes per coordinate, "
+                    + 8 * coordinates + " for this model, but " + update.bytes().length + " arrived");
+        }
+        if (update.trainingBags() <= 0) {
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("num_training_bags must be positive, got "
+                    + update.trainingBags());
+        }
+        if (!Double.isFinite(update.trainLoss())) {
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("train_loss is " + update.trainLoss()
+                    + "; local training diverged, the update was refused");
+        }
+        long[] values = new long[(int) coordinates];
+        java.nio.ByteBuffer.wrap(update.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(values);
+        return values;
+    }
+
+    /** A secure round that could not go on: told to the listener once the lock is released. */
+    private record SecureShort(int round, int attempt, int answers, int needed, boolean retried, String reason) {
+    }
+
+    // Caller holds the lock. Closes the open step; returns the abort when fewer than t answered, else null.
+    private SecureShort closeSecureStep() {
+        int r = round;
+        int a = attempt;
+        try {
+            secure.closeStep();
+        } catch (SecAggException e) {
+            return abortSecureRound(e.getMessage(), secure.answeredCount());
+        }
+        if (secure.step() == SecureRound.Step.FINISHING) {
+            phase = Phase.AGGREGATING;
+        } else if (rules.deadlineMillis() > 0) {
+            SecureRound.Step s = secure.step();
+            schedule(() -> secureDeadlinePassed(r, a, s));
+        }
+        signalChanged();
+        return null;
+    }
+
+    // Caller holds the lock. Nothing of the round is aggregated; it is retried or skipped as a short round is.
+    private SecureShort abortSecureRound(String reason, int answers) {
+        int r = round;
+        int a = attempt;
+        int needed = secure.parameters().threshold();
+        boolean retried = rules.onShortRound() == RoundRules.ShortRound.RETRY;
+        log.warn("round {} (attempt {}): {}; the round is {}", r, a, reason, retried ? "run again" : "skipped");
+        secure = null;
+        if (retried) {
+            startRound(r, a + 1);
+        } else {
+            skipped.add(r);
+            nextRoundOrEnd(r + 1);
+        }
+        signalChanged();
+        return new SecureShort(r, a, answers, needed, retried, reason);
+    }
+
+    private void tell(SecureShort note) {
+        if (note == null) {
+            return;
+        }
+        listener.roundShort(note.round(), note.attempt(), note.answers(), note.needed(), note.retried());
+        if (!note.retried() && !plan.siteEvaluation() && note.round() == plan.rounds()) {
+            finish("all " + plan.rounds() + " rounds done");
+        }
+    }
+
+    /** Runs on the closer thread when a secure-aggregation step's deadline passed. */
+    void secureDeadlinePassed(int r, int a, SecureRound.Step step) {
+        SecureShort note;
+        boolean close;
+        RunState state;
+        lock.lock();
+        try {
+            if (phase != Phase.TRAINING || round != r || attempt != a || secure == null || secure.step() != step) {
+                return;
+            }
+            if (paused) {
+                schedule(() -> secureDeadlinePassed(r, a, step));
+                return;
+            }
+            int needed = secure.parameters().threshold();
+            if (step == SecureRound.Step.MASK) {
+                needed = Math.max(needed, rules.minUpdates());
+            }
+            int answers = secure.answeredCount();
+            if (answers >= needed) {
+                log.info("round {}: secure aggregation step {} reached its deadline with {} answers; going on "
+                        + "without the others, whose masks the survivors' shares remove", r,
+                        step.name().toLowerCase(), answers);
+                note = closeSecureStep();
+            } else {
+                note = abortSecureRound("secure aggregation step " + step.name().toLowerCase() + " reached its "
+                        + "deadline with " + answers + " answers, fewer than the " + needed + " it needs", answers);
+            }
+            close = phase == Phase.AGGREGATING;
+            state = snapshot();
+        } finally {
+            lock.unlock();
+        }
+        listener.stateChanged(state);
+        tell(note);
+        if (close) {
+            closeRound();
+        }
+    }
+
+    /**
+     * Rebuilds the secrets, unmasks the sum and hands the aggregator the bag-weighted mean as one update of the
+     * round's total bag count (FedAvg, FedProx and FedOpt need only that). False when the unmasking failed: the
+     * round was then retried or skipped and nothing aggregated.
+     */
+    private boolean foldSecureSum(SecureRound sr) {
+        SecAggResult result;
+        try {
+            result = sr.finish();
+        } catch (SecAggException e) {
+            SecureShort note;
+            RunState state;
+            lock.lock();
+            try {
+                if (secure != sr) {
+                    return false;
+                }
+                note = abortSecureRound(e.getMessage(), 0);
+                state = snapshot();
+            } finally {
+                lock.unlock();
+            }
+            listener.stateChanged(state);
+            tell(note);
+            return false;
+        }
+        if (!result.badShares().isEmpty()) {
+            log.warn("round {}: sites sent unmasking shares off their owner's polynomial, and were outvoted: {}",
+                    result.parameters().round(), result.badShares());
+        }
+        float[] mean = result.mean();
+        List<NamedTensor> tensors = new ArrayList<>(specs.size());
+        int at = 0;
+        for (TensorSpec spec : specs) {
+            int n = Math.toIntExact(spec.elementCount());
+            tensors.add(new NamedTensor(spec.name(), spec.shape(), java.util.Arrays.copyOfRange(mean, at, at + n)));
+            at += n;
+        }
+        aggregator.accept(new TensorSet(tensors), result.totalBags());
+        log.info("round {}: securely aggregated {} sites ({} dropped after sharing keys), {} bags, fixed point 2^-{}",
+                result.parameters().round(), result.survivors().size(), result.dropped().size(), result.totalBags(),
+                result.parameters().fractionalBits());
+        return true;
+    }
+
+    // --- end secure aggregation ---
+
     // Runs on the closer thread only.
     private void closeRound() {
         long t0 = roundStartNanos;
         GlobalModel next;
         RoundResult result;
+        SecureRound sr;
+        lock.lock();
         try {
-            long tAggregate = System.nanoTime();
+            sr = secure;
+        } finally {
+            lock.unlock();
+        }
+        // unmasking is part of aggregating a secure round, and is timed with it
+        long tAggregate = System.nanoTime();
+        if (sr != null && !foldSecureSum(sr)) {
+            return;
+        }
+        try {
             // a pretraining round averaged encoder deltas only: the rest of the model stays as it was
             TensorSet weights = plan.isPretrainingRound(round)
                     ? EncoderPart.replace(global.weights(), aggregator.apply(EncoderPart.of(global.weights())))
@@ -637,6 +975,11 @@ public final class FederationRun implements AutoCloseable {
             if (paused) {
                 // a paused round's deadline waits for the resume: sites were told to wait, not to give up
                 schedule(() -> deadlinePassed(r, a));
+                return;
+            }
+            if (secure != null) {
+                // the round's first deadline is that of its first secure-aggregation step
+                schedule(() -> secureDeadlinePassed(r, a, SecureRound.Step.ADVERTISE));
                 return;
             }
             updates = submitted.size();
@@ -715,6 +1058,23 @@ public final class FederationRun implements AutoCloseable {
         // pretraining rounds are plain FedAvg over the encoder whatever the strategy: a server optimiser's state
         // (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
         aggregator = plan.isPretrainingRound(r) ? new FedAvg(EncoderPart.specs(specs)) : aggregatorFactory.apply(specs);
+        secure = null;
+        if (plan.secureAggregation()) {
+            List<SiteJoin> joins = new ArrayList<>();
+            for (String p : participants) {
+                joins.add(sites.get(p));
+            }
+            try {
+                secure = new SecureRound(SecureRound.parameters(plan, r, joins, global.weights().parameterCount()),
+                        participants);
+            } catch (SecAggException e) {
+                // no fixed point fits this round's K, bag counts and bound: the federation stops, saying which
+                log.error("round {} cannot be securely aggregated: {}", r, e.getMessage());
+                phase = Phase.AGGREGATING; // sites wait while the finish is recorded
+                closer.execute(() -> finish("round " + r + " cannot be securely aggregated: " + e.getMessage()));
+                return;
+            }
+        }
         phase = Phase.TRAINING;
         roundStartNanos = System.nanoTime();
         int n = participants.size();
@@ -725,7 +1085,11 @@ public final class FederationRun implements AutoCloseable {
             return; // the run is being closed; no round will be closed any more
         }
         if (rules.deadlineMillis() > 0) {
-            schedule(() -> deadlinePassed(r, a));
+            if (secure != null) {
+                schedule(() -> secureDeadlinePassed(r, a, SecureRound.Step.ADVERTISE));
+            } else {
+                schedule(() -> deadlinePassed(r, a));
+            }
         }
     }
 
@@ -797,6 +1161,7 @@ public final class FederationRun implements AutoCloseable {
      */
     public void leave(String siteId, String reason) {
         boolean closeNow = false;
+        SecureShort secureNote = null;
         int remaining;
         RunState state;
         lock.lock();
@@ -805,7 +1170,13 @@ public final class FederationRun implements AutoCloseable {
             sites.remove(siteId);
             departed.add(siteId);
             remaining = sites.size();
-            if (phase == Phase.TRAINING && participants.contains(siteId) && !submitted.containsKey(siteId)) {
+            if (phase == Phase.TRAINING && secure != null && participants.contains(siteId)) {
+                secure.siteLeft(siteId);
+                if (secure.stepComplete()) {
+                    secureNote = closeSecureStep();
+                    closeNow = phase == Phase.AGGREGATING;
+                }
+            } else if (phase == Phase.TRAINING && participants.contains(siteId) && !submitted.containsKey(siteId)) {
                 participants.remove(siteId);
                 if (!submitted.isEmpty() && submitted.size() == participants.size()) {
                     phase = Phase.AGGREGATING;
@@ -819,6 +1190,7 @@ public final class FederationRun implements AutoCloseable {
         }
         listener.siteLeft(siteId, reason, remaining);
         listener.stateChanged(state);
+        tell(secureNote);
         if (closeNow) {
             closer.execute(this::closeRound);
         }

@@ -10,10 +10,22 @@ import org.fedmil.tensor.TensorSpec;
  * @param declaredSha256 the SHA-256 the site put in the header; checked against the bytes
  * @param signed         the site's signed statement of the header, checked by the service before the bytes came
  * @param encoding       how {@code bytes} encode the delta; decoded to float32 before any content check
+ * @param masked         the bytes are a securely aggregated round's masked delta (little-endian int64 per
+ *                       coordinate), not a float encoding
+ * @param fractionalBits the fixed-point scale 2^f the site says it encoded a masked delta with
+ *                       ({@code UpdateHeader.secure_aggregation.fractional_bits}); checked against the round's f,
+ *                       ignored when not {@code masked}
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                              double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
-                             DeltaEncoding encoding) {
+                             DeltaEncoding encoding, boolean masked, int fractionalBits) {
+
+    public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                          double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
+                          DeltaEncoding encoding) {
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, signed, encoding, false,
+                0);
+    }
 
     public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                           double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed) {

@@ -18,4 +18,21 @@ public sealed interface Task {
 
     record Stop(String reason) implements Task {
     }
+
+    /** Secure aggregation, step 0: advertise fresh keys for this round. */
+    record SecAggAdvertise(org.fedmil.secagg.SecAggParameters parameters) implements Task {
+    }
+
+    /** Step 1: share the masking key and self-mask seed with every site of the roster. */
+    record SecAggShare(int round, java.util.List<org.fedmil.secagg.KeyAdvertisement> roster) implements Task {
+    }
+
+    /** Step 2: train, then upload the masked delta; {@code shares} are the ciphertexts addressed to this site. */
+    record SecAggMask(Train train, org.fedmil.secagg.SecAggParameters parameters,
+                      java.util.List<org.fedmil.secagg.EncryptedShare> shares) implements Task {
+    }
+
+    /** Step 3: reveal the shares that unmask the sum. */
+    record SecAggUnmask(int round, org.fedmil.secagg.UnmaskRequest request) implements Task {
+    }
 }

@@ -48,7 +48,15 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.proto.v1.WaitTask;
 import org.fedmil.protocol.FlowControlledSender;
+import org.fedmil.protocol.SecAggWire;
 import org.fedmil.protocol.Wire;
+import org.fedmil.proto.v1.SecAggAck;
+import org.fedmil.proto.v1.SecAggAdvertiseTask;
+import org.fedmil.proto.v1.SecAggKeys;
+import org.fedmil.proto.v1.SecAggMaskTask;
+import org.fedmil.proto.v1.SecAggShareTask;
+import org.fedmil.proto.v1.SecAggShares;
+import org.fedmil.proto.v1.SecAggUnmaskShares;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
@@ -120,20 +128,21 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     private org.fedmil.proto.v1.Task toProto(Task task) {
         org.fedmil.proto.v1.Task.Builder b = org.fedmil.proto.v1.Task.newBuilder();
         if (task instanceof Task.Train t) {
-            var training = run.plan().training();
-            b.setTrain(TrainTask.newBuilder()
-                    .setRound(t.round())
-                    .setModelVersion(t.model().version())
-                    .setModelSha256(ByteString.copyFrom(t.model().sha256()))
-                    .setModel(Wire.toProto(t.model().spec()))
-                    .setConfig(Wire.toProto(training.loss(), schedule(training, t.round(), dp(training,
-                            Wire.toProto(training.optimizer(), TrainingConfig.newBuilder())
-                            .setLocalEpochs(training.localEpochs())
-                            .setBagsPerStep(training.bagsPerStep())
-                            .setWeightDecay(training.weightDecay())
-                            .setProximalMu(training.proximalMu())
-                            .setDeltaEncoding(Wire.toProto(training.compression()))
-                            .setSeed(training.seed()))))));
+            b.setTrain(trainTask(t));
+        } else if (task instanceof Task.SecAggAdvertise a) {
+            b.setSecaggAdvertise(SecAggAdvertiseTask.newBuilder().setParameters(SecAggWire.toProto(a.parameters())));
+        } else if (task instanceof Task.SecAggShare sh) {
+            SecAggShareTask.Builder share = SecAggShareTask.newBuilder().setRound(sh.round());
+            sh.roster().forEach(k -> share.addRoster(SecAggWire.toProto(k)));
+            b.setSecaggShare(share);
+        } else if (task instanceof Task.SecAggMask m) {
+            TrainTask.Builder train = trainTask(m.train());
+            train.setConfig(train.getConfig().toBuilder().setSecureAggregation(SecAggWire.toProto(m.parameters())));
+            SecAggMaskTask.Builder mask = SecAggMaskTask.newBuilder().setTrain(train);
+            m.shares().forEach(x -> mask.addShares(SecAggWire.toProto(x)));
+            b.setSecaggMask(mask);
+        } else if (task instanceof Task.SecAggUnmask u) {
+            b.setSecaggUnmask(SecAggWire.toProto(u.round(), u.request()));
         } else if (task instanceof Task.Pretrain p) {
             var training = run.plan().training();
             var pre = run.plan().pretraining();
@@ -170,6 +179,23 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                     .setSignature(ByteString.copyFrom(java.util.Base64.getDecoder().decode(h.sig())))));
         }
         return b.build();
+    }
+
+    private TrainTask.Builder trainTask(Task.Train t) {
+        var training = run.plan().training();
+        return TrainTask.newBuilder()
+                .setRound(t.round())
+                .setModelVersion(t.model().version())
+                .setModelSha256(ByteString.copyFrom(t.model().sha256()))
+                .setModel(Wire.toProto(t.model().spec()))
+                .setConfig(Wire.toProto(training.loss(), schedule(training, t.round(), dp(training,
+                        Wire.toProto(training.optimizer(), TrainingConfig.newBuilder())
+                        .setLocalEpochs(training.localEpochs())
+                        .setBagsPerStep(training.bagsPerStep())
+                        .setWeightDecay(training.weightDecay())
+                        .setProximalMu(training.proximalMu())
+                        .setDeltaEncoding(Wire.toProto(training.compression()))
+                        .setSeed(training.seed())))));
     }
 
     /**
@@ -261,6 +287,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
             private int generation;
             private boolean failed;
             private SignedUpdate signed;
+            private boolean masked;
 
             @Override
             public void onNext(UpdateChunk chunk) {
@@ -306,10 +333,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 // a pretraining round's delta holds the encoder alone
                 long expected = run.expectedUpdateBytes(h.getRound());
                 long float32 = TensorCodec.byteSize(specs);
-                long announced = DeltaCodec.byteSize(specs, encoding);
+                masked = h.hasSecureAggregation();
+                // a masked delta is one int64 per coordinate (docs/secure-aggregation.md), whatever the encoding says
+                long announced = masked ? 2 * float32 : DeltaCodec.byteSize(specs, encoding);
                 if (h.getTotalBytes() != announced || float32 != expected) {
                     throw UpdateRefusal.WRONG_TENSORS.because("update announces " + h.getTotalBytes()
-                            + " bytes for tensors totalling " + announced + " bytes as " + encoding.configName()
+                            + " bytes for tensors totalling " + announced + " bytes as "
+                            + (masked ? "masked int64" : encoding.configName())
                             + " (" + float32 + " as float32); an update of round " + h.getRound() + " has "
                             + expected + " bytes as float32");
                 }
@@ -403,7 +433,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 try {
                     FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                             header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
-                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed, encoding));
+                            header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed, encoding,
+                            masked, header.getSecureAggregation().getFractionalBits()));
                     spool.drop(key);
                     response.onNext(receipt(site, ok, header.getDeltaSha256()));
                     response.onCompleted();
@@ -429,6 +460,48 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());
+        }
+    }
+
+    // --- secure aggregation (docs/secure-aggregation.md): the site is always the certificate's, never the message's
+
+    @Override
+    public void advertiseKeys(SecAggKeys request, StreamObserver<SecAggAck> response) {
+        PeerIdentity peer = PeerIdentity.current();
+        byte[] cert;
+        try {
+            cert = peer.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            response.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("the certificate of " + peer
+                    + " cannot be encoded for the key roster: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        // the roster relays the certificate the handshake proved, so every site can check the signature itself
+        secAgg(response, () -> run.secAggAdvertise(peer.commonName(), request.getRound(),
+                SecAggWire.fromProto(peer.commonName(), cert, request)));
+    }
+
+    @Override
+    public void shareKeys(SecAggShares request, StreamObserver<SecAggAck> response) {
+        String site = PeerIdentity.current().commonName();
+        secAgg(response, () -> run.secAggShare(site, request.getRound(), SecAggWire.fromProto(site, request)));
+    }
+
+    @Override
+    public void unmask(SecAggUnmaskShares request, StreamObserver<SecAggAck> response) {
+        String site = PeerIdentity.current().commonName();
+        secAgg(response, () -> run.secAggUnmask(site, request.getRound(), SecAggWire.fromProto(site, request)));
+    }
+
+    private static void secAgg(StreamObserver<SecAggAck> response, Runnable call) {
+        try {
+            call.run();
+            response.onNext(SecAggAck.getDefaultInstance());
+            response.onCompleted();
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+        } catch (IllegalArgumentException e) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
         }
     }
 

@@ -131,4 +131,29 @@ class CoordinatorConfigTest {
         assertThatThrownBy(() -> CoordinatorConfig.load(tooSmall)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("strategy.max_buffered_updates").hasMessageContaining("min_sites");
     }
+
+    @Test
+    void secureAggregationIsOffByDefaultAndRefusesWhatNeedsIndividualUpdates() throws Exception {
+        assertThat(CoordinatorConfig.load(yaml("")).secureAggregation()).isFalse();
+        assertThat(CoordinatorConfig.load(yaml("min_sites: 3\nsecure_aggregation: true\n")).secureAggregation())
+                .isTrue();
+        assertThat(CoordinatorConfig.load(yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: fedadam\n"))
+                .secureAggregation()).as("FedOpt needs only the mean").isTrue();
+        for (String robust : java.util.List.of("median", "trimmed_mean")) {
+            Path file = yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: " + robust + "\n");
+            assertThatThrownBy(() -> CoordinatorConfig.load(file)).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("'strategy.name' is " + robust)
+                    .hasMessageContaining("needs every site's individual update")
+                    .hasMessageContaining("use fedavg, fedprox, fedadam or fedyogi");
+        }
+        Path clipped = yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: fedavg\n  clip_norm: 1.0\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(clipped)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strategy.clip_norm").hasMessageContaining("training.dp.clip_norm");
+        Path two = yaml("min_sites: 2\nsecure_aggregation: true\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(two)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("min_sites").hasMessageContaining("at least 3");
+        Path compressed = yaml("min_sites: 3\nsecure_aggregation: true\ntraining:\n  compression: int8\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(compressed)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("training.compression");
+    }
 }

@@ -415,6 +415,45 @@ public final class CoordinatorClient implements AutoCloseable {
         return this;
     }
 
+    // --- secure aggregation (docs/secure-aggregation.md) ---
+
+    public void advertiseKeys(org.fedmil.proto.v1.SecAggKeys keys) {
+        blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).advertiseKeys(keys);
+    }
+
+    public void shareKeys(org.fedmil.proto.v1.SecAggShares shares) {
+        blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).shareKeys(shares);
+    }
+
+    public void unmask(org.fedmil.proto.v1.SecAggUnmaskShares shares) {
+        blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).unmask(shares);
+    }
+
+    /**
+     * Sends a securely aggregated round's masked delta (one little-endian int64 per coordinate) through the same
+     * resumable, signed upload as a plain delta: the header's hash and size, which the site signs and its egress
+     * log records, are of the masked bytes.
+     */
+    public UploadReceipt uploadMasked(int round, long baseVersion, byte[] baseSha256, java.util.List<TensorSpec> specs,
+                                      byte[] masked, int fractionalBits, long trainingBags, double trainLoss,
+                                      java.util.Optional<PrivacyClaim> privacy, Duration patience)
+            throws InterruptedException {
+        UpdateHeader.Builder header = UpdateHeader.newBuilder()
+                .setRound(round)
+                .setBaseModelVersion(baseVersion)
+                .setBaseModelSha256(ByteString.copyFrom(baseSha256))
+                .setDeltaSha256(ByteString.copyFrom(Sha256.of(masked)))
+                .setNumTrainingBags(trainingBags)
+                .setTrainLoss(trainLoss)
+                .addAllTensors(Wire.toProto(specs))
+                .setTotalBytes(masked.length)
+                .setSecureAggregation(org.fedmil.proto.v1.SecAggUpload.newBuilder().setFractionalBits(fractionalBits));
+        privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
+                .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
+                .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
+        return resumableUpload(sign(header.build()), masked, patience);
+    }
+
     public void reportEvaluation(EvaluationReport report) {
         blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).reportEvaluation(report);
     }

@@ -113,8 +113,11 @@ public final class SiteAgent implements AutoCloseable {
         }
         X509Certificate own = PemFiles.readCertificate(config.tls().cert());
         this.ownName = PeerIdentity.of(own).commonName();
-        this.egress = EgressLog.open(config.stateDir(), ownName, PemFiles.readPrivateKey(config.tls().key()), own,
-                SOFTWARE_VERSION);
+        java.security.PrivateKey ownKey = PemFiles.readPrivateKey(config.tls().key());
+        this.egress = EgressLog.open(config.stateDir(), ownName, ownKey, own, SOFTWARE_VERSION);
+        // the CA the site's TLS already trusts is the one every secure-aggregation roster entry must chain to
+        this.rosterAuthentication = new org.fedmil.secagg.RosterAuthentication(ownKey, own,
+                PemFiles.readCertificate(config.tls().ca()), java.time.Clock.systemUTC());
         this.coordinator = new CoordinatorIdentity(config.policy().coordinatorFingerprint());
         String target = config.coordinator().host() + ":" + config.coordinator().port();
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
@@ -176,6 +179,10 @@ public final class SiteAgent implements AutoCloseable {
                     case TRAIN -> train(site, task.getTrain());
                     case PRETRAIN -> pretrain(site, task.getPretrain());
                     case EVALUATE -> evaluate(site, task.getEvaluate());
+                    case SECAGG_ADVERTISE -> secAggAdvertise(site, task.getSecaggAdvertise());
+                    case SECAGG_SHARE -> secAggShare(site, task.getSecaggShare());
+                    case SECAGG_MASK -> secAggMask(site, task.getSecaggMask());
+                    case SECAGG_UNMASK -> secAggUnmask(site, task.getSecaggUnmask());
                     default -> {
                     }
                 }
@@ -205,7 +212,7 @@ public final class SiteAgent implements AutoCloseable {
                 continue;
             }
             switch (task.getKindCase()) {
-                case TRAIN, PRETRAIN, EVALUATE -> {
+                case TRAIN, PRETRAIN, EVALUATE, SECAGG_ADVERTISE, SECAGG_SHARE, SECAGG_MASK, SECAGG_UNMASK -> {
                 }
                 case WAIT -> {
                     long waitedMs = (System.nanoTime() - asked) / 1_000_000;
@@ -254,6 +261,155 @@ public final class SiteAgent implements AutoCloseable {
     private void train(String site, TrainTask task) throws InterruptedException {
         long t0 = System.nanoTime();
         TrainingConfig c = task.getConfig();
+        TrainedUpdate update = trainedUpdate(site, task);
+        UploadReceipt receipt = send(site, task.getRound(), task.getModelVersion(), task.getModelSha256().toByteArray(),
+                update);
+        out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in)%s in %.1f s%n",
+                site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
+                Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
+                receipt.getUpdatesExpected(), update.privacy().map(p -> String.format(Locale.ROOT,
+                        ", DP sigma %s, epsilon spent %.3f", p.noiseMultiplier(), p.epsilonSpent())).orElse(""),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    // --- secure aggregation (docs/secure-aggregation.md) ---
+
+    /** The open secure-aggregation attempt, or null; a site restarted mid-round has none and sits the round out. */
+    private SecAggSession secAgg;
+    /** Signs this site's secure-aggregation keys and checks every other site's. */
+    private final org.fedmil.secagg.RosterAuthentication rosterAuthentication;
+
+    private void secAggAdvertise(String site, org.fedmil.proto.v1.SecAggAdvertiseTask task)
+            throws InterruptedException {
+        // keys are reused only while nothing was shared under them: a new attempt of a round gets fresh secrets,
+        // or the coordinator could combine one attempt's revealed seed with another's revealed key
+        if (secAgg == null || secAgg.round() != task.getParameters().getRound() || secAgg.hasShared()) {
+            secAgg = SecAggSession.start(site, federationId, task, rosterAuthentication);
+        }
+        org.fedmil.proto.v1.SecAggKeys keys = secAgg.advertise();
+        retrying("advertise keys", () -> {
+            client.advertiseKeys(keys);
+            return null;
+        });
+        log.info("site {} round {}: advertised secure-aggregation keys (t={} of {})", site, secAgg.round(),
+                secAgg.parameters().threshold(), secAgg.parameters().invitedSites());
+    }
+
+    private void secAggShare(String site, org.fedmil.proto.v1.SecAggShareTask task) throws InterruptedException {
+        SecAggSession s = session(task.getRound(), "share keys");
+        if (s == null) {
+            return;
+        }
+        org.fedmil.proto.v1.SecAggShares shares;
+        try {
+            shares = s.share(task);
+        } catch (org.fedmil.secagg.SecAggException e) {
+            // a roster entry that its site did not sign: nothing was derived or shared; this site sits the round out
+            log.error("site {} round {}: refusing the key roster{}: {}", site, task.getRound(),
+                    e.culprit().map(c -> " (entry of " + c + ")").orElse(""), e.getMessage());
+            out.printf("site %s round %d: refused the secure-aggregation key roster: %s%n", site, task.getRound(),
+                    e.getMessage());
+            secAgg = null;
+            Thread.sleep(config.pollWaitMs());
+            return;
+        }
+        retrying("share keys", () -> {
+            client.shareKeys(shares);
+            return null;
+        });
+        log.info("site {} round {}: sent encrypted key shares to {} sites", site, task.getRound(),
+                shares.getSharesCount());
+    }
+
+    private void secAggMask(String site, org.fedmil.proto.v1.SecAggMaskTask task) throws InterruptedException {
+        long t0 = System.nanoTime();
+        TrainTask train = task.getTrain();
+        SecAggSession s = session(train.getRound(), "mask its update");
+        if (s == null) {
+            return;
+        }
+        try {
+            s.receive(org.fedmil.protocol.SecAggWire.shares(task.getSharesList()));
+        } catch (org.fedmil.secagg.SecAggException e) {
+            // nothing of the delta was sent; the coordinator goes on without this site at the step's deadline
+            log.error("site {} round {}: secure aggregation cannot go on{}: {}", site, train.getRound(),
+                    e.culprit().map(c -> " (bad share from " + c + ")").orElse(""), e.getMessage());
+            secAgg = null;
+            Thread.sleep(config.pollWaitMs());
+            return;
+        }
+        TrainedUpdate update = trainedUpdate(site, train);
+        byte[] masked = s.mask(() -> flat(update), update.trainingBags());
+        policy.noteSending(federationId, train.getRound());
+        UploadReceipt receipt = client.uploadMasked(train.getRound(), train.getModelVersion(),
+                train.getModelSha256().toByteArray(), update.specs(), masked, s.parameters().fractionalBits(),
+                update.trainingBags(), update.trainLoss(), update.privacy(),
+                Duration.ofSeconds(config.connectTimeoutSeconds()));
+        receipts.keep(federationId, site, train.getRound(), Sha256.hex(receipt.getDeltaSha256().toByteArray()),
+                receipt);
+        out.printf(Locale.ROOT, "site %s round %d: trained %d bags, loss %.4f, sent masked delta %s (%d coordinates "
+                        + "clamped to ±%s)%s in %.1f s%n", site, train.getRound(), update.trainingBags(),
+                update.trainLoss(), Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), s.clampedCoordinates(),
+                s.parameters().coordinateBound(), update.privacy().map(p -> String.format(Locale.ROOT,
+                        ", DP sigma %s, epsilon spent %.3f", p.noiseMultiplier(), p.epsilonSpent())).orElse(""),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    private void secAggUnmask(String site, org.fedmil.proto.v1.SecAggUnmaskTask task) throws InterruptedException {
+        SecAggSession s = session(task.getRound(), "unmask");
+        if (s == null) {
+            return;
+        }
+        org.fedmil.proto.v1.SecAggUnmaskShares shares;
+        try {
+            shares = s.unmask(task);
+        } catch (org.fedmil.secagg.SecAggException e) {
+            // the request would expose a site's input (or is inconsistent): refuse to answer, loudly
+            log.error("site {} round {}: refusing the coordinator's unmask request: {}", site, task.getRound(),
+                    e.getMessage());
+            out.printf("site %s round %d: refused to unmask: %s%n", site, task.getRound(), e.getMessage());
+            secAgg = null;
+            Thread.sleep(config.pollWaitMs());
+            return;
+        }
+        retrying("unmask", () -> {
+            client.unmask(shares);
+            return null;
+        });
+        log.info("site {} round {}: sent unmasking shares for {} survivors and {} dropped sites", site,
+                task.getRound(), shares.getSelfMaskSharesCount(), shares.getMaskingKeySharesCount());
+    }
+
+    /** The session of this round, or null (after a pause) when this agent has none: it sits the round out. */
+    private SecAggSession session(int round, String step) throws InterruptedException {
+        if (secAgg != null && secAgg.round() == round) {
+            return secAgg;
+        }
+        log.warn("asked to {} in round {}'s secure aggregation, but this agent holds no keys of that round (it "
+                + "restarted, or gave up on the round); the round goes on without it", step, round);
+        Thread.sleep(config.pollWaitMs());
+        return null;
+    }
+
+    private static float[] flat(TrainedUpdate update) {
+        TensorSet delta = org.fedmil.tensor.DeltaCodec.decode(update.specs(), update.encoding(), update.bytes());
+        float[] out = new float[Math.toIntExact(delta.parameterCount())];
+        int at = 0;
+        for (org.fedmil.tensor.NamedTensor t : delta.tensors()) {
+            System.arraycopy(t.values(), 0, out, at, t.size());
+            at += t.size();
+        }
+        return out;
+    }
+
+    // --- end secure aggregation ---
+
+    /**
+     * The delta for a train task, trained (and noised, when DP applies) once per round and base model: the same
+     * task again reuses it, so a resend releases nothing new.
+     */
+    private TrainedUpdate trainedUpdate(String site, TrainTask task) throws InterruptedException {
+        TrainingConfig c = task.getConfig();
         TrainedUpdate update;
         long baseVersion = task.getModelVersion();
         ModelSpec spec = Wire.fromProto(task.getModel());
@@ -280,13 +436,7 @@ public final class SiteAgent implements AutoCloseable {
             update = released(task.getRound(), baseVersion, c, trained.delta(), trained.trainingBags(),
                     trained.trainLoss());
         }
-        UploadReceipt receipt = send(site, task.getRound(), baseVersion, task.getModelSha256().toByteArray(), update);
-        out.printf(Locale.ROOT, "site %s round %d: trained %d bags x %d epochs, loss %.4f, sent delta %s (%d of %d in)%s in %.1f s%n",
-                site, task.getRound(), update.trainingBags(), c.getLocalEpochs(), update.trainLoss(),
-                Sha256.shortHex(receipt.getDeltaSha256().toByteArray()), receipt.getUpdatesReceived(),
-                receipt.getUpdatesExpected(), update.privacy().map(p -> String.format(Locale.ROOT,
-                        ", DP sigma %s, epsilon spent %.3f", p.noiseMultiplier(), p.epsilonSpent())).orElse(""),
-                (System.nanoTime() - t0) / 1e9);
+        return update;
     }
 
     /**

@@ -1,0 +1,275 @@
+package org.fedmil.secagg;
+
+import java.math.BigInteger;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One site's side of one secure-aggregation round (Bonawitz et al. 2017, honest-but-curious variant), as a state
+ * machine driven by the messages the coordinator relays: {@link #advertise}, {@link #shareKeys},
+ * {@link #receiveShares}, {@link #maskInput}, {@link #unmask}, in that order. No network: the caller carries the
+ * messages. Each call checks what it is given and throws {@link SecAggException} rather than reveal a secret the
+ * protocol does not allow.
+ */
+public final class SecAggClient {
+
+    private enum Phase { NEW, ADVERTISED, SHARED, RECEIVED, MASKED, DONE, WITHDRAWN }
+
+    private final String site;
+    private final SecAggParameters params;
+    private final SecureRandom random;
+    private final RosterAuthentication authentication;
+    private final X25519KeyPair encryptionKeys;
+    private final X25519KeyPair maskingKeys;
+    private final byte[] selfMaskSeed = new byte[32];
+    private Phase phase = Phase.NEW;
+    /** U1: every site that advertised keys, in point order (x = index + 1). */
+    private final Map<String, KeyAdvertisement> roster = new TreeMap<>();
+    /** Shares other sites sent this site, by owner: [masking key share, self-mask share]. U2 = its key set. */
+    private final Map<String, Shamir.Share[]> held = new TreeMap<>();
+    private Set<String> maskedWith = Set.of();
+    private int clamped;
+
+    /**
+     * @param authentication signs this site's keys and checks every roster entry; its certificate must name
+     *                       {@code site}
+     */
+    public SecAggClient(String site, SecAggParameters params, RosterAuthentication authentication,
+                        SecureRandom random) {
+        if (!authentication.siteName().equals(site)) {
+            throw new IllegalArgumentException("secure aggregation for site '" + site + "' with the certificate of '"
+                    + authentication.siteName() + "': the keys would be signed for another site");
+        }
+        this.site = site;
+        this.params = params;
+        this.random = random;
+        this.authentication = authentication;
+        this.encryptionKeys = X25519KeyPair.generate(random);
+        this.maskingKeys = X25519KeyPair.generate(random);
+        random.nextBytes(selfMaskSeed);
+    }
+
+    public String site() {
+        return site;
+    }
+
+    public SecAggParameters parameters() {
+        return params;
+    }
+
+    /** Step 0: this round's fresh public keys, signed with this site's certificate key. */
+    public KeyAdvertisement advertise() {
+        expect(Phase.NEW, "advertise");
+        phase = Phase.ADVERTISED;
+        return authentication.sign(params, site, encryptionKeys.publicKey(), maskingKeys.publicKey());
+    }
+
+    /**
+     * Step 1: check every roster entry is signed by its site's consortium certificate, then split the masking
+     * private key and self-mask seed t-of-n over the roster and encrypt each share.
+     *
+     * @throws SecAggException naming the site whose entry does not check, before any secret is derived or shared
+     */
+    public ShareBundle shareKeys(List<KeyAdvertisement> advertised) {
+        expect(Phase.ADVERTISED, "share keys");
+        try {
+            authentication.verify(params, advertised);
+        } catch (SecAggException e) {
+            // a coordinator that substituted one key will not get a second try with another roster this round
+            phase = Phase.WITHDRAWN;
+            throw e;
+        }
+        for (KeyAdvertisement a : advertised) {
+            if (roster.put(a.site(), a) != null) {
+                throw new SecAggException("key roster of round " + params.round() + " lists " + a.site() + " twice");
+            }
+        }
+        KeyAdvertisement mine = roster.get(site);
+        if (mine == null || !java.util.Arrays.equals(mine.maskingKey(), maskingKeys.publicKey())
+                || !java.util.Arrays.equals(mine.encryptionKey(), encryptionKeys.publicKey())) {
+            throw new SecAggException("key roster of round " + params.round() + " does not carry " + site
+                    + "'s own keys as advertised: refusing to share secrets under it");
+        }
+        requireThreshold(roster.size(), "sites in the key roster");
+        if (roster.size() > params.invitedSites()) {
+            throw new SecAggException("key roster has " + roster.size() + " sites, more than the "
+                    + params.invitedSites() + " invited to round " + params.round());
+        }
+        int n = roster.size();
+        List<Shamir.Share> keyShares = Shamir.split(maskingKeys.privateKey(), n, params.threshold(), random);
+        List<Shamir.Share> seedShares = Shamir.split(selfMaskSeed, n, params.threshold(), random);
+        List<EncryptedShare> out = new ArrayList<>(n);
+        int i = 0;
+        for (KeyAdvertisement peer : roster.values()) {
+            byte[] plaintext = new byte[2 * Shamir.ELEMENT_BYTES];
+            System.arraycopy(Shamir.toBytes(keyShares.get(i).y(), Shamir.ELEMENT_BYTES), 0, plaintext, 0,
+                    Shamir.ELEMENT_BYTES);
+            System.arraycopy(Shamir.toBytes(seedShares.get(i).y(), Shamir.ELEMENT_BYTES), 0, plaintext,
+                    Shamir.ELEMENT_BYTES, Shamir.ELEMENT_BYTES);
+            byte[] key = ShareCipher.pairKey(encryptionKeys, peer.encryptionKey(), peer.site(), params);
+            out.add(new EncryptedShare(site, peer.site(),
+                    ShareCipher.encrypt(key, site, peer.site(), params, plaintext, random)));
+            i++;
+        }
+        phase = Phase.SHARED;
+        return new ShareBundle(site, selfMaskCommitment(selfMaskSeed, site, params), out);
+    }
+
+    /**
+     * Step 1, receiving end: the ciphertexts addressed to this site by every site that shared keys (U2).
+     *
+     * @throws SecAggException naming the sender whose ciphertext does not authenticate or is not in the roster
+     */
+    public void receiveShares(List<EncryptedShare> addressedToMe) {
+        expect(Phase.SHARED, "receive shares");
+        int myPoint = pointOf(site);
+        for (EncryptedShare s : addressedToMe) {
+            if (!s.to().equals(site)) {
+                throw new SecAggException("coordinator routed to " + site + " a share addressed to " + s.to());
+            }
+            KeyAdvertisement sender = roster.get(s.from());
+            if (sender == null) {
+                throw new SecAggException("share from " + s.from() + ", who is not in the key roster", s.from());
+            }
+            byte[] key = ShareCipher.pairKey(encryptionKeys, sender.encryptionKey(), s.from(), params);
+            byte[] plain = ShareCipher.decrypt(key, s.from(), site, params, s.ciphertext());
+            if (plain.length != 2 * Shamir.ELEMENT_BYTES) {
+                throw new SecAggException("share from " + s.from() + " has " + plain.length + " bytes, expected "
+                        + 2 * Shamir.ELEMENT_BYTES, s.from());
+            }
+            Shamir.Share keyShare;
+            Shamir.Share seedShare;
+            try {
+                keyShare = new Shamir.Share(myPoint, new BigInteger(1,
+                        java.util.Arrays.copyOfRange(plain, 0, Shamir.ELEMENT_BYTES)));
+                seedShare = new Shamir.Share(myPoint, new BigInteger(1,
+                        java.util.Arrays.copyOfRange(plain, Shamir.ELEMENT_BYTES, plain.length)));
+            } catch (IllegalArgumentException e) {
+                throw new SecAggException("share from " + s.from() + " is not a field element", s.from(), e);
+            }
+            if (held.put(s.from(), new Shamir.Share[] {keyShare, seedShare}) != null) {
+                throw new SecAggException("two shares from " + s.from() + " routed to " + site, s.from());
+            }
+        }
+        if (!held.containsKey(site)) {
+            throw new SecAggException("the shares routed to " + site + " lack its own: the coordinator dropped it");
+        }
+        requireThreshold(held.size(), "sites that shared keys");
+        phase = Phase.RECEIVED;
+    }
+
+    /**
+     * Step 2: the masked upload. The delta is weighted by the bag count and encoded in fixed point, then masked by
+     * PRG(self seed) and, for every other site v that shared keys, ±PRG(seed shared with v): + when this site's id
+     * sorts before v's, − after, so each pair cancels in the sum.
+     */
+    public MaskedInput maskInput(float[] delta, long bags) {
+        expect(Phase.RECEIVED, "mask input");
+        FixedPoint.Encoded encoded = FixedPoint.encode(delta, bags, params);
+        long[] y = encoded.values();
+        MaskPrg.addMask(y, selfMaskSeed, +1);
+        for (String v : held.keySet()) {
+            if (!v.equals(site)) {
+                byte[] seed = pairwiseSeed(maskingKeys, roster.get(v).maskingKey(), v, params);
+                MaskPrg.addMask(y, seed, site.compareTo(v) < 0 ? +1 : -1);
+            }
+        }
+        maskedWith = new TreeSet<>(held.keySet());
+        clamped = encoded.clamped();
+        phase = Phase.MASKED;
+        return new MaskedInput(site, bags, y);
+    }
+
+    /** Coordinates {@link #maskInput} clamped to the bound B. */
+    public int clampedCoordinates() {
+        return clamped;
+    }
+
+    /**
+     * Step 3: the shares the coordinator needs to unmask the sum. Refused when the lists overlap, name this site as
+     * dropped, name sites that did not share keys, or leave fewer than t survivors: any of these could let the
+     * coordinator strip both masks of one site.
+     */
+    public UnmaskResponse unmask(UnmaskRequest request) {
+        expect(Phase.MASKED, "unmask");
+        Set<String> survivors = new TreeSet<>(request.survivors());
+        Set<String> dropped = new TreeSet<>(request.dropped());
+        if (survivors.size() != request.survivors().size() || dropped.size() != request.dropped().size()) {
+            throw new SecAggException("unmask request of round " + params.round() + " repeats a site");
+        }
+        Set<String> both = new TreeSet<>(survivors);
+        both.retainAll(dropped);
+        if (!both.isEmpty()) {
+            throw new SecAggException("unmask request of round " + params.round() + " lists " + both
+                    + " as both survivor and dropped: revealing both secrets would expose their input");
+        }
+        if (!survivors.contains(site)) {
+            throw new SecAggException("unmask request of round " + params.round() + " does not list " + site
+                    + " as a survivor, though it sent its input");
+        }
+        Set<String> union = new TreeSet<>(survivors);
+        union.addAll(dropped);
+        if (!union.equals(maskedWith)) {
+            throw new SecAggException("unmask request of round " + params.round() + " covers " + union
+                    + " but the sites that shared keys were " + maskedWith);
+        }
+        requireThreshold(survivors.size(), "survivors");
+        Map<String, Shamir.Share> seeds = new HashMap<>();
+        Map<String, Shamir.Share> keys = new HashMap<>();
+        for (String v : survivors) {
+            seeds.put(v, held.get(v)[1]);
+        }
+        for (String v : dropped) {
+            keys.put(v, held.get(v)[0]);
+        }
+        phase = Phase.DONE;
+        return new UnmaskResponse(site, seeds, keys);
+    }
+
+    static byte[] pairwiseSeed(X25519KeyPair own, byte[] peerMaskingKey, String peer, SecAggParameters p) {
+        return Kdf.derive(own.agree(peerMaskingKey, peer), p.binding("pairwise-mask"));
+    }
+
+    static byte[] selfMaskCommitment(byte[] seed, String site, SecAggParameters p) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(p.binding("self-mask-commitment|" + site));
+            return sha.digest(seed);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JDK", e);
+        }
+    }
+
+    private int pointOf(String s) {
+        int i = 1;
+        for (String k : roster.keySet()) {
+            if (k.equals(s)) {
+                return i;
+            }
+            i++;
+        }
+        throw new SecAggException(s + " is not in the key roster of round " + params.round());
+    }
+
+    private void requireThreshold(int count, String what) {
+        if (count < params.threshold()) {
+            throw new SecAggException("round " + params.round() + " has " + count + " " + what + ", fewer than the "
+                    + "threshold t=" + params.threshold() + ": aborting, nothing is revealed");
+        }
+    }
+
+    private void expect(Phase expected, String step) {
+        if (phase != expected) {
+            throw new IllegalStateException(site + " cannot " + step + " in round " + params.round() + " now: it is "
+                    + "at step " + phase + ", expected " + expected);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package org.fedmil.secagg;
+
+import java.util.Objects;
+
+/**
+ * What every participant of one secure-aggregation round agrees on before it starts: the federation and round (bound
+ * into every derived key, so nothing from one round is valid in another), the Shamir threshold t, the number of
+ * sites invited, the vector length, and the fixed-point encoding.
+ *
+ * <p>Encoding. Values live in the ring Z_2^64 (Java {@code long}, wrap-around arithmetic), so masks cancel exactly.
+ * A site with n_k bags uploads round(n_k · clamp(x, ±B) · 2^f) per coordinate, plus masks. The unmasked sum of K
+ * sites is at most K · n_max · B · 2^f + K/2 in magnitude; {@link #choose} picks the largest f with
+ * K · n_max · B · 2^f ≤ 2^62, so the sum stays below 2^63 and is read back as a signed long without overflow
+ * (the proof is in docs/secure-aggregation.md). The rounding error of the weighted mean is at most
+ * K · 2^−(f+1) / Σ n_k ≤ 2^−(f+1) per coordinate ({@link #meanErrorBound}).
+ *
+ * @param federationId    the federation, bound into every key derivation
+ * @param round           the round, bound into every key derivation
+ * @param invitedSites    K: the most sites that can contribute to this round's sum
+ * @param threshold       t: the fewest survivors that can finish the round; also the shares needed to rebuild a secret
+ * @param length          how many coordinates a delta has
+ * @param maxBags         n_max: the most bags any one site may weigh its delta by
+ * @param coordinateBound B: every coordinate is clamped to [−B, B] before encoding
+ * @param fractionalBits  f: values are scaled by 2^f
+ */
+public record SecAggParameters(String federationId, int round, int invitedSites, int threshold, int length,
+                               long maxBags, double coordinateBound, int fractionalBits) {
+
+    /** Fewer fractional bits than this would make the mean coarser than 2^−17 per coordinate: refused. */
+    public static final int MIN_FRACTIONAL_BITS = 16;
+    /** More bits buy nothing: a float32 delta times a bag count below 2^29 is exact in a double's 53 bits. */
+    public static final int MAX_FRACTIONAL_BITS = 52;
+    /** n_k · x must be exact in a double: x has a 24-bit significand, so n_k stays below 2^29. */
+    public static final long MAX_BAGS_LIMIT = 1L << 29;
+
+    public SecAggParameters {
+        Objects.requireNonNull(federationId, "federationId");
+        if (invitedSites < 1) {
+            throw new IllegalArgumentException("secure aggregation needs at least one site, got " + invitedSites);
+        }
+        if (threshold < 1 || threshold > invitedSites) {
+            throw new IllegalArgumentException("threshold t=" + threshold + " must be in 1.." + invitedSites
+                    + " (the sites invited to round " + round + ")");
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("negative vector length " + length);
+        }
+        if (maxBags < 1 || maxBags >= MAX_BAGS_LIMIT) {
+            throw new IllegalArgumentException("max bags per site " + maxBags + " must be in 1.." + (MAX_BAGS_LIMIT - 1));
+        }
+        if (!(coordinateBound > 0) || !Double.isFinite(coordinateBound)) {
+            throw new IllegalArgumentException("coordinate bound " + coordinateBound + " must be a positive number");
+        }
+        if (fractionalBits < MIN_FRACTIONAL_BITS || fractionalBits > MAX_FRACTIONAL_BITS) {
+            throw new IllegalArgumentException("fractional bits " + fractionalBits + " must be in "
+                    + MIN_FRACTIONAL_BITS + ".." + MAX_FRACTIONAL_BITS);
+        }
+        if (!fitsWithoutOverflow(invitedSites, maxBags, coordinateBound, fractionalBits)) {
+            throw new IllegalArgumentException("K·n_max·B·2^f = " + invitedSites + "·" + maxBags + "·"
+                    + coordinateBound + "·2^" + fractionalBits + " exceeds 2^62: the sum could overflow 64 bits");
+        }
+    }
+
+    /**
+     * The parameters with the finest fixed point that cannot overflow for K sites of at most n_max bags whose
+     * coordinates are clamped to ±B.
+     *
+     * @throws SecAggException when even {@link #MIN_FRACTIONAL_BITS} bits could overflow, saying which bound to lower
+     */
+    public static SecAggParameters choose(String federationId, int round, int invitedSites, int threshold, int length,
+                                          long maxBags, double coordinateBound) {
+        int f = MAX_FRACTIONAL_BITS;
+        while (f >= MIN_FRACTIONAL_BITS && !fitsWithoutOverflow(invitedSites, maxBags, coordinateBound, f)) {
+            f--;
+        }
+        if (f < MIN_FRACTIONAL_BITS) {
+            throw new SecAggException("secure aggregation cannot encode round " + round + " of " + federationId
+                    + " in 64 bits: K=" + invitedSites + " sites × n_max=" + maxBags + " bags × coordinate bound B="
+                    + coordinateBound + " leaves fewer than " + MIN_FRACTIONAL_BITS + " fractional bits; lower the "
+                    + "clip norm, or split sites with that many bags");
+        }
+        return new SecAggParameters(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound, f);
+    }
+
+    /** K · n_max · B · 2^f ≤ 2^62, computed so that double rounding can only make it stricter. */
+    static boolean fitsWithoutOverflow(int sites, long maxBags, double bound, int fractionalBits) {
+        double product = Math.nextUp(Math.nextUp((double) sites * (double) maxBags) * bound);
+        return Math.scalb(product, fractionalBits) <= 0x1p62;
+    }
+
+    /** Largest error of the decoded weighted mean per coordinate, against exact arithmetic on the clamped deltas. */
+    public double meanErrorBound() {
+        return Math.scalb(1.0, -(fractionalBits + 1));
+    }
+
+    /** The bytes that bind a derived key to this federation, round and purpose. */
+    byte[] binding(String purpose) {
+        return ("fedmil/secagg/v1/" + purpose + "|" + federationId + "|" + round)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+}

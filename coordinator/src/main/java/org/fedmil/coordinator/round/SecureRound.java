@@ -1,0 +1,214 @@
+package org.fedmil.coordinator.round;
+
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.fedmil.secagg.EncryptedShare;
+import org.fedmil.secagg.KeyAdvertisement;
+import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.SecAggException;
+import org.fedmil.secagg.SecAggParameters;
+import org.fedmil.secagg.SecAggResult;
+import org.fedmil.secagg.SecAggServer;
+import org.fedmil.secagg.ShareBundle;
+import org.fedmil.secagg.UnmaskRequest;
+import org.fedmil.secagg.UnmaskResponse;
+
+/**
+ * The coordinator's steps of one securely aggregated round (docs/secure-aggregation.md): who is asked what in each
+ * step, who answered, and when a step may close. Wraps the network-free {@link SecAggServer}; {@link FederationRun}
+ * calls it under its lock, and {@link #finish} on its round-closing thread once the last step has closed.
+ */
+final class SecureRound {
+
+    enum Step { ADVERTISE, SHARE, MASK, UNMASK, FINISHING }
+
+    /**
+     * Coordinates of a DP-noised delta are clamped at clip_norm · (1 + this · noise_multiplier): the noise exceeds
+     * 10 standard deviations with probability about 1.5e-23 per coordinate, and clamping is post-processing anyway.
+     */
+    static final double NOISE_SIGMAS = 10;
+
+    private final SecAggServer server;
+    private Step step = Step.ADVERTISE;
+    /** The sites asked in the current step. */
+    private final Set<String> expected = new LinkedHashSet<>();
+    private final Set<String> answered = new LinkedHashSet<>();
+    private List<KeyAdvertisement> roster = List.of();
+    private Map<String, List<EncryptedShare>> routed = Map.of();
+    private UnmaskRequest request;
+
+    SecureRound(SecAggParameters parameters, Collection<String> participants) {
+        this.server = new SecAggServer(parameters);
+        expected.addAll(participants);
+    }
+
+    /**
+     * This round's parameters: K the participants, t = max(min_updates, ⌊K/2⌋ + 1) (at most K), n_max the largest
+     * bag count a participant announced, B the coordinate bound from the federation's norm bound (or its DP noise
+     * bound, when smaller), f the finest scale that cannot overflow.
+     *
+     * @throws SecAggException when no scale of at least 16 bits fits, naming the bounds
+     */
+    static SecAggParameters parameters(FederationPlan plan, int round, Collection<SiteJoin> joins, long length) {
+        int k = joins.size();
+        int t = Math.min(k, Math.max(plan.rules().minUpdates(), k / 2 + 1));
+        long maxBags = 1;
+        for (SiteJoin j : joins) {
+            maxBags = Math.max(maxBags, j.totalBags());
+        }
+        double bound = plan.rules().maxUpdateL2Norm();
+        var dp = plan.training().requiredDp();
+        if (dp.isPresent()) {
+            bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
+        }
+        if (length > Integer.MAX_VALUE) {
+            throw new SecAggException("the model has " + length + " coordinates, more than secure aggregation "
+                    + "handles in one vector (" + Integer.MAX_VALUE + ")");
+        }
+        return SecAggParameters.choose(plan.federationId(), round, k, t, (int) length, maxBags, bound);
+    }
+
+    SecAggParameters parameters() {
+        return server.parameters();
+    }
+
+    Step step() {
+        return step;
+    }
+
+    /** What this site must do in the current step, or null when it has nothing to do (it waits). */
+    Task taskFor(String site, Task.Train train) {
+        if (!expected.contains(site) || answered.contains(site)) {
+            return null;
+        }
+        return switch (step) {
+            case ADVERTISE -> new Task.SecAggAdvertise(parameters());
+            case SHARE -> new Task.SecAggShare(parameters().round(), roster);
+            case MASK -> new Task.SecAggMask(train, parameters(), routed.get(site));
+            case UNMASK -> new Task.SecAggUnmask(parameters().round(), request);
+            case FINISHING -> null;
+        };
+    }
+
+    String waitReason() {
+        return "secure aggregation step " + step.name().toLowerCase() + ": " + answered.size() + " of "
+                + expected.size() + " sites answered";
+    }
+
+    int answeredCount() {
+        return answered.size();
+    }
+
+    boolean stepComplete() {
+        return answered.containsAll(expected);
+    }
+
+    /** Answers of step 0, 1 and 3. A repeat of an answer already taken changes nothing (a retried call). */
+    void advertised(String site, KeyAdvertisement a) {
+        if (answer(site, Step.ADVERTISE)) {
+            server.receive(a);
+        }
+    }
+
+    void shared(String site, ShareBundle b) {
+        if (answer(site, Step.SHARE)) {
+            server.receive(b);
+        }
+    }
+
+    void unmasked(String site, UnmaskResponse r) {
+        if (answer(site, Step.UNMASK)) {
+            server.receive(r);
+        }
+    }
+
+    /** Checks a masked upload can be taken now, before its bytes are read. */
+    void requireMaskStep(String site) {
+        requireStep(site, Step.MASK);
+    }
+
+    void masked(String site, MaskedInput m) {
+        requireStep(site, Step.MASK);
+        server.receive(m);
+        answered.add(site);
+    }
+
+    /** A participant left the federation: it is no longer waited for. */
+    void siteLeft(String site) {
+        expected.remove(site);
+    }
+
+    /**
+     * Closes the current step with the answers in and opens the next one.
+     *
+     * @throws SecAggException when fewer than t answered: the round is aborted, nothing aggregated
+     */
+    void closeStep() {
+        switch (step) {
+            case ADVERTISE -> {
+                roster = server.closeAdvertising();
+                next(Step.SHARE, roster.stream().map(KeyAdvertisement::site).toList());
+            }
+            case SHARE -> {
+                routed = server.closeSharing();
+                next(Step.MASK, routed.keySet());
+            }
+            case MASK -> {
+                request = server.closeMasking();
+                next(Step.UNMASK, request.survivors());
+            }
+            case UNMASK -> {
+                if (server.unmasked().size() < parameters().threshold()) {
+                    server.abort();
+                    throw new SecAggException("round " + parameters().round() + ": only " + server.unmasked().size()
+                            + " survivors sent unmasking shares, fewer than the threshold t=" + parameters().threshold()
+                            + "; aborting the secure aggregation, nothing is aggregated");
+                }
+                step = Step.FINISHING;
+            }
+            case FINISHING -> throw new IllegalStateException("secure aggregation of round "
+                    + parameters().round() + " has no step left to close");
+        }
+    }
+
+    /** Rebuilds the secrets and unmasks the sum; on the round-closing thread, after the last step closed. */
+    SecAggResult finish() {
+        if (step != Step.FINISHING) {
+            throw new IllegalStateException("secure aggregation of round " + parameters().round() + " is at step "
+                    + step + ", not finished");
+        }
+        return server.finish();
+    }
+
+    private void next(Step s, Collection<String> asked) {
+        step = s;
+        List<String> keep = new ArrayList<>(asked);
+        keep.retainAll(expected); // a site that left is not waited for again
+        expected.clear();
+        expected.addAll(keep);
+        answered.clear();
+    }
+
+    private boolean answer(String site, Step s) {
+        requireStep(site, s);
+        return answered.add(site);
+    }
+
+    private void requireStep(String site, Step s) {
+        if (step != s) {
+            throw new FederationException(Status.Code.FAILED_PRECONDITION, "the secure aggregation of round "
+                    + parameters().round() + " is at step " + step.name().toLowerCase() + ", not "
+                    + s.name().toLowerCase() + "; ask for the next task");
+        }
+        if (!expected.contains(site)) {
+            throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + site + "' is not asked in "
+                    + "step " + s.name().toLowerCase() + " of round " + parameters().round() + "'s secure aggregation"
+                    + " (it dropped out of this round); it takes part from the next round");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package org.fedmil.site.agent;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.function.Supplier;
+import org.fedmil.proto.v1.SecAggAdvertiseTask;
+import org.fedmil.proto.v1.SecAggKeys;
+import org.fedmil.proto.v1.SecAggShareTask;
+import org.fedmil.proto.v1.SecAggShares;
+import org.fedmil.proto.v1.SecAggUnmaskShares;
+import org.fedmil.proto.v1.SecAggUnmaskTask;
+import org.fedmil.protocol.SecAggWire;
+import org.fedmil.secagg.EncryptedShare;
+import org.fedmil.secagg.MaskedInput;
+import org.fedmil.secagg.RosterAuthentication;
+import org.fedmil.secagg.SecAggClient;
+import org.fedmil.secagg.SecAggException;
+import org.fedmil.secagg.SecAggParameters;
+import org.fedmil.site.policy.PolicyViolation;
+
+/**
+ * This site's side of one securely aggregated round attempt: the {@link SecAggClient} and every answer it gave, so
+ * that a call that broke off is repeated with the same message (fresh keys or a fresh mask for a retry would not
+ * match what the coordinator already holds). A new attempt of a round starts with a new advertise task, and so a
+ * new session.
+ */
+final class SecAggSession {
+
+    private final SecAggClient client;
+    private final int round;
+    private SecAggKeys advertised;
+    private SecAggShares shared;
+    private boolean received;
+    private byte[] masked;
+    private int clamped;
+    private SecAggUnmaskShares unmasked;
+
+    private SecAggSession(SecAggClient client, int round) {
+        this.client = client;
+        this.round = round;
+    }
+
+    /**
+     * @throws PolicyViolation when the coordinator's parameters would let it learn this site's delta: a threshold
+     *                         at or below half the invited sites (a coordinator that lies about dropouts could then
+     *                         gather both secrets of a site from two disjoint sets of helpers)
+     */
+    static SecAggSession start(String site, String federationId, SecAggAdvertiseTask task,
+                               RosterAuthentication authentication) {
+        SecAggParameters p;
+        try {
+            p = SecAggWire.fromProto(task.getParameters(), federationId);
+        } catch (IllegalArgumentException e) {
+            throw new PolicyViolation("secure_aggregation", "the coordinator's secure-aggregation parameters for round "
+                    + task.getParameters().getRound() + " are unusable: " + e.getMessage());
+        }
+        if (2 * p.threshold() <= p.invitedSites() || p.threshold() < 2) {
+            throw new PolicyViolation("secure_aggregation", "the coordinator asks for threshold t=" + p.threshold()
+                    + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
+                    + "only with t > n/2 and t >= 2");
+        }
+        return new SecAggSession(new SecAggClient(site, p, authentication, new SecureRandom()), p.round());
+    }
+
+    int round() {
+        return round;
+    }
+
+    SecAggParameters parameters() {
+        return client.parameters();
+    }
+
+    /** Whether secrets were shared under this session's keys (then a new attempt needs new keys). */
+    boolean hasShared() {
+        return shared != null;
+    }
+
+    SecAggKeys advertise() {
+        if (advertised == null) {
+            advertised = SecAggWire.toKeys(round, client.advertise());
+        }
+        return advertised;
+    }
+
+    /** @throws SecAggException naming the site whose roster entry is not signed by its consortium certificate */
+    SecAggShares share(SecAggShareTask task) {
+        if (shared == null) {
+            shared = SecAggWire.toProto(round, client.shareKeys(SecAggWire.roster(task.getRosterList())));
+        }
+        return shared;
+    }
+
+    /** @throws SecAggException naming the site whose ciphertext does not authenticate */
+    void receive(List<EncryptedShare> shares) {
+        if (!received) {
+            client.receiveShares(shares);
+            received = true;
+        }
+    }
+
+    /** The masked upload of {@code delta} (computed once; a resend is the same bytes). */
+    byte[] mask(Supplier<float[]> delta, long bags) {
+        if (masked == null) {
+            MaskedInput m = client.maskInput(delta.get(), bags);
+            clamped = client.clampedCoordinates();
+            long[] y = m.masked();
+            ByteBuffer b = ByteBuffer.allocate(8 * y.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asLongBuffer().put(y);
+            masked = b.array();
+        }
+        return masked;
+    }
+
+    int clampedCoordinates() {
+        return clamped;
+    }
+
+    SecAggUnmaskShares unmask(SecAggUnmaskTask task) {
+        if (unmasked == null) {
+            unmasked = SecAggWire.toProto(round, client.unmask(SecAggWire.fromProto(task)));
+        }
+        return unmasked;
+    }
+}
