@@ -159,7 +159,11 @@ class FederationRunTest {
         run.submit("b", update(1, 0, weights(-1f, 2f), 3));
         // the round's last update ends training: it must be on disk before the receipt, so not a background one
         assertThat(byUpdate).hasSize(1);
-        assertThat(states.subList(before, states.size())).anySatisfy(s -> {
+        List<RunState> written;
+        synchronized (states) { // the closer thread may be adding the round's next states meanwhile
+            written = new ArrayList<>(states.subList(before, states.size()));
+        }
+        assertThat(written).anySatisfy(s -> {
             assertThat(s.phase()).isEqualTo(FederationRun.Phase.AGGREGATING);
             assertThat(s.submitted()).containsOnlyKeys("a", "b");
         });
