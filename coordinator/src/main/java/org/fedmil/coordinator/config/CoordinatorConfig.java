@@ -32,6 +32,8 @@ import org.fedmil.mil.train.LossConfig;
  * @param limits       bounds on what sites may send and how
  * @param dashboard    the read-only web page and /metrics (off unless enabled)
  * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
+ * @param evaluation   extra held-out scores beside the single model's: TTA and ensembles (off unless asked)
+ * @param pseudoLabels whether sites pseudo-label their unlabeled bags, and how confidently (off unless asked)
  */
 public record CoordinatorConfig(
         String federationId,
@@ -49,7 +51,18 @@ public record CoordinatorConfig(
         String onShortRound,
         Limits limits,
         Dashboard dashboard,
-        StrategyConfig strategy) {
+        StrategyConfig strategy,
+        Evaluation evaluation,
+        PseudoLabels pseudoLabels) {
+
+    /** Without the evaluation and pseudo_labels sections (issue 10): both off. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategyConfig strategy) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null);
+    }
 
     /** The default strategy, FedAvg (issue 8). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -90,7 +103,55 @@ public record CoordinatorConfig(
         limits = limits == null ? new Limits(null, null, null) : limits;
         dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
         strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
+        evaluation = evaluation == null ? new Evaluation(null, null, null) : evaluation;
+        pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
     }
+
+    // --- evaluation-time TTA and ensembles, pseudo-labels (issue 10) ---
+    /**
+     * Extra held-out scores the coordinator computes after every round, beside the global model's own AUC (written
+     * to heldout-extra.json in the state folder and printed under the round's line). They cost evaluation time
+     * only: what is sent to sites does not change.
+     *
+     * @param tta            test-time augmentation of tile bags: none, flips, rotations or all (the 8 symmetries)
+     * @param ensembleLastK  0 (off), or k ≥ 2: also score the mean of the last k global models' probabilities
+     * @param ensembleModels final models of other federations of the same model (other seeds or folds), each a
+     *                       model file (.fedmil) or another coordinator's state folder (its latest global model):
+     *                       also score the mean of the global model and these
+     */
+    public record Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels) {
+        public Evaluation {
+            tta = tta == null ? "none" : tta;
+            ensembleLastK = ensembleLastK == null ? 0 : ensembleLastK;
+            ensembleModels = ensembleModels == null ? java.util.List.of() : java.util.List.copyOf(ensembleModels);
+        }
+
+        /** Whether any extra score is asked for. */
+        public boolean any() {
+            return !tta.equals("none") || ensembleLastK > 0 || !ensembleModels.isEmpty();
+        }
+
+        /** The flips and rotations tta names. */
+        public boolean flips() {
+            return tta.equals("flips") || tta.equals("all");
+        }
+
+        public boolean rotations() {
+            return tta.equals("rotations") || tta.equals("all");
+        }
+    }
+
+    /**
+     * @param threshold 0 (off), or the confidence max(p, 1 − p) in (0.5, 1] the global model must have for a site's
+     *                  unlabeled bag to join its local training with that pseudo-label; sent to sites as
+     *                  TrainingConfig.pseudo_label_threshold
+     */
+    public record PseudoLabels(Double threshold) {
+        public PseudoLabels {
+            threshold = threshold == null ? 0.0 : threshold;
+        }
+    }
+    // --- end issue 10 ---
 
     // --- dashboard (issue 6, item 4) ---
     /**
@@ -110,7 +171,7 @@ public record CoordinatorConfig(
     /** A copy with another dashboard section. */
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
-                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d);
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, evaluation, pseudoLabels);
     }
     // --- end dashboard ---
 
@@ -240,7 +301,9 @@ public record CoordinatorConfig(
         }
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy);
+                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
+                new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
+                        .map(m -> ConfigFiles.resolve(file, m)).toList()), pseudoLabels);
         c.validate(file);
         return c;
     }
@@ -302,6 +365,22 @@ public record CoordinatorConfig(
             check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
                     model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
         }
+        // --- issue 10 ---
+        check(file, java.util.List.of("none", "flips", "rotations", "all").contains(evaluation.tta()),
+                "evaluation.tta", evaluation.tta(), "none, flips, rotations or all");
+        check(file, evaluation.tta().equals("none") || encoder == Encoder.CNN, "evaluation.tta", evaluation.tta(),
+                "none: flips and rotations apply to tile bags (encoder: cnn) only");
+        check(file, evaluation.ensembleLastK() == 0 || evaluation.ensembleLastK() >= 2, "evaluation.ensemble_last_k",
+                evaluation.ensembleLastK(), "0 (off) or at least 2 models");
+        for (Path m : evaluation.ensembleModels()) {
+            check(file, java.nio.file.Files.isRegularFile(m) || java.nio.file.Files.isDirectory(m.resolve("models")),
+                    "evaluation.ensemble_models", m, "model files (.fedmil) or coordinator state folders (holding "
+                            + "models/ and metrics.json) of other federations, that exist");
+        }
+        check(file, pseudoLabels.threshold() == 0 || (pseudoLabels.threshold() > 0.5 && pseudoLabels.threshold() <= 1),
+                "pseudo_labels.threshold", pseudoLabels.threshold(),
+                "0 (off) or a confidence in (0.5, 1], e.g. 0.9");
+        // --- end issue 10 ---
         // --- strategy (issue 8) ---
         for (String problem : strategy.problems()) {
             throw new ConfigException(file + ": " + problem);
@@ -329,7 +408,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
                 rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy);
+                strategy, evaluation, pseudoLabels);
     }
 
     @Override

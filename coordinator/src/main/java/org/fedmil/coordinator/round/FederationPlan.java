@@ -25,11 +25,21 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      */
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
                                LossConfig loss, DpRequirement dp, double proximalMu,
-                               org.fedmil.tensor.DeltaEncoding compression) {
+                               org.fedmil.tensor.DeltaEncoding compression, double pseudoLabelThreshold) {
 
-        /** @param compression how sites are asked to encode their deltas (training.compression) */
+        /**
+         * @param compression          how sites are asked to encode their deltas (training.compression)
+         * @param pseudoLabelThreshold 0 (off), or the confidence a site's unlabeled bag needs to join its training
+         *                             with a pseudo-label (pseudo_labels.threshold, issue 10)
+         */
         public TrainingPlan {
             java.util.Objects.requireNonNull(compression, "compression");
+        }
+
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp, double proximalMu,
+                            org.fedmil.tensor.DeltaEncoding compression) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression, 0);
         }
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,

@@ -129,6 +129,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                             .setWeightDecay(training.weightDecay())
                             .setProximalMu(training.proximalMu())
                             .setDeltaEncoding(Wire.toProto(training.compression()))
+                            .setPseudoLabelThreshold(training.pseudoLabelThreshold())
                             .setSeed(training.seed())))));
         } else if (task instanceof Task.Evaluate e) {
             b.setEvaluate(EvaluateTask.newBuilder()
