@@ -30,6 +30,7 @@ import picocli.CommandLine;
  * them: the pseudo-labelled bags join local training, yet nothing the site sends mentions them. The join's label
  * counts and every update's bag count are the labelled bags only, no unlabeled bag id is in any message or in the
  * egress log, and {@code fedmil site suggest} afterwards writes its ranking at the site without sending a byte.
+ * The same run has the coordinator's evaluation section on (a last-2 ensemble), to check its wiring end to end.
  */
 class PseudoLabelsStayAtTheSiteTest {
 
@@ -56,8 +57,8 @@ class PseudoLabelsStayAtTheSiteTest {
                 new CoordinatorConfig.Training(2, 0.002, 0.0, 42L, null, null, null),
                 c -> new CoordinatorConfig(c.federationId(), c.listen(), c.tls(), c.stateDir(), c.heldoutDir(),
                         c.minSites(), c.rounds(), c.model(), c.training(), c.device(), c.roundDeadlineSeconds(),
-                        c.minUpdates(), c.onShortRound(), c.limits(), c.dashboard(), c.strategy(), c.evaluation(),
-                        new CoordinatorConfig.PseudoLabels(0.7)),
+                        c.minUpdates(), c.onShortRound(), c.limits(), c.dashboard(), c.strategy(),
+                        new CoordinatorConfig.Evaluation(null, 2, null), new CoordinatorConfig.PseudoLabels(0.7)),
                 recorder)) {
             String console = fed.runSites(List.of("site-1"), new SiteConfig.Augmentation(false, false)).get(0);
 
@@ -112,6 +113,15 @@ class PseudoLabelsStayAtTheSiteTest {
             assertThat(ranked).containsExactlyInAnyOrderElementsOf(unlabeledIds);
             assertThat(printed.toString()).contains("20 unlabeled bags", "nothing was sent");
             assertThat(Files.readString(egress)).as("the egress log after suggest").isEqualTo(logged);
+
+            // the coordinator's evaluation section at work in the same run: a last-2 ensemble score per round
+            var extraRows = org.fedmil.coordinator.state.StateStore.JSON.readTree(
+                    dir.resolve("state").resolve(org.fedmil.coordinator.eval.EnsembleEvaluation.FILE).toFile());
+            assertThat(extraRows).hasSize(4);
+            assertThat(extraRows.get(3).path("last_rounds_models").asInt()).isEqualTo(2);
+            assertThat(extraRows.get(3).path("auc").asDouble()).isEqualTo(fed.coordinator.run().history().get(3)
+                    .heldout().auc());
+            assertThat(fed.console()).contains("held-out extra, round 3: auc ", "last 2 models");
         }
     }
 }
