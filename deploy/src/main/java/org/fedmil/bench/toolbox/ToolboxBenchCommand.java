@@ -96,7 +96,8 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
     @Option(names = "--last-k", defaultValue = "3", description = "tta: ensemble of the last k global models")
     int lastK;
 
-    @Option(names = "--runs", defaultValue = "3", description = "tta: ensemble of k federations (model seeds)")
+    @Option(names = "--runs", defaultValue = "3", description = "tta: ensemble of k federations (model seeds seed, "
+            + "seed + 1000, …, on the same split); 1: no such ensemble")
     int runs;
 
     @Option(names = "--unlabeled-fraction", defaultValue = "0.3",
@@ -188,7 +189,7 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
                     auc = new ModelEnsemble(lastRounds).evaluate(model, heldout.bags(), Optional.empty()).auc();
                     record(seed, "last" + lastK, labelled, 0, 0, 0, heldout, auc, (System.nanoTime() - t2) / 1e9);
                 }
-                if (k == runs - 1) {
+                if (k == runs - 1 && runs > 1) { // an ensemble of one federation would be "single" again
                     long t3 = System.nanoTime();
                     double auc = new ModelEnsemble(finals).evaluate(model, heldout.bags(), Optional.empty()).auc();
                     record(seed, "runs" + runs, labelled, 0, 0, 0, heldout, auc, (System.nanoTime() - t3) / 1e9);
