@@ -16,6 +16,7 @@ import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
+import org.fedmil.coordinator.eval.EnsembleEvaluation;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
 import org.fedmil.coordinator.round.PretrainingPlan;
@@ -60,6 +61,7 @@ public final class Coordinator implements AutoCloseable {
     private final Dashboard dashboard; // null unless dashboard.enabled
     private final Revocations revocations;
     private final AdminControl admin;
+    private final EnsembleEvaluation extraEvaluation; // null unless the evaluation section asks for a score (issue 10)
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -91,7 +93,8 @@ public final class Coordinator implements AutoCloseable {
                 config.pretraining().rounds() + config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
                         t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding(),
-                        t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule()), true,
+                        t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule(),
+                        config.pseudoLabels().threshold()), true,
                 config.roundRules(), pretraining, config.secureAggregation());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
@@ -120,6 +123,10 @@ public final class Coordinator implements AutoCloseable {
         this.dashboard = config.dashboard().enabled() ? new Dashboard(config) : null;
         java.util.List<RoundListener> listeners = new java.util.ArrayList<>(java.util.List.of(new Reporter(), audit));
         java.util.List<ServerInterceptor> interceptors = new java.util.ArrayList<>(java.util.List.of(observers));
+        this.extraEvaluation = config.evaluation().any() ? extraEvaluation(spec, device, heldOutSet) : null;
+        if (extraEvaluation != null) {
+            listeners.add(extraEvaluation); // after the Reporter: the round is recorded and its model saved
+        }
         if (dashboard != null) {
             listeners.add(dashboard.listener());
             interceptors.add(dashboard.interceptor());
@@ -136,6 +143,26 @@ public final class Coordinator implements AutoCloseable {
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
+
+    // --- issue 10: TTA and ensembles at the coordinator ---
+    private EnsembleEvaluation extraEvaluation(ModelSpec spec, Device device, BagDataset heldOutSet) {
+        CoordinatorConfig.Evaluation e = config.evaluation();
+        MilModel model = MilModel.create(spec, device, config.training().seed());
+        try {
+            java.util.Optional<org.fedmil.mil.eval.TestTimeAugmentation> tta = e.tta().equals("none")
+                    ? java.util.Optional.empty()
+                    : java.util.Optional.of(new org.fedmil.mil.eval.TestTimeAugmentation(
+                    new org.fedmil.mil.data.TileAugmentation(spec.tileFormat().orElseThrow(), e.flips(),
+                            e.rotations())));
+            java.util.List<org.fedmil.tensor.TensorSet> others = e.ensembleModels().stream()
+                    .map(p -> EnsembleEvaluation.otherRun(p, spec, model)).toList();
+            return new EnsembleEvaluation(model, heldOutSet.bags(), tta, e.ensembleLastK(), others, store, out);
+        } catch (RuntimeException ex) {
+            model.close();
+            throw ex;
+        }
+    }
+    // --- end issue 10 ---
 
     // --- issue 8: aggregation strategy state ---
     /** Takes up the server optimiser's state saved with the last completed round (FedAdam/FedYogi). */
@@ -220,6 +247,9 @@ public final class Coordinator implements AutoCloseable {
         }
         run.close();
         heldOut.close();
+        if (extraEvaluation != null) {
+            extraEvaluation.close();
+        }
         roundLog.close();
         store.close();
     }

@@ -28,7 +28,8 @@ public final class Fedmil {
 
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Benchmarks whose results are written to docs/ (results.md, benchmarks.md).",
-            subcommands = {MilBenchCommand.class, org.fedmil.bench.perf.PerfBenchCommand.class})
+            subcommands = {MilBenchCommand.class, org.fedmil.bench.perf.PerfBenchCommand.class,
+                    org.fedmil.bench.toolbox.ToolboxBenchCommand.class})
     static final class Bench {
     }
 

@@ -47,7 +47,7 @@ class SecureAggregationEndToEndTest {
     private static CoordinatorConfig secure(CoordinatorConfig c, int deadlineSeconds, int minUpdates) {
         return new CoordinatorConfig(c.federationId(), c.listen(), c.tls(), c.stateDir(), c.heldoutDir(), c.minSites(),
                 c.rounds(), c.model(), c.training(), c.device(), deadlineSeconds, minUpdates, c.onShortRound(),
-                c.limits(), c.dashboard(), c.strategy(), c.pretraining(), true);
+                c.limits(), c.dashboard(), c.strategy(), c.pretraining(), true, c.evaluation(), c.pseudoLabels());
     }
 
     /** Site-1..3's plain FedAvg federation of one round on {@code data}: the model secure aggregation must give. */

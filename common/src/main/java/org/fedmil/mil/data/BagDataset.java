@@ -21,13 +21,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The labelled bags of one site, validated as a whole: at least one bag, unique safe ids, labels 0/1, one
+ * The bags of one site, validated as a whole: at least one labelled bag, unique safe ids, labels 0/1 or empty, one
  * feature dimension shared by all bags, only finite values.
+ *
+ * <p>A row with an empty label is an <em>unlabeled</em> bag (one no clinician has labelled yet). Unlabeled bags
+ * are kept apart: {@link #bags()} and {@link #labelCounts()} hold only the labelled ones, so everything that
+ * trains, evaluates or reports counts works on labelled bags as before; {@link #unlabeled()} holds the others,
+ * for pseudo-labelling and for ranking which bag to label next. They are never counted as a class.
  *
  * <p>On disk a site is a folder with a bags.csv and one of two bag sources:
  * <pre>
  *   site-dir/
- *     bags.csv             header "bag_id,label", then one row per bag, label 0 or 1
+ *     bags.csv             header "bag_id,label", then one row per bag, label 0, 1 or empty (unlabeled)
  *     bags/&lt;bag_id&gt;.npy   float32 [instances × features], C order
  *   or
  *     tiles/&lt;bag_id&gt;/     the bag's image tiles (.png, .jpg, .jpeg), one instance each, in file-name order
@@ -56,20 +61,23 @@ public final class BagDataset {
     /** For tile datasets: where the tiles are, and each bag's bags.csv entry by id; null otherwise. */
     private final TileBagSource tiles;
     private final Map<String, BagEntry> entryById;
+    /** Bags with an empty label, in bags.csv order; empty for datasets built in memory. */
+    private final List<Bag> unlabeled;
 
-    private BagDataset(String name, List<Bag> bags, int dim, LabelCounts counts, TileBagSource tiles,
-                       Map<String, BagEntry> entryById) {
+    private BagDataset(String name, List<Bag> bags, List<Bag> unlabeled, int dim, LabelCounts counts,
+                       TileBagSource tiles, Map<String, BagEntry> entryById) {
         this.name = name;
         this.bags = bags;
+        this.unlabeled = unlabeled;
         this.dim = dim;
         this.counts = counts;
         this.tiles = tiles;
         this.entryById = entryById;
     }
 
-    private static BagDataset inMemory(String name, List<Bag> bags) {
+    private static BagDataset inMemory(String name, List<Bag> bags, List<Bag> unlabeled) {
         long positives = bags.stream().filter(b -> b.label() == 1).count();
-        return new BagDataset(name, List.copyOf(bags), bags.get(0).dim(),
+        return new BagDataset(name, List.copyOf(bags), List.copyOf(unlabeled), bags.get(0).dim(),
                 new LabelCounts(bags.size() - positives, positives), null, null);
     }
 
@@ -107,18 +115,26 @@ public final class BagDataset {
             }
             return load(dir);
         }
-        List<BagEntry> entries = readIndex(dir);
+        List<BagEntry> rows = readRows(dir);
         TileBagSource source = new TileBagSource(dir.resolve(TILES_DIR), format);
         Map<String, BagEntry> byId = new HashMap<>();
+        List<BagEntry> labelled = new ArrayList<>();
+        List<BagEntry> unlabeled = new ArrayList<>();
         long positives = 0;
-        for (BagEntry entry : entries) {
+        for (BagEntry entry : rows) {
             source.check(entry);
             byId.put(entry.id(), entry);
-            positives += entry.label();
+            if (entry.labelled()) {
+                labelled.add(entry);
+                positives += entry.label();
+            } else {
+                unlabeled.add(entry);
+            }
         }
         warnUnlisted(dir, source, byId.keySet(), "tiles");
-        return new BagDataset(dir.toString(), new TileBagList(List.copyOf(entries), source), format.dim(),
-                new LabelCounts(entries.size() - positives, positives), source, Map.copyOf(byId));
+        return new BagDataset(dir.toString(), new TileBagList(List.copyOf(labelled), source),
+                new TileBagList(List.copyOf(unlabeled), source), format.dim(),
+                new LabelCounts(labelled.size() - positives, positives), source, Map.copyOf(byId));
     }
 
     /** Whether {@code dir} is a tile site; refuses a folder with both bag sources. */
@@ -166,8 +182,9 @@ public final class BagDataset {
 
     /** Loads the bags listed in {@code dir/bags.csv} from {@code source}. */
     public static BagDataset load(Path dir, BagSource source) {
-        List<BagEntry> entries = readIndex(dir);
+        List<BagEntry> entries = readRows(dir);
         List<Bag> bags = new ArrayList<>(entries.size());
+        List<Bag> unlabeled = new ArrayList<>();
         Bag first = null;
         Set<String> ids = new LinkedHashSet<>();
         for (BagEntry entry : entries) {
@@ -184,11 +201,11 @@ public final class BagDataset {
                 throw new BagDataException(fileOf(dir, source, entry), entry.describe() + ": " + where
                         + "; features must be finite numbers (check the feature extraction for this bag)");
             });
-            bags.add(bag);
+            (bag.labelled() ? bags : unlabeled).add(bag);
             ids.add(bag.id());
         }
         warnUnlisted(dir, source, ids, "features");
-        return inMemory(dir.toString(), bags);
+        return inMemory(dir.toString(), bags, unlabeled);
     }
 
     /** The file to blame for a bad bag: its feature file where the source has one. */
@@ -196,12 +213,16 @@ public final class BagDataset {
         return source instanceof NpyBagSource npy ? npy.fileOf(entry.id()) : dir.resolve(INDEX_FILE);
     }
 
-    /** Validates bags that are already in memory (e.g. generated), with the same rules as {@link #load}. */
+    /** Validates labelled bags that are already in memory (e.g. generated), with the same rules as {@link #load}. */
     public static BagDataset of(String name, List<Bag> bags) {
         Objects.requireNonNull(name, "name");
         if (bags.isEmpty()) {
             throw new BagDataException(null, "dataset '" + name + "' has no bags");
         }
+        bags.stream().filter(b -> !b.labelled()).findFirst().ifPresent(b -> {
+            throw new BagDataException(null, "dataset '" + name + "': bag '" + b.id() + "' is unlabeled; "
+                    + "in-memory datasets hold labelled bags only");
+        });
         Map<String, Integer> seen = new HashMap<>();
         Bag first = bags.get(0);
         for (int i = 0; i < bags.size(); i++) {
@@ -222,14 +243,23 @@ public final class BagDataset {
                 throw new BagDataException(null, "dataset '" + name + "': bag '" + bag.id() + "': " + where);
             });
         }
-        return inMemory(name, bags);
+        return inMemory(name, bags, List.of());
     }
 
     /**
-     * Reads and validates {@code dir/bags.csv}: the header, then per row a safe unique bag id and a 0/1 label.
-     * Blank lines are skipped; a UTF-8 byte-order mark (as spreadsheet programs write) is ignored.
+     * The labelled rows of {@code dir/bags.csv} (see {@link #readRows}), in file order: the order of
+     * {@link #bags()}.
      */
     public static List<BagEntry> readIndex(Path dir) {
+        return readRows(dir).stream().filter(BagEntry::labelled).toList();
+    }
+
+    /**
+     * Reads and validates {@code dir/bags.csv}: the header, then per row a safe unique bag id and a label, 0, 1 or
+     * empty (an unlabeled bag, {@link Bag#UNLABELED}). At least one row must be labelled. Blank lines are skipped;
+     * a UTF-8 byte-order mark (as spreadsheet programs write) is ignored.
+     */
+    public static List<BagEntry> readRows(Path dir) {
         Path index = dir.resolve(INDEX_FILE);
         List<String> lines;
         try {
@@ -276,19 +306,25 @@ public final class BagDataset {
             if (problem != null) {
                 throw new BagDataException(index, "line " + lineNo + ": " + problem);
             }
-            if (!isLabel(f.get(1))) {
+            if (!isLabel(f.get(1)) && !f.get(1).isEmpty()) {
                 throw new BagDataException(index, "line " + lineNo + ": label of bag '" + id
-                        + "' must be 0 or 1, got '" + f.get(1) + "'");
+                        + "' must be 0 or 1, or empty for a bag not labelled yet, got '" + f.get(1) + "'");
             }
             Integer previous = lineOf.putIfAbsent(id, lineNo);
             if (previous != null) {
                 throw new BagDataException(index, "line " + lineNo + ": bag id '" + id
                         + "' is already listed on line " + previous + "; bag ids must be unique");
             }
-            entries.add(new BagEntry(id, Integer.parseInt(f.get(1)), index, lineNo));
+            int label = f.get(1).isEmpty() ? Bag.UNLABELED : Integer.parseInt(f.get(1));
+            entries.add(new BagEntry(id, label, index, lineNo));
         }
         if (entries.isEmpty()) {
             throw new BagDataException(index, "lists no bags; a site needs at least one bag to train on");
+        }
+        if (entries.stream().noneMatch(BagEntry::labelled)) {
+            throw new BagDataException(index, "lists " + entries.size() + " bag(s), none of them labelled; a site "
+                    + "needs at least one bag labelled 0 or 1 to train on: label some (fedmil site suggest ranks "
+                    + "which to label first)");
         }
         return entries;
     }
@@ -375,6 +411,14 @@ public final class BagDataset {
         return List.copyOf(tiles.tileFiles(entry));
     }
 
+    /**
+     * The bags whose bags.csv label is empty, in file order, each labelled {@link Bag#UNLABELED}; the same kind of
+     * list as {@link #bags()} (lazy for tiles). Empty when every bag is labelled.
+     */
+    public List<Bag> unlabeled() {
+        return unlabeled;
+    }
+
     /** Features per instance, the same for every bag. */
     public int dim() {
         return dim;
@@ -392,7 +436,8 @@ public final class BagDataset {
     @Override
     public String toString() {
         LabelCounts c = labelCounts();
-        return "BagDataset[" + name + ": " + size() + " bags (" + c.positives() + " positive), "
+        return "BagDataset[" + name + ": " + size() + " bags (" + c.positives() + " positive"
+                + (unlabeled.isEmpty() ? "" : ", " + unlabeled.size() + " more unlabeled") + "), "
                 + (tiles == null ? "dim " + dim : tiles.format() + " tiles") + "]";
     }
 }

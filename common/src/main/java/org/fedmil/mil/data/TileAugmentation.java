@@ -82,6 +82,46 @@ public final class TileAugmentation {
         return new Bag(bag.id(), bag.label(), bag.instances(), bag.dim(), out);
     }
 
+    /** How many transforms the chosen group has: 1, 4 (flips only, or rotations only) or 8 (both). */
+    public int groupSize() {
+        return group.size();
+    }
+
+    /**
+     * A new bag with every tile given the same transform, number {@code element} of the group (0 is the
+     * identity, and returns the bag itself): one deterministic view of the whole bag, as test-time augmentation
+     * averages over. The group's order is fixed (see {@link #group}).
+     *
+     * @throws IllegalArgumentException if the bag's instances are not tiles of this format, or {@code element}
+     *                                  is not in [0, {@link #groupSize()})
+     */
+    public Bag view(Bag bag, int element) {
+        if (element < 0 || element >= group.size()) {
+            throw new IllegalArgumentException("transform " + element + " is not in this group of " + group.size()
+                    + " (" + this + ")");
+        }
+        if (bag.dim() != format.dim()) {
+            throw new IllegalArgumentException("bag '" + bag.id() + "' has " + bag.dim() + " values per instance, "
+                    + "not " + format.dim() + " as tiles of " + format + " have");
+        }
+        if (element == 0) {
+            return bag;
+        }
+        int[] from = group.get(element);
+        float[] in = bag.features();
+        float[] out = new float[in.length];
+        int plane = format.size() * format.size();
+        for (int t = 0; t < bag.instances(); t++) {
+            for (int c = 0; c < format.channels(); c++) {
+                int base = t * format.dim() + c * plane;
+                for (int i = 0; i < plane; i++) {
+                    out[base + i] = in[base + from[i]];
+                }
+            }
+        }
+        return new Bag(bag.id(), bag.label(), bag.instances(), bag.dim(), out);
+    }
+
     private static List<int[]> group(int s, boolean flips, boolean rotations) {
         List<int[]> g = new ArrayList<>();
         g.add(map(s, (y, x) -> y * s + x)); // identity

@@ -129,7 +129,7 @@ class BagDatasetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2", "-1", "yes", "1.0", ""})
+    @ValueSource(strings = {"2", "-1", "yes", "1.0"}) // an empty label is an unlabeled bag: UnlabeledBagsTest
     void labelOtherThanZeroOrOneNamesTheLine(String label) throws IOException {
         csv("bag_id,label\na,0\nb," + label + "\n");
         assertLoadFails("bags.csv", "line 3", "label of bag 'b' must be 0 or 1", "'" + label + "'");

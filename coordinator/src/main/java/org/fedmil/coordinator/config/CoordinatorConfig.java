@@ -38,6 +38,8 @@ import org.fedmil.mil.train.OptimizerConfig;
  * @param pretraining  self-supervised pretraining rounds of the encoder before the supervised ones (none by default)
  * @param secureAggregation whether the coordinator learns only the sum of each round's deltas, never one site's
  *                     (docs/secure-aggregation.md); off by default
+ * @param evaluation   extra held-out scores beside the single model's: TTA and ensembles (off unless asked)
+ * @param pseudoLabels whether sites pseudo-label their unlabeled bags, and how confidently (off unless asked)
  */
 public record CoordinatorConfig(
         String federationId,
@@ -57,15 +59,17 @@ public record CoordinatorConfig(
         Dashboard dashboard,
         StrategyConfig strategy,
         Pretraining pretraining,
-        Boolean secureAggregation) {
+        Boolean secureAggregation,
+        Evaluation evaluation,
+        PseudoLabels pseudoLabels) {
 
-    /** Without pretraining and secure aggregation (the defaults). */
+    /** Without pretraining, secure aggregation, evaluation extras and pseudo-labels (the defaults). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
                              Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
                              Dashboard dashboard, StrategyConfig strategy) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
-                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null);
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null, null, null);
     }
 
     /** The default strategy, FedAvg (issue 8). */
@@ -110,6 +114,8 @@ public record CoordinatorConfig(
         secureAggregation = secureAggregation != null && secureAggregation;
         pretraining = pretraining == null ? new Pretraining(null, null, null, null, null, null, null, null, null, null)
                 : pretraining;
+        evaluation = evaluation == null ? new Evaluation(null, null, null) : evaluation;
+        pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
     }
 
     /**
@@ -140,6 +146,52 @@ public record CoordinatorConfig(
         }
     }
 
+    // --- evaluation-time TTA and ensembles, pseudo-labels (issue 10) ---
+    /**
+     * Extra held-out scores the coordinator computes after every round, beside the global model's own AUC (written
+     * to heldout-extra.json in the state folder and printed under the round's line). They cost evaluation time
+     * only: what is sent to sites does not change.
+     *
+     * @param tta            test-time augmentation of tile bags: none, flips, rotations or all (the 8 symmetries)
+     * @param ensembleLastK  0 (off), or k ≥ 2: also score the mean of the last k global models' probabilities
+     * @param ensembleModels final models of other federations of the same model (other seeds or folds), each a
+     *                       model file (.fedmil) or another coordinator's state folder (its latest global model):
+     *                       also score the mean of the global model and these
+     */
+    public record Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels) {
+        public Evaluation {
+            tta = tta == null ? "none" : tta;
+            ensembleLastK = ensembleLastK == null ? 0 : ensembleLastK;
+            ensembleModels = ensembleModels == null ? java.util.List.of() : java.util.List.copyOf(ensembleModels);
+        }
+
+        /** Whether any extra score is asked for. */
+        public boolean any() {
+            return !tta.equals("none") || ensembleLastK > 0 || !ensembleModels.isEmpty();
+        }
+
+        /** The flips and rotations tta names. */
+        public boolean flips() {
+            return tta.equals("flips") || tta.equals("all");
+        }
+
+        public boolean rotations() {
+            return tta.equals("rotations") || tta.equals("all");
+        }
+    }
+
+    /**
+     * @param threshold 0 (off), or the confidence max(p, 1 − p) in (0.5, 1] the global model must have for a site's
+     *                  unlabeled bag to join its local training with that pseudo-label; sent to sites as
+     *                  TrainingConfig.pseudo_label_threshold
+     */
+    public record PseudoLabels(Double threshold) {
+        public PseudoLabels {
+            threshold = threshold == null ? 0.0 : threshold;
+        }
+    }
+    // --- end issue 10 ---
+
     // --- dashboard (issue 6, item 4) ---
     /**
      * The dashboard: a read-only web page, /api/state and /metrics. On a loopback host it is plain HTTP; on any other
@@ -159,7 +211,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining,
-                secureAggregation);
+                secureAggregation, evaluation, pseudoLabels);
     }
     // --- end dashboard ---
 
@@ -167,7 +219,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPretraining(Pretraining p) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p,
-                secureAggregation);
+                secureAggregation, evaluation, pseudoLabels);
     }
 
     /**
@@ -353,7 +405,9 @@ public record CoordinatorConfig(
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
                 training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
-                pretraining, secureAggregation);
+                pretraining, secureAggregation,
+                new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
+                        .map(m -> ConfigFiles.resolve(file, m)).toList()), pseudoLabels);
         c.validate(file);
         return c;
     }
@@ -430,6 +484,22 @@ public record CoordinatorConfig(
             check(file, pretraining.colourJitter() >= 0 && pretraining.colourJitter() < 1,
                     "pretraining.colour_jitter", pretraining.colourJitter(), "0 (none) up to, not including, 1");
         }
+        // --- issue 10 ---
+        check(file, java.util.List.of("none", "flips", "rotations", "all").contains(evaluation.tta()),
+                "evaluation.tta", evaluation.tta(), "none, flips, rotations or all");
+        check(file, evaluation.tta().equals("none") || encoder == Encoder.CNN, "evaluation.tta", evaluation.tta(),
+                "none: flips and rotations apply to tile bags (encoder: cnn) only");
+        check(file, evaluation.ensembleLastK() == 0 || evaluation.ensembleLastK() >= 2, "evaluation.ensemble_last_k",
+                evaluation.ensembleLastK(), "0 (off) or at least 2 models");
+        for (Path m : evaluation.ensembleModels()) {
+            check(file, java.nio.file.Files.isRegularFile(m) || java.nio.file.Files.isDirectory(m.resolve("models")),
+                    "evaluation.ensemble_models", m, "model files (.fedmil) or coordinator state folders (holding "
+                            + "models/ and metrics.json) of other federations, that exist");
+        }
+        check(file, pseudoLabels.threshold() == 0 || (pseudoLabels.threshold() > 0.5 && pseudoLabels.threshold() <= 1),
+                "pseudo_labels.threshold", pseudoLabels.threshold(),
+                "0 (off) or a confidence in (0.5, 1], e.g. 0.9");
+        // --- end issue 10 ---
         // --- strategy (issue 8) ---
         for (String problem : strategy.problems()) {
             throw new ConfigException(file + ": " + problem);
@@ -504,7 +574,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPort(int port) {
         return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
                 rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy, pretraining, secureAggregation);
+                strategy, pretraining, secureAggregation, evaluation, pseudoLabels);
     }
 
     @Override

@@ -78,13 +78,15 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     public record TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
                                LossConfig loss, DpRequirement dp, double proximalMu,
                                org.fedmil.tensor.DeltaEncoding compression, OptimizerConfig optimizer,
-                               int bagsPerStep, LearningRateSchedule schedule) {
+                               int bagsPerStep, LearningRateSchedule schedule, double pseudoLabelThreshold) {
 
         /**
-         * @param compression how sites are asked to encode their deltas (training.compression)
-         * @param optimizer   the optimiser every site trains with
-         * @param bagsPerStep bags averaged into one optimiser step at a site
-         * @param schedule    the learning rate over rounds
+         * @param compression          how sites are asked to encode their deltas (training.compression)
+         * @param optimizer            the optimiser every site trains with
+         * @param bagsPerStep          bags averaged into one optimiser step at a site
+         * @param schedule             the learning rate over rounds
+         * @param pseudoLabelThreshold 0 (off), or the confidence a site's unlabeled bag needs to join its training
+         *                             with a pseudo-label (pseudo_labels.threshold, issue 10)
          */
         public TrainingPlan {
             java.util.Objects.requireNonNull(compression, "compression");
@@ -92,12 +94,20 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
             java.util.Objects.requireNonNull(schedule, "schedule");
         }
 
+        /** Without pseudo-labels. */
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp, double proximalMu,
+                            org.fedmil.tensor.DeltaEncoding compression, OptimizerConfig optimizer,
+                            int bagsPerStep, LearningRateSchedule schedule) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression, optimizer,
+                    bagsPerStep, schedule, 0);
+        }
+
         /** Adam, one bag per step, the learning rate constant. */
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
                             LossConfig loss, DpRequirement dp, double proximalMu,
                             org.fedmil.tensor.DeltaEncoding compression) {
-            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression,
-                    OptimizerConfig.ADAM, 1, LearningRateSchedule.CONSTANT);
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression, 0);
         }
 
         /**
@@ -109,6 +119,14 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
         public double roundLearningRate(java.util.List<Double> heldoutLosses) {
             return schedule.kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU
                     ? schedule.plateauRate(learningRate, heldoutLosses) : learningRate;
+        }
+
+        /** Adam, one bag per step, the learning rate constant, with pseudo-labels at {@code pseudoLabelThreshold}. */
+        public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,
+                            LossConfig loss, DpRequirement dp, double proximalMu,
+                            org.fedmil.tensor.DeltaEncoding compression, double pseudoLabelThreshold) {
+            this(localEpochs, learningRate, weightDecay, seed, loss, dp, proximalMu, compression,
+                    OptimizerConfig.ADAM, 1, LearningRateSchedule.CONSTANT, pseudoLabelThreshold);
         }
 
         public TrainingPlan(int localEpochs, double learningRate, double weightDecay, long seed,

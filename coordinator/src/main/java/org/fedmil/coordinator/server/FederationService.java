@@ -195,6 +195,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                         .setWeightDecay(training.weightDecay())
                         .setProximalMu(training.proximalMu())
                         .setDeltaEncoding(Wire.toProto(training.compression()))
+                        .setPseudoLabelThreshold(training.pseudoLabelThreshold())
                         .setSeed(training.seed())))));
     }
 

@@ -23,6 +23,7 @@ import org.fedmil.coordinator.round.RunState;
 import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.tensor.TensorCodec;
+import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.util.AtomicFiles;
 import org.fedmil.util.Sha256;
@@ -140,6 +141,25 @@ public final class StateStore implements AutoCloseable {
             return pretraining.isObject() ? pretraining.path("rounds").asInt() : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * The global model of {@code version} as saved by {@link #saveModel}, decoded to {@code specs}; empty when this
+     * folder has no such model.
+     */
+    public synchronized Optional<TensorSet> model(long version, List<TensorSpec> specs) {
+        Path bin = modelFile(version, "bin");
+        if (!Files.exists(bin)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TensorCodec.decode(specs, Files.readAllBytes(bin)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read global model version " + version + " from " + bin, e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(bin + " does not hold a model of this federation's tensors " + specs
+                    + ": " + e.getMessage(), e);
         }
     }
 

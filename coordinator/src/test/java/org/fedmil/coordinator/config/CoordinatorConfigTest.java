@@ -156,4 +156,44 @@ class CoordinatorConfigTest {
         assertThatThrownBy(() -> CoordinatorConfig.load(compressed)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("training.compression");
     }
+
+    @Test
+    void theEvaluationAndPseudoLabelSectionsAreOffByDefaultAndCheckedKeyByKey() throws Exception {
+        CoordinatorConfig defaults = CoordinatorConfig.load(yaml(""));
+        assertThat(defaults.evaluation().any()).isFalse();
+        assertThat(defaults.pseudoLabels().threshold()).isZero();
+
+        Files.createDirectories(dir.resolve("other-run").resolve("models"));
+        CoordinatorConfig c = CoordinatorConfig.load(yaml("""
+                model:
+                  encoder: cnn
+                  channels: 3
+                  tile_size: 27
+                evaluation:
+                  tta: all
+                  ensemble_last_k: 3
+                  ensemble_models: [other-run]
+                pseudo_labels:
+                  threshold: 0.9
+                """));
+        assertThat(c.evaluation().flips()).isTrue();
+        assertThat(c.evaluation().rotations()).isTrue();
+        assertThat(c.evaluation().ensembleLastK()).isEqualTo(3);
+        assertThat(c.evaluation().ensembleModels()).containsExactly(dir.resolve("other-run"));
+        assertThat(c.pseudoLabels().threshold()).isEqualTo(0.9);
+
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("evaluation:\n  tta: all\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("evaluation.tta")
+                .hasMessageContaining("tile bags (encoder: cnn) only");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("evaluation:\n  tta: mirror\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("none, flips, rotations or all");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("evaluation:\n  ensemble_last_k: 1\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("evaluation.ensemble_last_k");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("evaluation:\n  ensemble_models: [nowhere.fedmil]\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("nowhere.fedmil");
+        for (String t : new String[]{"0.5", "0.3", "1.5"}) {
+            assertThatThrownBy(() -> CoordinatorConfig.load(yaml("pseudo_labels:\n  threshold: " + t + "\n")))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("pseudo_labels.threshold");
+        }
+    }
 }

@@ -431,8 +431,15 @@ public final class SiteAgent implements AutoCloseable {
                     new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
                             Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(spec), c.getProximalMu(),
                             Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
-                    ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()));
+                    ProgressPrinter.forConsole(out, "site " + site + " round " + task.getRound()),
+                    c.getPseudoLabelThreshold());
             policy.checkBags(trained.trainingBags());
+            if (trained.pseudoLabelled() > 0) {
+                out.printf(Locale.ROOT, "site %s round %d: %d of %d unlabeled bags joined training with pseudo-labels "
+                                + "(confidence >= %s); they stay at this site and are not counted in what is sent%n",
+                        site, task.getRound(), trained.pseudoLabelled(), data.unlabeledCount(),
+                        c.getPseudoLabelThreshold());
+            }
             update = released(task.getRound(), baseVersion, c, trained.delta(), trained.trainingBags(),
                     trained.trainLoss());
         }

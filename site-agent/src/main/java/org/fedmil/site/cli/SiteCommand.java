@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code fedmil site}: what a hospital's IT runs. */
 @Command(name = "site", mixinStandardHelpOptions = true,
         description = "Commands run at a hospital site.",
-        subcommands = {SiteCommand.Run.class, CheckCommand.class, ExplainCommand.class})
+        subcommands = {SiteCommand.Run.class, CheckCommand.class, ExplainCommand.class, SuggestCommand.class})
 public final class SiteCommand {
 
     /** The flags that replace site.yaml values, shared by {@code run} and {@code check}. */

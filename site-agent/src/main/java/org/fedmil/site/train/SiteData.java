@@ -38,17 +38,25 @@ public final class SiteData {
         return atStart.isTiles();
     }
 
+    /** Labelled bags. */
     public int size() {
         return atStart.size();
     }
 
+    /** Bags of the labelled ones; unlabeled bags are never counted as a class. */
     public LabelCounts labelCounts() {
         return atStart.labelCounts();
     }
 
-    /** "120 tile bags" / "120 bags of 32 features", for the agent's console. */
+    /** Bags with an empty label in bags.csv. */
+    public int unlabeledCount() {
+        return atStart.unlabeled().size();
+    }
+
+    /** "120 tile bags" / "120 bags of 32 features" (+ " and 30 unlabeled"), for the site's own console. */
     public String describe() {
-        return isTiles() ? size() + " tile bags" : size() + " bags of " + atStart.dim() + " features";
+        String labelled = isTiles() ? size() + " tile bags" : size() + " bags of " + atStart.dim() + " features";
+        return unlabeledCount() == 0 ? labelled : labelled + " and " + unlabeledCount() + " unlabeled";
     }
 
     /**
@@ -57,6 +65,15 @@ public final class SiteData {
      * @throws IllegalStateException when the site's data cannot feed this model (features vs tiles, or widths)
      */
     public synchronized List<Bag> bagsFor(ModelSpec spec) {
+        return openFor(spec).bags();
+    }
+
+    /** The unlabeled bags as {@code spec} reads them, each labelled {@link Bag#UNLABELED}; lazy for tiles. */
+    public synchronized List<Bag> unlabeledFor(ModelSpec spec) {
+        return openFor(spec).unlabeled();
+    }
+
+    private BagDataset openFor(ModelSpec spec) {
         if (spec.readsTiles() != isTiles()) {
             throw new IllegalStateException("the federation's model reads " + (spec.readsTiles()
                     ? "image tiles (encoder cnn)" : "feature vectors (encoder mlp)") + " but this site's " + dir
@@ -68,12 +85,12 @@ public final class SiteData {
                 throw new IllegalStateException("the federation's model expects " + spec.inputDim()
                         + " features per instance but this site's bags in " + dir + " have " + atStart.dim());
             }
-            return atStart.bags();
+            return atStart;
         }
         TileFormat wanted = spec.tileFormat().orElseThrow();
         if (opened == null || !opened.tileFormat().orElseThrow().equals(wanted)) {
             opened = BagDataset.load(dir, wanted);
         }
-        return opened.bags();
+        return opened;
     }
 }

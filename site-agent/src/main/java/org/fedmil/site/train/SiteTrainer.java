@@ -15,13 +15,19 @@ import org.fedmil.mil.train.PretrainingResult;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.TrainingResult;
+import org.fedmil.mil.pseudo.PseudoLabeller;
+import org.fedmil.mil.pseudo.PseudoLabels;
 import org.fedmil.tensor.TensorSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One site's local learning: start from the global weights, train on the local bags, and hand back only the
  * delta. The DJL model is kept between rounds and rebuilt only if the federation's architecture changes.
  */
 public final class SiteTrainer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SiteTrainer.class);
 
     private final Device device;
     private final SiteData data;
@@ -33,8 +39,13 @@ public final class SiteTrainer implements AutoCloseable {
         this.data = data;
     }
 
-    /** The outcome of one local round: what is sent (delta, counts, loss) and nothing else. */
-    public record LocalUpdate(TensorSet delta, long trainingBags, double trainLoss, TrainingResult training) {
+    /**
+     * The outcome of one local round: what is sent (delta, labelled bag count, loss), the local training's
+     * details, and {@code pseudoLabelled}, how many unlabeled bags joined training this round, which is for the
+     * site's own console and never sent.
+     */
+    public record LocalUpdate(TensorSet delta, long trainingBags, double trainLoss, TrainingResult training,
+                              int pseudoLabelled) {
     }
 
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options) {
@@ -43,12 +54,37 @@ public final class SiteTrainer implements AutoCloseable {
 
     /** As {@link #train(ModelSpec, TensorSet, TrainingOptions)}, showing the training's progress on {@code progress}. */
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress) {
+        return train(spec, global, options, progress, 0);
+    }
+
+    /**
+     * As above, and with {@code pseudoLabelThreshold} &gt; 0 the site's unlabeled bags that {@code global} scores
+     * with at least that confidence join this round's training under the label the model gives them (see
+     * {@link PseudoLabeller}). They are chosen afresh every round from the model of the round.
+     *
+     * <p>The update's {@code trainingBags}, which the coordinator weighs the site by, counts the labelled bags
+     * only: a pseudo-label is the federation's own model talking, not new ground truth, so it must not buy a
+     * site more weight; and the count then says nothing about how many unlabeled bags the site holds or how
+     * many the model was sure of. How many joined is logged here, at the site, and sent nowhere.
+     */
+    public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
+                             double pseudoLabelThreshold) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        List<Bag> bags = data.bagsFor(spec);
+        List<Bag> labelled = data.bagsFor(spec);
+        List<Bag> bags = labelled;
+        int pseudoLabelled = 0;
+        if (pseudoLabelThreshold > 0 && data.unlabeledCount() > 0) {
+            PseudoLabels pseudo = new PseudoLabeller(pseudoLabelThreshold).select(m, data.unlabeledFor(spec));
+            log.info("pseudo-labels: {} of {} unlabeled bags scored with confidence >= {} ({} positive) join this "
+                    + "round's training; they stay at this site", pseudo.size(), pseudo.considered(),
+                    pseudoLabelThreshold, pseudo.positives());
+            bags = pseudo.appendedTo(labelled);
+            pseudoLabelled = pseudo.size();
+        }
         TrainingResult result = new LocalTrainer().train(m, bags, options, progress);
         TensorSet delta = m.weights().minus(global);
-        return new LocalUpdate(delta, bags.size(), result.meanLoss(), result);
+        return new LocalUpdate(delta, labelled.size(), result.meanLoss(), result, pseudoLabelled);
     }
 
     /**

@@ -1,0 +1,17 @@
+package org.fedmil.bench.toolbox;
+
+/**
+ * One arm's held-out result in a toolbox experiment, a line of the results file. Arms of one (dataset, seed,
+ * experiment) share the split and the initial model, so their difference is the option's effect.
+ *
+ * @param experiment    "tta", "pseudo" or "active"
+ * @param arm           e.g. "single", "tta", "last3", "runs3", "labelled-only", "pseudo", "suggested", "random"
+ * @param labelledBags  labelled training bags over all sites
+ * @param unlabeledBags unlabeled training bags over all sites
+ * @param pseudoBags    pseudo-labelled bags that joined training in the last round (pseudo arm), else 0
+ * @param pseudoErrors  of those, how many got the wrong label (the bench knows the hidden true labels)
+ */
+public record ToolboxRecord(String dataset, long seed, String experiment, String arm, int labelledBags,
+                            int unlabeledBags, int pseudoBags, int pseudoErrors, int heldoutBags, double auc,
+                            double seconds) {
+}
