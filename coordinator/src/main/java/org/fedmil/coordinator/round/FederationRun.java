@@ -369,6 +369,18 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    /** Under the lock: the site has joined, {@code updateRound} is the round open for training, and the site is in it. */
+    private void requireParticipantOfOpenRound(String siteId, int updateRound) {
+        requireJoined(siteId);
+        if (phase != Phase.TRAINING || updateRound != round) {
+            throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(updateRound));
+        }
+        if (!participants.contains(siteId)) {
+            throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
+                    + "' is not a participant of round " + round + "; it takes part from the next round");
+        }
+    }
+
     private UploadAccepted admit(String siteId, IncomingUpdate update) {
         // Hashing, decoding and the finiteness and norm scans touch no shared state, so they run before the lock
         // is taken. Their verdict is applied after the state checks, so that a request wrong in both ways gets
@@ -379,14 +391,7 @@ public final class FederationRun implements AutoCloseable {
         RunState state;
         lock.lock();
         try {
-            requireJoined(siteId);
-            if (phase != Phase.TRAINING || update.round() != round) {
-                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(update.round()));
-            }
-            if (!participants.contains(siteId)) {
-                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
-                        + "' is not a participant of round " + round + "; it takes part from the next round");
-            }
+            requireParticipantOfOpenRound(siteId, update.round());
             if (secure != null) {
                 throw UpdateRefusal.MALFORMED.because("round " + round + " is securely aggregated: the coordinator "
                         + "takes only masked uploads (UpdateHeader.secure_aggregation), never a site's plain delta");
@@ -660,14 +665,7 @@ public final class FederationRun implements AutoCloseable {
         RunState state;
         lock.lock();
         try {
-            requireJoined(siteId);
-            if (phase != Phase.TRAINING || update.round() != round) {
-                throw UpdateRefusal.ROUND_CLOSED.because(roundClosedReason(update.round()));
-            }
-            if (!participants.contains(siteId)) {
-                throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
-                        + "' is not a participant of round " + round + "; it takes part from the next round");
-            }
+            requireParticipantOfOpenRound(siteId, update.round());
             if (secure == null) {
                 throw UpdateRefusal.MALFORMED.because("round " + round + " is not securely aggregated; send the "
                         + "delta itself, not a masked one");
