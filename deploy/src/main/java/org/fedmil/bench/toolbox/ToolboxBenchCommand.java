@@ -111,9 +111,20 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
             description = "active: fraction of each site's bags labelled at the start (at least 1)")
     double initialFraction;
 
+    @Option(names = "--initial-rounds", description = "active: rounds of phase 1 (on the initially labelled bags, "
+            + "before ranking); default --rounds. Longer makes a better ranker without changing the phase-2 budget "
+            + "both arms get (--rounds).")
+    Integer initialRounds;
+
     @Option(names = "--add-fraction", defaultValue = "0.25",
             description = "active: bags labelled next per site, as a fraction of the site's bags (at least 1)")
     double addFraction;
+
+    @Option(names = "--rankings", split = ",", defaultValue = "entropy",
+            description = "active: how the phase-1 model ranks unlabeled bags, one labelled arm each: entropy (arm "
+                    + "'suggested', what `fedmil site suggest` ranks by default), instance_disagreement, "
+                    + "view_disagreement (arms 'suggested-<name>')")
+    List<String> rankings;
 
     @Option(names = "--device", defaultValue = "auto")
     String device;
@@ -135,6 +146,10 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
         if (!List.of("tta", "pseudo", "active").contains(experiment)) {
             throw new IllegalArgumentException("unknown --experiment '" + experiment + "'; expected tta, pseudo or "
                     + "active");
+        }
+        if (experiment.equals("active") && !reportOnly) {
+            phase1Rounds(); // a bad --initial-rounds fails here, before any split is written or model trained
+            rankings(); // and so does an unknown ranking
         }
         for (long seed : reportOnly ? List.<Long>of() : seeds) {
             Path dir = prepare(seed);
@@ -254,28 +269,37 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
         List<BagDataset> start = load(dir, format);
         long t0 = System.nanoTime();
         TensorSet phase1;
-        Map<Integer, List<String>> suggested = new LinkedHashMap<>();
+        // arm → site → bags labelled next; the suggested arms first, random last
+        Map<String, Map<Integer, List<String>>> chosen = new LinkedHashMap<>();
         Map<Integer, List<String>> random = new LinkedHashMap<>();
-        try (MilModel model = federation.run(start, rounds, seed, Optional.empty(), Optional.empty(),
+        try (MilModel model = federation.run(start, phase1Rounds(), seed, Optional.empty(), Optional.empty(),
                 (r, g) -> { }, (r, s, d, l) -> { })) {
             phase1 = model.weights();
             record(seed, "initial", labelledOf(start), unlabeledOf(start), 0, 0, heldout,
                     model.evaluate(heldout.bags()).auc(), (System.nanoTime() - t0) / 1e9);
-            UncertaintyRanking ranking = new UncertaintyRanking(Optional.empty());
+            // view disagreement scores TTA views; the other measures score the plain bag, as `site suggest` does
+            UncertaintyRanking plain = new UncertaintyRanking(Optional.empty());
+            UncertaintyRanking views = new UncertaintyRanking(Optional.of(
+                    new TestTimeAugmentation(new TileAugmentation(format, true, true))));
             for (int k = 1; k <= sites; k++) {
                 BagDataset site = start.get(k - 1);
                 int total = site.size() + site.unlabeled().size();
                 int m = Math.min(site.unlabeled().size(), Math.max(1, (int) Math.round(total * addFraction)));
-                List<String> ranked = ranking.rank(model, site.unlabeled(), Uncertainty.ENTROPY).stream()
-                        .map(BagUncertainty::bagId).toList();
-                suggested.put(k, ranked.subList(0, m));
+                for (Uncertainty by : rankings()) {
+                    UncertaintyRanking ranking = by == Uncertainty.VIEW_DISAGREEMENT ? views : plain;
+                    List<String> ranked = ranking.rank(model, site.unlabeled(), by).stream()
+                            .map(BagUncertainty::bagId).toList();
+                    chosen.computeIfAbsent(armName(by), a -> new LinkedHashMap<>()).put(k, ranked.subList(0, m));
+                }
                 List<String> shuffled = new ArrayList<>(site.unlabeled().stream().map(Bag::id).toList());
                 java.util.Collections.shuffle(shuffled, rng);
                 random.put(k, shuffled.subList(0, m));
             }
         }
-        for (String arm : List.of("suggested", "random")) {
-            Map<Integer, List<String>> added = arm.equals("suggested") ? suggested : random;
+        chosen.put("random", random);
+        for (var armChoice : chosen.entrySet()) {
+            String arm = armChoice.getKey();
+            Map<Integer, List<String>> added = armChoice.getValue();
             for (int k = 1; k <= sites; k++) {
                 Set<String> labelledNow = new HashSet<>(initial.get(k));
                 labelledNow.addAll(added.get(k));
@@ -290,6 +314,30 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
                         model.evaluate(heldout.bags()).auc(), (System.nanoTime() - t1) / 1e9);
             }
         }
+    }
+
+    /** Phase-1 rounds of the active experiment: --initial-rounds, or --rounds when not given. */
+    int phase1Rounds() {
+        int r = initialRounds != null ? initialRounds : rounds;
+        if (r < 1) {
+            throw new IllegalArgumentException("--initial-rounds must be at least 1 (got " + r + "): phase 1 trains "
+                    + "the model that ranks the unlabeled bags");
+        }
+        return r;
+    }
+
+    /** The --rankings, parsed; at least one. */
+    List<Uncertainty> rankings() {
+        if (rankings.isEmpty()) {
+            throw new IllegalArgumentException("--rankings needs at least one of entropy, instance_disagreement, "
+                    + "view_disagreement");
+        }
+        return rankings.stream().map(String::strip).map(Uncertainty::fromConfigName).distinct().toList();
+    }
+
+    /** The arm that labels the bags {@code by} ranks first; entropy keeps the name earlier results used. */
+    static String armName(Uncertainty by) {
+        return by == Uncertainty.ENTROPY ? "suggested" : "suggested-" + by.configName();
     }
 
     private static int labelledOf(List<BagDataset> sites) {
