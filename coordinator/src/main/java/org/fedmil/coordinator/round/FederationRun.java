@@ -369,6 +369,32 @@ public final class FederationRun implements AutoCloseable {
         }
     }
 
+    /**
+     * Under the lock: whether {@code update} is the one {@code siteId} already sent this round, again (the site did
+     * not get our receipt, a broken connection, and resent the same bytes), to be answered as before. A different
+     * second update is refused, as is an update trained from another model than the round's.
+     *
+     * @param contentOk whether the update's content passed its checks (a resend must be what was accepted)
+     * @param kind      "update" or "masked update", for the refusal
+     */
+    private boolean isResend(String siteId, IncomingUpdate update, boolean contentOk, String kind) {
+        byte[] earlier = submitted.get(siteId);
+        if (earlier != null) {
+            if (contentOk && MessageDigest.isEqual(earlier, update.declaredSha256())) {
+                return true;
+            }
+            throw UpdateRefusal.DUPLICATE.because("site '" + siteId + "' already submitted " + kind + " "
+                    + Sha256.shortHex(earlier) + " for round " + round
+                    + "; one update per site and round, a retry must resend the same bytes");
+        }
+        if (update.baseModelVersion() != global.version()) {
+            throw UpdateRefusal.STALE_BASE_MODEL.because("update was trained from model version "
+                    + update.baseModelVersion() + " but round " + round + " trains from version "
+                    + global.version() + "; ask for the next task and train from that model");
+        }
+        return false;
+    }
+
     /** Under the lock: the site has joined, {@code updateRound} is the round open for training, and the site is in it. */
     private void requireParticipantOfOpenRound(String siteId, int updateRound) {
         requireJoined(siteId);
@@ -396,20 +422,8 @@ public final class FederationRun implements AutoCloseable {
                 throw UpdateRefusal.MALFORMED.because("round " + round + " is securely aggregated: the coordinator "
                         + "takes only masked uploads (UpdateHeader.secure_aggregation), never a site's plain delta");
             }
-            byte[] earlier = submitted.get(siteId);
-            if (earlier != null) {
-                if (content.refusal == null && MessageDigest.isEqual(earlier, update.declaredSha256())) {
-                    // the site did not get our receipt (a broken connection) and sent the same update again
-                    return new UploadAccepted(round, submitted.size(), participants.size());
-                }
-                throw UpdateRefusal.DUPLICATE.because("site '" + siteId + "' already submitted update "
-                        + Sha256.shortHex(earlier) + " for round " + round
-                        + "; one update per site and round, a retry must resend the same bytes");
-            }
-            if (update.baseModelVersion() != global.version()) {
-                throw UpdateRefusal.STALE_BASE_MODEL.because("update was trained from model version "
-                        + update.baseModelVersion() + " but round " + round + " trains from version "
-                        + global.version() + "; ask for the next task and train from that model");
+            if (isResend(siteId, update, content.refusal == null, "update")) {
+                return new UploadAccepted(round, submitted.size(), participants.size());
             }
             if (content.refusal != null) {
                 throw content.refusal;
@@ -670,19 +684,8 @@ public final class FederationRun implements AutoCloseable {
                 throw UpdateRefusal.MALFORMED.because("round " + round + " is not securely aggregated; send the "
                         + "delta itself, not a masked one");
             }
-            byte[] earlier = submitted.get(siteId);
-            if (earlier != null) {
-                if (refusal == null && MessageDigest.isEqual(earlier, update.declaredSha256())) {
-                    return new UploadAccepted(round, submitted.size(), participants.size());
-                }
-                throw UpdateRefusal.DUPLICATE.because("site '" + siteId + "' already submitted masked update "
-                        + Sha256.shortHex(earlier) + " for round " + round
-                        + "; one update per site and round, a retry must resend the same bytes");
-            }
-            if (update.baseModelVersion() != global.version()) {
-                throw UpdateRefusal.STALE_BASE_MODEL.because("update was trained from model version "
-                        + update.baseModelVersion() + " but round " + round + " trains from version "
-                        + global.version() + "; ask for the next task and train from that model");
+            if (isResend(siteId, update, refusal == null, "masked update")) {
+                return new UploadAccepted(round, submitted.size(), participants.size());
             }
             int f = secure.parameters().fractionalBits();
             if (update.fractionalBits() != f) {
