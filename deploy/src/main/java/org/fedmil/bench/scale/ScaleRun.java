@@ -46,6 +46,9 @@ public final class ScaleRun {
     public static Result run(Path work, int sites, int rounds, int pollWaitMs, String coordinatorHeap,
                              java.io.PrintStream log) throws Exception {
         long t0 = System.nanoTime();
+        // absolute from here on: the coordinator runs in the work folder and resolves the paths written into its
+        // config against it, so a relative --work (the default, target/bench-perf) would resolve twice
+        work = work.toAbsolutePath();
         Files.createDirectories(work);
         ConsortiumCa ca = ConsortiumCa.init(work.resolve("pki"), "scale", ConsortiumCa.DEFAULT_CA_VALIDITY);
         PartyCredentials server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"),
@@ -92,8 +95,7 @@ public final class ScaleRun {
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx" + coordinatorHeap,
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
                 "-cp", System.getProperty("java.class.path"), ScaleCoordinatorMain.class.getName(),
-                // absolute: the coordinator runs in the work folder, so a relative --work would resolve twice
-                yaml.toAbsolutePath().toString(), probes.toAbsolutePath().toString());
+                yaml.toString(), probes.toString());
         Process coordinator = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(work.resolve("coordinator.log").toFile()).start();
         List<Thread> threads = new ArrayList<>();
