@@ -12,8 +12,7 @@ import java.util.Iterator;
  * <p>Why: handing gRPC every chunk at once (what {@code downloadModel} did) serialises the whole model into Netty's
  * outbound buffers at the start of every download, so a slow or stalled site made the coordinator hold a copy of
  * the model in direct memory until it was read (one per such site), and the writes queued behind it. Honouring
- * {@code isReady} keeps at most the flow-control window plus about two chunks in flight per download
- * ({@link Wire#SEND_AHEAD_BYTES}: one chunk waits while the one before it drains, so the link does not idle). A cancelled call
+ * {@code isReady} keeps at most the flow-control window plus one chunk in flight per download. A cancelled call
  * (the site gone, its deadline passed) stops the sending and drops the iterator; nothing is sent after it.
  *
  * <p>gRPC runs a call's callbacks (the first {@link #run} from the handler, on-ready, on-cancel) one at a time;
@@ -43,7 +42,6 @@ public final class FlowControlledSender<T> implements Runnable {
                     + "; call start() from the service method with the observer gRPC passed in");
         }
         FlowControlledSender<T> sender = new FlowControlledSender<>(call, messages);
-        call.setOnReadyThreshold(Wire.SEND_AHEAD_BYTES);
         call.setOnCancelHandler(sender::cancelled);
         call.setOnReadyHandler(sender);
         // the stream may have become ready before the handler was set; whatever the window takes now goes now

@@ -18,15 +18,6 @@ public final class Wire {
     /** Largest data chunk on any stream: keeps messages far below gRPC's 4 MiB default limit. */
     public static final int MAX_CHUNK_BYTES = 1 << 20;
 
-    /**
-     * A streaming sender's on-ready threshold (gRPC's {@code setOnReadyThreshold} / {@code withOnReadyThreshold}):
-     * the call counts as ready while less than one chunk (plus framing) waits in its outbound queue. gRPC's
-     * default, 32 KiB, is below one chunk, so a sender that honours {@code isReady} waited for each 1 MiB chunk to
-     * leave before it serialised the next, and the link idled between chunks; with this, the next chunk is ready
-     * while the current one drains (double buffering). It bounds what waits per stream at about two chunks.
-     */
-    public static final int SEND_AHEAD_BYTES = MAX_CHUNK_BYTES + 64 * 1024;
-
     private Wire() {
     }
 

@@ -65,8 +65,8 @@ class ModelDownloadFlowControlTest {
     private static final int MESSAGES = 1 + MODEL_MIB;
     /**
      * What may be in flight beyond what the client has read: the client's HTTP/2 window (1 MiB, grown by grpc-java's
-     * BDP probing to at most 8 MiB) in 1 MiB chunks, plus what the server may queue before isReady turns false
-     * (Wire.SEND_AHEAD_BYTES: about two chunks), with room to spare. Sending everything at once is 33.
+     * BDP probing to at most 8 MiB) in 1 MiB chunks, plus the one chunk the server hands over before isReady turns
+     * false, with room to spare. Sending everything at once is 33.
      */
     private static final int MAX_AHEAD = 12;
 

@@ -243,8 +243,7 @@ public final class TransportBenchmark implements PerfBenchmark {
                 }
             };
             ClientCallStreamObserver<UpdateChunk> requests = (ClientCallStreamObserver<UpdateChunk>)
-                    FederationGrpc.newStub(channel)
-                    .withOnReadyThreshold(Wire.SEND_AHEAD_BYTES).uploadUpdate(observer);
+                    FederationGrpc.newStub(channel).uploadUpdate(observer);
             requests.onNext(UpdateChunk.newBuilder().setHeader(UpdateHeader.newBuilder().setTotalBytes(total)).build());
             long offset = 0;
             for (ByteString chunk : chunks) {

@@ -353,8 +353,7 @@ public final class CoordinatorClient implements AutoCloseable {
             }
         };
         ClientCallStreamObserver<UpdateChunk> requests = (ClientCallStreamObserver<UpdateChunk>)
-                async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                        .withOnReadyThreshold(Wire.SEND_AHEAD_BYTES).uploadUpdate(responses);
+                async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).uploadUpdate(responses);
         requests.onNext(UpdateChunk.newBuilder().setHeader(header).build());
         for (UpdateChunk chunk : chunks) {
             // respect HTTP/2 flow control: hand a chunk to gRPC only when the stream can take it, so that what
