@@ -44,6 +44,26 @@ public final class MutualTls {
     /** TLS 1.3, and 1.2 for sites whose JDK or middlebox still needs it; nothing older. */
     public static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
+    /**
+     * The native libraries Netty found for this process, as the coordinator prints them at start-up: "BoringSSL"
+     * (netty-tcnative) or "JDK TLS", and "epoll" (netty-transport-native-epoll) or "NIO". Both native ones are in the
+     * distribution's {@code lib/} for Linux x86-64 and are used wherever they load; elsewhere gRPC falls back to the
+     * JDK's TLS and NIO silently, which works but moves fewer bytes per CPU-second (docs/benchmarks.md, transport).
+     */
+    public static String nettyNatives() {
+        return (io.netty.handler.ssl.OpenSsl.isAvailable() ? "BoringSSL" : "JDK TLS") + ", "
+                + (epollAvailable() ? "epoll" : "NIO");
+    }
+
+    private static boolean epollAvailable() {
+        try {
+            // by name: the epoll classes are a runtime dependency of the distribution only
+            return (Boolean) Class.forName("io.netty.channel.epoll.Epoll").getMethod("isAvailable").invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(MutualTls.class);
     private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
     private static final String SERVER_AUTH = KeyPurposeId.id_kp_serverAuth.getId();

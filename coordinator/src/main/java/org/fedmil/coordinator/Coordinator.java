@@ -38,6 +38,7 @@ import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.pki.PemFiles;
+import org.fedmil.tls.MutualTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,7 +200,8 @@ public final class Coordinator implements AutoCloseable {
             out.println("dashboard on " + dashboard.url() + " (read-only; /metrics for Prometheus)");
         }
         server.start();
-        out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
+        out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS; "
+                + MutualTls.nettyNatives() + ")");
         return this;
     }
 
