@@ -64,8 +64,7 @@ public final class TrainingThroughputBenchmark implements PerfBenchmark {
             }
             String how = "synthetic site-3 (160 bags, mean 50 × 32 features), hidden 64, attention 32, one bag "
                     + "per step, " + epochs + " epochs per repetition; median of " + passes + " alternating passes × "
-                    + reps + " repetitions after " + warmups + " warm-up trainings, each pass in a fresh process; "
-                    + "shared machine";
+                    + reps + " repetitions after " + warmups + " warm-up trainings, each pass in a fresh process";
             String peerName = peerAvailable ? "PyTorch (python3-torch) on the same bags, model, Adam, threads"
                     : "PyTorch peer not installed (apt-get install python3-torch)";
             String suffix = ", " + threads + " thread" + (threads == 1 ? "" : "s");
