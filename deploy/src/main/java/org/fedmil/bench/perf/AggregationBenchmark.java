@@ -7,18 +7,26 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.tensor.TensorCodec;
-import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Issue 7 item 2: the coordinator folds each update into FedAvg as it arrives, so its heap is O(model), not
  * O(updates × model). Measures the retained and peak heap while K updates of a P-parameter model are folded one
  * after another through the coordinator's per-update path (the received bytes folded in place by
  * {@link FedAvg#acceptWire}), each update generated on the fly and dropped; and the fold's throughput against a plain
- * float-array sum over the same bytes, measured back to back in the same run.
+ * float-array sum over the same bytes, under JMH in the same run ({@link FoldJmh}).
  */
 public final class AggregationBenchmark implements PerfBenchmark {
 
@@ -35,7 +43,7 @@ public final class AggregationBenchmark implements PerfBenchmark {
         List<TensorSpec> specs = specs(parameters);
         long modelBytes = TensorCodec.byteSize(specs);
         List<Figure> figures = new ArrayList<>();
-        figures.addAll(throughput(context, specs, modelBytes));
+        figures.addAll(throughput(context));
         figures.addAll(heap(context, specs, modelBytes));
         return figures;
     }
@@ -140,65 +148,50 @@ public final class AggregationBenchmark implements PerfBenchmark {
 
     // ---- throughput ------------------------------------------------------------------------------------------
 
-    private List<Figure> throughput(PerfContext context, List<TensorSpec> specs, long modelBytes) throws Exception {
-        byte[] wire = update(specs, 1);
-        TensorSet decoded = TensorCodec.decode(specs, wire);
-        float[][] values = new float[specs.size()][];
-        float[][] plainAcc = new float[specs.size()][];
-        for (int i = 0; i < specs.size(); i++) {
-            values[i] = decoded.tensors().get(i).values();
-            plainAcc[i] = new float[values[i].length];
+    /** The fold's throughput against a plain float sum, under JMH ({@link FoldJmh}, a forked JVM). */
+    private List<Figure> throughput(PerfContext context) throws RunnerException {
+        long parameters = context.pick(FoldJmh.DEFAULT_PARAMETERS, 1L << 20);
+        int warmups = context.pick(5, 1);
+        int iterations = context.pick(10, 1);
+        TimeValue time = context.quick() ? TimeValue.milliseconds(200) : TimeValue.seconds(1);
+        Options options = new OptionsBuilder()
+                .include(java.util.regex.Pattern.quote(FoldJmh.class.getName()) + "\\.")
+                .param("parameters", Long.toString(parameters))
+                .forks(1)
+                .warmupIterations(warmups).warmupTime(time)
+                .measurementIterations(iterations).measurementTime(time)
+                .jvmArgs("-Xmx1g")
+                .shouldFailOnError(true)
+                .build();
+        Collection<RunResult> results = new Runner(options,
+                OutputFormatFactory.createFormatInstance(context.out(), VerboseMode.NORMAL)).run();
+        double bytes = parameters * (double) Float.BYTES;
+        java.util.Map<String, Double> mbPerSecond = new java.util.HashMap<>();
+        for (RunResult result : results) {
+            String benchmark = result.getParams().getBenchmark();
+            mbPerSecond.put(benchmark.substring(benchmark.lastIndexOf('.') + 1),
+                    result.getPrimaryResult().getScore() * bytes / 1e6);
         }
-        FedAvg fedAvg = new FedAvg(specs);
-        int warmups = context.pick(3, 1);
-        int reps = context.pick(7, 2);
-        // back to back in every repetition, so that load from other processes hits all three alike
-        double[] plain = new double[reps];
-        double[] fold = new double[reps];
-        double[] decodeFold = new double[reps];
-        double[] wireFold = new double[reps];
-        for (int r = -warmups; r < reps; r++) {
-            double p = bytesPerSecond(modelBytes, () -> plainSum(plainAcc, values));
-            double f = bytesPerSecond(modelBytes, () -> fedAvg.accept(decoded, 7));
-            double d = bytesPerSecond(modelBytes, () -> fedAvg.accept(TensorCodec.decode(specs, wire), 7));
-            double w = bytesPerSecond(modelBytes, () -> fedAvg.acceptWire(specs, wire, 7));
-            if (r >= 0) {
-                wireFold[r] = w;
-                plain[r] = p;
-                fold[r] = f;
-                decodeFold[r] = d;
-            }
+        List<String> expected = List.of("plainSum", "accept", "decodeAccept", "acceptWire");
+        if (!mbPerSecond.keySet().containsAll(expected)) {
+            throw new IllegalStateException("JMH returned " + mbPerSecond.keySet() + " of FoldJmh's " + expected
+                    + "; is META-INF/BenchmarkList in the deploy jar (jmh-generator-annprocess at compile time)?");
         }
-        double base = Medians.median(plain) / 1e6;
-        String note = String.format(java.util.Locale.ROOT, "%.0f MiB update, median of %d after %d warm-ups, the "
-                + "three measured back to back in each repetition", modelBytes / MIB, reps, warmups);
+        double plain = mbPerSecond.get("plainSum");
+        String base = "plain float[] += float[] over the same values";
+        String note = String.format(java.util.Locale.ROOT, "%.0f MiB update (%d parameters), JMH 1.37: 1 fork, %d "
+                        + "warm-up and %d measured iterations of %s in throughput mode, mean of the iterations",
+                bytes / MIB, parameters, warmups, iterations, time);
         return List.of(
                 new Figure("aggregation.throughput.fold", "FedAvg.accept throughput (decoded update)",
-                        Medians.median(fold) / 1e6, "MB/s", base, "plain float[] += float[] over the same values",
-                        0.7, true, note),
+                        mbPerSecond.get("accept"), "MB/s", plain, base, 0.7, true, note),
                 new Figure("aggregation.throughput.decode_fold", "decode + FedAvg.accept throughput (wire bytes)",
-                        Medians.median(decodeFold) / 1e6, "MB/s", base, "plain float[] += float[] over the same values",
-                        0.7, true, note + "; TensorCodec.decode from the received bytes, then accept: the "
-                                + "coordinator's path before the wire fold"),
+                        mbPerSecond.get("decodeAccept"), "MB/s", plain, base, 0.7, true, note
+                                + "; TensorCodec.decode from the received bytes, then accept: the coordinator's path "
+                                + "before the wire fold"),
                 new Figure("aggregation.throughput.wire_fold", "FedAvg.acceptWire throughput (wire bytes, production)",
-                        Medians.median(wireFold) / 1e6, "MB/s", base, "plain float[] += float[] over the same values",
-                        0.7, true, note + "; folds the received bytes in place into FedAvg's float32 accumulator "
-                                + "(WireFloats), as FederationRun does"));
-    }
-
-    private static void plainSum(float[][] acc, float[][] values) {
-        for (int i = 0; i < acc.length; i++) {
-            float[] a = acc[i];
-            float[] v = values[i];
-            for (int j = 0; j < a.length; j++) {
-                a[j] += v[j];
-            }
-        }
-    }
-
-    private static double bytesPerSecond(long bytes, Runnable work) {
-        long t0 = System.nanoTime();
-        work.run();
-        return bytes / ((System.nanoTime() - t0) / 1e9);
+                        mbPerSecond.get("acceptWire"), "MB/s", plain, base, 0.7, true, note
+                                + "; folds the received bytes in place into FedAvg's float32 accumulator (WireFloats), "
+                                + "as FederationRun does"));
     }
 }

@@ -51,8 +51,9 @@ public final class BenchmarksPage {
             b.append("Rows of ").append(String.join(", ", kept)).append(" are kept from earlier runs of "
                     + "`fedmil bench perf` (the sections below say when and on what load each was measured).\n");
         }
-        b.append("\nEach figure is the median of several repetitions after warm-up, next to a baseline measured in the "
-                + "same run; the ratio is what to compare across machines.\n\n");
+        b.append("\nEach figure is the median of several repetitions after warm-up (for the aggregation fold, the mean "
+                + "of JMH's measured iterations), next to a baseline measured in the same run; the ratio is what to "
+                + "compare across machines.\n\n");
         b.append(HEADER).append('\n');
         b.append("|---|---|---|---|---|---|---|---|\n");
         for (String id : order) {

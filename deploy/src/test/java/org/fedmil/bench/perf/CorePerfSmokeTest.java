@@ -35,8 +35,9 @@ class CorePerfSmokeTest {
     @Test
     void aggregationGivesHeapAndThroughputFigures() throws Exception {
         List<Figure> figures = quick(new AggregationBenchmark());
-        assertThat(figures).extracting(Figure::id).contains("aggregation.throughput.wire_fold",
-                "aggregation.heap.retained.k4", "aggregation.heap.peak.k4");
+        assertThat(figures).extracting(Figure::id).contains("aggregation.throughput.fold",
+                "aggregation.throughput.decode_fold", "aggregation.throughput.wire_fold", "aggregation.heap.retained.k4",
+                "aggregation.heap.peak.k4");
     }
 
     @Test
