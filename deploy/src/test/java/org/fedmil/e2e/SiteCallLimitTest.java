@@ -46,4 +46,23 @@ class SiteCallLimitTest {
             assertThat(site1.nextTask(0).hasTrain()).as("a slot is free again once the calls ended").isTrue();
         }
     }
+
+    @Test
+    void aCallStartedAsSoonAsTheLastOneAnsweredIsNotCountedAgainstTheLastOne(@TempDir Path dir) throws Exception {
+        try (TestFederation fed = new TestFederation(dir, 2, 1, 30, 40,
+                c -> TestFederation.withRules(c, 0, 2, "retry", new CoordinatorConfig.Limits(null, null, 2)));
+             CoordinatorClient site1 = new CoordinatorClient("localhost", fed.coordinator.port(),
+                     TestFederation.tls(fed.site("site-1")))) {
+            site1.join(JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build());
+            // a long poll holds one of the site's two slots (one of two sites joined: no round starts)
+            CompletableFuture<Task> held = CompletableFuture.supplyAsync(() -> site1.nextTask(20_000));
+            Thread.sleep(500);
+            assertThat(held).isNotDone();
+            // then calls one at a time through the other slot, each started the moment the one before answered
+            // (a poll with no wait answers WAIT at once): none may find its predecessor still counted
+            for (int i = 0; i < 300; i++) {
+                assertThat(site1.nextTask(0).hasWait()).as("call %d", i).isTrue();
+            }
+        }
+    }
 }

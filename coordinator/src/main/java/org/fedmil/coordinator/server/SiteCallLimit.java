@@ -1,5 +1,6 @@
 package org.fedmil.coordinator.server;
 
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -43,9 +44,20 @@ final class SiteCallLimit implements ServerInterceptor {
                 count.decrementAndGet();
             }
         };
+        // released when the coordinator closes the call, before its status goes out: a site that starts its next
+        // call as soon as the last one answered must not find that one still counted (onComplete comes only after
+        // the close has been sent, and lost that race on a fast loopback); onComplete/onCancel catch the calls
+        // that end without a close from this side (cancelled by the site, or broken off)
+        ServerCall<ReqT, RespT> releasing = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                release.run();
+                super.close(status, trailers);
+            }
+        };
         ServerCall.Listener<ReqT> delegate;
         try {
-            delegate = next.startCall(call, headers);
+            delegate = next.startCall(releasing, headers);
         } catch (RuntimeException e) {
             release.run();
             throw e;
