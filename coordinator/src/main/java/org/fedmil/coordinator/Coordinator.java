@@ -200,8 +200,9 @@ public final class Coordinator implements AutoCloseable {
             out.println("dashboard on " + dashboard.url() + " (read-only; /metrics for Prometheus)");
         }
         server.start();
-        out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS; "
-                + MutualTls.nettyNatives() + ")");
+        out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
+        // a line of its own: scripts wait for the "listening on" line above as it was
+        out.println("network: " + MutualTls.nettyNatives());
         return this;
     }
 
