@@ -13,7 +13,7 @@ public record BagUncertainty(String bagId, double probability, double entropy, d
 
     public double score(Uncertainty by) {
         return switch (by) {
-            case ENTROPY -> entropy;
+            case ENTROPY, BALANCED_ENTROPY -> entropy;
             case INSTANCE_DISAGREEMENT -> instanceDisagreement;
             case VIEW_DISAGREEMENT -> viewDisagreement;
         };

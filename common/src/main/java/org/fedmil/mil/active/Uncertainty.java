@@ -20,7 +20,15 @@ public enum Uncertainty {
      * For tile bags with test-time augmentation: the variance of the bag probability across the flipped and
      * rotated views. High when the prediction depends on the orientation the model happens to see.
      */
-    VIEW_DISAGREEMENT("view_disagreement");
+    VIEW_DISAGREEMENT("view_disagreement"),
+    /**
+     * Entropy, but the ranking takes the most uncertain bags alternately from each predicted class (p ≥ 0.5 and
+     * p < 0.5), starting with the class of the most uncertain bag; once one class runs out the other continues in
+     * entropy order. Plain uncertainty sampling from a weak early model tends to pick bags of one predicted class
+     * (its uncertain bags cluster on one side of 0.5), so a site labels one class only; alternating is the usual
+     * fix for that cold-start imbalance. A bag's score is its entropy; only the order differs.
+     */
+    BALANCED_ENTROPY("balanced_entropy");
 
     private final String configName;
 

@@ -43,7 +43,9 @@ public final class UncertaintyRanking {
     }
 
     /**
-     * All of {@code bags} measured and sorted by {@code by}, highest first; ties keep bags.csv order.
+     * All of {@code bags} measured and sorted by {@code by}, highest first; ties keep bags.csv order. For
+     * {@link Uncertainty#BALANCED_ENTROPY} the entropy order is then interleaved by predicted class
+     * ({@link #alternateClasses}).
      *
      * @throws IllegalArgumentException for {@link Uncertainty#VIEW_DISAGREEMENT} without test-time views
      */
@@ -57,6 +59,32 @@ public final class UncertaintyRanking {
             out.add(measure(model, bag));
         }
         out.sort(Comparator.comparingDouble((BagUncertainty u) -> u.score(by)).reversed());
+        return by == Uncertainty.BALANCED_ENTROPY ? alternateClasses(out) : out;
+    }
+
+    /**
+     * {@code ranked} (most uncertain first) re-ordered to take bags alternately from the predicted-positive
+     * (probability ≥ 0.5) and predicted-negative bags, each side in its given order, starting with the side of
+     * the first bag; when one side runs out, the rest of the other follows.
+     */
+    public static List<BagUncertainty> alternateClasses(List<BagUncertainty> ranked) {
+        List<BagUncertainty> positive = new ArrayList<>();
+        List<BagUncertainty> negative = new ArrayList<>();
+        for (BagUncertainty u : ranked) {
+            (u.probability() >= 0.5 ? positive : negative).add(u);
+        }
+        boolean positiveFirst = !ranked.isEmpty() && ranked.get(0).probability() >= 0.5;
+        List<BagUncertainty> first = positiveFirst ? positive : negative;
+        List<BagUncertainty> second = positiveFirst ? negative : positive;
+        List<BagUncertainty> out = new ArrayList<>(ranked.size());
+        for (int i = 0; i < Math.max(first.size(), second.size()); i++) {
+            if (i < first.size()) {
+                out.add(first.get(i));
+            }
+            if (i < second.size()) {
+                out.add(second.get(i));
+            }
+        }
         return out;
     }
 

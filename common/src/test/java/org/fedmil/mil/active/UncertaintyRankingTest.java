@@ -59,6 +59,9 @@ class UncertaintyRankingTest {
         try (MilModel model = MilModel.create(new ModelSpec(Architecture.ATTENTION, 16, 6, 3), 8)) {
             UncertaintyRanking ranking = new UncertaintyRanking(Optional.of(tta));
             for (Uncertainty by : Uncertainty.values()) {
+                if (by == Uncertainty.BALANCED_ENTROPY) {
+                    continue; // alternates classes, not monotone in its score: its own test below
+                }
                 List<BagUncertainty> ranked = ranking.rank(model, bags, by);
                 assertThat(ranked).hasSize(10);
                 for (int i = 1; i < ranked.size(); i++) {
@@ -78,6 +81,48 @@ class UncertaintyRankingTest {
             assertThat(u.entropy()).isCloseTo(Uncertainty.entropy(mean), within(1e-6));
             assertThat(u.instanceDisagreement()).isCloseTo(Uncertainty.weightedVariance(model.instanceScores(first),
                     model.attentionWeights(first)), within(1e-9));
+        }
+    }
+
+    private static BagUncertainty scored(String id, double p) {
+        return new BagUncertainty(id, p, Uncertainty.entropy(p), 0, Double.NaN);
+    }
+
+    @Test
+    void balancedOrderTakesEachPredictedClassInTurnStartingWithTheMostUncertainBag() {
+        // entropy order: a (p .55), b (.60), c (.45), d (.70), e (.30); positives a, b, d; negatives c, e
+        List<BagUncertainty> ranked = List.of(scored("a", 0.55), scored("b", 0.60), scored("c", 0.45),
+                scored("d", 0.70), scored("e", 0.30));
+        assertThat(UncertaintyRanking.alternateClasses(ranked)).extracting(BagUncertainty::bagId)
+                .containsExactly("a", "c", "b", "e", "d");
+        // a negative bag first starts with the negatives; p = 0.5 counts as predicted positive
+        assertThat(UncertaintyRanking.alternateClasses(List.of(scored("n1", 0.49), scored("p1", 0.5),
+                scored("n2", 0.4), scored("n3", 0.2)))).extracting(BagUncertainty::bagId)
+                .containsExactly("n1", "p1", "n2", "n3");
+        // one predicted class only: plain entropy order
+        List<BagUncertainty> oneSided = List.of(scored("x", 0.6), scored("y", 0.8), scored("z", 0.9));
+        assertThat(UncertaintyRanking.alternateClasses(oneSided)).isEqualTo(oneSided);
+        assertThat(UncertaintyRanking.alternateClasses(List.of())).isEmpty();
+        assertThat(Uncertainty.fromConfigName("balanced_entropy")).isEqualTo(Uncertainty.BALANCED_ENTROPY);
+    }
+
+    @Test
+    void balancedEntropyRanksTheSameBagsAsEntropyWithPredictedClassesAlternating() {
+        List<Bag> bags = bags(12, 16, 5);
+        try (MilModel model = MilModel.create(new ModelSpec(Architecture.ATTENTION, 16, 6, 3), 4)) {
+            UncertaintyRanking ranking = new UncertaintyRanking(Optional.empty());
+            List<BagUncertainty> byEntropy = ranking.rank(model, bags, Uncertainty.ENTROPY);
+            List<BagUncertainty> balanced = ranking.rank(model, bags, Uncertainty.BALANCED_ENTROPY);
+            assertThat(balanced).containsExactlyInAnyOrderElementsOf(byEntropy);
+            assertThat(balanced.get(0)).isEqualTo(byEntropy.get(0));
+            assertThat(balanced).isEqualTo(UncertaintyRanking.alternateClasses(byEntropy));
+            long positives = byEntropy.stream().filter(u -> u.probability() >= 0.5).count();
+            assertThat(positives).as("both predicted classes, or nothing alternates").isBetween(2L, 10L);
+            int alternating = (int) (2 * Math.min(positives, bags.size() - positives));
+            for (int i = 1; i < alternating; i++) {
+                assertThat(balanced.get(i).probability() >= 0.5).as("class at " + i)
+                        .isNotEqualTo(balanced.get(i - 1).probability() >= 0.5);
+            }
         }
     }
 

@@ -123,7 +123,7 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
     @Option(names = "--rankings", split = ",", defaultValue = "entropy",
             description = "active: how the phase-1 model ranks unlabeled bags, one labelled arm each: entropy (arm "
                     + "'suggested', what `fedmil site suggest` ranks by default), instance_disagreement, "
-                    + "view_disagreement (arms 'suggested-<name>')")
+                    + "view_disagreement, balanced_entropy (arms 'suggested-<name>')")
     List<String> rankings;
 
     @Option(names = "--device", defaultValue = "auto")
@@ -269,14 +269,14 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
         List<BagDataset> start = load(dir, format);
         long t0 = System.nanoTime();
         TensorSet phase1;
+        List<Bag> pool;
         // arm → site → bags labelled next; the suggested arms first, random last
         Map<String, Map<Integer, List<String>>> chosen = new LinkedHashMap<>();
         Map<Integer, List<String>> random = new LinkedHashMap<>();
         try (MilModel model = federation.run(start, phase1Rounds(), seed, Optional.empty(), Optional.empty(),
                 (r, g) -> { }, (r, s, d, l) -> { })) {
             phase1 = model.weights();
-            record(seed, "initial", labelledOf(start), unlabeledOf(start), 0, 0, heldout,
-                    model.evaluate(heldout.bags()).auc(), (System.nanoTime() - t0) / 1e9);
+            double phase1Seconds = (System.nanoTime() - t0) / 1e9;
             // view disagreement scores TTA views; the other measures score the plain bag, as `site suggest` does
             UncertaintyRanking plain = new UncertaintyRanking(Optional.empty());
             UncertaintyRanking views = new UncertaintyRanking(Optional.of(
@@ -295,8 +295,11 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
                 java.util.Collections.shuffle(shuffled, rng);
                 random.put(k, shuffled.subList(0, m));
             }
+            chosen.put("random", random);
+            pool = commonPool(heldout, start, truth, chosen);
+            record(seed, "initial", labelledOf(start), unlabeledOf(start), 0, 0, heldout,
+                    model.evaluate(heldout.bags()).auc(), phase1Seconds, pool.size(), model.evaluate(pool).auc());
         }
-        chosen.put("random", random);
         for (var armChoice : chosen.entrySet()) {
             String arm = armChoice.getKey();
             Map<Integer, List<String>> added = armChoice.getValue();
@@ -310,10 +313,36 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
             long t1 = System.nanoTime();
             try (MilModel model = federation.run(now, rounds, seed, Optional.of(phase1), Optional.empty(),
                     (r, g) -> { }, (r, s, d, l) -> { })) {
+                double seconds = (System.nanoTime() - t1) / 1e9;
                 record(seed, arm, labelledOf(now), unlabeledOf(now), 0, 0, heldout,
-                        model.evaluate(heldout.bags()).auc(), (System.nanoTime() - t1) / 1e9);
+                        model.evaluate(heldout.bags()).auc(), seconds, pool.size(), model.evaluate(pool).auc());
             }
         }
+    }
+
+    /**
+     * A bigger test set for the active arms than the held-out bags alone, fair to every arm: the held-out bags
+     * plus the sites' bags that stay unlabeled in every arm (no arm, phase 1 included, trained on their labels),
+     * under their true labels. The same bags for all arms of a seed, so paired differences stay paired; it leaves
+     * out the bags some ranking chose, so it is not a random sample and its AUC is not comparable across seeds'
+     * designs, only between arms.
+     */
+    static List<Bag> commonPool(BagDataset heldout, List<BagDataset> start, Map<Integer, Map<String, Integer>> truth,
+                                Map<String, Map<Integer, List<String>>> chosen) {
+        List<Bag> out = new ArrayList<>(heldout.bags());
+        for (int k = 1; k <= start.size(); k++) {
+            Set<String> used = new HashSet<>();
+            for (Map<Integer, List<String>> arm : chosen.values()) {
+                used.addAll(arm.getOrDefault(k, List.of()));
+            }
+            Map<String, Integer> labels = truth.get(k);
+            for (Bag bag : start.get(k - 1).unlabeled()) {
+                if (!used.contains(bag.id())) {
+                    out.add(bag.withLabel(labels.get(bag.id())));
+                }
+            }
+        }
+        return out;
     }
 
     /** Phase-1 rounds of the active experiment: --initial-rounds, or --rounds when not given. */
@@ -330,7 +359,7 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
     List<Uncertainty> rankings() {
         if (rankings.isEmpty()) {
             throw new IllegalArgumentException("--rankings needs at least one of entropy, instance_disagreement, "
-                    + "view_disagreement");
+                    + "view_disagreement, balanced_entropy");
         }
         return rankings.stream().map(String::strip).map(Uncertainty::fromConfigName).distinct().toList();
     }
@@ -358,8 +387,13 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
 
     private void record(long seed, String arm, int labelled, int unlabeled, int pseudoBags, int pseudoErrors,
                         BagDataset heldout, double auc, double seconds) {
+        record(seed, arm, labelled, unlabeled, pseudoBags, pseudoErrors, heldout, auc, seconds, 0, 0);
+    }
+
+    private void record(long seed, String arm, int labelled, int unlabeled, int pseudoBags, int pseudoErrors,
+                        BagDataset heldout, double auc, double seconds, int poolBags, double poolAuc) {
         ToolboxRecord r = new ToolboxRecord(dataset, seed, experiment, arm, labelled, unlabeled, pseudoBags,
-                pseudoErrors, heldout.size(), auc, seconds);
+                pseudoErrors, heldout.size(), auc, seconds, poolBags, poolAuc);
         try {
             Path parent = results.toAbsolutePath().getParent();
             if (parent != null) {
@@ -371,8 +405,9 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
             throw new UncheckedIOException("cannot append to results file " + results, e);
         }
         System.out.printf(java.util.Locale.ROOT, "%s seed %d %s %s: auc %.4f (%d labelled, %d unlabeled, %d pseudo, "
-                        + "%d wrong) %.1f s%n", dataset, seed, experiment, arm, auc, labelled, unlabeled, pseudoBags,
-                pseudoErrors, seconds);
+                        + "%d wrong)%s %.1f s%n", dataset, seed, experiment, arm, auc, labelled, unlabeled, pseudoBags,
+                pseudoErrors, poolBags > 0 ? String.format(java.util.Locale.ROOT, ", pool auc %.4f on %d bags",
+                        poolAuc, poolBags) : "", seconds);
     }
 
     static List<ToolboxRecord> readResults(Path file) {

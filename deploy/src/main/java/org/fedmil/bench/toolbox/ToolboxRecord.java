@@ -10,8 +10,11 @@ package org.fedmil.bench.toolbox;
  * @param unlabeledBags unlabeled training bags over all sites
  * @param pseudoBags    pseudo-labelled bags that joined training in the last round (pseudo arm), else 0
  * @param pseudoErrors  of those, how many got the wrong label (the bench knows the hidden true labels)
+ * @param poolBags      active: bags of the common test pool (held-out bags plus the bags no arm labelled), else 0
+ *                      (also in result lines written before the pool existed)
+ * @param poolAuc       active: AUC on that pool; meaningless when {@code poolBags} is 0
  */
 public record ToolboxRecord(String dataset, long seed, String experiment, String arm, int labelledBags,
                             int unlabeledBags, int pseudoBags, int pseudoErrors, int heldoutBags, double auc,
-                            double seconds) {
+                            double seconds, int poolBags, double poolAuc) {
 }

@@ -36,20 +36,36 @@ final class ToolboxReport {
             byArm.computeIfAbsent(r.arm(), a -> new LinkedHashMap<>()).put(r.seed(), r);
         }
         Map<Long, ToolboxRecord> ref = byArm.getOrDefault(reference, Map.of());
+        // active runs since the common pool existed also score every arm on it (a seed's pool is the same bags
+        // for all its arms); older result lines have none, and then the table keeps its old columns
+        boolean pool = records.stream().anyMatch(r -> r.poolBags() > 0);
         StringBuilder md = new StringBuilder();
-        md.append("| arm | AUC | Δ vs ").append(reference).append(" (paired) | seeds | labelled / unlabeled bags |\n");
-        md.append("|---|---|---|---|---|\n");
+        md.append("| arm | AUC | Δ vs ").append(reference).append(" (paired) | seeds | labelled / unlabeled bags |");
+        md.append(pool ? " pool AUC | Δ pool vs " + reference + " (paired) |\n" : "\n");
+        md.append("|---|---|---|---|---|").append(pool ? "---|---|\n" : "\n");
         for (var e : byArm.entrySet()) {
             List<Double> auc = new ArrayList<>();
             List<Double> gain = new ArrayList<>();
+            List<Double> poolAuc = new ArrayList<>();
+            List<Double> poolGain = new ArrayList<>();
             for (var r : e.getValue().values()) {
                 auc.add(r.auc());
                 Optional.ofNullable(ref.get(r.seed())).ifPresent(b -> gain.add(r.auc() - b.auc()));
+                if (r.poolBags() > 0) {
+                    poolAuc.add(r.poolAuc());
+                    Optional.ofNullable(ref.get(r.seed())).filter(b -> b.poolBags() == r.poolBags())
+                            .ifPresent(b -> poolGain.add(r.poolAuc() - b.poolAuc()));
+                }
             }
             ToolboxRecord any = e.getValue().values().iterator().next();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %d / %d |%n", e.getKey(), pm(auc),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %d / %d |", e.getKey(), pm(auc),
                     e.getKey().equals(reference) ? "—" : signedPm(gain), auc.size(), any.labelledBags(),
                     any.unlabeledBags()));
+            if (pool) {
+                md.append(String.format(Locale.ROOT, " %s | %s |", poolAuc.isEmpty() ? "n/a" : pm(poolAuc),
+                        e.getKey().equals(reference) ? "—" : signedPm(poolGain)));
+            }
+            md.append('\n');
         }
         md.append("\nPer seed (AUC):\n\n");
         for (var e : byArm.entrySet()) {
@@ -58,6 +74,9 @@ final class ToolboxReport {
             for (var r : e.getValue().values()) {
                 String extra = r.pseudoBags() > 0 ? String.format(Locale.ROOT, " (%d pseudo-labelled, %d wrong)",
                         r.pseudoBags(), r.pseudoErrors()) : "";
+                if (r.poolBags() > 0) {
+                    extra += String.format(Locale.ROOT, " (pool %.3f on %d bags)", r.poolAuc(), r.poolBags());
+                }
                 parts.add(String.format(Locale.ROOT, "seed %d %.3f%s", r.seed(), r.auc(), extra));
             }
             md.append(String.join(", ", parts)).append('\n');

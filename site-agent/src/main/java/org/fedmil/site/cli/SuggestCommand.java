@@ -52,7 +52,8 @@ public final class SuggestCommand implements Callable<Integer> {
     @Option(names = "--by", defaultValue = "entropy", paramLabel = "MEASURE",
             description = "entropy (of the bag probability; default), instance_disagreement (attention-weighted "
                     + "spread of the instances' own probabilities) or view_disagreement (spread of the probability "
-                    + "over flipped/rotated views; tile bags with --tta).")
+                    + "over flipped/rotated views; tile bags with --tta) or balanced_entropy (entropy order, taken "
+                    + "alternately from the predicted-positive and predicted-negative bags).")
     String by;
 
     @Option(names = "--tta", defaultValue = "none", paramLabel = "VIEWS",

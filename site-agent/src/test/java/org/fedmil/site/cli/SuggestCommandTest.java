@@ -126,6 +126,47 @@ class SuggestCommandTest {
     }
 
     @Test
+    void balancedEntropyListsTheEntropyOrderAlternatelyByPredictedClass() throws IOException {
+        Path plain = dir.resolve("plain.csv");
+        Path balanced = dir.resolve("balanced.csv");
+        assertThat(suggest("--data", data.toString(), "--model", model.toString(), "--out", plain.toString()).exit())
+                .isZero();
+        Run run = suggest("--data", data.toString(), "--model", model.toString(), "--out", balanced.toString(),
+                "--by", "balanced_entropy");
+        assertThat(run.error()).isNull();
+        assertThat(run.out()).contains("ranked by balanced_entropy");
+        List<String[]> byEntropy = rows(plain);
+        List<String[]> rows = rows(balanced);
+        // the same bags with the same scores; the order is the entropy order split by predicted class, alternating
+        assertThat(rows).extracting(r -> r[1]).containsExactlyInAnyOrderElementsOf(
+                byEntropy.stream().map(r -> r[1]).toList());
+        List<String> positives = byEntropy.stream().filter(r -> Double.parseDouble(r[2]) >= 0.5).map(r -> r[1])
+                .toList();
+        List<String> negatives = byEntropy.stream().filter(r -> Double.parseDouble(r[2]) < 0.5).map(r -> r[1])
+                .toList();
+        assertThat(positives).as("this model predicts both classes on the site, or nothing alternates").isNotEmpty();
+        assertThat(negatives).isNotEmpty();
+        List<String> first = positives.contains(byEntropy.get(0)[1]) ? positives : negatives;
+        List<String> second = first == positives ? negatives : positives;
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < Math.max(first.size(), second.size()); i++) {
+            if (i < first.size()) {
+                expected.add(first.get(i));
+            }
+            if (i < second.size()) {
+                expected.add(second.get(i));
+            }
+        }
+        assertThat(rows).extracting(r -> r[1]).containsExactlyElementsOf(expected);
+        assertThat(rows.get(0)[1]).isEqualTo(byEntropy.get(0)[1]);
+    }
+
+    private static List<String[]> rows(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        return lines.subList(1, lines.size()).stream().map(l -> l.split(",", -1)).toList();
+    }
+
+    @Test
     void aSiteWithEveryBagLabelledHasNothingToSuggest() throws IOException {
         BagDatasetWriter.write(dir.resolve("all"), BagDataset.of("all", BagDataset.load(data).bags()));
         Run run = suggest("--data", dir.resolve("all").toString(), "--model", model.toString(), "--out",
