@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -32,7 +33,7 @@ public final class SecAggClient {
     private final byte[] selfMaskSeed = new byte[32];
     private Phase phase = Phase.NEW;
     /** U1: every site that advertised keys, in point order (x = index + 1). */
-    private final Map<String, KeyAdvertisement> roster = new TreeMap<>();
+    private final NavigableMap<String, KeyAdvertisement> roster = new TreeMap<>(); // site-name order: RosterPoint
     /** Shares other sites sent this site, by owner: [masking key share, self-mask share]. U2 = its key set. */
     private final Map<String, Shamir.Share[]> held = new TreeMap<>();
     private Set<String> maskedWith = Set.of();
@@ -249,14 +250,7 @@ public final class SecAggClient {
     }
 
     private int pointOf(String s) {
-        int i = 1;
-        for (String k : roster.keySet()) {
-            if (k.equals(s)) {
-                return i;
-            }
-            i++;
-        }
-        throw new SecAggException(s + " is not in the key roster of round " + params.round());
+        return RosterPoint.of(roster.navigableKeySet(), s, params.round());
     }
 
     private void requireThreshold(int count, String what) {

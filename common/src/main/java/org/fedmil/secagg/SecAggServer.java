@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,7 +28,7 @@ public final class SecAggServer {
 
     private final SecAggParameters params;
     private Phase phase = Phase.ADVERTISING;
-    private final Map<String, KeyAdvertisement> roster = new TreeMap<>();
+    private final NavigableMap<String, KeyAdvertisement> roster = new TreeMap<>(); // site-name order: RosterPoint
     private final Map<String, ShareBundle> bundles = new TreeMap<>();
     private final Map<String, MaskedInput> inputs = new TreeMap<>();
     private final Map<String, UnmaskResponse> responses = new TreeMap<>();
@@ -317,14 +318,7 @@ public final class SecAggServer {
     }
 
     private int pointOf(String s) {
-        int i = 1;
-        for (String k : roster.keySet()) {
-            if (k.equals(s)) {
-                return i;
-            }
-            i++;
-        }
-        throw new SecAggException(s + " is not in the key roster of round " + params.round(), s);
+        return RosterPoint.of(roster.navigableKeySet(), s, params.round());
     }
 
     private void requireThreshold(int count, String what) {
