@@ -138,7 +138,7 @@ public final class Coordinator implements AutoCloseable {
         this.revocations = Revocations.load(store.dir());
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
-        this.server = new CoordinatorServer(config.listen().host(), config.listen().port(), config.tls(), run,
+        this.server = CoordinatorServer.overMutualTls(config.listen().host(), config.listen().port(), config.tls(), run,
                 config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
                 interceptors.toArray(ServerInterceptor[]::new));
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),

@@ -1,27 +1,34 @@
 package org.fedmil.coordinator.server;
 
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.admin.AdminService;
 import org.fedmil.coordinator.admin.SiteGate;
+import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.MutualTls;
-import org.fedmil.tls.PeerIdentityInterceptor;
 import org.fedmil.tls.PeerIdentity;
 
 /**
- * The coordinator's gRPC server: Netty, TLS 1.2+/1.3 with client certificates REQUIRED and trusted only when
- * issued by the consortium CA. Starts, stops, and blocks, like grpc-java's example servers.
+ * The coordinator's gRPC server, in grpc-java's example shape: it takes a {@link ServerBuilder} and the services'
+ * collaborators, and starts, stops and blocks. On the network ({@link #overMutualTls}) that builder is Netty with
+ * TLS 1.2+/1.3, client certificates REQUIRED and trusted only when issued by the consortium CA; tests hand in an
+ * in-process builder and run the same services and interceptors.
  */
 public final class CoordinatorServer {
 
@@ -32,37 +39,22 @@ public final class CoordinatorServer {
      * in flight (about one per connected site in a burst of downloads and uploads, and kept 60 s after). Safe
      * since no handler waits long: NextTask holds are parked in {@link LongPolls}, not on a thread.
      */
-    private final java.util.concurrent.ExecutorService handlers;
+    private final ExecutorService handlers;
 
-    /**
-     * @param observers extra interceptors that see every admitted call after the identity check, e.g. to record
-     *                  what sites send; they must not change the calls
-     */
-    public CoordinatorServer(String host, int port, TlsFiles tls, FederationRun run, CoordinatorConfig.Limits limits,
-                             java.nio.file.Path spoolDir, org.fedmil.coordinator.audit.AuditTrail audit,
-                             SiteGate gate, AdminService admin, ServerInterceptor... observers) {
-        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limit,
-        // the observers
-        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 3);
-        chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
-        chain[observers.length + 1] = gate;
-        chain[observers.length + 2] = PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE);
+    /** The coordinator on the network: Netty on {@code host:port}, mutual TLS with the consortium's certificates. */
+    public static CoordinatorServer overMutualTls(String host, int port, TlsFiles tls, FederationRun run,
+                                                  CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit,
+                                                  SiteGate gate, AdminService admin, ServerInterceptor... observers) {
+        return new CoordinatorServer(mutualTls(host, port, tls, gate), run, limits, spoolDir, audit, gate, admin,
+                observers);
+    }
+
+    /** Netty with the consortium's mutual TLS and the coordinator's connection limits. */
+    static NettyServerBuilder mutualTls(String host, int port, TlsFiles tls, SiteGate gate) {
         // revoked sites are refused at the handshake; renewed coordinator certificates are picked up at it
-        this.federation = new FederationService(run, limits, spoolDir, audit);
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca(),
                 gate.handshakeCheck());
-        // handlers also wait on disk (spooling, the round log's fsync, state.json), so more than the cores
-        int threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-        this.handlers = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "grpc-handler-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
-                .executor(handlers)
-                // a header plus one data chunk, with room for protobuf framing
-                .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
+        return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a site whose link died without a FIN is noticed within ~40 s, and its broken upload kept for resuming
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)
@@ -70,12 +62,55 @@ public final class CoordinatorServer {
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 // a TLS handshake that does not finish is dropped instead of holding a connection
-                .handshakeTimeout(20, TimeUnit.SECONDS)
+                .handshakeTimeout(20, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Serves on {@code builder}; every caller is identified by its verified client certificate, so a builder
+     * without mutual TLS admits no call.
+     *
+     * @param builder   where and how to listen; the server adds its services, its handler pool and the
+     *                  protocol's message size limit
+     * @param observers extra interceptors that see every admitted call after the identity check, e.g. to record
+     *                  what sites send; they must not change the calls
+     */
+    public CoordinatorServer(ServerBuilder<?> builder, FederationRun run, CoordinatorConfig.Limits limits,
+                             Path spoolDir, AuditTrail audit, SiteGate gate, AdminService admin,
+                             ServerInterceptor... observers) {
+        this(builder, CallerIdentity.CERTIFICATE, run, limits, spoolDir, audit, gate, admin, observers);
+    }
+
+    /** With callers identified by {@code identity}: the certificate's on the network, a test's in process. */
+    CoordinatorServer(ServerBuilder<?> builder, CallerIdentity identity, FederationRun run,
+                      CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit, SiteGate gate,
+                      AdminService admin, ServerInterceptor... observers) {
+        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limit,
+        // the observers
+        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 3);
+        chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
+        chain[observers.length + 1] = gate;
+        chain[observers.length + 2] = identity.requiring(PeerIdentity.Role.SITE);
+        this.federation = new FederationService(run, limits, spoolDir, audit);
+        this.handlers = handlerPool();
+        this.server = builder
+                .executor(handlers)
+                // a header plus one data chunk, with room for protobuf framing
+                .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
                 .addService(ServerInterceptors.intercept(federation, chain))
                 // the same port and TLS; only admin certificates reach Admin, only site certificates Federation
-                .addService(ServerInterceptors.intercept(admin,
-                        PeerIdentityInterceptor.requiring(PeerIdentity.Role.ADMIN)))
+                .addService(ServerInterceptors.intercept(admin, identity.requiring(PeerIdentity.Role.ADMIN)))
                 .build();
+    }
+
+    private static ExecutorService handlerPool() {
+        // handlers also wait on disk (spooling, the round log's fsync, state.json), so more than the cores
+        int threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "grpc-handler-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public CoordinatorServer start() throws IOException {
@@ -83,7 +118,7 @@ public final class CoordinatorServer {
         return this;
     }
 
-    /** The port actually bound; useful when the configured port was 0. */
+    /** The port actually bound; useful when the configured port was 0. -1 for a server without a port. */
     public int port() {
         return server.getPort();
     }
