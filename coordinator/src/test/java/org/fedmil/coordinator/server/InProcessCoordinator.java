@@ -162,6 +162,10 @@ final class InProcessCoordinator implements AutoCloseable {
         return PemFiles.readPrivateKey(credentials(site).key());
     }
 
+    java.security.cert.X509Certificate certificate(String site) {
+        return PemFiles.readCertificate(credentials(site).cert());
+    }
+
     ConsortiumCa ca() {
         return ca;
     }
