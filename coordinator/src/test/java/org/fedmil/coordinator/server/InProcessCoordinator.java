@@ -68,32 +68,44 @@ final class InProcessCoordinator implements AutoCloseable {
             new TensorSet(List.of(new NamedTensor("w", new long[] {4}, new float[] {1f, 1f, 1f, 1f}))));
 
     /** What the federation asks for; the defaults are two sites, no privacy, plain FedAvg, a norm bound of 10. */
+    /**
+     * What the federation asks for; the defaults are two sites, no privacy, plain FedAvg, a norm bound of 10.
+     *
+     * @param certificates identify callers as production does, by their TLS certificate (so none is admitted in
+     *                     process), instead of by the test header
+     */
     record Settings(int minSites, boolean secure, FederationPlan.DpRequirement dp, double maxNorm,
-                    CoordinatorConfig.Limits limits, Function<List<TensorSpec>, Aggregator> aggregator) {
+                    CoordinatorConfig.Limits limits, Function<List<TensorSpec>, Aggregator> aggregator,
+                    boolean certificates) {
 
         static Settings defaults() {
-            return new Settings(2, false, null, 10.0, new CoordinatorConfig.Limits(null, null, null), FedAvg::new);
+            return new Settings(2, false, null, 10.0, new CoordinatorConfig.Limits(null, null, null), FedAvg::new,
+                    false);
         }
 
         Settings minSites(int n) {
-            return new Settings(n, secure, dp, maxNorm, limits, aggregator);
+            return new Settings(n, secure, dp, maxNorm, limits, aggregator, certificates);
         }
 
         Settings secured() {
-            return new Settings(minSites, true, dp, maxNorm, limits, aggregator);
+            return new Settings(minSites, true, dp, maxNorm, limits, aggregator, certificates);
         }
 
         Settings dp(double clipNorm, double noiseMultiplier) {
             return new Settings(minSites, secure, new FederationPlan.DpRequirement(clipNorm, noiseMultiplier),
-                    maxNorm, limits, aggregator);
+                    maxNorm, limits, aggregator, certificates);
         }
 
         Settings limits(CoordinatorConfig.Limits l) {
-            return new Settings(minSites, secure, dp, maxNorm, l, aggregator);
+            return new Settings(minSites, secure, dp, maxNorm, l, aggregator, certificates);
         }
 
         Settings aggregator(Function<List<TensorSpec>, Aggregator> a) {
-            return new Settings(minSites, secure, dp, maxNorm, limits, a);
+            return new Settings(minSites, secure, dp, maxNorm, limits, a, certificates);
+        }
+
+        Settings certificateIdentity() {
+            return new Settings(minSites, secure, dp, maxNorm, limits, aggregator, true);
         }
     }
 
@@ -133,9 +145,12 @@ final class InProcessCoordinator implements AutoCloseable {
         this.revocations = Revocations.load(dir);
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         String name = InProcessServerBuilder.generateName();
-        this.server = new CoordinatorServer(InProcessServerBuilder.forName(name), callers, run, settings.limits(),
-                spoolDir(), audit, gate, new AdminService(new AdminControl(run, revocations, gate, audit,
-                Clock.systemUTC()))).start();
+        AdminService admin = new AdminService(new AdminControl(run, revocations, gate, audit, Clock.systemUTC()));
+        this.server = (settings.certificates()
+                ? new CoordinatorServer(InProcessServerBuilder.forName(name), run, settings.limits(), spoolDir(),
+                        audit, gate, admin)
+                : new CoordinatorServer(InProcessServerBuilder.forName(name), callers, run, settings.limits(),
+                        spoolDir(), audit, gate, admin)).start();
         this.channel = InProcessChannelBuilder.forName(name).build();
     }
 
@@ -168,6 +183,11 @@ final class InProcessCoordinator implements AutoCloseable {
 
     ConsortiumCa ca() {
         return ca;
+    }
+
+    /** The in-process channel to the server, for stubs that name no caller. */
+    ManagedChannel channel() {
+        return channel;
     }
 
     /** A stub whose calls the server sees as coming from {@code site}. */
