@@ -126,6 +126,22 @@ class UpdateHeaderRefusalTest {
     }
 
     @Test
+    void anUpdateArrivingAfterItsRoundClosedIsRefusedAsTooLate() throws Exception {
+        start();
+        assertThat(uploadAs("site-a", header(1, delta)).status().isOk()).isTrue();
+        assertThat(uploadAs("site-b", header(1, delta)).status().isOk()).isTrue();
+        assertThat(coordinator.run.awaitModelVersion(1, java.time.Duration.ofSeconds(20))).as("round 1 closed").isTrue();
+        byte[] late = UploadStream.delta(0.2f, 0.2f, 0.2f, 0.2f);
+
+        UploadStream.Outcome o = upload(coordinator.as("site-a"), signed(header(1, late), coordinator.key("site-a"),
+                "site-a"), data(late));
+
+        assertRefused(o, Status.Code.FAILED_PRECONDITION, "round 1 is closed");
+        assertThat(o.status().getDescription()).contains("the update came too late and was not counted");
+        assertThat(coordinator.refusals).singleElement().asString().startsWith("ROUND_CLOSED:");
+    }
+
+    @Test
     void aSiteThatJoinedAfterTheRoundStartedIsRefusedAsNotAParticipant() throws Exception {
         start().join("site-c");
         UploadStream.Outcome o = uploadAs("site-c", header(1, delta));

@@ -12,11 +12,16 @@ import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.fedmil.proto.v1.UpdateChunk;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.Wire;
+import org.fedmil.tensor.DeltaCodec;
+import org.fedmil.tensor.DeltaEncoding;
+import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.TensorSet;
 import org.fedmil.util.Sha256;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -205,6 +210,34 @@ class UpdateUploadTest {
         assertRefused(older.outcome(), Status.Code.ABORTED, "a newer stream of this upload took over");
 
         UploadStream.Outcome o = newer.send(data(delta, 12, 16)).complete().outcome();
+        assertThat(o.status().isOk()).as("status %s", o.status()).isTrue();
+        assertThat(coordinator.run.updatesReceived()).isEqualTo(1);
+    }
+
+    @Test
+    void anOlderStreamThatEndsAfterANewerOneTookOverIsAbortedAndNotSubmitted() throws Exception {
+        UploadStream older = UploadStream.open(coordinator.as("site-a")).send(signedHeader()).send(data(delta, 0, 8));
+        awaitHeld(8);
+        UploadStream newer = UploadStream.open(coordinator.as("site-a")).send(signedHeader()).send(data(delta, 8, 16));
+        awaitHeld(16);
+
+        // every byte is held, but by the newer stream: the older one's end must not submit them
+        assertRefused(older.complete().outcome(), Status.Code.ABORTED, "a newer stream of this upload took over");
+        assertThat(coordinator.run.updatesReceived()).isZero();
+
+        assertThat(newer.complete().outcome().status().isOk()).isTrue();
+        assertThat(coordinator.run.updatesReceived()).isEqualTo(1);
+    }
+
+    @Test
+    void aFloat16DeltaIsDecodedAndAccepted() throws Exception {
+        byte[] half = DeltaCodec.encode(new TensorSet(List.of(
+                new NamedTensor("w", new long[] {4}, new float[] {0.5f, -0.25f, 0.125f, 1f}))), DeltaEncoding.FLOAT16);
+        UpdateChunk h = signed(UploadStream.header(1, half).setEncoding(Wire.toProto(DeltaEncoding.FLOAT16)),
+                coordinator.key("site-a"), "site-a");
+        UploadStream.Outcome o = uploadAsA(h, data(half));
+
+        assertThat(half).hasSize(8);
         assertThat(o.status().isOk()).as("status %s", o.status()).isTrue();
         assertThat(coordinator.run.updatesReceived()).isEqualTo(1);
     }
