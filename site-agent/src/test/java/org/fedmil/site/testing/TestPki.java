@@ -34,11 +34,19 @@ public final class TestPki {
     }
 
     public Site site(String name) {
+        return loaded(issue(name));
+    }
+
+    /** A site's key and certificate files (key.pem, cert.pem, ca.pem), as its site.yaml would name them. */
+    public PartyCredentials issue(String name) {
         try {
-            PartyCredentials c = ca.issueSite(name, Duration.ofDays(1));
-            return new Site(PemFiles.readPrivateKey(c.key()), PemFiles.readCertificate(c.cert()), ca.certificate());
+            return ca.issueSite(name, Duration.ofDays(1));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public Site loaded(PartyCredentials c) {
+        return new Site(PemFiles.readPrivateKey(c.key()), PemFiles.readCertificate(c.cert()), ca.certificate());
     }
 }
