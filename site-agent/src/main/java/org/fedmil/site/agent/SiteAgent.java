@@ -17,7 +17,6 @@ import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.proto.v1.LabelCount;
-import org.fedmil.proto.v1.Task;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.site.audit.EgressLog;
@@ -29,7 +28,7 @@ import org.fedmil.site.policy.PolicyGuard;
 import org.fedmil.site.policy.PolicyViolation;
 import org.fedmil.site.task.Membership;
 import org.fedmil.site.task.SiteTask;
-import org.fedmil.site.task.TaskConverter;
+import org.fedmil.site.task.TaskFeed;
 import org.fedmil.site.train.SiteData;
 import org.fedmil.site.train.SiteTrainer;
 import org.fedmil.tls.PeerIdentity;
@@ -59,9 +58,9 @@ public final class SiteAgent implements AutoCloseable {
     private final EgressLog egress;
     private final CoordinatorIdentity coordinator;
     private final CoordinatorClient client;
-    private final ReceiptStore receipts;
     private final PolicyGuard policy;
     private final Retrying retrying;
+    private final TaskFeed tasks;
     private final Membership membership = new Membership();
     private final String ownName;
     private final TaskExecutors executors;
@@ -87,9 +86,10 @@ public final class SiteAgent implements AutoCloseable {
         String target = config.coordinator().host() + ":" + config.coordinator().port();
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
                 coordinator, new EgressRecorder(egress, coordinator, target));
-        this.receipts = new ReceiptStore(config.stateDir(), egress, coordinator);
+        ReceiptStore receipts = new ReceiptStore(config.stateDir(), egress, coordinator);
         this.policy = new PolicyGuard(config.policy(), Participation.open(config.stateDir()));
         this.retrying = new Retrying(config, coordinator);
+        this.tasks = new TaskFeed(client, retrying, receipts, membership, config.pollWaitMs());
         this.executors = new TaskExecutors(new TaskExecutors.Site(config, out, data, trainer, client, retrying,
                 membership, policy, receipts, ownKey, roster));
     }
@@ -138,7 +138,7 @@ public final class SiteAgent implements AutoCloseable {
             long asked = System.nanoTime();
             SiteTask task;
             try {
-                task = next();
+                task = tasks.next();
                 executors.execute(task);
                 rejoined = false;
             } catch (StatusRuntimeException e) {
@@ -176,15 +176,6 @@ public final class SiteAgent implements AutoCloseable {
                 return 0;
             }
         }
-    }
-
-    /** The next task: the round log's signed head that came with it kept, the task converted for the executors. */
-    private SiteTask next() throws InterruptedException {
-        Task task = retrying.call("next task", () -> client.nextTask(config.pollWaitMs()));
-        if (task.hasLogHead()) {
-            receipts.keepHead(task.getLogHead());
-        }
-        return TaskConverter.fromProto(task, membership.federationId());
     }
 
     private String join() throws InterruptedException {

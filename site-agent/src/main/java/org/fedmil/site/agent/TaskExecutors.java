@@ -69,8 +69,8 @@ final class TaskExecutors {
         outbound.joined(otherFederation);
     }
 
-    /** Hands {@code task} to its executor; false for Wait and Stop, which the agent's loop handles itself. */
-    boolean execute(SiteTask task) throws InterruptedException {
+    /** Hands {@code task} to its executor; Wait and Stop have none: they are the agent loop's own. */
+    void execute(SiteTask task) throws InterruptedException {
         if (task instanceof SiteTask.Train t) {
             train.execute(t);
         } else if (task instanceof SiteTask.Pretrain t) {
@@ -85,9 +85,6 @@ final class TaskExecutors {
             mask.execute(t);
         } else if (task instanceof SiteTask.SecAggUnmask t) {
             unmask.execute(t);
-        } else {
-            return false;
         }
-        return true;
     }
 }
