@@ -42,6 +42,7 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
+import org.fedmil.site.outbound.UpdateHeaders;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
@@ -213,21 +214,9 @@ public final class CoordinatorClient implements AutoCloseable {
                                 DeltaEncoding encoding, byte[] bytes, long trainingBags, double trainLoss,
                                 java.util.Optional<PrivacyClaim> privacy, Duration patience)
             throws InterruptedException {
-        byte[] sha = Sha256.of(bytes);
-        UpdateHeader.Builder header = UpdateHeader.newBuilder()
-                .setRound(round)
-                .setBaseModelVersion(baseVersion)
-                .setBaseModelSha256(ByteString.copyFrom(baseSha256))
-                .setDeltaSha256(ByteString.copyFrom(sha))
-                .setNumTrainingBags(trainingBags)
-                .setTrainLoss(trainLoss)
-                .addAllTensors(Wire.toProto(specs))
-                .setTotalBytes(bytes.length)
-                .setEncoding(Wire.toProto(encoding));
-        privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
-                .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
-                .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
-        return resumableUpload(sign(header.build()), bytes, patience);
+        UpdateHeader header = UpdateHeaders.plain(round, baseVersion, baseSha256, specs, encoding, bytes, trainingBags,
+                trainLoss, privacy);
+        return resumableUpload(sign(header), bytes, patience);
     }
 
     /** An upload without DP that gives up at the first broken stream. */
@@ -438,20 +427,9 @@ public final class CoordinatorClient implements AutoCloseable {
                                       byte[] masked, int fractionalBits, long trainingBags, double trainLoss,
                                       java.util.Optional<PrivacyClaim> privacy, Duration patience)
             throws InterruptedException {
-        UpdateHeader.Builder header = UpdateHeader.newBuilder()
-                .setRound(round)
-                .setBaseModelVersion(baseVersion)
-                .setBaseModelSha256(ByteString.copyFrom(baseSha256))
-                .setDeltaSha256(ByteString.copyFrom(Sha256.of(masked)))
-                .setNumTrainingBags(trainingBags)
-                .setTrainLoss(trainLoss)
-                .addAllTensors(Wire.toProto(specs))
-                .setTotalBytes(masked.length)
-                .setSecureAggregation(org.fedmil.proto.v1.SecAggUpload.newBuilder().setFractionalBits(fractionalBits));
-        privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
-                .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
-                .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
-        return resumableUpload(sign(header.build()), masked, patience);
+        UpdateHeader header = UpdateHeaders.masked(round, baseVersion, baseSha256, specs, masked, fractionalBits,
+                trainingBags, trainLoss, privacy);
+        return resumableUpload(sign(header), masked, patience);
     }
 
     public void reportEvaluation(EvaluationReport report) {

@@ -72,14 +72,18 @@ public final class SitePrivacy {
 
     /** Clips, noises, and charges the release to the ledger; the caller sends the returned delta and nothing else. */
     public Release release(String federationId, int round, TensorSet delta, DifferentialPrivacy dp) {
-        GaussianMechanism.Release noised = new GaussianMechanism(dp.getClipNorm(), dp.getNoiseMultiplier())
-                .apply(delta);
+        return release(federationId, round, delta, dp.getClipNorm(), dp.getNoiseMultiplier());
+    }
+
+    /** As above, with the federation's clip norm C and noise multiplier σ. */
+    public Release release(String federationId, int round, TensorSet delta, double clipNorm, double noiseMultiplier) {
+        GaussianMechanism.Release noised = new GaussianMechanism(clipNorm, noiseMultiplier).apply(delta);
         String sha = Sha256.hex(Sha256.of(TensorCodec.encode(noised.noised())));
         PrivacySpent spent;
         try {
             spent = policy.lifetimeEpsilon() == null
-                    ? ledger().charge(federationId, round, sha, SAMPLING_RATE, dp.getNoiseMultiplier())
-                    : ledger().chargeWithin(federationId, round, sha, SAMPLING_RATE, dp.getNoiseMultiplier(),
+                    ? ledger().charge(federationId, round, sha, SAMPLING_RATE, noiseMultiplier)
+                    : ledger().chargeWithin(federationId, round, sha, SAMPLING_RATE, noiseMultiplier,
                     policy.lifetimeEpsilon());
         } catch (PrivacyBudgetExceededException e) {
             throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
@@ -87,7 +91,7 @@ public final class SitePrivacy {
             throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
                     + "; nothing was sent: " + e.getMessage(), e);
         }
-        return new Release(noised.noised(), new PrivacyClaim(dp.getClipNorm(), dp.getNoiseMultiplier(),
+        return new Release(noised.noised(), new PrivacyClaim(clipNorm, noiseMultiplier,
                 SAMPLING_RATE, spent.delta(), spent.epsilon()), noised.normBeforeClipping());
     }
 }

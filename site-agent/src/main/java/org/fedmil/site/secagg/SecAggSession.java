@@ -1,23 +1,22 @@
-package org.fedmil.site.agent;
+package org.fedmil.site.secagg;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.function.Supplier;
-import org.fedmil.proto.v1.SecAggAdvertiseTask;
 import org.fedmil.proto.v1.SecAggKeys;
-import org.fedmil.proto.v1.SecAggShareTask;
 import org.fedmil.proto.v1.SecAggShares;
 import org.fedmil.proto.v1.SecAggUnmaskShares;
-import org.fedmil.proto.v1.SecAggUnmaskTask;
 import org.fedmil.protocol.SecAggWire;
 import org.fedmil.secagg.EncryptedShare;
+import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.secagg.MaskedInput;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.secagg.SecAggClient;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.secagg.SecAggParameters;
+import org.fedmil.secagg.UnmaskRequest;
 import org.fedmil.site.policy.PolicyViolation;
 
 /**
@@ -47,15 +46,7 @@ final class SecAggSession {
      *                         at or below half the invited sites (a coordinator that lies about dropouts could then
      *                         gather both secrets of a site from two disjoint sets of helpers)
      */
-    static SecAggSession start(String site, String federationId, SecAggAdvertiseTask task,
-                               RosterAuthentication authentication) {
-        SecAggParameters p;
-        try {
-            p = SecAggWire.fromProto(task.getParameters(), federationId);
-        } catch (IllegalArgumentException e) {
-            throw new PolicyViolation("secure_aggregation", "the coordinator's secure-aggregation parameters for round "
-                    + task.getParameters().getRound() + " are unusable: " + e.getMessage());
-        }
+    static SecAggSession start(String site, SecAggParameters p, RosterAuthentication authentication) {
         if (2 * p.threshold() <= p.invitedSites() || p.threshold() < 2) {
             throw new PolicyViolation("secure_aggregation", "the coordinator asks for threshold t=" + p.threshold()
                     + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
@@ -85,9 +76,9 @@ final class SecAggSession {
     }
 
     /** @throws SecAggException naming the site whose roster entry is not signed by its consortium certificate */
-    SecAggShares share(SecAggShareTask task) {
+    SecAggShares share(List<KeyAdvertisement> roster) {
         if (shared == null) {
-            shared = SecAggWire.toProto(round, client.shareKeys(SecAggWire.roster(task.getRosterList())));
+            shared = SecAggWire.toProto(round, client.shareKeys(roster));
         }
         return shared;
     }
@@ -117,9 +108,9 @@ final class SecAggSession {
         return clamped;
     }
 
-    SecAggUnmaskShares unmask(SecAggUnmaskTask task) {
+    SecAggUnmaskShares unmask(UnmaskRequest request) {
         if (unmasked == null) {
-            unmasked = SecAggWire.toProto(round, client.unmask(SecAggWire.fromProto(task)));
+            unmasked = SecAggWire.toProto(round, client.unmask(request));
         }
         return unmasked;
     }

@@ -1,0 +1,100 @@
+package org.fedmil.site.outbound;
+
+import com.google.protobuf.ByteString;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.proto.v1.UpdateHeader;
+import org.fedmil.tensor.DeltaEncoding;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
+
+/**
+ * A delta on its way out of the site, as each {@link OutboundFilter} leaves it: trained, then noised (DP), encoded
+ * (compression), perhaps masked (secure aggregation), and signed. A filter returns a new value; none changes one.
+ *
+ * @param federationId the federation the delta is released to (its privacy ledger entry names it)
+ * @param round        the round it answers
+ * @param baseVersion  the global model it was trained from, and that model's SHA-256
+ * @param release      what the round asks of the release: DP parameters and the delta encoding
+ * @param delta        the delta in float32 (after DP, the noised one)
+ * @param privacy      what the site states about the noise applied; empty before DP or without it
+ * @param bytes        what will be sent: the encoded delta, or the masked input; null before compression
+ * @param encoding     how {@code bytes} encode {@code delta}
+ * @param maskedFractionalBits for a masked input, its fixed point; empty otherwise
+ * @param signature    the site's signature over the update statement; null until signed
+ */
+public record Outbound(String federationId, int round, long baseVersion, byte[] baseSha256, Release release,
+                       TensorSet delta, long trainingBags, double trainLoss, Optional<PrivacyClaim> privacy,
+                       byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature) {
+
+    /** What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding. */
+    public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
+
+        public static Release of(org.fedmil.proto.v1.TrainingConfig c) {
+            return new Release(c.hasDp() ? OptionalDouble.of(c.getDp().getClipNorm()) : OptionalDouble.empty(),
+                    c.hasDp() ? OptionalDouble.of(c.getDp().getNoiseMultiplier()) : OptionalDouble.empty(),
+                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()));
+        }
+
+        public boolean dp() {
+            return noiseMultiplier.isPresent();
+        }
+    }
+
+    /** A freshly trained delta, before any filter. */
+    public static Outbound trained(String federationId, int round, long baseVersion, byte[] baseSha256,
+                                   Release release, TensorSet delta, long trainingBags, double trainLoss) {
+        return new Outbound(federationId, round, baseVersion, baseSha256.clone(), release, delta, trainingBags,
+                trainLoss, Optional.empty(), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null);
+    }
+
+    public List<TensorSpec> specs() {
+        return delta.specs();
+    }
+
+    public Outbound noised(TensorSet noised, PrivacyClaim claim) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, noised, trainingBags, trainLoss,
+                Optional.of(claim), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null);
+    }
+
+    public Outbound encoded(DeltaEncoding as, byte[] encoded) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                privacy, encoded, as, OptionalInt.empty(), null);
+    }
+
+    public Outbound masked(byte[] masked, int fractionalBits) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                privacy, masked, encoding, OptionalInt.of(fractionalBits), null);
+    }
+
+    public Outbound signed(byte[] sig) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                privacy, bytes, encoding, maskedFractionalBits, sig.clone());
+    }
+
+    /** Whether this is a secure-aggregation masked input. */
+    public boolean isMasked() {
+        return maskedFractionalBits.isPresent();
+    }
+
+    /**
+     * The upload's header: what {@link #bytes} are, their hash and size, and (once signed) the site's signature.
+     *
+     * @throws IllegalStateException before the delta was encoded
+     */
+    public UpdateHeader header() {
+        if (bytes == null) {
+            throw new IllegalStateException("round " + round + "'s delta has not been encoded yet; the compression "
+                    + "filter comes before anything that needs the bytes to send");
+        }
+        UpdateHeader h = isMasked()
+                ? UpdateHeaders.masked(round, baseVersion, baseSha256, specs(), bytes,
+                maskedFractionalBits.getAsInt(), trainingBags, trainLoss, privacy)
+                : UpdateHeaders.plain(round, baseVersion, baseSha256, specs(), encoding, bytes, trainingBags,
+                trainLoss, privacy);
+        return signature == null ? h : h.toBuilder().setSiteSignature(ByteString.copyFrom(signature)).build();
+    }
+}

@@ -1,0 +1,56 @@
+package org.fedmil.site.outbound;
+
+import com.google.protobuf.ByteString;
+import java.util.List;
+import java.util.Optional;
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.proto.v1.UpdateHeader;
+import org.fedmil.protocol.Wire;
+import org.fedmil.tensor.DeltaEncoding;
+import org.fedmil.tensor.TensorSpec;
+import org.fedmil.util.Sha256;
+
+/**
+ * The unsigned header of an upload, built in one place for the agent's filters and for {@code CoordinatorClient}'s
+ * own upload calls: its hash and size, which the site signs and its egress log records, are of exactly the bytes sent.
+ */
+public final class UpdateHeaders {
+
+    private UpdateHeaders() {
+    }
+
+    /** A plain (float32 or compressed) delta. */
+    public static UpdateHeader plain(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
+                                     DeltaEncoding encoding, byte[] bytes, long trainingBags, double trainLoss,
+                                     Optional<PrivacyClaim> privacy) {
+        return common(round, baseVersion, baseSha256, specs, bytes, trainingBags, trainLoss, privacy)
+                .setEncoding(Wire.toProto(encoding)).build();
+    }
+
+    /** A securely aggregated round's masked input: one little-endian int64 per coordinate. */
+    public static UpdateHeader masked(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
+                                      byte[] masked, int fractionalBits, long trainingBags, double trainLoss,
+                                      Optional<PrivacyClaim> privacy) {
+        return common(round, baseVersion, baseSha256, specs, masked, trainingBags, trainLoss, privacy)
+                .setSecureAggregation(org.fedmil.proto.v1.SecAggUpload.newBuilder().setFractionalBits(fractionalBits))
+                .build();
+    }
+
+    private static UpdateHeader.Builder common(int round, long baseVersion, byte[] baseSha256,
+                                               List<TensorSpec> specs, byte[] bytes, long trainingBags,
+                                               double trainLoss, Optional<PrivacyClaim> privacy) {
+        UpdateHeader.Builder header = UpdateHeader.newBuilder()
+                .setRound(round)
+                .setBaseModelVersion(baseVersion)
+                .setBaseModelSha256(ByteString.copyFrom(baseSha256))
+                .setDeltaSha256(ByteString.copyFrom(Sha256.of(bytes)))
+                .setNumTrainingBags(trainingBags)
+                .setTrainLoss(trainLoss)
+                .addAllTensors(Wire.toProto(specs))
+                .setTotalBytes(bytes.length);
+        privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
+                .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
+                .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
+        return header;
+    }
+}
