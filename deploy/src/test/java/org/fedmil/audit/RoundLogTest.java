@@ -303,33 +303,6 @@ class RoundLogTest {
     }
 
     @Test
-    void theVerifyCommandPrintsOkTheBadLineOrTheTornWarning() throws Exception {
-        writeLog();
-        Path caFile = tmp.resolve("pki/ca/ca.pem");
-        assertThat(cli(caFile)).startsWith("0|OK: 7 records, chain and signatures verified, head ");
-
-        byte[] whole = Files.readAllBytes(logFile);
-        Files.write(logFile, Arrays.copyOf(whole, whole.length - 10));
-        String torn = cli(caFile);
-        assertThat(torn).startsWith("0|OK: 6 records").contains("WARNING: line 7 is torn");
-
-        List<byte[]> lines = lines().subList(0, 6);
-        lines.remove(2);
-        writeLines(lines);
-        assertThat(cli(caFile)).startsWith("1|line 3: seq is 4, expected 3");
-    }
-
-    private String cli(Path caFile) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine cl = new picocli.CommandLine(new AuditCommand());
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        int exit = cl.execute("verify", logFile.toString(), "--ca", caFile.toString());
-        return exit + "|" + out + err;
-    }
-
-    @Test
     void theOtherHighSFormOfAValidSignatureIsRefused() throws Exception {
         writeLog();
         List<byte[]> lines = lines();

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class CrcNucleiTest {
 
@@ -170,30 +167,7 @@ class CrcNucleiTest {
     // The rest runs on a small data set in the same layout, so it needs no real data.
 
     private Path fake(int patients, String mainRows) throws IOException {
-        Path d = tmp.resolve("fake");
-        Files.createDirectories(d.resolve("patch_images"));
-        StringBuilder main = new StringBuilder("InstanceID,patientID,ImageName,cellTypeName,cellType,isCancerous\n");
-        StringBuilder extra = new StringBuilder("InstanceID,patientID,ImageName,isCancerous\n");
-        int id = 1;
-        for (int p = 1; p <= patients; p++) {
-            for (int i = 0; i < 2 + p % 3; i++, id++) {
-                int cancerous = p % 2 == 0 && i == 0 ? 1 : 0;
-                BufferedImage img = new BufferedImage(27, 27, BufferedImage.TYPE_INT_RGB);
-                img.setRGB(0, 0, id * 1000);
-                ImageIO.write(img, "png", d.resolve("patch_images/" + id + ".png").toFile());
-                if (p <= patients / 2) {
-                    main.append(id).append(',').append(p).append(',').append(id).append(".png,x,0,")
-                            .append(cancerous).append('\n');
-                } else {
-                    extra.append(id).append(',').append(p).append(',').append(id).append(".png,").append(cancerous)
-                            .append('\n');
-                }
-            }
-        }
-        main.append(mainRows);
-        Files.writeString(d.resolve("data_labels_mainData.csv"), main);
-        Files.writeString(d.resolve("data_labels_extraData.csv"), extra);
-        return d;
+        return FakeCrcNuclei.write(tmp.resolve("fake"), patients, mainRows);
     }
 
     @Test
@@ -212,32 +186,6 @@ class CrcNucleiTest {
         assertThat(Files.isSymbolicLink(site.tileFiles(id).get(0))).isTrue();
         assertThat(site.bags().get(0).instances()).isEqualTo(site.tileFiles(id).size());
         assertThat(split.heldout()).allMatch(s -> s.matches("patient-\\d\\d"));
-    }
-
-    @Test
-    void commandWritesTheSplitAndRefusesBadOptions() throws IOException {
-        Path dataset = fake(16, "");
-        Path out = tmp.resolve("out");
-        StringWriter stdout = new StringWriter();
-        StringWriter stderr = new StringWriter();
-        CommandLine cl = new CommandLine(new CrcNucleiCommand());
-        cl.setOut(new PrintWriter(stdout));
-        cl.setErr(new PrintWriter(stderr));
-
-        int rc = cl.execute("--dataset", dataset.toString(), "--out", out.toString(), "--sites", "3", "--seed", "5");
-
-        assertThat(rc).as(stderr.toString()).isZero();
-        assertThat(stdout.toString()).contains("wrote 4 tile site folders", "channels 3, size 27", "site-3",
-                "heldout");
-        assertThat(BagDataset.load(out.resolve("site-3"), FORMAT).size()).isGreaterThanOrEqualTo(2);
-        assertThat(cl.execute("--dataset", dataset.toString(), "--out", out.toString())).isEqualTo(2);
-        assertThat(stderr.toString()).contains("is not empty");
-        assertThat(cl.execute("--dataset", dataset.toString(), "--out", tmp.resolve("o2").toString(), "--heldout",
-                "0")).isEqualTo(2);
-        assertThat(stderr.toString()).contains("held-out fraction must be between 0 and 1");
-        assertThat(cl.execute("--dataset", tmp.resolve("none").toString(), "--out", tmp.resolve("o3").toString()))
-                .isEqualTo(2);
-        assertThat(stderr.toString()).contains("not found");
     }
 
     @Test

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import org.fedmil.mil.data.BagDataset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class SyntheticMilDataTest {
 
@@ -210,24 +207,6 @@ class SyntheticMilDataTest {
 
         assertThat(maxAuc).isGreaterThan(0.9);
         assertThat(meanAuc).isLessThan(maxAuc - 0.1);
-    }
-
-    @Test
-    void synthCommandWritesTheFoldersAndRefusesANonEmptyOne() throws IOException {
-        Path out = tmp.resolve("demo");
-        StringWriter text = new StringWriter();
-        CommandLine cli = new CommandLine(new SynthCommand()).setOut(new PrintWriter(text))
-                .setErr(new PrintWriter(text));
-
-        int first = cli.execute("--out", out.toString(), "--sites", "2", "--bags-per-site", "12",
-                "--heldout-bags", "10", "--dim", "8", "--seed", "5");
-        int second = cli.execute("--out", out.toString());
-
-        assertThat(first).isZero();
-        assertThat(BagDataset.load(out.resolve("site-2")).dim()).isEqualTo(8);
-        assertThat(BagDataset.load(out.resolve("heldout")).size()).isEqualTo(10);
-        assertThat(second).isEqualTo(2);
-        assertThat(text.toString()).contains("site-2", "is not empty", "--force");
     }
 
     private static List<SyntheticSite> concat(List<SyntheticSite> sites, SyntheticSite heldout) {
