@@ -1,7 +1,7 @@
 package org.fedmil.cli;
 
+import java.util.ServiceLoader;
 import org.fedmil.audit.AuditCommand;
-import org.fedmil.bench.mil.MilBenchCommand;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.AdminCommand;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
@@ -17,20 +17,12 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, AdminCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, AuditCommand.class,
-                Fedmil.Bench.class})
+                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, AuditCommand.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class})
     static final class Data {
-    }
-
-    @Command(name = "bench", mixinStandardHelpOptions = true,
-            description = "Benchmarks whose results are written to docs/ (results.md, benchmarks.md).",
-            subcommands = {MilBenchCommand.class, org.fedmil.bench.perf.PerfBenchCommand.class,
-                    org.fedmil.bench.toolbox.ToolboxBenchCommand.class})
-    static final class Bench {
     }
 
     public static void main(String[] args) {
@@ -39,6 +31,14 @@ public final class Fedmil {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Fedmil());
+        // the benchmarks join from their own jar when it is on the class path (a source checkout's ./fedmil);
+        // the install package has none, and its `fedmil bench` says where benchmarks are run from
+        for (ExtraCommand extra : ServiceLoader.load(ExtraCommand.class)) {
+            cl.addSubcommand(extra.command());
+        }
+        if (!cl.getSubcommands().containsKey("bench")) {
+            cl.addSubcommand(new BenchUnavailableCommand());
+        }
         // A user's mistake (bad config, missing file) gets one clear line, not a stack trace.
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException || e instanceof IllegalArgumentException

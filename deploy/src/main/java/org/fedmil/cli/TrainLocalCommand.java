@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.fedmil.bench.mil.Recipe;
-import org.fedmil.bench.mil.Simulation;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
@@ -159,15 +157,15 @@ public final class TrainLocalCommand implements Callable<Integer> {
             augmentation = t::apply;
         }
         // epochs in the role of rounds, so that a cosine's warm-up is counted in epochs
-        Recipe recipe = new Recipe(epochs, 1, learningRate, weightDecay, lossConfig, augmentation,
+        LocalBaseline baseline = new LocalBaseline(spec, Devices.choose(device), seed, epochs, learningRate,
+                weightDecay, lossConfig, augmentation,
                 new OptimizerConfig(OptimizerConfig.Kind.fromConfigName(optimizer), momentum, nesterov), rates,
                 bagsPerStep);
-        Simulation simulation = new Simulation(spec, Devices.choose(device), recipe, seed);
         int bags = sites.stream().mapToInt(BagDataset::size).sum();
         console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%n", spec, bags,
                 sites.size(), sites.size() > 1 ? " pooled (centralised)" : "", epochs);
-        try (MilModel model = sites.size() == 1 ? simulation.localOnly(sites.get(0))
-                : simulation.centralised(sites)) {
+        try (MilModel model = sites.size() == 1 ? baseline.localOnly(sites.get(0))
+                : baseline.centralised(sites)) {
             MilModel.Scores scores = model.score(test.bags());
             int[] labels = scores.labels();
             float[] p = scores.probabilities();

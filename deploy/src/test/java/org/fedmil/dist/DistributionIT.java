@@ -97,6 +97,14 @@ class DistributionIT {
     }
 
     @Test
+    void benchInTheInstallPackageSaysBenchmarksAreRunFromASourceCheckout() throws Exception {
+        Result bench = fedmil(tmp, "bench", "perf", "--only", "aggregation");
+
+        assertThat(bench.rc()).as(bench.out()).isEqualTo(2);
+        assertThat(bench.out()).contains("not part of the install package", "source checkout", "./fedmil bench");
+    }
+
+    @Test
     void pkiHelpListsItsSubcommands() throws Exception {
         Result help = fedmil(tmp, "pki", "--help");
 
