@@ -46,7 +46,7 @@ final class OperatorControls {
         state.paused = false;
         if (state.phase == Phase.WAITING_FOR_SITES && state.sites.size() >= plan.minSites()
                 && state.round < plan.rounds()) {
-            run.nextRoundOrEnd(state.round + 1);
+            run.sequence.nextRoundOrEnd(state.round + 1);
         }
         log.info("federation '{}' resumed by the operator", plan.federationId());
         listener.stateChanged(state.runState());

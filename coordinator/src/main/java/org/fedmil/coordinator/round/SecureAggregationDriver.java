@@ -182,7 +182,7 @@ final class SecureAggregationDriver {
         boolean retried = plan.rules().onShortRound() == RoundRules.ShortRound.RETRY;
         log.warn("round {} (attempt {}): {}; the round is {}", r, a, reason, retried ? "run again" : "skipped");
         secure = null;
-        run.retryOrSkip(r, a, retried);
+        run.sequence.retryOrSkip(r, a, retried);
         return () -> {
             listener.roundShort(r, a, answers, needed, retried);
             if (!retried && !plan.siteEvaluation() && r == plan.rounds()) {
