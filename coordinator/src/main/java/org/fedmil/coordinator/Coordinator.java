@@ -137,6 +137,9 @@ public final class Coordinator implements AutoCloseable {
         // state (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
         this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound, FedAvg::new,
                 new AllListeners(listeners));
+        if (dashboard != null) {
+            dashboard.follow(run::view);
+        }
         // revoked sites stay revoked across restarts: the list is read before the port opens
         this.revocations = Revocations.load(store.dir());
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
