@@ -46,16 +46,26 @@ final class EventLoop implements AutoCloseable {
             throw new FederationException(Status.Code.UNAVAILABLE, "the coordinator is shutting down; "
                     + "try again when it is back");
         }
+        // waited for without giving up on an interrupt, as a lock would be: the event runs anyway, and its caller
+        // must learn what it did (an accepted update, a site that left)
+        boolean interrupted = false;
         try {
-            return answer.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FederationException(Status.Code.CANCELLED, "interrupted while waiting for the round state");
+            while (true) {
+                try {
+                    return answer.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
             throw new IllegalStateException(e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -88,10 +98,6 @@ final class EventLoop implements AutoCloseable {
         } catch (RejectedExecutionException closed) {
             log.debug("deadline dropped: the run is closed");
         }
-    }
-
-    boolean onEventThread() {
-        return Thread.currentThread() == thread;
     }
 
     private static <T> T call(Callable<T> event) {
