@@ -294,13 +294,13 @@ public final class FederationRun implements AutoCloseable {
             note.run();
         }
         if (closeNow) {
-            closer.close();
+            closer.closeOpenRound();
         }
         return null;
     }
 
     void closeRound() {
-        closer.close();
+        closer.closeOpenRound();
     }
 
     /**

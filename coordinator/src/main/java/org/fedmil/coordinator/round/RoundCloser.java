@@ -64,7 +64,7 @@ final class RoundCloser {
     }
 
     /** Hands the round's aggregation and evaluation to the closing thread; its outcome comes back as an event. */
-    void close() {
+    void closeOpenRound() {
         int round = state.round;
         long t0 = state.roundStartNanos;
         GlobalModel global = state.global;
@@ -101,7 +101,7 @@ final class RoundCloser {
                 try {
                     SecureAggregationDriver.foldSum(sr, aggregation);
                 } catch (SecAggException e) {
-                    return () -> run.afterStep(secure.unmaskFailed(sr, e.getMessage()));
+                    return () -> unmaskFailed(sr, e.getMessage());
                 }
             }
             TensorSet weights = aggregation.applyTo(global.weights());
@@ -134,6 +134,18 @@ final class RoundCloser {
         listener.stateChanged(state.runState());
         if (!plan.siteEvaluation() && result.round() == plan.rounds()) {
             run.finish("all " + plan.rounds() + " rounds done");
+        }
+    }
+
+    /**
+     * The round was retried or skipped for its failed unmasking. Not closed again, even when skipping the last round
+     * left the phase at aggregating: the federation's end follows from the note.
+     */
+    private void unmaskFailed(SecureRound sr, String reason) {
+        Runnable note = secure.unmaskFailed(sr, reason);
+        if (note != null) {
+            listener.stateChanged(state.runState());
+            note.run();
         }
     }
 
