@@ -58,11 +58,13 @@ class FinishedOnceTest {
             run.join("b", JOIN);
             assertThat(run.nextTask("a", Duration.ZERO)).isInstanceOf(Task.SecAggAdvertise.class);
 
-            run.abort("aborted by the operator");
-            // both sites leave before advertising keys: the secure aggregation of the last round cannot go on, the
-            // round is skipped, and with it the federation ends
+            // the operator's abort on one thread, while on another both sites leave before advertising keys: the
+            // secure aggregation of the last round cannot go on, the round is skipped, and with it the federation ends
+            Thread operator = new Thread(() -> run.abort("aborted by the operator"), "operator");
+            operator.start();
             run.leave("b", "gone");
             run.leave("a", "gone");
+            operator.join();
 
             assertThat(run.awaitFinished(Duration.ofSeconds(20))).isTrue();
             secondArrived.await(3, TimeUnit.SECONDS);
