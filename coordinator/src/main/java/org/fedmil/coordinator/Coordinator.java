@@ -11,6 +11,7 @@ import org.fedmil.coordinator.admin.AdminService;
 import org.fedmil.coordinator.admin.Revocations;
 import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.audit.RoundLog;
+import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
@@ -132,8 +133,13 @@ public final class Coordinator implements AutoCloseable {
             listeners.add(dashboard.listener());
             interceptors.add(dashboard.interceptor());
         }
-        this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound,
+        // pretraining rounds average encoder deltas with plain FedAvg whatever the strategy: a server optimiser's
+        // state (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
+        this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound, FedAvg::new,
                 new AllListeners(listeners));
+        if (dashboard != null) {
+            dashboard.follow(run::view);
+        }
         // revoked sites stay revoked across restarts: the list is read before the port opens
         this.revocations = Revocations.load(store.dir());
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());

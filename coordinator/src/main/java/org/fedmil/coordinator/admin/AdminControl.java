@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.RunView;
 import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyKind;
 import org.fedmil.pki.PkiException;
@@ -63,7 +64,7 @@ public final class AdminControl {
         boolean changed = run.pause();
         log.info("admin '{}' paused the federation{}", by, changed ? "" : " (already paused or finished)");
         return status(changed ? "paused by " + by + ": no new round starts and no train task is handed out"
-                : run.phase() == FederationRun.Phase.FINISHED ? "the federation has finished" : "already paused");
+                : run.view().phase() == FederationRun.Phase.FINISHED ? "the federation has finished" : "already paused");
     }
 
     public Status resume(String by) {
@@ -74,7 +75,7 @@ public final class AdminControl {
 
     public Status abort(String reason, String by) {
         String why = requireReason(reason);
-        if (run.phase() == FederationRun.Phase.FINISHED) {
+        if (run.view().phase() == FederationRun.Phase.FINISHED) {
             return status("the federation has already finished");
         }
         run.abort("aborted by admin '" + by + "': " + why);
@@ -94,7 +95,7 @@ public final class AdminControl {
         String serial = seen.map(SiteGate.Seen::certSerial).orElse("");
         revocations.revoke(new Revocations.Entry(site, sha, serial, why, by, clock.instant().toString()));
         recorder.siteRevoked(site, sha, serial, why, by);
-        if (run.isJoined(site)) {
+        if (run.view().isJoined(site)) {
             try {
                 run.leave(site, "revoked by admin '" + by + "': " + why);
             } catch (RuntimeException e) {
@@ -119,8 +120,10 @@ public final class AdminControl {
     }
 
     private Status status(String message) {
+        // one published view: every number of the status is of the same moment
+        RunView view = run.view();
         Map<String, Site> sites = new LinkedHashMap<>();
-        for (FederationRun.SiteView v : run.siteViews()) {
+        for (FederationRun.SiteView v : view.sites()) {
             sites.put(v.siteId(), site(v.siteId(), v.state(), v.updatesAccepted()));
         }
         for (Revocations.Entry e : revocations.all()) {
@@ -130,8 +133,8 @@ public final class AdminControl {
         for (String seenSite : gate.seen().keySet()) {
             sites.putIfAbsent(seenSite, site(seenSite, "left", 0));
         }
-        return new Status(run.plan().federationId(), run.phase().name(), run.paused(), run.currentRound(),
-                run.plan().rounds(), run.plan().minSites(), run.updatesReceived(), run.currentModel().version(),
+        return new Status(view.federationId(), view.phase().name(), view.paused(), view.round(),
+                run.plan().rounds(), run.plan().minSites(), view.updatesReceived(), view.model().version(),
                 new ArrayList<>(sites.values()), message);
     }
 

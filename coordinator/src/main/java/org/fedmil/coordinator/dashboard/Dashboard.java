@@ -3,10 +3,12 @@ package org.fedmil.coordinator.dashboard;
 import io.grpc.ServerInterceptor;
 import java.time.Clock;
 import java.util.List;
+import java.util.function.Supplier;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.RunView;
 
 /**
  * The coordinator's dashboard and metrics, wired together: the state the page shows and the Prometheus registry
@@ -33,6 +35,12 @@ public final class Dashboard implements AutoCloseable {
     /** Tells the page's state, then the metrics, of every event. */
     public RoundListener listener() {
         return AllListeners.of(state, metrics);
+    }
+
+    /** The page and the gauges show the run's published view (phase, round, joined sites, latest scores). */
+    public void follow(Supplier<RunView> view) {
+        state.follow(view);
+        metrics.follow(view);
     }
 
     public ServerInterceptor interceptor() {

@@ -9,18 +9,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.fedmil.coordinator.round.AcceptedUpdate;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.round.RunView;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.round.UpdateRefusal;
 
 /**
- * What the dashboard shows, built only from {@link RoundListener} events: the round timeline, the sites and their
- * state, held-out metrics per round and the refused updates. Plain logic, no network; every method is thread-safe
+ * What the dashboard shows, built from {@link RoundListener} events (the round timeline, the sites and their state,
+ * held-out metrics per round and the refused updates) and, once it {@link #follow follows} the run, from the run's
+ * published {@link RunView} (phase, current round, joined sites). Plain logic, no network; every method is thread-safe
  * and {@link #snapshot()} returns an immutable copy.
  */
 public final class DashboardState implements RoundListener {
@@ -41,6 +44,8 @@ public final class DashboardState implements RoundListener {
     private final Map<String, SiteRow> sites = new TreeMap<>();
     private final Deque<Refusal> refusals = new ArrayDeque<>();
     private long refusalsTotal;
+    /** The run's published view, once followed: the phase, round and joined sites of the page come from it. */
+    private volatile Supplier<RunView> view;
 
     public DashboardState(String federationId, int rounds, int minSites, Clock clock) {
         this.federationId = federationId;
@@ -70,11 +75,30 @@ public final class DashboardState implements RoundListener {
                            List<Refusal> refusals, long refusalsTotal) {
     }
 
+    /**
+     * Takes the federation's phase, current round and joined sites from the run's published view from now on, rather
+     * than from the events: the page then shows the same moment as the operator's status and the metrics.
+     */
+    public void follow(Supplier<RunView> runView) {
+        this.view = runView;
+    }
+
     public synchronized Snapshot snapshot() {
         int joined = (int) sites.values().stream().filter(s -> s.state().equals("joined")).count();
+        String phaseNow = phase;
+        int roundNow = currentRound;
+        String finishedNow = finished;
+        Supplier<RunView> followed = view;
+        if (followed != null) {
+            RunView v = followed.get();
+            phaseNow = v.phase().name();
+            roundNow = v.round();
+            joined = v.joinedSites().size();
+            finishedNow = v.finishReason() != null ? v.finishReason() : finished;
+        }
         List<Refusal> newestFirst = new ArrayList<>(refusals);
         java.util.Collections.reverse(newestFirst);
-        return new Snapshot(federationId, now(), phase, currentRound, rounds, minSites, joined, finished,
+        return new Snapshot(federationId, now(), phaseNow, roundNow, rounds, minSites, joined, finishedNow,
                 List.copyOf(timeline.values()), List.copyOf(sites.values()), List.copyOf(newestFirst), refusalsTotal);
     }
 
@@ -160,7 +184,7 @@ public final class DashboardState implements RoundListener {
 
     @Override
     public synchronized void stateChanged(RunState state) {
-        // snapshots may come out of order from different threads; keep the newest
+        // all events come from the run's one event thread, in order; the check keeps a replayed older one out
         if (state.seq() > lastSeq) {
             lastSeq = state.seq();
             phase = state.phase().name();

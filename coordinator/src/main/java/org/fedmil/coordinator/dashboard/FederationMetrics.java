@@ -8,12 +8,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.fedmil.coordinator.round.AcceptedUpdate;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
+import org.fedmil.coordinator.round.RunView;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.round.UpdateRefusal;
 
@@ -41,11 +44,13 @@ public final class FederationMetrics implements RoundListener {
     private final Counter bytesReceived;
     private final Counter bytesSent;
     private final Timer roundDuration;
-    // the joined sites themselves, not the last count told: two sites leaving at once may be told out of order
+    // the joined sites themselves, until the run's view is followed
     private final java.util.Set<String> connectedSites = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicReference<Double> heldOutAuc = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> heldOutLoss = new AtomicReference<>(Double.NaN);
     private final AtomicInteger latestRound = new AtomicInteger();
+    /** The run's published view, once followed: the gauges read it instead of the events' copies. */
+    private volatile Supplier<RunView> view;
 
     public FederationMetrics(String federationId) {
         registry.config().commonTags("federation", federationId);
@@ -67,14 +72,35 @@ public final class FederationMetrics implements RoundListener {
         roundDuration = Timer.builder("fedmil.round.duration")
                 .description("Wall time of a training round, from its start to its new model evaluated and saved")
                 .register(registry);
-        Gauge.builder("fedmil.sites.connected", connectedSites, java.util.Set::size)
+        Gauge.builder("fedmil.sites.connected", this, m -> m.followed()
+                        .map(v -> (double) v.joinedSites().size()).orElse((double) connectedSites.size()))
                 .description("Sites joined now").register(registry);
-        Gauge.builder("fedmil.heldout.auc", heldOutAuc, AtomicReference::get)
+        Gauge.builder("fedmil.heldout.auc", this, m -> m.latestResult().map(r -> r.heldout().auc())
+                        .orElseGet(heldOutAuc::get))
                 .description("Held-out AUC of the latest global model").register(registry);
-        Gauge.builder("fedmil.heldout.loss", heldOutLoss, AtomicReference::get)
+        Gauge.builder("fedmil.heldout.loss", this, m -> m.latestResult().map(r -> r.heldout().loss())
+                        .orElseGet(heldOutLoss::get))
                 .description("Held-out loss (binary cross-entropy) of the latest global model").register(registry);
-        Gauge.builder("fedmil.round.current", latestRound, AtomicInteger::get)
+        Gauge.builder("fedmil.round.current", this, m -> m.latestResult().map(r -> (double) r.round())
+                        .orElse((double) latestRound.get()))
                 .description("The latest completed round (0 is the initial model)").register(registry);
+    }
+
+    /**
+     * Reads the gauges (sites joined, the latest round and its held-out scores) from the run's published view from
+     * now on: a scrape then shows the same moment as the operator's status and the dashboard.
+     */
+    public void follow(Supplier<RunView> runView) {
+        this.view = runView;
+    }
+
+    private Optional<RunView> followed() {
+        Supplier<RunView> v = view;
+        return v == null ? Optional.empty() : Optional.of(v.get());
+    }
+
+    private Optional<RoundResult> latestResult() {
+        return followed().filter(v -> !v.history().isEmpty()).map(v -> v.history().get(v.history().size() - 1));
     }
 
     /** The scrape: Prometheus text exposition format 0.0.4. */

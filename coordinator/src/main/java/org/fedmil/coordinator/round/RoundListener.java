@@ -1,8 +1,9 @@
 package org.fedmil.coordinator.round;
 
 /**
- * Told of what the federation does. Round events come in order from the thread that closes rounds; refusals and
- * state snapshots come from the thread that caused them, before the site hears the outcome.
+ * Told of what the federation does. Every callback comes from the run's one event thread, in the order things
+ * happened, and before the site whose call caused it hears the outcome; a callback that calls back into the run is
+ * answered at once on that thread, but one that waits for another thread that calls the run would wait forever.
  */
 public interface RoundListener {
 
@@ -35,7 +36,7 @@ public interface RoundListener {
     default void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
     }
 
-    /** The state a restart needs changed; persist it before returning. Snapshots may arrive out of seq order. */
+    /** The state a restart needs changed; persist it before returning. */
     default void stateChanged(RunState state) {
     }
 

@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * What a coordinator needs to go on after a crash, beyond the global models and metrics.json: written to the
- * state folder (state.json) at every transition. {@code seq} orders snapshots taken on different threads, so
- * that an older one never overwrites a newer one.
+ * state folder (state.json) at every transition. {@code seq} orders the snapshots, so that an older one written late
+ * (in the background, see {@link RoundListener#stateChangedByUpdate}) never overwrites a newer one.
  *
  * @param round            the open (or last) round; 0 before round 1
  * @param attempt          1 for a round's first run, 2+ when it is retried after a short round

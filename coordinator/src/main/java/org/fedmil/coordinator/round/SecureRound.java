@@ -20,8 +20,9 @@ import org.fedmil.secagg.UnmaskResponse;
 
 /**
  * The coordinator's steps of one securely aggregated round (docs/secure-aggregation.md): who is asked what in each
- * step, who answered, and when a step may close. Wraps the network-free {@link SecAggServer}; {@link FederationRun}
- * calls it under its lock, and {@link #finish} on its round-closing thread once the last step has closed.
+ * step, who answered, and when a step may close. Wraps the network-free {@link SecAggServer}; the
+ * {@link SecureAggregationDriver} calls it on the run's event thread, and {@link #finish} on the round-closing thread
+ * once the last step has closed (the event thread no longer touches it then).
  */
 final class SecureRound {
 

@@ -147,6 +147,37 @@ class PretrainingRoundsTest {
     }
 
     @Test
+    void pretrainingRoundsAggregateWithTheInjectedFactoryAndSupervisedRoundsWithTheStrategy() throws Exception {
+        List<String> made = Collections.synchronizedList(new ArrayList<>());
+        run = new FederationRun(new FederationPlan("pre", 2, 3, TILES,
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
+                RoundRules.waitForAll(2), TWO_ROUNDS), GlobalModel.of(0, TILES, model(1f, 1f)), null,
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), specs -> {
+                    made.add("strategy " + specs.size());
+                    return new FedAvg(specs);
+                }, specs -> {
+                    made.add("pretraining " + specs.size());
+                    return new FedAvg(specs);
+                }, new RoundListener() {
+                });
+        run.start();
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+
+        run.submit("a", update(1, 0, encoderDelta(1f), 1));
+        run.submit("b", update(1, 0, encoderDelta(1f), 1));
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(5))).isTrue();
+        assertThat(run.currentModel().weights()).as("the encoder alone moved").isEqualTo(model(2f, 1f));
+        run.submit("a", update(2, 1, encoderDelta(1f), 1));
+        run.submit("b", update(2, 1, encoderDelta(1f), 1));
+        assertThat(run.awaitModelVersion(2, Duration.ofSeconds(5))).isTrue();
+        run.submit("a", update(3, 2, model(1f, 1f), 1));
+        run.submit("b", update(3, 2, model(1f, 1f), 1));
+        assertThat(run.awaitModelVersion(3, Duration.ofSeconds(5))).isTrue();
+        assertThat(made).containsExactly("pretraining 1", "pretraining 1", "strategy 2");
+    }
+
+    @Test
     void aPlanRefusesPretrainingThatLeavesNoSupervisedRoundOrAFeatureModel() {
         FederationPlan.TrainingPlan training = new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT);
         assertThatThrownBy(() -> new FederationPlan("p", 1, 2, TILES, training, false, RoundRules.waitForAll(1),

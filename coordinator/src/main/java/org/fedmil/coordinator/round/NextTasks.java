@@ -1,0 +1,49 @@
+package org.fedmil.coordinator.round;
+
+import org.fedmil.coordinator.round.FederationRun.Phase;
+
+/** What a site is told to do next, decided from the round state on the event thread; changes nothing. */
+final class NextTasks {
+
+    private final RoundState state;
+    private final SecureAggregationDriver secure;
+    private final FederationPlan plan;
+
+    NextTasks(RoundState state, SecureAggregationDriver secure, FederationPlan plan) {
+        this.state = state;
+        this.secure = secure;
+        this.plan = plan;
+    }
+
+    Task taskFor(String siteId) {
+        int round = state.round;
+        boolean participant = state.participants.contains(siteId);
+        if (state.paused && (state.phase == Phase.TRAINING || state.phase == Phase.WAITING_FOR_SITES)) {
+            return new Task.Wait(FederationRun.RETRY_AFTER_MS, FederationRun.PAUSED_REASON);
+        }
+        return switch (state.phase) {
+            case FINISHED -> new Task.Stop(state.finishReason);
+            case WAITING_FOR_SITES -> new Task.Wait(FederationRun.RETRY_AFTER_MS, "waiting for sites to join: "
+                    + state.sites.size() + " of " + plan.minSites() + " needed");
+            case TRAINING -> {
+                if (secure.active() && participant) {
+                    yield secure.taskFor(siteId, new Task.Train(round, state.global));
+                }
+                if (participant && !state.submitted.containsKey(siteId)) {
+                    yield plan.isPretrainingRound(round) ? new Task.Pretrain(round, state.global)
+                            : new Task.Train(round, state.global);
+                }
+                if (!participant) {
+                    yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + " started before this site joined; it "
+                            + "takes part from round " + (round + 1));
+                }
+                yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + ": waiting for other sites' updates ("
+                        + state.submitted.size() + " of " + state.participants.size() + " in)");
+            }
+            case AGGREGATING -> new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + ": aggregating and evaluating");
+            case SITE_EVALUATION -> state.evaluated.contains(siteId)
+                    ? new Task.Wait(FederationRun.RETRY_AFTER_MS, "waiting for other sites to evaluate the final model")
+                    : new Task.Evaluate(state.global);
+        };
+    }
+}

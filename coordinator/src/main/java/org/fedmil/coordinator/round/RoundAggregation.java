@@ -1,0 +1,76 @@
+package org.fedmil.coordinator.round;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.mil.model.EncoderPart;
+import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
+
+/**
+ * One round's aggregate: the only place the round logic touches the aggregation API. It is made when a round opens,
+ * takes each accepted update as it arrives (on the event thread), and is applied to the global model once, on the
+ * closing thread, after the event thread stopped feeding it.
+ */
+final class RoundAggregation {
+
+    /**
+     * What pretraining rounds aggregate with unless the coordinator says otherwise: plain FedAvg over the encoder,
+     * since a server optimiser's state (FedAdam's moments) is for the supervised model and must not be fed the
+     * contrastive steps.
+     */
+    static final Function<List<TensorSpec>, Aggregator> PRETRAINING_DEFAULT = FedAvg::new;
+
+    private final Aggregator aggregator;
+    private final boolean pretraining;
+    private final List<TensorSpec> specs;
+
+    private RoundAggregation(Aggregator aggregator, boolean pretraining, List<TensorSpec> specs) {
+        this.aggregator = aggregator;
+        this.pretraining = pretraining;
+        this.specs = specs;
+    }
+
+    /** A pretraining round aggregates encoder deltas with {@code pretrainingFactory}; others with {@code factory}. */
+    static RoundAggregation open(boolean pretraining, List<TensorSpec> specs,
+                                 Function<List<TensorSpec>, Aggregator> factory,
+                                 Function<List<TensorSpec>, Aggregator> pretrainingFactory) {
+        return pretraining
+                ? new RoundAggregation(pretrainingFactory.apply(EncoderPart.specs(specs)), true, specs)
+                : new RoundAggregation(factory.apply(specs), false, specs);
+    }
+
+    /** Folds one accepted update from its float32 wire bytes: a streaming aggregator makes no decoded copy. */
+    void acceptWire(List<TensorSpec> tensors, byte[] float32Bytes, long trainingBags) {
+        try {
+            aggregator.acceptWire(tensors, float32Bytes, trainingBags);
+        } catch (Aggregator.Refused full) {
+            throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
+        }
+    }
+
+    /**
+     * Folds a secure round's unmasked bag-weighted mean as one update of the round's total bag count (FedAvg, FedProx
+     * and FedOpt need only that).
+     */
+    void acceptMean(float[] mean, long totalBags) {
+        List<NamedTensor> tensors = new ArrayList<>(specs.size());
+        int at = 0;
+        for (TensorSpec spec : specs) {
+            int n = Math.toIntExact(spec.elementCount());
+            tensors.add(new NamedTensor(spec.name(), spec.shape(), Arrays.copyOfRange(mean, at, at + n)));
+            at += n;
+        }
+        aggregator.accept(new TensorSet(tensors), totalBags);
+    }
+
+    /** The next global weights; a pretraining round changes the encoder alone. */
+    TensorSet applyTo(TensorSet global) {
+        return pretraining ? EncoderPart.replace(global, aggregator.apply(EncoderPart.of(global)))
+                : aggregator.apply(global);
+    }
+}

@@ -1,0 +1,105 @@
+package org.fedmil.coordinator.round;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.fedmil.coordinator.round.FederationRun.Phase;
+import org.fedmil.util.Sha256;
+
+/**
+ * The federation's mutable state. Confined to the event thread ({@link EventLoop}): it has no lock because nothing
+ * else reads or writes it; readers get {@link #view}s of it instead.
+ */
+final class RoundState {
+
+    final String federationId;
+    final Map<String, SiteJoin> sites = new LinkedHashMap<>();
+    final Set<String> participants = new LinkedHashSet<>();
+    /** Accepted updates of the open round: site → delta SHA-256, for idempotent retries. */
+    final Map<String, byte[]> submitted = new LinkedHashMap<>();
+    final Set<String> evaluated = new LinkedHashSet<>();
+    final Set<String> stopped = new LinkedHashSet<>();
+    final List<RoundResult> history = new ArrayList<>();
+    final List<Integer> skipped = new ArrayList<>();
+    /** Sites that left (or were revoked) and have not joined again. */
+    final Set<String> departed = new LinkedHashSet<>();
+    Phase phase = Phase.WAITING_FOR_SITES;
+    GlobalModel global;
+    int round;
+    int attempt;
+    /** Set by the operator: no round starts and no train task is handed out until resumed. */
+    boolean paused;
+    String finishReason;
+    RoundAggregation aggregation;
+    double weightedLossSum;
+    long roundBags;
+    long roundStartNanos;
+    private long stateSeq;
+    private long viewSeq;
+
+    RoundState(String federationId, GlobalModel global) {
+        this.federationId = federationId;
+        this.global = global;
+    }
+
+    void requireJoined(String siteId) {
+        if (!sites.containsKey(siteId)) {
+            throw UpdateRefusal.NOT_JOINED.because("site '" + siteId
+                    + "' has not joined this federation (or the coordinator restarted since); call Join first");
+        }
+    }
+
+    /** The open round's training phase has its site's update in: collecting or aggregating it. */
+    private boolean roundInFlight() {
+        return phase == Phase.TRAINING || phase == Phase.AGGREGATING;
+    }
+
+    /** What a restart needs, for the listener to persist. */
+    RunState runState() {
+        Map<String, String> in = new TreeMap<>();
+        submitted.forEach((site, sha) -> in.put(site, Sha256.hex(sha)));
+        List<Integer> completed = history.stream().map(RoundResult::round).toList();
+        return new RunState(++stateSeq, federationId, phase, round, attempt, global.version(), completed, skipped,
+                new ArrayList<>(participants), in);
+    }
+
+    RunView view() {
+        return new RunView(++viewSeq, federationId, phase, paused, round, attempt, global, history, skipped,
+                new ArrayList<>(sites.keySet()), new ArrayList<>(participants), new ArrayList<>(submitted.keySet()),
+                siteViews(), phase == Phase.FINISHED && stopped.containsAll(sites.keySet()), finishReason);
+    }
+
+    /**
+     * Every site joined now or departed, with its state (joined, training, submitted, left) and how many of its
+     * updates were accepted: aggregated in completed rounds, plus the open round's.
+     */
+    private List<FederationRun.SiteView> siteViews() {
+        Map<String, Integer> accepted = new TreeMap<>();
+        for (RoundResult h : history) {
+            for (String site : h.sites()) {
+                accepted.merge(site, 1, Integer::sum);
+            }
+        }
+        if (roundInFlight()) {
+            submitted.keySet().forEach(site -> accepted.merge(site, 1, Integer::sum));
+        }
+        List<FederationRun.SiteView> views = new ArrayList<>();
+        for (String site : sites.keySet()) {
+            String state = "joined";
+            if (submitted.containsKey(site) && roundInFlight()) {
+                state = "submitted";
+            } else if (phase == Phase.TRAINING && participants.contains(site)) {
+                state = "training";
+            }
+            views.add(new FederationRun.SiteView(site, state, accepted.getOrDefault(site, 0)));
+        }
+        for (String site : departed) {
+            views.add(new FederationRun.SiteView(site, "left", accepted.getOrDefault(site, 0)));
+        }
+        return views;
+    }
+}
