@@ -19,8 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
-import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.mil.eval.BinaryMetrics;
@@ -65,7 +64,9 @@ public final class FederationRun implements AutoCloseable {
 
     private final FederationPlan plan;
     private final HeldOutEvaluation heldOut;
-    private final Function<List<TensorSpec>, Aggregator> aggregatorFactory;
+    private final Strategy strategy;
+    /** Pretraining rounds' strategy, whatever the federation's (see {@link #startRound}). */
+    private final Strategy pretrainingStrategy = new FedAvg();
     private final RoundListener listener;
     private final RoundRules rules;
     private final List<TensorSpec> specs;
@@ -100,7 +101,7 @@ public final class FederationRun implements AutoCloseable {
     private int round;
     private int attempt;
     private long stateSeq;
-    private Aggregator aggregator;
+    private Strategy aggregator;
     private final List<RoundCloseTiming> closeTimings = new java.util.concurrent.CopyOnWriteArrayList<>();
     private double weightedLossSum;
     private long roundBags;
@@ -121,20 +122,20 @@ public final class FederationRun implements AutoCloseable {
     public static final String PAUSED_REASON = "paused by the operator";
 
     public FederationRun(FederationPlan plan, GlobalModel initial, HeldOutEvaluation heldOut,
-                         Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
-        this(plan, initial, null, heldOut, aggregatorFactory, listener);
+                         Strategy strategy, RoundListener listener) {
+        this(plan, initial, null, heldOut, strategy, listener);
     }
 
     /** @param resume where a restarted coordinator takes up, or null for a new federation from {@code initial} */
     public FederationRun(FederationPlan plan, GlobalModel initial, Resume resume, HeldOutEvaluation heldOut,
-                         Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
+                         Strategy strategy, RoundListener listener) {
         this.plan = plan;
         this.rules = plan.rules();
         this.resume = resume;
         this.global = resume == null ? initial : resume.model();
         this.specs = List.copyOf(global.weights().specs());
         this.heldOut = heldOut;
-        this.aggregatorFactory = aggregatorFactory;
+        this.strategy = strategy;
         this.listener = listener;
     }
 
@@ -431,7 +432,7 @@ public final class FederationRun implements AutoCloseable {
             try {
                 // folded from the received bytes: a streaming aggregator makes no decoded copy of the update
                 aggregator.acceptWire(update.tensors(), content.float32Bytes(), update.trainingBags());
-            } catch (Aggregator.Refused full) {
+            } catch (Strategy.Refused full) {
                 throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
             }
             weightedLossSum += update.trainLoss() * update.trainingBags();
@@ -915,8 +916,8 @@ public final class FederationRun implements AutoCloseable {
         try {
             // a pretraining round averaged encoder deltas only: the rest of the model stays as it was
             TensorSet weights = plan.isPretrainingRound(round)
-                    ? EncoderPart.replace(global.weights(), aggregator.apply(EncoderPart.of(global.weights())))
-                    : aggregator.apply(global.weights());
+                    ? EncoderPart.replace(global.weights(), aggregator.finish(EncoderPart.of(global.weights())))
+                    : aggregator.finish(global.weights());
             next = GlobalModel.of(global.version() + 1, global.spec(), weights);
             long tEvaluate = System.nanoTime();
             BinaryMetrics metrics = heldOut.evaluate(weights);
@@ -1058,7 +1059,8 @@ public final class FederationRun implements AutoCloseable {
         roundBags = 0;
         // pretraining rounds are plain FedAvg over the encoder whatever the strategy: a server optimiser's state
         // (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
-        aggregator = plan.isPretrainingRound(r) ? new FedAvg(EncoderPart.specs(specs)) : aggregatorFactory.apply(specs);
+        aggregator = plan.isPretrainingRound(r) ? pretrainingStrategy : strategy;
+        aggregator.beginRound(plan.isPretrainingRound(r) ? EncoderPart.specs(specs) : specs);
         secure = null;
         if (plan.secureAggregation()) {
             List<SiteJoin> joins = new ArrayList<>();

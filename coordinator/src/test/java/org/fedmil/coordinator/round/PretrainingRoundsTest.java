@@ -46,7 +46,7 @@ class PretrainingRoundsTest {
         run = new FederationRun(new FederationPlan("pre", 2, rounds, TILES,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
                 RoundRules.waitForAll(2), TWO_ROUNDS), GlobalModel.of(0, TILES, model(1f, 1f)), resume,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel m) {
                         completed.add(result);
