@@ -11,6 +11,7 @@ import org.fedmil.coordinator.admin.AdminService;
 import org.fedmil.coordinator.admin.Revocations;
 import org.fedmil.coordinator.admin.SiteGate;
 import org.fedmil.audit.RoundLog;
+import org.fedmil.coordinator.aggregate.Capability;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.audit.AuditTrail;
@@ -94,8 +95,8 @@ public final class Coordinator implements AutoCloseable {
         FederationPlan plan = new FederationPlan(config.federationId(), config.minSites(),
                 config.pretraining().rounds() + config.rounds(), spec,
                 new FederationPlan.TrainingPlan(t.localEpochs(), t.learningRate(), t.weightDecay(), t.seed(),
-                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.proximalMu(), t.deltaEncoding(),
-                        t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule(),
+                        t.lossConfig(), t.dpRequirement().orElse(null), strategy.configure().proximalMu(),
+                        t.deltaEncoding(), t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule(),
                         config.pseudoLabels().threshold()), true,
                 config.roundRules(), pretraining, config.secureAggregation());
         Device device = Devices.choose(config.device());
@@ -135,7 +136,7 @@ public final class Coordinator implements AutoCloseable {
         }
         // pretraining rounds average encoder deltas with plain FedAvg whatever the strategy: a server optimiser's
         // state (FedAdam's moments) is for the supervised model and must not be fed the contrastive steps
-        this.run = new FederationRun(plan, initial, resume, heldOut, strategy::beginRound, FedAvg::new,
+        this.run = new FederationRun(plan, initial, resume, heldOut, strategy, new FedAvg(),
                 new AllListeners(listeners));
         if (dashboard != null) {
             dashboard.follow(run::view);
@@ -172,14 +173,14 @@ public final class Coordinator implements AutoCloseable {
     // --- end issue 10 ---
 
     // --- issue 8: aggregation strategy state ---
-    /** Takes up the server optimiser's state saved with the last completed round (FedAdam/FedYogi). */
+    /** Takes up the server state saved with the last completed round (a stateful strategy: FedAdam, FedAvgM). */
     private void restoreStrategyState(Resume resume, int pretrainingRounds) {
         int last = resume.completed().get(resume.completed().size() - 1).round();
         var saved = store.strategyState(last);
         if (saved.isPresent()) {
             strategy.restore(saved.get());
             log.info("strategy {}: server state of round {} restored", strategy.name(), last);
-        } else if (strategy.stateful() && last > pretrainingRounds) {
+        } else if (strategy.capabilities().contains(Capability.STATEFUL) && last > pretrainingRounds) {
             // (pretraining rounds are plain FedAvg: the server optimiser has no state before the first supervised one)
             throw new IllegalStateException("strategy " + strategy.name() + " keeps a server state, but the state "
                     + "folder " + store.dir() + " has none for round " + last + " (strategy/state-r" + String.format(
@@ -279,7 +280,7 @@ public final class Coordinator implements AutoCloseable {
         public void roundCompleted(RoundResult result, GlobalModel model) {
             store.saveModel(model);
             // the server state belongs to this round: on disk before metrics.json counts the round (issue 8)
-            strategy.state().ifPresent(s -> store.saveStrategyState(result.round(), s));
+            strategy.save().ifPresent(s -> store.saveStrategyState(result.round(), s));
             store.saveRound(result);
             out.println(RoundTable.line(result));
         }

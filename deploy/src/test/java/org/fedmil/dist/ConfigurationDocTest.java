@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.fedmil.coordinator.aggregate.Strategies;
+import org.fedmil.coordinator.aggregate.StrategySettings;
+import org.fedmil.coordinator.aggregate.StrategyType;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.site.config.SiteConfig;
 import org.junit.jupiter.api.Test;
@@ -64,7 +67,11 @@ class ConfigurationDocTest {
         for (RecordComponent c : type.getRecordComponents()) {
             String key = prefix + snake(c.getName());
             Object v = value == null ? null : c.getAccessor().invoke(value);
-            if (c.getType().isRecord()) {
+            if (c.getType() == StrategySettings.class) {
+                // the strategy's own keys depend on strategy.name: each strategy's row of its own table has them
+                keys.put(key + ".name", ((StrategySettings) v).name());
+                keys.put(key + ".clip_norm", null);
+            } else if (c.getType().isRecord()) {
                 collect(c.getType(), v != null ? v : defaults(c.getType()), key + ".", keys);
             } else {
                 keys.put(key, v);
@@ -114,6 +121,53 @@ class ConfigurationDocTest {
             }
         });
         assertThat(wrong).as("defaults in the %s table that differ from the code", heading).isEmpty();
+    }
+
+    /**
+     * The Aggregation strategies table: one row per registered strategy (a row may name several), listing every
+     * key of the strategy's parameter record as {@code `key` = `default`} with the default the code applies.
+     */
+    @Test
+    void everyStrategyHasARowListingItsKeysWithTheirDefaults() throws Exception {
+        String doc = Files.readString(DOC);
+        int start = doc.indexOf("\n## Aggregation strategies");
+        assertThat(start).as("a section '## Aggregation strategies' in " + DOC).isNotNegative();
+        int end = doc.indexOf("\n## ", start + 1);
+        Pattern keyDefault = Pattern.compile("`([a-z0-9_]+)` = `([^`]+)`");
+        Map<String, Map<String, String>> documented = new LinkedHashMap<>();
+        for (String line : doc.substring(start, end < 0 ? doc.length() : end).split("\n")) {
+            Matcher m = ROW.matcher(line);
+            if (!m.find()) {
+                continue;
+            }
+            Map<String, String> keys = new LinkedHashMap<>();
+            Matcher kd = keyDefault.matcher(m.group(2));
+            while (kd.find()) {
+                keys.put(kd.group(1), kd.group(2));
+            }
+            Matcher name = CODE.matcher(m.group(1));
+            while (name.find()) {
+                documented.put(name.group(1), keys);
+            }
+        }
+        assertThat(documented.keySet()).as("strategy rows in %s", DOC)
+                .containsExactlyInAnyOrderElementsOf(Strategies.names());
+        List<String> wrong = new ArrayList<>();
+        for (StrategyType<?> type : Strategies.types()) {
+            Map<String, Object> defaults = StrategySettings.defaults(type);
+            Map<String, String> row = documented.get(type.name());
+            if (!row.keySet().equals(defaults.keySet())) {
+                wrong.add(type.name() + ": documented keys " + row.keySet() + ", the code's " + defaults.keySet());
+                continue;
+            }
+            defaults.forEach((key, value) -> {
+                if (!same(value, row.get(key))) {
+                    wrong.add(type.name() + "." + key + ": documented `" + row.get(key) + "`, the code's default is "
+                            + value);
+                }
+            });
+        }
+        assertThat(wrong).as("strategy keys and defaults in %s that differ from the code", DOC).isEmpty();
     }
 
     private static boolean same(Object value, String documented) {

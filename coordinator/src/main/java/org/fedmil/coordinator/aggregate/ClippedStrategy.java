@@ -1,18 +1,21 @@
 package org.fedmil.coordinator.aggregate;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
 
 /**
  * Norm clipping before any strategy: every update whose delta has global L2 norm ‖Δ‖ above C is scaled to norm C,
- * Δ ← Δ · min(1, C / ‖Δ‖), then handed to the wrapped strategy. Streaming (one update at a time). Bounds how far
- * one site can pull the average, whatever it sends; the update is not refused.
+ * Δ ← Δ · min(1, C / ‖Δ‖), then handed to the wrapped strategy (an update that arrives as wire bytes is decoded
+ * first). Bounds how far one site can pull the aggregate, whatever it sends; the update is not refused.
  */
 public final class ClippedStrategy implements Strategy {
 
@@ -39,55 +42,57 @@ public final class ClippedStrategy implements Strategy {
         return p;
     }
 
+    /**
+     * The wrapped strategy's, less {@link Capability#LINEAR} and with {@link Capability#INDIVIDUAL_UPDATES}: a
+     * clip needs each update on its own, which secure aggregation never shows the coordinator.
+     */
     @Override
-    public double proximalMu() {
-        return inner.proximalMu();
+    public Set<Capability> capabilities() {
+        Set<Capability> c = EnumSet.noneOf(Capability.class);
+        c.addAll(inner.capabilities());
+        c.remove(Capability.LINEAR);
+        c.add(Capability.INDIVIDUAL_UPDATES);
+        return c;
+    }
+
+    /** The strategy every clipped update is handed to. */
+    public Strategy inner() {
+        return inner;
     }
 
     @Override
-    public boolean streaming() {
-        return inner.streaming();
+    public TrainInstructions configure() {
+        return inner.configure();
     }
 
     @Override
-    public Aggregator beginRound(List<TensorSpec> specs) {
-        Aggregator round = inner.beginRound(specs);
-        return new Aggregator() {
-            @Override
-            public void accept(TensorSet delta, long trainingBags) {
-                round.accept(clip(delta, clipNorm), trainingBags);
-            }
-
-            @Override
-            public int updates() {
-                return round.updates();
-            }
-
-            @Override
-            public Aggregate aggregate() {
-                return round.aggregate();
-            }
-
-            @Override
-            public TensorSet apply(TensorSet global) {
-                return round.apply(global);
-            }
-        };
+    public void beginRound(List<TensorSpec> specs) {
+        inner.beginRound(specs);
     }
 
     @Override
-    public TensorSet finishRound(TensorSet global, Aggregate aggregate) {
-        return inner.finishRound(global, aggregate);
+    public void accept(TensorSet delta, long trainingBags) {
+        inner.accept(clip(delta, clipNorm), trainingBags);
     }
 
     @Override
-    public boolean stateful() {
-        return inner.stateful();
+    public int updates() {
+        return inner.updates();
     }
 
     @Override
-    public Optional<StrategyState> state() {
-        return inner.state();
+    public TensorSet finish(TensorSet global) {
+        return inner.finish(global);
+    }
+
+    @Override
+    public OptionalInt maxBufferedUpdates() {
+        return inner.maxBufferedUpdates();
+    }
+
+    @Override
+    public Optional<StrategyState> save() {
+        return inner.save();
     }
 
     @Override

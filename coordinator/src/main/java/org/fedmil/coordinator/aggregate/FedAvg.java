@@ -1,152 +1,69 @@
 package org.fedmil.coordinator.aggregate;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.fedmil.tensor.NamedTensor;
-import org.fedmil.tensor.TensorCodec;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.fedmil.tensor.TensorSet;
-import org.fedmil.tensor.TensorSpec;
-import org.fedmil.tensor.WireFloats;
 
 /**
- * Federated averaging (McMahan et al. 2017) weighted by training bag count: w ← w + Σ nₖΔₖ / Σ nₖ.
- *
- * <p><b>Numerics.</b> The weighted sum Σ nₖΔₖ is kept in float32, one float per parameter, and divided by Σ nₖ in
- * double at the end. A float accumulator halves the coordinator's heap against a double one and lets the fold run at
- * the speed of a plain float sum (reading 12 bytes per parameter instead of 20: the fold is memory-bound,
- * docs/benchmarks.md). The price is rounding: by the standard bound for recursive summation, the mean of K updates is
- * off the exact one by at most γ_{K+1} · Σ nₖ|Δₖ| / Σ nₖ per parameter, γ_m = m·u / (1 − m·u), u = 2⁻²⁴
- * (the products nₖΔₖ are rounded once and the K sums once each); for K = 64 that is 3.9e-6 of the mean absolute
- * delta, in practice (errors of both signs) much less. The new model is float32 anyway: w + mean is rounded to
- * u·|w|, and deltas are normally far smaller than the weights, so the summation error is below the model's own
- * rounding (FedAvgTest pins both with 64 and 500 updates of mixed magnitudes against an exact reference). What
- * float loses is a contribution below 2⁻²⁴ of the running sum at its parameter, which the float32 model could not
- * hold either. Bag counts become float weights (exact up to 2²⁴ bags per update). The sum overflows only if
- * Σ nₖ|Δₖ| passes 3.4e38 (with the default {@code limits.max_update_l2_norm} of 1e4, never below 3e34 bags); then
- * {@link #aggregate} and {@link #apply} refuse to produce a model rather than hand out an infinite one.
+ * FedAvg (McMahan et al. 2017): w ← w + Σ nₖΔₖ / Σ nₖ, weighted by training bags (numerics: {@link WeightedMean}).
+ * And FedProx (Li et al. 2020), which aggregates exactly as FedAvg does and differs only at the sites: each adds
+ * μ/2‖w − w_global‖² to its local objective, μ sent with the train task.
  */
-public final class FedAvg implements Aggregator {
+public final class FedAvg extends MeanStrategy {
 
-    private final List<TensorSpec> specs;
-    private final float[][] weightedSum;
-    private long totalBags;
-    private int updates;
+    /** fedavg: no keys. */
+    public record Params() {
+    }
 
-    public FedAvg(List<TensorSpec> specs) {
-        this.specs = List.copyOf(specs);
-        this.weightedSum = new float[specs.size()][];
-        for (int i = 0; i < specs.size(); i++) {
-            weightedSum[i] = new float[Math.toIntExact(specs.get(i).elementCount())];
+    /** fedprox: {@code mu}, default 0.01. */
+    public record ProxParams(Double mu) {
+        public ProxParams {
+            mu = ParamRules.positive("mu", mu, 0.01, "a positive number (fedavg is fedprox with mu 0)");
         }
+    }
+
+    public static final StrategyType<Params> FEDAVG = new StrategyType<>("fedavg", Params.class, p -> new FedAvg());
+    public static final StrategyType<ProxParams> FEDPROX = new StrategyType<>("fedprox", ProxParams.class,
+            p -> new FedAvg(p.mu()));
+
+    private final double mu;
+
+    /** Plain FedAvg. */
+    public FedAvg() {
+        this(0);
+    }
+
+    /** @param mu FedProx's proximal weight; 0 is FedAvg */
+    public FedAvg(double mu) {
+        if (!(mu >= 0) || Double.isInfinite(mu)) {
+            throw new IllegalArgumentException("fedprox mu must be ≥ 0 and finite, got " + mu);
+        }
+        this.mu = mu;
     }
 
     @Override
-    public void accept(TensorSet delta, long trainingBags) {
-        if (trainingBags <= 0) {
-            throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
-        }
-        if (!delta.specs().equals(specs)) {
-            throw new IllegalArgumentException("update tensors " + delta.specs() + " do not match the model's " + specs);
-        }
-        List<NamedTensor> tensors = delta.tensors();
-        float weight = trainingBags;
-        for (int i = 0; i < tensors.size(); i++) {
-            float[] d = tensors.get(i).values();
-            float[] acc = weightedSum[i];
-            for (int j = 0; j < d.length; j++) {
-                acc[j] += weight * d[j];
-            }
-        }
-        totalBags += trainingBags;
-        updates++;
-    }
-
-    /**
-     * Folds the update straight from its received bytes: no decoded copy of the update is made, so the
-     * coordinator holds the accumulator and the bytes, and the fold runs at about the speed of a plain sum
-     * ({@link WireFloats}, docs/benchmarks.md). Gives the same floats as {@link #accept} of the decoded update.
-     */
-    @Override
-    public void acceptWire(List<TensorSpec> wireSpecs, byte[] bytes, long trainingBags) {
-        if (trainingBags <= 0) {
-            throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
-        }
-        if (!wireSpecs.equals(specs)) {
-            throw new IllegalArgumentException("update tensors " + wireSpecs + " do not match the model's " + specs);
-        }
-        if (bytes.length != TensorCodec.byteSize(specs)) {
-            throw new IllegalArgumentException("update of " + bytes.length + " bytes, the model has "
-                    + TensorCodec.byteSize(specs));
-        }
-        float weight = trainingBags;
-        int at = 0;
-        for (float[] acc : weightedSum) {
-            WireFloats.addScaled(acc, bytes, at, weight);
-            at += acc.length;
-        }
-        totalBags += trainingBags;
-        updates++;
+    public String name() {
+        return mu == 0 ? "fedavg" : "fedprox";
     }
 
     @Override
-    public int updates() {
-        return updates;
-    }
-
-    public long totalBags() {
-        return totalBags;
-    }
-
-    /** The weighted mean delta Σ nₖΔₖ / Σ nₖ, the float32 sum divided in double precision. */
-    @Override
-    public Aggregate aggregate() {
-        if (updates == 0) {
-            throw new IllegalStateException("no update was folded in: nothing to average");
+    public Map<String, Object> parameters() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("weighting", "training_bags");
+        if (mu != 0) {
+            p.put("mu", mu);
         }
-        double[][] mean = new double[specs.size()][];
-        for (int i = 0; i < specs.size(); i++) {
-            float[] acc = weightedSum[i];
-            double[] m = new double[acc.length];
-            for (int j = 0; j < acc.length; j++) {
-                if (!Float.isFinite(acc[j])) {
-                    throw overflow(i, j);
-                }
-                m[j] = acc[j] / (double) totalBags;
-            }
-            mean[i] = m;
-        }
-        return new Aggregate(specs, mean, updates);
+        return p;
     }
 
     @Override
-    public TensorSet apply(TensorSet global) {
-        if (updates == 0) {
-            throw new IllegalStateException("no update was folded in: nothing to average");
-        }
-        if (!global.specs().equals(specs)) {
-            throw new IllegalArgumentException("global model tensors " + global.specs() + " do not match " + specs);
-        }
-        List<NamedTensor> out = new ArrayList<>(specs.size());
-        for (int i = 0; i < specs.size(); i++) {
-            NamedTensor g = global.tensors().get(i);
-            float[] w = g.values().clone();
-            float[] acc = weightedSum[i];
-            for (int j = 0; j < w.length; j++) {
-                if (!Float.isFinite(acc[j])) {
-                    throw overflow(i, j);
-                }
-                w[j] = (float) (w[j] + acc[j] / (double) totalBags);
-            }
-            out.add(new NamedTensor(g.name(), g.shape(), w));
-        }
-        return new TensorSet(out);
+    public TrainInstructions configure() {
+        return new TrainInstructions(mu);
     }
 
-    // every folded value was finite (FederationRun refuses others), so a non-finite sum is float32 overflow
-    private IllegalStateException overflow(int tensor, int element) {
-        return new IllegalStateException("the weighted sum of the round's " + updates + " updates overflowed float32 at "
-                + specs.get(tensor).name() + "[" + element + "]: Σ bags × |delta| passed 3.4e38; no model is made "
-                + "from it. Deltas this large mean diverged training: lower limits.max_update_l2_norm so that such "
-                + "updates are refused");
+    /** The mean added in double and rounded once, straight from the float32 sum: no double copy of the mean. */
+    @Override
+    protected TensorSet step(TensorSet global, WeightedMean mean) {
+        return mean.applyTo(global);
     }
 }

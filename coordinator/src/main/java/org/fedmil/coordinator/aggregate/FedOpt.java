@@ -1,10 +1,12 @@
 package org.fedmil.coordinator.aggregate;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
@@ -24,9 +26,25 @@ import org.fedmil.tensor.TensorSpec;
  * correction, as in the paper. Each step is computed in double; m and v are kept in float32, so that the state
  * written after a round and read back after a restart is exactly the state an uninterrupted run goes on with.
  */
-public final class FedOpt implements Strategy {
+public final class FedOpt extends MeanStrategy {
 
     public enum Kind { ADAM, YOGI }
+
+    /** fedadam and fedyogi: server_learning_rate (η, 0.01), beta1 (0.9), beta2 (0.99), tau (0.001). */
+    public record Params(Double serverLearningRate, Double beta1, Double beta2, Double tau) {
+        public Params {
+            serverLearningRate = ParamRules.positive("server_learning_rate", serverLearningRate, 0.01,
+                    "a positive number");
+            beta1 = ParamRules.inRange("beta1", beta1, 0.9, 0, 1);
+            beta2 = ParamRules.inRange("beta2", beta2, 0.99, 0, 1);
+            tau = ParamRules.positive("tau", tau, 1e-3, "a positive number");
+        }
+    }
+
+    public static final StrategyType<Params> FEDADAM = new StrategyType<>("fedadam", Params.class,
+            p -> new FedOpt(Kind.ADAM, p.serverLearningRate(), p.beta1(), p.beta2(), p.tau()));
+    public static final StrategyType<Params> FEDYOGI = new StrategyType<>("fedyogi", Params.class,
+            p -> new FedOpt(Kind.YOGI, p.serverLearningRate(), p.beta1(), p.beta2(), p.tau()));
 
     private final Kind kind;
     private final double eta;
@@ -75,12 +93,13 @@ public final class FedOpt implements Strategy {
     }
 
     @Override
-    public Aggregator beginRound(List<TensorSpec> roundSpecs) {
-        return new StrategyRound(this, new FedAvg(roundSpecs));
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.LINEAR, Capability.STATEFUL);
     }
 
     @Override
-    public TensorSet finishRound(TensorSet global, Aggregate aggregate) {
+    protected TensorSet step(TensorSet global, WeightedMean mean) {
+        Aggregate aggregate = mean.mean();
         if (!global.specs().equals(aggregate.specs())) {
             throw new IllegalArgumentException("global model tensors " + global.specs() + " do not match "
                     + aggregate.specs());
@@ -127,12 +146,7 @@ public final class FedOpt implements Strategy {
     }
 
     @Override
-    public boolean stateful() {
-        return true;
-    }
-
-    @Override
-    public Optional<StrategyState> state() {
+    public Optional<StrategyState> save() {
         if (m == null) {
             return Optional.empty();
         }

@@ -3,65 +3,100 @@ package org.fedmil.coordinator.aggregate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
 
 /**
  * How a federation turns a round's site updates into the next global model, modelled on Flower's strategies
- * (configure a round, aggregate, finish) but streaming: updates are folded in one at a time as they arrive.
+ * (configure, aggregate, evaluate) but streaming: updates are folded in one at a time as they arrive, so the
+ * coordinator never holds a round's updates unless the strategy itself must ({@link Capability#INDIVIDUAL_UPDATES}).
+ * The round logic needs this type only:
  *
  * <ol>
- *   <li>{@link #proximalMu()}: what every site is told with its train task (FedProx's μ; 0 for plain local
- *       training).</li>
- *   <li>{@link #beginRound}: a fresh {@link Aggregator} for the round, into which each accepted update is folded.</li>
- *   <li>{@link #finishRound}: the server step from the round's {@link Aggregate} to the next global model. The
- *       aggregator's {@link Aggregator#apply} calls it, so the round logic needs nothing else.</li>
- *   <li>{@link #state()} / {@link #restore}: a server optimiser's state (FedAdam's moments), persisted with every
- *       completed round so that a restarted coordinator takes it up.</li>
+ *   <li>{@link #configure()}: what every site is told with its train task (FedProx's μ).</li>
+ *   <li>{@link #beginRound}: opens a round of a model of these tensors, dropping whatever an unfinished earlier
+ *       attempt had folded in.</li>
+ *   <li>{@link #acceptWire} / {@link #accept}: folds in one site's update.</li>
+ *   <li>{@link #finish}: the next global model from the current one: the round's aggregate and the server step.
+ *       Every strategy is finished the same way, whether or not it keeps a server state.</li>
+ *   <li>{@link #save} / {@link #restore}: the server optimiser's state (FedAdam's moments, FedAvgM's velocity),
+ *       which the coordinator persists with every completed round so that a restarted coordinator takes it up.</li>
  * </ol>
  *
- * <p>Implementations: {@link FedAvgStrategy} (fedavg, fedprox), {@link FedOpt} (fedadam, fedyogi),
- * {@link RobustStrategy} (median, trimmed_mean), and {@link ClippedStrategy} around any of them (clip_norm).
- * {@link Strategies#create} builds one from the coordinator's configuration. Not thread-safe: the round logic
- * calls {@code finishRound} from its one round-closing thread.
+ * <p>What a strategy can be combined with is declared by its {@link #capabilities()}, never looked up by name.
+ * Strategies are built from the configuration by {@link StrategySettings#create()} through the registry
+ * {@link Strategies}; {@link ClippedStrategy} wraps any of them. Not thread-safe: the round logic calls a strategy
+ * from one thread at a time.
  */
 public interface Strategy {
 
-    /** The configuration name: fedavg, fedprox, fedadam, fedyogi, median or trimmed_mean. */
+    /** The configuration name (strategy.name). */
     String name();
 
     /** Every parameter that changes the arithmetic, with its configuration key, for the round log. */
     Map<String, Object> parameters();
 
-    /** FedProx's proximal weight μ sent to every site with its train task; 0 means the site trains as always. */
-    default double proximalMu() {
-        return 0;
+    /** What this strategy is: what it may be combined with, and whether it keeps a state across rounds. */
+    Set<Capability> capabilities();
+
+    /**
+     * What every site is told with its train task. The same in every round: the federation plan carries one
+     * train task for the whole federation.
+     */
+    default TrainInstructions configure() {
+        return TrainInstructions.PLAIN;
     }
 
-    /** Whether every update is folded in as it arrives (O(model) memory) rather than buffered (O(K·model)). */
-    default boolean streaming() {
-        return true;
+    /** Opens a round of a model of these tensors; updates folded in by an unfinished earlier attempt are dropped. */
+    void beginRound(List<TensorSpec> specs);
+
+    /**
+     * Folds in one site's delta, weighted by the number of bags it trained on (robust strategies ignore the
+     * weight). Throws {@link Refused} if the strategy cannot take the update (e.g. its buffer is full).
+     */
+    void accept(TensorSet delta, long trainingBags);
+
+    /**
+     * As {@link #accept}, from the update's wire form (float32 little-endian, tensors concatenated in
+     * {@code specs} order) as the coordinator received it. The linear strategies fold the bytes without decoding
+     * them into a second copy of the update; the default decodes.
+     */
+    default void acceptWire(List<TensorSpec> specs, byte[] bytes, long trainingBags) {
+        accept(TensorCodec.decode(specs, bytes), trainingBags);
     }
 
-    /** A new aggregator for one round of a model of these tensors. */
-    Aggregator beginRound(List<TensorSpec> specs);
+    /** Number of updates folded into the open round so far. */
+    int updates();
 
-    /** The server step: the next global model from the current one and the round's aggregate. */
-    TensorSet finishRound(TensorSet global, Aggregate aggregate);
+    /**
+     * The next global model: the current one moved by the round's aggregate and server step; the round is then
+     * closed. Leaves {@code global} untouched. Throws IllegalStateException if no update was folded in.
+     */
+    TensorSet finish(TensorSet global);
 
-    /** Whether this strategy keeps a server state across rounds, which a restarted coordinator must take up. */
-    default boolean stateful() {
-        return false;
+    /** The most updates one round can hold, for the strategies that keep them ({@code max_buffered_updates}). */
+    default OptionalInt maxBufferedUpdates() {
+        return OptionalInt.empty();
     }
 
-    /** The server optimiser's state after the last finished round, if this strategy keeps one. */
-    default Optional<StrategyState> state() {
+    /** The server state after the last finished round; empty if the strategy keeps none, or before round one. */
+    default Optional<StrategyState> save() {
         return Optional.empty();
     }
 
-    /** Takes up a state saved by {@link #state()} of the same strategy (a restarted coordinator). */
+    /** Takes up a state saved by {@link #save()} of the same strategy (a restarted coordinator). */
     default void restore(StrategyState state) {
         throw new IllegalArgumentException("strategy '" + name() + "' keeps no state, but a state of '"
                 + state.strategy() + "' was offered");
+    }
+
+    /** An update the strategy cannot take, whatever its content; the round refuses it and goes on. */
+    final class Refused extends RuntimeException {
+        public Refused(String message) {
+            super(message);
+        }
     }
 }

@@ -84,7 +84,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
 
     /** The first record of a new log, or the restart record of a log that already had records; FedAvg. */
     public void opened(FederationPlan plan, boolean resumed, int nextRound) {
-        opened(plan, resumed, nextRound, new org.fedmil.coordinator.aggregate.FedAvgStrategy());
+        opened(plan, resumed, nextRound, new org.fedmil.coordinator.aggregate.FedAvg());
     }
 
     /** As {@link #opened(FederationPlan, boolean, int)}, recording the aggregation strategy and its parameters. */

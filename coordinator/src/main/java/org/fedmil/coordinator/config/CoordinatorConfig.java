@@ -5,7 +5,11 @@ import java.util.Objects;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
-import org.fedmil.coordinator.aggregate.StrategyConfig;
+import org.fedmil.coordinator.aggregate.Capability;
+import org.fedmil.coordinator.aggregate.ClippedStrategy;
+import org.fedmil.coordinator.aggregate.Strategies;
+import org.fedmil.coordinator.aggregate.Strategy;
+import org.fedmil.coordinator.aggregate.StrategySettings;
 import org.fedmil.coordinator.round.PretrainingPlan;
 import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
@@ -34,7 +38,7 @@ import org.fedmil.mil.train.OptimizerConfig;
  * @param onShortRound retry or skip a round that reached its deadline with fewer than min_updates
  * @param limits       bounds on what sites may send and how
  * @param dashboard    the read-only web page and /metrics (off unless enabled)
- * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategyConfig}
+ * @param strategy     how updates are aggregated (fedavg by default); see {@link StrategySettings}
  * @param pretraining  self-supervised pretraining rounds of the encoder before the supervised ones (none by default)
  * @param secureAggregation whether the coordinator learns only the sum of each round's deltas, never one site's
  *                     (docs/secure-aggregation.md); off by default
@@ -57,7 +61,7 @@ public record CoordinatorConfig(
         String onShortRound,
         Limits limits,
         Dashboard dashboard,
-        StrategyConfig strategy,
+        StrategySettings strategy,
         Pretraining pretraining,
         Boolean secureAggregation,
         Evaluation evaluation,
@@ -67,7 +71,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
                              Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
-                             Dashboard dashboard, StrategyConfig strategy) {
+                             Dashboard dashboard, StrategySettings strategy) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
                 roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null, null, null);
     }
@@ -110,7 +114,7 @@ public record CoordinatorConfig(
         onShortRound = onShortRound == null ? "retry" : onShortRound;
         limits = limits == null ? new Limits(null, null, null) : limits;
         dashboard = dashboard == null ? new Dashboard(null, null, null) : dashboard;
-        strategy = strategy == null ? StrategyConfig.FEDAVG : strategy;
+        strategy = strategy == null ? StrategySettings.FEDAVG : strategy;
         secureAggregation = secureAggregation != null && secureAggregation;
         pretraining = pretraining == null ? new Pretraining(null, null, null, null, null, null, null, null, null, null)
                 : pretraining;
@@ -501,17 +505,18 @@ public record CoordinatorConfig(
                 "0 (off) or a confidence in (0.5, 1], e.g. 0.9");
         // --- end issue 10 ---
         // --- strategy (issue 8) ---
-        for (String problem : strategy.problems()) {
-            throw new ConfigException(file + ": " + problem);
+        Strategy built;
+        try {
+            built = strategy.create();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": " + e.getMessage());
         }
-        if (strategy.buffering()) {
-            check(file, strategy.maxBufferedUpdatesOrDefault() >= minSites, "strategy.max_buffered_updates",
-                    strategy.maxBufferedUpdatesOrDefault(), "at least min_sites (" + minSites + "): " + strategy.name()
-                            + " holds every update of a round in memory, and a round of min_sites updates must fit");
-        }
+        built.maxBufferedUpdates().ifPresent(bound -> check(file, bound >= minSites,
+                "strategy.max_buffered_updates", bound, "at least min_sites (" + minSites + "): " + built.name()
+                        + " holds every update of a round in memory, and a round of min_sites updates must fit"));
         // --- end strategy ---
         if (secureAggregation) {
-            checkSecureAggregation(file);
+            checkSecureAggregation(file, built);
         }
         try {
             training.lossConfig();
@@ -542,13 +547,14 @@ public record CoordinatorConfig(
      * Secure aggregation hands the coordinator only the sum of a round's deltas, so whatever needs the individual
      * deltas cannot run with it; refused here rather than found out in round 1.
      */
-    private void checkSecureAggregation(Path file) {
-        if (strategy.buffering()) {
-            throw new ConfigException(file + ": key 'strategy.name' is " + strategy.name() + ", which needs every "
-                    + "site's individual update, but secure_aggregation: true gives the coordinator only their sum; "
-                    + "use fedavg, fedprox, fedadam or fedyogi (they need only the mean), or turn secure aggregation off");
-        }
-        if (strategy.clipNorm() != null) {
+    private void checkSecureAggregation(Path file, Strategy built) {
+        if (!built.capabilities().contains(Capability.LINEAR)) {
+            Strategy base = built instanceof ClippedStrategy clipped ? clipped.inner() : built;
+            if (!base.capabilities().contains(Capability.LINEAR)) {
+                throw new ConfigException(file + ": key 'strategy.name' is " + strategy.name() + ", which needs every "
+                        + "site's individual update, but secure_aggregation: true gives the coordinator only their "
+                        + "sum; use " + linearStrategies() + " (they need only the mean), or turn secure aggregation off");
+            }
             throw new ConfigException(file + ": key 'strategy.clip_norm' clips each site's update at the coordinator, "
                     + "which secure_aggregation: true makes impossible (it sees only the sum); bound the updates at "
                     + "the sites instead with training.dp.clip_norm, or turn secure aggregation off");
@@ -563,6 +569,15 @@ public record CoordinatorConfig(
                         + "upload is 8 bytes per coordinate whatever the encoding)");
         check(file, Double.isFinite(limits.maxUpdateL2Norm()), "limits.max_update_l2_norm", limits.maxUpdateL2Norm(),
                 "a finite bound with secure_aggregation: true (it bounds every coordinate of the fixed-point encoding)");
+    }
+
+    /** The registered strategies that need only the mean of the updates, e.g. "fedadam, fedavg or fedyogi". */
+    private static String linearStrategies() {
+        java.util.List<String> names = Strategies.types().stream()
+                .filter(t -> StrategySettings.parse(t.name()).create().capabilities().contains(Capability.LINEAR))
+                .map(org.fedmil.coordinator.aggregate.StrategyType::name).toList();
+        return names.size() == 1 ? names.get(0) : String.join(", ", names.subList(0, names.size() - 1)) + " or "
+                + names.get(names.size() - 1);
     }
 
     private static void check(Path file, boolean ok, String key, Object value, String expected) {

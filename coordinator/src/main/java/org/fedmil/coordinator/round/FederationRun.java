@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
-import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.round.PhaseTable.Event;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.secagg.KeyAdvertisement;
@@ -73,20 +73,23 @@ public final class FederationRun implements AutoCloseable {
     final RoundSequence sequence;
 
     public FederationRun(FederationPlan plan, GlobalModel initial, HeldOutEvaluation heldOut,
-                         Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
-        this(plan, initial, null, heldOut, aggregatorFactory, listener);
+                         Strategy strategy, RoundListener listener) {
+        this(plan, initial, null, heldOut, strategy, listener);
     }
 
     /** @param resume where a restarted coordinator takes up, or null for a new federation from {@code initial} */
     public FederationRun(FederationPlan plan, GlobalModel initial, Resume resume, HeldOutEvaluation heldOut,
-                         Function<List<TensorSpec>, Aggregator> aggregatorFactory, RoundListener listener) {
-        this(plan, initial, resume, heldOut, aggregatorFactory, RoundAggregation.PRETRAINING_DEFAULT, listener);
+                         Strategy strategy, RoundListener listener) {
+        this(plan, initial, resume, heldOut, strategy, new FedAvg(), listener);
     }
 
-    /** @param pretrainingFactory what aggregates the encoder deltas of pretraining rounds */
+    /**
+     * @param strategy    what aggregates the supervised rounds
+     * @param pretraining what aggregates the encoder deltas of pretraining rounds (a strategy of its own, so that a
+     *                    server optimiser's state is never fed the contrastive steps)
+     */
     public FederationRun(FederationPlan plan, GlobalModel initial, Resume resume, HeldOutEvaluation heldOut,
-                         Function<List<TensorSpec>, Aggregator> aggregatorFactory,
-                         Function<List<TensorSpec>, Aggregator> pretrainingFactory, RoundListener listener) {
+                         Strategy strategy, Strategy pretraining, RoundListener listener) {
         this.plan = plan;
         this.resume = resume;
         this.heldOut = heldOut;
@@ -100,7 +103,7 @@ public final class FederationRun implements AutoCloseable {
         this.closer = new RoundCloser(this, state, secure, events, heldOut, plan, listener);
         this.tasks = new NextTasks(state, secure, plan);
         this.deadline = new RoundDeadline(this, state, secure, plan, listener);
-        this.sequence = new RoundSequence(this, state, plan, specs, aggregatorFactory, pretrainingFactory, secure,
+        this.sequence = new RoundSequence(this, state, plan, specs, strategy, pretraining, secure,
                 deadline, events, listener);
         this.published = new PublishedView(state.view());
     }

@@ -3,9 +3,7 @@ package org.fedmil.coordinator.round;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
-import org.fedmil.coordinator.aggregate.Aggregator;
-import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
@@ -18,37 +16,32 @@ import org.fedmil.tensor.TensorSpec;
  */
 final class RoundAggregation {
 
-    /**
-     * What pretraining rounds aggregate with unless the coordinator says otherwise: plain FedAvg over the encoder,
-     * since a server optimiser's state (FedAdam's moments) is for the supervised model and must not be fed the
-     * contrastive steps.
-     */
-    static final Function<List<TensorSpec>, Aggregator> PRETRAINING_DEFAULT = FedAvg::new;
-
-    private final Aggregator aggregator;
+    private final Strategy aggregator;
     private final boolean pretraining;
     private final List<TensorSpec> specs;
 
-    private RoundAggregation(Aggregator aggregator, boolean pretraining, List<TensorSpec> specs) {
+    private RoundAggregation(Strategy aggregator, boolean pretraining, List<TensorSpec> specs) {
         this.aggregator = aggregator;
         this.pretraining = pretraining;
         this.specs = specs;
     }
 
-    /** A pretraining round aggregates encoder deltas with {@code pretrainingFactory}; others with {@code factory}. */
-    static RoundAggregation open(boolean pretraining, List<TensorSpec> specs,
-                                 Function<List<TensorSpec>, Aggregator> factory,
-                                 Function<List<TensorSpec>, Aggregator> pretrainingFactory) {
-        return pretraining
-                ? new RoundAggregation(pretrainingFactory.apply(EncoderPart.specs(specs)), true, specs)
-                : new RoundAggregation(factory.apply(specs), false, specs);
+    /**
+     * Opens a round: a pretraining round aggregates encoder deltas with {@code pretrainingStrategy}, others the whole
+     * model with {@code strategy}. Whatever an unfinished earlier attempt had folded in is dropped.
+     */
+    static RoundAggregation open(boolean pretraining, List<TensorSpec> specs, Strategy strategy,
+                                 Strategy pretrainingStrategy) {
+        Strategy used = pretraining ? pretrainingStrategy : strategy;
+        used.beginRound(pretraining ? EncoderPart.specs(specs) : specs);
+        return new RoundAggregation(used, pretraining, specs);
     }
 
     /** Folds one accepted update from its float32 wire bytes: a streaming aggregator makes no decoded copy. */
     void acceptWire(List<TensorSpec> tensors, byte[] float32Bytes, long trainingBags) {
         try {
             aggregator.acceptWire(tensors, float32Bytes, trainingBags);
-        } catch (Aggregator.Refused full) {
+        } catch (Strategy.Refused full) {
             throw UpdateRefusal.AGGREGATOR_FULL.because(full.getMessage());
         }
     }
@@ -70,7 +63,7 @@ final class RoundAggregation {
 
     /** The next global weights; a pretraining round changes the encoder alone. */
     TensorSet applyTo(TensorSet global) {
-        return pretraining ? EncoderPart.replace(global, aggregator.apply(EncoderPart.of(global)))
-                : aggregator.apply(global);
+        return pretraining ? EncoderPart.replace(global, aggregator.finish(EncoderPart.of(global)))
+                : aggregator.finish(global);
     }
 }

@@ -1,8 +1,7 @@
 package org.fedmil.coordinator.round;
 
 import java.util.List;
-import java.util.function.Function;
-import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.tensor.TensorSpec;
 import org.slf4j.Logger;
@@ -21,23 +20,22 @@ final class RoundSequence {
     private final RoundState state;
     private final FederationPlan plan;
     private final List<TensorSpec> specs;
-    private final Function<List<TensorSpec>, Aggregator> aggregatorFactory;
-    private final Function<List<TensorSpec>, Aggregator> pretrainingFactory;
+    private final Strategy strategy;
+    private final Strategy pretraining;
     private final SecureAggregationDriver secure;
     private final RoundDeadline deadline;
     private final EventLoop events;
     private final RoundListener listener;
 
     RoundSequence(FederationRun run, RoundState state, FederationPlan plan, List<TensorSpec> specs,
-                  Function<List<TensorSpec>, Aggregator> aggregatorFactory,
-                  Function<List<TensorSpec>, Aggregator> pretrainingFactory, SecureAggregationDriver secure,
+                  Strategy strategy, Strategy pretraining, SecureAggregationDriver secure,
                   RoundDeadline deadline, EventLoop events, RoundListener listener) {
         this.run = run;
         this.state = state;
         this.plan = plan;
         this.specs = specs;
-        this.aggregatorFactory = aggregatorFactory;
-        this.pretrainingFactory = pretrainingFactory;
+        this.strategy = strategy;
+        this.pretraining = pretraining;
         this.secure = secure;
         this.deadline = deadline;
         this.events = events;
@@ -80,8 +78,7 @@ final class RoundSequence {
         state.submitted.clear();
         state.weightedLossSum = 0;
         state.roundBags = 0;
-        state.aggregation = RoundAggregation.open(plan.isPretrainingRound(r), specs, aggregatorFactory,
-                pretrainingFactory);
+        state.aggregation = RoundAggregation.open(plan.isPretrainingRound(r), specs, strategy, pretraining);
         try {
             secure.open(r);
         } catch (SecAggException e) {

@@ -46,7 +46,8 @@ import org.fedmil.util.Sha256;
  *                            snapshot in the background, see {@link #saveStateInBackground})
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
- *   strategy/state-r0003.bin the server optimiser's state after round 3 (FedAdam/FedYogi: m and v, float32 LE),
+ *   strategy/state-r0003.bin a stateful strategy's server state after round 3 (FedAdam/FedYogi: m and v;
+ *                            FedAvgM: v; float32 LE),
  *   strategy/state-r0003.json   written before the round enters metrics.json; its strategy, round, SHA-256,
  *                               tensor names and shapes. The last two rounds' states are kept.
  *   uploads/                 uploads as they arrive (see the server's UploadSpool)

@@ -58,7 +58,7 @@ class AdminControlTest {
         run = new FederationRun(new FederationPlan("fed", 2, 3, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, RoundRules.waitForAll(2)),
                 GlobalModel.of(0, SPEC, weights), null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void siteLeft(String siteId, String reason, int remainingSites) {
                         left.add(siteId + ": " + reason);

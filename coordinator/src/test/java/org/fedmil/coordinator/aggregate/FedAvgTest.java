@@ -13,6 +13,7 @@ import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
 import org.junit.jupiter.api.Test;
 
+/** FedAvg's arithmetic: the streaming bag-weighted mean ({@link WeightedMean}) every linear strategy folds into. */
 class FedAvgTest {
 
     private static TensorSet set(float[] w, float[] b) {
@@ -24,11 +25,11 @@ class FedAvgTest {
         // global w=[1,2] b=[0.5]; A: n=1 Δ=[1,-1],[0.2]; B: n=3 Δ=[-1,3],[0.6]
         // Σ nΔ = [-2, 8], [2.0]; Σ n = 4 → mean Δ = [-0.5, 2], [0.5] → w=[0.5, 4], b=[1.0]
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0.5f});
-        FedAvg avg = new FedAvg(global.specs());
+        WeightedMean avg = new WeightedMean(global.specs());
         avg.accept(set(new float[] {1f, -1f}, new float[] {0.2f}), 1);
         avg.accept(set(new float[] {-1f, 3f}, new float[] {0.6f}), 3);
 
-        TensorSet next = avg.apply(global);
+        TensorSet next = avg.applyTo(global);
 
         assertThat(next.get("w").values()).containsExactly(0.5f, 4.0f);
         assertThat(next.get("b").values()[0]).isEqualTo(1.0f, org.assertj.core.data.Offset.offset(1e-6f));
@@ -42,14 +43,14 @@ class FedAvgTest {
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0.5f});
         TensorSet a = set(new float[] {1f, -1f}, new float[] {0.2f});
         TensorSet b = set(new float[] {-1e-7f, 3f}, new float[] {0.6f});
-        FedAvg decoded = new FedAvg(global.specs());
+        WeightedMean decoded = new WeightedMean(global.specs());
         decoded.accept(a, 1);
         decoded.accept(b, 3);
-        FedAvg wire = new FedAvg(global.specs());
+        WeightedMean wire = new WeightedMean(global.specs());
         wire.acceptWire(a.specs(), org.fedmil.tensor.TensorCodec.encode(a), 1);
         wire.acceptWire(b.specs(), org.fedmil.tensor.TensorCodec.encode(b), 3);
 
-        assertThat(wire.apply(global)).isEqualTo(decoded.apply(global));
+        assertThat(wire.applyTo(global)).isEqualTo(decoded.applyTo(global));
         assertThat(wire.updates()).isEqualTo(2);
         assertThatThrownBy(() -> wire.acceptWire(a.specs(), new byte[8], 1)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -57,14 +58,14 @@ class FedAvgTest {
     @Test
     void aSingleUpdateIsAppliedAsIs() {
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0f});
-        FedAvg avg = new FedAvg(global.specs());
+        WeightedMean avg = new WeightedMean(global.specs());
         avg.accept(set(new float[] {0.25f, -0.5f}, new float[] {1f}), 17);
-        assertThat(avg.apply(global)).isEqualTo(set(new float[] {1.25f, 1.5f}, new float[] {1f}));
+        assertThat(avg.applyTo(global)).isEqualTo(set(new float[] {1.25f, 1.5f}, new float[] {1f}));
     }
 
     @Test
     void refusesAnUpdateWithOtherTensors() {
-        FedAvg avg = new FedAvg(set(new float[2], new float[1]).specs());
+        WeightedMean avg = new WeightedMean(set(new float[2], new float[1]).specs());
         TensorSet wrong = new TensorSet(List.of(new NamedTensor("w", new long[] {1, 2}, new float[2]),
                 new NamedTensor("b", new long[] {1}, new float[1])));
         assertThatThrownBy(() -> avg.accept(wrong, 1)).isInstanceOf(IllegalArgumentException.class)
@@ -74,7 +75,7 @@ class FedAvgTest {
 
     @Test
     void refusesANonPositiveBagCount() {
-        FedAvg avg = new FedAvg(set(new float[2], new float[1]).specs());
+        WeightedMean avg = new WeightedMean(set(new float[2], new float[1]).specs());
         assertThatThrownBy(() -> avg.accept(set(new float[2], new float[1]), 0))
                 .hasMessageContaining("positive number of training bags");
     }
@@ -82,7 +83,7 @@ class FedAvgTest {
     @Test
     void cannotAverageNothing() {
         TensorSet global = set(new float[2], new float[1]);
-        assertThatThrownBy(() -> new FedAvg(global.specs()).apply(global)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> new WeightedMean(global.specs()).applyTo(global)).isInstanceOf(IllegalStateException.class);
     }
 
     // ---- numerics of the float32 accumulator ------------------------------------------------------------------
@@ -133,10 +134,10 @@ class FedAvgTest {
             return s / totalBags();
         }
 
-        FedAvg foldedOverTheWire() {
+        WeightedMean foldedOverTheWire() {
             List<org.fedmil.tensor.TensorSpec> specs = List.of(new org.fedmil.tensor.TensorSpec("w",
                     new long[] {deltas[0].length}));
-            FedAvg avg = new FedAvg(specs);
+            WeightedMean avg = new WeightedMean(specs);
             for (int i = 0; i < bags.length; i++) {
                 TensorSet one = new TensorSet(List.of(new NamedTensor("w", new long[] {deltas[i].length}, deltas[i])));
                 avg.acceptWire(specs, TensorCodec.encode(one), bags[i]);
@@ -149,7 +150,7 @@ class FedAvgTest {
     void theFloat32SumOf64And500WeightedUpdatesIsWithinTheRecursiveSummationBoundOfTheExactMean() {
         for (int k : new int[] {64, 500}) {
             Updates updates = Updates.mixed(k, 256, 7 + k);
-            double[] mean = updates.foldedOverTheWire().aggregate().delta()[0];
+            double[] mean = updates.foldedOverTheWire().mean().delta()[0];
             // Higham's bound for K products rounded once and summed in float, plus the final division: γ_{K+1}
             double gamma = (k + 1) * U / (1 - (k + 1) * U);
             double worstShare = 0;
@@ -184,7 +185,7 @@ class FedAvgTest {
         }
         Updates updates = new Updates(deltas, raw.bags());
         TensorSet model = new TensorSet(List.of(new NamedTensor("w", new long[] {p}, global)));
-        float[] next = updates.foldedOverTheWire().apply(model).get("w").values();
+        float[] next = updates.foldedOverTheWire().applyTo(model).get("w").values();
         int differing = 0;
         for (int j = 0; j < p; j++) {
             float exact = (float) (global[j] + updates.exactMean(j));
@@ -200,11 +201,11 @@ class FedAvgTest {
     @Test
     void aWeightedSumBeyondFloat32RangeIsRefusedRatherThanTurnedIntoAnInfiniteModel() {
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0f});
-        FedAvg avg = new FedAvg(global.specs());
+        WeightedMean avg = new WeightedMean(global.specs());
         avg.accept(set(new float[] {3e38f, 1f}, new float[] {0f}), 2);
-        assertThatThrownBy(() -> avg.apply(global)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> avg.applyTo(global)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("overflowed float32 at w[0]").hasMessageContaining("limits.max_update_l2_norm");
-        assertThatThrownBy(avg::aggregate).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(avg::mean).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("overflowed");
     }
 }

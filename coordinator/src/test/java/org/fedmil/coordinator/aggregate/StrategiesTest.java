@@ -35,12 +35,12 @@ class StrategiesTest {
     }
 
     private static float[] round(Strategy s, TensorSet global) {
-        Aggregator a = s.beginRound(SPECS);
-        a.accept(set(3, 4, 0, 0), 1);
-        a.accept(set(0, -6, 8, 0), 1);
-        a.accept(set(1, 1, 1, -1), 2);
-        assertThat(a.updates()).isEqualTo(3);
-        return a.apply(global).tensors().get(0).values();
+        s.beginRound(SPECS);
+        s.accept(set(3, 4, 0, 0), 1);
+        s.accept(set(0, -6, 8, 0), 1);
+        s.accept(set(1, 1, 1, -1), 2);
+        assertThat(s.updates()).isEqualTo(3);
+        return s.finish(global).tensors().get(0).values();
     }
 
     private static float[] round(Strategy s) {
@@ -50,27 +50,28 @@ class StrategiesTest {
     @Test
     void fedAvgIsTheBagWeightedMean() {
         // (Δ₁ + Δ₂ + 2Δ₃) / 4 = (5, 0, 10, -2) / 4
-        assertThat(round(new FedAvgStrategy())).containsExactly(11.25f, 20f, 32.5f, 39.5f);
+        assertThat(round(new FedAvg())).containsExactly(11.25f, 20f, 32.5f, 39.5f);
     }
 
     @Test
     void fedAvgThroughTheStrategyIsBitForBitTheOldFedAvg() {
-        FedAvg old = new FedAvg(SPECS);
+        WeightedMean old = new WeightedMean(SPECS);
         old.accept(set(3, 4, 0, 0), 1);
         old.accept(set(0, -6, 8, 0), 1);
         old.accept(set(1, 1, 1, -1), 2);
-        assertThat(round(new FedAvgStrategy())).containsExactly(old.apply(GLOBAL).tensors().get(0).values());
-        assertThat(new FedAvgStrategy().beginRound(SPECS)).isInstanceOf(FedAvg.class);
+        assertThat(round(new FedAvg())).containsExactly(old.applyTo(GLOBAL).tensors().get(0).values());
+        // linear: the streaming fold of the received bytes, and secure aggregation's mean, feed it
+        assertThat(new FedAvg().capabilities()).containsExactly(Capability.LINEAR);
     }
 
     @Test
     void fedProxAggregatesAsFedAvgAndTellsTheSitesMu() {
-        Strategy s = StrategyConfig.parse("fedprox:mu=0.01").create();
+        Strategy s = StrategySettings.parse("fedprox:mu=0.01").create();
         assertThat(s.name()).isEqualTo("fedprox");
-        assertThat(s.proximalMu()).isEqualTo(0.01);
+        assertThat(s.configure().proximalMu()).isEqualTo(0.01);
         assertThat(s.parameters()).containsEntry("mu", 0.01);
         assertThat(round(s)).containsExactly(11.25f, 20f, 32.5f, 39.5f);
-        assertThat(new FedAvgStrategy().proximalMu()).isZero();
+        assertThat(new FedAvg().configure().proximalMu()).isZero();
     }
 
     @Test
@@ -81,12 +82,13 @@ class StrategiesTest {
 
     @Test
     void medianOfAnEvenNumberOfUpdatesIsTheMeanOfTheMiddleTwo() {
-        Aggregator a = RobustStrategy.median(10).beginRound(SPECS);
+        Strategy a = RobustStrategy.median(10);
+        a.beginRound(SPECS);
         a.accept(set(1, 0, 0, 0), 1);
         a.accept(set(3, 0, 0, 0), 1);
         a.accept(set(10, 0, 0, 0), 1);
         a.accept(set(-5, 0, 0, 0), 1);
-        assertThat(a.apply(GLOBAL).tensors().get(0).values()[0]).isEqualTo(12f); // 10 + (1 + 3) / 2
+        assertThat(a.finish(GLOBAL).tensors().get(0).values()[0]).isEqualTo(12f); // 10 + (1 + 3) / 2
     }
 
     @Test
@@ -96,23 +98,24 @@ class StrategiesTest {
         // β = 0.2, K = 3: ⌊0.6⌋ = 0 dropped: the unweighted mean (4, -1, 9, -1) / 3
         assertThat(round(RobustStrategy.trimmedMean(0.2, 10)))
                 .containsExactly(10f + 4f / 3, 20f - 1f / 3, 33f, 40f - 1f / 3);
-        Aggregator a = RobustStrategy.trimmedMean(0.2, 10).beginRound(SPECS);
+        Strategy a = RobustStrategy.trimmedMean(0.2, 10);
+        a.beginRound(SPECS);
         for (float x : new float[] {100, 1, 2, 3, -100}) {
             a.accept(set(x, 0, 0, 0), 1);
         }
         // K = 5: one dropped at each end, (1 + 2 + 3) / 3
-        assertThat(a.apply(GLOBAL).tensors().get(0).values()[0]).isEqualTo(12f);
+        assertThat(a.finish(GLOBAL).tensors().get(0).values()[0]).isEqualTo(12f);
     }
 
     @Test
     void clippingScalesOnlyUpdatesAboveTheNormThenAverages() {
         // C = 5: Δ₁ (norm 5) and Δ₃ (norm 2) unchanged, Δ₂ (norm 10) halved to (0, -3, 4, 0);
         // (Δ₁ + Δ₂' + 2Δ₃) / 4 = (5, 3, 6, -2) / 4
-        Strategy s = StrategyConfig.parse("fedavg:clip=5").create();
+        Strategy s = StrategySettings.parse("fedavg:clip=5").create();
         assertThat(s.parameters()).containsEntry("clip_norm", 5.0);
         assertThat(round(s)).containsExactly(11.25f, 20.75f, 31.5f, 39.5f);
         // clipping goes before any strategy: median of (3,0,1) (4,-3,1) (0,4,1) (0,0,-1)
-        assertThat(round(StrategyConfig.parse("median:clip=5").create())).containsExactly(11f, 21f, 31f, 40f);
+        assertThat(round(StrategySettings.parse("median:clip=5").create())).containsExactly(11f, 21f, 31f, 40f);
     }
 
     @Test
@@ -146,33 +149,43 @@ class StrategiesTest {
 
     @Test
     void fedAdamStateWrittenAndReadBackGivesTheSameModelAsAnUninterruptedRun() {
-        float[][] deltas = {{3, 4, 0, 0}, {0, -6, 8, 0}, {1, 1, 1, -1}, {0.5f, -0.25f, 2, 7}};
         for (String name : List.of("fedadam:lr=0.05", "fedyogi:lr=0.05:clip=6")) {
-            Strategy uninterrupted = StrategyConfig.parse(name).create();
+            assertTheStateSurvivesARestart(name, dir);
+        }
+    }
+
+    /**
+     * Four rounds of {@code name} uninterrupted, against two rounds, a restart that takes up the state written to
+     * a {@link StateStore} after round 2, and two more: the same model. Without the state, another model.
+     */
+    static void assertTheStateSurvivesARestart(String name, Path dir) {
+        float[][] deltas = {{3, 4, 0, 0}, {0, -6, 8, 0}, {1, 1, 1, -1}, {0.5f, -0.25f, 2, 7}};
+        {
+            Strategy uninterrupted = StrategySettings.parse(name).create();
             TensorSet a = GLOBAL;
             for (int r = 0; r < 4; r++) {
                 a = step(uninterrupted, a, deltas, r);
             }
             // rounds 1–2, then the coordinator "restarts": a new strategy takes up the state saved with round 2
-            Strategy first = StrategyConfig.parse(name).create();
+            Strategy first = StrategySettings.parse(name).create();
             TensorSet b = GLOBAL;
             StateStore store = new StateStore(dir.resolve(name.replace(':', '_')));
             for (int r = 0; r < 2; r++) {
                 b = step(first, b, deltas, r);
-                store.saveStrategyState(r + 1, first.state().orElseThrow());
+                store.saveStrategyState(r + 1, first.save().orElseThrow());
             }
-            Strategy resumed = StrategyConfig.parse(name).create();
-            assertThat(resumed.stateful()).isTrue();
+            Strategy resumed = StrategySettings.parse(name).create();
+            assertThat(resumed.capabilities()).contains(Capability.STATEFUL);
             resumed.restore(new StateStore(store.dir()).strategyState(2).orElseThrow());
             for (int r = 2; r < 4; r++) {
                 b = step(resumed, b, deltas, r);
             }
             assertThat(b).as(name).isEqualTo(a);
             // without the state (m = 0, v = τ² again) the same rounds go elsewhere: the state matters
-            Strategy forgetful = StrategyConfig.parse(name).create();
+            Strategy forgetful = StrategySettings.parse(name).create();
             TensorSet c = GLOBAL;
             for (int r = 0; r < 2; r++) {
-                c = step(first == null ? forgetful : StrategyConfig.parse(name).create(), c, deltas, r);
+                c = step(first == null ? forgetful : StrategySettings.parse(name).create(), c, deltas, r);
             }
             assertThat(c).as(name).isNotEqualTo(b);
             assertThat(store.strategyState(1)).isPresent();
@@ -181,10 +194,10 @@ class StrategiesTest {
     }
 
     private static TensorSet step(Strategy s, TensorSet global, float[][] deltas, int r) {
-        Aggregator a = s.beginRound(SPECS);
-        a.accept(set(deltas[r]), 1 + r);
-        a.accept(set(deltas[(r + 1) % deltas.length]), 2);
-        return a.apply(global);
+        s.beginRound(SPECS);
+        s.accept(set(deltas[r]), 1 + r);
+        s.accept(set(deltas[(r + 1) % deltas.length]), 2);
+        return s.finish(global);
     }
 
     @Test
@@ -192,39 +205,41 @@ class StrategiesTest {
         FedOpt adam = new FedOpt(FedOpt.Kind.ADAM, 0.1, 0.9, 0.99, 0.001);
         round(adam);
         FedOpt yogi = new FedOpt(FedOpt.Kind.YOGI, 0.1, 0.9, 0.99, 0.001);
-        assertThatThrownBy(() -> yogi.restore(adam.state().orElseThrow()))
+        assertThatThrownBy(() -> yogi.restore(adam.save().orElseThrow()))
                 .hasMessageContaining("'fedadam'").hasMessageContaining("cannot change on restart");
-        assertThatThrownBy(() -> new FedAvgStrategy().restore(adam.state().orElseThrow()))
+        assertThatThrownBy(() -> new FedAvg().restore(adam.save().orElseThrow()))
                 .hasMessageContaining("keeps no state");
     }
 
     @Test
     void bufferingStrategiesRefuseUpdatesBeyondTheirBound() {
-        Strategy s = RobustStrategy.median(2);
-        assertThat(s.streaming()).isFalse();
-        assertThat(new FedAvgStrategy().streaming()).isTrue();
-        Aggregator a = s.beginRound(SPECS);
+        Strategy a = RobustStrategy.median(2);
+        assertThat(a.capabilities()).containsExactly(Capability.INDIVIDUAL_UPDATES);
+        assertThat(a.maxBufferedUpdates()).hasValue(2);
+        assertThat(new FedAvg().capabilities()).doesNotContain(Capability.INDIVIDUAL_UPDATES);
+        assertThat(new FedAvg().maxBufferedUpdates()).isEmpty();
+        a.beginRound(SPECS);
         a.accept(set(1, 1, 1, 1), 1);
         a.accept(set(2, 2, 2, 2), 1);
-        assertThatThrownBy(() -> a.accept(set(3, 3, 3, 3), 1)).isInstanceOf(Aggregator.Refused.class)
+        assertThatThrownBy(() -> a.accept(set(3, 3, 3, 3), 1)).isInstanceOf(Strategy.Refused.class)
                 .hasMessageContaining("strategy.max_buffered_updates");
         assertThat(a.updates()).isEqualTo(2);
     }
 
     @Test
     void badStrategyValuesAreRefusedNamingTheKey() {
-        assertThatThrownBy(() -> StrategyConfig.parse("fedsgd")).hasMessageContaining("strategy.name");
-        assertThatThrownBy(() -> StrategyConfig.parse("fedadam:mu=0.1")).hasMessageContaining("'strategy.mu'")
+        assertThatThrownBy(() -> StrategySettings.parse("fedsgd")).hasMessageContaining("strategy.name");
+        assertThatThrownBy(() -> StrategySettings.parse("fedadam:mu=0.1")).hasMessageContaining("'strategy.mu'")
                 .hasMessageContaining("does not apply");
-        assertThatThrownBy(() -> StrategyConfig.parse("trimmed_mean:beta=0.5"))
+        assertThatThrownBy(() -> StrategySettings.parse("trimmed_mean:beta=0.5"))
                 .hasMessageContaining("strategy.trim_fraction");
-        assertThatThrownBy(() -> StrategyConfig.parse("fedyogi:beta2=1")).hasMessageContaining("strategy.beta2");
-        assertThatThrownBy(() -> StrategyConfig.parse("fedavg:clip=-1")).hasMessageContaining("strategy.clip_norm");
-        assertThatThrownBy(() -> StrategyConfig.parse("fedprox:mu=0")).hasMessageContaining("strategy.mu");
-        assertThat(StrategyConfig.parse("trimmed_mean").create().parameters())
+        assertThatThrownBy(() -> StrategySettings.parse("fedyogi:beta2=1")).hasMessageContaining("strategy.beta2");
+        assertThatThrownBy(() -> StrategySettings.parse("fedavg:clip=-1")).hasMessageContaining("strategy.clip_norm");
+        assertThatThrownBy(() -> StrategySettings.parse("fedprox:mu=0")).hasMessageContaining("strategy.mu");
+        assertThat(StrategySettings.parse("trimmed_mean").create().parameters())
                 .containsEntry("trim_fraction", 0.2).containsEntry("max_buffered_updates", 100)
                 .containsEntry("weighting", "unweighted");
-        assertThat(StrategyConfig.parse("fedadam").create().parameters()).containsEntry("server_learning_rate", 0.01)
+        assertThat(StrategySettings.parse("fedadam").create().parameters()).containsEntry("server_learning_rate", 0.01)
                 .containsEntry("beta1", 0.9).containsEntry("beta2", 0.99).containsEntry("tau", 0.001);
     }
 }

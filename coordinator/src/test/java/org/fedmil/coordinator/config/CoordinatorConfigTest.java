@@ -116,7 +116,7 @@ class CoordinatorConfigTest {
                 .containsEntry("beta1", 0.9).containsEntry("clip_norm", 2.5);
         assertThat(CoordinatorConfig.load(yaml("")).strategy().create().name()).isEqualTo("fedavg");
         assertThat(CoordinatorConfig.load(yaml("strategy:\n  name: fedprox\n  mu: 0.1\n")).strategy().create()
-                .proximalMu()).isEqualTo(0.1);
+                .configure().proximalMu()).isEqualTo(0.1);
 
         Path wrongKey = yaml("strategy:\n  name: median\n  mu: 0.1\n");
         assertThatThrownBy(() -> CoordinatorConfig.load(wrongKey)).isInstanceOf(ConfigException.class)
@@ -139,12 +139,14 @@ class CoordinatorConfigTest {
                 .isTrue();
         assertThat(CoordinatorConfig.load(yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: fedadam\n"))
                 .secureAggregation()).as("FedOpt needs only the mean").isTrue();
+        assertThat(CoordinatorConfig.load(yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: fedavgm\n"))
+                .secureAggregation()).as("FedAvgM declares itself linear").isTrue();
         for (String robust : java.util.List.of("median", "trimmed_mean")) {
             Path file = yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: " + robust + "\n");
             assertThatThrownBy(() -> CoordinatorConfig.load(file)).isInstanceOf(ConfigException.class)
                     .hasMessageContaining("'strategy.name' is " + robust)
                     .hasMessageContaining("needs every site's individual update")
-                    .hasMessageContaining("use fedavg, fedprox, fedadam or fedyogi");
+                    .hasMessageContaining("use fedadam, fedavg, fedavgm, fedprox or fedyogi");
         }
         Path clipped = yaml("min_sites: 3\nsecure_aggregation: true\nstrategy:\n  name: fedavg\n  clip_norm: 1.0\n");
         assertThatThrownBy(() -> CoordinatorConfig.load(clipped)).isInstanceOf(ConfigException.class)

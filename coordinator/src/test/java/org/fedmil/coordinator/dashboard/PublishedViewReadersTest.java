@@ -35,7 +35,7 @@ class PublishedViewReadersTest {
                 new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1f, 1f}))));
         return new FederationRun(new FederationPlan("fed-1", 2, 3, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false, RoundRules.waitForAll(2)),
-                initial, w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new,
+                initial, w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(),
                 new RoundListener() {
                 });
     }

@@ -41,8 +41,7 @@ class FederationRunTest {
     private final List<RunState> states = Collections.synchronizedList(new ArrayList<>());
     private final List<RunState> byUpdate = Collections.synchronizedList(new ArrayList<>());
 
-    private java.util.function.Function<List<org.fedmil.tensor.TensorSpec>, org.fedmil.coordinator.aggregate.Aggregator>
-            aggregators = FedAvg::new;
+    private org.fedmil.coordinator.aggregate.Strategy aggregators = new FedAvg();
 
     private FederationRun newRun(int minSites, int rounds) {
         return newRun(minSites, rounds, RoundRules.waitForAll(minSites), null);
@@ -330,7 +329,7 @@ class FederationRunTest {
 
     @Test
     void anUpdateBeyondABufferingStrategysBoundIsRefusedAndRecordedAndTheOthersStay() throws Exception {
-        aggregators = org.fedmil.coordinator.aggregate.RobustStrategy.median(2)::beginRound;
+        aggregators = org.fedmil.coordinator.aggregate.RobustStrategy.median(2);
         newRun(3, 1);
         run.join("a", JOIN);
         run.join("b", JOIN);

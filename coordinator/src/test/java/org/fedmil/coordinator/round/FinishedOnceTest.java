@@ -52,7 +52,7 @@ class FinishedOnceTest {
         GlobalModel initial = GlobalModel.of(0, SPEC,
                 new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1f, 1f}))));
         try (FederationRun run = new FederationRun(plan, initial, null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, listener)) {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), listener)) {
             run.start();
             run.join("a", JOIN);
             run.join("b", JOIN);

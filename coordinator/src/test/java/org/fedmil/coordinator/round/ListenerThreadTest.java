@@ -95,7 +95,7 @@ class ListenerThreadTest {
         FederationPlan plan = new FederationPlan("test", 2, 1, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, RoundRules.waitForAll(2));
         try (FederationRun run = new FederationRun(plan, GlobalModel.of(0, SPEC, weights(1f, 1f)),
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, listener)) {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), listener)) {
             run.start();
             run.join("a", JOIN);
             run.join("b", JOIN);

@@ -71,7 +71,7 @@ class PlateauAcrossRestartTest {
         Resume resume = after.resume("plateau", SPEC, model(0).weights().specs()).orElseThrow();
         FederationRun restarted = new FederationRun(PLAN, model(0), resume, w -> {
             throw new AssertionError("a resumed run evaluates nothing again");
-        }, FedAvg::new, new RoundListener() { });
+        }, new FedAvg(), new RoundListener() { });
         restarted.start();
         assertThat(resume.nextRound()).isEqualTo(4);
         double round4After = PLAN.training().roundLearningRate(lossesBefore(restarted.history(), 4));

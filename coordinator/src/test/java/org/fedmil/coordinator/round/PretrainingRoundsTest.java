@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.ModelSpec;
@@ -46,7 +47,7 @@ class PretrainingRoundsTest {
         run = new FederationRun(new FederationPlan("pre", 2, rounds, TILES,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
                 RoundRules.waitForAll(2), TWO_ROUNDS), GlobalModel.of(0, TILES, model(1f, 1f)), resume,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel m) {
                         completed.add(result);
@@ -147,18 +148,14 @@ class PretrainingRoundsTest {
     }
 
     @Test
-    void pretrainingRoundsAggregateWithTheInjectedFactoryAndSupervisedRoundsWithTheStrategy() throws Exception {
+    void pretrainingRoundsAggregateWithTheInjectedStrategyAndSupervisedRoundsWithTheFederationsStrategy() throws Exception {
         List<String> made = Collections.synchronizedList(new ArrayList<>());
         run = new FederationRun(new FederationPlan("pre", 2, 3, TILES,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
                 RoundRules.waitForAll(2), TWO_ROUNDS), GlobalModel.of(0, TILES, model(1f, 1f)), null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), specs -> {
-                    made.add("strategy " + specs.size());
-                    return new FedAvg(specs);
-                }, specs -> {
-                    made.add("pretraining " + specs.size());
-                    return new FedAvg(specs);
-                }, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}),
+                new RecordingRounds("strategy", made), new RecordingRounds("pretraining", made),
+                new RoundListener() {
                 });
         run.start();
         run.join("a", JOIN);
@@ -188,5 +185,58 @@ class PretrainingRoundsTest {
                 .hasMessageContaining("cnn encoder");
         assertThatThrownBy(() -> new PretrainingPlan(1, 1, 1e-3, 0, 1, 0.5, 8, 0, 0, 0))
                 .hasMessageContaining("batch size must be at least 2");
+    }
+
+    /** FedAvg that notes which rounds it opened, and of how many tensors. */
+    private static final class RecordingRounds implements Strategy {
+        private final String label;
+        private final List<String> made;
+        private final FedAvg fedAvg = new FedAvg();
+
+        RecordingRounds(String label, List<String> made) {
+            this.label = label;
+            this.made = made;
+        }
+
+        @Override
+        public String name() {
+            return fedAvg.name();
+        }
+
+        @Override
+        public Map<String, Object> parameters() {
+            return fedAvg.parameters();
+        }
+
+        @Override
+        public java.util.Set<org.fedmil.coordinator.aggregate.Capability> capabilities() {
+            return fedAvg.capabilities();
+        }
+
+        @Override
+        public void beginRound(List<org.fedmil.tensor.TensorSpec> specs) {
+            made.add(label + " " + specs.size());
+            fedAvg.beginRound(specs);
+        }
+
+        @Override
+        public void accept(TensorSet delta, long trainingBags) {
+            fedAvg.accept(delta, trainingBags);
+        }
+
+        @Override
+        public void acceptWire(List<org.fedmil.tensor.TensorSpec> specs, byte[] bytes, long trainingBags) {
+            fedAvg.acceptWire(specs, bytes, trainingBags);
+        }
+
+        @Override
+        public int updates() {
+            return fedAvg.updates();
+        }
+
+        @Override
+        public TensorSet finish(TensorSet global) {
+            return fedAvg.finish(global);
+        }
     }
 }

@@ -69,7 +69,7 @@ class SecureFederationRunTest {
         RoundRules rules = new RoundRules(minUpdates, 3_600_000, RoundRules.ShortRound.RETRY, 10.0);
         run = new FederationRun(new FederationPlan("test", minSites, 2, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules, true), initial, null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
                         completed.add(result);
@@ -301,7 +301,7 @@ class SecureFederationRunTest {
         RoundRules rules = new RoundRules(3, 3_600_000, RoundRules.ShortRound.RETRY, 1e30);
         run = new FederationRun(new FederationPlan("test", 3, 2, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules, true), initial, null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                 });
         run.start();
         joinAll("a", "b", "c");

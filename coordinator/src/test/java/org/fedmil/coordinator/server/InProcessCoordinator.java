@@ -22,13 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.fedmil.audit.RoundLog;
 import org.fedmil.coordinator.admin.AdminControl;
 import org.fedmil.coordinator.admin.AdminService;
 import org.fedmil.coordinator.admin.Revocations;
 import org.fedmil.coordinator.admin.SiteGate;
-import org.fedmil.coordinator.aggregate.Aggregator;
+import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
@@ -75,11 +74,11 @@ final class InProcessCoordinator implements AutoCloseable {
      *                     process), instead of by the test header
      */
     record Settings(int minSites, boolean secure, FederationPlan.DpRequirement dp, double maxNorm,
-                    CoordinatorConfig.Limits limits, Function<List<TensorSpec>, Aggregator> aggregator,
+                    CoordinatorConfig.Limits limits, Strategy aggregator,
                     boolean certificates) {
 
         static Settings defaults() {
-            return new Settings(2, false, null, 10.0, new CoordinatorConfig.Limits(null, null, null), FedAvg::new,
+            return new Settings(2, false, null, 10.0, new CoordinatorConfig.Limits(null, null, null), new FedAvg(),
                     false);
         }
 
@@ -100,7 +99,7 @@ final class InProcessCoordinator implements AutoCloseable {
             return new Settings(minSites, secure, dp, maxNorm, l, aggregator, certificates);
         }
 
-        Settings aggregator(Function<List<TensorSpec>, Aggregator> a) {
+        Settings aggregator(Strategy a) {
             return new Settings(minSites, secure, dp, maxNorm, limits, a, certificates);
         }
 

@@ -94,7 +94,7 @@ class ModelDownloadFlowControlTest {
         run = new FederationRun(new FederationPlan("flow", 1, 1, model.spec(),
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true,
                 new RoundRules(1, 3_600_000, RoundRules.ShortRound.SKIP, 10.0)), model,
-                weights -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new,
+                weights -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(),
                 new RoundListener() {
                 });
         run.start();

@@ -175,7 +175,7 @@ class UpdateContentRefusalTest {
 
     @Test
     void anUpdateBeyondWhatTheRoundsAggregatorHoldsIsRefusedAsAggregatorFull() throws Exception {
-        start(InProcessCoordinator.Settings.defaults().aggregator(RobustStrategy.median(1)::beginRound),
+        start(InProcessCoordinator.Settings.defaults().aggregator(RobustStrategy.median(1)),
                 "site-a", "site-b");
         byte[] bytes = smallDelta();
         assertThat(uploadAs("site-a", header(1, bytes), bytes).status().isOk()).isTrue();

@@ -20,7 +20,7 @@ import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
-import org.fedmil.coordinator.aggregate.StrategyConfig;
+import org.fedmil.coordinator.aggregate.StrategySettings;
 import org.fedmil.privacy.RdpAccountant;
 
 /**
@@ -76,12 +76,12 @@ public final class MilBenchmark {
     private List<Attack> attacks = List.of();
 
     /**
-     * Replaces the federated (FedAvg) arm by one federated arm per strategy ({@link StrategyConfig#parse} form),
-     * each run under {@code attacks} (none: attack-free), with the held-out AUC recorded after every round.
+     * Replaces the federated (FedAvg) arm by one federated arm per strategy
+     * ({@link org.fedmil.coordinator.aggregate.StrategySettings#parse} form), each run under {@code attacks} (none: attack-free), with the held-out AUC recorded after every round.
      */
     public MilBenchmark withStrategies(List<String> strategySpecs, List<Attack> attackList) {
         for (String s : strategySpecs) {
-            StrategyConfig.parse(s).create();
+            StrategySettings.parse(s).create();
         }
         this.strategies = List.copyOf(strategySpecs);
         this.attacks = List.copyOf(attackList);
@@ -115,7 +115,7 @@ public final class MilBenchmark {
             Simulation simulation = new Simulation(spec, device, new TrainingVariant(v).apply(recipe), split.seed(),
                     heldout);
             try (MilModel model = simulation.federated(split.sites(), new org.fedmil.coordinator.aggregate
-                    .FedAvgStrategy(), List.of(), Optional.empty(), norms::add, (r, m) -> {
+                    .FedAvg(), List.of(), Optional.empty(), norms::add, (r, m) -> {
                         MilModel.Scores sc = m.score(heldout);
                         curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());
                         progress.printf(Locale.ROOT, "  %s round %d: AUC %.4f%n", v, r, curve.get(curve.size() - 1));
@@ -143,7 +143,7 @@ public final class MilBenchmark {
             List<Double> norms = new ArrayList<>();
             List<Double> curve = new ArrayList<>();
             List<Bag> heldout = split.heldout().bags();
-            try (MilModel model = simulation.federated(split.sites(), StrategyConfig.parse(s).create(), attacks,
+            try (MilModel model = simulation.federated(split.sites(), StrategySettings.parse(s).create(), attacks,
                     Optional.empty(), norms::add, (r, m) -> {
                         MilModel.Scores sc = m.score(heldout);
                         curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());

@@ -150,7 +150,8 @@ public final class PretrainingBenchmark {
                 maxShift);
         for (int round = 1; round <= pretrainRounds; round++) {
             TensorSet globalEncoder = EncoderPart.of(global);
-            FedAvg fedAvg = new FedAvg(globalEncoder.specs());
+            FedAvg fedAvg = new FedAvg();
+            fedAvg.beginRound(globalEncoder.specs());
             double lossSum = 0;
             long bags = 0;
             for (int s = 0; s < split.sites().size(); s++) {
@@ -162,7 +163,7 @@ public final class PretrainingBenchmark {
                 lossSum += r.meanLoss() * site.size();
                 bags += site.size();
             }
-            global = EncoderPart.replace(global, fedAvg.apply(globalEncoder));
+            global = EncoderPart.replace(global, fedAvg.finish(globalEncoder));
             progress.printf(Locale.ROOT, "  pretraining round %d: mean NT-Xent %.4f%n", round, lossSum / bags);
         }
         return global;
@@ -183,7 +184,8 @@ public final class PretrainingBenchmark {
         TensorSet global = start;
         model.setWeights(global);
         for (int round = 1; round <= recipe.rounds(); round++) {
-            FedAvg fedAvg = new FedAvg(model.weightSpecs());
+            FedAvg fedAvg = new FedAvg();
+            fedAvg.beginRound(model.weightSpecs());
             for (int s = 0; s < labelled.size(); s++) {
                 List<Bag> bags = labelled.get(s);
                 if (bags.isEmpty()) {
@@ -197,7 +199,7 @@ public final class PretrainingBenchmark {
                         positives)), recipe.augmentation()));
                 fedAvg.accept(model.weights().minus(global), bags.size());
             }
-            global = fedAvg.apply(global);
+            global = fedAvg.finish(global);
             model.setWeights(global);
         }
     }

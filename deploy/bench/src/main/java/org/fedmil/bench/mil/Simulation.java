@@ -6,9 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.DoubleConsumer;
-import org.fedmil.coordinator.aggregate.Aggregator;
 import org.fedmil.coordinator.aggregate.FedAvg;
-import org.fedmil.coordinator.aggregate.FedAvgStrategy;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.LabelCounts;
@@ -72,7 +70,7 @@ public final class Simulation {
      * @param deltaNorms receives every site's delta norm before clipping, to choose C from
      */
     public MilModel federated(List<BagDataset> sites, Optional<Dp> dp, DoubleConsumer deltaNorms) {
-        return federated(sites, new FedAvgStrategy(), List.of(), dp, deltaNorms, (r, m) -> { });
+        return federated(sites, new FedAvg(), List.of(), dp, deltaNorms, (r, m) -> { });
     }
 
     /** Told the global model after every round (and the initial model as round 0). */
@@ -117,13 +115,13 @@ public final class Simulation {
                 double roundRate = plateau ? recipe.schedule().plateauRate(recipe.learningRate(), heldoutLosses)
                         : recipe.learningRate();
                 StepRates rates = recipe.schedule().forRound(roundRate, round, recipe.rounds());
-                Aggregator aggregator = strategy.beginRound(model.weightSpecs());
+                strategy.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
                     BagDataset site = sites.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
-                            trainingSeed).withProximalMu(strategy.proximalMu()).withRates(rates));
+                            trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
@@ -138,9 +136,9 @@ public final class Simulation {
                     if (compression != DeltaEncoding.FLOAT32) {
                         delta = DeltaCodec.decode(delta.specs(), compression, feedback.get(s).encode(delta));
                     }
-                    aggregator.accept(delta, site.size());
+                    strategy.accept(delta, site.size());
                 }
-                global = aggregator.apply(global);
+                global = strategy.finish(global);
                 model.setWeights(global);
                 observer.after(round, model);
                 if (plateau) {

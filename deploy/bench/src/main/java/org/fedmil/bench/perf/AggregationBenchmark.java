@@ -125,7 +125,8 @@ public final class AggregationBenchmark implements PerfBenchmark {
                 pools.add(p);
             }
         }
-        FedAvg fedAvg = new FedAvg(specs);
+        FedAvg fedAvg = new FedAvg();
+        fedAvg.beginRound(specs);
         double retained = 0;
         for (int i = 0; i < k; i++) {
             byte[] wire = update(specs, i);

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.fedmil.bench.mil.Recipe;
 import org.fedmil.bench.mil.Simulation;
-import org.fedmil.coordinator.aggregate.FedAvgStrategy;
+import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Architecture;
@@ -50,7 +50,7 @@ public final class CompressionBenchmark implements PerfBenchmark {
         for (DeltaEncoding e : DeltaEncoding.values()) {
             for (int k = 0; k < seeds; k++) {
                 Simulation sim = new Simulation(spec, Device.cpu(), recipe, 42 + k);
-                try (MilModel m = sim.federated(sitesBySeed.get(k), new FedAvgStrategy(), List.of(),
+                try (MilModel m = sim.federated(sitesBySeed.get(k), new FedAvg(), List.of(),
                         Optional.empty(), n -> { }, (r, g) -> { }, e)) {
                     auc[e.ordinal()][k] = m.evaluate(heldouts.get(k).bags()).auc();
                 }

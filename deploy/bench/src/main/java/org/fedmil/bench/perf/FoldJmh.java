@@ -53,7 +53,8 @@ public class FoldJmh {
             values[i] = decoded.tensors().get(i).values();
             plainAccumulator[i] = new float[values[i].length];
         }
-        fedAvg = new FedAvg(specs);
+        fedAvg = new FedAvg();
+        fedAvg.beginRound(specs);
     }
 
     /** The baseline: what any fold must at least do, read the update's values and add them in. */

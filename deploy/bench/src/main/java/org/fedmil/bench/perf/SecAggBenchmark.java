@@ -140,7 +140,7 @@ public final class SecAggBenchmark implements PerfBenchmark {
                 new RoundRules(k / 2 + 1, 0, RoundRules.ShortRound.RETRY, 1e4), secure);
         List<RoundResult> results = Collections.synchronizedList(new ArrayList<>());
         FederationRun run = new FederationRun(plan, GlobalModel.of(0, SPEC, initial), null,
-                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), FedAvg::new, new RoundListener() {
+                w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
                         results.add(result);

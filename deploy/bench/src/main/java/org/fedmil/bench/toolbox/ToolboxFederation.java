@@ -3,8 +3,7 @@ package org.fedmil.bench.toolbox;
 import ai.djl.Device;
 import java.util.List;
 import java.util.Optional;
-import org.fedmil.coordinator.aggregate.Aggregator;
-import org.fedmil.coordinator.aggregate.FedAvgStrategy;
+import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.MilModel;
@@ -64,9 +63,9 @@ final class ToolboxFederation {
             start.ifPresent(model::setWeights);
             TensorSet global = model.weights();
             observer.after(0, model);
-            FedAvgStrategy fedAvg = new FedAvgStrategy();
+            FedAvg fedAvg = new FedAvg();
             for (int round = 1; round <= rounds; round++) {
-                Aggregator aggregator = fedAvg.beginRound(model.weightSpecs());
+                fedAvg.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
                     BagDataset site = sites.get(s);
                     model.setWeights(global);
@@ -80,9 +79,9 @@ final class ToolboxFederation {
                     trainer.train(model, bags, new TrainingOptions(localEpochs, learningRate, weightDecay, seed,
                             LossConfig.DEFAULT.forSite(site.labelCounts()), augmentation));
                     // the honest weight: labelled bags only, whatever joined training as pseudo-labelled
-                    aggregator.accept(model.weights().minus(global), site.size());
+                    fedAvg.accept(model.weights().minus(global), site.size());
                 }
-                global = aggregator.apply(global);
+                global = fedAvg.finish(global);
                 model.setWeights(global);
                 observer.after(round, model);
             }

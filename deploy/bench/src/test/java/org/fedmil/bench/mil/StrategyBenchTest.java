@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import org.fedmil.coordinator.aggregate.FedAvgStrategy;
-import org.fedmil.coordinator.aggregate.StrategyConfig;
+import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.aggregate.StrategySettings;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Architecture;
@@ -49,11 +49,11 @@ class StrategyBenchTest {
         Simulation simulation = new Simulation(spec, Engine.getInstance().defaultDevice(), recipe, 42);
         List<Integer> rounds = new ArrayList<>();
         try (MilModel old = simulation.federated(sites);
-             MilModel viaStrategy = simulation.federated(sites, new FedAvgStrategy(), List.of(), Optional.empty(),
+             MilModel viaStrategy = simulation.federated(sites, new FedAvg(), List.of(), Optional.empty(),
                      x -> { }, (r, m) -> rounds.add(r));
-             MilModel attacked = simulation.federated(sites, new FedAvgStrategy(),
+             MilModel attacked = simulation.federated(sites, new FedAvg(),
                      List.of(Attack.parse("sign_flip_x10:site=1")), Optional.empty(), x -> { }, (r, m) -> { });
-             MilModel robust = simulation.federated(sites, StrategyConfig.parse("median").create(),
+             MilModel robust = simulation.federated(sites, StrategySettings.parse("median").create(),
                      List.of(Attack.parse("sign_flip_x10:site=1")), Optional.empty(), x -> { }, (r, m) -> { })) {
             assertThat(viaStrategy.weights()).isEqualTo(old.weights());
             assertThat(rounds).containsExactly(0, 1, 2);
