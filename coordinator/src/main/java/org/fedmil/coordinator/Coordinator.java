@@ -64,7 +64,7 @@ public final class Coordinator implements AutoCloseable {
     private final Dashboard dashboard; // null unless dashboard.enabled
     private final Revocations revocations;
     private final AdminControl admin;
-    private final EnsembleEvaluation extraEvaluation; // null unless the evaluation section asks for a score (issue 10)
+    private final EnsembleEvaluation extraEvaluation; // null unless the evaluation section asks for a score
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -88,7 +88,7 @@ public final class Coordinator implements AutoCloseable {
             spec = config.model().spec(heldOutSet.dim());
         }
         CoordinatorConfig.Training t = config.training();
-        this.strategy = config.strategy().create(); // issue 8: aggregation strategy
+        this.strategy = config.strategy().create();
         // pretraining rounds come first and are numbered with the others: rounds r ≤ P pretrain, the config's
         // rounds supervised ones follow
         PretrainingPlan pretraining = config.pretraining().plan().orElse(null);
@@ -122,7 +122,7 @@ public final class Coordinator implements AutoCloseable {
                 PemFiles.readCertificate(config.tls().cert()));
         AuditTrail audit = new AuditTrail(roundLog);
         audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound(), strategy);
-        // dashboard and metrics (issue 6): listens to the run, counts bytes at the gRPC server
+        // dashboard and metrics: listens to the run, counts bytes at the gRPC server
         this.dashboard = config.dashboard().enabled() ? new Dashboard(config) : null;
         java.util.List<RoundListener> listeners = new java.util.ArrayList<>(java.util.List.of(new Reporter(), audit));
         java.util.List<ServerInterceptor> interceptors = new java.util.ArrayList<>(java.util.List.of(observers));
@@ -152,7 +152,7 @@ public final class Coordinator implements AutoCloseable {
                 heldOutSet.size(), heldOutSet.dim(), spec, device);
     }
 
-    // --- issue 10: TTA and ensembles at the coordinator ---
+    /** Scores beside the global model's own AUC: test-time augmentation, ensembles of recent or other models. */
     private EnsembleEvaluation extraEvaluation(ModelSpec spec, Device device, BagDataset heldOutSet) {
         CoordinatorConfig.Evaluation e = config.evaluation();
         MilModel model = MilModel.create(spec, device, config.training().seed());
@@ -170,9 +170,7 @@ public final class Coordinator implements AutoCloseable {
             throw ex;
         }
     }
-    // --- end issue 10 ---
 
-    // --- issue 8: aggregation strategy state ---
     /** Takes up the server state saved with the last completed round (a stateful strategy: FedAdam, FedAvgM). */
     private void restoreStrategyState(Resume resume, int pretrainingRounds) {
         int last = resume.completed().get(resume.completed().size() - 1).round();
@@ -187,7 +185,6 @@ public final class Coordinator implements AutoCloseable {
                     "%04d", last) + ".json); was the federation started with another strategy?");
         }
     }
-    // --- end issue 8 ---
 
     /** Evaluates the initial model, then opens the port to sites. */
     public Coordinator start() throws IOException {
@@ -195,7 +192,7 @@ public final class Coordinator implements AutoCloseable {
                 ? config.pretraining().rounds() + " pretraining rounds (1.." + config.pretraining().rounds()
                 + ", encoder only) then " : "") + config.rounds() + " rounds, waiting for " + config.minSites()
                 + " sites");
-        out.println("aggregation: " + strategy.name() + " " + strategy.parameters()); // issue 8
+        out.println("aggregation: " + strategy.name() + " " + strategy.parameters());
         out.println(RoundTable.HEADER);
         RoundResult last = run.start();
         if (resumed) {
@@ -279,7 +276,8 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void roundCompleted(RoundResult result, GlobalModel model) {
             store.saveModel(model);
-            // the server state belongs to this round: on disk before metrics.json counts the round (issue 8)
+            // the server state belongs to this round: on disk before metrics.json counts the round, so a
+            // restart that resumes after it finds the state it needs
             strategy.save().ifPresent(s -> store.saveStrategyState(result.round(), s));
             store.saveRound(result);
             out.println(RoundTable.line(result));

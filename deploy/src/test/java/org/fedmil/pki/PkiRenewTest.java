@@ -91,7 +91,7 @@ class PkiRenewTest {
                 .isInstanceOf(PkiException.class).hasMessageContaining("outlive the CA");
     }
 
-    /** Pins issue 6's "rebuilding never mints a new CA": init, issue and renew never change ca/. */
+    /** Pins docs/pki.md's "reinstalling never mints a new CA": init, issue and renew never change ca/. */
     @Test
     void noCommandReplacesAnExistingCa() throws Exception {
         String dir = tmp.resolve("pki").toString();

@@ -3,7 +3,7 @@ package org.fedmil.tensor;
 import java.util.Locale;
 
 /**
- * How a site's delta travels (issue 7, item 6). FLOAT32 is the plain wire form of {@link TensorCodec} and the
+ * How a site's delta travels. FLOAT32 is the plain wire form of {@link TensorCodec} and the
  * default; the others are lossy and shrink the upload, and the coordinator decodes them back to float32 before
  * any check or aggregation sees the delta.
  */

@@ -76,7 +76,7 @@ public record CoordinatorConfig(
                 roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, null, null, null, null);
     }
 
-    /** The default strategy, FedAvg (issue 8). */
+    /** The default strategy, FedAvg. */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
                              Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
@@ -150,7 +150,7 @@ public record CoordinatorConfig(
         }
     }
 
-    // --- evaluation-time TTA and ensembles, pseudo-labels (issue 10) ---
+    // --- evaluation-time TTA and ensembles, pseudo-labels ---
     /**
      * Extra held-out scores the coordinator computes after every round, beside the global model's own AUC (written
      * to heldout-extra.json in the state folder and printed under the round's line). They cost evaluation time
@@ -194,9 +194,8 @@ public record CoordinatorConfig(
             threshold = threshold == null ? 0.0 : threshold;
         }
     }
-    // --- end issue 10 ---
 
-    // --- dashboard (issue 6, item 4) ---
+    // --- dashboard ---
     /**
      * The dashboard: a read-only web page, /api/state and /metrics. On a loopback host it is plain HTTP; on any other
      * address it is HTTPS with the coordinator's certificate and key.
@@ -488,7 +487,7 @@ public record CoordinatorConfig(
             check(file, pretraining.colourJitter() >= 0 && pretraining.colourJitter() < 1,
                     "pretraining.colour_jitter", pretraining.colourJitter(), "0 (none) up to, not including, 1");
         }
-        // --- issue 10 ---
+        // evaluation extras and pseudo-labels
         check(file, java.util.List.of("none", "flips", "rotations", "all").contains(evaluation.tta()),
                 "evaluation.tta", evaluation.tta(), "none, flips, rotations or all");
         check(file, evaluation.tta().equals("none") || encoder == Encoder.CNN, "evaluation.tta", evaluation.tta(),
@@ -503,8 +502,7 @@ public record CoordinatorConfig(
         check(file, pseudoLabels.threshold() == 0 || (pseudoLabels.threshold() > 0.5 && pseudoLabels.threshold() <= 1),
                 "pseudo_labels.threshold", pseudoLabels.threshold(),
                 "0 (off) or a confidence in (0.5, 1], e.g. 0.9");
-        // --- end issue 10 ---
-        // --- strategy (issue 8) ---
+        // strategy: its parameters bind, and a strategy that buffers updates can hold a round of min_sites
         Strategy built;
         try {
             built = strategy.create();
@@ -514,7 +512,6 @@ public record CoordinatorConfig(
         built.maxBufferedUpdates().ifPresent(bound -> check(file, bound >= minSites,
                 "strategy.max_buffered_updates", bound, "at least min_sites (" + minSites + "): " + built.name()
                         + " holds every update of a round in memory, and a round of min_sites updates must fit"));
-        // --- end strategy ---
         if (secureAggregation) {
             checkSecureAggregation(file, built);
         }

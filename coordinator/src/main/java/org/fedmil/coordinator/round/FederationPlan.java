@@ -86,7 +86,7 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
          * @param bagsPerStep          bags averaged into one optimiser step at a site
          * @param schedule             the learning rate over rounds
          * @param pseudoLabelThreshold 0 (off), or the confidence a site's unlabeled bag needs to join its training
-         *                             with a pseudo-label (pseudo_labels.threshold, issue 10)
+         *                             with a pseudo-label (pseudo_labels.threshold)
          */
         public TrainingPlan {
             java.util.Objects.requireNonNull(compression, "compression");

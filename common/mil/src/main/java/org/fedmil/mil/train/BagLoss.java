@@ -51,7 +51,7 @@ public record BagLoss(double gamma, double negativeWeight, double positiveWeight
     public NDArray evaluate(NDArray logit, int label) {
         // −log p_t = softplus(−s) with s = x for a positive bag and −x for a negative one. Written with as few
         // engine calls as the loss needs (3 for unweighted cross-entropy, was 7): each is a native call and an
-        // array to free, and on a small model they are a visible part of a training step (issue 7, item 5).
+        // array to free, and on a small model they are a visible part of a training step.
         NDArray loss = classLoss(label == 1 ? logit.neg() : logit);
         if (labelSmoothing > 0) {
             // the other class's loss: −log(1 − p_t) = softplus(s)

@@ -17,7 +17,7 @@ import org.fedmil.mil.data.DiskBackedBags;
  *
  * <p>Bags already in memory and not augmented are read inline, on the caller's thread: there is nothing to
  * overlap, and waking the loader thread and waiting for it every step cost more than a small bag's whole step
- * on a busy 2-core machine (issue 7, item 5).
+ * on a busy 2-core machine (measured by the training-throughput benchmark).
  */
 final class BagPrefetcher implements AutoCloseable {
 

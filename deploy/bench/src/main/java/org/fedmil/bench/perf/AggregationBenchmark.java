@@ -22,7 +22,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
- * Issue 7 item 2: the coordinator folds each update into FedAvg as it arrives, so its heap is O(model), not
+ * The coordinator folds each update into FedAvg as it arrives, so its heap is O(model), not
  * O(updates × model). Measures the retained and peak heap while K updates of a P-parameter model are folded one
  * after another through the coordinator's per-update path (the received bytes folded in place by
  * {@link FedAvg#acceptWire}), each update generated on the fly and dropped; and the fold's throughput against a plain

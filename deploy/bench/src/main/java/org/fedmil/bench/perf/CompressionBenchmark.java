@@ -19,7 +19,7 @@ import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
 
 /**
- * Issue 7, item 6: what compressed deltas save and what they cost. The same FedAvg federation (the demo's
+ * What compressed deltas save and what they cost. The same FedAvg federation (the demo's
  * synthetic data and model, 3 sites) runs with float32, float16 and int8 deltas — encoded at each site with
  * error feedback and decoded before aggregation, the production codec — for several seeds; the figures are
  * the upload bytes per round against float32's and the held-out AUC against float32's on the same seed.

@@ -12,7 +12,7 @@ import java.util.Locale;
 import org.fedmil.data.synth.SyntheticMilData;
 
 /**
- * Issue 7's leak check: 200 site rounds (local trainings) in one process must hold native memory steady. The
+ * The native-memory leak check: 200 site rounds (local trainings) in one process must hold native memory steady. The
  * figure is the RSS growth from round 20 (after the allocator and the JIT have settled) to the last round, against
  * the RSS at round 20; the note carries the RSS at rounds 10, 50, 100 and 200, the least-squares slope over
  * rounds 20..end, and the count of arrays and managers DJL tracks, which must not grow at all.

@@ -29,7 +29,7 @@ import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.tensor.TensorSet;
 
 /**
- * Issue 7 item 4: what a round costs beyond its slowest site's local work. A real coordinator (mutual TLS on
+ * What a round costs beyond its slowest site's local work. A real coordinator (mutual TLS on
  * loopback, FedAvg, DJL held-out evaluation, state folder with round log) and 8 sites speaking the real protocol
  * through the production {@link CoordinatorClient} (join, long-poll for tasks, download, signed upload), whose
  * local training is a fixed sleep instead of DJL, so that the round's wall time minus that sleep is the

@@ -59,7 +59,7 @@ import org.fedmil.tensor.TensorSet;
 import org.fedmil.util.Sha256;
 
 /**
- * Issue 9 item 5: what secure aggregation costs against plain FedAvg, for K = 5, 20 and 50 sites. Both federations
+ * What secure aggregation costs against plain FedAvg, for K = 5, 20 and 50 sites. Both federations
  * run the production round logic ({@link FederationRun}, FedAvg, the secure-aggregation steps and the
  * {@link SecAggClient} every site agent uses) in one process with simulated sites (one thread each, a fixed random
  * delta instead of DJL training, no network, a constant held-out "evaluation"), so that the figures are the

@@ -15,7 +15,7 @@ import java.util.Map;
 import org.fedmil.data.synth.SyntheticMilData;
 
 /**
- * Item 5 of issue 7: bags per second of attention-MIL training with {@code LocalTrainer} (DJL on PyTorch, CPU)
+ * Bags per second of attention-MIL training with {@code LocalTrainer} (DJL on PyTorch, CPU)
  * against the same model, data, optimiser and thread count in PyTorch itself (Debian's python3-torch running
  * mil_peer.py, shipped in this jar). Both sides run as subprocesses back to back, so the thread count is set the
  * way each engine reads it: DJL's {@code ai.djl.pytorch.num_threads} and {@code OMP_NUM_THREADS}, torch's

@@ -45,7 +45,7 @@ import org.fedmil.protocol.Wire;
 import org.fedmil.tls.MutualTls;
 
 /**
- * Issue 7 item 3: a model download and a delta upload over the production transport (gRPC on Netty, the
+ * A model download and a delta upload over the production transport (gRPC on Netty, the
  * production mutual-TLS credentials, 1 MiB chunks, the coordinator's inbound message limit) on loopback, against
  * a raw JDK TLS 1.3 socket with the same certificates moving the same bytes, back to back in every repetition.
  * The gRPC side is a minimal Federation service that streams the model as the coordinator's

@@ -7,8 +7,9 @@ import org.fedmil.bench.perf.PerfBenchmark;
 import org.fedmil.bench.perf.PerfContext;
 
 /**
- * Issue 7, item 7: one coordinator (its own JVM) and many simulated sites (one client JVM, real protocol, real
- * mutual TLS, each site its own certificate). Figures at each size against the smallest size of the same run:
+ * How the coordinator scales with the number of sites: one coordinator (its own JVM) and many simulated sites
+ * (one client JVM, real protocol, real mutual TLS, each site its own certificate). Figures at each size against
+ * the smallest size of the same run:
  * round time, coordinator heap after GC with every site connected, coordinator threads added per connected site.
  * Set {@code -Dfedmil.bench.scale.sites=10,100,500} to choose the sizes (the first is the baseline).
  */
