@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * beside its own AUC: with test-time augmentation, as the mean of the last k global models, and as the mean of
  * this federation's model and the final models of other federations (seeds, folds). The rows go to
  * {@value #FILE} in the state folder (rewritten atomically after each round) and to the console under the round's
- * line. Runs on the thread that closes rounds, after the round is recorded, so it delays the next round by its
- * evaluation time but never changes what the round produced.
+ * line. A round listener, so it runs on the run's event thread after the round is recorded: it delays the next
+ * round (and the sites' calls meanwhile) by its evaluation time, but never changes what the round produced.
  *
  * <p>The last-k window is refilled from the round models the state folder keeps when the coordinator resumes.
  */
