@@ -7,13 +7,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * Every {@code fedmil ...} line in a code block of docs/operator-guide.md parses against the real command line: a
  * renamed command or option fails this test instead of leaving the guide stale. (What the commands do is run by
- * AdminEndToEndTest, CertificateRenewalEndToEndTest, PkiRenewTest and PkiCommandTest.)
+ * AdminEndToEndIT, CertificateRenewalEndToEndIT, PkiRenewTest and PkiCommandTest.)
  */
 class OperatorGuideCommandsTest {
 

@@ -450,6 +450,7 @@ class FederationRunTest {
                 return e;
             }
         });
+        // orders events, not a wait for a condition the run shows: lets the poll be held before the site leaves
         Thread.sleep(200);
         run.leave("a", "revoked");
         Object answer = held.get(5, java.util.concurrent.TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.fedmil.coordinator.server.UploadStream.assertRefused;
 import static org.fedmil.coordinator.server.UploadStream.data;
 import static org.fedmil.coordinator.server.UploadStream.signed;
@@ -11,6 +12,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.fedmil.proto.v1.UpdateChunk;
@@ -66,12 +68,9 @@ class UpdateUploadTest {
     }
 
     /** Waits (at most 10 s) until the coordinator holds {@code expected} bytes of site a's upload: streams run apart. */
-    private void awaitHeld(long expected) throws InterruptedException {
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (status("site-a", delta).getAcknowledgedBytes() != expected && System.nanoTime() < end) {
-            Thread.sleep(20);
-        }
-        assertThat(status("site-a", delta).getAcknowledgedBytes()).as("bytes held").isEqualTo(expected);
+    private void awaitHeld(long expected) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                assertThat(status("site-a", delta).getAcknowledgedBytes()).as("bytes held").isEqualTo(expected));
     }
 
     private long spooledFiles() throws Exception {

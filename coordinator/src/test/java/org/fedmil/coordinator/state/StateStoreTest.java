@@ -1,10 +1,12 @@
 package org.fedmil.coordinator.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.fedmil.coordinator.round.FederationRun;
@@ -32,9 +34,7 @@ class StateStoreTest {
         StateStore store = new StateStore(dir);
         store.saveStateInBackground(state(1, Map.of("a", "aa")));
         // the writer runs on its own thread: wait for it (bounded), the caller did not
-        for (int i = 0; i < 300 && !Files.exists(dir.resolve("state.json")); i++) {
-            Thread.sleep(100);
-        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("state.json")));
         assertThat(onDisk().path("submitted").path("a").asText()).isEqualTo("aa");
         store.close();
     }
