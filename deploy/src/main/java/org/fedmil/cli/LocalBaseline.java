@@ -1,12 +1,10 @@
 package org.fedmil.cli;
 
 import ai.djl.Device;
-import java.util.AbstractList;
 import java.util.List;
-import java.util.RandomAccess;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
-import org.fedmil.mil.data.DiskBackedBags;
+import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
@@ -56,7 +54,7 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
             negatives += site.labelCounts().negatives();
             positives += site.labelCounts().positives();
         }
-        return train(new PooledBags(sites.stream().map(BagDataset::bags).toList()),
+        return train(new ConcatenatedBags(sites.stream().map(BagDataset::bags).toList()),
                 new LabelCounts(negatives, positives));
     }
 
@@ -73,41 +71,6 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
         } catch (RuntimeException e) {
             model.close();
             throw e;
-        }
-    }
-
-    /**
-     * Several sites' bag lists seen as one without copying: tile datasets read a bag from disk on access, so the
-     * pooled set stays as lazy as its parts (and is marked as read from disk, so the trainer keeps prefetching).
-     */
-    private static final class PooledBags extends AbstractList<Bag> implements RandomAccess, DiskBackedBags {
-
-        private final List<List<Bag>> parts;
-        private final int size;
-
-        PooledBags(List<List<Bag>> parts) {
-            this.parts = List.copyOf(parts);
-            this.size = parts.stream().mapToInt(List::size).sum();
-        }
-
-        @Override
-        public Bag get(int index) {
-            if (index < 0 || index >= size) {
-                throw new IndexOutOfBoundsException(index + " of " + size);
-            }
-            int i = index;
-            for (List<Bag> part : parts) {
-                if (i < part.size()) {
-                    return part.get(i);
-                }
-                i -= part.size();
-            }
-            throw new IllegalStateException("unreachable: index " + index + " within size " + size);
-        }
-
-        @Override
-        public int size() {
-            return size;
         }
     }
 }

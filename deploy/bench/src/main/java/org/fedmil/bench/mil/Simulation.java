@@ -9,6 +9,7 @@ import java.util.function.DoubleConsumer;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;

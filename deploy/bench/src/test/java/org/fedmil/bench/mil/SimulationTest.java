@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;

@@ -1,22 +1,20 @@
-package org.fedmil.bench.mil;
+package org.fedmil.mil.data;
 
 import java.util.AbstractList;
 import java.util.List;
 import java.util.RandomAccess;
-import org.fedmil.mil.data.Bag;
-import org.fedmil.mil.data.DiskBackedBags;
 
 /**
  * Several sites' bag lists seen as one, without copying: tile datasets read each bag from disk on access, so the
  * pooled (centralised) data set stays as lazy as its parts (and is marked as read from disk, so the trainer keeps
  * prefetching it even when its parts are in memory: the safe side).
  */
-final class ConcatenatedBags extends AbstractList<Bag> implements RandomAccess, DiskBackedBags {
+public final class ConcatenatedBags extends AbstractList<Bag> implements RandomAccess, DiskBackedBags {
 
     private final List<List<Bag>> parts;
     private final int size;
 
-    ConcatenatedBags(List<List<Bag>> parts) {
+    public ConcatenatedBags(List<List<Bag>> parts) {
         this.parts = List.copyOf(parts);
         this.size = parts.stream().mapToInt(List::size).sum();
     }
