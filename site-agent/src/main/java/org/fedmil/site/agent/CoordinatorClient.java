@@ -19,9 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import io.grpc.ClientInterceptor;
-import java.util.Base64;
 import org.fedmil.audit.PrivacyClaim;
-import org.fedmil.audit.Signatures;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.LeaveRequest;
@@ -141,8 +139,9 @@ public final class CoordinatorClient implements AutoCloseable {
 
     /** {@code header} signed as this site's update to {@code federationId} under the name {@code site}. */
     public UpdateHeader sign(UpdateHeader header, String federationId, String site) {
-        String sig = Signatures.sign(siteKey, Wire.updateStatement(header, federationId, site).canonicalBytes());
-        return header.toBuilder().setSiteSignature(ByteString.copyFrom(Base64.getDecoder().decode(sig))).build();
+        return header.toBuilder()
+                .setSiteSignature(ByteString.copyFrom(UpdateHeaders.signature(header, siteKey, federationId, site)))
+                .build();
     }
 
     /** Tells the coordinator this site leaves, and why; the round log records it. */

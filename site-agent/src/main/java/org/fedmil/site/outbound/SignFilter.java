@@ -1,9 +1,6 @@
 package org.fedmil.site.outbound;
 
 import java.security.PrivateKey;
-import java.util.Base64;
-import org.fedmil.audit.Signatures;
-import org.fedmil.protocol.Wire;
 import org.fedmil.site.task.Membership;
 
 /**
@@ -26,8 +23,7 @@ public final class SignFilter implements OutboundFilter {
         if (!membership.hasJoined()) {
             throw new IllegalStateException("join before uploading: the update statement names the federation");
         }
-        String sig = Signatures.sign(key, Wire.updateStatement(update.header(), membership.federationId(),
-                membership.siteId()).canonicalBytes());
-        return update.signed(Base64.getDecoder().decode(sig));
+        return update.signed(UpdateHeaders.signature(update.header(), key, membership.federationId(),
+                membership.siteId()));
     }
 }

@@ -1,9 +1,12 @@
 package org.fedmil.site.outbound;
 
 import com.google.protobuf.ByteString;
+import java.security.PrivateKey;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.audit.Signatures;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tensor.DeltaEncoding;
@@ -52,5 +55,15 @@ public final class UpdateHeaders {
                 .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
                 .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));
         return header;
+    }
+
+    /**
+     * The site's signature over the update statement of {@code header} (its federation, site name, round, base model,
+     * the hash and size of the bytes and the privacy applied), made with the key of the site's TLS certificate; the
+     * coordinator checks it before it accepts the update.
+     */
+    public static byte[] signature(UpdateHeader header, PrivateKey key, String federationId, String site) {
+        return Base64.getDecoder().decode(
+                Signatures.sign(key, Wire.updateStatement(header, federationId, site).canonicalBytes()));
     }
 }
