@@ -48,7 +48,11 @@ import org.fedmil.util.Sha256;
 public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> metadata) {
 
     public static final String MAGIC = "FEDMIL-MODEL\n";
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * 2: the CNN encoder standardises each bag's tiles before its first convolution, so a version-1 CNN model would
+     * score differently today; version-1 MLP models mean what they meant and are still read.
+     */
+    public static final int FORMAT_VERSION = 2;
     /** The customary file name extension. */
     public static final String EXTENSION = ".fedmil";
 
@@ -168,11 +172,16 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
         }
         Header h = new Header(file, header);
         int version = h.integer(header, "format_version");
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new ModelFileException(file, "has format version " + version + " but this FedMIL reads version "
                     + FORMAT_VERSION + (version > FORMAT_VERSION ? "; upgrade FedMIL to read it" : ""));
         }
         ModelSpec spec = h.spec();
+        if (version == 1 && spec.readsTiles()) {
+            throw new ModelFileException(file, "holds a tile (CNN) model in format version 1, written before FedMIL "
+                    + "standardised each bag's tiles; today's CNN would score with it differently. Train it again "
+                    + "with this FedMIL, or use the FedMIL version that wrote it");
+        }
         List<TensorSpec> specs = h.tensors();
         long expected = TensorCodec.byteSize(specs);
         long announced = h.longValue(header, "tensor_bytes");

@@ -92,7 +92,7 @@ class ModelFileTest {
         String header = headerOf(Files.readAllBytes(file));
 
         assertThat(header).contains("\"sha256\" : \"" + Sha256.hex(Sha256.of(TensorCodec.encode(weights))) + "\"")
-                .contains("\"format_version\" : 1").contains("\"architecture\" : \"attention\"")
+                .contains("\"format_version\" : 2").contains("\"architecture\" : \"attention\"")
                 .contains("\"encoder\" : \"mlp\"").contains("\"name\" : \"encoder.0.weight\"");
     }
 
@@ -164,10 +164,36 @@ class ModelFileTest {
     @Test
     void aNewerFormatVersionAsksForAnUpgrade() throws IOException {
         Path file = dir.resolve("future.fedmil");
-        Files.write(file, handMade(2, "attention", weightsOf(MLP, 1)));
+        Files.write(file, handMade(3, "attention", weightsOf(MLP, 1)));
 
         assertThatThrownBy(() -> ModelFile.read(file)).isInstanceOf(ModelFileException.class)
-                .hasMessage(file + ": has format version 2 but this FedMIL reads version 1; upgrade FedMIL to read it");
+                .hasMessage(file + ": has format version 3 but this FedMIL reads version 2; upgrade FedMIL to read it");
+    }
+
+    @Test
+    void aVersionOneFeatureModelIsStillRead() throws IOException {
+        TensorSet weights = weightsOf(MLP, 1);
+        Path file = dir.resolve("old.fedmil");
+        Files.write(file, handMade(1, "attention", weights));
+
+        assertThat(ModelFile.read(file).weights()).isEqualTo(weights);
+    }
+
+    @Test
+    void aVersionOneTileModelIsRefusedBecauseTodaysCnnStandardisesItsInput() throws IOException {
+        ModelSpec cnn = ModelSpec.cnn(Architecture.ATTENTION, 1, 8, 4, 3);
+        Path file = dir.resolve("old-cnn.fedmil");
+        ModelFile.write(file, cnn, weightsOf(cnn, 1), Map.of());
+        byte[] bytes = Files.readAllBytes(file);
+        String header = headerOf(bytes);
+        // the same header but version 1; "1" and "2" have the same length, so offsets stay valid
+        byte[] patched = header.replace("\"format_version\" : 2", "\"format_version\" : 1")
+                .getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(patched, 0, bytes, 17, patched.length);
+        Files.write(file, bytes);
+
+        assertThatThrownBy(() -> ModelFile.read(file)).isInstanceOf(ModelFileException.class)
+                .hasMessageContaining("format version 1").hasMessageContaining("Train it again");
     }
 
     @Test
