@@ -5,6 +5,7 @@ import org.fedmil.audit.AuditCommand;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.AdminCommand;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
+import org.fedmil.data.arrays.ArrayBagsCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
 import org.fedmil.data.synth.SynthCommand;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Command;
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class, TilesCommand.class})
+            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class, TilesCommand.class,
+                    ArrayBagsCommand.class})
     static final class Data {
     }
 
