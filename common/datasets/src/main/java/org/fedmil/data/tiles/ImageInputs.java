@@ -123,10 +123,19 @@ public final class ImageInputs {
     private static List<Path> imagesUnder(Path dir) {
         try (Stream<Path> s = Files.walk(dir)) {
             return s.filter(Files::isRegularFile).filter(p -> isImageName(p.getFileName().toString()))
-                    .filter(p -> !dir.relativize(p).toString().contains("/.")).sorted().toList();
+                    .filter(p -> !hidden(dir.relativize(p))).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot list: " + e.getMessage(), e);
         }
+    }
+
+    private static boolean hidden(Path relative) {
+        for (Path part : relative) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One bag per image; ids are file names, or relative paths where two file names would give the same id. */

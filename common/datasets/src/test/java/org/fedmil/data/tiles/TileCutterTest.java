@@ -339,6 +339,8 @@ class TileCutterTest {
         png("data/malignant/case 1.png", rgb(32, 32, PINK));
         png("data/benign/case 1.png", rgb(32, 32, PINK));
         png("data/benign/x/b2.tif.png", rgb(32, 32, PINK));
+        png("data/benign/.thumbs/t.png", rgb(32, 32, PINK));
+        png("data/benign/._case 1.png", rgb(32, 32, PINK));
         Path dir = tmp.resolve("in/data");
 
         List<BagPlan> plans = ImageInputs.fromFolder(dir, ImageInputs.Labels.positive("malignant", List.of()));
