@@ -185,6 +185,34 @@ class TileCutterTest {
     }
 
     @Test
+    void jpegAndSixteenBitRgbTiffAreReadAsColour() throws IOException {
+        Path jpeg = tmp.resolve("in/j.jpg");
+        Files.createDirectories(jpeg.getParent());
+        ImageIO.write(rgb(32, 32, 0x5040A0), "jpeg", jpeg.toFile());
+        java.awt.image.ComponentColorModel cm = new java.awt.image.ComponentColorModel(
+                java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), new int[] {16, 16, 16},
+                false, false, java.awt.Transparency.OPAQUE, java.awt.image.DataBuffer.TYPE_USHORT);
+        BufferedImage deep = new BufferedImage(cm, cm.createCompatibleWritableRaster(16, 16), false, null);
+        for (int y = 0; y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                deep.getRaster().setPixel(x, y, new int[] {60000, 30000, 45000});
+            }
+        }
+        Path tif = tiff("rgb16.tif", deep);
+        Path out = tmp.resolve("out");
+
+        TilesReport r = new TileCutter(config(16, 16, BackgroundFilter.defaults(), 0, 1))
+                .run(List.of(bag("j", 1, jpeg), bag("t", 0, tif)), out);
+
+        assertThat(r.rows()).extracting(TilesReport.PageRow::channels).containsExactly(3, 3);
+        assertThat(r.rows()).extracting(TilesReport.PageRow::bits).containsExactly(8, 16);
+        assertThat(r.rows()).extracting(TilesReport.PageRow::kept).containsExactly(4, 1);
+        float[] t = TileImages.read(out.resolve("tiles/t/000.png"), new TileFormat(3, 16));
+        assertThat(t[0]).isEqualTo(Math.round(60000 / 65535f * 255) / 255f);
+        assertThat(t[16 * 16]).isEqualTo(Math.round(30000 / 65535f * 255) / 255f);
+    }
+
+    @Test
     void eachPageOfAMultiPageTiffIsOneMoreImageOfTheBag() throws IOException {
         Path f = tiff("stack.tif", rgb(32, 32, PINK), rgb(32, 16, 0x5040A0), rgb(16, 32, PINK));
         Path out = tmp.resolve("out");
