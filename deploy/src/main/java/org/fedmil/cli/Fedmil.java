@@ -5,9 +5,11 @@ import org.fedmil.audit.AuditCommand;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.cli.AdminCommand;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
+import org.fedmil.data.arrays.ArrayBagsCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
 import org.fedmil.data.synth.SynthCommand;
+import org.fedmil.data.tiles.TilesCommand;
 import org.fedmil.pki.PkiCommand;
 import org.fedmil.site.cli.SiteCommand;
 import picocli.CommandLine;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Command;
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class})
+            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class, TilesCommand.class,
+                    ArrayBagsCommand.class})
     static final class Data {
     }
 

@@ -12,8 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -204,7 +202,7 @@ public final class Npy {
         static Header parse(Path file, String text) {
             Map<String, Object> dict;
             try {
-                dict = new LiteralParser(text).parseHeader();
+                dict = new NpyLiteral(text).parseHeader();
             } catch (IllegalArgumentException e) {
                 throw new BagDataException(file, "unreadable .npy header " + quoted(text) + ": " + e.getMessage());
             }
@@ -270,148 +268,6 @@ public final class Npy {
         private static String quoted(String text) {
             String t = text.strip();
             return "\"" + (t.length() > 200 ? t.substring(0, 200) + "…" : t) + "\"";
-        }
-    }
-
-    /**
-     * The subset of Python literal syntax numpy writes in headers: a dict of strings, booleans, integers and
-     * tuples. Hand-written because the header must be parsed without evaluating anything.
-     */
-    private static final class LiteralParser {
-        private final String s;
-        private int pos;
-
-        LiteralParser(String s) {
-            this.s = s;
-        }
-
-        Map<String, Object> parseHeader() {
-            skipSpace();
-            expect('{');
-            Map<String, Object> dict = new LinkedHashMap<>();
-            skipSpace();
-            while (peek() != '}') {
-                Object key = value();
-                if (!(key instanceof String k)) {
-                    throw new IllegalArgumentException("dictionary key " + key + " is not a string");
-                }
-                skipSpace();
-                expect(':');
-                dict.put(k, value());
-                skipSpace();
-                if (peek() == ',') {
-                    pos++;
-                    skipSpace();
-                } else if (peek() != '}') {
-                    throw error("expected ',' or '}'");
-                }
-            }
-            pos++;
-            skipSpace();
-            if (pos != s.length()) {
-                throw error("unexpected text after the dictionary");
-            }
-            return dict;
-        }
-
-        private Object value() {
-            skipSpace();
-            char c = peek();
-            if (c == '\'' || c == '"') {
-                return string(c);
-            }
-            if (c == '(' || c == '[') {
-                return sequence(c == '(' ? ')' : ']');
-            }
-            if (c == '-' || Character.isDigit(c)) {
-                return integer();
-            }
-            if (Character.isLetter(c)) {
-                int start = pos;
-                while (pos < s.length() && Character.isLetterOrDigit(s.charAt(pos))) {
-                    pos++;
-                }
-                String word = s.substring(start, pos);
-                return switch (word) {
-                    case "True" -> Boolean.TRUE;
-                    case "False" -> Boolean.FALSE;
-                    case "None" -> "None";
-                    default -> throw new IllegalArgumentException("unexpected word '" + word + "'");
-                };
-            }
-            throw error("unexpected character '" + c + "'");
-        }
-
-        private String string(char quote) {
-            pos++;
-            int end = s.indexOf(quote, pos);
-            if (end < 0) {
-                throw error("unterminated string");
-            }
-            String value = s.substring(pos, end);
-            pos = end + 1;
-            return value;
-        }
-
-        private List<Object> sequence(char close) {
-            pos++;
-            List<Object> items = new ArrayList<>();
-            skipSpace();
-            while (peek() != close) {
-                items.add(value());
-                skipSpace();
-                if (peek() == ',') {
-                    pos++;
-                    skipSpace();
-                } else if (peek() != close) {
-                    throw error("expected ',' or '" + close + "'");
-                }
-            }
-            pos++;
-            return items;
-        }
-
-        private Long integer() {
-            int start = pos;
-            if (peek() == '-') {
-                pos++;
-            }
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
-                pos++;
-            }
-            String digits = s.substring(start, pos);
-            if (pos < s.length() && s.charAt(pos) == 'L') {
-                pos++; // Python 2 wrote long integers as 3L
-            }
-            try {
-                return Long.parseLong(digits);
-            } catch (NumberFormatException e) {
-                throw error("bad integer '" + digits + "'");
-            }
-        }
-
-        private char peek() {
-            if (pos >= s.length()) {
-                throw error("header ends early");
-            }
-            return s.charAt(pos);
-        }
-
-        private void expect(char c) {
-            if (peek() != c) {
-                throw error("expected '" + c + "'");
-            }
-            pos++;
-        }
-
-        private void skipSpace() {
-            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
-                pos++;
-            }
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException(what + " at character " + pos);
         }
     }
 }
