@@ -94,7 +94,7 @@ public final class FederationRun implements AutoCloseable {
         this.resume = resume;
         this.heldOut = heldOut;
         this.listener = listener;
-        this.state = new RoundState(plan.federationId(), resume == null ? initial : resume.model());
+        this.state = new RoundState(plan.federationId(), resume == null ? initial : resume.model(), plan.rounds());
         List<TensorSpec> specs = List.copyOf(state.global.weights().specs());
         this.validator = new UploadValidator(plan, specs);
         this.secure = new SecureAggregationDriver(this, state, plan, listener);
@@ -121,6 +121,11 @@ public final class FederationRun implements AutoCloseable {
                 state.history.addAll(resume.completed());
                 state.skipped.addAll(resume.skipped());
                 state.round = resume.nextRound() - 1;
+                // the decision to stop early is the history's, so a restart after it stops where it did
+                ModelChoice.stopReason(plan.earlyStopping(), state.history).ifPresent(reason -> {
+                    state.lastRound = state.round;
+                    state.stoppedEarly = reason;
+                });
                 listener.stateChanged(state.runState());
                 return resume.completed().get(resume.completed().size() - 1);
             });
@@ -150,8 +155,8 @@ public final class FederationRun implements AutoCloseable {
                 sequence.nextRoundOrEnd(state.round + 1);
                 listener.stateChanged(state.runState());
             }
-            if (!plan.siteEvaluation() && state.phase == Phase.WAITING_FOR_SITES && state.round >= plan.rounds()) {
-                finish("all " + plan.rounds() + " rounds done"); // a resumed run that had nothing left but its end
+            if (!plan.siteEvaluation() && state.phase == Phase.WAITING_FOR_SITES && state.round >= state.lastRound) {
+                finish(state.roundsDone()); // a resumed run that had nothing left but its end
             }
             return plan.federationId();
         });
@@ -264,7 +269,7 @@ public final class FederationRun implements AutoCloseable {
             }
             listener.siteEvaluated(siteId, evaluation);
             if (state.evaluated.containsAll(state.sites.keySet())) {
-                finish("all " + plan.rounds() + " rounds done");
+                finish(state.roundsDone());
             }
             return null;
         });

@@ -41,6 +41,7 @@ import org.fedmil.util.Sha256;
  *   models/model-v0003.bin   float32 little-endian, tensors concatenated in header order
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
  *   metrics.json             one entry per completed round (round 0 = the initial model)
+ *   selected-model.json      the model the federation keeps: lowest federated validation loss (never held-out)
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
  *                            (written at every transition before it takes effect; an accepted update's
  *                            snapshot in the background, see {@link #saveStateInBackground})
@@ -198,6 +199,26 @@ public final class StateStore implements AutoCloseable {
         }
         rounds.add(result);
         write(metricsFile(), rounds);
+    }
+
+    /** The file naming the model the federation keeps. */
+    public static final String SELECTED_MODEL = "selected-model.json";
+
+    /**
+     * Writes selected-model.json: which model has the lowest federated validation loss so far, and its files in
+     * models/. Rewritten whenever the choice is remade; metrics.json holds the history it is derived from.
+     */
+    public synchronized void saveSelectedModel(org.fedmil.coordinator.round.FederatedValidation best) {
+        Map<String, Object> selected = new LinkedHashMap<>();
+        selected.put("model_version", best.modelVersion());
+        selected.put("model_round", best.modelRound());
+        rounds.stream().filter(r -> r.modelVersion() == best.modelVersion()).findFirst()
+                .ifPresent(r -> selected.put("model_sha256", r.modelSha256()));
+        selected.put("model_file", dir.relativize(modelFile(best.modelVersion(), "bin")).toString());
+        selected.put("model_header", dir.relativize(modelFile(best.modelVersion(), "json")).toString());
+        selected.put("chosen_by", "lowest federated validation loss (sites' validation bags; never the held-out set)");
+        selected.put("validation", best);
+        write(dir.resolve(SELECTED_MODEL), selected);
     }
 
     public synchronized List<RoundResult> rounds() {
