@@ -33,7 +33,9 @@ import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.server.CoordinatorServer;
 import org.fedmil.coordinator.state.RoundTable;
+import org.fedmil.coordinator.round.FederatedValidation;
 import org.fedmil.coordinator.round.ModelChoice;
+import java.util.Optional;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Devices;
@@ -288,6 +290,15 @@ public final class Coordinator implements AutoCloseable {
         }
 
         @Override
+        public void finalModelValidated(FederatedValidation v) {
+            store.saveFinalValidation(v);
+            out.printf(java.util.Locale.ROOT, "final model v%d (round %d) on %d sites' validation bags (%d): val loss "
+                    + "%.4f, val auc %s%n", v.modelVersion(), v.modelRound(), v.sites(), v.bags(), v.loss(),
+                    v.auc() == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.4f", v.auc()));
+            ModelChoice.best(store.rounds(), Optional.of(v)).ifPresent(store::saveSelectedModel);
+        }
+
+        @Override
         public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
             out.printf("round %d (attempt %d) reached its deadline with %d of the %d updates it needs: %s%n", round,
                     attempt, updates, minUpdates, retried ? "running it again" : "skipped");
@@ -319,7 +330,7 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void finished(String reason) {
             out.println("federation finished: " + reason + "; state in " + store.dir());
-            out.println(ModelChoice.best(store.rounds()).map(v -> String.format(java.util.Locale.ROOT,
+            out.println(ModelChoice.best(store.rounds(), store.finalValidation()).map(v -> String.format(java.util.Locale.ROOT,
                     "model kept: v%d of round %d, the lowest federated validation loss (%.4f over %d validation bags "
                     + "of %d sites); %s", v.modelVersion(), v.modelRound(), v.loss(), v.bags(), v.sites(),
                     store.dir().resolve(StateStore.SELECTED_MODEL))).orElse("model kept: none chosen (no site "

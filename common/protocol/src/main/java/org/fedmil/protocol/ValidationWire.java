@@ -25,11 +25,16 @@ public final class ValidationWire {
      * @throws IllegalArgumentException naming what is wrong when the values cannot be a validation result
      */
     public static Optional<ValidationMetrics> of(UpdateHeader h) {
-        if (!h.hasValidation()) {
-            return Optional.empty();
-        }
-        ValidationSummary v = h.getValidation();
-        return Optional.of(new ValidationMetrics(v.getNegativeBags(), v.getPositiveBags(), v.getLoss(),
-                v.hasAuc() ? OptionalDouble.of(v.getAuc()) : OptionalDouble.empty()));
+        return h.hasValidation() ? Optional.of(of(h.getValidation())) : Optional.empty();
+    }
+
+    /** The evaluation report's validation, empty when absent; checked as {@link #of(UpdateHeader)}. */
+    public static Optional<ValidationMetrics> of(org.fedmil.proto.v1.EvaluationReport r) {
+        return r.hasValidation() ? Optional.of(of(r.getValidation())) : Optional.empty();
+    }
+
+    private static ValidationMetrics of(ValidationSummary v) {
+        return new ValidationMetrics(v.getNegativeBags(), v.getPositiveBags(), v.getLoss(),
+                v.hasAuc() ? OptionalDouble.of(v.getAuc()) : OptionalDouble.empty());
     }
 }

@@ -20,7 +20,7 @@ public record FederatedValidation(int modelRound, long modelVersion, int sites, 
                                   int aucSites) {
 
     /** Folds the sites' reports of one round, as they arrive; event thread only. */
-    static final class Sum {
+    public static final class Sum {
         private int sites;
         private long bags;
         private double lossSum;
@@ -28,7 +28,7 @@ public record FederatedValidation(int modelRound, long modelVersion, int sites, 
         private long aucBags;
         private double aucSum;
 
-        void add(Optional<ValidationMetrics> report) {
+        public void add(Optional<ValidationMetrics> report) {
             report.ifPresent(v -> {
                 sites++;
                 bags += v.bags();
@@ -42,7 +42,7 @@ public record FederatedValidation(int modelRound, long modelVersion, int sites, 
         }
 
         /** The federation's validation of the model of {@code modelRound}; empty when no site reported one. */
-        Optional<FederatedValidation> of(int modelRound, long modelVersion) {
+        public Optional<FederatedValidation> of(int modelRound, long modelVersion) {
             if (sites == 0) {
                 return Optional.empty();
             }

@@ -267,6 +267,7 @@ public final class FederationRun implements AutoCloseable {
                 throw new FederationException(Status.Code.ALREADY_EXISTS, "site '" + siteId
                         + "' already reported its evaluation");
             }
+            state.finalValidation.add(evaluation.validation());
             listener.siteEvaluated(siteId, evaluation);
             if (state.evaluated.containsAll(state.sites.keySet())) {
                 finish(state.roundsDone());
@@ -350,6 +351,10 @@ public final class FederationRun implements AutoCloseable {
     void finish(String reason) {
         if (state.phase == Phase.FINISHED) {
             return;
+        }
+        if (state.phase == Phase.SITE_EVALUATION) {
+            // no round follows the final model to carry its validation: the sites' evaluation reports do
+            state.finalValidation.of(state.round, state.global.version()).ifPresent(listener::finalModelValidated);
         }
         // recorded before anyone can see the federation finished (a site told to stop, awaitFinished returning),
         // so that whoever reads the round log after that finds the federation_finished record in it

@@ -15,12 +15,20 @@ public final class ModelChoice {
 
     /** The validated model with the lowest federated validation loss; the earliest on a tie. */
     public static Optional<FederatedValidation> best(List<RoundResult> history) {
+        return best(history, Optional.empty());
+    }
+
+    /** As {@link #best(List)}, with the final model's validation from the sites' evaluation reports, if any. */
+    public static Optional<FederatedValidation> best(List<RoundResult> history, Optional<FederatedValidation> last) {
         FederatedValidation best = null;
         for (RoundResult r : history) {
             FederatedValidation v = r.validation();
             if (v != null && (best == null || v.loss() < best.loss())) {
                 best = v;
             }
+        }
+        if (last.isPresent() && (best == null || last.get().loss() < best.loss())) {
+            best = last.get();
         }
         return Optional.ofNullable(best);
     }

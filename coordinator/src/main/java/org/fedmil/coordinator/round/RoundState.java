@@ -41,6 +41,8 @@ final class RoundState {
     FederatedValidation.Sum validation = new FederatedValidation.Sum();
     /** The last round to run: the plan's rounds, or an earlier one once early stopping has decided. */
     int lastRound;
+    /** The sites' validation of the final model, from their evaluation reports. */
+    FederatedValidation.Sum finalValidation = new FederatedValidation.Sum();
     /** Why the rounds ended before the plan's last, once early stopping decided; null otherwise. */
     String stoppedEarly;
     long roundStartNanos;

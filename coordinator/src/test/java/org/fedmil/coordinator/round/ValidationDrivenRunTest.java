@@ -214,4 +214,43 @@ class ValidationDrivenRunTest {
         assertThat(run.awaitFinished(Duration.ofSeconds(10))).isTrue();
         assertThat(finished).last().asString().contains("stopped early after round 4");
     }
+
+    @Test
+    void theFinalModelIsValidatedByTheSitesEvaluationReportsAndCanBeTheOneKept() throws Exception {
+        List<FederatedValidation> finalValidations = Collections.synchronizedList(new ArrayList<>());
+        FederationPlan plan = new FederationPlan("val", 1, 2, SPEC,
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, RoundRules.waitForAll(1))
+                .withEarlyStopping(new EarlyStopping(true, 3, 1));
+        run = new FederationRun(plan, GlobalModel.of(0, SPEC, weights(1f)), null,
+                heldOutFallingWithVersion(new ArrayList<>()), new FedAvg(), new RoundListener() {
+                    @Override
+                    public void finalModelValidated(FederatedValidation validation) {
+                        finalValidations.add(validation);
+                    }
+
+                    @Override
+                    public void finished(String reason) {
+                        finished.add(reason);
+                    }
+                });
+        run.start();
+        run.join("a", JOIN);
+        round(1, 0.60);
+        round(2, 0.50);
+        Task evaluate = run.nextTask("a", Duration.ZERO);
+        assertThat(evaluate).isInstanceOf(Task.Evaluate.class);
+        long finalVersion = run.currentModel().version();
+        run.reportEvaluation("a", new SiteEvaluation(finalVersion, new BinaryMetrics(6, 0.9, 0.8, 0.8, 0.8, 0.3),
+                Optional.of(val(4, 2, 0.30, 0.9))));
+        assertThat(run.awaitFinished(Duration.ofSeconds(10))).isTrue();
+
+        FederatedValidation last = finalValidations.stream().reduce((a, b) -> {
+            throw new AssertionError("told twice");
+        }).orElseThrow();
+        assertThat(last.modelRound()).isEqualTo(2);
+        assertThat(last.modelVersion()).isEqualTo(finalVersion);
+        assertThat(ModelChoice.best(run.history()).orElseThrow().modelRound()).as("without it: model 1").isEqualTo(1);
+        assertThat(ModelChoice.best(run.history(), Optional.of(last)).orElseThrow().modelRound()).isEqualTo(2);
+        assertThat(finished).containsExactly("all 2 rounds done");
+    }
 }

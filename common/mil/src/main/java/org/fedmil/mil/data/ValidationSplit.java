@@ -125,13 +125,26 @@ public record ValidationSplit(double fraction, long seed) {
         return java.util.stream.IntStream.range(0, held.length).filter(i -> held[i] == wanted).toArray();
     }
 
-    /** A read-only view of {@code list} at {@code indices}; a lazy list stays lazy. */
+    /**
+     * A read-only view of {@code list} at {@code indices}; a lazy list stays lazy, and one read from disk stays
+     * marked so (the trainer prefetches it). All indices in order: the list itself, as it was before any split.
+     */
     static <T> List<T> view(List<T> list, int[] indices) {
+        if (indices.length == list.size() && java.util.stream.IntStream.range(0, indices.length)
+                .allMatch(i -> indices[i] == i)) {
+            return list;
+        }
         int[] at = Arrays.copyOf(indices, indices.length);
-        return new IndexedView<>(list, at);
+        return list instanceof DiskBackedBags ? new DiskIndexedView<>(list, at) : new IndexedView<>(list, at);
     }
 
-    private static final class IndexedView<T> extends AbstractList<T> implements RandomAccess {
+    private static final class DiskIndexedView<T> extends IndexedView<T> implements DiskBackedBags {
+        DiskIndexedView(List<T> list, int[] at) {
+            super(list, at);
+        }
+    }
+
+    private static class IndexedView<T> extends AbstractList<T> implements RandomAccess {
         private final List<T> list;
         private final int[] at;
 
