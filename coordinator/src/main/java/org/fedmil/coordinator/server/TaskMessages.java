@@ -129,10 +129,14 @@ final class TaskMessages {
         return config;
     }
 
-    /** Validation losses of the models of supervised rounds (the model of the last pretraining round included). */
+    /**
+     * The federated validation losses reported before {@code round}, of models made by supervised rounds: a
+     * pretraining round's model has an untrained classifier, so its loss says nothing of the schedule.
+     */
     private java.util.List<Double> validationLossesBefore(int round, int pretrainingRounds) {
-        return run.history().stream().filter(r -> r.round() > pretrainingRounds && r.round() < round)
-                .filter(r -> r.validation() != null).map(r -> r.validation().loss()).toList();
+        return run.history().stream().filter(r -> r.round() < round && r.validation() != null)
+                .map(org.fedmil.coordinator.round.RoundResult::validation)
+                .filter(v -> v.modelRound() > pretrainingRounds).map(v -> v.loss()).toList();
     }
 
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,

@@ -112,7 +112,7 @@ public final class SiteAgent implements AutoCloseable {
      */
     public int run() throws InterruptedException {
         try {
-            policy.checkData(data.labelCounts());
+            policy.checkData(data.trainingLabelCounts());
             return work();
         } catch (PolicyViolation v) {
             Map<String, Object> f = new LinkedHashMap<>();
