@@ -65,9 +65,14 @@ class ValidationEarlyStoppingIT {
             }
             assertThat(last).isEqualTo(expectedStop);
 
-            FederatedValidation best = ModelChoice.best(history).orElseThrow();
-            double lowest = history.stream().map(RoundResult::validation).filter(v -> v != null)
-                    .mapToDouble(FederatedValidation::loss).min().orElseThrow();
+            // the final model, which no round follows, was validated by the sites' evaluation reports
+            FederatedValidation finalModel = fed.coordinator.store().finalValidation().orElseThrow();
+            assertThat(finalModel.modelRound()).isEqualTo(last);
+            assertThat(finalModel.modelVersion()).isEqualTo(history.get(history.size() - 1).modelVersion());
+            assertThat(finalModel.bags()).isEqualTo(30);
+            FederatedValidation best = ModelChoice.best(history, Optional.of(finalModel)).orElseThrow();
+            double lowest = Math.min(finalModel.loss(), history.stream().map(RoundResult::validation)
+                    .filter(v -> v != null).mapToDouble(FederatedValidation::loss).min().orElseThrow());
             assertThat(best.loss()).isEqualTo(lowest);
             JsonNode selected = new ObjectMapper().readTree(dir.resolve("state/selected-model.json").toFile());
             assertThat(selected.path("model_version").asLong()).isEqualTo(best.modelVersion());
@@ -82,8 +87,9 @@ class ValidationEarlyStoppingIT {
             assertThat(consoles.get(0)).contains("on this site's validation bags: val loss");
             Optional<RoundResult> byHeldOut = history.stream().skip(1)
                     .min(java.util.Comparator.comparingDouble(r -> r.heldout().loss()));
-            System.out.printf("kept model of round %d (validation); the held-out loss was lowest for round %d%n",
-                    best.modelRound(), byHeldOut.orElseThrow().round());
+            System.out.printf("final model's validation loss %.4f; kept model of round %d (validation); the held-out "
+                    + "loss was lowest for round %d%n", finalModel.loss(), best.modelRound(),
+                    byHeldOut.orElseThrow().round());
         }
     }
 }
