@@ -33,6 +33,9 @@ import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.server.CoordinatorServer;
 import org.fedmil.coordinator.state.RoundTable;
+import org.fedmil.coordinator.round.FederatedValidation;
+import org.fedmil.coordinator.round.ModelChoice;
+import java.util.Optional;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Devices;
@@ -98,7 +101,8 @@ public final class Coordinator implements AutoCloseable {
                         t.lossConfig(), t.dpRequirement().orElse(null), strategy.configure().proximalMu(),
                         t.deltaEncoding(), t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule(),
                         config.pseudoLabels().threshold()), true,
-                config.roundRules(), pretraining, config.secureAggregation());
+                config.roundRules(), pretraining, config.secureAggregation())
+                .withEarlyStopping(config.earlyStopping().rule());
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -281,6 +285,17 @@ public final class Coordinator implements AutoCloseable {
             strategy.save().ifPresent(s -> store.saveStrategyState(result.round(), s));
             store.saveRound(result);
             out.println(RoundTable.line(result));
+            // the choice is remade from the history each round, so it is on disk whenever the run stops
+            ModelChoice.best(store.rounds()).ifPresent(store::saveSelectedModel);
+        }
+
+        @Override
+        public void finalModelValidated(FederatedValidation v) {
+            store.saveFinalValidation(v);
+            out.printf(java.util.Locale.ROOT, "final model v%d (round %d) on %d sites' validation bags (%d): val loss "
+                    + "%.4f, val auc %s%n", v.modelVersion(), v.modelRound(), v.sites(), v.bags(), v.loss(),
+                    v.auc() == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.4f", v.auc()));
+            ModelChoice.best(store.rounds(), Optional.of(v)).ifPresent(store::saveSelectedModel);
         }
 
         @Override
@@ -315,6 +330,11 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void finished(String reason) {
             out.println("federation finished: " + reason + "; state in " + store.dir());
+            out.println(ModelChoice.best(store.rounds(), store.finalValidation()).map(v -> String.format(java.util.Locale.ROOT,
+                    "model kept: v%d of round %d, the lowest federated validation loss (%.4f over %d validation bags "
+                    + "of %d sites); %s", v.modelVersion(), v.modelRound(), v.loss(), v.bags(), v.sites(),
+                    store.dir().resolve(StateStore.SELECTED_MODEL))).orElse("model kept: none chosen (no site "
+                    + "reported validation); the last model is " + store.dir().resolve("models")));
         }
     }
 }

@@ -1,11 +1,15 @@
 package org.fedmil.cli;
 
 import ai.djl.Device;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.BagEntry;
 import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.mil.data.ValidationSplit;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.BagAugmentation;
@@ -15,6 +19,8 @@ import org.fedmil.mil.train.LossConfig;
 import org.fedmil.mil.train.OptimizerConfig;
 import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.mil.train.TrainingProgress;
+import org.fedmil.mil.train.ValidatedTraining;
 
 /**
  * The single-party arms of {@code fedmil train-local}: one site's folder alone, or several pooled (the centralised
@@ -24,10 +30,23 @@ import org.fedmil.mil.train.TrainingOptions;
  *
  * @param schedule     constant or cosine over {@code epochs}, each epoch in the role of a federated round
  * @param bagsPerStep  bags averaged into one optimiser step
+ * @param stopping     the validation bags each folder keeps back and when they stop training; {@code epochs} is
+ *                     then a maximum
+ * @param progress     told one line per epoch (train loss, validation loss and AUC)
  */
 record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, double learningRate, double weightDecay,
                      LossConfig loss, BagAugmentation augmentation, OptimizerConfig optimizer,
-                     LearningRateSchedule schedule, int bagsPerStep) {
+                     LearningRateSchedule schedule, int bagsPerStep, Stopping stopping, Consumer<String> progress) {
+
+    /**
+     * Validation and early stopping: each folder keeps back {@code split}'s share of each class, as a site of a
+     * federation with the same validation settings would; training stops after {@code patience} epochs without a
+     * lower validation loss (0: runs every epoch), not before {@code minEpochs}, and the best epoch's weights are
+     * restored.
+     */
+    record Stopping(ValidationSplit split, int patience, int minEpochs) {
+        static final Stopping OFF = new Stopping(ValidationSplit.NONE, 0, 0);
+    }
 
     LocalBaseline {
         if (epochs < 1) {
@@ -36,6 +55,10 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
         if (bagsPerStep < 1) {
             throw new IllegalArgumentException("--bags-per-step must be 1 or more, got " + bagsPerStep);
         }
+        if (stopping.patience() < 0 || stopping.minEpochs() < 0) {
+            throw new IllegalArgumentException("--patience and --min-epochs must be 0 or more, got "
+                    + stopping.patience() + " and " + stopping.minEpochs());
+        }
         schedule.problemFor(epochs, learningRate).ifPresent(p -> {
             throw new IllegalArgumentException(p);
         });
@@ -43,22 +66,55 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
 
     /** One site training by itself. The caller closes the model. */
     MilModel localOnly(BagDataset site) {
-        return train(site.bags(), site.labelCounts());
+        return centralised(List.of(site));
     }
 
-    /** One model on all sites' bags pooled. The caller closes the model. */
+    /** One model on all sites' bags pooled (each folder split as a site would split it). The caller closes it. */
     MilModel centralised(List<BagDataset> sites) {
+        List<List<Bag>> training = new ArrayList<>();
+        List<List<Bag>> validation = new ArrayList<>();
         long negatives = 0;
         long positives = 0;
         for (BagDataset site : sites) {
-            negatives += site.labelCounts().negatives();
-            positives += site.labelCounts().positives();
+            List<BagEntry> rows = entries(site);
+            ValidationSplit.Assignment a = stopping.split().assignEntries(rows);
+            training.add(a.trainingOf(site.bags()));
+            validation.add(a.validationOf(site.bags()));
+            for (int i : a.training()) {
+                positives += rows.get(i).label();
+            }
+            negatives += a.training().length;
         }
-        return train(new ConcatenatedBags(sites.stream().map(BagDataset::bags).toList()),
-                new LabelCounts(negatives, positives));
+        negatives -= positives;
+        List<Bag> valBags = new ConcatenatedBags(validation);
+        return train(training.size() == 1 ? training.get(0) : new ConcatenatedBags(training),
+                new LabelCounts(negatives, positives), valBags);
     }
 
-    private MilModel train(List<Bag> bags, LabelCounts counts) {
+    /** Bags each folder keeps back for validation, in total. */
+    int validationBags(List<BagDataset> sites) {
+        return sites.stream().mapToInt(s -> split(s).validation().length).sum();
+    }
+
+    private ValidationSplit.Assignment split(BagDataset site) {
+        return stopping.split().assignEntries(entries(site));
+    }
+
+    private static List<BagEntry> entries(BagDataset site) {
+        // a folder's bags.csv gives ids and labels without decoding tiles; an in-memory set has its bags at hand
+        java.nio.file.Path dir = java.nio.file.Path.of(site.name());
+        if (java.nio.file.Files.isRegularFile(dir.resolve(BagDataset.INDEX_FILE))) {
+            return BagDataset.readIndex(dir);
+        }
+        List<BagEntry> entries = new ArrayList<>();
+        for (int i = 0; i < site.size(); i++) {
+            Bag b = site.bags().get(i);
+            entries.add(new BagEntry(b.id(), b.label(), dir, i + 1));
+        }
+        return entries;
+    }
+
+    private MilModel train(List<Bag> bags, LabelCounts counts, List<Bag> validation) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
@@ -66,7 +122,18 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
             TrainingOptions options = new TrainingOptions(epochs, learningRate, weightDecay, seed * 1_000_003L + 7,
                     loss.forSite(counts), augmentation).withOptimizer(optimizer).withBagsPerStep(bagsPerStep)
                     .withRates(rates);
-            new LocalTrainer().train(model, bags, options);
+            if (validation.isEmpty()) {
+                new LocalTrainer().train(model, bags, options);
+                return model;
+            }
+            ValidatedTraining stopper = new ValidatedTraining(model, validation, stopping.patience(),
+                    stopping.minEpochs(), e -> progress.accept(ValidatedTraining.line(e, epochs)));
+            new LocalTrainer().train(model, bags, options, TrainingProgress.NONE, stopper);
+            int best = stopper.restoreBest();
+            progress.accept(String.format(java.util.Locale.ROOT, "%s after epoch %d of %d; kept the weights of "
+                            + "epoch %d (lowest validation loss %.4f)",
+                    stopper.lastEpoch() < epochs ? "stopped early" : "trained", stopper.lastEpoch(), epochs, best,
+                    stopper.bestLoss()));
             return model;
         } catch (RuntimeException e) {
             model.close();

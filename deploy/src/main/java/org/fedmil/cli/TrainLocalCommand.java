@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
+import org.fedmil.mil.data.ValidationSplit;
 import org.fedmil.mil.eval.AucInterval;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
@@ -62,8 +63,26 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--attention-dim", defaultValue = "32")
     int attentionDim;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "passes over the data (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "10", description = "the most passes over the data; early stopping "
+            + "may end sooner (default ${DEFAULT-VALUE})")
     int epochs;
+
+    @Option(names = "--validation-fraction", defaultValue = "0.2", description = "share of each class of each "
+            + "folder kept back to validate on and never trained on, chosen by bag id as a site chooses; 0 turns "
+            + "validation and early stopping off (default ${DEFAULT-VALUE})")
+    double validationFraction;
+
+    @Option(names = "--validation-seed", defaultValue = "0", description = "another seed keeps other bags back, "
+            + "as a site's validation.seed (default ${DEFAULT-VALUE})")
+    long validationSeed;
+
+    @Option(names = "--patience", defaultValue = "5", description = "stop after this many epochs without a lower "
+            + "validation loss, and keep the best epoch's weights; 0 runs every epoch (default ${DEFAULT-VALUE})")
+    int patience;
+
+    @Option(names = "--min-epochs", defaultValue = "5", description = "no early stop before this epoch "
+            + "(default ${DEFAULT-VALUE})")
+    int minEpochs;
 
     @Option(names = "--learning-rate", defaultValue = "1e-3")
     double learningRate;
@@ -94,7 +113,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
     int bagsPerStep;
 
     @Option(names = "--schedule", defaultValue = "constant", description = "constant or cosine (over the epochs, "
-            + "step by step; reduce_on_plateau needs a federation's held-out rounds)")
+            + "step by step; reduce_on_plateau needs a federation's rounds)")
     String schedule;
 
     @Option(names = "--warmup-epochs", defaultValue = "0", description = "cosine: epochs of linear warm-up")
@@ -140,7 +159,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
         LearningRateSchedule.Kind scheduleKind = LearningRateSchedule.Kind.fromConfigName(schedule);
         if (scheduleKind == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU) {
             throw new IllegalArgumentException("--schedule reduce_on_plateau is decided by a coordinator from its "
-                    + "held-out loss after every round; train-local has no rounds: use constant or cosine");
+                    + "sites' federated validation loss after every round; train-local has no rounds: use constant or cosine");
         }
         if (scheduleKind == LearningRateSchedule.Kind.COSINE && !(warmupEpochs >= 0 && warmupEpochs < epochs)) {
             throw new IllegalArgumentException("--warmup-epochs (" + warmupEpochs + ") must be 0 or more and fewer "
@@ -157,13 +176,27 @@ public final class TrainLocalCommand implements Callable<Integer> {
             augmentation = t::apply;
         }
         // epochs in the role of rounds, so that a cosine's warm-up is counted in epochs
+        ValidationSplit split;
+        try {
+            split = new ValidationSplit(validationFraction, validationSeed);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--validation-fraction: " + e.getMessage());
+        }
         LocalBaseline baseline = new LocalBaseline(spec, Devices.choose(device), seed, epochs, learningRate,
                 weightDecay, lossConfig, augmentation,
                 new OptimizerConfig(OptimizerConfig.Kind.fromConfigName(optimizer), momentum, nesterov), rates,
-                bagsPerStep);
+                bagsPerStep, new LocalBaseline.Stopping(split, patience, minEpochs), line -> {
+                    console.println(line);
+                    console.flush();
+                });
         int bags = sites.stream().mapToInt(BagDataset::size).sum();
-        console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%n", spec, bags,
-                sites.size(), sites.size() > 1 ? " pooled (centralised)" : "", epochs);
+        int validation = baseline.validationBags(sites);
+        console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%s%n", spec, bags,
+                sites.size(), sites.size() > 1 ? " pooled (centralised)" : "", epochs, validation == 0
+                        ? (split.enabled() ? " (too few bags for a validation split: all train, no early stopping)"
+                        : "") : String.format(Locale.ROOT, " at most: %d of them kept for validation and never "
+                        + "trained on, %s", validation, patience == 0 ? "every epoch runs, the best is kept"
+                        : "stopping after " + patience + " epochs without a lower validation loss"));
         try (MilModel model = sites.size() == 1 ? baseline.localOnly(sites.get(0))
                 : baseline.centralised(sites)) {
             MilModel.Scores scores = model.score(test.bags());
@@ -177,6 +210,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
                 meta.put("trained_by", "fedmil train-local");
                 meta.put("data", data.toString());
                 meta.put("epochs", Integer.toString(epochs));
+                meta.put("validation_fraction", Double.toString(validationFraction));
                 meta.put("heldout_auc", String.format(Locale.ROOT, "%.4f", m.auc()));
                 ModelFile.write(out, spec, model.weights(), meta);
                 console.println("model written to " + out);

@@ -36,6 +36,11 @@ final class TestFederation implements AutoCloseable {
     private final CoordinatorConfig config;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final java.util.Map<String, PartyCredentials> issued = new java.util.HashMap<>();
+    /**
+     * The sites' validation split. Off unless a test turns it on: the federations these tests run count every
+     * bag of a site as trained (FedAvg weights, egress-log bag counts); validation has tests of its own.
+     */
+    SiteConfig.Validation validation = new SiteConfig.Validation(0.0, null);
 
     /** Synthetic feature bags for {@code sites} sites, attention over an MLP encoder. */
     TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags, ServerInterceptor... observers)
@@ -94,7 +99,7 @@ final class TestFederation implements AutoCloseable {
                 outs.add(out);
                 SiteConfig c = siteConfig(name, site(name));
                 SiteConfig config = new SiteConfig(c.coordinator(), c.tls(), c.dataDir(), c.device(), c.pollWaitMs(),
-                        c.connectTimeoutSeconds(), c.stateDir(), augmentation);
+                        c.connectTimeoutSeconds(), c.stateDir(), augmentation).withValidation(validation);
                 exits.submit(() -> {
                     try (SiteAgent agent = new SiteAgent(config, new PrintStream(out, true, StandardCharsets.UTF_8))) {
                         return agent.run();
@@ -134,7 +139,7 @@ final class TestFederation implements AutoCloseable {
     SiteConfig siteConfig(String name, PartyCredentials creds) {
         return new SiteConfig(new SiteConfig.Coordinator("localhost", coordinator.port()), tls(creds),
                 dataDir.resolve(name), "auto", 2_000, 30, stateDir(name), null)
-                .resolvedAgainst(dir.resolve(name + ".yaml"));
+                .withValidation(validation).resolvedAgainst(dir.resolve(name + ".yaml"));
     }
 
     /** Each site its own state folder, as two hospitals would have (the default would be shared here). */

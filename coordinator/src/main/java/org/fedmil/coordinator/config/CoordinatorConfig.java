@@ -44,6 +44,8 @@ import org.fedmil.mil.train.OptimizerConfig;
  *                     (docs/secure-aggregation.md); off by default
  * @param evaluation   extra held-out scores beside the single model's: TTA and ensembles (off unless asked)
  * @param pseudoLabels whether sites pseudo-label their unlabeled bags, and how confidently (off unless asked)
+ * @param earlyStopping when to stop before {@code rounds} on the sites' federated validation loss (on by default;
+ *                     {@code rounds} is then a maximum)
  */
 public record CoordinatorConfig(
         String federationId,
@@ -65,7 +67,47 @@ public record CoordinatorConfig(
         Pretraining pretraining,
         Boolean secureAggregation,
         Evaluation evaluation,
-        PseudoLabels pseudoLabels) {
+        PseudoLabels pseudoLabels,
+        EarlyStoppingSection earlyStopping) {
+
+    /** With the default early stopping. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategySettings strategy, Pretraining pretraining,
+                             Boolean secureAggregation, Evaluation evaluation, PseudoLabels pseudoLabels) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, null);
+    }
+
+    /**
+     * early_stopping: the federation stops once the sites' federated validation loss has not improved for
+     * {@code patience} validated models, not before round {@code min_rounds}; the held-out set plays no part.
+     * Without site validation nothing stops early.
+     *
+     * @param enabled   on by default
+     * @param patience  validated models without a lower loss before stopping; default 5
+     * @param minRounds no early stop before this round; default 5
+     */
+    public record EarlyStoppingSection(Boolean enabled, Integer patience, Integer minRounds) {
+        public EarlyStoppingSection {
+            enabled = enabled == null || enabled;
+            patience = patience == null ? 5 : patience;
+            minRounds = minRounds == null ? 5 : minRounds;
+        }
+
+        public org.fedmil.coordinator.round.EarlyStopping rule() {
+            return new org.fedmil.coordinator.round.EarlyStopping(enabled, patience, minRounds);
+        }
+    }
+
+    /** A copy with another early_stopping section. */
+    public CoordinatorConfig withEarlyStopping(EarlyStoppingSection e) {
+        return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, e);
+    }
 
     /** Without pretraining, secure aggregation, evaluation extras and pseudo-labels (the defaults). */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -120,6 +162,7 @@ public record CoordinatorConfig(
                 : pretraining;
         evaluation = evaluation == null ? new Evaluation(null, null, null) : evaluation;
         pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
+        earlyStopping = earlyStopping == null ? new EarlyStoppingSection(null, null, null) : earlyStopping;
     }
 
     /**
@@ -214,7 +257,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping);
     }
     // --- end dashboard ---
 
@@ -222,7 +265,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPretraining(Pretraining p) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p,
-                secureAggregation, evaluation, pseudoLabels);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping);
     }
 
     /**
@@ -410,7 +453,7 @@ public record CoordinatorConfig(
                 training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
-                        .map(m -> ConfigFiles.resolve(file, m)).toList()), pseudoLabels);
+                        .map(m -> ConfigFiles.resolve(file, m)).toList()), pseudoLabels, earlyStopping);
         c.validate(file);
         return c;
     }
@@ -418,6 +461,10 @@ public record CoordinatorConfig(
     private void validate(Path file) {
         check(file, minSites >= 1, "min_sites", minSites, "at least 1");
         check(file, rounds >= 1, "rounds", rounds, "at least 1");
+        check(file, earlyStopping.patience() >= 1, "early_stopping.patience", earlyStopping.patience(),
+                "at least 1 validated model without improvement");
+        check(file, earlyStopping.minRounds() >= 1, "early_stopping.min_rounds", earlyStopping.minRounds(),
+                "at least 1");
         check(file, roundDeadlineSeconds >= 0, "round_deadline_seconds", roundDeadlineSeconds,
                 "0 (no deadline: a round waits for every participant) or more seconds");
         check(file, minUpdates >= 1 && minUpdates <= minSites, "min_updates", minUpdates,

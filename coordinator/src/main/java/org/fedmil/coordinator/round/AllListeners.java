@@ -64,6 +64,11 @@ public record AllListeners(List<RoundListener> listeners) implements RoundListen
     }
 
     @Override
+    public void finalModelValidated(FederatedValidation validation) {
+        listeners.forEach(l -> l.finalModelValidated(validation));
+    }
+
+    @Override
     public void finished(String reason) {
         listeners.forEach(l -> l.finished(reason));
     }

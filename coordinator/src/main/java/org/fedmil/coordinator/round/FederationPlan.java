@@ -13,12 +13,29 @@ import org.fedmil.mil.train.OptimizerConfig;
  * @param rules             quorum, deadline and update bounds of every round
  * @param pretraining       the self-supervised rounds 1..pretraining.rounds() that come first; null for none
  * @param secureAggregation whether rounds are securely aggregated (docs/secure-aggregation.md)
+ * @param earlyStopping     when to stop before {@code rounds} on the federated validation loss; {@code rounds} is
+ *                          then a maximum
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
-                             boolean secureAggregation) {
+                             boolean secureAggregation, EarlyStopping earlyStopping) {
+
+    /** Every round of the budget runs. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
+                          boolean secureAggregation) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, secureAggregation,
+                EarlyStopping.OFF);
+    }
+
+    /** This plan with {@code rule} deciding when to stop early. */
+    public FederationPlan withEarlyStopping(EarlyStopping rule) {
+        return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
+                secureAggregation, rule);
+    }
 
     public FederationPlan {
+        earlyStopping = earlyStopping == null ? EarlyStopping.OFF : earlyStopping;
         if (pretraining != null) {
             if (pretraining.rounds() >= rounds) {
                 throw new IllegalArgumentException(pretraining.rounds() + " pretraining rounds leave none of the "
@@ -112,13 +129,13 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
 
         /**
          * The learning rate sites start round {@code round} from: the configured one, or under reduce-on-plateau
-         * the one the held-out losses of the rounds completed so far (round 0 first) call for. Derived from the
+         * the one the federated validation losses reported so far (oldest first) call for. Derived from the
          * history each time rather than kept, so a restarted coordinator, which reads the history back from
          * metrics.json, sends the same rate as before the restart.
          */
-        public double roundLearningRate(java.util.List<Double> heldoutLosses) {
+        public double roundLearningRate(java.util.List<Double> validationLosses) {
             return schedule.kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU
-                    ? schedule.plateauRate(learningRate, heldoutLosses) : learningRate;
+                    ? schedule.plateauRate(learningRate, validationLosses) : learningRate;
         }
 
         /** Adam, one bag per step, the learning rate constant, with pseudo-labels at {@code pseudoLabelThreshold}. */

@@ -94,7 +94,7 @@ public final class FederationRun implements AutoCloseable {
         this.resume = resume;
         this.heldOut = heldOut;
         this.listener = listener;
-        this.state = new RoundState(plan.federationId(), resume == null ? initial : resume.model());
+        this.state = new RoundState(plan.federationId(), resume == null ? initial : resume.model(), plan.rounds());
         List<TensorSpec> specs = List.copyOf(state.global.weights().specs());
         this.validator = new UploadValidator(plan, specs);
         this.secure = new SecureAggregationDriver(this, state, plan, listener);
@@ -121,6 +121,11 @@ public final class FederationRun implements AutoCloseable {
                 state.history.addAll(resume.completed());
                 state.skipped.addAll(resume.skipped());
                 state.round = resume.nextRound() - 1;
+                // the decision to stop early is the history's, so a restart after it stops where it did
+                ModelChoice.stopReason(plan.earlyStopping(), state.history).ifPresent(reason -> {
+                    state.lastRound = state.round;
+                    state.stoppedEarly = reason;
+                });
                 listener.stateChanged(state.runState());
                 return resume.completed().get(resume.completed().size() - 1);
             });
@@ -150,8 +155,8 @@ public final class FederationRun implements AutoCloseable {
                 sequence.nextRoundOrEnd(state.round + 1);
                 listener.stateChanged(state.runState());
             }
-            if (!plan.siteEvaluation() && state.phase == Phase.WAITING_FOR_SITES && state.round >= plan.rounds()) {
-                finish("all " + plan.rounds() + " rounds done"); // a resumed run that had nothing left but its end
+            if (!plan.siteEvaluation() && state.phase == Phase.WAITING_FOR_SITES && state.round >= state.lastRound) {
+                finish(state.roundsDone()); // a resumed run that had nothing left but its end
             }
             return plan.federationId();
         });
@@ -262,9 +267,10 @@ public final class FederationRun implements AutoCloseable {
                 throw new FederationException(Status.Code.ALREADY_EXISTS, "site '" + siteId
                         + "' already reported its evaluation");
             }
+            state.finalValidation.add(evaluation.validation());
             listener.siteEvaluated(siteId, evaluation);
             if (state.evaluated.containsAll(state.sites.keySet())) {
-                finish("all " + plan.rounds() + " rounds done");
+                finish(state.roundsDone());
             }
             return null;
         });
@@ -345,6 +351,10 @@ public final class FederationRun implements AutoCloseable {
     void finish(String reason) {
         if (state.phase == Phase.FINISHED) {
             return;
+        }
+        if (state.phase == Phase.SITE_EVALUATION) {
+            // no round follows the final model to carry its validation: the sites' evaluation reports do
+            state.finalValidation.of(state.round, state.global.version()).ifPresent(listener::finalModelValidated);
         }
         // recorded before anyone can see the federation finished (a site told to stop, awaitFinished returning),
         // so that whoever reads the round log after that finds the federation_finished record in it

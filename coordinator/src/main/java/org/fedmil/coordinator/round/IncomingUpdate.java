@@ -1,6 +1,8 @@
 package org.fedmil.coordinator.round;
 
 import java.util.List;
+import java.util.Optional;
+import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorSpec;
 
@@ -15,10 +17,30 @@ import org.fedmil.tensor.TensorSpec;
  * @param fractionalBits the fixed-point scale 2^f the site says it encoded a masked delta with
  *                       ({@code UpdateHeader.secure_aggregation.fractional_bits}); checked against the round's f,
  *                       ignored when not {@code masked}
+ * @param validation     the base model on the site's validation bags; empty when the site sent none
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                              double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
-                             DeltaEncoding encoding, boolean masked, int fractionalBits) {
+                             DeltaEncoding encoding, boolean masked, int fractionalBits,
+                             Optional<ValidationMetrics> validation) {
+
+    public IncomingUpdate {
+        validation = validation == null ? Optional.empty() : validation;
+    }
+
+    /** Without validation. */
+    public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                          double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
+                          DeltaEncoding encoding, boolean masked, int fractionalBits) {
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes, signed, encoding,
+                masked, fractionalBits, Optional.empty());
+    }
+
+    /** This update with a site's validation of its base model. */
+    public IncomingUpdate withValidation(ValidationMetrics measured) {
+        return new IncomingUpdate(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, bytes,
+                signed, encoding, masked, fractionalBits, Optional.of(measured));
+    }
 
     public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
                           double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,

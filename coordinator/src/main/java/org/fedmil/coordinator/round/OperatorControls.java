@@ -45,7 +45,7 @@ final class OperatorControls {
         }
         state.paused = false;
         if (state.phase == Phase.WAITING_FOR_SITES && state.sites.size() >= plan.minSites()
-                && state.round < plan.rounds()) {
+                && state.round < state.lastRound) {
             run.sequence.nextRoundOrEnd(state.round + 1);
         }
         log.info("federation '{}' resumed by the operator", plan.federationId());

@@ -73,11 +73,12 @@ final class RoundCloser {
         List<String> roundSites = List.copyOf(new TreeSet<>(state.submitted.keySet()));
         long bags = state.roundBags;
         double loss = state.weightedLossSum / bags;
+        FederatedValidation validation = state.validation.of(round - 1, global.version()).orElse(null);
         CompletableFuture<Void> done = new CompletableFuture<>();
         closing = done;
         try {
             closer.execute(() -> {
-                Runnable outcome = closed(round, t0, global, sr, aggregation, roundSites, bags, loss);
+                Runnable outcome = closed(round, t0, global, sr, aggregation, roundSites, bags, loss, validation);
                 events.post(() -> {
                     try {
                         outcome.run();
@@ -94,7 +95,7 @@ final class RoundCloser {
 
     /** On the closing thread: aggregates and evaluates; returns the event that takes the outcome in. */
     private Runnable closed(int round, long t0, GlobalModel global, SecureRound sr, RoundAggregation aggregation,
-                            List<String> roundSites, long bags, double loss) {
+                            List<String> roundSites, long bags, double loss, FederatedValidation validation) {
         try {
             long tAggregate = System.nanoTime(); // unmasking is part of aggregating a secure round
             if (sr != null) {
@@ -109,7 +110,7 @@ final class RoundCloser {
             long tEvaluate = System.nanoTime();
             BinaryMetrics metrics = heldOut.evaluate(weights);
             RoundResult result = new RoundResult(round, next.version(), Sha256.hex(next.sha256()), roundSites, bags,
-                    loss, metrics, (System.nanoTime() - t0) / 1e9);
+                    loss, metrics, (System.nanoTime() - t0) / 1e9, validation);
             double aggregateSeconds = (tEvaluate - tAggregate) / 1e9;
             double evaluateSeconds = (System.nanoTime() - tEvaluate) / 1e9;
             return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds);
@@ -130,10 +131,17 @@ final class RoundCloser {
                 (System.nanoTime() - tRecord) / 1e9));
         state.global = next;
         state.history.add(result);
+        if (state.stoppedEarly == null && result.round() < state.lastRound) {
+            ModelChoice.stopReason(plan.earlyStopping(), state.history).ifPresent(reason -> {
+                log.info("{}", reason);
+                state.lastRound = result.round();
+                state.stoppedEarly = reason;
+            });
+        }
         run.sequence.nextRoundOrEnd(state.round + 1);
         listener.stateChanged(state.runState());
-        if (!plan.siteEvaluation() && result.round() == plan.rounds()) {
-            run.finish("all " + plan.rounds() + " rounds done");
+        if (!plan.siteEvaluation() && result.round() == state.lastRound) {
+            run.finish(state.roundsDone());
         }
     }
 

@@ -57,8 +57,8 @@ final class RoundDeadline {
         log.warn("round {} (attempt {}) reached its deadline with {} of the {} updates it needs; it is {}", r, a,
                 updates, plan.rules().minUpdates(), retried ? "run again" : "skipped");
         listener.roundShort(r, a, updates, plan.rules().minUpdates(), retried);
-        if (!retried && !plan.siteEvaluation() && r == plan.rounds()) {
-            run.finish("all " + plan.rounds() + " rounds done");
+        if (!retried && !plan.siteEvaluation() && r == state.lastRound) {
+            run.finish(state.roundsDone());
         }
     }
 }

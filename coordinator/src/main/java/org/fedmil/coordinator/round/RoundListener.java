@@ -52,6 +52,13 @@ public interface RoundListener {
     default void siteEvaluated(String siteId, SiteEvaluation evaluation) {
     }
 
+    /**
+     * The sites' evaluation reports validated the final model (no round follows it to carry its validation); told
+     * once, before {@link #finished}, when at least one site reported a validation.
+     */
+    default void finalModelValidated(FederatedValidation validation) {
+    }
+
     default void finished(String reason) {
     }
 }

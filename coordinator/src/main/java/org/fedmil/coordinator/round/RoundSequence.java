@@ -54,17 +54,17 @@ final class RoundSequence {
 
     /** Starts round r, or, past the last round, the site evaluation. */
     void nextRoundOrEnd(int r) {
-        if (r <= plan.rounds() && state.paused) {
+        if (r <= state.lastRound && state.paused) {
             state.round = r - 1; // the round opens when the operator resumes
             run.fire(PhaseTable.Event.HELD);
-        } else if (r <= plan.rounds()) {
+        } else if (r <= state.lastRound) {
             startRound(r, 1);
         } else {
-            state.round = plan.rounds();
+            state.round = state.lastRound;
             if (plan.siteEvaluation()) {
                 run.fire(PhaseTable.Event.ROUNDS_DONE);
                 // a site that died for good must not keep the federation from finishing
-                run.atDeadline(() -> run.finish("all " + plan.rounds() + " rounds done; the site evaluation deadline "
+                run.atDeadline(() -> run.finish(state.roundsDone() + "; the site evaluation deadline "
                         + "passed with " + state.evaluated.size() + " of " + state.sites.size() + " sites' reports"));
             }
         }
@@ -78,6 +78,7 @@ final class RoundSequence {
         state.submitted.clear();
         state.weightedLossSum = 0;
         state.roundBags = 0;
+        state.validation = new FederatedValidation.Sum();
         state.aggregation = RoundAggregation.open(plan.isPretrainingRound(r), specs, strategy, pretraining);
         try {
             secure.open(r);

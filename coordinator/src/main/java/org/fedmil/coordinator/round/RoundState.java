@@ -37,13 +37,27 @@ final class RoundState {
     RoundAggregation aggregation;
     double weightedLossSum;
     long roundBags;
+    /** The open round's site validations of the model it started from. */
+    FederatedValidation.Sum validation = new FederatedValidation.Sum();
+    /** The last round to run: the plan's rounds, or an earlier one once early stopping has decided. */
+    int lastRound;
+    /** The sites' validation of the final model, from their evaluation reports. */
+    FederatedValidation.Sum finalValidation = new FederatedValidation.Sum();
+    /** Why the rounds ended before the plan's last, once early stopping decided; null otherwise. */
+    String stoppedEarly;
     long roundStartNanos;
     private long stateSeq;
     private long viewSeq;
 
-    RoundState(String federationId, GlobalModel global) {
+    RoundState(String federationId, GlobalModel global, int lastRound) {
         this.federationId = federationId;
         this.global = global;
+        this.lastRound = lastRound;
+    }
+
+    /** "all 10 rounds done", or why the rounds stopped early. */
+    String roundsDone() {
+        return stoppedEarly != null ? stoppedEarly : "all " + lastRound + " rounds done";
     }
 
     void requireJoined(String siteId) {

@@ -185,8 +185,8 @@ final class SecureAggregationDriver {
         run.sequence.retryOrSkip(r, a, retried);
         return () -> {
             listener.roundShort(r, a, answers, needed, retried);
-            if (!retried && !plan.siteEvaluation() && r == plan.rounds()) {
-                run.finish("all " + plan.rounds() + " rounds done");
+            if (!retried && !plan.siteEvaluation() && r == state.lastRound) {
+                run.finish(state.roundsDone());
             }
         };
     }

@@ -49,6 +49,7 @@ final class UploadAdmission {
         }
         state.weightedLossSum += update.trainLoss() * update.trainingBags();
         state.roundBags += update.trainingBags();
+        state.validation.add(update.validation());
         state.submitted.put(siteId, update.declaredSha256().clone());
         FederationRun.UploadAccepted accepted = receipt();
         Runnable note = null;

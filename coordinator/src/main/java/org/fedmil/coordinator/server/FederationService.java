@@ -147,11 +147,15 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         try {
             run.reportEvaluation(site, new SiteEvaluation(request.getModelVersion(), new BinaryMetrics(
                     (int) request.getBags(), request.getAuc(), request.getAccuracy(), request.getSensitivity(),
-                    request.getSpecificity(), request.getLoss())));
+                    request.getSpecificity(), request.getLoss()), org.fedmil.protocol.ValidationWire.of(request)));
             response.onNext(EvaluationAck.getDefaultInstance());
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());
+        } catch (IllegalArgumentException e) {
+            response.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("the evaluation report's validation: "
+                    + e.getMessage() + "; send the site's validation aggregates as measured, or none")
+                    .asRuntimeException());
         }
     }
 

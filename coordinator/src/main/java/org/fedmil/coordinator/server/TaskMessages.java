@@ -110,15 +110,17 @@ final class TaskMessages {
 
     /**
      * This round's learning rate and, for a schedule, where the round stands in it. Under reduce-on-plateau the
-     * rate is decided here from the held-out losses of the rounds completed before {@code round}; the run's
-     * history is what a restarted coordinator reads back from metrics.json, so the decision survives a restart.
+     * rate is decided here from the federated validation losses reported in the rounds completed before
+     * {@code round} (never from the held-out set, which stays a test set; without site validation the rate stays
+     * put); the run's history is what a restarted coordinator reads back from metrics.json, so the decision
+     * survives a restart.
      */
     private TrainingConfig.Builder schedule(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
                                             int round, TrainingConfig.Builder config) {
         // the schedule runs over the supervised rounds only: pretraining rounds 1..P come first, and their held-out
         // losses are of an untrained classifier, so they neither advance the schedule nor count as a plateau
         int pretraining = run.plan().pretrainingRounds();
-        double rate = training.roundLearningRate(heldoutLossesBefore(round, pretraining));
+        double rate = training.roundLearningRate(validationLossesBefore(round, pretraining));
         config.setLearningRate(rate);
         if (training.schedule().kind() != org.fedmil.mil.train.LearningRateSchedule.Kind.CONSTANT) {
             config.setSchedule(Wire.toProto(training.schedule(), round - pretraining,
@@ -127,9 +129,14 @@ final class TaskMessages {
         return config;
     }
 
-    private java.util.List<Double> heldoutLossesBefore(int round, int pretrainingRounds) {
-        return run.history().stream().filter(r -> r.round() > pretrainingRounds && r.round() < round)
-                .map(r -> r.heldout().loss()).toList();
+    /**
+     * The federated validation losses reported before {@code round}, of models made by supervised rounds: a
+     * pretraining round's model has an untrained classifier, so its loss says nothing of the schedule.
+     */
+    private java.util.List<Double> validationLossesBefore(int round, int pretrainingRounds) {
+        return run.history().stream().filter(r -> r.round() < round && r.validation() != null)
+                .map(org.fedmil.coordinator.round.RoundResult::validation)
+                .filter(v -> v.modelRound() > pretrainingRounds).map(v -> v.loss()).toList();
     }
 
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,

@@ -41,6 +41,7 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
     private final StreamObserver<UploadReceipt> response;
 
     private UpdateHeader header;
+    private java.util.Optional<org.fedmil.mil.eval.ValidationMetrics> validation = java.util.Optional.empty();
     private List<TensorSpec> specs;
     private DeltaEncoding encoding = DeltaEncoding.FLOAT32;
     private UploadSpool.Key key;
@@ -106,6 +107,12 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
             encoding = Wire.encodingOf(h.getEncoding());
         } catch (IllegalArgumentException e) {
             throw UpdateRefusal.MALFORMED.because(e.getMessage());
+        }
+        try {
+            validation = org.fedmil.protocol.ValidationWire.of(h);
+        } catch (IllegalArgumentException e) {
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("the header's validation: " + e.getMessage()
+                    + "; send the site's validation aggregates as measured, or none");
         }
         long announced = requireAnnouncedSize(h);
         announcedRound = h.getRound();
@@ -226,7 +233,7 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
             FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                     header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),
                     header.getNumTrainingBags(), header.getTrainLoss(), specs, bytes, signed, encoding,
-                    masked, header.getSecureAggregation().getFractionalBits()));
+                    masked, header.getSecureAggregation().getFractionalBits(), validation));
             spool.drop(key);
             response.onNext(receipts.of(site, ok, header.getDeltaSha256()));
             response.onCompleted();

@@ -41,6 +41,8 @@ import org.fedmil.util.Sha256;
  *   models/model-v0003.bin   float32 little-endian, tensors concatenated in header order
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
  *   metrics.json             one entry per completed round (round 0 = the initial model)
+ *   selected-model.json      the model the federation keeps: lowest federated validation loss (never held-out)
+ *   final-validation.json    the sites' validation of the final model, from their evaluation reports
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
  *                            (written at every transition before it takes effect; an accepted update's
  *                            snapshot in the background, see {@link #saveStateInBackground})
@@ -198,6 +200,46 @@ public final class StateStore implements AutoCloseable {
         }
         rounds.add(result);
         write(metricsFile(), rounds);
+    }
+
+    /** The file naming the model the federation keeps. */
+    public static final String SELECTED_MODEL = "selected-model.json";
+
+    /** The sites' validation of the final model (no round follows it to carry one). */
+    public static final String FINAL_VALIDATION = "final-validation.json";
+
+    public synchronized void saveFinalValidation(org.fedmil.coordinator.round.FederatedValidation validation) {
+        write(dir.resolve(FINAL_VALIDATION), validation);
+    }
+
+    /** The final model's validation, if the sites reported one. */
+    public synchronized Optional<org.fedmil.coordinator.round.FederatedValidation> finalValidation() {
+        Path file = dir.resolve(FINAL_VALIDATION);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(file.toFile(), org.fedmil.coordinator.round.FederatedValidation.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Writes selected-model.json: which model has the lowest federated validation loss so far, and its files in
+     * models/. Rewritten whenever the choice is remade; metrics.json holds the history it is derived from.
+     */
+    public synchronized void saveSelectedModel(org.fedmil.coordinator.round.FederatedValidation best) {
+        Map<String, Object> selected = new LinkedHashMap<>();
+        selected.put("model_version", best.modelVersion());
+        selected.put("model_round", best.modelRound());
+        rounds.stream().filter(r -> r.modelVersion() == best.modelVersion()).findFirst()
+                .ifPresent(r -> selected.put("model_sha256", r.modelSha256()));
+        selected.put("model_file", dir.relativize(modelFile(best.modelVersion(), "bin")).toString());
+        selected.put("model_header", dir.relativize(modelFile(best.modelVersion(), "json")).toString());
+        selected.put("chosen_by", "lowest federated validation loss (sites' validation bags; never the held-out set)");
+        selected.put("validation", best);
+        write(dir.resolve(SELECTED_MODEL), selected);
     }
 
     public synchronized List<RoundResult> rounds() {

@@ -68,7 +68,14 @@ public final class SiteAgent implements AutoCloseable {
     public SiteAgent(SiteConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
-        this.data = new SiteData(config.dataDir());
+        this.data = new SiteData(config.dataDir(), config.validation().split());
+        if (data.validationCount() > 0) {
+            log.info("{} of {} labelled bags are kept for validation (validation.fraction {}); they never train",
+                    data.validationCount(), data.size(), config.validation().fraction());
+        } else if (data.tooSmallForValidation()) {
+            log.warn("{}: too few bags for a validation split (no class has 2 bags); every bag trains and this site "
+                    + "reports no validation", config.dataDir());
+        }
         Device device = Devices.choose(config.device());
         this.trainer = new SiteTrainer(device, data);
         if (config.augmentation().any() && !data.isTiles()) {
@@ -105,7 +112,7 @@ public final class SiteAgent implements AutoCloseable {
      */
     public int run() throws InterruptedException {
         try {
-            policy.checkData(data.labelCounts());
+            policy.checkData(data.trainingLabelCounts());
             return work();
         } catch (PolicyViolation v) {
             Map<String, Object> f = new LinkedHashMap<>();

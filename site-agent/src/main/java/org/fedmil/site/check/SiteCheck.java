@@ -57,12 +57,16 @@ public final class SiteCheck {
 
     CheckResult data() {
         try {
-            SiteData data = new SiteData(config.dataDir());
+            SiteData data = new SiteData(config.dataDir(), config.validation().split());
             LabelCounts counts = data.labelCounts();
             String detail = data.describe() + " (" + counts.negatives() + " negative, " + counts.positives()
                     + " positive) in " + config.dataDir();
             if (counts.negatives() == 0 || counts.positives() == 0) {
                 return CheckResult.warn("data", detail + "; a site with one class only teaches the model little");
+            }
+            if (data.tooSmallForValidation()) {
+                return CheckResult.warn("data", detail + "; no class has 2 bags, so this site keeps no validation "
+                        + "bags and reports no validation (set validation.fraction: 0 to silence this)");
             }
             return CheckResult.pass("data", detail);
         } catch (RuntimeException e) {

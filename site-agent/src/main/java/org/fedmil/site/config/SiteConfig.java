@@ -21,9 +21,12 @@ import org.fedmil.config.TlsFiles;
  *                    {@value #DEFAULT_STATE_DIR} next to the site.yaml. Nothing in it is sent.
  * @param augmentation random flips / right-angle rotations of training tiles (tile sites only); off by default
  * @param policy      what this site agrees to send, enforced by the agent before anything is sent; empty by default
+ * @param validation  the labelled bags kept back to validate each round's global model on (never trained on); on
+ *                    by default
  */
 public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
-                         Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy) {
+                         Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy,
+                         Validation validation) {
 
     public static final String DEFAULT_STATE_DIR = "site-state";
 
@@ -33,6 +36,39 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         connectTimeoutSeconds = connectTimeoutSeconds == null ? 120 : connectTimeoutSeconds;
         augmentation = augmentation == null ? new Augmentation(null, null) : augmentation;
         policy = policy == null ? SitePolicy.NONE : policy;
+        validation = validation == null ? new Validation(null, null) : validation;
+    }
+
+    /** A config with the default validation split. */
+    public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
+                      Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy) {
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir, augmentation, policy,
+                null);
+    }
+
+    /**
+     * validation: a stratified share of each class's labelled bags, chosen by bag id and seed (the same bags every
+     * round and after a restart), on which the site measures each global model it receives before training it.
+     *
+     * @param fraction share of each class kept back, in [0, 1); 0 turns validation off. Default
+     *                 {@value org.fedmil.mil.data.ValidationSplit#DEFAULT_FRACTION}
+     * @param seed     another seed chooses other bags; default 0
+     */
+    public record Validation(Double fraction, Long seed) {
+        public Validation {
+            fraction = fraction == null ? org.fedmil.mil.data.ValidationSplit.DEFAULT_FRACTION : fraction;
+            seed = seed == null ? 0L : seed;
+        }
+
+        public org.fedmil.mil.data.ValidationSplit split() {
+            return new org.fedmil.mil.data.ValidationSplit(fraction, seed);
+        }
+    }
+
+    /** This config with {@code validation} in force. */
+    public SiteConfig withValidation(Validation validation) {
+        return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
+                augmentation, policy, validation);
     }
 
     /** A config without a policy section. */
@@ -44,7 +80,7 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
     /** This config with {@code policy} in force. */
     public SiteConfig withPolicy(SitePolicy policy) {
         return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
-                augmentation, policy);
+                augmentation, policy, validation);
     }
 
     /**
@@ -118,7 +154,12 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
                     + " set state_dir to another folder)" : ""));
         }
         policy.validate(file);
+        if (!(validation.fraction() >= 0 && validation.fraction() < 1)) {
+            throw new ConfigException(file + ": key 'validation.fraction' is " + validation.fraction()
+                    + ", expected 0 (no validation bags) up to below 1; the default is "
+                    + org.fedmil.mil.data.ValidationSplit.DEFAULT_FRACTION);
+        }
         return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds,
-                state, augmentation, policy);
+                state, augmentation, policy, validation);
     }
 }

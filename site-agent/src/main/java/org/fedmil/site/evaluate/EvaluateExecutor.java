@@ -38,9 +38,13 @@ public final class EvaluateExecutor implements TaskExecutor<SiteTask.Evaluate> {
         policy.checkModel(task.model().spec());
         CoordinatorClient.DownloadedModel global = models.fetch(task.model(), "evaluate", OptionalInt.empty());
         BinaryMetrics m = trainer.evaluate(task.model().spec(), global.weights());
-        client.reportEvaluation(EvaluationReport.newBuilder()
+        EvaluationReport.Builder report = EvaluationReport.newBuilder()
                 .setModelVersion(global.version()).setBags(m.n()).setAuc(m.auc()).setAccuracy(m.accuracy())
-                .setSensitivity(m.sensitivity()).setSpecificity(m.specificity()).setLoss(m.loss()).build());
+                .setSensitivity(m.sensitivity()).setSpecificity(m.specificity()).setLoss(m.loss());
+        // the final model has no next round to carry its validation: this report does
+        trainer.validate(task.model().spec(), global.weights()).filter(v -> policy.allowsAggregateOf(v.bags()))
+                .ifPresent(v -> report.setValidation(org.fedmil.protocol.ValidationWire.toProto(v)));
+        client.reportEvaluation(report.build());
         out.printf(Locale.ROOT, "site %s evaluated model v%d on its %d bags: auc %.4f acc %.4f%n", membership.siteId(),
                 global.version(), m.n(), m.auc(), m.accuracy());
     }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorSet;
@@ -25,10 +26,12 @@ import org.fedmil.tensor.TensorSpec;
  * @param encoding     how {@code bytes} encode {@code delta}
  * @param maskedFractionalBits for a masked input, its fixed point; empty otherwise
  * @param signature    the site's signature over the update statement; null until signed
+ * @param validation   the base model on the site's validation bags, measured before training; empty without them
  */
 public record Outbound(String federationId, int round, long baseVersion, byte[] baseSha256, Release release,
                        TensorSet delta, long trainingBags, double trainLoss, Optional<PrivacyClaim> privacy,
-                       byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature) {
+                       byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature,
+                       Optional<ValidationMetrics> validation) {
 
     /** What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding. */
     public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
@@ -48,7 +51,13 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
     public static Outbound trained(String federationId, int round, long baseVersion, byte[] baseSha256,
                                    Release release, TensorSet delta, long trainingBags, double trainLoss) {
         return new Outbound(federationId, round, baseVersion, baseSha256.clone(), release, delta, trainingBags,
-                trainLoss, Optional.empty(), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null);
+                trainLoss, Optional.empty(), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null, Optional.empty());
+    }
+
+    /** This delta with the site's validation of its base model, which the header then carries. */
+    public Outbound withValidation(Optional<ValidationMetrics> measured) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                privacy, bytes, encoding, maskedFractionalBits, signature, measured);
     }
 
     public List<TensorSpec> specs() {
@@ -57,22 +66,22 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
 
     public Outbound noised(TensorSet noised, PrivacyClaim claim) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, noised, trainingBags, trainLoss,
-                Optional.of(claim), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null);
+                Optional.of(claim), null, DeltaEncoding.FLOAT32, OptionalInt.empty(), null, validation);
     }
 
     public Outbound encoded(DeltaEncoding as, byte[] encoded) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, encoded, as, OptionalInt.empty(), null);
+                privacy, encoded, as, OptionalInt.empty(), null, validation);
     }
 
     public Outbound masked(byte[] masked, int fractionalBits) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, masked, encoding, OptionalInt.of(fractionalBits), null);
+                privacy, masked, encoding, OptionalInt.of(fractionalBits), null, validation);
     }
 
     public Outbound signed(byte[] sig) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, bytes, encoding, maskedFractionalBits, sig.clone());
+                privacy, bytes, encoding, maskedFractionalBits, sig.clone(), validation);
     }
 
     /** Whether this is a secure-aggregation masked input. */
@@ -95,6 +104,9 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                 maskedFractionalBits.getAsInt(), trainingBags, trainLoss, privacy)
                 : UpdateHeaders.plain(round, baseVersion, baseSha256, specs(), encoding, bytes, trainingBags,
                 trainLoss, privacy);
+        if (validation.isPresent()) {
+            h = h.toBuilder().setValidation(org.fedmil.protocol.ValidationWire.toProto(validation.get())).build();
+        }
         return signature == null ? h : h.toBuilder().setSiteSignature(ByteString.copyFrom(signature)).build();
     }
 }

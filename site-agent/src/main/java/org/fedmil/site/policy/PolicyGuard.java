@@ -31,6 +31,14 @@ public final class PolicyGuard {
         checkBags(counts.total());
     }
 
+    /**
+     * Whether aggregates over {@code bags} bags (a validation result) may leave under policy.min_bags. Unlike the
+     * update itself, their absence stops nothing: the site then simply sends no validation.
+     */
+    public boolean allowsAggregateOf(long bags) {
+        return policy.minBags() == null || bags >= policy.minBags();
+    }
+
     /** Before sending an update: it was trained on at least policy.min_bags bags. */
     public void checkBags(long bags) {
         if (policy.minBags() != null && bags < policy.minBags()) {

@@ -5,14 +5,20 @@ import java.nio.file.Path;
 import java.util.List;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.BagEntry;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.data.TileFormat;
+import org.fedmil.mil.data.ValidationSplit;
 import org.fedmil.mil.model.ModelSpec;
 
 /**
  * A site's bags, opened the way the federation's model reads them. Feature bags (.npy) are read and checked once
  * at start; tile bags are checked for structure at start (every listed bag has a non-empty tile folder) and
  * decoded from disk, a bag at a time, at the tile size and channels of the model each task names.
+ *
+ * <p>With a {@link ValidationSplit} a stratified share of the labelled bags is kept back: {@link #bagsFor} (what
+ * trains) never holds them, {@link #validationFor} holds only them. The choice hangs on bag ids and the seed, so it
+ * is the same in every round and after a restart.
  */
 public final class SiteData {
 
@@ -21,13 +27,26 @@ public final class SiteData {
 
     private final Path dir;
     private final BagDataset atStart;
+    private final ValidationSplit.Assignment split;
+    private final LabelCounts trainingCounts;
     private BagDataset opened;
 
+    /** Every labelled bag trains. */
     public SiteData(Path dir) {
+        this(dir, ValidationSplit.NONE);
+    }
+
+    public SiteData(Path dir, ValidationSplit validation) {
         this.dir = dir;
         boolean tiles = Files.isDirectory(dir.resolve(BagDataset.TILES_DIR));
         this.atStart = tiles ? BagDataset.load(dir, STRUCTURE_ONLY) : BagDataset.load(dir);
         this.opened = tiles ? null : atStart;
+        this.split = validation.assignEntries(BagDataset.readIndex(dir));
+        long positives = 0;
+        for (BagEntry e : split.trainingOf(BagDataset.readIndex(dir))) {
+            positives += e.label();
+        }
+        this.trainingCounts = new LabelCounts(split.training().length - positives, positives);
     }
 
     public Path dir() {
@@ -48,6 +67,21 @@ public final class SiteData {
         return atStart.labelCounts();
     }
 
+    /** Bags per label of the bags that train (the labelled ones less the validation bags). */
+    public LabelCounts trainingLabelCounts() {
+        return trainingCounts;
+    }
+
+    /** Labelled bags kept back for validation; 0 when validation is off or the site is too small for it. */
+    public int validationCount() {
+        return split.validation().length;
+    }
+
+    /** Validation was asked for, but no class has two bags: every bag trains and nothing is validated. */
+    public boolean tooSmallForValidation() {
+        return split.tooSmall();
+    }
+
     /** Bags with an empty label in bags.csv. */
     public int unlabeledCount() {
         return atStart.unlabeled().size();
@@ -56,15 +90,31 @@ public final class SiteData {
     /** "120 tile bags" / "120 bags of 32 features" (+ " and 30 unlabeled"), for the site's own console. */
     public String describe() {
         String labelled = isTiles() ? size() + " tile bags" : size() + " bags of " + atStart.dim() + " features";
+        if (validationCount() > 0) {
+            labelled += " (" + validationCount() + " kept for validation)";
+        } else if (tooSmallForValidation()) {
+            labelled += " (too few for a validation split: all train)";
+        }
         return unlabeledCount() == 0 ? labelled : labelled + " and " + unlabeledCount() + " unlabeled";
     }
 
     /**
-     * The bags as {@code spec} reads them; a lazy list for tiles, so do not copy it.
+     * The labelled bags that train, as {@code spec} reads them (never a validation bag); a lazy list for tiles, so
+     * do not copy it.
      *
      * @throws IllegalStateException when the site's data cannot feed this model (features vs tiles, or widths)
      */
     public synchronized List<Bag> bagsFor(ModelSpec spec) {
+        return split.trainingOf(openFor(spec).bags());
+    }
+
+    /** The validation bags as {@code spec} reads them; empty without validation. Lazy for tiles. */
+    public synchronized List<Bag> validationFor(ModelSpec spec) {
+        return split.validationOf(openFor(spec).bags());
+    }
+
+    /** Every labelled bag, training and validation, as {@code spec} reads them; lazy for tiles. */
+    public synchronized List<Bag> allBagsFor(ModelSpec spec) {
         return openFor(spec).bags();
     }
 

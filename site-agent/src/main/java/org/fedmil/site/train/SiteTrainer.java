@@ -109,10 +109,25 @@ public final class SiteTrainer implements AutoCloseable {
         return new EncoderUpdate(delta, bags.size(), result.meanLoss(), result);
     }
 
+    /** {@code global} on every labelled bag of the site (training and validation bags alike). */
     public BinaryMetrics evaluate(ModelSpec spec, TensorSet global) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        return m.evaluate(data.bagsFor(spec));
+        return m.evaluate(data.allBagsFor(spec));
+    }
+
+    /**
+     * {@code global} on the site's validation bags, before any training on it; empty when the site keeps none.
+     * Aggregates only: the bags' scores stay in this call.
+     */
+    public java.util.Optional<org.fedmil.mil.eval.ValidationMetrics> validate(ModelSpec spec, TensorSet global) {
+        List<Bag> validation = data.validationFor(spec);
+        if (validation.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        MilModel m = modelFor(spec);
+        m.setWeights(global);
+        return java.util.Optional.of(org.fedmil.mil.eval.ValidationMetrics.of(m, validation));
     }
 
     private MilModel modelFor(ModelSpec wanted) {

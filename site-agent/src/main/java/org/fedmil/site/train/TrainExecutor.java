@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.fedmil.mil.data.TileAugmentation;
+import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.BagAugmentation;
 import org.fedmil.mil.train.TrainingOptions;
@@ -70,9 +71,13 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
         CoordinatorClient.DownloadedModel global = models.fetch(model, "train", OptionalInt.of(task.round()));
         String site = membership.siteId();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.round();
+        // the model as received, before this site trains on it: the coordinator chooses and stops by these
+        Optional<ValidationMetrics> validation = trainer.validate(model.spec(), global.weights());
+        validation.ifPresent(v -> out.printf(Locale.ROOT, "site %s round %d: model v%d on this site's validation "
+                + "bags: %s%n", site, task.round(), model.version(), v.summary()));
         SiteTrainer.LocalUpdate trained = trainer.train(model.spec(), global.weights(),
                 new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                        Wire.lossOf(c).forSite(data.labelCounts()), augmentationFor(model.spec()), c.getProximalMu(),
+                        Wire.lossOf(c).forSite(data.trainingLabelCounts()), augmentationFor(model.spec()), c.getProximalMu(),
                         Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
                 ProgressPrinter.forConsole(out, "site " + site + " round " + task.round()),
                 c.getPseudoLabelThreshold());
@@ -82,7 +87,8 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
                     site, task.round(), trained.pseudoLabelled(), data.unlabeledCount(), c.getPseudoLabelThreshold());
         }
         return outbound.release(Outbound.trained(membership.federationId(), task.round(), model.version(),
-                model.sha256(), Outbound.Release.of(c), trained.delta(), trained.trainingBags(), trained.trainLoss()));
+                model.sha256(), Outbound.Release.of(c), trained.delta(), trained.trainingBags(), trained.trainLoss())
+                .withValidation(validation));
     }
 
     private BagAugmentation augmentationFor(ModelSpec spec) {

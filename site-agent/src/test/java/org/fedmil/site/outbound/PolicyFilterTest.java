@@ -39,4 +39,19 @@ class PolicyFilterTest {
 
         assertThat(filterRequiringBags(5).apply(update)).isSameAs(update);
     }
+
+    @Test
+    void aValidationResultOnFewerBagsThanMinBagsIsDroppedAndTheDeltaStillGoes() {
+        Outbound small = Deltas.trained(1, Deltas.gaussian(1, 10, 0.1), 20, DeltaEncoding.FLOAT32)
+                .withValidation(java.util.Optional.of(new org.fedmil.mil.eval.ValidationMetrics(2, 2, 0.5,
+                        java.util.OptionalDouble.of(0.75))));
+        Outbound out = filterRequiringBags(5).apply(small);
+        assertThat(out.validation()).isEmpty();
+        assertThat(out.trainingBags()).isEqualTo(20);
+
+        Outbound enough = Deltas.trained(1, Deltas.gaussian(1, 10, 0.1), 20, DeltaEncoding.FLOAT32)
+                .withValidation(java.util.Optional.of(new org.fedmil.mil.eval.ValidationMetrics(3, 2, 0.5,
+                        java.util.OptionalDouble.empty())));
+        assertThat(filterRequiringBags(5).apply(enough)).isSameAs(enough);
+    }
 }

@@ -50,10 +50,20 @@ public final class LocalTrainer {
 
     /** As {@link #train(MilModel, List, TrainingOptions)}, telling {@code progress} of every bag trained. */
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress) {
+        return train(model, bags, options, progress, EpochListener.NONE);
+    }
+
+    /**
+     * As above, asking {@code epochs} after every epoch whether to go on (early stopping): the optimiser's state
+     * carries over from epoch to epoch as without it, and the schedule runs over {@code options.epochs()}, the most.
+     */
+    public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress,
+                                EpochListener epochs) {
         Objects.requireNonNull(progress, "progress");
+        Objects.requireNonNull(epochs, "epochs");
         synchronized (ENGINE_GRADIENT_LOCK) {
             try {
-                return trainExclusively(model, bags, options, progress);
+                return trainExclusively(model, bags, options, progress, epochs);
             } finally {
                 progress.finished();
             }
@@ -67,7 +77,7 @@ public final class LocalTrainer {
     static final Object ENGINE_GRADIENT_LOCK = new Object();
 
     private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options,
-                                            TrainingProgress progress) {
+                                            TrainingProgress progress, EpochListener epochListener) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(bags, "bags");
         Objects.requireNonNull(options, "options");
@@ -116,6 +126,9 @@ public final class LocalTrainer {
                 }
                 epochLoss = sum / order.length;
                 log.debug("epoch {}/{}: mean loss {}", epoch, options.epochs(), epochLoss);
+                if (!epochListener.afterEpoch(epoch, options.epochs(), epochLoss)) {
+                    break;
+                }
             }
             completed = true;
         } catch (InterruptedException e) {

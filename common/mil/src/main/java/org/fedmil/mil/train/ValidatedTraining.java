@@ -1,0 +1,96 @@
+package org.fedmil.mil.train;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.fedmil.mil.data.Bag;
+import org.fedmil.mil.eval.ValidationMetrics;
+import org.fedmil.mil.model.MilModel;
+import org.fedmil.tensor.TensorSet;
+
+/**
+ * Early stopping of one party's training on its validation bags: after every epoch the model is scored on them,
+ * the weights with the lowest validation loss are kept, and training stops once {@code patience} epochs in a row
+ * have not beaten it (never before {@code minEpochs}). {@link #restoreBest()} puts the best weights back.
+ */
+public final class ValidatedTraining implements EpochListener {
+
+    /** One epoch's numbers, as printed. */
+    public record Epoch(int epoch, double trainLoss, ValidationMetrics validation, boolean best) {
+    }
+
+    private final MilModel model;
+    private final List<Bag> validation;
+    private final int patience;
+    private final int minEpochs;
+    private final Consumer<Epoch> report;
+    private TensorSet bestWeights;
+    private double bestLoss = Double.POSITIVE_INFINITY;
+    private int bestEpoch;
+    private int lastEpoch;
+
+    /**
+     * @param patience  epochs without a lower validation loss before stopping; 0 never stops early (the best
+     *                  weights are still kept)
+     * @param minEpochs no stop before this epoch
+     * @param report    told of every epoch (for a progress line)
+     */
+    public ValidatedTraining(MilModel model, List<Bag> validation, int patience, int minEpochs,
+                             Consumer<Epoch> report) {
+        if (validation.isEmpty()) {
+            throw new IllegalArgumentException("early stopping needs validation bags; there are none");
+        }
+        if (patience < 0 || minEpochs < 0) {
+            throw new IllegalArgumentException("patience and min epochs must be 0 or more, got " + patience + " and "
+                    + minEpochs);
+        }
+        this.model = model;
+        this.validation = validation;
+        this.patience = patience;
+        this.minEpochs = minEpochs;
+        this.report = report;
+    }
+
+    @Override
+    public boolean afterEpoch(int epoch, int epochs, double trainLoss) {
+        lastEpoch = epoch;
+        ValidationMetrics v = ValidationMetrics.of(model, validation);
+        boolean improved = v.loss() < bestLoss;
+        if (improved) {
+            bestLoss = v.loss();
+            bestEpoch = epoch;
+            bestWeights = model.weights();
+        }
+        report.accept(new Epoch(epoch, trainLoss, v, improved));
+        return patience == 0 || epoch < minEpochs || epoch - bestEpoch < patience;
+    }
+
+    /** Puts the weights of the best epoch back into the model; returns that epoch (0 if none ran). */
+    public int restoreBest() {
+        if (bestWeights != null) {
+            model.setWeights(bestWeights);
+        }
+        return bestEpoch;
+    }
+
+    public int bestEpoch() {
+        return bestEpoch;
+    }
+
+    public double bestLoss() {
+        return bestLoss;
+    }
+
+    /** The last epoch trained. */
+    public int lastEpoch() {
+        return lastEpoch;
+    }
+
+    /** "epoch 3/40: train loss 0.6123, val loss 0.5890, val auc 0.8125 *" (the star marks a new best). */
+    public static String line(Epoch e, int epochs) {
+        return String.format(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %.4f, val auc %s%s", e.epoch(),
+                epochs, e.trainLoss(), e.validation().loss(), e.validation().auc().isPresent()
+                        ? String.format(Locale.ROOT, "%.4f", e.validation().auc().getAsDouble()) : "n/a",
+                e.best() ? " *" : "");
+    }
+}
