@@ -40,7 +40,8 @@ import org.fedmil.util.Sha256;
  *   federation.json          the plan this federation runs
  *   models/model-v0003.bin   float32 little-endian, tensors concatenated in header order
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
- *   metrics.json             one entry per completed round (round 0 = the initial model)
+ *   metrics.json             one entry per completed round (round 0 = the initial model): held-out metrics
+ *                            (null where undefined), the AUC's interval, the round's warnings
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
  *                            (written at every transition before it takes effect; an accepted update's
  *                            snapshot in the background, see {@link #saveStateInBackground})
@@ -60,7 +61,9 @@ public final class StateStore implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // an undefined metric (AUC over one class) is null in the files, never the non-JSON NaN
+            .registerModule(org.fedmil.mil.eval.MetricsJson.module());
 
     /** One refused upload, as refusals.json lists it; {@code at} is an ISO-8601 instant. */
     public record Refusal(String at, String site, int round, UpdateRefusal kind, String status, String reason) {
