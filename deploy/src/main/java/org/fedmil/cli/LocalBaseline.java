@@ -15,6 +15,7 @@ import org.fedmil.mil.train.LossConfig;
 import org.fedmil.mil.train.OptimizerConfig;
 import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.mil.train.TrainingResult;
 
 /**
  * The single-party arms of {@code fedmil train-local}: one site's folder alone, or several pooled (the centralised
@@ -41,13 +42,24 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
         });
     }
 
+    /**
+     * A trained model with the last epoch's training loss and the label counts it trained on, for the checks of
+     * {@link org.fedmil.mil.eval.LearningCheck}. The caller closes the model.
+     */
+    record Trained(MilModel model, TrainingResult result, LabelCounts counts) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
     /** One site training by itself. The caller closes the model. */
-    MilModel localOnly(BagDataset site) {
+    Trained localOnly(BagDataset site) {
         return train(site.bags(), site.labelCounts());
     }
 
     /** One model on all sites' bags pooled. The caller closes the model. */
-    MilModel centralised(List<BagDataset> sites) {
+    Trained centralised(List<BagDataset> sites) {
         long negatives = 0;
         long positives = 0;
         for (BagDataset site : sites) {
@@ -58,7 +70,7 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
                 new LabelCounts(negatives, positives));
     }
 
-    private MilModel train(List<Bag> bags, LabelCounts counts) {
+    private Trained train(List<Bag> bags, LabelCounts counts) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
@@ -66,8 +78,8 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
             TrainingOptions options = new TrainingOptions(epochs, learningRate, weightDecay, seed * 1_000_003L + 7,
                     loss.forSite(counts), augmentation).withOptimizer(optimizer).withBagsPerStep(bagsPerStep)
                     .withRates(rates);
-            new LocalTrainer().train(model, bags, options);
-            return model;
+            TrainingResult result = new LocalTrainer().train(model, bags, options);
+            return new Trained(model, result, counts);
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -119,7 +119,7 @@ final class RoundCloser {
             TensorSet weights = aggregation.applyTo(global.weights());
             GlobalModel next = GlobalModel.of(global.version() + 1, global.spec(), weights);
             long tEvaluate = System.nanoTime();
-            HeldOutReport report = heldOut.report(weights, !plan.isPretrainingRound(round));
+            HeldOutReport report = heldOut.report(weights, TrainingChecks.judged(plan, round));
             List<LearningWarning> warnings = new ArrayList<>(report.warnings());
             warnings.addAll(TrainingChecks.of(plan, round, sitesBagsPerLabel, loss));
             RoundResult result = new RoundResult(round, next.version(), Sha256.hex(next.sha256()), roundSites, bags,

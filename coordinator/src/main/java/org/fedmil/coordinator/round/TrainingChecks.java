@@ -36,9 +36,22 @@ final class TrainingChecks {
         }
         if (!plan.isPretrainingRound(round) && bags > 0) {
             // a pretraining round's loss is contrastive, not the classifier's
-            double epochs = (double) (round - plan.pretrainingRounds()) * plan.training().localEpochs();
-            LearningCheck.trainingLoss(trainLoss, weightedConstant / bags, epochs).ifPresent(warnings::add);
+            LearningCheck.trainingLoss(trainLoss, weightedConstant / bags, epochs(plan, round))
+                    .ifPresent(warnings::add);
         }
         return warnings;
+    }
+
+    /**
+     * Whether the model of {@code round} has trained long enough ({@link LearningCheck#MIN_EPOCHS} supervised
+     * epochs) for its held-out scores to be judged: earlier models are expected to score bags alike, at chance.
+     */
+    static boolean judged(FederationPlan plan, int round) {
+        return !plan.isPretrainingRound(round) && epochs(plan, round) >= LearningCheck.MIN_EPOCHS;
+    }
+
+    /** Supervised local epochs every site has trained by the end of {@code round}. */
+    private static double epochs(FederationPlan plan, int round) {
+        return (double) Math.max(0, round - plan.pretrainingRounds()) * plan.training().localEpochs();
     }
 }

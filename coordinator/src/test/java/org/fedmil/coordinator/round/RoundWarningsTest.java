@@ -85,7 +85,7 @@ class RoundWarningsTest {
         assertThat(kinds(2)).containsExactly(Kind.SMALL_SET, Kind.SITE_SINGLE_CLASS, Kind.LOSS_AT_CONSTANT_PREDICTOR);
         assertThat(completed.get(2).warnings().get(1).message()).startsWith("site b: all 5 of its bags are positive");
         assertThat(completed.get(2).warnings().get(2).message()).startsWith("training loss 0.4667 after 6 epochs is "
-                + "still that of a constant guess (0.4621)");
+                + "no better than a constant guess (0.4621)");
     }
 
     @Test

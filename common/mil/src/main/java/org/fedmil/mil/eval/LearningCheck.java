@@ -24,6 +24,9 @@ import org.fedmil.mil.train.LossConfig;
  *       {@code 1 − }{@value #LOSS_TOLERANCE} times the loss of the best constant predictor
  *       ({@link #constantPredictorLoss}): ln 2 ≈ 0.693 for cross-entropy with balanced class weights, the entropy
  *       of the label prior without them.</li>
+ *   <li>{@link #chanceLevel}: the AUC's bootstrap 95 % interval includes 0.5. A model can fit its training bags and
+ *       still have learned nothing that carries over: with labels unrelated to the bags it memorises them (the
+ *       training loss falls) while its held-out AUC stays at chance, which only this check sees.</li>
  *   <li>{@link #singleClass} and {@link #site}: a scored set or a site with bags of one class only (the AUC is
  *       undefined; a site cannot learn to tell classes apart from one).</li>
  *   <li>{@link #smallSet}: fewer than {@value #SMALL_SET_BAGS} bags, whose AUC interval spans tenths.</li>
@@ -49,8 +52,8 @@ public final class LearningCheck {
     }
 
     /**
-     * Every check of one scored set: one class, few bags and, when {@code trained}, near-constant scores (an
-     * untrained initial model is expected to score every bag alike).
+     * Every check of one scored set: one class, few bags and, when {@code trained}, near-constant scores and a
+     * chance-level AUC (an untrained model is expected to score every bag alike, and at chance).
      *
      * @param set a name for the set in the messages, e.g. "held-out set"
      * @param ci  the set's AUC interval, quoted by the small-set message; null when not computed
@@ -66,6 +69,7 @@ public final class LearningCheck {
         smallSet(set, labels.length, ci).ifPresent(warnings::add);
         if (trained) {
             nearConstantScores(set, probabilities).ifPresent(warnings::add);
+            chanceLevel(set, BinaryMetrics.of(labels, probabilities).auc(), ci).ifPresent(warnings::add);
         }
         return warnings;
     }
@@ -104,6 +108,18 @@ public final class LearningCheck {
                         + "more bags where the data allow, or cross-validate", set, bags, width, SMALL_SET_BAGS)));
     }
 
+    /** An AUC whose bootstrap 95 % interval includes 0.5; nothing when the interval is unknown or undefined. */
+    public static Optional<LearningWarning> chanceLevel(String set, double auc, AucInterval ci) {
+        if (ci == null || !ci.isDefined() || ci.lower() > 0.5) {
+            return Optional.empty();
+        }
+        return Optional.of(new LearningWarning(LearningWarning.Kind.CHANCE_LEVEL_AUC, String.format(Locale.ROOT,
+                "%s: AUC %.3f cannot be told from chance (%s includes 0.5): the model has learned nothing that "
+                        + "carries over to these bags; if its training loss is low it memorised its training bags "
+                        + "(labels unrelated to the bags do that); check the labels, and that training and %s "
+                        + "bags come from the same source; %s", set, auc, ci, set.replace(" set", ""), SEE)));
+    }
+
     /** Bags' log-odds with a standard deviation below {@value #MIN_LOGIT_STD}; needs two bags or more. */
     public static Optional<LearningWarning> nearConstantScores(String set, float[] probabilities) {
         if (probabilities.length < 2) {
@@ -138,7 +154,7 @@ public final class LearningCheck {
             return Optional.empty();
         }
         return Optional.of(new LearningWarning(LearningWarning.Kind.LOSS_AT_CONSTANT_PREDICTOR,
-                String.format(Locale.ROOT, "training loss %.4f after %s epochs is still that of a constant guess "
+                String.format(Locale.ROOT, "training loss %.4f after %s epochs is no better than a constant guess "
                                 + "(%.4f%s): the model has not fit even its training data; check that the labels "
                                 + "belong to the bags, train longer or try another learning rate; %s", loss,
                         epochs == Math.rint(epochs) ? Long.toString((long) epochs) : Double.toString(epochs),

@@ -30,6 +30,8 @@ public record LearningWarning(Kind kind, String message) {
         SITE_SINGLE_CLASS("site_single_class"),
         /** The model gives every bag of a scored set nearly the same score. */
         NEAR_CONSTANT_SCORES("near_constant_scores"),
+        /** A trained model's AUC on a scored set cannot be told from chance: its interval includes 0.5. */
+        CHANCE_LEVEL_AUC("chance_level_auc"),
         /** The training loss is still that of a model that ignores its input. */
         LOSS_AT_CONSTANT_PREDICTOR("loss_at_constant_predictor"),
         /** Too few bags for the AUC to mean much: its confidence interval is wide. */

@@ -70,7 +70,33 @@ class LearningCheckTest {
         java.util.Arrays.fill(p, 0.5f);
 
         assertThat(LearningCheck.scoredSet("held-out set", y, p, null, false)).isEmpty();
-        assertThat(LearningCheck.scoredSet("held-out set", y, p, null, true)).hasSize(1);
+        assertThat(LearningCheck.scoredSet("held-out set", y, p, BinaryMetrics.aucConfidenceInterval(y, p), true))
+                .extracting(LearningWarning::kind).containsExactly(LearningWarning.Kind.NEAR_CONSTANT_SCORES,
+                        LearningWarning.Kind.CHANCE_LEVEL_AUC);
+    }
+
+    @Test
+    void aSpreadButUninformativeRankingIsAtChanceWhenItsIntervalIncludesOneHalf() {
+        // scores unrelated to the labels, as a model that memorised shuffled labels gives on new bags
+        int[] y = balancedLabels(60);
+        float[] p = new float[60];
+        Random rng = new Random(8);
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (float) (1 / (1 + Math.exp(-3 * rng.nextGaussian())));
+        }
+        AucInterval ci = BinaryMetrics.aucConfidenceInterval(y, p);
+        double auc = BinaryMetrics.of(y, p).auc();
+
+        List<LearningWarning> w = LearningCheck.scoredSet("held-out set", y, p, ci, true);
+
+        assertThat(ci.lower()).isLessThanOrEqualTo(0.5);
+        assertThat(w).extracting(LearningWarning::kind).containsExactly(LearningWarning.Kind.CHANCE_LEVEL_AUC);
+        assertThat(w.get(0).message()).startsWith(String.format(java.util.Locale.ROOT, "held-out set: AUC %.3f "
+                + "cannot be told from chance (%s includes 0.5): the model has learned nothing", auc, ci))
+                .contains("memorised");
+        assertThat(LearningCheck.chanceLevel("held-out set", 0.9, new AucInterval(0.51, 0.99, 2000))).isEmpty();
+        assertThat(LearningCheck.chanceLevel("held-out set", Double.NaN, new AucInterval(Double.NaN, Double.NaN,
+                2000))).as("undefined is single_class's to say").isEmpty();
     }
 
     @Test
@@ -97,7 +123,7 @@ class LearningCheckTest {
         var w = LearningCheck.trainingLoss(0.687, constant, 40);
         assertThat(w).isPresent();
         assertThat(w.get().kind()).isEqualTo(LearningWarning.Kind.LOSS_AT_CONSTANT_PREDICTOR);
-        assertThat(w.get().message()).isEqualTo("training loss 0.6870 after 40 epochs is still that of a constant "
+        assertThat(w.get().message()).isEqualTo("training loss 0.6870 after 40 epochs is no better than a constant "
                 + "guess (0.6931 = ln 2): the model has not fit even its training data; check that the labels "
                 + "belong to the bags, train longer or try another learning rate; see \"The model learned nothing\" "
                 + "in docs/operator-guide.md");
@@ -179,7 +205,7 @@ class LearningCheckTest {
     @Test
     void theWarningKindsHaveStableSnakeCaseCodes() {
         assertThat(java.util.Arrays.stream(LearningWarning.Kind.values()).map(LearningWarning.Kind::code))
-                .containsExactly("single_class", "site_single_class", "near_constant_scores",
+                .containsExactly("single_class", "site_single_class", "near_constant_scores", "chance_level_auc",
                         "loss_at_constant_predictor", "small_set");
         assertThat(LearningWarning.Kind.fromCode("small_set")).isEqualTo(LearningWarning.Kind.SMALL_SET);
     }
