@@ -81,7 +81,7 @@ public final class LearningCheck {
         }
         return Optional.of(new LearningWarning(LearningWarning.Kind.SINGLE_CLASS, String.format(Locale.ROOT,
                 "%s: all %d bags are %s, so AUC is undefined (n/a); check its labels, or hold out bags of both "
-                        + "classes (fedmil data split stratifies by label)", set, negatives + positives,
+                        + "classes (a split stratified by label keeps both)", set, negatives + positives,
                 positives == 0 ? "negative" : "positive")));
     }
 

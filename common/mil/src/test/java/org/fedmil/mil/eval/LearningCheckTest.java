@@ -174,7 +174,7 @@ class LearningCheckTest {
         assertThat(w).extracting(LearningWarning::kind).containsExactly(LearningWarning.Kind.SINGLE_CLASS,
                 LearningWarning.Kind.SMALL_SET);
         assertThat(w.get(0).message()).isEqualTo("test set: all 4 bags are positive, so AUC is undefined (n/a); "
-                + "check its labels, or hold out bags of both classes (fedmil data split stratifies by label)");
+                + "check its labels, or hold out bags of both classes (a split stratified by label keeps both)");
         assertThat(w.get(1).message()).startsWith("small test set: n=4, AUC CI is wide;");
         assertThat(BinaryMetrics.of(y, p).auc()).isNaN();
     }
