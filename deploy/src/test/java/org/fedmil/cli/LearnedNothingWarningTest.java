@@ -6,11 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.fedmil.data.synth.SyntheticMilData;
+import org.fedmil.e2e.RandomLabels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,11 +33,7 @@ class LearnedNothingWarningTest {
                 .writeTo(tmp.resolve("data"));
     }
 
-    /**
-     * A copy of the site with random labels that carry no information about its bags: within each true class, a
-     * random half of the bags is labelled positive and the rest negative, so the new labels are independent of the
-     * true ones (and of what the bags hold) by construction, not only in expectation as a plain shuffle is.
-     */
+    /** A copy of the site whose labels are replaced by {@link RandomLabels}. */
     private Path randomlyLabelledCopy(Path site, long seed) throws IOException {
         Path copy = tmp.resolve("random-labels");
         try (Stream<Path> files = Files.walk(site)) {
@@ -51,26 +46,7 @@ class LearnedNothingWarningTest {
                 }
             }
         }
-        List<String> rows = Files.readAllLines(copy.resolve("bags.csv"));
-        String[] labels = new String[rows.size()];
-        Random rng = new Random(seed);
-        for (String trueLabel : List.of("0", "1")) {
-            List<Integer> ofClass = new ArrayList<>();
-            for (int i = 1; i < rows.size(); i++) {
-                if (rows.get(i).endsWith("," + trueLabel)) {
-                    ofClass.add(i);
-                }
-            }
-            Collections.shuffle(ofClass, rng);
-            for (int k = 0; k < ofClass.size(); k++) {
-                labels[ofClass.get(k)] = k < ofClass.size() / 2 ? "1" : "0";
-            }
-        }
-        List<String> out = new ArrayList<>(List.of(rows.get(0)));
-        for (int i = 1; i < rows.size(); i++) {
-            out.add(rows.get(i).substring(0, rows.get(i).lastIndexOf(',') + 1) + labels[i]);
-        }
-        Files.write(copy.resolve("bags.csv"), out);
+        RandomLabels.relabel(copy, seed);
         return copy;
     }
 
