@@ -285,6 +285,7 @@ public final class Coordinator implements AutoCloseable {
             strategy.save().ifPresent(s -> store.saveStrategyState(result.round(), s));
             store.saveRound(result);
             out.println(RoundTable.line(result));
+            RoundTable.warningLines(result).forEach(out::println);
             // the choice is remade from the history each round, so it is on disk whenever the run stops
             ModelChoice.best(store.rounds()).ifPresent(store::saveSelectedModel);
         }
@@ -323,8 +324,8 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void siteEvaluated(String siteId, SiteEvaluation e) {
             store.saveEvaluation(new StateStore.Evaluation(siteId, e.modelVersion(), e.metrics()));
-            out.printf("site %s evaluated model v%d on its %d bags: auc %.4f acc %.4f%n", siteId, e.modelVersion(),
-                    e.metrics().n(), e.metrics().auc(), e.metrics().accuracy());
+            out.printf("site %s evaluated model v%d on its %d bags: auc %s acc %s%n", siteId, e.modelVersion(),
+                    e.metrics().n(), RoundTable.fixed(e.metrics().auc()), RoundTable.fixed(e.metrics().accuracy()));
         }
 
         @Override

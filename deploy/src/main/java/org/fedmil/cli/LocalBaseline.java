@@ -21,6 +21,7 @@ import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.ValidatedTraining;
+import org.fedmil.mil.train.TrainingResult;
 
 /**
  * The single-party arms of {@code fedmil train-local}: one site's folder alone, or several pooled (the centralised
@@ -64,13 +65,24 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
         });
     }
 
+    /**
+     * A trained model with the last epoch's training loss and the label counts it trained on, for the checks of
+     * {@link org.fedmil.mil.eval.LearningCheck}. The caller closes the model.
+     */
+    record Trained(MilModel model, TrainingResult result, LabelCounts counts) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
     /** One site training by itself. The caller closes the model. */
-    MilModel localOnly(BagDataset site) {
+    Trained localOnly(BagDataset site) {
         return centralised(List.of(site));
     }
 
     /** One model on all sites' bags pooled (each folder split as a site would split it). The caller closes it. */
-    MilModel centralised(List<BagDataset> sites) {
+    Trained centralised(List<BagDataset> sites) {
         List<List<Bag>> training = new ArrayList<>();
         List<List<Bag>> validation = new ArrayList<>();
         long negatives = 0;
@@ -114,7 +126,7 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
         return entries;
     }
 
-    private MilModel train(List<Bag> bags, LabelCounts counts, List<Bag> validation) {
+    private Trained train(List<Bag> bags, LabelCounts counts, List<Bag> validation) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
@@ -123,18 +135,17 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
                     loss.forSite(counts), augmentation).withOptimizer(optimizer).withBagsPerStep(bagsPerStep)
                     .withRates(rates);
             if (validation.isEmpty()) {
-                new LocalTrainer().train(model, bags, options);
-                return model;
+                return new Trained(model, new LocalTrainer().train(model, bags, options), counts);
             }
             ValidatedTraining stopper = new ValidatedTraining(model, validation, stopping.patience(),
                     stopping.minEpochs(), e -> progress.accept(ValidatedTraining.line(e, epochs)));
-            new LocalTrainer().train(model, bags, options, TrainingProgress.NONE, stopper);
+            TrainingResult result = new LocalTrainer().train(model, bags, options, TrainingProgress.NONE, stopper);
             int best = stopper.restoreBest();
             progress.accept(String.format(java.util.Locale.ROOT, "%s after epoch %d of %d; kept the weights of "
                             + "epoch %d (lowest validation loss %.4f)",
                     stopper.lastEpoch() < epochs ? "stopped early" : "trained", stopper.lastEpoch(), epochs, best,
                     stopper.bestLoss()));
-            return model;
+            return new Trained(model, result, counts);
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -14,6 +14,8 @@ import org.fedmil.mil.data.TileFormat;
 import org.fedmil.mil.data.ValidationSplit;
 import org.fedmil.mil.eval.AucInterval;
 import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.eval.LearningCheck;
+import org.fedmil.mil.eval.LearningWarning;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.mil.model.MilModel;
@@ -197,27 +199,46 @@ public final class TrainLocalCommand implements Callable<Integer> {
                         : "") : String.format(Locale.ROOT, " at most: %d of them kept for validation and never "
                         + "trained on, %s", validation, patience == 0 ? "every epoch runs, the best is kept"
                         : "stopping after " + patience + " epochs without a lower validation loss"));
-        try (MilModel model = sites.size() == 1 ? baseline.localOnly(sites.get(0))
+        try (LocalBaseline.Trained trained = sites.size() == 1 ? baseline.localOnly(sites.get(0))
                 : baseline.centralised(sites)) {
+            MilModel model = trained.model();
             MilModel.Scores scores = model.score(test.bags());
             int[] labels = scores.labels();
             float[] p = scores.probabilities();
             BinaryMetrics m = BinaryMetrics.of(labels, p);
             AucInterval ci = BinaryMetrics.aucConfidenceInterval(labels, p);
             console.println("held-out " + heldout + " (" + labels.length + " bags): " + m.summary(ci));
+            printChecks(console, trained, lossConfig, labels, p, ci);
             if (out != null) {
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("trained_by", "fedmil train-local");
                 meta.put("data", data.toString());
                 meta.put("epochs", Integer.toString(epochs));
                 meta.put("validation_fraction", Double.toString(validationFraction));
-                meta.put("heldout_auc", String.format(Locale.ROOT, "%.4f", m.auc()));
+                meta.put("heldout_auc", Double.isNaN(m.auc()) ? "n/a" : String.format(Locale.ROOT, "%.4f", m.auc()));
                 ModelFile.write(out, spec, model.weights(), meta);
                 console.println("model written to " + out);
             }
         }
         console.flush();
         return 0;
+    }
+
+    /**
+     * The training loss beside a constant guess's, then one line per warning of {@link LearningCheck}: the training
+     * data of one class, a loss still at the constant guess's, and the held-out set's checks.
+     */
+    private void printChecks(PrintWriter console, LocalBaseline.Trained trained, LossConfig lossConfig, int[] labels,
+                             float[] p, AucInterval ci) {
+        double constant = LearningCheck.constantPredictorLoss(lossConfig, trained.counts());
+        console.printf(Locale.ROOT, "training loss %.4f in the last epoch (a constant guess scores %.4f)%n",
+                trained.result().meanLoss(), constant);
+        List<LearningWarning> warnings = new ArrayList<>();
+        LearningCheck.site(data.size() == 1 ? data.get(0).toString() : "pooled " + data,
+                trained.counts().negatives(), trained.counts().positives()).ifPresent(warnings::add);
+        LearningCheck.trainingLoss(trained.result().meanLoss(), constant, epochs).ifPresent(warnings::add);
+        warnings.addAll(LearningCheck.scoredSet("held-out set", labels, p, ci, true));
+        warnings.forEach(console::println);
     }
 
     private static int require(Integer value, String option) {

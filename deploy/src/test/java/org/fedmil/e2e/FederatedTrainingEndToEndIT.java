@@ -74,6 +74,9 @@ class FederatedTrainingEndToEndIT {
                     history.stream().map(r -> String.format("%.3f", r.heldout().auc())).toList());
             assertThat(last).as("final held-out AUC").isGreaterThan(FINAL_AUC_THRESHOLD);
             assertThat(last).as("AUC rises from the initial model's").isGreaterThan(initial + 0.1);
+            assertThat(history.get(3).warnings()).as("a federation that learns is not told it learned nothing")
+                    .extracting(org.fedmil.mil.eval.LearningWarning::kind)
+                    .doesNotContainAnyElementsOf(LearnedNothingFederationIT.LEARNED_NOTHING);
             for (RoundResult r : history.subList(1, 4)) {
                 assertThat(r.sites()).containsExactly("site-1", "site-2");
                 assertThat(r.trainingBags()).isEqualTo(240);

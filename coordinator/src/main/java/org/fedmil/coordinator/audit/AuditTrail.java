@@ -219,11 +219,16 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     private static Map<String, Object> metrics(BinaryMetrics m) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("n", m.n());
-        f.put("auc", m.auc());
-        f.put("accuracy", m.accuracy());
-        f.put("sensitivity", m.sensitivity());
-        f.put("specificity", m.specificity());
-        f.put("loss", m.loss());
+        f.put("auc", definedOrNull(m.auc()));
+        f.put("accuracy", definedOrNull(m.accuracy()));
+        f.put("sensitivity", definedOrNull(m.sensitivity()));
+        f.put("specificity", definedOrNull(m.specificity()));
+        f.put("loss", definedOrNull(m.loss()));
         return f;
+    }
+
+    /** An undefined metric (an AUC over one class) is JSON null; NaN is not JSON. */
+    private static Double definedOrNull(double x) {
+        return Double.isNaN(x) ? null : x;
     }
 }

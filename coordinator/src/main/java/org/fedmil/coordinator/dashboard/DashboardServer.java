@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class DashboardServer {
 
     private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
-    private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .registerModule(org.fedmil.mil.eval.MetricsJson.module()); // undefined metrics as null, not "NaN"
 
     /** Nothing but this server itself may be loaded or connected to by the page. */
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "

@@ -150,8 +150,8 @@ public final class EnsembleEvaluation implements RoundListener, AutoCloseable {
 
     /** "  held-out extra: auc 0.9012 | tta(8) 0.9100 | last 3 0.9050 | 3 runs 0.9200". */
     static String line(ExtraHeldOutMetrics r) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  held-out extra, round %d: auc %.4f",
-                r.round(), r.auc()));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  held-out extra, round %d: auc %s",
+                r.round(), org.fedmil.coordinator.state.RoundTable.fixed(r.auc())));
         if (r.ttaAuc() != null) {
             b.append(String.format(Locale.ROOT, " | tta(%d views) %.4f", r.ttaViews(), r.ttaAuc()));
         }

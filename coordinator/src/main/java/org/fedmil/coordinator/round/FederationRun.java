@@ -8,7 +8,6 @@ import java.util.concurrent.Callable;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.round.PhaseTable.Event;
-import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.secagg.ShareBundle;
 import org.fedmil.secagg.UnmaskResponse;
@@ -132,9 +131,9 @@ public final class FederationRun implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         GlobalModel initial = published.get().model();
-        BinaryMetrics metrics = heldOut.evaluate(initial.weights());
+        HeldOutReport report = heldOut.report(initial.weights(), false);
         RoundResult r0 = new RoundResult(0, initial.version(), Sha256.hex(initial.sha256()), List.of(), 0,
-                Double.NaN, metrics, seconds(t0));
+                Double.NaN, report.metrics(), seconds(t0), report.aucCi(), report.warnings());
         return change(() -> {
             state.history.add(r0);
             listener.roundCompleted(r0, initial);

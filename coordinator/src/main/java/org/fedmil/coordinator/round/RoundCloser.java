@@ -1,6 +1,9 @@
 package org.fedmil.coordinator.round;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -10,7 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.eval.LearningWarning;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.util.Sha256;
@@ -74,11 +77,19 @@ final class RoundCloser {
         long bags = state.roundBags;
         double loss = state.weightedLossSum / bags;
         FederatedValidation validation = state.validation.of(round - 1, global.version()).orElse(null);
+        Map<String, Map<Integer, Long>> sitesBagsPerLabel = new TreeMap<>();
+        for (String site : roundSites) {
+            SiteJoin join = state.sites.get(site);
+            if (join != null) {
+                sitesBagsPerLabel.put(site, join.bagsPerLabel());
+            }
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         closing = done;
         try {
             closer.execute(() -> {
-                Runnable outcome = closed(round, t0, global, sr, aggregation, roundSites, bags, loss, validation);
+                Runnable outcome = closed(round, t0, global, sr, aggregation, roundSites, sitesBagsPerLabel, bags,
+                        loss, validation);
                 events.post(() -> {
                     try {
                         outcome.run();
@@ -95,7 +106,8 @@ final class RoundCloser {
 
     /** On the closing thread: aggregates and evaluates; returns the event that takes the outcome in. */
     private Runnable closed(int round, long t0, GlobalModel global, SecureRound sr, RoundAggregation aggregation,
-                            List<String> roundSites, long bags, double loss, FederatedValidation validation) {
+                            List<String> roundSites, Map<String, Map<Integer, Long>> sitesBagsPerLabel, long bags,
+                            double loss, FederatedValidation validation) {
         try {
             long tAggregate = System.nanoTime(); // unmasking is part of aggregating a secure round
             if (sr != null) {
@@ -108,9 +120,11 @@ final class RoundCloser {
             TensorSet weights = aggregation.applyTo(global.weights());
             GlobalModel next = GlobalModel.of(global.version() + 1, global.spec(), weights);
             long tEvaluate = System.nanoTime();
-            BinaryMetrics metrics = heldOut.evaluate(weights);
+            HeldOutReport report = heldOut.report(weights, TrainingChecks.judged(plan, round));
+            List<LearningWarning> warnings = new ArrayList<>(report.warnings());
+            warnings.addAll(TrainingChecks.of(plan, round, sitesBagsPerLabel, loss));
             RoundResult result = new RoundResult(round, next.version(), Sha256.hex(next.sha256()), roundSites, bags,
-                    loss, metrics, (System.nanoTime() - t0) / 1e9, validation);
+                    loss, report.metrics(), (System.nanoTime() - t0) / 1e9, report.aucCi(), warnings, validation);
             double aggregateSeconds = (tEvaluate - tAggregate) / 1e9;
             double evaluateSeconds = (System.nanoTime() - tEvaluate) / 1e9;
             return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds);

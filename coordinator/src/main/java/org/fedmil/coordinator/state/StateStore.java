@@ -40,7 +40,8 @@ import org.fedmil.util.Sha256;
  *   federation.json          the plan this federation runs
  *   models/model-v0003.bin   float32 little-endian, tensors concatenated in header order
  *   models/model-v0003.json  version, SHA-256, model spec, tensor names and shapes
- *   metrics.json             one entry per completed round (round 0 = the initial model)
+ *   metrics.json             one entry per completed round (round 0 = the initial model): held-out metrics
+ *                            (null where undefined), the AUC's interval, the round's warnings
  *   selected-model.json      the model the federation keeps: lowest federated validation loss (never held-out)
  *   final-validation.json    the sites' validation of the final model, from their evaluation reports
  *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
@@ -62,7 +63,9 @@ public final class StateStore implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // an undefined metric (AUC over one class) is null in the files, never the non-JSON NaN
+            .registerModule(org.fedmil.mil.eval.MetricsJson.module());
 
     /** One refused upload, as refusals.json lists it; {@code at} is an ISO-8601 instant. */
     public record Refusal(String at, String site, int round, UpdateRefusal kind, String status, String reason) {

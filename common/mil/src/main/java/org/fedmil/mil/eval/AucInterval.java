@@ -1,5 +1,6 @@
 package org.fedmil.mil.eval;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.Locale;
 
 /**
@@ -36,6 +37,7 @@ public record AucInterval(double lower, double upper, int resamples) {
         return lower <= auc && auc <= upper;
     }
 
+    @JsonIgnore // derived from the bounds, not a third value to store
     public boolean isDefined() {
         return !Double.isNaN(lower);
     }

@@ -161,6 +161,30 @@ public final class BenchReport {
         return String.format(Locale.ROOT, "%.3f ± %.3f", mean(defined), std(defined));
     }
 
+    /**
+     * The runs' warnings under the tables, one line per kind: how many runs raised it and which; empty when none
+     * did. A table's mean hides a run that learned nothing; this says which one it was.
+     */
+    public static String warnings(List<RunRecord> records) {
+        Map<org.fedmil.mil.eval.LearningWarning.Kind, List<String>> byKind = new TreeMap<>();
+        for (RunRecord r : records) {
+            for (var w : r.warnings()) {
+                byKind.computeIfAbsent(w.kind(), k -> new ArrayList<>()).add(String.format(Locale.ROOT,
+                        "%s %s seed %d", r.architecture(), r.arm(), r.seed()));
+            }
+        }
+        if (byKind.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("\nWarnings (see \"The model learned nothing\" in "
+                + "docs/operator-guide.md):\n\n");
+        for (var e : byKind.entrySet()) {
+            out.append("- ").append(e.getKey().code()).append(": ").append(e.getValue().size()).append(" of ")
+                    .append(records.size()).append(" runs (").append(String.join(", ", e.getValue())).append(")\n");
+        }
+        return out.toString();
+    }
+
     /** Records as the per-run rows a reader can check the table against. */
     public static Map<String, Object> summary(List<RunRecord> records) {
         Map<String, Object> m = new LinkedHashMap<>();

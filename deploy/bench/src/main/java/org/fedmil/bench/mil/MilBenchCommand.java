@@ -318,6 +318,7 @@ public final class MilBenchCommand implements Callable<Integer> {
             md.append(BenchReport.curve(all.stream().filter(r -> r.architecture().equals("attention")).toList(),
                     "centralised"));
         }
+        md.append(BenchReport.warnings(all));
         try {
             byte[] bytes = md.toString().getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(report, out -> out.write(bytes));

@@ -17,6 +17,8 @@ import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.eval.AucInterval;
 import org.fedmil.mil.eval.BinaryMetrics;
+import org.fedmil.mil.eval.LearningCheck;
+import org.fedmil.mil.eval.MetricsJson;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
@@ -30,7 +32,8 @@ import org.fedmil.privacy.RdpAccountant;
  */
 public final class MilBenchmark {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // an undefined AUC (a held-out set of one class) is null in the JSON lines, not the non-JSON NaN
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(MetricsJson.module());
 
     private final Recipe recipe;
     private final int hiddenDim;
@@ -118,7 +121,8 @@ public final class MilBenchmark {
                     .FedAvg(), List.of(), Optional.empty(), norms::add, (r, m) -> {
                         MilModel.Scores sc = m.score(heldout);
                         curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());
-                        progress.printf(Locale.ROOT, "  %s round %d: AUC %.4f%n", v, r, curve.get(curve.size() - 1));
+                        progress.printf(Locale.ROOT, "  %s round %d: AUC %s%n", v, r,
+                                fixed(curve.get(curve.size() - 1), "%.4f"));
                     })) {
                 RunRecord base = score(split, architecture, "federated:" + v, split.trainingBags(), model, t0,
                         federatedFields(split, norms, null), false);
@@ -126,7 +130,7 @@ public final class MilBenchmark {
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
                         base.sites(), base.medianDeltaNorm(), null, null, null, null, null, null, curve, v,
-                        labelNoise == null ? null : labelNoise.toString());
+                        labelNoise == null ? null : labelNoise.toString()).withWarnings(base.warnings());
                 append(r);
                 out.add(r);
             }
@@ -147,15 +151,16 @@ public final class MilBenchmark {
                     Optional.empty(), norms::add, (r, m) -> {
                         MilModel.Scores sc = m.score(heldout);
                         curve.add(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc());
-                        progress.printf(Locale.ROOT, "  %s%s round %d: AUC %.4f%n", s,
-                                attack == null ? "" : " under attack", r, curve.get(curve.size() - 1));
+                        progress.printf(Locale.ROOT, "  %s%s round %d: AUC %s%n", s,
+                                attack == null ? "" : " under attack", r, fixed(curve.get(curve.size() - 1), "%.4f"));
                     })) {
                 RunRecord base = score(split, architecture, "federated:" + s + (attack == null ? "" : "|attack"),
                         split.trainingBags(), model, t0, federatedFields(split, norms, null), false);
                 RunRecord r = new RunRecord(base.dataset(), base.seed(), base.architecture(), base.arm(),
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
-                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve);
+                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve)
+                        .withWarnings(base.warnings());
                 append(r);
                 out.add(r);
             }
@@ -248,13 +253,16 @@ public final class MilBenchmark {
                 heldout.size(), m.auc(), ci.lower(), ci.upper(), m.sensitivity(), m.specificity(), localisation,
                 (System.nanoTime() - startNanos) / 1e9, f == null ? null : f.rounds(), f == null ? null : f.sites(),
                 f == null ? null : f.medianDeltaNorm(), f == null ? null : f.sigma(), f == null ? null : f.clip(),
-                f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne());
+                f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne())
+                .withWarnings(LearningCheck.scoredSet("held-out set", labels, probabilities, ci, true));
         if (write) {
             append(record);
         }
-        progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %.3f [%.3f, %.3f]  loc %.3f  %.0f s%n",
-                record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags, record.auc(),
-                record.aucLower(), record.aucUpper(), record.localisation(), record.seconds());
+        progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %s [%s, %s]  loc %.3f  %.0f s%n",
+                record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags,
+                fixed(record.auc(), "%.3f"), fixed(record.aucLower(), "%.3f"), fixed(record.aucUpper(), "%.3f"),
+                record.localisation(), record.seconds());
+        record.warnings().forEach(w -> progress.printf("%-12s %s%n", "", w));
         if (f != null) {
             progress.printf(Locale.ROOT, "%-12s median delta norm before clipping %.4f%s%n", "", f.medianDeltaNorm(),
                     f.sigma() == null ? "" : String.format(Locale.ROOT, "; DP σ %s, C %s, ε %.2f at δ %s "
@@ -262,6 +270,11 @@ public final class MilBenchmark {
                             f.epsilonReplaceOne()));
         }
         return record;
+    }
+
+    /** {@code x} in {@code pattern}, or "n/a" when undefined. */
+    static String fixed(double x, String pattern) {
+        return Double.isNaN(x) ? "n/a" : String.format(Locale.ROOT, pattern, x);
     }
 
     private void append(RunRecord record) {

@@ -41,7 +41,8 @@ import org.fedmil.tensor.TensorSet;
  */
 public final class PretrainingBenchmark {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(org.fedmil.mil.eval.MetricsJson.module()); // undefined metrics as null, not "NaN"
 
     private final Recipe recipe;
     private final Device device;

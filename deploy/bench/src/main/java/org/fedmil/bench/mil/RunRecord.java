@@ -20,13 +20,38 @@ package org.fedmil.bench.mil;
  * @param variant      federated arms run with --variants: the training variant as given (e.g. optimizer=adamw);
  *                     else null
  * @param labelNoise   the labels flipped at one site for this run (e.g. site=1:fraction=0.2); null for none
+ * @param warnings     what {@link org.fedmil.mil.eval.LearningCheck} found on the held-out scores (near-constant,
+ *                     chance level, one class, a small set); empty in records written before
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
                         double specificity, double localisation, double seconds, Integer rounds, Integer sites,
                         Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
                         Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound,
-                        String variant, String labelNoise) {
+                        String variant, String labelNoise,
+                        java.util.List<org.fedmil.mil.eval.LearningWarning> warnings) {
+
+    public RunRecord {
+        warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
+    }
+
+    public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
+                     int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
+                     double specificity, double localisation, double seconds, Integer rounds, Integer sites,
+                     Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
+                     Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound,
+                     String variant, String labelNoise) {
+        this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
+                specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip, epsilon,
+                epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, java.util.List.of());
+    }
+
+    /** This record with {@code list} as its warnings. */
+    public RunRecord withWarnings(java.util.List<org.fedmil.mil.eval.LearningWarning> list) {
+        return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
+                sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, list);
+    }
 
     public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                      int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
