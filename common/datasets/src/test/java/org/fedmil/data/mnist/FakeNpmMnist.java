@@ -24,7 +24,7 @@ public final class FakeNpmMnist {
     private FakeNpmMnist() {
     }
 
-    /** The real package as the build fetches it (download-maven-plugin), if it is there. */
+    /** The real package as the build fetches it (npm pack, see this module's pom), if it is there. */
     public static java.util.Optional<Path> realTarball() {
         Path p = expectedTarball();
         return Files.isRegularFile(p) ? java.util.Optional.of(p) : java.util.Optional.empty();

