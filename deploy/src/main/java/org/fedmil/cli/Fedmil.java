@@ -8,6 +8,7 @@ import org.fedmil.coordinator.cli.CoordinatorCommand;
 import org.fedmil.data.arrays.ArrayBagsCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
+import org.fedmil.data.mnist.MnistBagsCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.data.tiles.TilesCommand;
 import org.fedmil.pki.PkiCommand;
@@ -23,8 +24,8 @@ import picocli.CommandLine.Command;
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class, TilesCommand.class,
-                    ArrayBagsCommand.class})
+            subcommands = {SynthCommand.class, FmnistBagsCommand.class, MnistBagsCommand.class, CrcNucleiCommand.class,
+                    TilesCommand.class, ArrayBagsCommand.class})
     static final class Data {
     }
 

@@ -11,7 +11,7 @@ import java.util.zip.CRC32;
  * zlib-"stored" (uncompressed) rather than deflated, because deflate output may differ between zlib builds
  * and the generated data must be byte-identical on every machine. A 28 × 28 tile is 880 bytes.
  */
-final class GreyPng {
+public final class GreyPng {
 
     private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     private static final int MAX_STORED_BLOCK = 65535;
@@ -20,7 +20,7 @@ final class GreyPng {
     }
 
     /** PNG bytes of a w × h greyscale image read from {@code pixels} starting at {@code offset}, row by row. */
-    static byte[] encode(int w, int h, byte[] pixels, int offset) {
+    public static byte[] encode(int w, int h, byte[] pixels, int offset) {
         // Raw scanlines: filter type 0 (none), then the row.
         byte[] raw = new byte[h * (w + 1)];
         for (int y = 0; y < h; y++) {

