@@ -44,9 +44,9 @@ class RoundTableTest {
         String[] cells = RoundTable.line(r).trim().split(" +");
 
         assertThat(header).containsExactly("round", "sites", "bags", "train_loss", "auc", "auc_95ci", "acc", "sens",
-                "spec", "loss", "seconds", "model");
+                "spec", "loss", "seconds", "model", "val_loss", "val_auc");
         assertThat(cells).containsExactly("3", "1", "40", "0.4100", "0.9123", "0.85–0.97", "0.8400", "0.8800",
-                "0.8100", "0.3100", "2.25", "0123456789ab");
+                "0.8100", "0.3100", "2.25", "0123456789ab", "-", "-");
         assertThat(RoundTable.warningLines(r)).isEmpty();
     }
 

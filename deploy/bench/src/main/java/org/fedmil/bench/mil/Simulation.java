@@ -8,7 +8,11 @@ import java.util.Random;
 import java.util.function.DoubleConsumer;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
+import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.BagEntry;
+import org.fedmil.mil.data.ValidationSplit;
+import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
@@ -17,6 +21,8 @@ import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LocalTrainer;
 import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.mil.train.TrainingProgress;
+import org.fedmil.mil.train.ValidatedTraining;
 import org.fedmil.privacy.GaussianMechanism;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
@@ -41,18 +47,47 @@ public final class Simulation {
     /** The coordinator's held-out bags, scored after every round when the schedule is reduce-on-plateau. */
     private final List<org.fedmil.mil.data.Bag> heldout;
 
+    private final Stopping stopping;
+
+    /**
+     * Validation bags kept back at every site and early stopping on them, as the product does by default: a site
+     * keeps {@code split}'s share of its bags back, the federation stops once the bag-weighted validation loss of
+     * the global model has not improved for {@code patience} rounds (never before {@code minRounds}) and keeps the
+     * model with the lowest; the single-party arms keep back the same bags and stop the same way over epochs.
+     * {@link #OFF}: every bag trains for the whole budget, and the last model is kept.
+     */
+    public record Stopping(ValidationSplit split, int patience, int minRounds) {
+        public static final Stopping OFF = new Stopping(ValidationSplit.NONE, 0, 0);
+
+        public boolean enabled() {
+            return split.enabled();
+        }
+    }
+
     public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed) {
         this(spec, device, recipe, seed, List.of());
     }
 
+    /** With validation bags and early stopping. */
+    public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed, Stopping stopping) {
+        this(spec, device, recipe, seed, List.of(), stopping);
+    }
+
     /** @param heldout the held-out bags whose loss drives a reduce-on-plateau schedule, as at the coordinator */
     public Simulation(ModelSpec spec, Device device, Recipe recipe, long seed, List<org.fedmil.mil.data.Bag> heldout) {
+        this(spec, device, recipe, seed, heldout, Stopping.OFF);
+    }
+
+    private Simulation(ModelSpec spec, Device device, Recipe recipe, long seed, List<Bag> heldout,
+                       Stopping stopping) {
+        this.stopping = stopping;
         this.spec = spec;
         this.device = device;
         this.recipe = recipe;
         this.seed = seed;
         this.heldout = heldout;
-        if (recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU && heldout.isEmpty()) {
+        if (recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU && heldout.isEmpty()
+                && !stopping.enabled()) {
             throw new IllegalArgumentException("reduce_on_plateau needs the held-out bags whose loss it watches");
         }
     }
@@ -100,28 +135,40 @@ public final class Simulation {
                               DoubleConsumer deltaNorms, RoundObserver observer, DeltaEncoding compression) {
         MilModel model = MilModel.create(spec, device, seed);
         List<ErrorFeedback> feedback = new java.util.ArrayList<>();
-        for (int s = 0; s < sites.size(); s++) {
+        List<Parts> parts = new ArrayList<>();
+        for (BagDataset site : sites) {
             feedback.add(new ErrorFeedback(compression));
+            parts.add(parts(site));
         }
         boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
-        // the held-out loss of every global model so far, round 0 first, as the coordinator's metrics.json holds it
-        List<Double> heldoutLosses = new ArrayList<>();
+        boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
+        // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
+        // the coordinator does; the held-out set only in the old validation-free protocol
+        List<Double> plateauLosses = new ArrayList<>();
+        Keeper keeper = new Keeper();
         try {
             TensorSet global = model.weights();
             observer.after(0, model);
-            if (plateau) {
-                heldoutLosses.add(model.evaluate(heldout).loss());
-            }
             for (int round = 1; round <= recipe.rounds(); round++) {
-                double roundRate = plateau ? recipe.schedule().plateauRate(recipe.learningRate(), heldoutLosses)
+                if (validating) {
+                    double loss = validationLoss(model, parts);
+                    plateauLosses.add(loss);
+                    keeper.offer(round - 1, global, loss);
+                    if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()) {
+                        break;
+                    }
+                } else if (plateau) {
+                    plateauLosses.add(model.evaluate(heldout).loss());
+                }
+                double roundRate = plateau ? recipe.schedule().plateauRate(recipe.learningRate(), plateauLosses)
                         : recipe.learningRate();
                 StepRates rates = recipe.schedule().forRound(roundRate, round, recipe.rounds());
                 strategy.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
-                    BagDataset site = sites.get(s);
+                    Parts site = parts.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
-                    trainer.train(model, site.bags(), options(recipe.localEpochs(), site.labelCounts(),
+                    trainer.train(model, site.training(), options(recipe.localEpochs(), site.counts(),
                             trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
@@ -137,21 +184,95 @@ public final class Simulation {
                     if (compression != DeltaEncoding.FLOAT32) {
                         delta = DeltaCodec.decode(delta.specs(), compression, feedback.get(s).encode(delta));
                     }
-                    strategy.accept(delta, site.size());
+                    strategy.accept(delta, site.training().size());
                 }
                 global = strategy.finish(global);
                 model.setWeights(global);
                 observer.after(round, model);
-                if (plateau) {
-                    heldoutLosses.add(model.evaluate(heldout).loss());
-                }
+                keeper.last = round;
+            }
+            if (validating) {
+                // the last model is validated too, as the sites' final evaluation does at the coordinator
+                model.setWeights(global);
+                keeper.offer(keeper.last, global, validationLoss(model, parts));
+                global = keeper.weights;
             }
             model.setWeights(global);
+            lastRun = new Run(keeper.last, validating ? keeper.round : keeper.last);
             return model;
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
+    }
+
+    /** How far the last arm trained: rounds (or epochs) run, and which one's model it kept. */
+    public record Run(int trained, int kept) {
+    }
+
+    private Run lastRun = new Run(0, 0);
+
+    /** The rounds or epochs the last arm of this simulation ran, and the one whose model it kept. */
+    public Run lastRun() {
+        return lastRun;
+    }
+
+    /** The model with the lowest validation loss so far. */
+    private static final class Keeper {
+        private TensorSet weights;
+        private double loss = Double.POSITIVE_INFINITY;
+        private int round;
+        private int last;
+
+        void offer(int r, TensorSet w, double l) {
+            if (l < loss) {
+                loss = l;
+                weights = w;
+                round = r;
+            }
+        }
+    }
+
+    /** A site's bags for training and for validation, and the training bags' label counts. */
+    private record Parts(List<Bag> training, List<Bag> validation, LabelCounts counts) {
+    }
+
+    private Parts parts(BagDataset site) {
+        if (!stopping.enabled()) {
+            return new Parts(site.bags(), List.of(), site.labelCounts());
+        }
+        // ids and labels from bags.csv when the site is a folder, so no tile is decoded to choose
+        java.nio.file.Path dir = java.nio.file.Path.of(site.name());
+        int[] labels;
+        ValidationSplit.Assignment a;
+        if (java.nio.file.Files.isRegularFile(dir.resolve(BagDataset.INDEX_FILE))) {
+            List<BagEntry> rows = BagDataset.readIndex(dir);
+            a = stopping.split().assignEntries(rows);
+            labels = rows.stream().mapToInt(BagEntry::label).toArray();
+        } else {
+            a = stopping.split().assign(site.bags());
+            labels = site.bags().stream().mapToInt(Bag::label).toArray();
+        }
+        long positives = 0;
+        for (int i : a.training()) {
+            positives += labels[i];
+        }
+        return new Parts(a.trainingOf(site.bags()), a.validationOf(site.bags()),
+                new LabelCounts(a.training().length - positives, positives));
+    }
+
+    /** The bag-weighted mean of the sites' validation losses of the model as it is now. */
+    private static double validationLoss(MilModel model, List<Parts> parts) {
+        double sum = 0;
+        long bags = 0;
+        for (Parts p : parts) {
+            if (!p.validation().isEmpty()) {
+                ValidationMetrics v = ValidationMetrics.of(model, p.validation());
+                sum += v.loss() * v.bags();
+                bags += v.bags();
+            }
+        }
+        return sum / bags;
     }
 
     /** Site-level DP settings of a federated arm: clip norm C and noise multiplier σ. */
@@ -160,23 +281,28 @@ public final class Simulation {
 
     /** One model trained on all sites' bags pooled: the upper bound federation aims at. */
     public MilModel centralised(List<BagDataset> sites) {
-        List<List<org.fedmil.mil.data.Bag>> parts = new ArrayList<>();
+        List<List<Bag>> training = new ArrayList<>();
+        List<List<Bag>> validation = new ArrayList<>();
         long negatives = 0;
         long positives = 0;
         for (BagDataset site : sites) {
-            parts.add(site.bags());
-            negatives += site.labelCounts().negatives();
-            positives += site.labelCounts().positives();
+            Parts p = parts(site);
+            training.add(p.training());
+            validation.add(p.validation());
+            negatives += p.counts().negatives();
+            positives += p.counts().positives();
         }
-        return alone(new ConcatenatedBags(parts), new LabelCounts(negatives, positives));
+        return alone(new ConcatenatedBags(training), new ConcatenatedBags(validation),
+                new LabelCounts(negatives, positives));
     }
 
     /** One site training by itself, with the same number of passes over its bags as in federation. */
     public MilModel localOnly(BagDataset site) {
-        return alone(site.bags(), site.labelCounts());
+        Parts p = parts(site);
+        return alone(p.training(), p.validation(), p.counts());
     }
 
-    private MilModel alone(List<org.fedmil.mil.data.Bag> bags, LabelCounts counts) {
+    private MilModel alone(List<Bag> bags, List<Bag> validation, LabelCounts counts) {
         MilModel model = MilModel.create(spec, device, seed);
         try {
             // the schedule over the same passes: epoch e of E plays round e of E (a plateau schedule has no
@@ -186,7 +312,17 @@ public final class Simulation {
             StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
                     : (step, steps) -> schedule.cosineRate(recipe.learningRate(),
                     (double) step / steps * recipe.rounds(), recipe.rounds());
-            trainer.train(model, bags, options(epochs, counts, seed * 1_000_003L + 7).withRates(rates));
+            TrainingOptions options = options(epochs, counts, seed * 1_000_003L + 7).withRates(rates);
+            if (validation.isEmpty()) {
+                trainer.train(model, bags, options);
+                lastRun = new Run(epochs, epochs);
+                return model;
+            }
+            // a round of federation is localEpochs passes: patience and the earliest stop are counted alike
+            ValidatedTraining stopper = new ValidatedTraining(model, validation,
+                    stopping.patience() * recipe.localEpochs(), stopping.minRounds() * recipe.localEpochs(), e -> { });
+            trainer.train(model, bags, options, TrainingProgress.NONE, stopper);
+            lastRun = new Run(stopper.lastEpoch(), stopper.restoreBest());
             return model;
         } catch (RuntimeException e) {
             model.close();
