@@ -7,6 +7,7 @@ import org.fedmil.coordinator.cli.AdminCommand;
 import org.fedmil.coordinator.cli.CoordinatorCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
+import org.fedmil.data.split.SplitCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.pki.PkiCommand;
 import org.fedmil.site.cli.SiteCommand;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class})
+            subcommands = {SynthCommand.class, FmnistBagsCommand.class, CrcNucleiCommand.class, SplitCommand.class})
     static final class Data {
     }
 
