@@ -126,7 +126,7 @@ public final class MilBenchmark {
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
                         base.sites(), base.medianDeltaNorm(), null, null, null, null, null, null, curve, v,
-                        labelNoise == null ? null : labelNoise.toString());
+                        labelNoise == null ? null : labelNoise.toString()).withFoldOf(base);
                 append(r);
                 out.add(r);
             }
@@ -155,7 +155,8 @@ public final class MilBenchmark {
                 RunRecord r = new RunRecord(base.dataset(), base.seed(), base.architecture(), base.arm(),
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
-                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve);
+                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve)
+                        .withFoldOf(base);
                 append(r);
                 out.add(r);
             }
@@ -248,12 +249,14 @@ public final class MilBenchmark {
                 heldout.size(), m.auc(), ci.lower(), ci.upper(), m.sensitivity(), m.specificity(), localisation,
                 (System.nanoTime() - startNanos) / 1e9, f == null ? null : f.rounds(), f == null ? null : f.sites(),
                 f == null ? null : f.medianDeltaNorm(), f == null ? null : f.sigma(), f == null ? null : f.clip(),
-                f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne());
+                f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne())
+                .withFold(split.fold(), labels, probabilities);
         if (write) {
             append(record);
         }
-        progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %.3f [%.3f, %.3f]  loc %.3f  %.0f s%n",
-                record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags, record.auc(),
+        progress.printf(Locale.ROOT, "%-12s seed %-3d%s %-16s %-14s bags %4d  AUC %.3f [%.3f, %.3f]  loc %.3f  %.0f s%n",
+                record.dataset(), record.seed(), split.fold() == null ? "" : " fold " + split.fold(),
+                record.architecture(), record.arm(), trainingBags, record.auc(),
                 record.aucLower(), record.aucUpper(), record.localisation(), record.seconds());
         if (f != null) {
             progress.printf(Locale.ROOT, "%-12s median delta norm before clipping %.4f%s%n", "", f.medianDeltaNorm(),
