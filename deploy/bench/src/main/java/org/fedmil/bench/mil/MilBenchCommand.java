@@ -385,8 +385,11 @@ public final class MilBenchCommand implements Callable<Integer> {
         List<RunRecord> full = all.stream()
                 .filter(r -> r.arm().startsWith("local:") || r.trainingBags() == largest).toList();
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s); %d rounds × %d "
-                        + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", seeds().size(), seeds(), rounds,
+        String over = read.isEmpty() ? "Cross-validation"
+                : String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s)", seeds().size(),
+                        seeds());
+        md.append(String.format(Locale.ROOT, "%s; %d rounds × %d "
+                        + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", over, rounds,
                 localEpochs, learningRate, weightDecay, augment ? ", flips + rotations" : ""));
         List<RunRecord> strategyRuns = full.stream().filter(r -> r.strategy() != null
                 && (strategies.isEmpty() || strategies.contains(r.strategy()))).toList();
