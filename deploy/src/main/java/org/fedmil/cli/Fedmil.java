@@ -9,6 +9,7 @@ import org.fedmil.data.arrays.ArrayBagsCommand;
 import org.fedmil.data.crc.CrcNucleiCommand;
 import org.fedmil.data.fmnist.FmnistBagsCommand;
 import org.fedmil.data.mnist.MnistBagsCommand;
+import org.fedmil.data.split.SplitCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.data.tiles.TilesCommand;
 import org.fedmil.pki.PkiCommand;
@@ -25,7 +26,7 @@ public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCommand.class, FmnistBagsCommand.class, MnistBagsCommand.class, CrcNucleiCommand.class,
-                    TilesCommand.class, ArrayBagsCommand.class})
+                    TilesCommand.class, ArrayBagsCommand.class, SplitCommand.class})
     static final class Data {
     }
 

@@ -348,6 +348,15 @@ public final class CrcNuclei {
         return split;
     }
 
+    /**
+     * Writes all bags as one tile data set folder ({@code bags.csv}, {@code tiles/} linking to the patch files,
+     * {@value #INSTANCE_LABELS}), for {@code fedmil data split} and k-fold benchmarks; its {@code tiles/} is
+     * replaced whole.
+     */
+    public void writeAll(Path dir) throws IOException {
+        write(dir, patients, dataset.resolve(PATCH_DIR).toAbsolutePath().normalize(), new Linker(), true);
+    }
+
     private static Map<String, Object> counts(String name, List<Patient> bags) {
         int positives = 0;
         int instances = 0;

@@ -53,6 +53,11 @@ public final class BagDataset {
     public static final String BAGS_DIR = "bags";
     public static final String TILES_DIR = "tiles";
     public static final String HEADER = "bag_id,label";
+    /**
+     * Optional third bags.csv column: which patient a bag belongs to. The loader ignores it; {@code fedmil data
+     * split} keeps all bags of a patient in the same fold and site.
+     */
+    public static final String PATIENT_COLUMN = "patient";
 
     private final String name;
     private final List<Bag> bags;
@@ -283,7 +288,8 @@ public final class BagDataset {
             header = header.substring(1);
         }
         List<String> headerFields = fields(header);
-        if (!headerFields.equals(List.of("bag_id", "label"))) {
+        if (!headerFields.equals(List.of("bag_id", "label"))
+                && !headerFields.equals(List.of("bag_id", "label", PATIENT_COLUMN))) {
             throw new BagDataException(index, "line 1: header must be '" + HEADER + "', got '" + header.strip()
                     + "'" + (headerFields.size() == 2 && isLabel(headerFields.get(1))
                     ? " (looks like a data row: add the header line)" : ""));
@@ -297,9 +303,10 @@ public final class BagDataset {
                 continue;
             }
             List<String> f = fields(line);
-            if (f.size() != 2) {
-                throw new BagDataException(index, "line " + lineNo + ": expected 2 comma-separated fields "
-                        + "(bag_id,label), got " + f.size() + ": '" + line.strip() + "'");
+            if (f.size() != headerFields.size()) {
+                throw new BagDataException(index, "line " + lineNo + ": expected " + headerFields.size()
+                        + " comma-separated fields (" + String.join(",", headerFields) + "), got " + f.size()
+                        + ": '" + line.strip() + "'");
             }
             String id = f.get(0);
             String problem = BagIds.problem(id).orElse(null);

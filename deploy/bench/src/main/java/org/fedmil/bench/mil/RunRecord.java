@@ -22,6 +22,10 @@ package org.fedmil.bench.mil;
  * @param labelNoise   the labels flipped at one site for this run (e.g. site=1:fraction=0.2); null for none
  * @param warnings     what {@link org.fedmil.mil.eval.LearningCheck} found on the held-out scores (near-constant,
  *                     chance level, one class, a small set); empty in records written before
+ * @param fold         cross-validation runs: the 1-based fold whose test bags were held out; null otherwise
+ * @param heldoutLabels cross-validation runs: the held-out bags' labels, in held-out order, so that all folds'
+ *                     scores can be pooled into one AUC; null otherwise
+ * @param heldoutProbabilities cross-validation runs: the model's probability for each of those bags
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
@@ -29,7 +33,8 @@ public record RunRecord(String dataset, long seed, String architecture, String a
                         Double medianDeltaNorm, Double dpNoise, Double dpClip, Double epsilon,
                         Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound,
                         String variant, String labelNoise,
-                        java.util.List<org.fedmil.mil.eval.LearningWarning> warnings) {
+                        java.util.List<org.fedmil.mil.eval.LearningWarning> warnings, Integer fold,
+                        java.util.List<Integer> heldoutLabels, java.util.List<Float> heldoutProbabilities) {
 
     public RunRecord {
         warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
@@ -43,14 +48,40 @@ public record RunRecord(String dataset, long seed, String architecture, String a
                      String variant, String labelNoise) {
         this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
                 specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip, epsilon,
-                epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, java.util.List.of());
+                epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, java.util.List.of(), null, null,
+                null);
     }
 
     /** This record with {@code list} as its warnings. */
     public RunRecord withWarnings(java.util.List<org.fedmil.mil.eval.LearningWarning> list) {
         return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
                 sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
-                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, list);
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, list, fold,
+                heldoutLabels, heldoutProbabilities);
+    }
+
+    /** This record with the fold and held-out scores of {@code scored} (the record its metrics came from). */
+    public RunRecord withFoldOf(RunRecord scored) {
+        return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
+                sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, warnings,
+                scored.fold(), scored.heldoutLabels(), scored.heldoutProbabilities());
+    }
+
+    /** This record as a cross-validation run: its fold and the held-out scores it was computed from. */
+    public RunRecord withFold(Integer foldNumber, int[] labels, float[] probabilities) {
+        if (foldNumber == null) {
+            return this;
+        }
+        java.util.List<Integer> l = java.util.Arrays.stream(labels).boxed().toList();
+        java.util.List<Float> p = new java.util.ArrayList<>(probabilities.length);
+        for (float x : probabilities) {
+            p.add(x);
+        }
+        return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
+                sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, warnings, foldNumber, l,
+                p);
     }
 
     public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
