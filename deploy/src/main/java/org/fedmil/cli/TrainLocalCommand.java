@@ -65,7 +65,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--attention-dim", defaultValue = "32")
     int attentionDim;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "the most passes over the data; early stopping "
+    @Option(names = "--epochs", defaultValue = "50", description = "the most passes over the data; early stopping "
             + "may end sooner (default ${DEFAULT-VALUE})")
     int epochs;
 
@@ -86,7 +86,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE})")
     int minEpochs;
 
-    @Option(names = "--learning-rate", defaultValue = "1e-3")
+    @Option(names = "--learning-rate", defaultValue = "5e-4")
     double learningRate;
 
     @Option(names = "--weight-decay", defaultValue = "0")

@@ -147,7 +147,7 @@ public record CoordinatorConfig(
         listen = listen == null ? new Listen(null, null) : listen;
         stateDir = stateDir == null ? Path.of("coordinator-state") : stateDir;
         minSites = minSites == null ? 2 : minSites;
-        rounds = rounds == null ? 5 : rounds;
+        rounds = rounds == null ? 50 : rounds;
         model = model == null ? new Model(null, null, null, null, null, null) : model;
         training = training == null ? new Training(null, null, null, null, null, null, null) : training;
         device = device == null ? "auto" : device;
@@ -360,8 +360,8 @@ public record CoordinatorConfig(
         }
 
         public Training {
-            localEpochs = localEpochs == null ? 2 : localEpochs;
-            learningRate = learningRate == null ? 1e-3 : learningRate;
+            localEpochs = localEpochs == null ? 1 : localEpochs;
+            learningRate = learningRate == null ? 5e-4 : learningRate;
             weightDecay = weightDecay == null ? 0.0 : weightDecay;
             seed = seed == null ? 42L : seed;
             loss = loss == null ? LossConfig.DEFAULT.kind().configName() : loss;

@@ -16,6 +16,7 @@ import org.fedmil.data.fmnist.FmnistBags;
 import org.fedmil.data.mnist.MnistBags;
 import org.fedmil.data.mnist.NpmMnist;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.ValidationSplit;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
 import org.fedmil.mil.model.Architecture;
@@ -87,13 +88,27 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--alpha", defaultValue = "0.5", description = "Dirichlet α of the non-IID site split")
     double alpha;
 
-    @Option(names = "--rounds", defaultValue = "10")
+    @Option(names = "--rounds", defaultValue = "50", description = "the most federated rounds (and rounds × "
+            + "local epochs passes for the single-party arms); validation stops earlier (default ${DEFAULT-VALUE})")
     int rounds;
+
+    @Option(names = "--validation-fraction", defaultValue = "0.2", description = "share of each site's bags kept "
+            + "back for validation, as a site agent does; the arms stop early and keep the model with the lowest "
+            + "validation loss. 0: every bag trains for all --rounds, the last model is kept (default ${DEFAULT-VALUE})")
+    double validationFraction;
+
+    @Option(names = "--patience", defaultValue = "5", description = "rounds (epochs × local epochs for the "
+            + "single-party arms) without a lower validation loss before stopping (default ${DEFAULT-VALUE})")
+    int patience;
+
+    @Option(names = "--min-rounds", defaultValue = "5", description = "no early stop before this round "
+            + "(default ${DEFAULT-VALUE})")
+    int minRounds;
 
     @Option(names = "--local-epochs", defaultValue = "1")
     int localEpochs;
 
-    @Option(names = "--learning-rate", defaultValue = "1e-4")
+    @Option(names = "--learning-rate", defaultValue = "5e-4")
     double learningRate;
 
     @Option(names = "--weight-decay", defaultValue = "1e-4")
@@ -233,7 +248,9 @@ public final class MilBenchCommand implements Callable<Integer> {
                 MilBenchmark bench = new MilBenchmark(r, 64, 32, Devices.choose(device), !noLocal && n == largest,
                         !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out)
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
-                        .withVariants(variants, noise());
+                        .withVariants(variants, noise())
+                        .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
+                                new ValidationSplit(validationFraction, 0), patience, minRounds));
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }

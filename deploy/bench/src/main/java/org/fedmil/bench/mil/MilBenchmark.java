@@ -77,6 +77,16 @@ public final class MilBenchmark {
 
     private List<String> strategies = List.of();
     private List<Attack> attacks = List.of();
+    private Simulation.Stopping stopping = Simulation.Stopping.OFF;
+
+    /**
+     * The federated, centralised and local-only arms keep validation bags back and stop early on them, as a
+     * federation of the product does by default; the held-out set stays a test set.
+     */
+    public MilBenchmark withStopping(Simulation.Stopping s) {
+        this.stopping = s;
+        return this;
+    }
 
     /**
      * Replaces the federated (FedAvg) arm by one federated arm per strategy
@@ -89,6 +99,13 @@ public final class MilBenchmark {
         this.strategies = List.copyOf(strategySpecs);
         this.attacks = List.copyOf(attackList);
         return this;
+    }
+
+    private void reportStop(String arm, Simulation simulation, String unit) {
+        if (stopping.enabled()) {
+            progress.printf(java.util.Locale.ROOT, "%-12s %s: trained %d %s, kept the model of %d (lowest validation "
+                    + "loss)%n", "", arm, simulation.lastRun().trained(), unit, simulation.lastRun().kept());
+        }
     }
 
     private List<String> variants = List.of();
@@ -174,7 +191,7 @@ public final class MilBenchmark {
         ModelSpec spec = first.tileFormat()
                 .map(f -> ModelSpec.cnn(architecture, f.channels(), f.size(), hiddenDim, attentionDim))
                 .orElseGet(() -> new ModelSpec(architecture, first.dim(), hiddenDim, attentionDim));
-        Simulation simulation = new Simulation(spec, device, recipe, split.seed());
+        Simulation simulation = new Simulation(spec, device, recipe, split.seed(), stopping);
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Double> norms = new ArrayList<>();
@@ -184,6 +201,7 @@ public final class MilBenchmark {
             out.addAll(runStrategies(split, architecture, simulation));
         } else {
             try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
+                reportStop("federated", simulation, "rounds");
                 out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
                         federatedFields(split, norms, null)));
             }
@@ -200,6 +218,7 @@ public final class MilBenchmark {
         if (centralised) {
             t0 = System.nanoTime();
             try (MilModel c = simulation.centralised(split.sites())) {
+                reportStop("centralised", simulation, "epochs");
                 out.add(score(split, architecture, "centralised", split.trainingBags(), c, t0, null));
             }
         }
