@@ -38,11 +38,12 @@ class CoordinatorConfigTest {
     @Test
     void missingKeysTakeTheDocumentedDefaultsAndPathsResolveAgainstTheFile() throws Exception {
         CoordinatorConfig c = CoordinatorConfig.load(yaml(""));
-        assertThat(c.rounds()).isEqualTo(5);
+        assertThat(c.rounds()).isEqualTo(50);
         assertThat(c.minSites()).isEqualTo(2);
         assertThat(c.listen().port()).isEqualTo(7443);
         assertThat(c.model().architecture()).isEqualTo("attention");
-        assertThat(c.training().learningRate()).isEqualTo(1e-3);
+        assertThat(c.training().learningRate()).isEqualTo(5e-4);
+        assertThat(c.training().localEpochs()).isEqualTo(1);
         assertThat(c.tls().cert()).isEqualTo(dir.resolve("cert.pem"));
         assertThat(c.stateDir()).isEqualTo(dir.resolve("coordinator-state"));
     }
