@@ -78,11 +78,11 @@ public final class TrainLocalCommand implements Callable<Integer> {
             + "as a site's validation.seed (default ${DEFAULT-VALUE})")
     long validationSeed;
 
-    @Option(names = "--patience", defaultValue = "5", description = "stop after this many epochs without a lower "
+    @Option(names = "--patience", defaultValue = "10", description = "stop after this many epochs without a lower "
             + "validation loss, and keep the best epoch's weights; 0 runs every epoch (default ${DEFAULT-VALUE})")
     int patience;
 
-    @Option(names = "--min-epochs", defaultValue = "5", description = "no early stop before this epoch "
+    @Option(names = "--min-epochs", defaultValue = "10", description = "no early stop before this epoch "
             + "(default ${DEFAULT-VALUE})")
     int minEpochs;
 

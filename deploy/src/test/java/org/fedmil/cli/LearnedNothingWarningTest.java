@@ -82,7 +82,8 @@ class LearnedNothingWarningTest {
 
     @Test
     void theTrueLabelsTrainWithoutTheLearnedNothingWarning() {
-        CliRun r = trainLocal(tmp.resolve("data/site-1"), "--epochs", "10");
+        // the default recipe, as a user runs it: validation, early stopping, 50 epochs at most
+        CliRun r = trainLocal(tmp.resolve("data/site-1"));
         System.out.println(r.out());
 
         assertThat(r.rc()).as(r.err()).isZero();

@@ -87,14 +87,14 @@ public record CoordinatorConfig(
      * Without site validation nothing stops early.
      *
      * @param enabled   on by default
-     * @param patience  validated models without a lower loss before stopping; default 5
-     * @param minRounds no early stop before this round; default 5
+     * @param patience  validated models without a lower loss before stopping; default 10
+     * @param minRounds no early stop before this round; default 10
      */
     public record EarlyStoppingSection(Boolean enabled, Integer patience, Integer minRounds) {
         public EarlyStoppingSection {
             enabled = enabled == null || enabled;
-            patience = patience == null ? 5 : patience;
-            minRounds = minRounds == null ? 5 : minRounds;
+            patience = patience == null ? 10 : patience;
+            minRounds = minRounds == null ? 10 : minRounds;
         }
 
         public org.fedmil.coordinator.round.EarlyStopping rule() {

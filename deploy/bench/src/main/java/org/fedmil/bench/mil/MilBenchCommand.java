@@ -97,11 +97,11 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "validation loss. 0: every bag trains for all --rounds, the last model is kept (default ${DEFAULT-VALUE})")
     double validationFraction;
 
-    @Option(names = "--patience", defaultValue = "5", description = "rounds (epochs × local epochs for the "
+    @Option(names = "--patience", defaultValue = "10", description = "rounds (epochs × local epochs for the "
             + "single-party arms) without a lower validation loss before stopping (default ${DEFAULT-VALUE})")
     int patience;
 
-    @Option(names = "--min-rounds", defaultValue = "5", description = "no early stop before this round "
+    @Option(names = "--min-rounds", defaultValue = "10", description = "no early stop before this round "
             + "(default ${DEFAULT-VALUE})")
     int minRounds;
 
