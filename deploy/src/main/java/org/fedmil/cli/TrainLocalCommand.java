@@ -89,7 +89,8 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--learning-rate", defaultValue = "5e-4")
     double learningRate;
 
-    @Option(names = "--weight-decay", defaultValue = "0")
+    @Option(names = "--weight-decay", defaultValue = "1e-4", description = "L2 penalty (default ${DEFAULT-VALUE}, "
+            + "as the coordinator's training.weight_decay)")
     double weightDecay;
 
     @Option(names = "--loss", defaultValue = "cross_entropy", description = "cross_entropy, focal or gce")

@@ -6,6 +6,7 @@ import java.util.List;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.train.LearningRateSchedule;
+import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.train.LossConfig;
 import org.fedmil.mil.train.OptimizerConfig;
 import org.fedmil.mil.train.StepRates;
@@ -85,6 +86,16 @@ public final class Wire {
         return new LossConfig(LossConfig.Kind.fromConfigName(config.getLoss()), config.getFocalGamma(),
                 LossConfig.ClassWeighting.fromConfigName(config.getClassWeights()),
                 config.getGceQ() == 0 ? LossConfig.DEFAULT_GCE_Q : config.getGceQ(), config.getLabelSmoothing());
+    }
+
+    /**
+     * The federation's label counts a train task carries for class weighting by the whole federation; zero counts
+     * (an older coordinator, or none known) when absent, which {@link LossConfig#forSite(LabelCounts, LabelCounts)}
+     * reads as "use the site's own".
+     */
+    public static LabelCounts federationLabelsOf(org.fedmil.proto.v1.TrainingConfig config) {
+        return new LabelCounts(Math.max(0, config.getFederationNegativeBags()),
+                Math.max(0, config.getFederationPositiveBags()));
     }
 
     public static org.fedmil.proto.v1.TrainingConfig.Builder toProto(OptimizerConfig optimizer,

@@ -30,6 +30,21 @@ class TrainingToolboxWireTest {
     }
 
     @Test
+    void theFederationsLabelCountsReachTheSiteAndAnOlderCoordinatorsTaskBalancesByTheSitesOwn() throws Exception {
+        org.fedmil.mil.data.LabelCounts site = new org.fedmil.mil.data.LabelCounts(25, 3);
+        LossConfig federation = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2, LossConfig.ClassWeighting.FEDERATION);
+        TrainingConfig sent = TrainingConfig.parseFrom(Wire.toProto(federation, TrainingConfig.newBuilder()
+                .setFederationNegativeBags(60).setFederationPositiveBags(40)).toByteArray());
+        assertThat(Wire.federationLabelsOf(sent)).isEqualTo(new org.fedmil.mil.data.LabelCounts(60, 40));
+        assertThat(Wire.lossOf(sent).forSite(site, Wire.federationLabelsOf(sent)).positiveWeight())
+                .isCloseTo(100.0 / 80, within(1e-12));
+        TrainingConfig old = TrainingConfig.parseFrom(Wire.toProto(federation, TrainingConfig.newBuilder())
+                .toByteArray());
+        assertThat(Wire.lossOf(old).forSite(site, Wire.federationLabelsOf(old)))
+                .isEqualTo(LossConfig.DEFAULT.forSite(site));
+    }
+
+    @Test
     void optimiserAndLossSurviveTheWire() throws Exception {
         OptimizerConfig sgd = new OptimizerConfig(OptimizerConfig.Kind.SGD, 0.9, true);
         LossConfig gce = new LossConfig(LossConfig.Kind.GCE, 2, LossConfig.ClassWeighting.NONE, 0.6, 0.1);

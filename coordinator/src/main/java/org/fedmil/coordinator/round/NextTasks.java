@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.round;
 
 import org.fedmil.coordinator.round.FederationRun.Phase;
+import org.fedmil.mil.data.LabelCounts;
 
 /** What a site is told to do next, decided from the round state on the event thread; changes nothing. */
 final class NextTasks {
@@ -27,11 +28,11 @@ final class NextTasks {
                     + state.sites.size() + " of " + plan.minSites() + " needed");
             case TRAINING -> {
                 if (secure.active() && participant) {
-                    yield secure.taskFor(siteId, new Task.Train(round, state.global));
+                    yield secure.taskFor(siteId, new Task.Train(round, state.global, federationLabels()));
                 }
                 if (participant && !state.submitted.containsKey(siteId)) {
                     yield plan.isPretrainingRound(round) ? new Task.Pretrain(round, state.global)
-                            : new Task.Train(round, state.global);
+                            : new Task.Train(round, state.global, federationLabels());
                 }
                 if (!participant) {
                     yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + " started before this site joined; it "
@@ -45,5 +46,18 @@ final class NextTasks {
                     ? new Task.Wait(FederationRun.RETRY_AFTER_MS, "waiting for other sites to evaluate the final model")
                     : new Task.Evaluate(state.global);
         };
+    }
+
+    /** The round's participants' bags per label as they joined, summed over the participants still joined. */
+    private LabelCounts federationLabels() {
+        LabelCounts total = new LabelCounts(0, 0);
+        for (String site : state.participants) {
+            SiteJoin join = state.sites.get(site);
+            if (join != null) {
+                total = total.plus(new LabelCounts(join.bagsPerLabel().getOrDefault(0, 0L),
+                        join.bagsPerLabel().getOrDefault(1, 0L)));
+            }
+        }
+        return total;
     }
 }

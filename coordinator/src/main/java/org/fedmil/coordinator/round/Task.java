@@ -1,9 +1,15 @@
 package org.fedmil.coordinator.round;
 
+import org.fedmil.mil.data.LabelCounts;
+
 /** What the federation tells one site to do next; the service maps it onto the protocol's Task message. */
 public sealed interface Task {
 
-    record Train(int round, GlobalModel model) implements Task {
+    /**
+     * @param federationLabels the bags of the round's participants as declared at join, summed: what sites weigh
+     *                         classes by when the federation's class weighting is "federation"
+     */
+    record Train(int round, GlobalModel model, LabelCounts federationLabels) implements Task {
     }
 
     /** A pretraining round: train the encoder self-supervised, upload its delta alone (see {@link PretrainingPlan}). */

@@ -25,18 +25,23 @@ final class TrainingChecks {
     static List<LearningWarning> of(FederationPlan plan, int round, Map<String, Map<Integer, Long>> sitesBagsPerLabel,
                                     double trainLoss) {
         List<LearningWarning> warnings = new ArrayList<>();
-        double weightedConstant = 0;
-        long bags = 0;
+        LabelCounts federation = new LabelCounts(0, 0);
         for (var site : sitesBagsPerLabel.entrySet()) {
             LabelCounts counts = new LabelCounts(site.getValue().getOrDefault(0, 0L),
                     site.getValue().getOrDefault(1, 0L));
             LearningCheck.site(site.getKey(), counts.negatives(), counts.positives()).ifPresent(warnings::add);
-            weightedConstant += counts.total() * LearningCheck.constantPredictorLoss(plan.training().loss(), counts);
-            bags += counts.total();
+            federation = federation.plus(counts);
         }
-        if (!plan.isPretrainingRound(round) && bags > 0) {
+        double weightedConstant = 0;
+        for (var site : sitesBagsPerLabel.values()) {
+            LabelCounts counts = new LabelCounts(site.getOrDefault(0, 0L), site.getOrDefault(1, 0L));
+            // each site's loss is weighed by its own counts or by the federation's, as the sites train
+            weightedConstant += counts.total() * LearningCheck.constantPredictorLoss(
+                    plan.training().loss().forSite(counts, federation), counts.negatives(), counts.positives());
+        }
+        if (!plan.isPretrainingRound(round) && federation.total() > 0) {
             // a pretraining round's loss is contrastive, not the classifier's
-            LearningCheck.trainingLoss(trainLoss, weightedConstant / bags, epochs(plan, round))
+            LearningCheck.trainingLoss(trainLoss, weightedConstant / federation.total(), epochs(plan, round))
                     .ifPresent(warnings::add);
         }
         return warnings;

@@ -105,6 +105,8 @@ final class TaskMessages {
                         .setProximalMu(training.proximalMu())
                         .setDeltaEncoding(Wire.toProto(training.compression()))
                         .setPseudoLabelThreshold(training.pseudoLabelThreshold())
+                        .setFederationNegativeBags(t.federationLabels().negatives())
+                        .setFederationPositiveBags(t.federationLabels().positives())
                         .setSeed(training.seed())))));
     }
 

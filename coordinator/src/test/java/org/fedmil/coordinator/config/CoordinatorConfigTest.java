@@ -44,6 +44,7 @@ class CoordinatorConfigTest {
         assertThat(c.model().architecture()).isEqualTo("attention");
         assertThat(c.training().learningRate()).isEqualTo(5e-4);
         assertThat(c.training().localEpochs()).isEqualTo(1);
+        assertThat(c.training().weightDecay()).isEqualTo(1e-4);
         assertThat(c.tls().cert()).isEqualTo(dir.resolve("cert.pem"));
         assertThat(c.stateDir()).isEqualTo(dir.resolve("coordinator-state"));
     }

@@ -77,7 +77,7 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
                 + "bags: %s%n", site, task.round(), model.version(), v.summary()));
         SiteTrainer.LocalUpdate trained = trainer.train(model.spec(), global.weights(),
                 new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                        Wire.lossOf(c).forSite(data.trainingLabelCounts()), augmentationFor(model.spec()), c.getProximalMu(),
+                        Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)), augmentationFor(model.spec()), c.getProximalMu(),
                         Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
                 ProgressPrinter.forConsole(out, "site " + site + " round " + task.round()),
                 c.getPseudoLabelThreshold());

@@ -82,6 +82,13 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
     public enum ClassWeighting implements ConfigName {
         /** Each class weighs bags / (2 × bags of the class): both classes contribute equally in total. */
         BALANCED("balanced"),
+        /**
+         * As {@link #BALANCED}, but from the label counts of the whole federation's training bags (the coordinator
+         * sums what the round's sites declared), so every site weighs a class the same. Then FedAvg's bag-weighted
+         * sum of the site losses is the class-balanced loss of the pooled bags, the objective centralised training
+         * minimises; with per-site weights a site holding one positive among 28 bags would weigh it 14×.
+         */
+        FEDERATION("federation"),
         /** Every bag weighs 1. */
         NONE("none");
 
@@ -101,13 +108,26 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
         }
     }
 
-    /** This loss with the class weights of a site holding {@code counts}. */
+    /** This loss with the class weights of a party training alone on bags with {@code counts}. */
     public BagLoss forSite(LabelCounts counts) {
+        return forSite(counts, counts);
+    }
+
+    /**
+     * This loss at a site holding {@code site}'s training bags in a federation whose training bags hold
+     * {@code federation} (the site's own counts where no federation total is known).
+     */
+    public BagLoss forSite(LabelCounts site, LabelCounts federation) {
+        LabelCounts counts = switch (classWeighting) {
+            case BALANCED -> site;
+            case FEDERATION -> federation.negatives() > 0 && federation.positives() > 0 ? federation : site;
+            case NONE -> null;
+        };
         double negative = 1;
         double positive = 1;
-        long n = counts.negatives() + counts.positives();
-        // a site with one class only has nothing to balance; its bags keep weight 1
-        if (classWeighting == ClassWeighting.BALANCED && counts.negatives() > 0 && counts.positives() > 0) {
+        // one class only: there is nothing to balance, and its bags keep weight 1
+        if (counts != null && counts.negatives() > 0 && counts.positives() > 0) {
+            long n = counts.negatives() + counts.positives();
             negative = n / (2.0 * counts.negatives());
             positive = n / (2.0 * counts.positives());
         }

@@ -70,6 +70,30 @@ class BagLossTest {
     }
 
     @Test
+    void federationWeightsComeFromTheFederationsCountsSoEverySiteWeighsAClassAlike() {
+        LossConfig federation = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2, LossConfig.ClassWeighting.FEDERATION);
+        // the federation: 60 negatives, 40 positives; a site with 25 negatives and 3 positives weighs them by those
+        BagLoss site = federation.forSite(new LabelCounts(25, 3), new LabelCounts(60, 40));
+        assertThat(site.negativeWeight()).isCloseTo(100.0 / 120, within(1e-12));
+        assertThat(site.positiveWeight()).isCloseTo(100.0 / 80, within(1e-12));
+        // per-site balancing would weigh that site's 3 positives 28 / 6 ≈ 4.7 each
+        assertThat(LossConfig.DEFAULT.forSite(new LabelCounts(25, 3), new LabelCounts(60, 40)).positiveWeight())
+                .isCloseTo(28.0 / 6, within(1e-12));
+    }
+
+    @Test
+    void federationWeightsFallBackToTheSitesOwnWhenNoFederationCountsAreKnown() {
+        LossConfig federation = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2, LossConfig.ClassWeighting.FEDERATION);
+        // an older coordinator sends no counts (0, 0): the site balances by its own, as "balanced" does
+        assertThat(federation.forSite(new LabelCounts(30, 10), new LabelCounts(0, 0)))
+                .isEqualTo(LossConfig.DEFAULT.forSite(new LabelCounts(30, 10)));
+        assertThat(federation.forSite(new LabelCounts(30, 10))).isEqualTo(LossConfig.DEFAULT.forSite(
+                new LabelCounts(30, 10)));
+        assertThat(LossConfig.ClassWeighting.fromConfigName("federation"))
+                .isEqualTo(LossConfig.ClassWeighting.FEDERATION);
+    }
+
+    @Test
     void aSiteWithOneClassOrNoWeightingKeepsWeightOne() {
         assertThat(LossConfig.DEFAULT.forSite(new LabelCounts(12, 0))).isEqualTo(BagLoss.CROSS_ENTROPY);
         LossConfig focalUnweighted = new LossConfig(LossConfig.Kind.FOCAL, 1.5, LossConfig.ClassWeighting.NONE);
@@ -83,7 +107,7 @@ class BagLossTest {
         assertThatThrownBy(() -> LossConfig.Kind.fromConfigName("hinge"))
                 .hasMessageContaining("'hinge'").hasMessageContaining("cross_entropy, focal");
         assertThatThrownBy(() -> LossConfig.ClassWeighting.fromConfigName("inverse"))
-                .hasMessageContaining("balanced, none");
+                .hasMessageContaining("balanced, federation, none");
         assertThatThrownBy(() -> new LossConfig(LossConfig.Kind.FOCAL, -1, LossConfig.ClassWeighting.NONE))
                 .hasMessageContaining("focal_gamma");
     }

@@ -114,6 +114,11 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "1e-4")
     double weightDecay;
 
+    @Option(names = "--class-weights", defaultValue = "balanced", description = "balanced (each site weighs its "
+            + "classes by its own training bags' label counts), federation (by the label counts of all sites' training "
+            + "bags together) or none (default ${DEFAULT-VALUE})")
+    String classWeights;
+
     @Option(names = "--augment", description = "random flips and right-angle rotations of training tiles")
     boolean augment;
 
@@ -221,7 +226,9 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         BagAugmentation augmentation = BagAugmentation.NONE;
-        Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, LossConfig.DEFAULT, augmentation);
+        LossConfig loss = new LossConfig(LossConfig.DEFAULT.kind(), LossConfig.DEFAULT.focalGamma(),
+                LossConfig.ClassWeighting.fromConfigName(classWeights));
+        Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, loss, augmentation);
         int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
         checkDataOptions();
         for (long seed : reportOnly ? List.<Long>of() : seeds()) {

@@ -203,7 +203,7 @@ public final class MilBenchmark {
             try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
                 reportStop("federated", simulation, "rounds");
                 out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
-                        federatedFields(split, norms, null)));
+                        federatedFields(split, norms, null), simulation.lastRun()));
             }
         }
         for (double sigma : dpNoises) {
@@ -219,7 +219,8 @@ public final class MilBenchmark {
             t0 = System.nanoTime();
             try (MilModel c = simulation.centralised(split.sites())) {
                 reportStop("centralised", simulation, "epochs");
-                out.add(score(split, architecture, "centralised", split.trainingBags(), c, t0, null));
+                out.add(score(split, architecture, "centralised", split.trainingBags(), c, t0, null,
+                        simulation.lastRun()));
             }
         }
         if (localOnly) {
@@ -227,7 +228,8 @@ public final class MilBenchmark {
                 BagDataset site = split.sites().get(s);
                 t0 = System.nanoTime();
                 try (MilModel local = simulation.localOnly(site)) {
-                    out.add(score(split, architecture, "local:site-" + (s + 1), site.size(), local, t0, null));
+                    out.add(score(split, architecture, "local:site-" + (s + 1), site.size(), local, t0, null,
+                            simulation.lastRun()));
                 }
             }
         }
@@ -255,11 +257,22 @@ public final class MilBenchmark {
 
     private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
                             MilModel model, long startNanos, FederatedFields f) {
-        return score(split, architecture, arm, trainingBags, model, startNanos, f, true);
+        return score(split, architecture, arm, trainingBags, model, startNanos, f, true, null);
+    }
+
+    /** As {@link #score}, recording how far {@code run} trained when it stopped on validation. */
+    private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
+                            MilModel model, long startNanos, FederatedFields f, Simulation.Run run) {
+        return score(split, architecture, arm, trainingBags, model, startNanos, f, true, run);
     }
 
     private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
                             MilModel model, long startNanos, FederatedFields f, boolean write) {
+        return score(split, architecture, arm, trainingBags, model, startNanos, f, write, null);
+    }
+
+    private RunRecord score(BenchSplit split, Architecture architecture, String arm, int trainingBags,
+                            MilModel model, long startNanos, FederatedFields f, boolean write, Simulation.Run run) {
         List<Bag> heldout = split.heldout().bags();
         MilModel.Scores scores = model.score(heldout);
         int[] labels = scores.labels();
@@ -275,6 +288,9 @@ public final class MilBenchmark {
                 f == null ? null : f.epsilon(), f == null ? null : f.epsilonReplaceOne())
                 .withWarnings(LearningCheck.scoredSet("held-out set", labels, probabilities, ci, true))
                 .withFold(split.fold(), labels, probabilities);
+        if (run != null && stopping.enabled()) {
+            record = record.withStopping(run.trained(), run.kept());
+        }
         if (write) {
             append(record);
         }

@@ -6,7 +6,8 @@ package org.fedmil.bench.mil;
  * @param arm          "federated", "centralised" or "local:&lt;site&gt;"
  * @param trainingBags bags the arm trained on (all sites' for federated and centralised)
  * @param localisation mean per-bag AUC of attention weights against hidden instance labels; NaN if none
- * @param rounds       federated arms: FedAvg rounds; null in records written before DP came in
+ * @param rounds       federated arms: the FedAvg rounds budget (all run without validation; see {@code trained});
+ *                     null in records written before DP came in
  * @param sites        federated arms: number of sites, each taking part in every round
  * @param medianDeltaNorm federated arms: median L2 norm of the sites' deltas before clipping, over sites and rounds
  * @param dpNoise      "federated-dp": noise multiplier σ; null otherwise
@@ -26,6 +27,9 @@ package org.fedmil.bench.mil;
  * @param heldoutLabels cross-validation runs: the held-out bags' labels, in held-out order, so that all folds'
  *                     scores can be pooled into one AUC; null otherwise
  * @param heldoutProbabilities cross-validation runs: the model's probability for each of those bags
+ * @param trained      runs stopped on validation: rounds (federated) or epochs (single party) run; null without
+ *                     validation, where {@code rounds} is what ran
+ * @param kept         runs stopped on validation: the round or epoch whose model was kept and scored
  */
 public record RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,
                         int heldoutBags, double auc, double aucLower, double aucUpper, double sensitivity,
@@ -34,7 +38,8 @@ public record RunRecord(String dataset, long seed, String architecture, String a
                         Double epsilonReplaceOne, String strategy, String attack, java.util.List<Double> aucPerRound,
                         String variant, String labelNoise,
                         java.util.List<org.fedmil.mil.eval.LearningWarning> warnings, Integer fold,
-                        java.util.List<Integer> heldoutLabels, java.util.List<Float> heldoutProbabilities) {
+                        java.util.List<Integer> heldoutLabels, java.util.List<Float> heldoutProbabilities,
+                        Integer trained, Integer kept) {
 
     public RunRecord {
         warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
@@ -49,7 +54,7 @@ public record RunRecord(String dataset, long seed, String architecture, String a
         this(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper, sensitivity,
                 specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip, epsilon,
                 epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, java.util.List.of(), null, null,
-                null);
+                null, null, null);
     }
 
     /** This record with {@code list} as its warnings. */
@@ -57,7 +62,7 @@ public record RunRecord(String dataset, long seed, String architecture, String a
         return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
                 sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
                 epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, list, fold,
-                heldoutLabels, heldoutProbabilities);
+                heldoutLabels, heldoutProbabilities, trained, kept);
     }
 
     /** This record with the fold and held-out scores of {@code scored} (the record its metrics came from). */
@@ -65,7 +70,7 @@ public record RunRecord(String dataset, long seed, String architecture, String a
         return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
                 sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
                 epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, warnings,
-                scored.fold(), scored.heldoutLabels(), scored.heldoutProbabilities());
+                scored.fold(), scored.heldoutLabels(), scored.heldoutProbabilities(), trained, kept);
     }
 
     /** This record as a cross-validation run: its fold and the held-out scores it was computed from. */
@@ -81,7 +86,15 @@ public record RunRecord(String dataset, long seed, String architecture, String a
         return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
                 sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
                 epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, warnings, foldNumber, l,
-                p);
+                p, trained, kept);
+    }
+
+    /** This record with the rounds or epochs its arm ran and the one whose model it kept. */
+    public RunRecord withStopping(int trainedCount, int keptAt) {
+        return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
+                sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, variant, labelNoise, warnings, fold,
+                heldoutLabels, heldoutProbabilities, trainedCount, keptAt);
     }
 
     public RunRecord(String dataset, long seed, String architecture, String arm, int trainingBags,

@@ -140,6 +140,10 @@ public final class Simulation {
             feedback.add(new ErrorFeedback(compression));
             parts.add(parts(site));
         }
+        LabelCounts federation = new LabelCounts(0, 0);
+        for (Parts p : parts) {
+            federation = federation.plus(p.counts());
+        }
         boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
         boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
@@ -169,7 +173,7 @@ public final class Simulation {
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.training(), options(recipe.localEpochs(), site.counts(),
-                            trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
+                            federation, trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
@@ -331,8 +335,13 @@ public final class Simulation {
     }
 
     private TrainingOptions options(int epochs, LabelCounts counts, long trainingSeed) {
+        return options(epochs, counts, counts, trainingSeed);
+    }
+
+    /** A site's training options in a federation whose training bags hold {@code federation}. */
+    private TrainingOptions options(int epochs, LabelCounts counts, LabelCounts federation, long trainingSeed) {
         return new TrainingOptions(epochs, recipe.learningRate(), recipe.weightDecay(), trainingSeed,
-                recipe.loss().forSite(counts), recipe.augmentation()).withOptimizer(recipe.optimizer())
+                recipe.loss().forSite(counts, federation), recipe.augmentation()).withOptimizer(recipe.optimizer())
                 .withBagsPerStep(recipe.bagsPerStep());
     }
 }

@@ -47,6 +47,11 @@ class CrossValidationBenchTest {
         assertThat(federated).hasSize(2);
         assertThat(federated.stream().mapToInt(r -> r.heldoutLabels().size()).sum()).isEqualTo(24);
         assertThat(federated).allSatisfy(r -> assertThat(r.heldoutBags() + r.trainingBags()).isEqualTo(24));
+        // validation stopping is on by default: each record says how far its arm ran and which model it kept
+        assertThat(records).allSatisfy(r -> {
+            assertThat(r.trained()).isBetween(1, 2);
+            assertThat(r.kept()).isBetween(0, r.trained());
+        });
         assertThat(Files.readString(report)).contains("pooled AUC", "| attention | federated |",
                 "| attention | centralised |", "local-only, mean of sites", "| 2 | 24 |");
         try (Stream<Path> walk = Files.walk(tmp.resolve("work"))) {
