@@ -4,14 +4,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.fedmil.mil.data.Bag;
+import java.util.OptionalDouble;
+import org.fedmil.mil.eval.ValidationCriterion;
 import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.tensor.TensorSet;
 
 /**
  * Early stopping of one party's training on its validation bags: after every epoch the model is scored on them,
- * the weights with the lowest validation loss are kept, and training stops once {@code patience} epochs in a row
- * have not beaten it (never before {@code minEpochs}). {@link #restoreBest()} puts the best weights back.
+ * the weights of the best epoch by a {@link ValidationCriterion} (the lowest validation loss unless told otherwise)
+ * are kept, and training stops once {@code patience} epochs in a row have not beaten it (never before
+ * {@code minEpochs}). {@link #restoreBest()} puts the best weights back.
  */
 public final class ValidatedTraining implements EpochListener {
 
@@ -24,6 +27,8 @@ public final class ValidatedTraining implements EpochListener {
     private final int patience;
     private final int minEpochs;
     private final Consumer<Epoch> report;
+    private final ValidationCriterion criterion;
+    private OptionalDouble bestAuc = OptionalDouble.empty();
     private TensorSet bestWeights;
     private double bestLoss = Double.POSITIVE_INFINITY;
     private int bestEpoch;
@@ -37,6 +42,12 @@ public final class ValidatedTraining implements EpochListener {
      */
     public ValidatedTraining(MilModel model, List<Bag> validation, int patience, int minEpochs,
                              Consumer<Epoch> report) {
+        this(model, validation, patience, minEpochs, report, ValidationCriterion.LOSS);
+    }
+
+    /** @param criterion what makes an epoch's model better than the best so far */
+    public ValidatedTraining(MilModel model, List<Bag> validation, int patience, int minEpochs,
+                             Consumer<Epoch> report, ValidationCriterion criterion) {
         if (validation.isEmpty()) {
             throw new IllegalArgumentException("early stopping needs validation bags; there are none");
         }
@@ -49,15 +60,17 @@ public final class ValidatedTraining implements EpochListener {
         this.patience = patience;
         this.minEpochs = minEpochs;
         this.report = report;
+        this.criterion = criterion;
     }
 
     @Override
     public boolean afterEpoch(int epoch, int epochs, double trainLoss) {
         lastEpoch = epoch;
         ValidationMetrics v = ValidationMetrics.of(model, validation);
-        boolean improved = v.loss() < bestLoss;
+        boolean improved = criterion.better(v.loss(), v.auc(), bestLoss, bestAuc);
         if (improved) {
             bestLoss = v.loss();
+            bestAuc = v.auc();
             bestEpoch = epoch;
             bestWeights = model.weights();
         }

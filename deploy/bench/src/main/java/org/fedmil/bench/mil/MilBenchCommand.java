@@ -105,6 +105,11 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE})")
     int minRounds;
 
+    @Option(names = "--select-by", defaultValue = "loss", description = "what makes a validated model better, "
+            + "for the model kept and the patience count: loss (the lower validation loss) or auc (the higher "
+            + "validation AUC, ties by loss) (default ${DEFAULT-VALUE})")
+    String selectBy;
+
     @Option(names = "--local-epochs", defaultValue = "1")
     int localEpochs;
 
@@ -257,7 +262,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
                         .withVariants(variants, noise())
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
-                                new ValidationSplit(validationFraction, 0), patience, minRounds));
+                                new ValidationSplit(validationFraction, 0), patience, minRounds,
+                                org.fedmil.mil.eval.ValidationCriterion.fromConfigName(selectBy)));
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }

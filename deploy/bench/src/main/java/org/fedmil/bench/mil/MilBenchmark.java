@@ -103,8 +103,10 @@ public final class MilBenchmark {
 
     private void reportStop(String arm, Simulation simulation, String unit) {
         if (stopping.enabled()) {
-            progress.printf(java.util.Locale.ROOT, "%-12s %s: trained %d %s, kept the model of %d (lowest validation "
-                    + "loss)%n", "", arm, simulation.lastRun().trained(), unit, simulation.lastRun().kept());
+            progress.printf(java.util.Locale.ROOT, "%-12s %s: trained %d %s, kept the model of %d (%s)%n", "", arm,
+                    simulation.lastRun().trained(), unit, simulation.lastRun().kept(),
+                    stopping.criterion() == org.fedmil.mil.eval.ValidationCriterion.LOSS ? "lowest validation loss"
+                            : "highest validation AUC, ties by loss");
         }
     }
 

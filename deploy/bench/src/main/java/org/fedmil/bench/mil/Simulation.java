@@ -56,8 +56,14 @@ public final class Simulation {
      * model with the lowest; the single-party arms keep back the same bags and stop the same way over epochs.
      * {@link #OFF}: every bag trains for the whole budget, and the last model is kept.
      */
-    public record Stopping(ValidationSplit split, int patience, int minRounds) {
+    public record Stopping(ValidationSplit split, int patience, int minRounds,
+                           org.fedmil.mil.eval.ValidationCriterion criterion) {
         public static final Stopping OFF = new Stopping(ValidationSplit.NONE, 0, 0);
+
+        /** Choosing by the lowest validation loss. */
+        public Stopping(ValidationSplit split, int patience, int minRounds) {
+            this(split, patience, minRounds, org.fedmil.mil.eval.ValidationCriterion.LOSS);
+        }
 
         public boolean enabled() {
             return split.enabled();
@@ -149,15 +155,15 @@ public final class Simulation {
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
         // the coordinator does; the held-out set only in the old validation-free protocol
         List<Double> plateauLosses = new ArrayList<>();
-        Keeper keeper = new Keeper();
+        Keeper keeper = new Keeper(stopping.criterion());
         try {
             TensorSet global = model.weights();
             observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
                 if (validating) {
-                    double loss = validationLoss(model, parts);
-                    plateauLosses.add(loss);
-                    keeper.offer(round - 1, global, loss);
+                    Validated v = validation(model, parts);
+                    plateauLosses.add(v.loss());
+                    keeper.offer(round - 1, global, v);
                     if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()) {
                         break;
                     }
@@ -198,7 +204,7 @@ public final class Simulation {
             if (validating) {
                 // the last model is validated too, as the sites' final evaluation does at the coordinator
                 model.setWeights(global);
-                keeper.offer(keeper.last, global, validationLoss(model, parts));
+                keeper.offer(keeper.last, global, validation(model, parts));
                 global = keeper.weights;
             }
             model.setWeights(global);
@@ -221,16 +227,23 @@ public final class Simulation {
         return lastRun;
     }
 
-    /** The model with the lowest validation loss so far. */
+    /** The best model so far by the stopping's validation criterion. */
     private static final class Keeper {
+        private final org.fedmil.mil.eval.ValidationCriterion criterion;
         private TensorSet weights;
         private double loss = Double.POSITIVE_INFINITY;
+        private java.util.OptionalDouble auc = java.util.OptionalDouble.empty();
         private int round;
         private int last;
 
-        void offer(int r, TensorSet w, double l) {
-            if (l < loss) {
-                loss = l;
+        Keeper(org.fedmil.mil.eval.ValidationCriterion criterion) {
+            this.criterion = criterion;
+        }
+
+        void offer(int r, TensorSet w, Validated v) {
+            if (criterion.better(v.loss(), v.auc(), loss, auc)) {
+                loss = v.loss();
+                auc = v.auc();
                 weights = w;
                 round = r;
             }
@@ -265,18 +278,29 @@ public final class Simulation {
                 new LabelCounts(a.training().length - positives, positives));
     }
 
-    /** The bag-weighted mean of the sites' validation losses of the model as it is now. */
-    private static double validationLoss(MilModel model, List<Parts> parts) {
+    /** A federated validation: bag-weighted means of the sites' losses and of the AUCs of the sites that have one. */
+    private record Validated(double loss, java.util.OptionalDouble auc) {
+    }
+
+    /** The model as it is now on every site's validation bags, aggregated as the coordinator does. */
+    private static Validated validation(MilModel model, List<Parts> parts) {
         double sum = 0;
         long bags = 0;
+        double aucSum = 0;
+        long aucBags = 0;
         for (Parts p : parts) {
             if (!p.validation().isEmpty()) {
                 ValidationMetrics v = ValidationMetrics.of(model, p.validation());
                 sum += v.loss() * v.bags();
                 bags += v.bags();
+                if (v.auc().isPresent()) {
+                    aucSum += v.auc().getAsDouble() * v.bags();
+                    aucBags += v.bags();
+                }
             }
         }
-        return sum / bags;
+        return new Validated(sum / bags, aucBags == 0 ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(aucSum / aucBags));
     }
 
     /** Site-level DP settings of a federated arm: clip norm C and noise multiplier σ. */
@@ -324,7 +348,8 @@ public final class Simulation {
             }
             // a round of federation is localEpochs passes: patience and the earliest stop are counted alike
             ValidatedTraining stopper = new ValidatedTraining(model, validation,
-                    stopping.patience() * recipe.localEpochs(), stopping.minRounds() * recipe.localEpochs(), e -> { });
+                    stopping.patience() * recipe.localEpochs(), stopping.minRounds() * recipe.localEpochs(), e -> { },
+                    stopping.criterion());
             trainer.train(model, bags, options, TrainingProgress.NONE, stopper);
             lastRun = new Run(stopper.lastEpoch(), stopper.restoreBest());
             return model;
