@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
-import org.fedmil.mil.data.BagEntry;
 import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.data.ValidationSplit;
@@ -85,45 +84,20 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
     Trained centralised(List<BagDataset> sites) {
         List<List<Bag>> training = new ArrayList<>();
         List<List<Bag>> validation = new ArrayList<>();
-        long negatives = 0;
-        long positives = 0;
+        LabelCounts counts = new LabelCounts(0, 0);
         for (BagDataset site : sites) {
-            List<BagEntry> rows = entries(site);
-            ValidationSplit.Assignment a = stopping.split().assignEntries(rows);
-            training.add(a.trainingOf(site.bags()));
-            validation.add(a.validationOf(site.bags()));
-            for (int i : a.training()) {
-                positives += rows.get(i).label();
-            }
-            negatives += a.training().length;
+            ValidationSplit.Parts p = stopping.split().split(site);
+            training.add(p.training());
+            validation.add(p.validation());
+            counts = counts.plus(p.trainingCounts());
         }
-        negatives -= positives;
         List<Bag> valBags = new ConcatenatedBags(validation);
-        return train(training.size() == 1 ? training.get(0) : new ConcatenatedBags(training),
-                new LabelCounts(negatives, positives), valBags);
+        return train(training.size() == 1 ? training.get(0) : new ConcatenatedBags(training), counts, valBags);
     }
 
     /** Bags each folder keeps back for validation, in total. */
     int validationBags(List<BagDataset> sites) {
-        return sites.stream().mapToInt(s -> split(s).validation().length).sum();
-    }
-
-    private ValidationSplit.Assignment split(BagDataset site) {
-        return stopping.split().assignEntries(entries(site));
-    }
-
-    private static List<BagEntry> entries(BagDataset site) {
-        // a folder's bags.csv gives ids and labels without decoding tiles; an in-memory set has its bags at hand
-        java.nio.file.Path dir = java.nio.file.Path.of(site.name());
-        if (java.nio.file.Files.isRegularFile(dir.resolve(BagDataset.INDEX_FILE))) {
-            return BagDataset.readIndex(dir);
-        }
-        List<BagEntry> entries = new ArrayList<>();
-        for (int i = 0; i < site.size(); i++) {
-            Bag b = site.bags().get(i);
-            entries.add(new BagEntry(b.id(), b.label(), dir, i + 1));
-        }
-        return entries;
+        return sites.stream().mapToInt(s -> stopping.split().split(s).validation().size()).sum();
     }
 
     private Trained train(List<Bag> bags, LabelCounts counts, List<Bag> validation) {

@@ -112,6 +112,42 @@ public record ValidationSplit(double fraction, long seed) {
                 entries.stream().mapToInt(BagEntry::label).toArray());
     }
 
+    /**
+     * A party's data set split for training and validation.
+     *
+     * @param trainingCounts the training bags' label counts
+     */
+    public record Parts(List<Bag> training, List<Bag> validation, LabelCounts trainingCounts) {
+    }
+
+    /**
+     * Splits a party's data set. A folder's ids and labels come from its bags.csv, so no tile is decoded to
+     * choose; a data set built in memory has its bags at hand. With validation off every bag trains.
+     */
+    public Parts split(BagDataset data) {
+        if (!enabled()) {
+            return new Parts(data.bags(), List.of(), data.labelCounts());
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(data.name());
+        List<String> ids;
+        int[] labels;
+        if (java.nio.file.Files.isRegularFile(dir.resolve(BagDataset.INDEX_FILE))) {
+            List<BagEntry> rows = BagDataset.readIndex(dir);
+            ids = rows.stream().map(BagEntry::id).toList();
+            labels = rows.stream().mapToInt(BagEntry::label).toArray();
+        } else {
+            ids = data.bags().stream().map(Bag::id).toList();
+            labels = data.bags().stream().mapToInt(Bag::label).toArray();
+        }
+        Assignment a = assign(ids, labels);
+        long positives = 0;
+        for (int i : a.training()) {
+            positives += labels[i];
+        }
+        return new Parts(a.trainingOf(data.bags()), a.validationOf(data.bags()),
+                new LabelCounts(a.training().length - positives, positives));
+    }
+
     private long key(String id) {
         byte[] h = Sha256.of((seed + "|" + id).getBytes(StandardCharsets.UTF_8));
         long k = 0;

@@ -116,6 +116,30 @@ class ValidationSplitTest {
     }
 
     @Test
+    void aFolderAndTheSameBagsInMemorySplitAlikeWithTheTrainingCounts(@org.junit.jupiter.api.io.TempDir
+                                                                       java.nio.file.Path dir) throws Exception {
+        List<Bag> bags = new ArrayList<>();
+        Random r = new Random(5);
+        for (int i = 0; i < 30; i++) {
+            bags.add(new Bag("bag-" + i, i % 3 == 0 ? 1 : 0, 2, 3, new float[] {r.nextFloat(), 1, 2, 3, 4, 5}));
+        }
+        BagDataset memory = BagDataset.of("in-memory", bags);
+        BagDatasetWriter.write(dir.resolve("site"), memory);
+        BagDataset folder = BagDataset.load(dir.resolve("site"));
+        ValidationSplit split = new ValidationSplit(0.2, 3);
+
+        ValidationSplit.Parts a = split.split(memory);
+        ValidationSplit.Parts b = split.split(folder);
+
+        assertEquals(a.validation().stream().map(Bag::id).toList(), b.validation().stream().map(Bag::id).toList());
+        assertEquals(6, a.validation().size());
+        // 10 positives and 20 negatives; 2 and 4 held out
+        assertEquals(new LabelCounts(16, 8), a.trainingCounts());
+        assertEquals(a.trainingCounts(), b.trainingCounts());
+        assertEquals(30, ValidationSplit.NONE.split(folder).training().size());
+    }
+
+    @Test
     void refusesAFractionOutsideZeroToOne() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ValidationSplit(1.0, 0));
         assertTrue(e.getMessage().contains("[0, 1)"), e.getMessage());

@@ -10,8 +10,8 @@ import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
-import org.fedmil.mil.data.BagEntry;
 import org.fedmil.mil.data.ValidationSplit;
+import org.fedmil.mil.data.ValidationSplit.Parts;
 import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
@@ -148,7 +148,7 @@ public final class Simulation {
         }
         LabelCounts federation = new LabelCounts(0, 0);
         for (Parts p : parts) {
-            federation = federation.plus(p.counts());
+            federation = federation.plus(p.trainingCounts());
         }
         boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
         boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
@@ -178,7 +178,7 @@ public final class Simulation {
                     Parts site = parts.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
-                    trainer.train(model, site.training(), options(recipe.localEpochs(), site.counts(),
+                    trainer.train(model, site.training(), options(recipe.localEpochs(), site.trainingCounts(),
                             federation, trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
@@ -250,32 +250,8 @@ public final class Simulation {
         }
     }
 
-    /** A site's bags for training and for validation, and the training bags' label counts. */
-    private record Parts(List<Bag> training, List<Bag> validation, LabelCounts counts) {
-    }
-
     private Parts parts(BagDataset site) {
-        if (!stopping.enabled()) {
-            return new Parts(site.bags(), List.of(), site.labelCounts());
-        }
-        // ids and labels from bags.csv when the site is a folder, so no tile is decoded to choose
-        java.nio.file.Path dir = java.nio.file.Path.of(site.name());
-        int[] labels;
-        ValidationSplit.Assignment a;
-        if (java.nio.file.Files.isRegularFile(dir.resolve(BagDataset.INDEX_FILE))) {
-            List<BagEntry> rows = BagDataset.readIndex(dir);
-            a = stopping.split().assignEntries(rows);
-            labels = rows.stream().mapToInt(BagEntry::label).toArray();
-        } else {
-            a = stopping.split().assign(site.bags());
-            labels = site.bags().stream().mapToInt(Bag::label).toArray();
-        }
-        long positives = 0;
-        for (int i : a.training()) {
-            positives += labels[i];
-        }
-        return new Parts(a.trainingOf(site.bags()), a.validationOf(site.bags()),
-                new LabelCounts(a.training().length - positives, positives));
+        return stopping.split().split(site);
     }
 
     /** A federated validation: bag-weighted means of the sites' losses and of the AUCs of the sites that have one. */
@@ -317,8 +293,8 @@ public final class Simulation {
             Parts p = parts(site);
             training.add(p.training());
             validation.add(p.validation());
-            negatives += p.counts().negatives();
-            positives += p.counts().positives();
+            negatives += p.trainingCounts().negatives();
+            positives += p.trainingCounts().positives();
         }
         return alone(new ConcatenatedBags(training), new ConcatenatedBags(validation),
                 new LabelCounts(negatives, positives));
@@ -327,7 +303,7 @@ public final class Simulation {
     /** One site training by itself, with the same number of passes over its bags as in federation. */
     public MilModel localOnly(BagDataset site) {
         Parts p = parts(site);
-        return alone(p.training(), p.validation(), p.counts());
+        return alone(p.training(), p.validation(), p.trainingCounts());
     }
 
     private MilModel alone(List<Bag> bags, List<Bag> validation, LabelCounts counts) {
