@@ -17,6 +17,11 @@ public enum ValidationCriterion implements ConfigName {
     /** The lower validation loss (binary cross-entropy) is better. */
     LOSS("loss"),
     /**
+     * The lower class-balanced validation loss ({@link ValidationMetrics#balancedLoss()}) is better: the loss that
+     * class-balanced training minimises, measured on the validation bags.
+     */
+    BALANCED_LOSS("balanced_loss"),
+    /**
      * The higher validation AUC is better; an equal AUC (which small validation sets give often, e.g. 1.0) is
      * decided by the lower loss. A model with an AUC beats one without (validation bags of one class only).
      */
@@ -40,18 +45,28 @@ public enum ValidationCriterion implements ConfigName {
         return ConfigName.parse(ValidationCriterion.class, name, LOSS, "validation criterion");
     }
 
-    /**
-     * Whether a model validated at {@code loss} and {@code auc} beats the best so far ({@code bestLoss} +∞ and
-     * {@code bestAuc} empty when there is none yet).
-     */
-    public boolean better(double loss, OptionalDouble auc, double bestLoss, OptionalDouble bestAuc) {
-        if (this == LOSS || (auc.isEmpty() && bestAuc.isEmpty())) {
-            return loss < bestLoss;
+    /** Whether {@code candidate} beats {@code best} (null when there is none yet). */
+    public boolean better(ValidationMetrics candidate, ValidationMetrics best) {
+        if (best == null) {
+            return true;
+        }
+        return switch (this) {
+            case LOSS -> candidate.loss() < best.loss();
+            case BALANCED_LOSS -> candidate.balancedLoss() < best.balancedLoss();
+            case AUC -> betterAuc(candidate, best);
+        };
+    }
+
+    private static boolean betterAuc(ValidationMetrics candidate, ValidationMetrics best) {
+        OptionalDouble auc = candidate.auc();
+        OptionalDouble bestAuc = best.auc();
+        if (auc.isEmpty() && bestAuc.isEmpty()) {
+            return candidate.loss() < best.loss();
         }
         if (auc.isPresent() != bestAuc.isPresent()) {
             return auc.isPresent();
         }
         double d = auc.getAsDouble() - bestAuc.getAsDouble();
-        return d > AUC_TIE || (d >= -AUC_TIE && loss < bestLoss);
+        return d > AUC_TIE || (d >= -AUC_TIE && candidate.loss() < best.loss());
     }
 }

@@ -25,7 +25,7 @@ final class Adam implements Optimizer {
     private static final float NO_RESCALE = 1f;
     private static final float NO_CLIPPING = -1f;
 
-    private record Slot(NDArray weight, NDArray mean, NDArray variance, NDArray anchor) {
+    private record Slot(String name, NDArray weight, NDArray mean, NDArray variance, NDArray anchor) {
     }
 
     private final float weightDecay;
@@ -49,15 +49,46 @@ final class Adam implements Optimizer {
         this.decoupled = decoupled;
         this.proximalMu = proximalMu;
         this.slots = new ArrayList<>(weights.size());
-        for (NDArray w : weights.values()) {
+        for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+            NDArray w = e.getValue();
             NDArray anchor = null;
             if (proximalMu != 0f) {
                 anchor = w.duplicate();
                 anchor.attach(stateOwner);
             }
-            slots.add(new Slot(w, stateOwner.zeros(w.getShape(), w.getDataType()),
+            slots.add(new Slot(e.getKey(), w, stateOwner.zeros(w.getShape(), w.getDataType()),
                     stateOwner.zeros(w.getShape(), w.getDataType()), anchor));
         }
+    }
+
+    @Override
+    public void restore(OptimizerMemory memory) {
+        if (memory.isEmpty()) {
+            return;
+        }
+        for (Slot s : slots) {
+            float[] m = memory.mean(s.name());
+            float[] v = memory.variance(s.name());
+            if (m == null || v == null || m.length != s.mean().size()) {
+                return;
+            }
+        }
+        for (Slot s : slots) {
+            s.mean().set(memory.mean(s.name()));
+            s.variance().set(memory.variance(s.name()));
+        }
+        t = memory.steps();
+    }
+
+    @Override
+    public void save(OptimizerMemory memory) {
+        if (t == 0) {
+            return;
+        }
+        for (Slot s : slots) {
+            memory.put(s.name(), s.mean().toFloatArray(), s.variance().toFloatArray());
+        }
+        memory.steps(t);
     }
 
     /** Applies one update from the gradients of the last backward pass; the kernel also clears them. */

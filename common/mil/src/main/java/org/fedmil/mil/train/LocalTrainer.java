@@ -59,11 +59,20 @@ public final class LocalTrainer {
      */
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress,
                                 EpochListener epochs) {
+        return train(model, bags, options, progress, epochs, null);
+    }
+
+    /**
+     * As above, the optimiser continuing from {@code memory}'s state and leaving its own there when training
+     * completes (null: a fresh optimiser, nothing kept).
+     */
+    public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress,
+                                EpochListener epochs, OptimizerMemory memory) {
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(epochs, "epochs");
         synchronized (ENGINE_GRADIENT_LOCK) {
             try {
-                return trainExclusively(model, bags, options, progress, epochs);
+                return trainExclusively(model, bags, options, progress, epochs, memory);
             } finally {
                 progress.finished();
             }
@@ -77,7 +86,8 @@ public final class LocalTrainer {
     static final Object ENGINE_GRADIENT_LOCK = new Object();
 
     private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options,
-                                            TrainingProgress progress, EpochListener epochListener) {
+                                            TrainingProgress progress, EpochListener epochListener,
+                                            OptimizerMemory memory) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(bags, "bags");
         Objects.requireNonNull(options, "options");
@@ -100,6 +110,9 @@ public final class LocalTrainer {
              BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
             Optimizer optimizer = options.optimizer().create(model.parameterArrays(), (float) options.weightDecay(),
                     (float) options.proximalMu(), session);
+            if (memory != null) {
+                optimizer.restore(memory);
+            }
             int perStep = options.bagsPerStep();
             int stepsPerEpoch = (order.length + perStep - 1) / perStep;
             int totalSteps = options.epochs() * stepsPerEpoch;
@@ -129,6 +142,9 @@ public final class LocalTrainer {
                 if (!epochListener.afterEpoch(epoch, options.epochs(), epochLoss)) {
                     break;
                 }
+            }
+            if (memory != null) {
+                optimizer.save(memory);
             }
             completed = true;
         } catch (InterruptedException e) {

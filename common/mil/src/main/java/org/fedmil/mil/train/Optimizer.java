@@ -7,4 +7,12 @@ package org.fedmil.mil.train;
 interface Optimizer {
 
     void update(float learningRate);
+
+    /** Continues from a previous training's state where it fits these weights; a fresh start otherwise. */
+    default void restore(OptimizerMemory memory) {
+    }
+
+    /** Keeps this optimiser's state for the next training. */
+    default void save(OptimizerMemory memory) {
+    }
 }

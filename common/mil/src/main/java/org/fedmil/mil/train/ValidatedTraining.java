@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.fedmil.mil.data.Bag;
-import java.util.OptionalDouble;
 import org.fedmil.mil.eval.ValidationCriterion;
 import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.model.MilModel;
@@ -28,7 +27,7 @@ public final class ValidatedTraining implements EpochListener {
     private final int minEpochs;
     private final Consumer<Epoch> report;
     private final ValidationCriterion criterion;
-    private OptionalDouble bestAuc = OptionalDouble.empty();
+    private ValidationMetrics best;
     private TensorSet bestWeights;
     private double bestLoss = Double.POSITIVE_INFINITY;
     private int bestEpoch;
@@ -67,10 +66,10 @@ public final class ValidatedTraining implements EpochListener {
     public boolean afterEpoch(int epoch, int epochs, double trainLoss) {
         lastEpoch = epoch;
         ValidationMetrics v = ValidationMetrics.of(model, validation);
-        boolean improved = criterion.better(v.loss(), v.auc(), bestLoss, bestAuc);
+        boolean improved = criterion.better(v, best);
         if (improved) {
+            best = v;
             bestLoss = v.loss();
-            bestAuc = v.auc();
             bestEpoch = epoch;
             bestWeights = model.weights();
         }

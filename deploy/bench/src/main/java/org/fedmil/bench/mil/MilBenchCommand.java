@@ -110,6 +110,10 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "validation AUC, ties by loss) (default ${DEFAULT-VALUE})")
     String selectBy;
 
+    @Option(names = "--carry-optimizer", description = "federated sites keep their Adam moments from round to round "
+            + "instead of starting a fresh optimiser every round")
+    boolean carryOptimizer;
+
     @Option(names = "--local-epochs", defaultValue = "1")
     int localEpochs;
 
@@ -261,6 +265,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                         !noCentralised, n == largest ? dpNoise : List.of(), dpClip, results, System.out)
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
                         .withVariants(variants, noise())
+                        .withCarriedOptimizer(carryOptimizer)
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
                                 new ValidationSplit(validationFraction, 0), patience, minRounds,
                                 org.fedmil.mil.eval.ValidationCriterion.fromConfigName(selectBy)));

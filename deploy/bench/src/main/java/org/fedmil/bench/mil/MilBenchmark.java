@@ -110,6 +110,14 @@ public final class MilBenchmark {
         }
     }
 
+    private boolean carryOptimizer;
+
+    /** Federated sites keep their optimiser's state from round to round. */
+    public MilBenchmark withCarriedOptimizer(boolean carry) {
+        this.carryOptimizer = carry;
+        return this;
+    }
+
     private List<String> variants = List.of();
     private LabelNoise labelNoise;
 
@@ -193,7 +201,8 @@ public final class MilBenchmark {
         ModelSpec spec = first.tileFormat()
                 .map(f -> ModelSpec.cnn(architecture, f.channels(), f.size(), hiddenDim, attentionDim))
                 .orElseGet(() -> new ModelSpec(architecture, first.dim(), hiddenDim, attentionDim));
-        Simulation simulation = new Simulation(spec, device, recipe, split.seed(), stopping);
+        Simulation simulation = new Simulation(spec, device, recipe, split.seed(), stopping)
+                .withCarriedOptimizer(carryOptimizer);
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Double> norms = new ArrayList<>();

@@ -18,7 +18,9 @@ import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LearningRateSchedule;
+import org.fedmil.mil.train.EpochListener;
 import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.OptimizerMemory;
 import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
@@ -142,9 +144,11 @@ public final class Simulation {
         MilModel model = MilModel.create(spec, device, seed);
         List<ErrorFeedback> feedback = new java.util.ArrayList<>();
         List<Parts> parts = new ArrayList<>();
+        List<OptimizerMemory> memories = new ArrayList<>();
         for (BagDataset site : sites) {
             feedback.add(new ErrorFeedback(compression));
             parts.add(parts(site));
+            memories.add(carryOptimizer ? new OptimizerMemory() : null);
         }
         LabelCounts federation = new LabelCounts(0, 0);
         for (Parts p : parts) {
@@ -161,7 +165,7 @@ public final class Simulation {
             observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
                 if (validating) {
-                    Validated v = validation(model, parts);
+                    ValidationMetrics v = validation(model, parts);
                     plateauLosses.add(v.loss());
                     keeper.offer(round - 1, global, v);
                     if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()) {
@@ -179,7 +183,8 @@ public final class Simulation {
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
                     trainer.train(model, site.training(), options(recipe.localEpochs(), site.trainingCounts(),
-                            federation, trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates));
+                            federation, trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates),
+                            TrainingProgress.NONE, EpochListener.NONE, memories.get(s));
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
@@ -222,6 +227,14 @@ public final class Simulation {
 
     private Run lastRun = new Run(0, 0);
 
+    private boolean carryOptimizer;
+
+    /** Sites keep their optimiser's state from round to round ({@link OptimizerMemory}) instead of a fresh one. */
+    public Simulation withCarriedOptimizer(boolean carry) {
+        this.carryOptimizer = carry;
+        return this;
+    }
+
     /** The rounds or epochs the last arm of this simulation ran, and the one whose model it kept. */
     public Run lastRun() {
         return lastRun;
@@ -231,8 +244,7 @@ public final class Simulation {
     private static final class Keeper {
         private final org.fedmil.mil.eval.ValidationCriterion criterion;
         private TensorSet weights;
-        private double loss = Double.POSITIVE_INFINITY;
-        private java.util.OptionalDouble auc = java.util.OptionalDouble.empty();
+        private ValidationMetrics best;
         private int round;
         private int last;
 
@@ -240,10 +252,9 @@ public final class Simulation {
             this.criterion = criterion;
         }
 
-        void offer(int r, TensorSet w, Validated v) {
-            if (criterion.better(v.loss(), v.auc(), loss, auc)) {
-                loss = v.loss();
-                auc = v.auc();
+        void offer(int r, TensorSet w, ValidationMetrics v) {
+            if (criterion.better(v, best)) {
+                best = v;
                 weights = w;
                 round = r;
             }
@@ -254,29 +265,33 @@ public final class Simulation {
         return stopping.split().split(site);
     }
 
-    /** A federated validation: bag-weighted means of the sites' losses and of the AUCs of the sites that have one. */
-    private record Validated(double loss, java.util.OptionalDouble auc) {
-    }
-
-    /** The model as it is now on every site's validation bags, aggregated as the coordinator does. */
-    private static Validated validation(MilModel model, List<Parts> parts) {
+    /**
+     * The model as it is now on every site's validation bags, aggregated as the coordinator does: counts summed,
+     * losses (overall and per class) bag-weighted, AUC the bag-weighted mean of the sites that have one.
+     */
+    private static ValidationMetrics validation(MilModel model, List<Parts> parts) {
         double sum = 0;
-        long bags = 0;
+        long[] n = new long[2];
+        double[] classSum = new double[2];
         double aucSum = 0;
         long aucBags = 0;
         for (Parts p : parts) {
             if (!p.validation().isEmpty()) {
                 ValidationMetrics v = ValidationMetrics.of(model, p.validation());
                 sum += v.loss() * v.bags();
-                bags += v.bags();
+                n[0] += v.negatives();
+                n[1] += v.positives();
+                classSum[0] += v.negatives() == 0 ? 0 : v.negativeLoss() * v.negatives();
+                classSum[1] += v.positives() == 0 ? 0 : v.positiveLoss() * v.positives();
                 if (v.auc().isPresent()) {
                     aucSum += v.auc().getAsDouble() * v.bags();
                     aucBags += v.bags();
                 }
             }
         }
-        return new Validated(sum / bags, aucBags == 0 ? java.util.OptionalDouble.empty()
-                : java.util.OptionalDouble.of(aucSum / aucBags));
+        return new ValidationMetrics(n[0], n[1], sum / (n[0] + n[1]), aucBags == 0 ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(aucSum / aucBags), n[0] == 0 ? Double.NaN : classSum[0] / n[0],
+                n[1] == 0 ? Double.NaN : classSum[1] / n[1]);
     }
 
     /** Site-level DP settings of a federated arm: clip norm C and noise multiplier σ. */
