@@ -34,6 +34,7 @@ import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.server.CoordinatorServer;
 import org.fedmil.coordinator.state.RoundTable;
 import org.fedmil.coordinator.round.FederatedValidation;
+import org.fedmil.mil.eval.ValidationCriterion;
 import org.fedmil.coordinator.round.ModelChoice;
 import java.util.Optional;
 import org.fedmil.coordinator.state.StateStore;
@@ -57,6 +58,8 @@ public final class Coordinator implements AutoCloseable {
 
     private final CoordinatorConfig config;
     private final StateStore store;
+    /** What makes one validated model better: the loss the sites' class weighting trains for. */
+    private final ValidationCriterion validationCriterion;
     private final DjlHeldOutEvaluation heldOut;
     private final FederationRun run;
     private final CoordinatorServer server;
@@ -102,7 +105,9 @@ public final class Coordinator implements AutoCloseable {
                         t.deltaEncoding(), t.optimizerConfig(), t.bagsPerStep(), t.schedule().learningRateSchedule(),
                         config.pseudoLabels().threshold()), true,
                 config.roundRules(), pretraining, config.secureAggregation())
-                .withEarlyStopping(config.earlyStopping().rule());
+                .withEarlyStopping(config.earlyStopping().rule().withCriterion(
+                        ValidationCriterion.matching(t.lossConfig().classWeighting())));
+        this.validationCriterion = plan.earlyStopping().criterion();
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
@@ -287,7 +292,8 @@ public final class Coordinator implements AutoCloseable {
             out.println(RoundTable.line(result));
             RoundTable.warningLines(result).forEach(out::println);
             // the choice is remade from the history each round, so it is on disk whenever the run stops
-            ModelChoice.best(store.rounds()).ifPresent(store::saveSelectedModel);
+            ModelChoice.best(store.rounds(), Optional.empty(), validationCriterion)
+                    .ifPresent(store::saveSelectedModel);
         }
 
         @Override
@@ -296,7 +302,7 @@ public final class Coordinator implements AutoCloseable {
             out.printf(java.util.Locale.ROOT, "final model v%d (round %d) on %d sites' validation bags (%d): val loss "
                     + "%.4f, val auc %s%n", v.modelVersion(), v.modelRound(), v.sites(), v.bags(), v.loss(),
                     v.auc() == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.4f", v.auc()));
-            ModelChoice.best(store.rounds(), Optional.of(v)).ifPresent(store::saveSelectedModel);
+            ModelChoice.best(store.rounds(), Optional.of(v), validationCriterion).ifPresent(store::saveSelectedModel);
         }
 
         @Override
@@ -331,9 +337,11 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public void finished(String reason) {
             out.println("federation finished: " + reason + "; state in " + store.dir());
-            out.println(ModelChoice.best(store.rounds(), store.finalValidation()).map(v -> String.format(java.util.Locale.ROOT,
-                    "model kept: v%d of round %d, the lowest federated validation loss (%.4f over %d validation bags "
-                    + "of %d sites); %s", v.modelVersion(), v.modelRound(), v.loss(), v.bags(), v.sites(),
+            out.println(ModelChoice.best(store.rounds(), store.finalValidation(), validationCriterion).map(v -> String.format(
+                    java.util.Locale.ROOT, "model kept: v%d of round %d, the lowest federated validation %s (%.4f over "
+                    + "%d validation bags of %d sites); %s", v.modelVersion(), v.modelRound(),
+                    validationCriterion.configName().replace('_', ' '), validationCriterion.lossOf(v.metrics()),
+                    v.bags(), v.sites(),
                     store.dir().resolve(StateStore.SELECTED_MODEL))).orElse("model kept: none chosen (no site "
                     + "reported validation); the last model is " + store.dir().resolve("models")));
         }

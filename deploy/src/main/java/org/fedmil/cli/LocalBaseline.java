@@ -9,6 +9,7 @@ import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.ConcatenatedBags;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.data.ValidationSplit;
+import org.fedmil.mil.eval.ValidationCriterion;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.BagAugmentation;
@@ -112,13 +113,14 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
                 return new Trained(model, new LocalTrainer().train(model, bags, options), counts);
             }
             ValidatedTraining stopper = new ValidatedTraining(model, validation, stopping.patience(),
-                    stopping.minEpochs(), e -> progress.accept(ValidatedTraining.line(e, epochs)));
+                    stopping.minEpochs(), e -> progress.accept(ValidatedTraining.line(e, epochs)),
+                    ValidationCriterion.matching(loss.classWeighting()));
             TrainingResult result = new LocalTrainer().train(model, bags, options, TrainingProgress.NONE, stopper);
             int best = stopper.restoreBest();
             progress.accept(String.format(java.util.Locale.ROOT, "%s after epoch %d of %d; kept the weights of "
-                            + "epoch %d (lowest validation loss %.4f)",
+                            + "epoch %d (lowest validation %s %.4f)",
                     stopper.lastEpoch() < epochs ? "stopped early" : "trained", stopper.lastEpoch(), epochs, best,
-                    stopper.bestLoss()));
+                    stopper.criterion().configName().replace('_', ' '), stopper.bestLoss()));
             return new Trained(model, result, counts);
         } catch (RuntimeException e) {
             model.close();

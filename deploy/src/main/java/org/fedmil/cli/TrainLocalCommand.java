@@ -125,7 +125,8 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--focal-gamma", defaultValue = "2")
     double focalGamma;
 
-    @Option(names = "--class-weights", defaultValue = "balanced", description = "balanced or none")
+    @Option(names = "--class-weights", defaultValue = "balanced", description = "balanced (each class weighs alike; "
+            + "validation then measures the class-balanced loss) or none")
     String classWeights;
 
     @Option(names = "--augment", description = "tile augmentation: flips, rotations or both (flips,rotations)",

@@ -16,6 +16,12 @@ public final class ValidationWire {
         ValidationSummary.Builder b = ValidationSummary.newBuilder()
                 .setNegativeBags(m.negatives()).setPositiveBags(m.positives()).setLoss(m.loss());
         m.auc().ifPresent(b::setAuc);
+        if (!Double.isNaN(m.negativeLoss())) {
+            b.setNegativeLoss(m.negativeLoss());
+        }
+        if (!Double.isNaN(m.positiveLoss())) {
+            b.setPositiveLoss(m.positiveLoss());
+        }
         return b.build();
     }
 
@@ -35,6 +41,8 @@ public final class ValidationWire {
 
     private static ValidationMetrics of(ValidationSummary v) {
         return new ValidationMetrics(v.getNegativeBags(), v.getPositiveBags(), v.getLoss(),
-                v.hasAuc() ? OptionalDouble.of(v.getAuc()) : OptionalDouble.empty());
+                v.hasAuc() ? OptionalDouble.of(v.getAuc()) : OptionalDouble.empty(),
+                v.hasNegativeLoss() ? v.getNegativeLoss() : Double.NaN,
+                v.hasPositiveLoss() ? v.getPositiveLoss() : Double.NaN);
     }
 }

@@ -1,6 +1,8 @@
 package org.fedmil.coordinator.round;
 
 import java.util.Optional;
+import java.util.OptionalDouble;
+import org.fedmil.mil.eval.ValidationCriterion;
 import org.fedmil.mil.eval.ValidationMetrics;
 
 /**
@@ -15,9 +17,33 @@ import org.fedmil.mil.eval.ValidationMetrics;
  * @param loss         bag-weighted mean of the sites' validation losses
  * @param auc          bag-weighted mean of the site AUCs of the sites that have one; null when none has
  * @param aucSites     sites whose AUC is in {@code auc}
+ * @param negatives    validation bags labelled 0 (0 with {@code positives} in records written before they were kept)
+ * @param positives    validation bags labelled 1
+ * @param negativeLoss bag-weighted mean loss over the negative validation bags; null when a reporting site did
+ *                     not give its per-class losses or there are none
+ * @param positiveLoss the same over the positive bags
  */
 public record FederatedValidation(int modelRound, long modelVersion, int sites, long bags, double loss, Double auc,
-                                  int aucSites) {
+                                  int aucSites, long negatives, long positives, Double negativeLoss,
+                                  Double positiveLoss) {
+
+    /** Without label counts or per-class losses (as in records of older runs). */
+    public FederatedValidation(int modelRound, long modelVersion, int sites, long bags, double loss, Double auc,
+                               int aucSites) {
+        this(modelRound, modelVersion, sites, bags, loss, auc, aucSites, 0, 0, null, null);
+    }
+
+    /** Whether the label counts are known (runs before they were kept have none). */
+    public boolean hasCounts() {
+        return negatives + positives > 0;
+    }
+
+    /** As one party's validation result, for comparing models by a {@link ValidationCriterion}. */
+    public ValidationMetrics metrics() {
+        return new ValidationMetrics(hasCounts() ? negatives : bags, hasCounts() ? positives : 0, loss,
+                auc == null ? OptionalDouble.empty() : OptionalDouble.of(auc),
+                negativeLoss == null ? Double.NaN : negativeLoss, positiveLoss == null ? Double.NaN : positiveLoss);
+    }
 
     /** Folds the sites' reports of one round, as they arrive; event thread only. */
     public static final class Sum {
@@ -27,12 +53,23 @@ public record FederatedValidation(int modelRound, long modelVersion, int sites, 
         private int aucSites;
         private long aucBags;
         private double aucSum;
+        private final long[] classBags = new long[2];
+        private final double[] classLossSum = new double[2];
+        private boolean perClass = true;
 
         public void add(Optional<ValidationMetrics> report) {
             report.ifPresent(v -> {
                 sites++;
                 bags += v.bags();
                 lossSum += v.loss() * v.bags();
+                classBags[0] += v.negatives();
+                classBags[1] += v.positives();
+                perClass &= (v.negatives() == 0 || !Double.isNaN(v.negativeLoss()))
+                        && (v.positives() == 0 || !Double.isNaN(v.positiveLoss()));
+                classLossSum[0] += v.negatives() == 0 || Double.isNaN(v.negativeLoss()) ? 0
+                        : v.negativeLoss() * v.negatives();
+                classLossSum[1] += v.positives() == 0 || Double.isNaN(v.positiveLoss()) ? 0
+                        : v.positiveLoss() * v.positives();
                 v.auc().ifPresent(a -> {
                     aucSites++;
                     aucBags += v.bags();
@@ -47,7 +84,9 @@ public record FederatedValidation(int modelRound, long modelVersion, int sites, 
                 return Optional.empty();
             }
             return Optional.of(new FederatedValidation(modelRound, modelVersion, sites, bags, lossSum / bags,
-                    aucSites == 0 ? null : aucSum / aucBags, aucSites));
+                    aucSites == 0 ? null : aucSum / aucBags, aucSites, classBags[0], classBags[1],
+                    perClass && classBags[0] > 0 ? classLossSum[0] / classBags[0] : null,
+                    perClass && classBags[1] > 0 ? classLossSum[1] / classBags[1] : null));
         }
     }
 }

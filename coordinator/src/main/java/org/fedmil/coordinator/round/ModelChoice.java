@@ -2,6 +2,7 @@ package org.fedmil.coordinator.round;
 
 import java.util.List;
 import java.util.Optional;
+import org.fedmil.mil.eval.ValidationCriterion;
 
 /**
  * Which global model the federation keeps and whether it stops now, decided from the federated validation losses
@@ -15,19 +16,25 @@ public final class ModelChoice {
 
     /** The validated model with the lowest federated validation loss; the earliest on a tie. */
     public static Optional<FederatedValidation> best(List<RoundResult> history) {
-        return best(history, Optional.empty());
+        return best(history, Optional.empty(), ValidationCriterion.LOSS);
     }
 
     /** As {@link #best(List)}, with the final model's validation from the sites' evaluation reports, if any. */
     public static Optional<FederatedValidation> best(List<RoundResult> history, Optional<FederatedValidation> last) {
+        return best(history, last, ValidationCriterion.LOSS);
+    }
+
+    /** The best validated model by {@code criterion}, the final model's validation included; the earliest on a tie. */
+    public static Optional<FederatedValidation> best(List<RoundResult> history, Optional<FederatedValidation> last,
+                                                     ValidationCriterion criterion) {
         FederatedValidation best = null;
         for (RoundResult r : history) {
             FederatedValidation v = r.validation();
-            if (v != null && (best == null || v.loss() < best.loss())) {
+            if (v != null && (best == null || criterion.better(v.metrics(), best.metrics()))) {
                 best = v;
             }
         }
-        if (last.isPresent() && (best == null || last.get().loss() < best.loss())) {
+        if (last.isPresent() && (best == null || criterion.better(last.get().metrics(), best.metrics()))) {
             best = last.get();
         }
         return Optional.ofNullable(best);
@@ -35,15 +42,20 @@ public final class ModelChoice {
 
     /**
      * Why the run stops after {@code history}'s last round, or empty to go on: {@code patience} validated models
-     * came after the best without beating it, and the last round is at least {@code minRounds}.
+     * came after the best without beating it, the last round is at least {@code minRounds}, and the best has learned
+     * something (its validation loss is below the constant predictor's by the criterion's margin; records without
+     * label counts are taken to have).
      */
     public static Optional<String> stopReason(EarlyStopping rule, List<RoundResult> history) {
         if (!rule.enabled() || history.isEmpty()) {
             return Optional.empty();
         }
         RoundResult last = history.get(history.size() - 1);
-        Optional<FederatedValidation> best = best(history);
+        Optional<FederatedValidation> best = best(history, Optional.empty(), rule.criterion());
         if (last.round() < rule.minRounds() || best.isEmpty()) {
+            return Optional.empty();
+        }
+        if (best.get().hasCounts() && !rule.criterion().learned(best.get().metrics())) {
             return Optional.empty();
         }
         long since = history.stream().map(RoundResult::validation)
@@ -52,8 +64,9 @@ public final class ModelChoice {
             return Optional.empty();
         }
         return Optional.of(String.format(java.util.Locale.ROOT, "stopped early after round %d: the federated "
-                        + "validation loss has not improved for %d validated models (patience %d); best %.4f, "
-                        + "model v%d of round %d", last.round(), since, rule.patience(), best.get().loss(),
-                best.get().modelVersion(), best.get().modelRound()));
+                        + "validation %s has not improved for %d validated models (patience %d); best %.4f, "
+                        + "model v%d of round %d", last.round(), rule.criterion().configName().replace('_', ' '),
+                since, rule.patience(), rule.criterion().lossOf(best.get().metrics()), best.get().modelVersion(),
+                best.get().modelRound()));
     }
 }

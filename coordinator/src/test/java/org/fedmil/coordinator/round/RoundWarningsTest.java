@@ -31,10 +31,14 @@ class RoundWarningsTest {
     private final List<RoundResult> completed = Collections.synchronizedList(new ArrayList<>());
     private FederationRun run;
 
+    /** Each site balanced by its own counts, so a site of one class keeps weight 1 and a constant loss of 0. */
+    private static final LossConfig PER_SITE_BALANCED = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2,
+            LossConfig.ClassWeighting.BALANCED);
+
     private void start(int localEpochs, int rounds) {
         TensorSet w = new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1f, 1f})));
         run = new FederationRun(new FederationPlan("warn", 2, rounds, SPEC,
-                new FederationPlan.TrainingPlan(localEpochs, 0.01, 0, 7, LossConfig.DEFAULT), false),
+                new FederationPlan.TrainingPlan(localEpochs, 0.01, 0, 7, PER_SITE_BALANCED), false),
                 GlobalModel.of(0, SPEC, w),
                 weights -> BinaryMetrics.of(new int[] {0, 1, 1}, new float[] {0.2f, 0.8f, 0.4f}), new FedAvg(),
                 new RoundListener() {

@@ -88,7 +88,10 @@ class SiteValidationTest {
             assertThat(header.getValidation().getNegativeBags() + header.getValidation().getPositiveBags())
                     .isEqualTo(measured.bags());
             assertThat(ValidationWire.of(UpdateHeader.parseFrom(header.toByteArray()))).contains(measured);
-            assertThat(header.getValidation().getAllFields()).as("counts, loss and AUC: nothing per bag").hasSize(4);
+            assertThat(header.getValidation().getAllFields())
+                    .as("counts, loss, AUC and the loss of each class: nothing per bag").hasSize(6);
+            assertThat(measured.negativeLoss()).isFinite();
+            assertThat(measured.positiveLoss()).isFinite();
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new AssertionError(e);
         }

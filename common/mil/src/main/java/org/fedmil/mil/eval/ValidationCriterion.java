@@ -41,8 +41,54 @@ public enum ValidationCriterion implements ConfigName {
         return configName;
     }
 
+    /**
+     * The criterion that measures what training with {@code weighting} minimises: the class-balanced loss under
+     * balanced (or federation-balanced) class weights, the plain loss without weights.
+     */
+    public static ValidationCriterion matching(org.fedmil.mil.train.LossConfig.ClassWeighting weighting) {
+        return weighting == org.fedmil.mil.train.LossConfig.ClassWeighting.NONE ? LOSS : BALANCED_LOSS;
+    }
+
     public static ValidationCriterion fromConfigName(String name) {
         return ConfigName.parse(ValidationCriterion.class, name, LOSS, "validation criterion");
+    }
+
+    /**
+     * How far below the best constant predictor's validation loss a model must be to count as having learned
+     * something: 5 %. A near-constant model sits at that loss give or take noise.
+     */
+    public static final double LEARNED_MARGIN = 0.05;
+
+    /**
+     * The loss this criterion compares, of {@code v}: the class-balanced loss for {@link #BALANCED_LOSS}, the
+     * plain loss otherwise.
+     */
+    public double lossOf(ValidationMetrics v) {
+        return this == BALANCED_LOSS ? v.balancedLoss() : v.loss();
+    }
+
+    /**
+     * The validation loss of the best model that gives every bag the same probability: ln 2 for the balanced loss
+     * (with both classes present), the entropy of the validation bags' label prior for the plain loss.
+     */
+    public double constantPredictorLoss(ValidationMetrics v) {
+        if (v.negatives() == 0 || v.positives() == 0) {
+            return 0;
+        }
+        if (this == BALANCED_LOSS && !Double.isNaN(v.negativeLoss()) && !Double.isNaN(v.positiveLoss())) {
+            return Math.log(2);
+        }
+        double p = (double) v.positives() / v.bags();
+        return -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
+    }
+
+    /**
+     * Whether a model validated at {@code v} has learned something: its loss is at least {@link #LEARNED_MARGIN}
+     * below the constant predictor's. Until a model has, early stopping does not count rounds without improvement:
+     * a slow start (small non-IID sites can need 20 rounds before the model ranks anything) is not a plateau.
+     */
+    public boolean learned(ValidationMetrics v) {
+        return lossOf(v) < (1 - LEARNED_MARGIN) * constantPredictorLoss(v);
     }
 
     /** Whether {@code candidate} beats {@code best} (null when there is none yet). */

@@ -19,8 +19,11 @@ public record LossConfig(Kind kind, double focalGamma, ClassWeighting classWeigh
     /** GCE's q when none is configured: the value Zhang and Sabuncu (2018) recommend. */
     public static final double DEFAULT_GCE_Q = 0.7;
 
-    /** Cross-entropy, balanced by each site's label counts: the default. */
-    public static final LossConfig DEFAULT = new LossConfig(Kind.CROSS_ENTROPY, 2.0, ClassWeighting.BALANCED);
+    /**
+     * Cross-entropy, each class weighed by the federation's label counts: the default. A party training alone
+     * (train-local, a centralised baseline) has only its own counts, so it is balanced by those.
+     */
+    public static final LossConfig DEFAULT = new LossConfig(Kind.CROSS_ENTROPY, 2.0, ClassWeighting.FEDERATION);
 
     /** Without label smoothing, GCE's q at its default. */
     public LossConfig(Kind kind, double focalGamma, ClassWeighting classWeighting) {

@@ -74,7 +74,7 @@ public final class ValidatedTraining implements EpochListener {
             bestWeights = model.weights();
         }
         report.accept(new Epoch(epoch, trainLoss, v, improved));
-        return patience == 0 || epoch < minEpochs || epoch - bestEpoch < patience;
+        return patience == 0 || epoch < minEpochs || epoch - bestEpoch < patience || !criterion.learned(best);
     }
 
     /** Puts the weights of the best epoch back into the model; returns that epoch (0 if none ran). */
@@ -89,8 +89,14 @@ public final class ValidatedTraining implements EpochListener {
         return bestEpoch;
     }
 
+    /** The best epoch's validation loss as the criterion measures it (the balanced loss for balanced_loss). */
     public double bestLoss() {
-        return bestLoss;
+        return best == null ? bestLoss : criterion.lossOf(best);
+    }
+
+    /** What makes an epoch's model better here. */
+    public ValidationCriterion criterion() {
+        return criterion;
     }
 
     /** The last epoch trained. */

@@ -77,7 +77,8 @@ class BagLossTest {
         assertThat(site.negativeWeight()).isCloseTo(100.0 / 120, within(1e-12));
         assertThat(site.positiveWeight()).isCloseTo(100.0 / 80, within(1e-12));
         // per-site balancing would weigh that site's 3 positives 28 / 6 ≈ 4.7 each
-        assertThat(LossConfig.DEFAULT.forSite(new LabelCounts(25, 3), new LabelCounts(60, 40)).positiveWeight())
+        LossConfig perSite = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2, LossConfig.ClassWeighting.BALANCED);
+        assertThat(perSite.forSite(new LabelCounts(25, 3), new LabelCounts(60, 40)).positiveWeight())
                 .isCloseTo(28.0 / 6, within(1e-12));
     }
 

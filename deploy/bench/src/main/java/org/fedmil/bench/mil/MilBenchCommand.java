@@ -105,9 +105,10 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE})")
     int minRounds;
 
-    @Option(names = "--select-by", defaultValue = "loss", description = "what makes a validated model better, "
-            + "for the model kept and the patience count: loss (the lower validation loss) or auc (the higher "
-            + "validation AUC, ties by loss) (default ${DEFAULT-VALUE})")
+    @Option(names = "--select-by", description = "what makes a validated model better, for the model kept and the "
+            + "patience count: balanced_loss (the lower class-balanced validation loss; the default with balanced or "
+            + "federation class weights, as the coordinator), loss (the lower plain validation loss; the default "
+            + "with --class-weights none) or auc (the higher validation AUC, ties by loss)")
     String selectBy;
 
     @Option(names = "--carry-optimizer", description = "federated sites keep their Adam moments from round to round "
@@ -123,7 +124,7 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "1e-4")
     double weightDecay;
 
-    @Option(names = "--class-weights", defaultValue = "balanced", description = "balanced (each site weighs its "
+    @Option(names = "--class-weights", defaultValue = "federation", description = "balanced (each site weighs its "
             + "classes by its own training bags' label counts), federation (by the label counts of all sites' training "
             + "bags together) or none (default ${DEFAULT-VALUE})")
     String classWeights;
@@ -268,7 +269,9 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withCarriedOptimizer(carryOptimizer)
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
                                 new ValidationSplit(validationFraction, 0), patience, minRounds,
-                                org.fedmil.mil.eval.ValidationCriterion.fromConfigName(selectBy)));
+                                selectBy == null ? org.fedmil.mil.eval.ValidationCriterion.matching(
+                                        loss.classWeighting())
+                                        : org.fedmil.mil.eval.ValidationCriterion.fromConfigName(selectBy)));
                 for (String a : n == largest ? architectures : List.of("attention")) {
                     bench.run(split, Architecture.fromConfigName(a));
                 }

@@ -105,8 +105,11 @@ public final class MilBenchmark {
         if (stopping.enabled()) {
             progress.printf(java.util.Locale.ROOT, "%-12s %s: trained %d %s, kept the model of %d (%s)%n", "", arm,
                     simulation.lastRun().trained(), unit, simulation.lastRun().kept(),
-                    stopping.criterion() == org.fedmil.mil.eval.ValidationCriterion.LOSS ? "lowest validation loss"
-                            : "highest validation AUC, ties by loss");
+                    switch (stopping.criterion()) {
+                        case LOSS -> "lowest validation loss";
+                        case BALANCED_LOSS -> "lowest class-balanced validation loss";
+                        case AUC -> "highest validation AUC, ties by loss";
+                    });
         }
     }
 

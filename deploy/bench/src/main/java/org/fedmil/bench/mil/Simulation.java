@@ -168,7 +168,8 @@ public final class Simulation {
                     ValidationMetrics v = validation(model, parts);
                     plateauLosses.add(v.loss());
                     keeper.offer(round - 1, global, v);
-                    if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()) {
+                    if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()
+                            && stopping.criterion().learned(keeper.best)) {
                         break;
                     }
                 } else if (plateau) {
