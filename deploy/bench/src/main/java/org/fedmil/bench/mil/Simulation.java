@@ -266,33 +266,16 @@ public final class Simulation {
         return stopping.split().split(site);
     }
 
-    /**
-     * The model as it is now on every site's validation bags, aggregated as the coordinator does: counts summed,
-     * losses (overall and per class) bag-weighted, AUC the bag-weighted mean of the sites that have one.
-     */
+    /** The model as it is now on every site's validation bags, aggregated by the coordinator's own code. */
     private static ValidationMetrics validation(MilModel model, List<Parts> parts) {
-        double sum = 0;
-        long[] n = new long[2];
-        double[] classSum = new double[2];
-        double aucSum = 0;
-        long aucBags = 0;
+        org.fedmil.coordinator.round.FederatedValidation.Sum sum =
+                new org.fedmil.coordinator.round.FederatedValidation.Sum();
         for (Parts p : parts) {
             if (!p.validation().isEmpty()) {
-                ValidationMetrics v = ValidationMetrics.of(model, p.validation());
-                sum += v.loss() * v.bags();
-                n[0] += v.negatives();
-                n[1] += v.positives();
-                classSum[0] += v.negatives() == 0 ? 0 : v.negativeLoss() * v.negatives();
-                classSum[1] += v.positives() == 0 ? 0 : v.positiveLoss() * v.positives();
-                if (v.auc().isPresent()) {
-                    aucSum += v.auc().getAsDouble() * v.bags();
-                    aucBags += v.bags();
-                }
+                sum.add(Optional.of(ValidationMetrics.of(model, p.validation())));
             }
         }
-        return new ValidationMetrics(n[0], n[1], sum / (n[0] + n[1]), aucBags == 0 ? java.util.OptionalDouble.empty()
-                : java.util.OptionalDouble.of(aucSum / aucBags), n[0] == 0 ? Double.NaN : classSum[0] / n[0],
-                n[1] == 0 ? Double.NaN : classSum[1] / n[1]);
+        return sum.of(0, 0).orElseThrow().metrics();
     }
 
     /** Site-level DP settings of a federated arm: clip norm C and noise multiplier σ. */
