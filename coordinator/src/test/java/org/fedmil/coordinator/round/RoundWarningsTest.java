@@ -36,9 +36,13 @@ class RoundWarningsTest {
             LossConfig.ClassWeighting.BALANCED);
 
     private void start(int localEpochs, int rounds) {
+        start(localEpochs, rounds, PER_SITE_BALANCED);
+    }
+
+    private void start(int localEpochs, int rounds, LossConfig loss) {
         TensorSet w = new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1f, 1f})));
         run = new FederationRun(new FederationPlan("warn", 2, rounds, SPEC,
-                new FederationPlan.TrainingPlan(localEpochs, 0.01, 0, 7, PER_SITE_BALANCED), false),
+                new FederationPlan.TrainingPlan(localEpochs, 0.01, 0, 7, loss), false),
                 GlobalModel.of(0, SPEC, w),
                 weights -> BinaryMetrics.of(new int[] {0, 1, 1}, new float[] {0.2f, 0.8f, 0.4f}), new FedAvg(),
                 new RoundListener() {
@@ -102,5 +106,18 @@ class RoundWarningsTest {
 
         assertThat(kinds(1)).containsExactly(Kind.SMALL_SET);
         assertThat(kinds(2)).containsExactly(Kind.SMALL_SET);
+    }
+
+    @Test
+    void underFederationWeightsEachSitesConstantGuessIsWeighedByTheFederationsCounts() throws Exception {
+        start(3, 2, LossConfig.DEFAULT);
+        run.join("a", BOTH);
+        run.join("b", ONLY_POSITIVE);
+        round(1, 0.69, 0.02);
+        round(2, 0.69, 0.02);
+        // the federation: 6 negatives, 9 positives, so w0 = 15/12 = 1.25 and w1 = 15/18; site a (6, 4) guesses
+        // p = 3.33/10.83 at a loss of 0.6687 a bag, site b (positives only) 0: the bar (10 · 0.6687) / 15 = 0.4458
+        assertThat(completed.get(2).warnings().get(2).message()).startsWith("training loss 0.4667 after 6 epochs is "
+                + "no better than a constant guess (0.4458)");
     }
 }
