@@ -86,8 +86,13 @@ public enum ValidationCriterion implements ConfigName {
      * Whether a model validated at {@code v} has learned something: its loss is at least {@link #LEARNED_MARGIN}
      * below the constant predictor's. Until a model has, early stopping does not count rounds without improvement:
      * a slow start (small non-IID sites can need 20 rounds before the model ranks anything) is not a plateau.
+     * Validation bags of one class cannot tell (a constant guess of that class is perfect): then it counts as
+     * learned, and patience alone decides, as before this rule.
      */
     public boolean learned(ValidationMetrics v) {
+        if (v.negatives() == 0 || v.positives() == 0) {
+            return true;
+        }
         return lossOf(v) < (1 - LEARNED_MARGIN) * constantPredictorLoss(v);
     }
 

@@ -13,7 +13,8 @@ import org.fedmil.tensor.TensorSet;
  * Early stopping of one party's training on its validation bags: after every epoch the model is scored on them,
  * the weights of the best epoch by a {@link ValidationCriterion} (the lowest validation loss unless told otherwise)
  * are kept, and training stops once {@code patience} epochs in a row have not beaten it (never before
- * {@code minEpochs}). {@link #restoreBest()} puts the best weights back.
+ * {@code minEpochs}, nor while the best model has not beaten a constant guess, see
+ * {@link ValidationCriterion#learned}). {@link #restoreBest()} puts the best weights back.
  */
 public final class ValidatedTraining implements EpochListener {
 

@@ -64,6 +64,20 @@ class ValidationCriterionTest {
     }
 
     @Test
+    void aModelHasLearnedOnceItsLossIsFivePercentUnderAConstantGuess() {
+        // balanced: ln 2 = 0.6931, the bar 0.6585
+        assertThat(ValidationCriterion.BALANCED_LOSS.learned(new ValidationMetrics(6, 4, 0.60, NONE, 0.66, 0.66)))
+                .isFalse();
+        assertThat(ValidationCriterion.BALANCED_LOSS.learned(new ValidationMetrics(6, 4, 0.60, NONE, 0.60, 0.70)))
+                .isTrue();
+        // plain: the entropy of 6 negatives and 4 positives, 0.6730, the bar 0.6394
+        assertThat(ValidationCriterion.LOSS.learned(v(0.65, NONE))).isFalse();
+        assertThat(ValidationCriterion.LOSS.learned(v(0.63, NONE))).isTrue();
+        // validation bags of one class cannot tell: patience alone decides
+        assertThat(ValidationCriterion.BALANCED_LOSS.learned(new ValidationMetrics(10, 0, 0.9, NONE))).isTrue();
+    }
+
+    @Test
     void perClassLossesAreComputedFromTheScores() {
         ValidationMetrics m = ValidationMetrics.of(new int[] {0, 0, 1}, new float[] {0.2f, 0.4f, 0.9f});
         assertThat(m.negativeLoss()).isCloseTo((-Math.log(0.8) - Math.log(0.6)) / 2, within(1e-6));
