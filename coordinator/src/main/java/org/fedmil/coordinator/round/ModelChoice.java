@@ -55,7 +55,8 @@ public final class ModelChoice {
         if (last.round() < rule.minRounds() || best.isEmpty()) {
             return Optional.empty();
         }
-        if (best.get().hasCounts() && !rule.criterion().learned(best.get().metrics())) {
+        // records without label counts read as bags of one class, which count as learned
+        if (!rule.criterion().learned(best.get().metrics())) {
             return Optional.empty();
         }
         long since = history.stream().map(RoundResult::validation)
