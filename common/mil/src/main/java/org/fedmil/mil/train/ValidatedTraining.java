@@ -30,7 +30,6 @@ public final class ValidatedTraining implements EpochListener {
     private final ValidationCriterion criterion;
     private ValidationMetrics best;
     private TensorSet bestWeights;
-    private double bestLoss = Double.POSITIVE_INFINITY;
     private int bestEpoch;
     private int lastEpoch;
 
@@ -70,7 +69,6 @@ public final class ValidatedTraining implements EpochListener {
         boolean improved = criterion.better(v, best);
         if (improved) {
             best = v;
-            bestLoss = v.loss();
             bestEpoch = epoch;
             bestWeights = model.weights();
         }
@@ -92,7 +90,7 @@ public final class ValidatedTraining implements EpochListener {
 
     /** The best epoch's validation loss as the criterion measures it (the balanced loss for balanced_loss). */
     public double bestLoss() {
-        return best == null ? bestLoss : criterion.lossOf(best);
+        return best == null ? Double.POSITIVE_INFINITY : criterion.lossOf(best);
     }
 
     /** What makes an epoch's model better here. */
