@@ -79,8 +79,13 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "one cross-validation)")
     List<Long> seeds;
 
-    @Option(names = "--architectures", split = ",", defaultValue = "max,mean,attention,gated_attention")
+    @Option(names = "--architectures", split = ",", description = "MIL poolings to compare, each at every --train-bags "
+            + "size (default: max, mean, attention and gated_attention at the largest size, attention alone at the others)")
     List<String> architectures;
+
+    /** The learning curve of the default run is attention's; the other poolings cost a run per size each. */
+    private static final List<Architecture> DEFAULT_ARCHITECTURES = List.of(Architecture.MAX, Architecture.MEAN,
+            Architecture.ATTENTION, Architecture.GATED_ATTENTION);
 
     @Option(names = "--sites", defaultValue = "4")
     int sites;
@@ -241,6 +246,7 @@ public final class MilBenchCommand implements Callable<Integer> {
         Recipe recipe = new Recipe(rounds, localEpochs, learningRate, weightDecay, loss, augmentation);
         int largest = trainBags.stream().max(Comparator.naturalOrder()).orElseThrow();
         checkDataOptions();
+        architecturesAt(true); // a misspelt pooling fails now, not after hours of runs
         for (long seed : reportOnly ? List.<Long>of() : seeds()) {
             for (int n : generated() ? trainBags : List.of(largest)) {
               for (int fold : foldsToRun()) {
@@ -256,7 +262,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                             new PretrainingOptions(pretrainEpochs, pretrainLearningRate, weightDecay,
                                     pretrainBatchSize, pretrainTemperature, 32, pretrainColourJitter,
                                     pretrainMaxShift, pretrainMaxTiles, seed), results, System.out);
-                    ModelSpec spec = ModelSpec.cnn(Architecture.fromConfigName(architectures.get(0)),
+                    ModelSpec spec = ModelSpec.cnn(architecturesAt(true).get(0),
                             format.channels(), format.size(), 64, 32);
                     pre.run(split, spec, labelledFractions);
                     deleteLinks(work);
@@ -272,8 +278,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                                 selectBy == null ? org.fedmil.mil.eval.ValidationCriterion.matching(
                                         loss.classWeighting())
                                         : org.fedmil.mil.eval.ValidationCriterion.fromConfigName(selectBy)));
-                for (String a : n == largest ? architectures : List.of("attention")) {
-                    bench.run(split, Architecture.fromConfigName(a));
+                for (Architecture a : architecturesAt(n == largest)) {
+                    bench.run(split, a);
                 }
                 deleteLinks(work);
               }
@@ -283,6 +289,17 @@ public final class MilBenchCommand implements Callable<Integer> {
             writeReport();
         }
         return 0;
+    }
+
+    /**
+     * The poolings to run at one --train-bags size: those given, at every size (a name that is wrong fails here,
+     * before the first run, not hours later at the largest size); by default all four at the largest only.
+     */
+    List<Architecture> architecturesAt(boolean largestSize) {
+        if (architectures != null) {
+            return architectures.stream().map(Architecture::fromConfigName).toList();
+        }
+        return largestSize ? DEFAULT_ARCHITECTURES : List.of(Architecture.ATTENTION);
     }
 
     private static Recipe withAugmentation(Recipe r, TileAugmentation t) {
