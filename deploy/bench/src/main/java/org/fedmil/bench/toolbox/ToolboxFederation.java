@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.pseudo.PseudoLabeller;
@@ -64,6 +65,9 @@ final class ToolboxFederation {
             TensorSet global = model.weights();
             observer.after(0, model);
             FedAvg fedAvg = new FedAvg();
+            // what the coordinator sends every site: the participants' labelled bags by class, summed
+            LabelCounts federation = sites.stream().map(BagDataset::labelCounts).reduce(LabelCounts::plus)
+                    .orElseThrow();
             for (int round = 1; round <= rounds; round++) {
                 fedAvg.beginRound(model.weightSpecs());
                 for (int s = 0; s < sites.size(); s++) {
@@ -77,7 +81,7 @@ final class ToolboxFederation {
                     }
                     long seed = modelSeed * 1_000_003L + s * 31L + round;
                     trainer.train(model, bags, new TrainingOptions(localEpochs, learningRate, weightDecay, seed,
-                            LossConfig.DEFAULT.forSite(site.labelCounts()), augmentation));
+                            LossConfig.DEFAULT.forSite(site.labelCounts(), federation), augmentation));
                     // the honest weight: labelled bags only, whatever joined training as pseudo-labelled
                     fedAvg.accept(model.weights().minus(global), site.size());
                 }
