@@ -12,6 +12,7 @@ import org.fedmil.data.mnist.MnistBagsCommand;
 import org.fedmil.data.split.SplitCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.data.tiles.TilesCommand;
+import org.fedmil.data.slide.SlidesCommand;
 import org.fedmil.pki.PkiCommand;
 import org.fedmil.site.cli.SiteCommand;
 import picocli.CommandLine;
@@ -26,7 +27,7 @@ public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCommand.class, FmnistBagsCommand.class, MnistBagsCommand.class, CrcNucleiCommand.class,
-                    TilesCommand.class, ArrayBagsCommand.class, SplitCommand.class})
+                    TilesCommand.class, SlidesCommand.class, ArrayBagsCommand.class, SplitCommand.class})
     static final class Data {
     }
 

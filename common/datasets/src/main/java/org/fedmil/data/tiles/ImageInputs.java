@@ -52,8 +52,13 @@ public final class ImageInputs {
 
     /** Whether a file name is an input image: a known ending and not hidden. */
     public static boolean isImageName(String name) {
+        return hasEnding(name, EXTENSIONS);
+    }
+
+    /** Whether a file name has one of {@code endings} (compared case-insensitively) and is not hidden. */
+    public static boolean hasEnding(String name, List<String> endings) {
         String lower = name.toLowerCase(Locale.ROOT);
-        return !name.startsWith(".") && EXTENSIONS.stream().anyMatch(e -> lower.endsWith(e) && lower.length() > e.length());
+        return !name.startsWith(".") && endings.stream().anyMatch(e -> lower.endsWith(e) && lower.length() > e.length());
     }
 
     /**
@@ -61,6 +66,11 @@ public final class ImageInputs {
      * named by {@code labels.positive()} is label 1, the negative ones 0.
      */
     public static List<BagPlan> fromFolder(Path dir, Labels labels) {
+        return fromFolder(dir, labels, EXTENSIONS);
+    }
+
+    /** As {@link #fromFolder(Path, Labels)}, for files with one of {@code endings} (e.g. slides). */
+    public static List<BagPlan> fromFolder(Path dir, Labels labels, List<String> endings) {
         if (!Files.isDirectory(dir)) {
             throw new SourceDataException(dir, "not found or not a folder; give a folder holding one sub-folder per "
                     + "class (e.g. benign/ and malignant/), or a CSV file of image,label rows");
@@ -81,13 +91,13 @@ public final class ImageInputs {
             if (label < 0) {
                 continue;
             }
-            for (Path f : imagesUnder(dir.resolve(c))) {
+            for (Path f : imagesUnder(dir.resolve(c), endings)) {
                 images.add(new BagPlan.Image(f, dir.relativize(f).toString(), ""));
                 imageLabels.add(label);
             }
         }
         if (images.isEmpty()) {
-            throw new SourceDataException(dir, "its class folders hold no image (" + String.join(", ", EXTENSIONS)
+            throw new SourceDataException(dir, "its class folders hold no image (" + String.join(", ", endings)
                     + "); put the images in " + dir.resolve(positive) + " and the negative class folder");
         }
         return perImage(images, imageLabels);
@@ -120,9 +130,9 @@ public final class ImageInputs {
         }
     }
 
-    private static List<Path> imagesUnder(Path dir) {
+    private static List<Path> imagesUnder(Path dir, List<String> endings) {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).filter(p -> isImageName(p.getFileName().toString()))
+            return s.filter(Files::isRegularFile).filter(p -> hasEnding(p.getFileName().toString(), endings))
                     .filter(p -> !hidden(dir.relativize(p))).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot list: " + e.getMessage(), e);

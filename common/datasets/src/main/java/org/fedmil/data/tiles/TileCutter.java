@@ -5,19 +5,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.fedmil.data.SourceDataException;
 import org.fedmil.data.TileSiteFiles;
-import org.fedmil.data.split.Seeds;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileFormat;
 import org.fedmil.util.AtomicFiles;
@@ -174,30 +171,7 @@ public final class TileCutter {
 
     /** All kept tiles, or a seeded random subset of maxTiles of them in reading order. */
     private List<Spot> choose(String bagId, List<Spot> kept) {
-        if (config.maxTiles() == 0 || kept.size() <= config.maxTiles()) {
-            return kept;
-        }
-        Random rng = new Random(Seeds.derive(config.seed(), stableHash(bagId)));
-        int[] order = new int[kept.size()];
-        Arrays.setAll(order, i -> i);
-        for (int i = 0; i < config.maxTiles(); i++) {
-            int j = i + rng.nextInt(order.length - i);
-            int tmp = order[i];
-            order[i] = order[j];
-            order[j] = tmp;
-        }
-        int[] picked = Arrays.copyOf(order, config.maxTiles());
-        Arrays.sort(picked);
-        return Arrays.stream(picked).mapToObj(kept::get).toList();
-    }
-
-    /** FNV-1a over the id's UTF-8 bytes: a per-bag stream that does not depend on the bag's position. */
-    private static long stableHash(String id) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
-            h = (h ^ (b & 0xFF)) * 0x100000001b3L;
-        }
-        return h;
+        return SeededSubset.of(kept, config.maxTiles(), config.seed(), bagId);
     }
 
     private void write(Path out, BagPlan bag, List<Spot> chosen, StringBuilder origins, TilesReport report)

@@ -12,12 +12,12 @@ import javax.imageio.ImageIO;
  * reads 16-bit grey as v / 65535, so the scaled value survives with its precision). 16-bit colour is written as
  * 8-bit RGB, as the loader reads colour through 8-bit sRGB anyway.
  */
-final class TilePng {
+public final class TilePng {
 
     private TilePng() {
     }
 
-    static void write(Path file, float[][] planes, int size, boolean sixteenBit) throws IOException {
+    public static void write(Path file, float[][] planes, int size, boolean sixteenBit) throws IOException {
         BufferedImage img;
         if (planes.length == 1) {
             img = new BufferedImage(size, size, sixteenBit ? BufferedImage.TYPE_USHORT_GRAY
