@@ -85,7 +85,7 @@ public final class PyramidalTiff {
                                    List<long[]> tiles) throws IOException {
         byte[] raw = new byte[t * t * 3];
         byte[] packed = new byte[raw.length + raw.length / 100 + 64];
-        Deflater deflater = new Deflater(6);
+        Deflater deflater = new Deflater(Deflater.BEST_SPEED); // test slides: speed over size
         try {
             for (long ty = 0; ty < h; ty += t) {
                 for (long tx = 0; tx < w; tx += t) {

@@ -23,7 +23,8 @@ public final class PerfBenchCommand implements Callable<Integer> {
     static List<PerfBenchmark> all() {
         return List.of(new AggregationBenchmark(), new TransportBenchmark(), new RoundOverheadBenchmark(),
                 new org.fedmil.bench.scale.ScaleBenchmark(), new TrainingThroughputBenchmark(),
-                new NativeMemoryBenchmark(), new CompressionBenchmark(), new SecAggBenchmark());
+                new NativeMemoryBenchmark(), new CompressionBenchmark(), new SecAggBenchmark(),
+                new SlideTilingBenchmark());
     }
 
     @Option(names = "--only", split = ",", description = "run only these benchmark ids")
