@@ -13,6 +13,7 @@ import org.fedmil.data.split.SplitCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.data.tiles.TilesCommand;
 import org.fedmil.data.slide.SlidesCommand;
+import org.fedmil.site.cli.PredictCommand;
 import org.fedmil.pki.PkiCommand;
 import org.fedmil.site.cli.SiteCommand;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, AdminCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, AuditCommand.class})
+                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, PredictCommand.class, AuditCommand.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

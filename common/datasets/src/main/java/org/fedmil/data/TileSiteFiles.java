@@ -79,4 +79,9 @@ public final class TileSiteFiles {
         }
         return m;
     }
+
+    /** A label as bags.csv holds it: 0, 1, or empty for a bag not labelled yet. */
+    public static String label(int label) {
+        return label < 0 ? "" : Integer.toString(label);
+    }
 }

@@ -15,7 +15,7 @@ import javax.imageio.ImageIO;
  * Turns tile files into {@code data:} URIs, so the explanation page carries its images inside itself and a
  * browser opening it fetches nothing.
  */
-final class TileDataUris {
+public final class TileDataUris {
 
     /** Formats every browser shows, embedded byte for byte. SVG is left out on purpose: it can carry script. */
     private static final Map<String, String> BROWSER_FORMATS = Map.of(
@@ -29,7 +29,7 @@ final class TileDataUris {
      * The tile as a data URI: browser formats as they are, anything else Java can decode (e.g. TIFF) re-encoded
      * as PNG; empty when the file is missing or not an image.
      */
-    static Optional<String> dataUri(Path tile) {
+    public static Optional<String> dataUri(Path tile) {
         String name = tile.getFileName().toString();
         String extension = name.substring(name.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
         try {

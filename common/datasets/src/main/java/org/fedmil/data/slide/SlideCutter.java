@@ -66,7 +66,7 @@ public final class SlideCutter {
                 n = writeTiles(image, plan, folder, name, n, bag.id(), origins);
                 rows.add(new SlideRow(image.shown(), bag.id(), bag.label(), plan));
             }
-            index.append(bag.id()).append(',').append(bag.label()).append('\n');
+            index.append(bag.id()).append(',').append(TileSiteFiles.label(bag.label())).append('\n');
         }
         TileSiteFiles.writeText(out.resolve(REPORT), report(rows));
         TileSiteFiles.writeText(out.resolve(ORIGINS), origins.toString());

@@ -4,13 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One line of a spreadsheet's CSV export: comma-separated, fields optionally in double quotes ("" is a quote). */
-final class CsvLine {
+public final class CsvLine {
 
     private CsvLine() {
     }
 
     /** The fields of {@code line}, unquoted and stripped of surrounding spaces. */
-    static List<String> split(String line) {
+    public static List<String> split(String line) {
         List<String> out = new ArrayList<>();
         StringBuilder f = new StringBuilder();
         boolean quoted = false;

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import org.fedmil.data.SourceDataException;
+import org.fedmil.mil.data.Bag;
 
 /**
  * Which images make which bag, from a folder of class sub-folders or from a CSV of image → label (and patient).
@@ -298,6 +299,7 @@ public final class ImageInputs {
             String positive = labels.positive().get();
             TreeSet<String> others = new TreeSet<>(values);
             others.remove(positive);
+            others.remove(""); // not labelled yet
             if (others.size() > 1) {
                 throw new SourceDataException(csv, "has labels " + others + " besides the positive '" + positive
                         + "'; name the negative one(s) with --negative NAME (repeatable)");
@@ -310,6 +312,9 @@ public final class ImageInputs {
         }
 
         int label(String value, int row) {
+            if (value.isEmpty()) {
+                return Bag.UNLABELED; // a case nobody has labelled yet: scored by 'fedmil predict', ranked by suggest
+            }
             if (positive.isEmpty()) {
                 if (value.equals("0") || value.equals("1")) {
                     return Integer.parseInt(value);

@@ -107,7 +107,8 @@ public final class TileCutter {
                 .writeValueAsBytes(report.manifest(GENERATOR));
         AtomicFiles.write(out.resolve(MANIFEST), o -> o.write(manifest));
         StringBuilder index = new StringBuilder(BagDataset.HEADER).append('\n');
-        report.bags().forEach(b -> index.append(b.id()).append(',').append(b.label()).append('\n'));
+        report.bags().forEach(b -> index.append(b.id()).append(',').append(TileSiteFiles.label(b.label()))
+                .append('\n'));
         AtomicFiles.write(out.resolve(BagDataset.INDEX_FILE), o -> o.write(index.toString()
                 .getBytes(StandardCharsets.UTF_8)));
         return report;

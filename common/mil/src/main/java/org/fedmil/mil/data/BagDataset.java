@@ -82,7 +82,8 @@ public final class BagDataset {
 
     private static BagDataset inMemory(String name, List<Bag> bags, List<Bag> unlabeled) {
         long positives = bags.stream().filter(b -> b.label() == 1).count();
-        return new BagDataset(name, List.copyOf(bags), List.copyOf(unlabeled), bags.get(0).dim(),
+        int dim = (bags.isEmpty() ? unlabeled : bags).get(0).dim();
+        return new BagDataset(name, List.copyOf(bags), List.copyOf(unlabeled), dim,
                 new LabelCounts(bags.size() - positives, positives), null, null);
     }
 
@@ -110,17 +111,21 @@ public final class BagDataset {
      * {@code get}, so a corrupt tile surfaces there as a {@link BagDataException} naming the tile file.
      */
     public static BagDataset load(Path dir, TileFormat format) {
+        return load(dir, format, true);
+    }
+
+    private static BagDataset load(Path dir, TileFormat format, boolean needLabelled) {
         Objects.requireNonNull(format, "format");
         if (!hasTiles(dir)) {
             if (!Files.isDirectory(dir.resolve(BAGS_DIR))) {
-                readIndex(dir); // a missing or broken bags.csv is the first thing to report
+                readRows(dir, needLabelled); // a missing or broken bags.csv is the first thing to report
                 throw new BagDataException(dir, "holds neither a " + BAGS_DIR + "/ folder (one <bag_id>.npy "
                         + "per bag) nor a " + TILES_DIR + "/ folder (one folder of image tiles per bag) next to "
                         + INDEX_FILE + "; add the bag data");
             }
-            return load(dir);
+            return load(dir, new NpyBagSource(dir.resolve(BAGS_DIR)), needLabelled);
         }
-        List<BagEntry> rows = readRows(dir);
+        List<BagEntry> rows = readRows(dir, needLabelled);
         TileBagSource source = new TileBagSource(dir.resolve(TILES_DIR), format);
         Map<String, BagEntry> byId = new HashMap<>();
         List<BagEntry> labelled = new ArrayList<>();
@@ -140,6 +145,21 @@ public final class BagDataset {
         return new BagDataset(dir.toString(), new TileBagList(List.copyOf(labelled), source),
                 new TileBagList(List.copyOf(unlabeled), source), format.dim(),
                 new LabelCounts(labelled.size() - positives, positives), source, Map.copyOf(byId));
+    }
+
+    /**
+     * Loads a folder of bags to apply a trained model to, as {@link #load(Path, TileFormat)} does but without
+     * needing any labelled bag: new cases have none. Their bags are in {@link #unlabeled()}, labelled ones (if
+     * any) in {@link #bags()}.
+     */
+    public static BagDataset loadForPrediction(Path dir, Optional<TileFormat> format) {
+        if (format.isPresent()) {
+            return load(dir, format.get(), false);
+        }
+        if (hasTiles(dir)) {
+            return load(dir); // refused, with the reason
+        }
+        return load(dir, new NpyBagSource(dir.resolve(BAGS_DIR)), false);
     }
 
     /** Whether {@code dir} is a tile site; refuses a folder with both bag sources. */
@@ -187,7 +207,11 @@ public final class BagDataset {
 
     /** Loads the bags listed in {@code dir/bags.csv} from {@code source}. */
     public static BagDataset load(Path dir, BagSource source) {
-        List<BagEntry> entries = readRows(dir);
+        return load(dir, source, true);
+    }
+
+    private static BagDataset load(Path dir, BagSource source, boolean needLabelled) {
+        List<BagEntry> entries = readRows(dir, needLabelled);
         List<Bag> bags = new ArrayList<>(entries.size());
         List<Bag> unlabeled = new ArrayList<>();
         Bag first = null;
@@ -265,6 +289,10 @@ public final class BagDataset {
      * a UTF-8 byte-order mark (as spreadsheet programs write) is ignored.
      */
     public static List<BagEntry> readRows(Path dir) {
+        return readRows(dir, true);
+    }
+
+    private static List<BagEntry> readRows(Path dir, boolean needLabelled) {
         Path index = dir.resolve(INDEX_FILE);
         List<String> lines;
         try {
@@ -328,7 +356,7 @@ public final class BagDataset {
         if (entries.isEmpty()) {
             throw new BagDataException(index, "lists no bags; a site needs at least one bag to train on");
         }
-        if (entries.stream().noneMatch(BagEntry::labelled)) {
+        if (needLabelled && entries.stream().noneMatch(BagEntry::labelled)) {
             throw new BagDataException(index, "lists " + entries.size() + " bag(s), none of them labelled; a site "
                     + "needs at least one bag labelled 0 or 1 to train on: label some (fedmil site suggest ranks "
                     + "which to label first)");
