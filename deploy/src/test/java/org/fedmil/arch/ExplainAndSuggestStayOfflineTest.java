@@ -17,9 +17,10 @@ import java.nio.channels.SocketChannel;
 import org.junit.jupiter.api.Test;
 
 /**
- * `fedmil site explain` and `fedmil site suggest` run where the patient data is and promise never to open a
- * network connection: neither they nor anything of FedMIL's they call, however indirectly, may touch a socket, a
- * URL, TLS, gRPC, Netty, the site's coordinator client or the wire protocol.
+ * `fedmil site explain`, `fedmil site suggest` and `fedmil predict` run where the patient data is and promise never
+ * to open a network connection: neither they (nor the slide reading predict's heatmaps use) nor anything of FedMIL's
+ * they call, however indirectly, may touch a socket, a URL, TLS, gRPC, Netty, the site's coordinator client or the
+ * wire protocol.
  */
 class ExplainAndSuggestStayOfflineTest {
 
@@ -34,12 +35,14 @@ class ExplainAndSuggestStayOfflineTest {
             .as("network classes (sockets, URLs, TLS, gRPC, Netty, the coordinator client, the protocol)");
 
     static final ArchRule EXPLAIN_AND_SUGGEST_STAY_OFFLINE = noClasses().that()
-            .resideInAnyPackage("org.fedmil.site.explain..", "org.fedmil.site.suggest..").should()
+            .resideInAnyPackage("org.fedmil.site.explain..", "org.fedmil.site.suggest..", "org.fedmil.site.predict..",
+                    "org.fedmil.data.slide..").should()
             .transitivelyDependOnClassesThat(NETWORK)
-            .because("explain and suggest run offline at the site; what they call within FedMIL must be offline too");
+            .because("explain, suggest, predict and slide reading run offline at the site; what they call within "
+                    + "FedMIL must be offline too");
 
     @Test
-    void explainAndSuggestDependOnNoNetworkClassEvenThroughWhatTheyCall() {
+    void explainSuggestPredictAndSlidesDependOnNoNetworkClassEvenThroughWhatTheyCall() {
         EXPLAIN_AND_SUGGEST_STAY_OFFLINE.check(ALL);
     }
 }
