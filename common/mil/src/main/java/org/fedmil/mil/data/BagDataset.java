@@ -162,6 +162,17 @@ public final class BagDataset {
         return load(dir, new NpyBagSource(dir.resolve(BAGS_DIR)), false);
     }
 
+    /**
+     * The bags.csv entry of a tile bag, without decoding its tiles: {@code labelled} picks {@link #bags()} or
+     * {@link #unlabeled()}, {@code index} the bag in that list.
+     */
+    public BagEntry tileEntry(boolean labelled, int index) {
+        if (!(bags instanceof TileBagList l) || !(unlabeled instanceof TileBagList u)) {
+            throw new IllegalStateException(name + " is not a tile data set");
+        }
+        return (labelled ? l : u).entries.get(index);
+    }
+
     /** Whether {@code dir} is a tile site; refuses a folder with both bag sources. */
     private static boolean hasTiles(Path dir) {
         boolean tiles = Files.isDirectory(dir.resolve(TILES_DIR));

@@ -1,0 +1,25 @@
+"""Makes the TorchScript encoders the tests load (run with Debian's python3-torch; torch 1.13 made the committed
+files): tiny-encoder.pt, a frozen 3-channel CNN that maps tiles of any size to 8 features (convolution, ReLU,
+global average pooling, flatten); bad-shape-encoder.pt, the same without pooling and flattening, so its output is
+[n, 8, h, w] (an encoder the site must refuse). Fixed seed, so the files are reproducible."""
+import torch
+
+torch.manual_seed(7)
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self, pool=True):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, kernel_size=3, padding=1)
+        self.pool = pool
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        if self.pool:
+            y = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(y, 1), 1)
+        return y
+
+
+example = torch.rand(2, 3, 16, 16)
+torch.jit.save(torch.jit.trace(Tiny().eval(), example), "tiny-encoder.pt")
+torch.jit.save(torch.jit.trace(Tiny(pool=False).eval(), example), "bad-shape-encoder.pt")
