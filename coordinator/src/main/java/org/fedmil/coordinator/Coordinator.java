@@ -106,7 +106,8 @@ public final class Coordinator implements AutoCloseable {
                         config.pseudoLabels().threshold()), true,
                 config.roundRules(), pretraining, config.secureAggregation())
                 .withEarlyStopping(config.earlyStopping().rule().withCriterion(
-                        ValidationCriterion.matching(t.lossConfig().classWeighting())));
+                        ValidationCriterion.matching(t.lossConfig().classWeighting())))
+                .withFeatureEncoder(config.model().featureEncoderSha256());
         this.validationCriterion = plan.earlyStopping().criterion();
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());

@@ -297,11 +297,20 @@ public record CoordinatorConfig(
     /**
      * The model every site builds. For the mlp encoder input_dim is not configured: it is read from the held-out
      * set, which every site's feature bags must match. The cnn encoder reads tile bags resized to
-     * tile_size × tile_size with 1 (grey) or 3 (RGB) channels.
+     * tile_size × tile_size with 1 (grey) or 3 (RGB) channels. With feature_encoder_sha256 the mlp encoder's
+     * features must come from that pretrained encoder: a site whose features.json names another is not admitted.
      */
     public record Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim,
-                        Integer tileSize, Integer channels) {
+                        Integer tileSize, Integer channels, String featureEncoderSha256) {
+
+        public Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim, Integer tileSize,
+                     Integer channels) {
+            this(architecture, encoder, hiddenDim, attentionDim, tileSize, channels, null);
+        }
+
         public Model {
+            featureEncoderSha256 = featureEncoderSha256 == null ? "" : featureEncoderSha256.strip().toLowerCase(
+                    java.util.Locale.ROOT);
             architecture = architecture == null ? "attention" : architecture;
             encoder = encoder == null ? "mlp" : encoder;
             hiddenDim = hiddenDim == null ? 64 : hiddenDim;
@@ -520,6 +529,11 @@ public record CoordinatorConfig(
             check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
                     model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
         }
+        check(file, model.featureEncoderSha256().isEmpty() || model.featureEncoderSha256().matches("[0-9a-f]{64}"),
+                "model.feature_encoder_sha256", model.featureEncoderSha256(), "the SHA-256 of the encoder file, 64 "
+                        + "hex digits, as 'sha256sum encoder.pt' or 'fedmil data features' prints it");
+        check(file, model.featureEncoderSha256().isEmpty() || encoder == Encoder.MLP, "model.feature_encoder_sha256",
+                model.featureEncoderSha256(), "unset with encoder: cnn (it pins the encoder of feature bags)");
         check(file, pretraining.rounds() >= 0, "pretraining.rounds", pretraining.rounds(),
                 "0 (no pretraining) or more rounds");
         if (pretraining.rounds() > 0) {

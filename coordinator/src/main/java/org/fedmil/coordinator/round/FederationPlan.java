@@ -18,7 +18,21 @@ import org.fedmil.mil.train.OptimizerConfig;
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
-                             boolean secureAggregation, EarlyStopping earlyStopping) {
+                             boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
+
+    /** Without a pinned pretrained encoder. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
+                          boolean secureAggregation, EarlyStopping earlyStopping) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, secureAggregation,
+                earlyStopping, "");
+    }
+
+    /** This plan admitting only sites whose features the encoder of this SHA-256 computed ("" pins none). */
+    public FederationPlan withFeatureEncoder(String sha256) {
+        return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
+                secureAggregation, earlyStopping, sha256);
+    }
 
     /** Every round of the budget runs. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
@@ -31,11 +45,12 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan with {@code rule} deciding when to stop early. */
     public FederationPlan withEarlyStopping(EarlyStopping rule) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, rule);
+                secureAggregation, rule, featureEncoderSha256);
     }
 
     public FederationPlan {
         earlyStopping = earlyStopping == null ? EarlyStopping.OFF : earlyStopping;
+        featureEncoderSha256 = featureEncoderSha256 == null ? "" : featureEncoderSha256;
         if (pretraining != null) {
             if (pretraining.rounds() >= rounds) {
                 throw new IllegalArgumentException(pretraining.rounds() + " pretraining rounds leave none of the "

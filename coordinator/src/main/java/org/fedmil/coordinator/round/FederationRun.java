@@ -147,6 +147,16 @@ public final class FederationRun implements AutoCloseable {
                 throw new FederationException(Status.Code.FAILED_PRECONDITION,
                         "federation '" + plan.federationId() + "' has finished; nothing left to join");
             }
+            String pinned = plan.featureEncoderSha256();
+            if (!pinned.isEmpty() && !pinned.equalsIgnoreCase(join.featureEncoderSha256())) {
+                throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + siteId + "' was not "
+                        + "admitted: federation '" + plan.federationId() + "' trains on features of the pretrained "
+                        + "encoder with SHA-256 " + pinned + ", but the site's features came from "
+                        + (join.featureEncoderSha256().isEmpty() ? "no recorded encoder (its data folder has no "
+                        + "features.json)" : "the encoder with SHA-256 " + join.featureEncoderSha256())
+                        + "; compute them with the consortium's encoder: fedmil data features --encoder <its file> "
+                        + "(docs/site-guide.md, \"Pretrained encoders\")");
+            }
             state.sites.put(siteId, join);
             state.departed.remove(siteId);
             listener.siteJoined(siteId, join, state.sites.size(), plan.minSites());

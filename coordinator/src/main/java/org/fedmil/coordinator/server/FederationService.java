@@ -80,9 +80,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         }
         try {
             String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts,
-                    PemFiles.encodeCertificate(PeerIdentity.current().certificate())));
+                    PemFiles.encodeCertificate(PeerIdentity.current().certificate()),
+                    request.getFeatureEncoderSha256()));
             response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
-                    .setTotalRounds(run.plan().rounds()).build());
+                    .setTotalRounds(run.plan().rounds())
+                    .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());

@@ -128,6 +128,10 @@ public final class SiteAgent implements AutoCloseable {
                 }
             }
             return POLICY_STOPPED;
+        } catch (NotAdmitted e) {
+            // the federation cannot take this site as it is (finished, another encoder's features): retrying won't help
+            out.println("site " + ownName + " not admitted by the coordinator: " + e.getMessage());
+            return REFUSED;
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() != io.grpc.Status.Code.PERMISSION_DENIED) {
                 throw e;
@@ -191,7 +195,16 @@ public final class SiteAgent implements AutoCloseable {
         coordinator.pinRefusal().ifPresent(r -> {
             throw new PolicyViolation("coordinator_fingerprint", r);
         });
-        JoinResponse joined = retrying.call("join", () -> client.join(joinRequest()));
+        JoinResponse joined;
+        try {
+            joined = retrying.call("join", () -> client.join(joinRequest()));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+                throw new NotAdmitted(e.getStatus().getDescription());
+            }
+            throw e;
+        }
+        policy.checkFeatureEncoder(joined.getFederationId(), joined.getFeatureEncoderSha256());
         executors.joined(membership.joined(joined.getFederationId(), joined.getSiteId()));
         out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
                 joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
@@ -205,6 +218,7 @@ public final class SiteAgent implements AutoCloseable {
                 .setDevice(Devices.describe(trainer.device()))
                 .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(counts.negatives()))
                 .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives()))
+                .setFeatureEncoderSha256(data.featureEncoderSha256().orElse(""))
                 .build();
     }
 
@@ -218,5 +232,14 @@ public final class SiteAgent implements AutoCloseable {
         client.close();
         trainer.close();
         egress.close();
+    }
+
+    /** The coordinator refused the join for a reason that holds until something changes at the site or the hub. */
+    private static final class NotAdmitted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotAdmitted(String reason) {
+            super(reason);
+        }
     }
 }

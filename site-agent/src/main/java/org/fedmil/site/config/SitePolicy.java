@@ -41,9 +41,18 @@ public record SitePolicy(String coordinatorFingerprint, Integer maxRounds, Integ
         }
     }
 
-    /** The model the site approved; a key left out is not checked. */
+    /**
+     * The model the site approved; a key left out is not checked. {@code featureEncoderSha256}: the pretrained
+     * encoder (SHA-256 of its file) the site lets its features be used for; a federation that pins another, or
+     * none, is refused at join.
+     */
     public record ApprovedModel(String architecture, String encoder, Integer inputDim, Integer hiddenDim,
-                                Integer attentionDim, Integer channels, Integer tileSize) {
+                                Integer attentionDim, Integer channels, Integer tileSize, String featureEncoderSha256) {
+
+        public ApprovedModel(String architecture, String encoder, Integer inputDim, Integer hiddenDim,
+                             Integer attentionDim, Integer channels, Integer tileSize) {
+            this(architecture, encoder, inputDim, hiddenDim, attentionDim, channels, tileSize, null);
+        }
     }
 
     public SitePolicy {

@@ -63,6 +63,20 @@ public final class PolicyGuard {
         mustEqual("approved_model.tile_size", a.tileSize(), spec.tileSize());
     }
 
+    /** After joining: the federation's pinned pretrained encoder is the one policy.approved_model names. */
+    public void checkFeatureEncoder(String federationId, String pinned) {
+        SitePolicy.ApprovedModel a = policy.approvedModel();
+        if (a == null || a.featureEncoderSha256() == null) {
+            return;
+        }
+        if (!a.featureEncoderSha256().equalsIgnoreCase(pinned)) {
+            throw new PolicyViolation("approved_model.feature_encoder_sha256", "federation '" + federationId + "' "
+                    + (pinned.isEmpty() ? "pins no pretrained encoder" : "trains on features of the encoder with "
+                    + "SHA-256 " + pinned) + ", but this site approved only the encoder with SHA-256 "
+                    + a.featureEncoderSha256() + "; nothing was trained or sent");
+        }
+    }
+
     private static void mustEqual(String rule, Object approved, Object asked) {
         if (approved != null && !Objects.equals(String.valueOf(approved).toLowerCase(Locale.ROOT),
                 String.valueOf(asked).toLowerCase(Locale.ROOT))) {

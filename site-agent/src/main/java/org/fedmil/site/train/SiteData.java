@@ -3,6 +3,7 @@ package org.fedmil.site.train;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.BagEntry;
@@ -47,6 +48,26 @@ public final class SiteData {
             positives += e.label();
         }
         this.trainingCounts = new LabelCounts(split.training().length - positives, positives);
+    }
+
+    /**
+     * The SHA-256 of the pretrained encoder the site's feature bags were computed with, from the data folder's
+     * {@code features.json} ({@code fedmil data features} writes it); empty for tile bags or features of unknown
+     * origin.
+     */
+    public Optional<String> featureEncoderSha256() {
+        Path manifest = dir.resolve(org.fedmil.mil.encoder.FeatureExtraction.MANIFEST);
+        if (!Files.isRegularFile(manifest)) {
+            return Optional.empty();
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(manifest.toFile()).get("encoder_sha256");
+            return n == null || !n.isTextual() ? Optional.empty() : Optional.of(n.asText());
+        } catch (java.io.IOException e) {
+            throw new org.fedmil.mil.data.BagDataException(manifest, "cannot be read as JSON (" + e.getMessage()
+                    + "); write it again with fedmil data features", e);
+        }
     }
 
     public Path dir() {
