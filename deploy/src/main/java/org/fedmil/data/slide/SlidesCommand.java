@@ -2,18 +2,15 @@ package org.fedmil.data.slide;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.fedmil.data.OutputFolder;
 import org.fedmil.data.SourceDataException;
-import org.fedmil.data.tiles.BagPlan;
-import org.fedmil.data.tiles.ImageInputs;
+import org.fedmil.data.tiles.LabelledInputOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -85,25 +82,12 @@ public final class SlidesCommand implements Callable<Integer> {
             description = "Seed of the --max-tiles choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--positive", paramLabel = "NAME", description = "The class folder (or CSV label) that is "
-            + "positive. Required for folders; without it CSV labels must be 0 and 1.")
-    String positive;
-
-    @Option(names = "--negative", paramLabel = "NAME",
-            description = "A negative class folder or CSV label (repeatable; default: the one other there is).")
-    List<String> negatives = new ArrayList<>();
+    @Mixin
+    LabelledInputOptions labels;
 
     @Option(names = "--slide-column", paramLabel = "NAME", defaultValue = "slide",
             description = "CSV column of slide paths, relative to the CSV's folder (default: ${DEFAULT-VALUE}).")
     String slideColumn;
-
-    @Option(names = "--label-column", paramLabel = "NAME", defaultValue = "label",
-            description = "CSV column of labels (default: ${DEFAULT-VALUE}).")
-    String labelColumn;
-
-    @Option(names = "--patient-column", paramLabel = "NAME",
-            description = "CSV column of patient ids: one bag per patient holding the tiles of all their slides.")
-    String patientColumn;
 
     @Option(names = "--force", description = "Write into DIR even if it is not empty (its bags.csv and tiles/ are "
             + "replaced).")
@@ -119,7 +103,7 @@ public final class SlidesCommand implements Callable<Integer> {
         try {
             SlideTiling tiling = new SlideTiling(tileSize, overlap, targetMpp, slideMpp, minTissue, minSaturation,
                     thumbnailSide, maxTiles, seed);
-            rows = new SlideCutter(tiling).run(plans(), out);
+            rows = new SlideCutter(tiling).run(labels.plans(input, slideColumn, ENDINGS), out);
         } catch (SourceDataException | IllegalArgumentException | OpenSlideMissingException e) {
             err.println("slides: " + e.getMessage());
             err.flush();
@@ -142,16 +126,4 @@ public final class SlidesCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<BagPlan> plans() {
-        ImageInputs.Labels labels = positive == null ? ImageInputs.Labels.zeroOne()
-                : ImageInputs.Labels.positive(positive, negatives);
-        if (Files.isRegularFile(input)) {
-            return ImageInputs.fromCsv(input, slideColumn, labelColumn, Optional.ofNullable(patientColumn), labels);
-        }
-        if (patientColumn != null) {
-            throw new IllegalArgumentException("--patient-column needs a CSV --input (a folder has no patient "
-                    + "column)");
-        }
-        return ImageInputs.fromFolder(input, labels, ENDINGS);
-    }
 }

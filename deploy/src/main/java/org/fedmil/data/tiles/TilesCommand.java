@@ -2,17 +2,14 @@ package org.fedmil.data.tiles;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.fedmil.data.OutputFolder;
 import org.fedmil.data.SourceDataException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,27 +45,12 @@ public final class TilesCommand implements Callable<Integer> {
             description = "Distance between tile origins (default: the tile size, i.e. adjacent tiles).")
     Integer stride;
 
-    @Option(names = "--positive", paramLabel = "NAME",
-            description = "The class folder (or CSV label) that is positive, label 1. Required for folders; "
-                    + "without it CSV labels must be 0 and 1.")
-    String positive;
-
-    @Option(names = "--negative", paramLabel = "NAME",
-            description = "A negative class folder or CSV label (repeatable; default: the one other there is).")
-    List<String> negatives = new ArrayList<>();
+    @Mixin
+    LabelledInputOptions labels;
 
     @Option(names = "--image-column", paramLabel = "NAME", defaultValue = "image",
             description = "CSV column of image paths, relative to the CSV's folder (default: ${DEFAULT-VALUE}).")
     String imageColumn;
-
-    @Option(names = "--label-column", paramLabel = "NAME", defaultValue = "label",
-            description = "CSV column of labels (default: ${DEFAULT-VALUE}).")
-    String labelColumn;
-
-    @Option(names = "--patient-column", paramLabel = "NAME",
-            description = "CSV column of patient ids: one bag per patient (bag id = patient id) with the tiles of "
-                    + "all the patient's images.")
-    String patientColumn;
 
     @Option(names = "--background", paramLabel = "MODE", defaultValue = "white",
             description = "Background filter: white (bright-field, e.g. H&E), dark (ultrasound, X-ray, "
@@ -123,7 +105,7 @@ public final class TilesCommand implements Callable<Integer> {
         try {
             TileCutter.Config config = new TileCutter.Config(tileSize, stride == null ? tileSize : stride, filter(),
                     maxTiles, seed, HighDepthScale.parse(scale16));
-            report = new TileCutter(config).run(plans(), out);
+            report = new TileCutter(config).run(labels.plans(input, imageColumn, ImageInputs.EXTENSIONS), out);
         } catch (SourceDataException | IllegalArgumentException e) {
             err.println("tiles: " + e.getMessage());
             err.flush();
@@ -150,16 +132,4 @@ public final class TilesCommand implements Callable<Integer> {
         return new BackgroundFilter(mode, white, saturation, dark, maxBackground);
     }
 
-    private List<BagPlan> plans() {
-        ImageInputs.Labels labels = positive == null ? ImageInputs.Labels.zeroOne()
-                : ImageInputs.Labels.positive(positive, negatives);
-        if (Files.isRegularFile(input)) {
-            return ImageInputs.fromCsv(input, imageColumn, labelColumn, Optional.ofNullable(patientColumn), labels);
-        }
-        if (patientColumn != null) {
-            throw new IllegalArgumentException("--patient-column needs a CSV --input (a folder has no patient "
-                    + "column)");
-        }
-        return ImageInputs.fromFolder(input, labels);
-    }
 }
