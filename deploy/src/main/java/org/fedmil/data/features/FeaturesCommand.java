@@ -84,10 +84,10 @@ public final class FeaturesCommand implements Callable<Integer> {
             r = run.run(tiles, new TileFormat(channels, tileSize), out);
             encoded = run.encodedTiles();
             PrintWriter o = spec.commandLine().getOut();
-            o.printf(Locale.ROOT, "wrote %d bags (%d tiles, %d features each) to %s: %d bags encoded (%d tiles, "
-                            + "%.1f tiles/s), %d from the cache; encoder sha256 %s%n", r.bags(), r.tiles(),
-                    r.features(), out.toAbsolutePath(), r.encoded(), encoded, r.tilesPerSecond(encoded), r.cached(),
-                    e.sha256());
+            String rate = encoded == 0 ? "" : String.format(Locale.ROOT, ", %.1f tiles/s", r.tilesPerSecond(encoded));
+            o.printf(Locale.ROOT, "wrote %d bags (%d tiles, %d features each) to %s: %d bags encoded (%d tiles%s), "
+                            + "%d from the cache; encoder sha256 %s%n", r.bags(), r.tiles(), r.features(),
+                    out.toAbsolutePath(), r.encoded(), encoded, rate, r.cached(), e.sha256());
             o.flush();
         } catch (EncoderException | BagDataException | IllegalArgumentException e) {
             err.println("features: " + e.getMessage());
