@@ -108,6 +108,7 @@ public final class FeatureExtraction {
                 index.append(id).append(',').append(label < 0 ? "" : Integer.toString(label)).append('\n');
             }
         }
+        carryOrigins(tiles, out, data);
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("generator", "fedmil-features/1");
         manifest.put("encoder_sha256", encoder.sha256());
@@ -124,6 +125,46 @@ public final class FeatureExtraction {
         return new Report(cached + encoded, tileCount, cached, encoded, features, nanos / 1e9);
     }
 
+
+    /** Where tiles were cut ({@value #ORIGINS} of data slides / data tiles), with each tile named by its row. */
+    public static final String ORIGINS = "tiles_origin.csv";
+
+    /**
+     * Carries the tile site's {@value #ORIGINS} over to the feature site, naming each tile by the feature row it
+     * became ({@code instance_<i>}, as predictions and explanations name the instances of feature bags), so that
+     * heatmaps over slides still find where each instance was cut.
+     */
+    private static void carryOrigins(Path tiles, Path out, BagDataset data) throws IOException {
+        Path from = tiles.resolve(ORIGINS);
+        if (!Files.isRegularFile(from)) {
+            return;
+        }
+        List<String> lines = Files.readAllLines(from, StandardCharsets.UTF_8);
+        Map<String, Map<String, Integer>> rowOf = new java.util.HashMap<>();
+        StringBuilder text = new StringBuilder(lines.isEmpty() ? "" : lines.get(0) + "\n");
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            int a = line.indexOf(',');
+            int b = line.indexOf(',', a + 1);
+            if (a < 0 || b < 0) {
+                continue;
+            }
+            String bag = line.substring(0, a);
+            Map<String, Integer> rows = rowOf.computeIfAbsent(bag, id -> {
+                Map<String, Integer> m = new java.util.HashMap<>();
+                List<Path> files = data.tileFiles(id);
+                for (int i = 0; i < files.size(); i++) {
+                    m.put(files.get(i).getFileName().toString(), i);
+                }
+                return m;
+            });
+            Integer row = rows.get(line.substring(a + 1, b));
+            if (row != null) {
+                text.append(bag).append(",instance_").append(row).append(line.substring(b)).append('\n');
+            }
+        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(out.resolve(ORIGINS), o -> o.write(bytes));
+    }
 
     private Npy.Matrix encode(Bag bag, TileFormat format) {
         int n = bag.instances();
