@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.fedmil.audit.ModelCard;
+import org.fedmil.cli.Fedmil;
+import org.fedmil.coordinator.Coordinator;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.site.agent.SiteAgent;
 import org.fedmil.site.config.SiteConfig;
@@ -58,6 +63,26 @@ class FeatureEncoderPinIT {
             AgentRun admitted = run(fed.siteConfig("site-1", fed.site("site-1")));
             assertThat(admitted.exit()).as(admitted.console()).isZero();
             assertThat(fed.coordinator.run().awaitFinished(Duration.ofSeconds(30))).isTrue();
+
+            // the signed model card of the finished federation names the encoder and verifies against the log
+            Path state = fed.coordinator.store().dir();
+            assertThat(Files.readString(state.resolve(ModelCard.MARKDOWN))).contains(PINNED, "| site-1 | 30 |",
+                    "auc 95ci low", "Intended use", "Limits");
+            Path ca = fed.site("site-1").ca();
+            StringWriter out = new StringWriter();
+            int rc = Fedmil.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(out)).execute("audit",
+                    "verify", state.resolve(Coordinator.ROUND_LOG).toString(), "--ca", ca.toString(), "--head",
+                    state.resolve(ModelCard.FILE).toString());
+            assertThat(rc).as(out.toString()).isZero();
+            assertThat(out.toString()).contains("model card", "OK");
+            Path forged = dir.resolve("forged-card.json");
+            Files.writeString(forged, Files.readString(state.resolve(ModelCard.FILE)).replace("site-1", "site-9"));
+            StringWriter bad = new StringWriter();
+            rc = Fedmil.commandLine().setOut(new PrintWriter(bad)).setErr(new PrintWriter(bad)).execute("audit",
+                    "verify", state.resolve(Coordinator.ROUND_LOG).toString(), "--ca", ca.toString(), "--head",
+                    forged.toString());
+            assertThat(rc).as(bad.toString()).isEqualTo(1);
+            assertThat(bad.toString()).contains("BAD_STATEMENT");
         }
     }
 }

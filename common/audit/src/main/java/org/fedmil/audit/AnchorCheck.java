@@ -69,6 +69,9 @@ public final class AnchorCheck {
         if (signed.statement().contains("\"kind\":\"" + LogHead.KIND + "\"")) {
             return checkHead(file, signed);
         }
+        if (signed.statement().contains("\"kind\":\"" + ModelCard.KIND + "\"")) {
+            return checkModelCard(file, signed);
+        }
         return checkReceipt(file, signed);
     }
 
@@ -98,6 +101,21 @@ public final class AnchorCheck {
             return new Result(file, "head", Status.BAD_STATEMENT, head.records(), bad);
         }
         return compare(file, "head", head.records(), head.lastSha256(), "the head");
+    }
+
+    /** A model card names the log record it was signed at, as a head does. */
+    Result checkModelCard(Path file, SignedStatement signed) {
+        ModelCard card;
+        try {
+            card = ModelCard.parse(signed.statement());
+        } catch (IllegalArgumentException e) {
+            return new Result(file, "model card", Status.UNREADABLE, 0, "not a model card: " + e.getMessage());
+        }
+        String bad = signatureProblem(signed, card.logRecords(), card.federationId());
+        if (bad != null) {
+            return new Result(file, "model card", Status.BAD_STATEMENT, card.logRecords(), bad);
+        }
+        return compare(file, "model card", card.logRecords(), card.logLastSha256(), "the model card");
     }
 
     Result checkReceipt(Path file, SignedStatement signed) {

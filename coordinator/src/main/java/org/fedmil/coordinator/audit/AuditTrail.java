@@ -43,6 +43,9 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     /** Receipts of the accepted updates of recent rounds, so a site that retries gets the same receipt. */
     private final Map<ReceiptKey, SignedStatement> receipts = new ConcurrentHashMap<>();
     private volatile SignedStatement head;
+    /** For the model card: the last round's result (its AUC interval is not in the log) and the pinned encoder. */
+    private volatile RoundResult lastRound;
+    private String featureEncoder = "";
 
     public AuditTrail(RoundLog log) {
         this.log = log;
@@ -92,6 +95,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
                        org.fedmil.coordinator.aggregate.Strategy strategy) {
         Map<String, Object> f = new LinkedHashMap<>();
         federationId = plan.federationId();
+        featureEncoder = plan.featureEncoderSha256();
         f.put("federation_id", plan.federationId());
         f.put("strategy", strategy.name());
         f.put("strategy_parameters", new LinkedHashMap<>(strategy.parameters()));
@@ -196,6 +200,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
             publishHead();
             return;
         }
+        lastRound = r;
         f.put("round", r.round());
         f.put("sites", List.copyOf(r.sites()));
         f.put("training_bags", r.trainingBags());
@@ -214,6 +219,13 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     public void finished(String reason) {
         log.append(RecordSchema.FEDERATION_FINISHED, Map.of("reason", reason));
         publishHead();
+        try {
+            ModelCards.write(log, ModelCards.of(org.fedmil.audit.LogRecords.readAll(log.file()), log.head(),
+                    federationId, lastRound, featureEncoder, reason));
+        } catch (IOException | RuntimeException e) {
+            // the log and its head are written; the card can be made again from them
+            logger.warn("cannot write the model card beside {}: {}", log.file(), e.toString());
+        }
     }
 
     private static Map<String, Object> metrics(BinaryMetrics m) {
