@@ -13,6 +13,7 @@ import org.fedmil.data.split.SplitCommand;
 import org.fedmil.data.synth.SynthCommand;
 import org.fedmil.data.tiles.TilesCommand;
 import org.fedmil.data.slide.SlidesCommand;
+import org.fedmil.data.dicom.DicomCommand;
 import org.fedmil.data.features.FeaturesCommand;
 import org.fedmil.site.cli.PredictCommand;
 import org.fedmil.pki.PkiCommand;
@@ -29,7 +30,7 @@ public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCommand.class, FmnistBagsCommand.class, MnistBagsCommand.class, CrcNucleiCommand.class,
-                    TilesCommand.class, SlidesCommand.class, FeaturesCommand.class, ArrayBagsCommand.class, SplitCommand.class})
+                    TilesCommand.class, SlidesCommand.class, DicomCommand.class, FeaturesCommand.class, ArrayBagsCommand.class, SplitCommand.class})
     static final class Data {
     }
 
