@@ -36,13 +36,13 @@ class ExplainAndSuggestStayOfflineTest {
 
     static final ArchRule EXPLAIN_AND_SUGGEST_STAY_OFFLINE = noClasses().that()
             .resideInAnyPackage("org.fedmil.site.explain..", "org.fedmil.site.suggest..", "org.fedmil.site.predict..",
-                    "org.fedmil.data.slide..").should()
+                    "org.fedmil.data.slide..", "org.fedmil.data.dicom..").should()
             .transitivelyDependOnClassesThat(NETWORK)
-            .because("explain, suggest, predict and slide reading run offline at the site; what they call within "
+            .because("explain, suggest, predict, slide and DICOM reading run offline at the site; what they call within "
                     + "FedMIL must be offline too");
 
     @Test
-    void explainSuggestPredictAndSlidesDependOnNoNetworkClassEvenThroughWhatTheyCall() {
+    void explainSuggestPredictSlidesAndDicomDependOnNoNetworkClassEvenThroughWhatTheyCall() {
         EXPLAIN_AND_SUGGEST_STAY_OFFLINE.check(ALL);
     }
 }

@@ -107,7 +107,9 @@ public final class DicomCommand implements Callable<Integer> {
         List<DicomBags.Bag> bags = DicomBags.group(scan.headers(), by, problems);
         if (!problems.isEmpty()) {
             StringBuilder s = new StringBuilder(problems.size() + " problem(s) with the export; nothing was written:");
-            problems.stream().limit(20).forEach(p -> s.append("\n  ").append(p.where()).append(": ").append(p.what()));
+            Path root = input.toAbsolutePath();
+            problems.stream().limit(20).forEach(p -> s.append("\n  ").append(shown(root, p.where())).append(": ")
+                    .append(p.what()));
             throw new SourceDataException(null, s.toString());
         }
         if (bags.isEmpty()) {
@@ -124,6 +126,12 @@ public final class DicomCommand implements Callable<Integer> {
         return bags.stream().map(b -> new DicomConverter.Labelled(b, -1)).toList();
     }
 
+    /** A file as the user finds it: its path inside the export. */
+    private static String shown(Path root, String file) {
+        Path f = Path.of(file);
+        return f.startsWith(root) ? root.relativize(f).toString() : file;
+    }
+
     private static int channels(List<DicomConverter.Written> rows) {
         return rows.get(0).bag().files().get(0).samplesPerPixel() == 3 ? 3 : 1;
     }
@@ -136,7 +144,7 @@ public final class DicomCommand implements Callable<Integer> {
             double spacing = w.bag().sliceSpacing();
             o.printf(Locale.ROOT, "%-22s %5s %-8s %6d %9d %10s  %s%n", w.bagId(), w.label() < 0 ? "-" : w.label(),
                     w.bag().files().get(0).modality(), w.bag().files().size(), w.bag().instances(),
-                    Double.isNaN(spacing) ? "-" : String.format(Locale.ROOT, "%.3g mm", spacing), w.window());
+                    Double.isNaN(spacing) ? "-" : DicomBags.shown(spacing) + " mm", w.window());
         }
         o.println("wrote " + rows.size() + " bags (" + rows.stream().mapToInt(w -> w.bag().instances()).sum()
                 + " tiles) to " + out.toAbsolutePath() + "; load it with tile format channels " + channels + ", size "

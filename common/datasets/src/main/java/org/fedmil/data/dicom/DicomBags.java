@@ -121,7 +121,7 @@ public final class DicomBags {
     }
 
     /** A length as people write it: 5, 2.5, 0.625 (4 significant digits, no trailing zeros). */
-    static String shown(double v) {
+    public static String shown(double v) {
         return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 

@@ -128,8 +128,8 @@ public final class DicomConverter {
                         float v = windows.get(c).apply(values[i], lohi[0], lohi[1]);
                         planes[c][i] = h.monochrome1() ? 1 - v : v;
                     }
-                    w.append(c == 0 ? "" : "|").append(String.format(Locale.ROOT, "%.6g,%.6g", (lohi[0] + lohi[1]) / 2,
-                            lohi[1] - lohi[0]));
+                    w.append(c == 0 ? "" : "|").append(DicomBags.shown((lohi[0] + lohi[1]) / 2)).append(',')
+                            .append(DicomBags.shown(lohi[1] - lohi[0]));
                 }
                 used = used == null || used.equals(w.toString()) ? w.toString() : "per file";
                 write(folder, format, n++, planes, h, true);
@@ -207,7 +207,7 @@ public final class DicomConverter {
             s.append(w.bagId()).append(',').append(TileSiteFiles.label(w.label())).append(',')
                     .append(CsvText.field(first.modality())).append(',').append(w.bag().files().size()).append(',')
                     .append(w.bag().instances()).append(',').append(first.columns()).append(',').append(first.rows())
-                    .append(',').append(Double.isNaN(spacing) ? "" : String.format(Locale.ROOT, "%.4g", spacing))
+                    .append(',').append(Double.isNaN(spacing) ? "" : DicomBags.shown(spacing))
                     .append(',').append(CsvText.field(w.window())).append('\n');
         }
         return s.toString();
