@@ -122,28 +122,9 @@ public final class FederationRun implements AutoCloseable {
                         resume.model().version(), resume.nextRound());
             }
             return change(() -> {
-                state.history.addAll(resume.completed());
-                state.skipped.addAll(resume.skipped());
-                state.known.addAll(resume.knownSites());
-                state.known.addAll(resume.joinedSites());
-                state.joinedBeforeRestart.addAll(resume.joinedSites());
-                RoundResult last = resume.completed().get(resume.completed().size() - 1);
-                if (resume.finished()) {
-                    // finished stays finished: no round opens and no site is admitted again
-                    state.round = last.round();
-                    state.finishReason = resume.finishReason();
-                    fire(Event.FINISH);
-                    listener.stateChanged(state.runState());
-                    return last;
-                }
-                state.round = resume.nextRound() - 1;
-                // the decision to stop early is the history's, so a restart after it stops where it did
-                ModelChoice.stopReason(plan.earlyStopping(), state.history).ifPresent(reason -> {
-                    state.lastRound = state.round;
-                    state.stoppedEarly = reason;
-                });
+                state.takeUp(resume, plan.earlyStopping());
                 listener.stateChanged(state.runState());
-                return last;
+                return resume.completed().get(resume.completed().size() - 1);
             });
         }
         long t0 = System.nanoTime();

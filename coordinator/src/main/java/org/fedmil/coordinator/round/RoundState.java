@@ -59,6 +59,30 @@ final class RoundState {
         this.lastRound = lastRound;
     }
 
+    /**
+     * Takes up what a restarted coordinator found in its state folder: the rounds done and skipped, the sites known
+     * and joined before, and a finish, which stays (no round opens again). The decision to stop early is remade from
+     * the history, so a restart after it stops where it did.
+     */
+    void takeUp(Resume resume, EarlyStopping earlyStopping) {
+        history.addAll(resume.completed());
+        skipped.addAll(resume.skipped());
+        known.addAll(resume.knownSites());
+        known.addAll(resume.joinedSites());
+        joinedBeforeRestart.addAll(resume.joinedSites());
+        if (resume.finished()) {
+            round = history.get(history.size() - 1).round();
+            finishReason = resume.finishReason();
+            phase = PhaseTable.next(phase, PhaseTable.Event.FINISH);
+            return;
+        }
+        round = resume.nextRound() - 1;
+        ModelChoice.stopReason(earlyStopping, history).ifPresent(reason -> {
+            lastRound = round;
+            stoppedEarly = reason;
+        });
+    }
+
     /** "all 10 rounds done", or why the rounds stopped early. */
     String roundsDone() {
         return stoppedEarly != null ? stoppedEarly : "all " + lastRound + " rounds done";

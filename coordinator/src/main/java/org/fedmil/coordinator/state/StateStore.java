@@ -44,9 +44,11 @@ import org.fedmil.util.Sha256;
  *                            (null where undefined), the AUC's interval, the round's warnings
  *   selected-model.json      the model the federation keeps: lowest federated validation loss (never held-out)
  *   final-validation.json    the sites' validation of the final model, from their evaluation reports
- *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
- *                            (written at every transition before it takes effect; an accepted update's
- *                            snapshot in the background, see {@link #saveStateInBackground})
+ *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds,
+ *                            the sites joined and ever joined, and the finish reason once finished (a finished
+ *                            federation stays finished on restart); written at every transition before it
+ *                            takes effect; an accepted update's snapshot in the background, see
+ *                            {@link #saveStateInBackground}
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
  *   strategy/state-r0003.bin a stateful strategy's server state after round 3 (FedAdam/FedYogi: m and v;

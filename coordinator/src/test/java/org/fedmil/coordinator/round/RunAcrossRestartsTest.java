@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.fedmil.coordinator.aggregate.FedAvg;
+import org.fedmil.coordinator.dashboard.DashboardState;
 import org.fedmil.coordinator.round.FederationRun.Phase;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
@@ -76,6 +77,11 @@ class RunAcrossRestartsTest {
         RunState saved = states.get(states.size() - 1);
         assertThat(saved.phase()).isEqualTo(Phase.FINISHED);
         assertThat(saved.finishReason()).isEqualTo("aborted by admin 'alice': wrong labels");
+        // the dashboard shows what the run publishes: finished, with its reason
+        DashboardState page = new DashboardState("test", 8, 1, java.time.Clock.systemUTC());
+        page.follow(run::view);
+        assertThat(page.snapshot().phase()).isEqualTo("FINISHED");
+        assertThat(page.snapshot().finished()).isEqualTo("aborted by admin 'alice': wrong labels");
     }
 
     @Test
