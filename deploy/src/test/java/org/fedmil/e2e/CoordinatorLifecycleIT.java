@@ -168,10 +168,6 @@ class CoordinatorLifecycleIT {
     void aSiteJoinedBeforeARestartIsToldToRejoinAndItsCallIsNotCountedAsARefusedUpload(@TempDir Path dir)
             throws Exception {
         try (TestFederation fed = new TestFederation(dir, 1, 3, 20, 20)) {
-            assertThat(fed.console()).contains("scoring the held-out set (20 bags) before opening the port");
-            assertThat(fed.console().indexOf("scoring the held-out set"))
-                    .isLessThan(fed.console().indexOf("coordinator ready: listening on 127.0.0.1:"
-                            + fed.coordinator.port() + ", federation 'e2e', round 1 of 3 next, 0 of 1 sites joined"));
             Task task;
             try (CoordinatorClient site1 = client(fed, "site-1")) {
                 site1.join(join());
@@ -222,6 +218,10 @@ class CoordinatorLifecycleIT {
     @Test
     void theReadyLineComesOnceThePortIsOpenAndNamesTheNextRound(@TempDir Path dir) throws Exception {
         try (TestFederation fed = new TestFederation(dir, 2, 4, 20, 20)) {
+            String first = "coordinator ready: listening on 127.0.0.1:" + fed.coordinator.port()
+                    + ", federation 'e2e', round 1 of 4 next, 0 of 2 sites joined";
+            assertThat(fed.console()).contains("scoring the held-out set (20 bags) before opening the port", first);
+            assertThat(fed.console().indexOf("scoring the held-out set")).isLessThan(fed.console().indexOf(first));
             try (CoordinatorClient c = client(fed, "site-1")) {
                 c.join(join());
             }

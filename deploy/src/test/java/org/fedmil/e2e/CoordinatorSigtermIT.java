@@ -56,11 +56,10 @@ class CoordinatorSigtermIT {
 
         Path log1 = dir.resolve("coordinator-1.log");
         Process first = startCoordinator(yaml, log1);
+        boolean readySeen;
         try {
-            awaitLog(first, log1, ready);
-            String before = Files.readString(log1);
-            assertThat(before.indexOf("scoring the held-out set (30 bags) before opening the port"))
-                    .isNotNegative().isLessThan(before.indexOf(ready));
+            awaitLog(first, log1, "network: "); // the line after "listening on", as before the ready line existed
+            readySeen = logGets(log1, ready, Duration.ofSeconds(20));
             first.destroy(); // SIGTERM
             assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
         } finally {
@@ -70,6 +69,9 @@ class CoordinatorSigtermIT {
         assertThat(stopped).contains("coordinator stopped in round 0 (waiting_for_sites); federation 'sigterm' is "
                 + "resumable: start the coordinator again with the same state folder")
                 .doesNotContain("federation finished");
+        assertThat(readySeen).as("the ready line in " + stopped).isTrue();
+        assertThat(stopped.indexOf("scoring the held-out set (30 bags) before opening the port"))
+                .isNotNegative().isLessThan(stopped.indexOf(ready));
         // no transition happened yet, so state.json need not exist; if it does, it is not finished
         Path state = dir.resolve("state/state.json");
         if (Files.exists(state)) {
@@ -109,6 +111,18 @@ class CoordinatorSigtermIT {
                             + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
                     return false;
                 });
+    }
+
+    /** Whether {@code text} shows up in the log within {@code patience}. */
+    private static boolean logGets(Path log, String text, Duration patience) throws Exception {
+        long end = System.nanoTime() + patience.toNanos();
+        while (System.nanoTime() < end) {
+            if (Files.readString(log).contains(text)) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
     }
 
     private static int freePort() throws IOException {
