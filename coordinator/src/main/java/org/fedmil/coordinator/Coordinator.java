@@ -28,6 +28,7 @@ import org.fedmil.coordinator.round.Resume;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.round.RunView;
 import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
@@ -71,6 +72,11 @@ public final class Coordinator implements AutoCloseable {
     private final Revocations revocations;
     private final AdminControl admin;
     private final EnsembleEvaluation extraEvaluation; // null unless the evaluation section asks for a score
+    private final int heldOutBags;
+    /** The federation had finished before this coordinator started: it serves its state and admits no site. */
+    private final String finishedBefore;
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** The signed round log's file name in the state folder. */
     public static final String ROUND_LOG = "round-log.jsonl";
@@ -125,13 +131,22 @@ public final class Coordinator implements AutoCloseable {
         }
         store.saveFederation(plan);
         this.resumed = resume != null;
+        this.finishedBefore = resume != null && resume.finished() ? resume.finishReason() : null;
+        this.heldOutBags = heldOutSet.size();
         if (resume != null) {
             restoreStrategyState(resume, plan.pretrainingRounds());
         }
         this.roundLog = RoundLog.open(store.dir().resolve(ROUND_LOG), PemFiles.readPrivateKey(config.tls().key()),
                 PemFiles.readCertificate(config.tls().cert()));
         AuditTrail audit = new AuditTrail(roundLog);
-        audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound(), strategy);
+        // the card names the model kept as the federation's result, chosen as the Reporter chose it when it finished
+        audit.keptModel(() -> ModelChoice.best(store.rounds(), store.finalValidation(), validationCriterion),
+                validationCriterion.configName(), store::rounds);
+        if (finishedBefore != null) {
+            audit.openedFinished(plan);
+        } else {
+            audit.opened(plan, resumed, resume == null ? 1 : resume.nextRound(), strategy);
+        }
         // dashboard and metrics: listens to the run, counts bytes at the gRPC server
         this.dashboard = config.dashboard().enabled() ? new Dashboard(config) : null;
         java.util.List<RoundListener> listeners = new java.util.ArrayList<>(java.util.List.of(new Reporter(), audit));
@@ -204,10 +219,23 @@ public final class Coordinator implements AutoCloseable {
                 + " sites");
         out.println("aggregation: " + strategy.name() + " " + strategy.parameters());
         out.println(RoundTable.HEADER);
+        if (!resumed) {
+            // round 0 is scored before the port opens: on a large held-out set this is the wait before "ready"
+            out.println("scoring the held-out set (" + heldOutBags + " bags) before opening the port");
+        }
         RoundResult last = run.start();
-        if (resumed) {
+        if (finishedBefore != null) {
+            out.println("federation '" + config.federationId() + "' has finished: " + finishedBefore + "; this "
+                    + "coordinator admits no site and serves its state read-only (dashboard, fedmil admin status) "
+                    + "until stopped. Its results are in " + store.dir() + "; to train again, start a new federation "
+                    + "with an empty state_dir");
+        } else if (resumed) {
             out.println("resumed from " + store.dir() + " after round " + last.round() + " (model v"
                     + last.modelVersion() + "); waiting for sites to re-join");
+            admin.quorumWarning().ifPresent(w -> {
+                log.warn(w);
+                out.println("warning: " + w);
+            });
         }
         if (dashboard != null) {
             dashboard.start(run.history());
@@ -217,7 +245,25 @@ public final class Coordinator implements AutoCloseable {
         out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
         // a line of its own: scripts wait for the "listening on" line above as it was
         out.println("network: " + MutualTls.nettyNatives());
+        out.println(readyLine());
         return this;
+    }
+
+    /** The line printed once the port is open, for people and scripts (docs/operator-guide.md). */
+    private String readyLine() {
+        String at = "coordinator ready: listening on " + config.listen().host() + ":" + server.port()
+                + ", federation '" + config.federationId() + "', ";
+        if (finishedBefore != null) {
+            return at + "finished (admits no site)";
+        }
+        RunView view = run.view();
+        if (view.phase() == FederationRun.Phase.FINISHED) {
+            return at + "finished: " + view.finishReason();
+        }
+        int next = view.round() + 1;
+        return at + (next > run.plan().rounds() ? "no round left (the sites evaluate the final model)"
+                : "round " + next + " of " + run.plan().rounds() + " next") + ", " + view.joinedSites().size()
+                + " of " + run.plan().minSites() + " sites joined";
     }
 
     public int port() {
@@ -246,8 +292,15 @@ public final class Coordinator implements AutoCloseable {
         return java.util.Optional.ofNullable(dashboard);
     }
 
-    /** Blocks until the federation finished and every site was told to stop (or a grace period passed). */
+    /**
+     * Blocks until the federation finished and every site was told to stop (or a grace period passed). A coordinator
+     * started on a federation that had finished already serves it read-only: it blocks until {@link #close}.
+     */
     public void awaitCompletion() throws InterruptedException {
+        if (finishedBefore != null) {
+            closed.await();
+            return;
+        }
         while (!run.awaitFinished(Duration.ofMinutes(1))) {
             log.debug("federation still running: phase {}, round {}", run.phase(), run.currentRound());
         }
@@ -256,8 +309,47 @@ public final class Coordinator implements AutoCloseable {
         }
     }
 
+    /** Whether the federation this coordinator serves had finished before it started (then it admits no site). */
+    public boolean finishedBeforeStart() {
+        return finishedBefore != null;
+    }
+
+    /**
+     * Stops this coordinator without ending the federation (SIGTERM, Ctrl-C): its state is on disk and a coordinator
+     * started again on the same state folder takes it up; sites retry until it is back. Says so, unless the
+     * coordinator had stopped already (then it says nothing).
+     */
+    public void shutDown() throws InterruptedException {
+        if (closing.get()) {
+            closed.await(30, java.util.concurrent.TimeUnit.SECONDS); // let the close under way write its files
+            return;
+        }
+        RunView view = run.view();
+        if (view.phase() == FederationRun.Phase.FINISHED) {
+            out.println("coordinator stopped; federation '" + config.federationId() + "' had finished ("
+                    + view.finishReason() + ")");
+        } else {
+            out.println("coordinator stopped in round " + view.round() + " (" + view.phase().name().toLowerCase()
+                    + "); federation '" + config.federationId() + "' is resumable: start the coordinator again with "
+                    + "the same state folder (" + store.dir() + ") and the sites join again on their own");
+        }
+        close();
+    }
+
+    /** Closes the server, the run and the state folder; a second call does nothing. */
     @Override
     public void close() throws InterruptedException {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            closeParts();
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    private void closeParts() throws InterruptedException {
         server.stop();
         if (dashboard != null) {
             dashboard.close();

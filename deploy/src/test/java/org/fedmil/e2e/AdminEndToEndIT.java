@@ -130,12 +130,13 @@ class AdminEndToEndIT {
                     .contains("key found on a shared drive");
             assertThat(fed.dir.resolve("state").resolve(Revocations.FILE)).exists();
 
-            // after a restart the revoked certificate is refused at the handshake, the others are not
+            // after a restart the revoked certificate is refused at the handshake, the others are not: they reach
+            // the federation, which finished its rounds before the restart and so stays finished
             fed.restartCoordinator();
             assertThatThrownBy(() -> join(fed, "site-3"))
                     .isInstanceOfSatisfying(StatusRuntimeException.class,
                             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-            assertThat(join(fed, "site-1")).isEqualTo("site-1");
+            assertPastTheHandshakeIntoAFinishedFederation(fed, "site-1");
             Cli after = fedmil("admin", "status", "--coordinator", "localhost:" + fed.coordinator.port(),
                     "--credentials", alice.dir());
             assertThat(after.out()).containsPattern("site-3 +revoked");
@@ -146,14 +147,23 @@ class AdminEndToEndIT {
                     "--coordinator", restarted, "--credentials", alice.dir());
             assertThat(unrevoked.rc()).as(unrevoked.err()).isZero();
             assertThat(unrevoked.out()).contains("site 'site-3' may join again");
-            assertThat(join(fed, "site-3")).isEqualTo("site-3");
+            assertPastTheHandshakeIntoAFinishedFederation(fed, "site-3");
             Cli aborted = fedmil("admin", "abort", "--reason", "end of the test", "--coordinator", restarted,
                     "--credentials", alice.dir());
             assertThat(aborted.rc()).as(aborted.err()).isZero();
+            assertThat(aborted.out()).contains("the federation has already finished");
             assertThat(fed.coordinator.run().awaitFinished(Duration.ofSeconds(10))).isTrue();
             assertThat(Files.readString(fed.dir.resolve("state").resolve(Coordinator.ROUND_LOG)))
-                    .contains("\"type\":\"site_unrevoked\"").contains("aborted by admin 'alice': end of the test");
+                    .contains("\"type\":\"site_unrevoked\"").contains("all 3 rounds done");
         }
+    }
+
+    /** The site's certificate passed the handshake; the federation itself, finished, refused the join. */
+    private static void assertPastTheHandshakeIntoAFinishedFederation(TestFederation fed, String site) {
+        assertThatThrownBy(() -> join(fed, site)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription()).contains("has finished");
+        });
     }
 
     private static String join(TestFederation fed, String site) throws Exception {

@@ -7,9 +7,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a federation's final model is and where it came from, as the coordinator signs it when the federation
- * finishes: the model, the pretrained encoder it depends on, rounds, strategy, each site's bag count and (under DP)
- * its ε, the final held-out metrics with their 95 % interval, and the round log's head at the end, which anchors the
+ * What a federation's resulting model is and where it came from, as the coordinator signs it when the federation
+ * finishes: the model kept (validation's choice, else the last one; the last one too when it is another), the
+ * pretrained encoder it depends on, rounds, strategy, each site's bag count and (under DP) its ε, the held-out
+ * metrics with their 95 % interval, and the round log's head at the end, which anchors the
  * card to the history it summarises ({@code fedmil audit verify LOG --head model-card.json} checks that the log
  * still holds that record). Everything in it except the AUC interval is also in the round log.
  *
@@ -59,19 +60,25 @@ public record ModelCard(Map<String, Object> fields) implements Statement {
         b.append("Signed by the coordinator (`").append(FILE).append("` holds the signed statement; check it with "
                 + "`fedmil audit verify round-log.jsonl --ca ca.pem --head ").append(FILE).append("`).\n\n");
         b.append("| | |\n|---|---|\n");
-        for (String k : List.of("model", "feature_encoder_sha256", "strategy", "rounds_completed", "final_model_version",
-                "final_model_sha256", "dp", "secure_aggregation", "finished_because", "log_records",
-                "log_last_sha256", "time")) {
+        for (String k : List.of("model", "feature_encoder_sha256", "strategy", "rounds_completed", "model_version",
+                "model_round", "model_sha256", "chosen_by", "last_model_version", "last_model_round",
+                "last_model_sha256", "final_model_version", "final_model_sha256", "dp", "secure_aggregation",
+                "finished_because", "log_records", "log_last_sha256", "time")) {
             Object v = fields.get(k);
             if (v != null && !"".equals(v)) {
                 b.append("| ").append(k.replace('_', ' ')).append(" | ").append(v).append(" |\n");
             }
         }
-        Object heldout = fields.get("heldout");
-        if (heldout instanceof Map<?, ?> h) {
-            b.append("\n## Held-out metrics of the final model\n\n| metric | value |\n|---|---|\n");
-            ((Map<String, Object>) h).forEach((k, v) -> b.append("| ").append(k.replace('_', ' ')).append(" | ")
-                    .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : v).append(" |\n"));
+        if (fields.get("validation") instanceof Map<?, ?> v) {
+            metricTable(b, "Federated validation of the model kept (sites' validation bags)", (Map<String, Object>) v);
+        }
+        if (fields.get("heldout") instanceof Map<?, ?> h) {
+            metricTable(b, fields.containsKey("model_version") ? "Held-out metrics of the model kept (v"
+                    + fields.get("model_version") + ")" : "Held-out metrics of the final model", (Map<String, Object>) h);
+        }
+        if (fields.get("last_heldout") instanceof Map<?, ?> h) {
+            metricTable(b, "Held-out metrics of the last model (v" + fields.get("last_model_version") + ", not kept)",
+                    (Map<String, Object>) h);
         }
         b.append("\n## Sites (counts only)\n\n| site | bags | ε spent (DP) |\n|---|---|---|\n");
         for (Object s : (List<Object>) fields.getOrDefault("sites", new ArrayList<>())) {
@@ -84,6 +91,12 @@ public record ModelCard(Map<String, Object> fields) implements Statement {
         b.append("\n## Intended use\n\n").append(fields.get("intended_use")).append("\n\n## Limits\n\n")
                 .append(fields.get("limits")).append('\n');
         return b.toString();
+    }
+
+    private static void metricTable(StringBuilder b, String title, Map<String, Object> metrics) {
+        b.append("\n## ").append(title).append("\n\n| metric | value |\n|---|---|\n");
+        metrics.forEach((k, v) -> b.append("| ").append(k.replace('_', ' ')).append(" | ")
+                .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : v).append(" |\n"));
     }
 
     /** An ordered map for building a card's fields. */

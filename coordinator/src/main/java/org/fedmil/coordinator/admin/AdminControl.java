@@ -104,7 +104,11 @@ public final class AdminControl {
             }
         }
         log.warn("admin '{}' revoked site '{}': {}", by, site, why);
-        return status("revoked site '" + site + "'" + (seen.isEmpty() ? " (it has not called this coordinator)" : ""));
+        String done = "revoked site '" + site + "'" + (seen.isEmpty() ? " (it has not called this coordinator)" : "");
+        return status(quorumWarning().map(w -> {
+            log.warn(w);
+            return done + "; " + w;
+        }).orElse(done));
     }
 
     public Status unrevoke(String site, String reason, String by) {
@@ -119,7 +123,20 @@ public final class AdminControl {
         return status("site '" + site + "' may join again");
     }
 
+    /** Why the federation, waiting for sites, cannot reach min_sites since some were revoked; empty otherwise. */
+    public Optional<String> quorumWarning() {
+        RunView view = run.view();
+        if (view.phase() != FederationRun.Phase.WAITING_FOR_SITES) {
+            return Optional.empty();
+        }
+        return QuorumCheck.warning(view.federationId(), run.plan().minSites(), run.knownSites(), view.joinedSites(),
+                revocations.all().stream().map(Revocations.Entry::site).toList());
+    }
+
     private Status status(String message) {
+        if (message.isEmpty()) {
+            message = quorumWarning().orElse("");
+        }
         // one published view: every number of the status is of the same moment
         RunView view = run.view();
         Map<String, Site> sites = new LinkedHashMap<>();

@@ -46,10 +46,22 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     /** For the model card: the last round's result (its AUC interval is not in the log) and the pinned encoder. */
     private volatile RoundResult lastRound;
     private String featureEncoder = "";
+    /** The model the federation keeps, for the model card; none chosen unless {@link #keptModel} says how. */
+    private volatile java.util.function.Supplier<ModelCards.Outcome> outcome = () -> ModelCards.Outcome.NONE;
 
     public AuditTrail(RoundLog log) {
         this.log = log;
         this.headFile = log.file().resolveSibling(HEAD_FILE);
+    }
+
+    /**
+     * How the model card learns which model the federation keeps: {@code kept} is validation's choice when the
+     * federation finishes (empty: none, the last model is the result), by {@code criterion}; {@code rounds} are the
+     * completed rounds with their AUC intervals.
+     */
+    public void keptModel(java.util.function.Supplier<Optional<org.fedmil.coordinator.round.FederatedValidation>> kept,
+                          String criterion, java.util.function.Supplier<List<RoundResult>> rounds) {
+        this.outcome = () -> new ModelCards.Outcome(kept.get(), criterion, rounds.get());
     }
 
     /** The receipt signed when this site's update of this round was accepted, if this coordinator accepted it. */
@@ -88,6 +100,15 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     /** The first record of a new log, or the restart record of a log that already had records; FedAvg. */
     public void opened(FederationPlan plan, boolean resumed, int nextRound) {
         opened(plan, resumed, nextRound, new org.fedmil.coordinator.aggregate.FedAvg());
+    }
+
+    /**
+     * A coordinator started on a federation that had finished: it changes nothing, so it records nothing (the log
+     * ends with federation_finished, which the model card is anchored to).
+     */
+    public void openedFinished(FederationPlan plan) {
+        federationId = plan.federationId();
+        featureEncoder = plan.featureEncoderSha256();
     }
 
     /** As {@link #opened(FederationPlan, boolean, int)}, recording the aggregation strategy and its parameters. */
@@ -221,7 +242,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         publishHead();
         try {
             ModelCards.write(log, ModelCards.of(org.fedmil.audit.LogRecords.readAll(log.file()), log.head(),
-                    federationId, lastRound, featureEncoder, reason));
+                    federationId, lastRound, featureEncoder, reason, outcome.get()));
         } catch (IOException | RuntimeException e) {
             // the log and its head are written; the card can be made again from them
             logger.warn("cannot write the model card beside {}: {}", log.file(), e.toString());

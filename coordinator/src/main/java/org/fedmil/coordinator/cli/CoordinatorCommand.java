@@ -67,7 +67,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Coordinator coordinator = new Coordinator(effectiveConfig(), System.out)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> coordinator.run().abort("coordinator was shut down")));
+            // SIGTERM stops this process, not the federation: it resumes when the coordinator starts again
+            // (fedmil admin abort is what ends a federation)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    coordinator.shutDown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "coordinator-shutdown"));
             coordinator.start();
             coordinator.awaitCompletion();
         }

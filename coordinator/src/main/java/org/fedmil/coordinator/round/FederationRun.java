@@ -98,7 +98,7 @@ public final class FederationRun implements AutoCloseable {
         this.validator = new UploadValidator(plan, specs);
         this.secure = new SecureAggregationDriver(this, state, plan, listener);
         this.controls = new OperatorControls(this, state, secure, plan, listener);
-        this.admission = new UploadAdmission(this, state, secure, listener);
+        this.admission = new UploadAdmission(this, state, secure, plan, listener);
         this.closer = new RoundCloser(this, state, secure, events, heldOut, plan, listener);
         this.tasks = new NextTasks(state, secure, plan);
         this.deadline = new RoundDeadline(this, state, secure, plan, listener);
@@ -113,18 +113,16 @@ public final class FederationRun implements AutoCloseable {
      */
     public RoundResult start() {
         if (resume != null) {
-            log.info("resuming federation '{}': {} rounds completed, {} skipped, global model v{}; round {} runs next",
-                    plan.federationId(), resume.completed().size() - 1, resume.skipped().size(),
-                    resume.model().version(), resume.nextRound());
+            if (resume.finished()) {
+                log.warn("federation '{}' has finished ({}); its coordinator admits no site", plan.federationId(),
+                        resume.finishReason());
+            } else {
+                log.info("resuming federation '{}': {} rounds completed, {} skipped, global model v{}; round {} runs "
+                        + "next", plan.federationId(), resume.completed().size() - 1, resume.skipped().size(),
+                        resume.model().version(), resume.nextRound());
+            }
             return change(() -> {
-                state.history.addAll(resume.completed());
-                state.skipped.addAll(resume.skipped());
-                state.round = resume.nextRound() - 1;
-                // the decision to stop early is the history's, so a restart after it stops where it did
-                ModelChoice.stopReason(plan.earlyStopping(), state.history).ifPresent(reason -> {
-                    state.lastRound = state.round;
-                    state.stoppedEarly = reason;
-                });
+                state.takeUp(resume, plan.earlyStopping());
                 listener.stateChanged(state.runState());
                 return resume.completed().get(resume.completed().size() - 1);
             });
@@ -144,8 +142,8 @@ public final class FederationRun implements AutoCloseable {
     public String join(String siteId, SiteJoin join) {
         return change(() -> {
             if (state.phase == Phase.FINISHED) {
-                throw new FederationException(Status.Code.FAILED_PRECONDITION,
-                        "federation '" + plan.federationId() + "' has finished; nothing left to join");
+                throw new FederationException(Status.Code.FAILED_PRECONDITION, "federation '" + plan.federationId()
+                        + "' has finished (" + state.finishReason + "); nothing left to join");
             }
             String pinned = plan.featureEncoderSha256();
             if (!pinned.isEmpty() && !pinned.equalsIgnoreCase(join.featureEncoderSha256())) {
@@ -159,11 +157,14 @@ public final class FederationRun implements AutoCloseable {
             }
             state.sites.put(siteId, join);
             state.departed.remove(siteId);
+            state.known.add(siteId);
+            state.joinedBeforeRestart.remove(siteId);
             listener.siteJoined(siteId, join, state.sites.size(), plan.minSites());
             if (state.phase == Phase.WAITING_FOR_SITES && state.sites.size() >= plan.minSites() && !state.paused) {
                 sequence.nextRoundOrEnd(state.round + 1);
-                listener.stateChanged(state.runState());
             }
+            // the sites joined are on disk too: a restart tells them to re-join rather than count their calls
+            listener.stateChanged(state.runState());
             if (!plan.siteEvaluation() && state.phase == Phase.WAITING_FOR_SITES && state.round >= state.lastRound) {
                 finish(state.roundsDone()); // a resumed run that had nothing left but its end
             }
@@ -424,6 +425,11 @@ public final class FederationRun implements AutoCloseable {
         } catch (FederationException closed) {
             log.debug("abort after the run was closed: nothing left to abort", closed);
         }
+    }
+
+    /** Every site that has joined this federation, also before a coordinator restart, departed or not. */
+    public List<String> knownSites() {
+        return events.ask(() -> List.copyOf(state.known));
     }
 
     /** The federation as of its latest change; every read view below is a part of it. */

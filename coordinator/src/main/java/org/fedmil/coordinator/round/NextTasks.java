@@ -35,8 +35,8 @@ final class NextTasks {
                             : new Task.Train(round, state.global, federationLabels());
                 }
                 if (!participant) {
-                    yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + " started before this site joined; it "
-                            + "takes part from round " + (round + 1));
+                    yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + " started before this site joined; "
+                            + state.takesPartAfter(round, plan.siteEvaluation()));
                 }
                 yield new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + round + ": waiting for other sites' updates ("
                         + state.submitted.size() + " of " + state.participants.size() + " in)");

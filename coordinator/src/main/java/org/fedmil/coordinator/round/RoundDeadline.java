@@ -46,7 +46,8 @@ final class RoundDeadline {
         int updates = state.submitted.size();
         if (updates >= plan.rules().minUpdates() && updates > 0) {
             log.info("round {} reached its deadline with {} of {} updates; aggregating those, the others are "
-                    + "stragglers and take part from round {}", r, updates, state.participants.size(), r + 1);
+                    + "stragglers: {}", r, updates, state.participants.size(),
+                    state.takesPartAfter(r, plan.siteEvaluation()).replace("it takes", "they take"));
             run.fire(PhaseTable.Event.UPDATES_IN);
             run.afterStep(null);
             return;

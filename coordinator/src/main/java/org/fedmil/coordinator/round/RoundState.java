@@ -27,6 +27,10 @@ final class RoundState {
     final List<Integer> skipped = new ArrayList<>();
     /** Sites that left (or were revoked) and have not joined again. */
     final Set<String> departed = new LinkedHashSet<>();
+    /** Every site that has joined this federation, before a restart too. */
+    final Set<String> known = new LinkedHashSet<>();
+    /** Sites joined when the previous coordinator stopped that have not joined this one yet. */
+    final Set<String> joinedBeforeRestart = new LinkedHashSet<>();
     Phase phase = Phase.WAITING_FOR_SITES;
     GlobalModel global;
     int round;
@@ -55,16 +59,60 @@ final class RoundState {
         this.lastRound = lastRound;
     }
 
+    /**
+     * Takes up what a restarted coordinator found in its state folder: the rounds done and skipped, the sites known
+     * and joined before, and a finish, which stays (no round opens again). The decision to stop early is remade from
+     * the history, so a restart after it stops where it did.
+     */
+    void takeUp(Resume resume, EarlyStopping earlyStopping) {
+        history.addAll(resume.completed());
+        skipped.addAll(resume.skipped());
+        known.addAll(resume.knownSites());
+        known.addAll(resume.joinedSites());
+        joinedBeforeRestart.addAll(resume.joinedSites());
+        if (resume.finished()) {
+            round = history.get(history.size() - 1).round();
+            finishReason = resume.finishReason();
+            phase = PhaseTable.next(phase, PhaseTable.Event.FINISH);
+            return;
+        }
+        round = resume.nextRound() - 1;
+        ModelChoice.stopReason(earlyStopping, history).ifPresent(reason -> {
+            lastRound = round;
+            stoppedEarly = reason;
+        });
+    }
+
     /** "all 10 rounds done", or why the rounds stopped early. */
     String roundsDone() {
         return stoppedEarly != null ? stoppedEarly : "all " + lastRound + " rounds done";
     }
 
     void requireJoined(String siteId) {
-        if (!sites.containsKey(siteId)) {
-            throw UpdateRefusal.NOT_JOINED.because("site '" + siteId
-                    + "' has not joined this federation (or the coordinator restarted since); call Join first");
+        if (sites.containsKey(siteId)) {
+            return;
         }
+        if (joinedBeforeRestart.contains(siteId)) {
+            // a routine re-join after a restart, not a refusal of what the site sent: no refusal kind, so it is
+            // neither counted nor recorded, and the agent joins again on this status as it would on NOT_JOINED
+            throw new FederationException(io.grpc.Status.Code.PERMISSION_DENIED, "site '" + siteId + "' was "
+                    + "joined before the coordinator restarted and has not joined again yet; call Join first "
+                    + "(agents do so on their own)");
+        }
+        throw UpdateRefusal.NOT_JOINED.because("site '" + siteId
+                + "' has not joined this federation (or the coordinator restarted since); call Join first");
+    }
+
+    /**
+     * Where a site that missed round {@code r} comes in: the round after it, or, when {@code r} is the last, the
+     * evaluation of the final model ({@code siteEvaluation}) or nothing.
+     */
+    String takesPartAfter(int r, boolean siteEvaluation) {
+        if (r < lastRound) {
+            return "it takes part from round " + (r + 1);
+        }
+        return "round " + r + " is the last, so no further round follows; " + (siteEvaluation
+                ? "it evaluates the final model" : "it is told to stop when the federation finishes");
     }
 
     /** The open round's training phase has its site's update in: collecting or aggregating it. */
@@ -78,7 +126,8 @@ final class RoundState {
         submitted.forEach((site, sha) -> in.put(site, Sha256.hex(sha)));
         List<Integer> completed = history.stream().map(RoundResult::round).toList();
         return new RunState(++stateSeq, federationId, phase, round, attempt, global.version(), completed, skipped,
-                new ArrayList<>(participants), in);
+                new ArrayList<>(participants), in, finishReason, new ArrayList<>(sites.keySet()),
+                new ArrayList<>(known));
     }
 
     RunView view() {

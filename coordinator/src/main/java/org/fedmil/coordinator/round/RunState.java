@@ -17,15 +17,31 @@ import java.util.Map;
  *                         back. After a crash these are re-requested, since the aggregate they went into was in
  *                         memory; a snapshot whose only change is one more of them is written in the background
  *                         ({@link RoundListener#stateChangedByUpdate}), so state.json may lag by a few updates
+ * @param finishReason     why the federation finished (all rounds done, aborted by whom and why), null while it
+ *                         runs; read back on restart, so that a finished federation stays finished
+ * @param joinedSites      sites joined at this snapshot; read back on restart, so that their calls before they
+ *                         join the new coordinator again are told to re-join rather than counted as refusals
+ * @param knownSites       every site that has joined this federation, departed or not; read back on restart
  */
 public record RunState(long seq, String federationId, FederationRun.Phase phase, int round, int attempt,
                        long modelVersion, List<Integer> completedRounds, List<Integer> skippedRounds,
-                       List<String> participants, Map<String, String> submitted) {
+                       List<String> participants, Map<String, String> submitted, String finishReason,
+                       List<String> joinedSites, List<String> knownSites) {
 
     public RunState {
         completedRounds = List.copyOf(completedRounds);
         skippedRounds = List.copyOf(skippedRounds);
         participants = List.copyOf(participants);
         submitted = Map.copyOf(submitted);
+        joinedSites = List.copyOf(joinedSites);
+        knownSites = List.copyOf(knownSites);
+    }
+
+    /** A running federation's state, without sites. */
+    public RunState(long seq, String federationId, FederationRun.Phase phase, int round, int attempt,
+                    long modelVersion, List<Integer> completedRounds, List<Integer> skippedRounds,
+                    List<String> participants, Map<String, String> submitted) {
+        this(seq, federationId, phase, round, attempt, modelVersion, completedRounds, skippedRounds, participants,
+                submitted, null, List.of(), List.of());
     }
 }

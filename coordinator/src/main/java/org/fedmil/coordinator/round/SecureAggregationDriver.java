@@ -84,7 +84,7 @@ final class SecureAggregationDriver {
         }
         if (!state.participants.contains(siteId)) {
             throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId + "' is not a participant of round "
-                    + state.round + "; it takes part from the next round");
+                    + state.round + "; " + state.takesPartAfter(state.round, plan.siteEvaluation()));
         }
         try {
             answer.accept(secure);

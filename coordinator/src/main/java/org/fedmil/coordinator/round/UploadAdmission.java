@@ -17,9 +17,12 @@ final class UploadAdmission {
     private final RoundState state;
     private final SecureAggregationDriver secure;
     private final RoundListener listener;
+    private final FederationPlan plan;
 
-    UploadAdmission(FederationRun run, RoundState state, SecureAggregationDriver secure, RoundListener listener) {
+    UploadAdmission(FederationRun run, RoundState state, SecureAggregationDriver secure, FederationPlan plan,
+                    RoundListener listener) {
         this.run = run;
+        this.plan = plan;
         this.state = state;
         this.secure = secure;
         this.listener = listener;
@@ -128,14 +131,15 @@ final class UploadAdmission {
         if (state.phase != Phase.TRAINING || updateRound != round) {
             throw UpdateRefusal.ROUND_CLOSED.because(updateRound < round || updateRound == round
                     ? "round " + updateRound + " is closed (the coordinator is at round " + round + ", " + phase
-                    + "); the update came too late and was not counted. Ask for the next task: the site takes part"
-                    + " in the next round"
+                    + "); the update came too late and was not counted. Ask for the next task: " + (round < state.lastRound
+                    ? "the site takes part in the next round" : state.takesPartAfter(round, plan.siteEvaluation()))
                     : "round " + updateRound + " is not open for updates (current round " + round + ", " + phase
                     + "); ask for the next task");
         }
         if (!state.participants.contains(siteId)) {
             throw UpdateRefusal.NOT_PARTICIPANT.because("site '" + siteId
-                    + "' is not a participant of round " + round + "; it takes part from the next round");
+                    + "' is not a participant of round " + round + "; " + state.takesPartAfter(round,
+                    plan.siteEvaluation()));
         }
     }
 }

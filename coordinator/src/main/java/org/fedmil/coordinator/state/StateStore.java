@@ -44,9 +44,11 @@ import org.fedmil.util.Sha256;
  *                            (null where undefined), the AUC's interval, the round's warnings
  *   selected-model.json      the model the federation keeps: lowest federated validation loss (never held-out)
  *   final-validation.json    the sites' validation of the final model, from their evaluation reports
- *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds
- *                            (written at every transition before it takes effect; an accepted update's
- *                            snapshot in the background, see {@link #saveStateInBackground})
+ *   state.json               the open round, its attempt and accepted updates, completed and skipped rounds,
+ *                            the sites joined and ever joined, and the finish reason once finished (a finished
+ *                            federation stays finished on restart); written at every transition before it
+ *                            takes effect; an accepted update's snapshot in the background, see
+ *                            {@link #saveStateInBackground}
  *   refusals.json            every refused upload: when, which site, which round, kind, reason
  *   evaluations.json         every site's evaluation of the final model on its own bags
  *   strategy/state-r0003.bin a stateful strategy's server state after round 3 (FedAdam/FedYogi: m and v;
@@ -364,11 +366,11 @@ public final class StateStore implements AutoCloseable {
                 throw new IllegalStateException("state folder " + dir + " holds a federation of model " + savedSpec
                         + " but coordinator.yaml now describes " + spec + "; a federation's model cannot change on restart");
             }
+            JsonNode saved = Files.exists(stateFile()) ? JSON.readTree(stateFile().toFile())
+                    : JSON.createObjectNode();
             List<Integer> skipped = new ArrayList<>();
-            if (Files.exists(stateFile())) {
-                for (JsonNode n : JSON.readTree(stateFile().toFile()).path("skipped_rounds")) {
-                    skipped.add(n.asInt());
-                }
+            for (JsonNode n : saved.path("skipped_rounds")) {
+                skipped.add(n.asInt());
             }
             RoundResult last = rounds.get(rounds.size() - 1);
             byte[] bytes = Files.readAllBytes(modelFile(last.modelVersion(), "bin"));
@@ -380,10 +382,27 @@ public final class StateStore implements AutoCloseable {
             }
             GlobalModel model = new GlobalModel(last.modelVersion(), spec, TensorCodec.decode(initialSpecs, bytes),
                     bytes, sha);
-            return Optional.of(new Resume(rounds, skipped, model));
+            return Optional.of(new Resume(rounds, skipped, model, finishReason(saved), texts(saved.path("joined_sites")),
+                    texts(saved.path("known_sites"))));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the state of the federation in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Why the federation of state.json finished, or null when it had not. */
+    private static String finishReason(JsonNode saved) {
+        if (!"FINISHED".equals(saved.path("phase").asText())) {
+            return null;
+        }
+        String reason = saved.path("finish_reason").asText("");
+        // a folder written before the reason was kept in state.json: the round log's federation_finished has it
+        return reason.isEmpty() ? "the reason is in the federation_finished record of round-log.jsonl" : reason;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     private Path strategyFile(int round, String ext) {
