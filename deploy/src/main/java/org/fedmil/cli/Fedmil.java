@@ -47,6 +47,7 @@ public final class Fedmil {
         if (!cl.getSubcommands().containsKey("bench")) {
             cl.addSubcommand(new BenchUnavailableCommand());
         }
+        cl.addSubcommand(new CdsArchiveCommand());
         // A user's mistake (bad config, missing file) gets one clear line, not a stack trace.
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             java.nio.file.AccessDeniedException denied = accessDenied(e);

@@ -56,7 +56,7 @@ class PackageContentsIT {
     }
 
     private static List<String> libJars() {
-        String lib = "fedmil-" + System.getProperty("fedmil.version") + "/lib/";
+        String lib = "fedmil/lib/";
         return listing.stream().filter(e -> e.startsWith(lib) && e.endsWith(".jar"))
                 .map(e -> e.substring(lib.length())).sorted().toList();
     }
@@ -67,9 +67,17 @@ class PackageContentsIT {
         for (String product : PRODUCT_JARS) {
             assertThat(jars).as("lib/ of " + tarball).anyMatch(j -> j.startsWith(product));
         }
-        String root = "fedmil-" + System.getProperty("fedmil.version") + "/";
+        String root = "fedmil/";
         assertThat(listing).contains(root + "bin/fedmil", root + "conf/site.yaml", root + "conf/coordinator.yaml",
                 root + "systemd/fedmil-site.service", root + "docs/site-guide.md", root + "README.md");
+    }
+
+    /** `tar xzf fedmil-<version>.tar.gz -C /opt` gives /opt/fedmil, the path the guides, the units and the kits use. */
+    @Test
+    void thePackageUnpacksToAFolderNamedFedmil() {
+        assertThat(listing).isNotEmpty().allMatch(e -> e.startsWith("fedmil/"), "starts with fedmil/");
+        assertThat(tarball.getFileName().toString()).isEqualTo("fedmil-" + System.getProperty("fedmil.version")
+                + ".tar.gz");
     }
 
     @Test
@@ -85,7 +93,7 @@ class PackageContentsIT {
     void noJarInLibCarriesBenchmarkClassesOrJmh() throws Exception {
         Path unpacked = Files.createDirectories(tmp.resolve("unpacked"));
         tar("xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString());
-        Path lib = unpacked.resolve("fedmil-" + System.getProperty("fedmil.version")).resolve("lib");
+        Path lib = unpacked.resolve("fedmil").resolve("lib");
         List<String> offending = new ArrayList<>();
         try (Stream<Path> jars = Files.list(lib)) {
             for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {
