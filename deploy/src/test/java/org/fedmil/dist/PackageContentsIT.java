@@ -80,6 +80,27 @@ class PackageContentsIT {
                 + ".tar.gz");
     }
 
+    /**
+     * No jar in lib/ is signed: the JVM verifies a signed jar on first use (a second per command on a loaded host)
+     * and keeps its classes out of the cds-archive. BouncyCastle's, the only signed ones, lose their signature files.
+     */
+    @Test
+    void noJarInLibIsSignedAndBouncyCastleIsStillThere() throws Exception {
+        Path unpacked = Files.createDirectories(tmp.resolve("unsigned"));
+        tar("xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString());
+        List<String> signed = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(unpacked.resolve("fedmil/lib"))) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {
+                try (JarFile j = new JarFile(jar.toFile())) {
+                    j.stream().map(JarEntry::getName).filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"))
+                            .forEach(n -> signed.add(jar.getFileName() + "!" + n));
+                }
+            }
+        }
+        assertThat(signed).as("signature files in lib/").isEmpty();
+        assertThat(libJars()).anyMatch(j -> j.startsWith("bcprov-jdk18on-")).anyMatch(j -> j.startsWith("bcpkix-jdk18on-"));
+    }
+
     @Test
     void libHoldsNoBenchmarkOrJmhJar() {
         List<String> jars = libJars();
