@@ -65,12 +65,15 @@ final class KitTemplates {
     static String siteUnit() {
         String unit = sample("systemd/fedmil-site.service");
         unit = replace(unit, "/etc/fedmil/site\\.yaml", SITE_HOME + "/site.yaml");
+        unit = replace(unit, "cp systemd/fedmil-site\\.service", "cp " + SITE_HOME + "/fedmil-site.service");
         return replace(unit, "(?m)^# Assumes .*$", "# Assumes the package in /opt/fedmil and this kit in " + SITE_HOME + "/.");
     }
 
     static String coordinatorUnit(int port) {
         String unit = sample("systemd/fedmil-coordinator.service");
         unit = replace(unit, "/etc/fedmil/coordinator\\.yaml", COORDINATOR_HOME + "/coordinator.yaml");
+        unit = replace(unit, "cp systemd/fedmil-coordinator\\.service", "cp " + COORDINATOR_HOME
+                + "/fedmil-coordinator.service");
         unit = replace(unit, "(?m)^# Assumes .*$", "# Assumes the package in /opt/fedmil and this kit in "
                 + COORDINATOR_HOME + "/.");
         unit = replace(unit, "listens on 7443 \\(listen\\.port\\)", "listens on " + port + " (listen.port)");

@@ -74,7 +74,9 @@ class KitCommandTest {
                 "runuser -u fedmil -- /opt/fedmil/bin/fedmil site check --config /etc/fedmil/site/site.yaml",
                 "fedmil.example.org:7555").doesNotContain("sudo -u fedmil --");
         assertThat(Files.readString(kit.resolve("fedmil-site.service")))
-                .contains("ExecStart=/opt/fedmil/bin/fedmil site run --config /etc/fedmil/site/site.yaml");
+                .contains("ExecStart=/opt/fedmil/bin/fedmil site run --config /etc/fedmil/site/site.yaml",
+                        "cp /etc/fedmil/site/fedmil-site.service /etc/systemd/system/")
+                .doesNotContain("--config /etc/fedmil/site.yaml", "sudo");
         String yaml = Files.readString(kit.resolve("site.yaml"));
         assertThat(yaml).doesNotContain("/etc/fedmil/site/cert.pem", "/srv/fedmil/bags")
                 .contains("coordinator_fingerprint: \"" + Certificates.sha256Fingerprint(
