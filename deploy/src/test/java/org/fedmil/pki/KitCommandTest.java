@@ -8,8 +8,12 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -132,6 +136,43 @@ class KitCommandTest {
         assertThat(kit.resolve("key.pem")).isRegularFile();
         assertThat(Files.readString(kit.resolve("README.md")))
                 .contains("fedmil admin status --coordinator fedmil.example.org:7443 --credentials admin-admin");
+    }
+
+    @Test
+    void everyFedmilCommandInTheKitsReadmesParsesAgainstTheRealCommandLine() throws Exception {
+        assertThat(run("kit", "coordinator", "--dir", pki, "--out", kits, "--federation-id", "f",
+                "--host", "fedmil.example.org")).as(err.toString()).isZero();
+        assertThat(run("kit", "site", "hospital-a", "--dir", pki, "--out", kits)).as(err.toString()).isZero();
+        assertThat(run("kit", "admin", "alice", "--dir", pki, "--out", kits)).as(err.toString()).isZero();
+
+        List<String> commands = new ArrayList<>();
+        for (String kit : List.of("coordinator", "site-hospital-a", "admin-alice")) {
+            for (String line : Files.readAllLines(tmp.resolve("kits").resolve(kit).resolve("README.md"))) {
+                Matcher m = Pattern.compile("^\\s+(?:runuser -u fedmil -- )?(?:/opt/fedmil/bin/)?fedmil (.*)$")
+                        .matcher(line);
+                if (m.matches()) {
+                    commands.add(m.group(1));
+                }
+            }
+        }
+        assertThat(commands).hasSize(5).anyMatch(c -> c.startsWith("site check")).anyMatch(c -> c.startsWith("admin revoke"));
+        for (String command : commands) {
+            CommandLine.ParseResult leaf = org.fedmil.cli.Fedmil.commandLine().parseArgs(words(command));
+            while (leaf.hasSubcommand()) {
+                leaf = leaf.subcommand();
+            }
+            assertThat(leaf.commandSpec().subcommands()).as(command).isEmpty();
+        }
+    }
+
+    /** Shell words of a README command: spaces, and double quotes around a word. */
+    private static String[] words(String command) {
+        List<String> words = new ArrayList<>();
+        Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(command);
+        while (m.find()) {
+            words.add(m.group(1) != null ? m.group(1) : m.group(2));
+        }
+        return words.toArray(String[]::new);
     }
 
     @Test
