@@ -48,8 +48,16 @@ public final class Fedmil {
         if (!cl.getSubcommands().containsKey("bench")) {
             cl.addSubcommand(new BenchUnavailableCommand());
         }
+        cl.addSubcommand(new CdsArchiveCommand());
         // A user's mistake (bad config, missing file) gets one clear line, not a stack trace.
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            java.nio.file.AccessDeniedException denied = accessDenied(e);
+            boolean userFacing = e instanceof ConfigException || isUserFacing(e);
+            if (denied != null && !(userFacing && String.valueOf(e.getMessage()).contains("(the user this "))) {
+                cmd.getErr().println("fedmil: " + (userFacing ? e.getMessage() + "; " : "")
+                        + org.fedmil.util.Unreadable.denied(denied));
+                return 2;
+            }
             if (e instanceof ConfigException || e instanceof IllegalArgumentException
                     || e instanceof java.io.UncheckedIOException || isUserFacing(e)) {
                 cmd.getErr().println("fedmil: " + e.getMessage());
@@ -58,6 +66,16 @@ public final class Fedmil {
             throw e;
         });
         return cl;
+    }
+
+    /** The AccessDeniedException behind {@code e}, which a user fixes with chown/chmod, not a bug report. */
+    static java.nio.file.AccessDeniedException accessDenied(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.nio.file.AccessDeniedException denied) {
+                return denied;
+            }
+        }
+        return null;
     }
 
     private static boolean isUserFacing(Exception e) {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "Create the consortium CA and issue certificates to the coordinator, sites and admins.",
-        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class, PkiCommand.Renew.class})
+        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class, PkiCommand.Renew.class, KitCommand.class})
 public final class PkiCommand implements Callable<Integer> {
 
     @Spec
@@ -262,11 +262,11 @@ public final class PkiCommand implements Callable<Integer> {
         }
     }
 
-    private interface Action {
+    interface Action {
         void run(PrintWriter out) throws IOException;
     }
 
-    private static int run(CommandSpec spec, Action action) {
+    static int run(CommandSpec spec, Action action) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
@@ -276,8 +276,8 @@ public final class PkiCommand implements Callable<Integer> {
         } catch (PkiException e) {
             err.println("fedmil " + spec.qualifiedName().replaceFirst("^.*?pki", "pki") + ": " + e.getMessage());
         } catch (AccessDeniedException e) {
-            err.println("fedmil " + spec.qualifiedName().replaceFirst("^.*?pki", "pki") + ": permission denied on "
-                    + e.getFile() + "; run as the user that owns the PKI directory");
+            err.println("fedmil " + spec.qualifiedName().replaceFirst("^.*?pki", "pki") + ": "
+                    + org.fedmil.util.Unreadable.denied(e));
         } catch (IOException e) {
             err.println("fedmil " + spec.qualifiedName().replaceFirst("^.*?pki", "pki") + ": " + e);
         }

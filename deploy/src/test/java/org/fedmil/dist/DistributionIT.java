@@ -49,7 +49,7 @@ class DistributionIT {
         Process tar = new ProcessBuilder("tar", "xzf", tarball.toAbsolutePath().toString(), "-C", install.toString())
                 .inheritIO().start();
         assertThat(tar.waitFor()).isZero();
-        home = install.resolve("fedmil-" + System.getProperty("fedmil.version"));
+        home = install.resolve("fedmil");
         jreOnly = Files.createDirectories(tmp.resolve("jre-bin"));
         Files.createSymbolicLink(jreOnly.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
     }
@@ -253,6 +253,100 @@ class DistributionIT {
                 coordinator.destroyForcibly();
             }
         }
+    }
+
+    /**
+     * The site guide's walk-through, from kits: the operator writes a coordinator kit and a site kit (as a .tar.gz),
+     * the hospital unpacks its kit with tar, fills in data_dir, the one line marked FILL IN, and runs {@code site
+     * check} with the kit's site.yaml against a coordinator started from its own kit.
+     */
+    @Test
+    void aSiteKitUnpackedWithTarAndItsDataDirFilledInPassesSiteCheckAgainstACoordinatorFromItsKit() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("kits-walk-through"));
+        for (String[] step : List.of(
+                new String[] {"pki", "init", "--dir", "pki", "--name", "Kit consortium"},
+                new String[] {"pki", "kit", "coordinator", "--dir", "pki", "--federation-id", "kit-test",
+                        "--host", "localhost"},
+                new String[] {"pki", "kit", "site", "hospital-a", "--dir", "pki", "--tar"},
+                new String[] {"data", "synth", "--out", "data", "--sites", "1", "--bags-per-site", "24",
+                        "--heldout-bags", "20"})) {
+            Result r = fedmil(work, step);
+            assertThat(r.rc()).as(String.join(" ", step) + "\n" + r.out()).isZero();
+        }
+        Path hospital = Files.createDirectories(work.resolve("hospital"));
+        Process untar = new ProcessBuilder("tar", "xzf", work.resolve("kits/site-hospital-a.tar.gz").toString(), "-C",
+                hospital.toString()).inheritIO().start();
+        assertThat(untar.waitFor()).isZero();
+        Path siteYaml = hospital.resolve("site-hospital-a/site.yaml");
+        assertThat(Files.getPosixFilePermissions(hospital.resolve("site-hospital-a/key.pem")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(siteYaml, Files.readString(siteYaml).replace("FILL-IN-the-folder-holding-bags.csv",
+                work.resolve("data/site-1").toString()));
+
+        Path console = work.resolve("coordinator.log");
+        Process coordinator = launcher(onlyJavaOnThePath(), work, List.of("coordinator", "--config",
+                "kits/coordinator/coordinator.yaml", "--port", "0", "--host", "127.0.0.1", "--state-dir", "state",
+                "--heldout-dir", "data/heldout")).redirectOutput(console.toFile()).start();
+        try {
+            int port = listeningPort(coordinator, console);
+
+            Result check = fedmil(hospital, "site", "check", "--config", siteYaml.toString(), "--coordinator",
+                    "localhost:" + port, "--state-dir", "site-state");
+
+            assertThat(check.rc()).as(check.out()).isZero();
+            assertThat(check.out()).contains("PASS  coordinator  localhost:" + port + " answered over mutual TLS")
+                    .contains("site check: all passed");
+        } finally {
+            coordinator.destroy();
+            if (!coordinator.waitFor(30, TimeUnit.SECONDS)) {
+                coordinator.destroyForcibly();
+            }
+        }
+    }
+
+    /** `fedmil cds-archive` writes lib/fedmil.jsa and the launcher's JVM maps classes from it from then on. */
+    @Test
+    void cdsArchiveWritesTheArchiveAndTheLauncherStartsFromIt() throws Exception {
+        Result written = fedmil(tmp, "cds-archive");
+        assertThat(written.rc()).as(written.out()).isZero();
+        assertThat(written.out()).contains("Wrote " + home.resolve("lib/fedmil.jsa"));
+        assertThat(home.resolve("lib/fedmil.jsa")).isRegularFile();
+
+        Map<String, String> env = onlyJavaOnThePath();
+        env.put("FEDMIL_JAVA_OPTS", "-Xmx1g -Xlog:class+load=info");
+        Result version = run(env, tmp, "--version");
+
+        assertThat(version.rc()).as(version.out()).isZero();
+        assertThat(version.out()).contains("fedmil " + System.getProperty("fedmil.version"))
+                .contains("org.fedmil.cli.Fedmil source: shared objects file (top)");
+    }
+
+    /**
+     * An archive the JVM rejects (another Java wrote it, a damaged file, a moved package) is ignored without a word:
+     * the launcher runs as without one. A package whose lib/ links to this one's jars, with a damaged archive.
+     */
+    @Test
+    void anArchiveTheJvmRejectsIsIgnoredSilently() throws Exception {
+        Path copy = Files.createDirectories(tmp.resolve("damaged-archive/fedmil"));
+        Files.createDirectories(copy.resolve("bin"));
+        Files.copy(home.resolve("bin/fedmil"), copy.resolve("bin/fedmil"));
+        Path lib = Files.createDirectories(copy.resolve("lib"));
+        try (Stream<Path> jars = Files.list(home.resolve("lib"))) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {
+                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar);
+            }
+        }
+        Files.write(lib.resolve("fedmil.jsa"), new byte[4096]);
+        ProcessBuilder pb = new ProcessBuilder(copy.resolve("bin/fedmil").toString(), "--version")
+                .redirectErrorStream(true);
+        pb.environment().clear();
+        pb.environment().putAll(onlyJavaOnThePath());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out.strip()).isEqualTo("fedmil " + System.getProperty("fedmil.version") + "\nJava "
+                + System.getProperty("java.version"));
     }
 
     /**

@@ -56,7 +56,7 @@ class PackageContentsIT {
     }
 
     private static List<String> libJars() {
-        String lib = "fedmil-" + System.getProperty("fedmil.version") + "/lib/";
+        String lib = "fedmil/lib/";
         return listing.stream().filter(e -> e.startsWith(lib) && e.endsWith(".jar"))
                 .map(e -> e.substring(lib.length())).sorted().toList();
     }
@@ -67,9 +67,38 @@ class PackageContentsIT {
         for (String product : PRODUCT_JARS) {
             assertThat(jars).as("lib/ of " + tarball).anyMatch(j -> j.startsWith(product));
         }
-        String root = "fedmil-" + System.getProperty("fedmil.version") + "/";
+        String root = "fedmil/";
         assertThat(listing).contains(root + "bin/fedmil", root + "conf/site.yaml", root + "conf/coordinator.yaml",
                 root + "systemd/fedmil-site.service", root + "docs/site-guide.md", root + "README.md");
+    }
+
+    /** `tar xzf fedmil-<version>.tar.gz -C /opt` gives /opt/fedmil, the path the guides, the units and the kits use. */
+    @Test
+    void thePackageUnpacksToAFolderNamedFedmil() {
+        assertThat(listing).isNotEmpty().allMatch(e -> e.startsWith("fedmil/"), "starts with fedmil/");
+        assertThat(tarball.getFileName().toString()).isEqualTo("fedmil-" + System.getProperty("fedmil.version")
+                + ".tar.gz");
+    }
+
+    /**
+     * No jar in lib/ is signed: the JVM verifies a signed jar on first use (a second per command on a loaded host)
+     * and keeps its classes out of the cds-archive. BouncyCastle's, the only signed ones, lose their signature files.
+     */
+    @Test
+    void noJarInLibIsSignedAndBouncyCastleIsStillThere() throws Exception {
+        Path unpacked = Files.createDirectories(tmp.resolve("unsigned"));
+        tar("xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString());
+        List<String> signed = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(unpacked.resolve("fedmil/lib"))) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {
+                try (JarFile j = new JarFile(jar.toFile())) {
+                    j.stream().map(JarEntry::getName).filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"))
+                            .forEach(n -> signed.add(jar.getFileName() + "!" + n));
+                }
+            }
+        }
+        assertThat(signed).as("signature files in lib/").isEmpty();
+        assertThat(libJars()).anyMatch(j -> j.startsWith("bcprov-jdk18on-")).anyMatch(j -> j.startsWith("bcpkix-jdk18on-"));
     }
 
     @Test
@@ -85,7 +114,7 @@ class PackageContentsIT {
     void noJarInLibCarriesBenchmarkClassesOrJmh() throws Exception {
         Path unpacked = Files.createDirectories(tmp.resolve("unpacked"));
         tar("xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString());
-        Path lib = unpacked.resolve("fedmil-" + System.getProperty("fedmil.version")).resolve("lib");
+        Path lib = unpacked.resolve("fedmil").resolve("lib");
         List<String> offending = new ArrayList<>();
         try (Stream<Path> jars = Files.list(lib)) {
             for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {

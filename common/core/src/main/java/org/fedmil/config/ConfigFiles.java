@@ -45,6 +45,8 @@ public final class ConfigFiles {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such configuration file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException(org.fedmil.util.Unreadable.notReadable(e), e);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }

@@ -158,8 +158,7 @@ public final class PemFiles {
         } catch (NoSuchFileException e) {
             throw new PkiException("missing " + what + " file " + file + "; " + HOW_TO_FIX, e);
         } catch (AccessDeniedException e) {
-            throw new PkiException("cannot read " + what + " file " + file + ": permission denied; "
-                    + "run as the user that owns it", e);
+            throw new PkiException("cannot read " + what + " file: " + org.fedmil.util.Unreadable.notReadable(e), e);
         } catch (IOException e) {
             throw new PkiException("cannot read " + what + " file " + file + ": " + e, e);
         }

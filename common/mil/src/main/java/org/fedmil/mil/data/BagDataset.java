@@ -315,6 +315,8 @@ public final class BagDataset {
                     e);
         } catch (CharacterCodingException e) {
             throw new BagDataException(index, "is not UTF-8 text; save it as UTF-8 CSV", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new BagDataException(index, org.fedmil.util.Unreadable.reason(e), e);
         } catch (IOException e) {
             throw new BagDataException(index, "cannot read: " + e, e);
         }

@@ -65,6 +65,8 @@ public final class Npy {
             throw new BagDataException(file, "file not found", e);
         } catch (EOFException e) {
             throw new BagDataException(file, "file ends inside the .npy header; the file is truncated", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new BagDataException(file, org.fedmil.util.Unreadable.reason(e), e);
         } catch (IOException e) {
             throw new BagDataException(file, "cannot read: " + e, e);
         }

@@ -72,6 +72,9 @@ public final class TileBagSource implements BagSource {
         } catch (NotDirectoryException e) {
             throw new BagDataException(folder, entry.describe() + ": " + expected + " is a file, not a folder; "
                     + "put the bag's tiles in a folder of that name", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new BagDataException(folder, entry.describe() + ": the tile folder is "
+                    + org.fedmil.util.Unreadable.reason(e), e);
         } catch (IOException e) {
             throw new BagDataException(folder, entry.describe() + ": cannot list the tile folder: " + e, e);
         }
