@@ -24,11 +24,13 @@ final class StatusOutput {
         if (!s.getMessage().isEmpty()) {
             out.println(s.getMessage());
         }
-        String paused = !s.getPaused() ? "" : " (PAUSED" + (s.getPausedBy().isEmpty() ? "" : " by " + s.getPausedBy()
-                + (s.getPausedAt().isEmpty() ? "" : " at " + s.getPausedAt())) + ")";
         out.printf(Locale.ROOT, "federation '%s': %s%s, round %d of %d, model v%d, %d updates in this round, "
-                        + "min %d sites%n", s.getFederationId(), s.getPhase(), paused,
+                        + "min %d sites%n", s.getFederationId(), s.getPhase(), s.getPaused() ? " (PAUSED)" : "",
                 s.getRound(), s.getRounds(), s.getModelVersion(), s.getUpdatesReceived(), s.getMinSites());
+        if (s.getPaused() && !s.getPausedBy().isEmpty()) {
+            out.printf(Locale.ROOT, "paused by %s at %s: no round starts until `fedmil admin resume`%n",
+                    s.getPausedBy(), s.getPausedAt());
+        }
         if (s.getSitesCount() == 0) {
             out.println("no site has joined yet");
             return;
