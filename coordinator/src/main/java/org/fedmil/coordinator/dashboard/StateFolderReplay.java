@@ -113,6 +113,8 @@ public final class StateFolderReplay {
         Set<String> sites = new LinkedHashSet<>();
         state.snapshot().sites().forEach(r -> sites.add(r.site()));
         revocations.all().forEach(e -> sites.add(e.site()));
+        // a certified site that called but never joined (its upload refused, say) is listed as the live status does
+        sites.addAll(new java.util.TreeSet<>(lastRecord.keySet()));
         Map<String, String> states = new HashMap<>();
         state.snapshot().sites().forEach(r -> states.put(r.site(), r.state()));
         for (String site : sites) {
