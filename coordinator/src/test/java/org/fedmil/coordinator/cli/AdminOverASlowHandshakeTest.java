@@ -129,6 +129,30 @@ class AdminOverASlowHandshakeTest {
     }
 
     @Test
+    void statusWatchRefreshesUntilTheFederationFinishesOneJsonLineEach() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            StringWriter out = new StringWriter();
+            CommandLine cl = new CommandLine(new AdminCommand());
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(new StringWriter(), true));
+            java.util.concurrent.Future<Integer> rc = pool.submit(() -> cl.execute("status", "--watch", "--every", "1",
+                    "--json", "--coordinator", "127.0.0.1:" + server.port(), "--credentials", alice.dir().toString()));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> out.toString().lines().count() >= 2);
+            assertThat(rc.isDone()).as("still watching a running federation").isFalse();
+            run.abort("end of the test");
+            assertThat(rc.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+            List<String> lines = out.toString().lines().toList();
+            ObjectMapper json = new ObjectMapper();
+            assertThat(json.readTree(lines.get(0)).get("phase").asText()).isEqualTo("WAITING_FOR_SITES");
+            assertThat(json.readTree(lines.get(lines.size() - 1)).get("phase").asText()).isEqualTo("FINISHED");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void withoutRetriesTheFailureSaysWhatItMostLikelyIs() throws Exception {
         try (SlowFirstBytesProxy proxy = new SlowFirstBytesProxy(server.port(), Duration.ofMillis(2500), 1)) {
             Cli status = admin("status", "--retry-for", "0", "--coordinator", "127.0.0.1:" + proxy.port(),
