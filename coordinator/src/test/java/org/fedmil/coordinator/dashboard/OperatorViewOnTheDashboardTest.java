@@ -19,6 +19,7 @@ import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
+import org.fedmil.coordinator.round.Resume;
 import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.mil.eval.BinaryMetrics;
@@ -51,14 +52,21 @@ class OperatorViewOnTheDashboardTest {
     private DashboardServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
+    private static final TensorSet WEIGHTS = new TensorSet(List.of(new NamedTensor("w", new long[] {2},
+            new float[] {1f, 1f})));
+
     @BeforeEach
     void setUp() {
+        start(null);
+    }
+
+    /** A coordinator's run and its dashboard, as Coordinator wires them; resumed from {@code resume} if given. */
+    private void start(Resume resume) {
         state = new DashboardState("fed", 3, 2, Clock.systemUTC());
         metrics = new FederationMetrics("fed", 2);
-        TensorSet weights = new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1f, 1f})));
         run = new FederationRun(new FederationPlan("fed", 2, 3, SPEC,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, RoundRules.waitForAll(2)),
-                GlobalModel.of(0, SPEC, weights), null,
+                GlobalModel.of(0, SPEC, WEIGHTS), resume,
                 w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(),
                 AllListeners.of(state, metrics));
         state.follow(run::view);
@@ -142,6 +150,29 @@ class OperatorViewOnTheDashboardTest {
         // a second revoke (a retried command) records nothing new and keeps the first reason
         assertThat(admin.revoke("hospital-b", "again", "bob").message()).contains("already revoked by alice");
         assertThat(state.snapshot().sites().get(1).leftReason()).contains("key found on a shared drive");
+    }
+
+    @Test
+    void afterARestartEverySitesUpdatesAreCountedOverTheWholeFederationAsAdminStatusCountsThem() throws Exception {
+        server.stop();
+        run.close();
+        BinaryMetrics m = BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f});
+        List<org.fedmil.coordinator.round.RoundResult> history = List.of(
+                new org.fedmil.coordinator.round.RoundResult(0, 0, "00", List.of(), 0, Double.NaN, m, 0),
+                new org.fedmil.coordinator.round.RoundResult(1, 1, "11", List.of("hospital-a", "hospital-b"), 10, 0.5,
+                        m, 0),
+                new org.fedmil.coordinator.round.RoundResult(2, 2, "22", List.of("hospital-a"), 5, 0.5, m, 0));
+        start(new Resume(history, List.of(), GlobalModel.of(2, SPEC, WEIGHTS)));
+        history.forEach(r -> state.roundCompleted(r, null)); // as Dashboard.start shows a resumed run's rounds
+        run.join("hospital-a", JOIN);
+        run.join("hospital-b", JOIN);
+
+        DashboardState.Snapshot page = state.snapshot();
+        assertThat(page.sites()).extracting(DashboardState.SiteRow::site, DashboardState.SiteRow::updatesAccepted)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("hospital-a", 2),
+                        org.assertj.core.groups.Tuple.tuple("hospital-b", 1));
+        assertThat(admin.status().sites()).extracting(AdminControl.Site::updatesAccepted).containsExactly(2, 1);
+        assertThat(get("fragment")).contains("<td class=\"updates\">2</td>");
     }
 
     @Test
