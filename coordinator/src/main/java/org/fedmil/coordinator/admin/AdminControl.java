@@ -60,8 +60,12 @@ public final class AdminControl {
     private final SiteGate gate;
     private final Recorder recorder;
     private final Clock clock;
-    /** Who paused the federation and when, while it is paused: "by|at". */
-    private volatile String[] pausedBy = {"", ""};
+    /** Who paused the federation and when (ISO-8601 UTC); empty strings when unknown. */
+    private record Pause(String by, String at) {
+        static final Pause UNKNOWN = new Pause("", "");
+    }
+
+    private volatile Pause pausedBy = Pause.UNKNOWN;
 
     public AdminControl(FederationRun run, Revocations revocations, SiteGate gate, Recorder recorder, Clock clock) {
         this.run = run;
@@ -78,7 +82,7 @@ public final class AdminControl {
     public Status pause(String by) {
         boolean changed = run.pause();
         if (changed) {
-            pausedBy = new String[] {by, clock.instant().toString()};
+            pausedBy = new Pause(by, clock.instant().toString());
         }
         log.info("admin '{}' paused the federation{}", by, changed ? "" : " (already paused or finished)");
         return status(changed ? "paused by " + by + ": no new round starts and no train task is handed out"
@@ -88,7 +92,7 @@ public final class AdminControl {
     public Status resume(String by) {
         boolean changed = run.resume();
         if (changed) {
-            pausedBy = new String[] {"", ""};
+            pausedBy = Pause.UNKNOWN;
         }
         log.info("admin '{}' resumed the federation{}", by, changed ? "" : " (was not paused)");
         return status(changed ? "resumed by " + by : "was not paused");
@@ -163,13 +167,15 @@ public final class AdminControl {
                     v.updatesAccepted()));
         }
         for (Revocations.Entry e : revocations.all()) {
-            sites.put(e.site(), site(e.site(), SiteState.REVOKED, accepted.getOrDefault(e.site(), 0)));
+            int n = sites.containsKey(e.site()) ? sites.get(e.site()).updatesAccepted()
+                    : accepted.getOrDefault(e.site(), 0);
+            sites.put(e.site(), site(e.site(), SiteState.REVOKED, n));
         }
         for (String seenSite : gate.seen().keySet()) {
             sites.putIfAbsent(seenSite, site(seenSite, SiteState.LEFT, accepted.getOrDefault(seenSite, 0)));
         }
-        String[] paused = view.paused() ? pausedBy : new String[] {"", ""};
-        return new Status(view.federationId(), view.phase().name(), view.paused(), paused[0], paused[1],
+        Pause paused = view.paused() ? pausedBy : Pause.UNKNOWN;
+        return new Status(view.federationId(), view.phase().name(), view.paused(), paused.by(), paused.at(),
                 view.round(), run.plan().rounds(), run.plan().minSites(), view.updatesReceived(),
                 view.model().version(), new ArrayList<>(sites.values()), message);
     }
