@@ -180,6 +180,11 @@ class DashboardEndToEndIT {
             Path target = Path.of("target").toAbsolutePath();
             Files.createDirectories(target);
             Path profile = Files.createTempDirectory(target, "chromium-profile");
+            Path screenshot = target.resolve("dashboard-paused.png");
+            Files.deleteIfExists(screenshot);
+            runChromium(chromium, profile, "--screenshot=" + screenshot, "--window-size=1280,900",
+                    "--virtual-time-budget=5000", url);
+            assertThat(screenshot).exists();
             String dom = runChromium(chromium, profile, "--dump-dom", "--virtual-time-budget=5000", url).stdout;
             assertThat(dom).as("the page's script ran").contains("data-refreshed=");
             assertThat(between(dom, "<p class=\"status\">", "</p>"))
