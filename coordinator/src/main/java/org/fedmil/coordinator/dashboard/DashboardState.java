@@ -54,6 +54,8 @@ public final class DashboardState implements RoundListener {
     private String pausedBy = "";
     private String pausedAt = "";
     private boolean readOnly;
+    /** Refused uploads of certified sites that never joined (no row until the operator's status lists them). */
+    private final Map<String, Integer> refusalsOfSitesWithoutARow = new TreeMap<>();
 
     public DashboardState(String federationId, int rounds, int minSites, Clock clock) {
         this.federationId = federationId;
@@ -78,8 +80,8 @@ public final class DashboardState implements RoundListener {
                           String lastUpdate, double lastTrainLoss, int refusals, String lastSeen) {
 
         /** A site known only from the operator's status, e.g. one revoked before this coordinator started. */
-        static SiteRow blank(String site, String state) {
-            return new SiteRow(site, state, null, null, null, "", "", 0, 0, 0, null, Double.NaN, 0, "");
+        static SiteRow blank(String site, String state, int refusals) {
+            return new SiteRow(site, state, null, null, null, "", "", 0, 0, 0, null, Double.NaN, refusals, "");
         }
 
         SiteRow withOperatorView(AdminControl.Site s) {
@@ -136,7 +138,7 @@ public final class DashboardState implements RoundListener {
 
     /** Sets a site's row as the operator's status (or a state folder) reports it. */
     public synchronized void operatorView(AdminControl.Site s) {
-        sites.put(s.site(), sites.getOrDefault(s.site(), SiteRow.blank(s.site(), s.state())).withOperatorView(s));
+        sites.put(s.site(), sites.getOrDefault(s.site(), blank(s)).withOperatorView(s));
     }
 
     public synchronized Snapshot snapshot() {
@@ -160,7 +162,7 @@ public final class DashboardState implements RoundListener {
             at = st.pausedAt();
             joined = (int) st.joinedSites();
             for (AdminControl.Site s : st.sites()) {
-                siteRows.put(s.site(), siteRows.getOrDefault(s.site(), SiteRow.blank(s.site(), s.state()))
+                siteRows.put(s.site(), siteRows.getOrDefault(s.site(), blank(s))
                         .withOperatorView(s));
             }
             if (followed != null && followed.get().finishReason() != null) {
@@ -259,7 +261,14 @@ public final class DashboardState implements RoundListener {
             sites.put(siteId, new SiteRow(s.site(), s.state(), s.joined(), s.left(), s.leftReason(), s.device(),
                     s.softwareVersion(), s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(),
                     s.lastTrainLoss(), s.refusals() + 1, s.lastSeen()));
+        } else {
+            refusalsOfSitesWithoutARow.merge(siteId, 1, Integer::sum);
         }
+    }
+
+    /** The row of a site the operator's status lists and the events have not: its refusals kept. */
+    private SiteRow blank(AdminControl.Site s) {
+        return SiteRow.blank(s.site(), s.state(), refusalsOfSitesWithoutARow.getOrDefault(s.site(), 0));
     }
 
     @Override

@@ -54,6 +54,7 @@ class StateFolderReplayTest {
             audit.siteJoined("site-a", join, 1, 2);
             audit.siteJoined("site-b", join, 2, 2);
             audit.updateRefused("site-b", 1, UpdateRefusal.WRONG_TENSORS, "w: shape [3], expected [2]");
+            audit.updateRefused("site-x", 1, UpdateRefusal.NOT_JOINED, "join first");
             audit.siteRevoked("site-b", "ab:cd", "01", "key leaked", "alice");
             audit.siteLeft("site-b", "revoked by admin 'alice': key leaked", 1);
         }
@@ -66,11 +67,13 @@ class StateFolderReplayTest {
         assertThat(s.readOnly()).isTrue();
         assertThat(s.sites()).extracting(DashboardState.SiteRow::site, DashboardState.SiteRow::state)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("site-a", "joined"),
-                        org.assertj.core.groups.Tuple.tuple("site-b", "revoked"));
+                        org.assertj.core.groups.Tuple.tuple("site-b", "revoked"),
+                        org.assertj.core.groups.Tuple.tuple("site-x", "left"));
+        assertThat(s.sites()).extracting(DashboardState.SiteRow::refusals).containsExactly(0, 1, 1);
         assertThat(s.sites().get(1).leftReason()).isEqualTo("revoked by alice: key leaked");
         assertThat(s.sites().get(1).lastSeen()).as("the time of its last record").isNotEmpty();
         assertThat(s.sites().get(0).bags()).isEqualTo(5);
-        assertThat(s.refusals()).singleElement().satisfies(r -> assertThat(r.kind()).isEqualTo("WRONG_TENSORS"));
+        assertThat(s.refusals()).extracting(DashboardState.Refusal::kind).containsExactly("NOT_JOINED", "WRONG_TENSORS");
         assertThat(DashboardPage.page(s)).contains("Read from the state folder");
     }
 
