@@ -170,6 +170,7 @@ public final class Coordinator implements AutoCloseable {
         this.revocations = Revocations.load(store.dir());
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
+        dashboard().ifPresent(d -> d.followOperator(admin::status));
         this.server = CoordinatorServer.overMutualTls(config.listen().host(), config.listen().port(), config.tls(), run,
                 config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
                 interceptors.toArray(ServerInterceptor[]::new));

@@ -40,6 +40,7 @@ public final class Fedmil {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Fedmil());
+        cl.addSubcommand(new org.fedmil.coordinator.cli.DashboardCommand()); // a state folder's dashboard, read-only
         // the benchmarks join from their own jar when it is on the class path (a source checkout's ./fedmil);
         // the install package has none, and its `fedmil bench` says where benchmarks are run from
         for (ExtraCommand extra : ServiceLoader.load(ExtraCommand.class)) {

@@ -142,7 +142,8 @@ class DashboardEndToEndIT {
             for (String name : NAMES) {
                 assertThat(sitesTable).contains("data-site=\"" + name + "\"");
             }
-            assertThat(Pattern.compile("<tr class=\"site joined\"").matcher(sitesTable).results().count())
+            // the words of `fedmil admin status`: round 3 is open and its uploads are held, so both are training
+            assertThat(Pattern.compile("<tr class=\"site training\"").matcher(sitesTable).results().count())
                     .isEqualTo(SITES);
             assertThat(between(dom, "<table id=\"rounds\"", "</table>")).contains("<td>running</td>");
             assertThat(between(dom, "<table id=\"refusals\"", "</table>")).contains("<td>site-x</td>",
@@ -150,6 +151,56 @@ class DashboardEndToEndIT {
         } finally {
             hold.release();
         }
+    }
+
+    @Test
+    @Order(0)
+    void aPauseIsVisibleInTheApiOnThePageInAHeadlessChromiumAndInTheMetrics() throws Exception {
+        FederationRun run = fed.coordinator.run();
+        awaitRounds(run, ROUNDS - 1); // round 3 open, its uploads held
+        assertThat(run.phase()).isEqualTo(FederationRun.Phase.TRAINING);
+        assertThat(get("api/state")).contains("\"paused\":false");
+        fed.coordinator.admin().pause("alice");
+        try {
+            String json = get("api/state");
+            assertThat(json).contains("\"paused\":true", "\"pausedBy\":\"alice\"", "\"phase\":\"TRAINING\"");
+            assertThat(value(get("metrics"), "fedmil_paused{federation=\"e2e\"}")).isEqualTo(1);
+            HttpResponse<String> head = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url
+                    + "metrics")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).as("HEAD /metrics").isEqualTo(200);
+
+            String chromium = chromium();
+            Assumptions.assumeTrue(chromium != null, () -> {
+                String reason = "chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): "
+                        + "skipping the browser check of the paused dashboard";
+                System.out.println("SKIPPED " + getClass().getSimpleName() + ": " + reason);
+                return reason;
+            });
+            Path target = Path.of("target").toAbsolutePath();
+            Files.createDirectories(target);
+            Path profile = Files.createTempDirectory(target, "chromium-profile");
+            Path screenshot = target.resolve("dashboard-paused.png");
+            Files.deleteIfExists(screenshot);
+            runChromium(chromium, profile, "--screenshot=" + screenshot, "--window-size=1280,900",
+                    "--virtual-time-budget=5000", url);
+            assertThat(screenshot).exists();
+            String dom = runChromium(chromium, profile, "--dump-dom", "--virtual-time-budget=5000", url).stdout;
+            assertThat(dom).as("the page's script ran").contains("data-refreshed=");
+            assertThat(between(dom, "<p class=\"status\">", "</p>"))
+                    .contains("<span id=\"phase\" class=\"phase paused\" data-phase=\"TRAINING\">PAUSED</span>")
+                    .contains("by alice at ");
+        } finally {
+            fed.coordinator.admin().resume("alice");
+        }
+        assertThat(get("api/state")).contains("\"paused\":false");
+    }
+
+    private String get(String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + path))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path).isEqualTo(200);
+        return r.body();
     }
 
     @Test
@@ -188,6 +239,64 @@ class DashboardEndToEndIT {
         assertThat(value(text, "fedmil_round_current" + f)).isEqualTo(ROUNDS);
         assertThat(text).contains("# TYPE fedmil_updates_refused_total counter", "# TYPE fedmil_sites_connected gauge",
                 "# TYPE fedmil_round_duration_seconds summary");
+    }
+
+    @Test
+    @Order(3)
+    void theFinishedFederationsStateFolderIsServedReadOnlyByFedmilDashboard() throws Exception {
+        FederationRun run = fed.coordinator.run();
+        assertThat(run.awaitFinished(Duration.ofMinutes(2))).isTrue();
+        java.util.Map<String, Integer> liveCounts = new java.util.TreeMap<>();
+        fed.coordinator.admin().status().sites().forEach(s -> liveCounts.put(s.site(), s.updatesAccepted()));
+
+        picocli.CommandLine cl = org.fedmil.cli.Fedmil.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        org.fedmil.coordinator.cli.DashboardCommand command = cl.getSubcommands().get("dashboard").getCommand();
+        ExecutorService serving = Executors.newSingleThreadExecutor();
+        Future<Integer> rc = serving.submit(() -> cl.execute("dashboard", "--state",
+                fed.dir.resolve("state").toString(), "--port", "0"));
+        try {
+            await("fedmil dashboard serves").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> command.server() != null || rc.isDone());
+            assertThat(rc.isDone()).as(err.toString()).isFalse();
+            String folderUrl = command.server().url();
+            assertThat(out.toString()).contains("dashboard of " + fed.dir.resolve("state").toAbsolutePath() + " on "
+                    + folderUrl + " (read-only");
+            HttpClient http = HttpClient.newHttpClient();
+            String json = http.send(HttpRequest.newBuilder(URI.create(folderUrl + "api/state")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            com.fasterxml.jackson.databind.JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(json);
+            assertThat(state.get("phase").asText()).isEqualTo("FINISHED");
+            assertThat(state.get("readOnly").asBoolean()).isTrue();
+            assertThat(state.get("federationId").asText()).isEqualTo("e2e");
+            long completed = 0;
+            for (com.fasterxml.jackson.databind.JsonNode r : state.get("timeline")) {
+                completed += r.get("status").asText().equals("completed") ? 1 : 0;
+            }
+            assertThat(completed).as("rounds 0..3 from the round log and metrics.json").isEqualTo(ROUNDS + 1);
+            java.util.Map<String, Integer> folderCounts = new java.util.TreeMap<>();
+            state.get("sites").forEach(s -> folderCounts.put(s.get("site").asText(), s.get("updatesAccepted").asInt()));
+            assertThat(folderCounts).as("the counts of fedmil admin status").containsAllEntriesOf(liveCounts)
+                    .containsEntry("site-1", ROUNDS).containsEntry("site-2", ROUNDS);
+            assertThat(state.get("refusalsTotal").asLong()).isEqualTo(1);
+            String page = http.send(HttpRequest.newBuilder(URI.create(folderUrl)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(page).contains("Read from the state folder", "<table id=\"rounds\"", "data-site=\"site-1\"");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(folderUrl + "api/state"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).as("read-only").isEqualTo(405);
+            String scrape = http.send(HttpRequest.newBuilder(URI.create(folderUrl + "metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(value(scrape, "fedmil_round_current{federation=\"e2e\"}")).isEqualTo(ROUNDS);
+        } finally {
+            command.stop();
+            assertThat(rc.get(30, TimeUnit.SECONDS)).isZero();
+            serving.shutdownNow();
+        }
     }
 
     private static double value(String scrape, String series) {

@@ -29,14 +29,27 @@ public final class AdminControl {
         void siteUnrevoked(String site, String reason, String by);
     }
 
-    /** The federation as an operator sees it. */
-    public record Status(String federationId, String phase, boolean paused, int round, int rounds, int minSites,
-                         int updatesReceived, long modelVersion, List<Site> sites, String message) {
+    /**
+     * The federation as an operator sees it: in {@code fedmil admin status}, on the dashboard and in the metrics.
+     * {@code pausedBy} and {@code pausedAt} (ISO-8601 UTC) are empty unless paused by an admin of this process.
+     */
+    public record Status(String federationId, String phase, boolean paused, String pausedBy, String pausedAt,
+                         int round, int rounds, int minSites, int updatesReceived, long modelVersion, List<Site> sites,
+                         String message) {
+
+        /** Sites joined now, whatever they are doing (a stale one is still joined). */
+        public long joinedSites() {
+            return sites.stream().filter(s -> SiteState.isJoined(s.state())).count();
+        }
+
+        public long revokedSites() {
+            return sites.stream().filter(s -> s.state().equals(SiteState.REVOKED)).count();
+        }
     }
 
     /**
-     * One site: its state (joined, training, submitted, left or revoked), when it last called, its accepted
-     * updates and the fingerprint of its certificate.
+     * One site: its state (one of {@link SiteState}), when it last called, its accepted updates over the whole
+     * federation (also before a restart) and the fingerprint of its certificate.
      */
     public record Site(String site, String state, String lastSeen, int updatesAccepted, String certSha256,
                        String revokedReason, String revokedBy) {
@@ -47,6 +60,12 @@ public final class AdminControl {
     private final SiteGate gate;
     private final Recorder recorder;
     private final Clock clock;
+    /** Who paused the federation and when (ISO-8601 UTC); empty strings when unknown. */
+    private record Pause(String by, String at) {
+        static final Pause UNKNOWN = new Pause("", "");
+    }
+
+    private volatile Pause pausedBy = Pause.UNKNOWN;
 
     public AdminControl(FederationRun run, Revocations revocations, SiteGate gate, Recorder recorder, Clock clock) {
         this.run = run;
@@ -62,6 +81,9 @@ public final class AdminControl {
 
     public Status pause(String by) {
         boolean changed = run.pause();
+        if (changed) {
+            pausedBy = new Pause(by, clock.instant().toString());
+        }
         log.info("admin '{}' paused the federation{}", by, changed ? "" : " (already paused or finished)");
         return status(changed ? "paused by " + by + ": no new round starts and no train task is handed out"
                 : run.view().phase() == FederationRun.Phase.FINISHED ? "the federation has finished" : "already paused");
@@ -69,6 +91,9 @@ public final class AdminControl {
 
     public Status resume(String by) {
         boolean changed = run.resume();
+        if (changed) {
+            pausedBy = Pause.UNKNOWN;
+        }
         log.info("admin '{}' resumed the federation{}", by, changed ? "" : " (was not paused)");
         return status(changed ? "resumed by " + by : "was not paused");
     }
@@ -90,11 +115,28 @@ public final class AdminControl {
     public Status revoke(String site, String reason, String by) {
         requireSiteName(site);
         String why = requireReason(reason);
+        Optional<Revocations.Entry> already = revocations.entry(site);
+        if (already.isPresent()) {
+            // a retried revoke (its first answer lost) must not record the revocation twice
+            leaveIfJoined(site, already.get().by(), already.get().reason());
+            return status("site '" + site + "' was already revoked by " + already.get().by() + " at "
+                    + already.get().time() + ": " + already.get().reason() + " (unrevoke it first to change that)");
+        }
         Optional<SiteGate.Seen> seen = gate.lastSeen(site);
         String sha = seen.map(SiteGate.Seen::certSha256).orElse("");
         String serial = seen.map(SiteGate.Seen::certSerial).orElse("");
         revocations.revoke(new Revocations.Entry(site, sha, serial, why, by, clock.instant().toString()));
         recorder.siteRevoked(site, sha, serial, why, by);
+        leaveIfJoined(site, by, why);
+        log.warn("admin '{}' revoked site '{}': {}", by, site, why);
+        String done = "revoked site '" + site + "'" + (seen.isEmpty() ? " (it has not called this coordinator)" : "");
+        return status(quorumWarning().map(w -> {
+            log.warn(w);
+            return done + "; " + w;
+        }).orElse(done));
+    }
+
+    private void leaveIfJoined(String site, String by, String why) {
         if (run.view().isJoined(site)) {
             try {
                 run.leave(site, "revoked by admin '" + by + "': " + why);
@@ -103,12 +145,6 @@ public final class AdminControl {
                 log.debug("revoked site {} had already left", site, e);
             }
         }
-        log.warn("admin '{}' revoked site '{}': {}", by, site, why);
-        String done = "revoked site '" + site + "'" + (seen.isEmpty() ? " (it has not called this coordinator)" : "");
-        return status(quorumWarning().map(w -> {
-            log.warn(w);
-            return done + "; " + w;
-        }).orElse(done));
     }
 
     public Status unrevoke(String site, String reason, String by) {
@@ -140,19 +176,25 @@ public final class AdminControl {
         // one published view: every number of the status is of the same moment
         RunView view = run.view();
         Map<String, Site> sites = new LinkedHashMap<>();
+        // every count is the federation's total, from the completed rounds' sites: it survives a restart
+        Map<String, Integer> accepted = new LinkedHashMap<>();
+        view.history().forEach(r -> r.sites().forEach(s -> accepted.merge(s, 1, Integer::sum)));
         for (FederationRun.SiteView v : view.sites()) {
-            sites.put(v.siteId(), site(v.siteId(), v.state(), v.updatesAccepted()));
+            sites.put(v.siteId(), site(v.siteId(), SiteState.of(v.state(), gate.lastSeen(v.siteId()), clock.instant()),
+                    v.updatesAccepted()));
         }
         for (Revocations.Entry e : revocations.all()) {
-            int accepted = sites.containsKey(e.site()) ? sites.get(e.site()).updatesAccepted() : 0;
-            sites.put(e.site(), site(e.site(), "revoked", accepted));
+            int n = sites.containsKey(e.site()) ? sites.get(e.site()).updatesAccepted()
+                    : accepted.getOrDefault(e.site(), 0);
+            sites.put(e.site(), site(e.site(), SiteState.REVOKED, n));
         }
         for (String seenSite : gate.seen().keySet()) {
-            sites.putIfAbsent(seenSite, site(seenSite, "left", 0));
+            sites.putIfAbsent(seenSite, site(seenSite, SiteState.LEFT, accepted.getOrDefault(seenSite, 0)));
         }
-        return new Status(view.federationId(), view.phase().name(), view.paused(), view.round(),
-                run.plan().rounds(), run.plan().minSites(), view.updatesReceived(), view.model().version(),
-                new ArrayList<>(sites.values()), message);
+        Pause paused = view.paused() ? pausedBy : Pause.UNKNOWN;
+        return new Status(view.federationId(), view.phase().name(), view.paused(), paused.by(), paused.at(),
+                view.round(), run.plan().rounds(), run.plan().minSites(), view.updatesReceived(),
+                view.model().version(), new ArrayList<>(sites.values()), message);
     }
 
     private Site site(String id, String state, int accepted) {

@@ -82,6 +82,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                 .setFederationId(s.federationId())
                 .setPhase(s.phase())
                 .setPaused(s.paused())
+                .setPausedBy(s.pausedBy())
+                .setPausedAt(s.pausedAt())
                 .setRound(s.round())
                 .setRounds(s.rounds())
                 .setMinSites(s.minSites())

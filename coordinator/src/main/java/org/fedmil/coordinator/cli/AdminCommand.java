@@ -6,7 +6,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.pki.PartyCredentials;
@@ -17,7 +17,6 @@ import org.fedmil.proto.v1.FederationStatus;
 import org.fedmil.proto.v1.PauseRequest;
 import org.fedmil.proto.v1.ResumeRequest;
 import org.fedmil.proto.v1.RevokeRequest;
-import org.fedmil.proto.v1.SiteStatus;
 import org.fedmil.proto.v1.StatusRequest;
 import org.fedmil.proto.v1.UnrevokeRequest;
 import org.fedmil.tls.MutualTls;
@@ -109,7 +108,10 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** One admin call: connect, call, print the answer. */
+    /**
+     * One admin call: connect, call (again after a transient failure, see {@link AdminRetry}), print the answer as
+     * text or JSON.
+     */
     abstract static class Call implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -117,40 +119,87 @@ public final class AdminCommand implements Callable<Integer> {
         @Mixin
         ConnectionMixin connection;
 
+        @Option(names = "--json", description = "Print the answer as one line of JSON (the fields of docs/protocol.md's "
+                + "FederationStatus), for scripts.")
+        boolean json;
+
+        @Option(names = "--retry-for", paramLabel = "SECONDS", defaultValue = "60",
+                description = "Keep retrying transient failures (coordinator unreachable, connection dropped during "
+                        + "the TLS handshake, no answer in time) with backoff for up to this long; 0 tries once. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int retryForSeconds;
+
         abstract FederationStatus call(AdminGrpc.AdminBlockingStub admin);
+
+        /** Whether the call may be repeated when its answer may have been lost. */
+        AdminRetry.Idempotence idempotence() {
+            return AdminRetry.Idempotence.SAFE_TO_REPEAT;
+        }
 
         @Override
         public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            String name = "fedmil admin " + spec.name();
-            ManagedChannel channel = null;
             try {
-                Connection c = connection.connection;
+                return run(spec.commandLine().getOut(), err);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ExitCode.SOFTWARE;
+            } finally {
+                err.flush();
+            }
+        }
+
+        Integer run(PrintWriter out, PrintWriter err) throws InterruptedException {
+            FederationStatus status = callWithRetries(err);
+            if (status == null) {
+                return ExitCode.SOFTWARE;
+            }
+            print(out, status);
+            return ExitCode.OK;
+        }
+
+        void print(PrintWriter out, FederationStatus status) {
+            if (json) {
+                StatusOutput.json(out, status);
+            } else {
+                StatusOutput.text(out, status);
+            }
+            out.flush();
+        }
+
+        /** The answer, or null after printing why there is none. */
+        FederationStatus callWithRetries(PrintWriter err) throws InterruptedException {
+            String name = "fedmil admin " + spec.name();
+            if (retryForSeconds < 0) {
+                err.println(name + ": --retry-for " + retryForSeconds + ": give 0 (try once) or more seconds");
+                return null;
+            }
+            Connection c = connection.connection;
+            AdminRetry retry = new AdminRetry(name, c.coordinator, Duration.ofSeconds(retryForSeconds), err,
+                    d -> Thread.sleep(d.toMillis()));
+            try {
                 PartyCredentials creds = c.credentials();
                 ChannelCredentials tls = MutualTls.channelCredentials(creds.cert(), creds.key(), creds.ca());
-                channel = Grpc.newChannelBuilderForAddress(c.host(), c.port(), tls).build();
-                FederationStatus status = call(AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
-                print(out, status);
-                out.flush();
-                return ExitCode.OK;
+                String host = c.host();
+                int port = c.port();
+                return retry.run(() -> once(host, port, tls), idempotence());
             } catch (StatusRuntimeException e) {
-                String hint = switch (e.getStatus().getCode()) {
-                    case UNAVAILABLE -> " (is the coordinator running at " + connection.connection.coordinator
-                            + ", and is this an admin folder of its consortium CA?)";
-                    case PERMISSION_DENIED -> " (use the folder from `fedmil pki issue admin NAME`)";
-                    default -> "";
-                };
-                err.println(name + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + hint);
+                err.println(name + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription()
+                        + retry.hint(e));
             } catch (PkiException | IllegalArgumentException e) {
                 err.println(name + ": " + e.getMessage());
-            } finally {
-                if (channel != null) {
-                    channel.shutdownNow();
-                }
             }
-            err.flush();
-            return ExitCode.SOFTWARE;
+            return null;
+        }
+
+        /** One attempt on a channel of its own: a failed handshake leaves nothing behind for the next. */
+        private FederationStatus once(String host, int port, ChannelCredentials tls) {
+            ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, tls).build();
+            try {
+                return call(AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
+            } finally {
+                channel.shutdownNow();
+            }
         }
     }
 
@@ -163,9 +212,42 @@ public final class AdminCommand implements Callable<Integer> {
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Show the federation, its round and every site with its state and when it was last seen.")
     static final class StatusCmd extends Call {
+        @Option(names = "--watch", description = "Show the status again every --every seconds until the federation "
+                + "finishes (or Ctrl-C); with --json, one line per refresh.")
+        boolean watch;
+
+        @Option(names = "--every", paramLabel = "SECONDS", defaultValue = "5",
+                description = "Seconds between refreshes of --watch. Default: ${DEFAULT-VALUE}.")
+        int everySeconds;
+
         @Override
         FederationStatus call(AdminGrpc.AdminBlockingStub admin) {
             return admin.status(StatusRequest.getDefaultInstance());
+        }
+
+        @Override
+        Integer run(PrintWriter out, PrintWriter err) throws InterruptedException {
+            if (!watch) {
+                return super.run(out, err);
+            }
+            if (everySeconds < 1) {
+                err.println("fedmil admin status: --every " + everySeconds + ": give at least 1 second");
+                return ExitCode.USAGE;
+            }
+            while (true) {
+                FederationStatus status = callWithRetries(err);
+                if (status == null) {
+                    return ExitCode.SOFTWARE;
+                }
+                if (!json) {
+                    out.println("--- " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+                }
+                print(out, status);
+                if (status.getPhase().equals("FINISHED")) {
+                    return ExitCode.OK;
+                }
+                Thread.sleep(everySeconds * 1000L);
+            }
         }
     }
 
@@ -216,6 +298,12 @@ public final class AdminCommand implements Callable<Integer> {
     @Command(name = "unrevoke", mixinStandardHelpOptions = true,
             description = "Admit a revoked SITE again, after an investigation.")
     static final class UnrevokeCmd extends Call {
+        @Override
+        AdminRetry.Idempotence idempotence() {
+            // a second unrevoke is refused ("not revoked"), so only a call that never reached the coordinator is repeated
+            return AdminRetry.Idempotence.ONLY_IF_NOT_SENT;
+        }
+
         @Parameters(paramLabel = "SITE", description = "The site id (its certificate CN).")
         String site;
 
@@ -226,35 +314,5 @@ public final class AdminCommand implements Callable<Integer> {
         FederationStatus call(AdminGrpc.AdminBlockingStub admin) {
             return admin.unrevoke(UnrevokeRequest.newBuilder().setSite(site).setReason(reason).build());
         }
-    }
-
-    /** The human-readable answer: a summary line, then a table of the sites. */
-    static void print(PrintWriter out, FederationStatus s) {
-        if (!s.getMessage().isEmpty()) {
-            out.println(s.getMessage());
-        }
-        out.printf(Locale.ROOT, "federation '%s': %s%s, round %d of %d, model v%d, %d updates in this round, "
-                        + "min %d sites%n", s.getFederationId(), s.getPhase(), s.getPaused() ? " (PAUSED)" : "",
-                s.getRound(), s.getRounds(), s.getModelVersion(), s.getUpdatesReceived(), s.getMinSites());
-        if (s.getSitesCount() == 0) {
-            out.println("no site has joined yet");
-            return;
-        }
-        int w = Math.max(4, s.getSitesList().stream().mapToInt(x -> x.getSite().length()).max().orElse(4));
-        String row = "%-" + w + "s  %-9s  %-24s  %7s  %s%n";
-        out.printf(Locale.ROOT, row, "site", "state", "last seen (UTC)", "updates", "certificate SHA-256");
-        for (SiteStatus site : s.getSitesList()) {
-            String cert = site.getCertSha256().isEmpty() ? "-" : abbreviate(site.getCertSha256());
-            String seen = site.getLastSeen().isEmpty() ? "never" : site.getLastSeen();
-            out.printf(Locale.ROOT, row, site.getSite(), site.getState(), seen, site.getUpdatesAccepted(), cert);
-            if (!site.getRevokedBy().isEmpty()) {
-                out.printf(Locale.ROOT, "%" + w + "s  revoked by %s: %s%n", "", site.getRevokedBy(),
-                        site.getRevokedReason());
-            }
-        }
-    }
-
-    private static String abbreviate(String fingerprint) {
-        return fingerprint.length() > 23 ? fingerprint.substring(0, 23) + "…" : fingerprint;
     }
 }

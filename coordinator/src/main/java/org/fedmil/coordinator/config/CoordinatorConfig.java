@@ -273,11 +273,21 @@ public record CoordinatorConfig(
      * @param maxUpdateBytes           an upload announcing more bytes is refused before anything is buffered
      * @param maxConcurrentCallsPerSite calls one site may have open at once; more are refused
      */
-    public record Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite) {
+    /**
+     * @param handshakeTimeoutSeconds a TLS handshake not finished in this time is dropped, so a stalled client does
+     *                                not hold a connection; a cold client JVM on a loaded host can take seconds
+     */
+    public record Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite,
+                         Integer handshakeTimeoutSeconds) {
         public Limits {
             maxUpdateL2Norm = maxUpdateL2Norm == null ? 1e4 : maxUpdateL2Norm;
             maxUpdateBytes = maxUpdateBytes == null ? 1L << 30 : maxUpdateBytes;
             maxConcurrentCallsPerSite = maxConcurrentCallsPerSite == null ? 8 : maxConcurrentCallsPerSite;
+            handshakeTimeoutSeconds = handshakeTimeoutSeconds == null ? 20 : handshakeTimeoutSeconds;
+        }
+
+        public Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite) {
+            this(maxUpdateL2Norm, maxUpdateBytes, maxConcurrentCallsPerSite, null);
         }
     }
 
@@ -487,6 +497,8 @@ public record CoordinatorConfig(
                 "limits.max_update_bytes", limits.maxUpdateBytes(), "1.." + (Integer.MAX_VALUE - 8));
         check(file, limits.maxConcurrentCallsPerSite() >= 2, "limits.max_concurrent_calls_per_site",
                 limits.maxConcurrentCallsPerSite(), "at least 2 (a site's long poll plus one transfer)");
+        check(file, limits.handshakeTimeoutSeconds() >= 1 && limits.handshakeTimeoutSeconds() <= 600,
+                "limits.handshake_timeout_seconds", limits.handshakeTimeoutSeconds(), "1..600 seconds");
         check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
         check(file, dashboard.port() >= 0 && dashboard.port() <= 65535, "dashboard.port", dashboard.port(),
                 "0..65535 (0 picks a free port)");

@@ -4,6 +4,7 @@ import io.grpc.ServerInterceptor;
 import java.time.Clock;
 import java.util.List;
 import java.util.function.Supplier;
+import org.fedmil.coordinator.admin.AdminControl;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.RoundListener;
@@ -28,7 +29,7 @@ public final class Dashboard implements AutoCloseable {
         // rounds as the round log numbers them: pretraining rounds first
         this.state = new DashboardState(config.federationId(), config.pretraining().rounds() + config.rounds(),
                 config.minSites(), Clock.systemUTC());
-        this.metrics = new FederationMetrics(config.federationId());
+        this.metrics = new FederationMetrics(config.federationId(), config.minSites()).bindJvmAndProcess();
         this.bytes = new ByteCounter(metrics);
     }
 
@@ -41,6 +42,15 @@ public final class Dashboard implements AutoCloseable {
     public void follow(Supplier<RunView> view) {
         state.follow(view);
         metrics.follow(view);
+    }
+
+    /**
+     * The page and the gauges take paused-by-whom and every site (revoked and departed ones too, with the same state
+     * words and update counts as {@code fedmil admin status}) from the operator's status from now on.
+     */
+    public void followOperator(Supplier<AdminControl.Status> status) {
+        state.followOperator(status);
+        metrics.followOperator(status);
     }
 
     public ServerInterceptor interceptor() {
@@ -85,5 +95,6 @@ public final class Dashboard implements AutoCloseable {
             server.stop();
             server = null;
         }
+        metrics.close();
     }
 }

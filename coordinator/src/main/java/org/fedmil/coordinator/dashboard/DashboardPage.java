@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.fedmil.coordinator.admin.SiteState;
 
 /**
  * Renders the dashboard's HTML from a {@link DashboardState.Snapshot}, server-side: tables and inline SVG plots.
@@ -50,15 +51,31 @@ public final class DashboardPage {
     public static String fragment(DashboardState.Snapshot s) {
         StringBuilder b = new StringBuilder(8192);
         b.append("<header><h1>FedMIL federation <span class=\"fid\">").append(escape(s.federationId()))
-                .append("</span></h1>\n<p class=\"status\"><span id=\"phase\" class=\"phase ")
-                .append(escape(s.phase().toLowerCase(Locale.ROOT))).append("\">").append(escape(s.phase()))
-                .append("</span> · round ").append(s.currentRound()).append(" of ").append(s.rounds())
+                .append("</span></h1>\n<p class=\"status\">");
+        if (s.paused()) {
+            // the badge says PAUSED: the run's phase alone (TRAINING, WAITING_FOR_SITES) hides that no round goes on
+            b.append("<span id=\"phase\" class=\"phase paused\" data-phase=\"")
+                    .append(escape(s.phase())).append("\">PAUSED</span> <span class=\"paused-by\">")
+                    .append(s.pausedBy().isEmpty() ? "by the operator" : "by " + escape(s.pausedBy()))
+                    .append(s.pausedAt().isEmpty() ? "" : " at " + escape(time(s.pausedAt())))
+                    .append("; phase ").append(escape(s.phase())).append("</span>");
+        } else {
+            b.append("<span id=\"phase\" class=\"phase ").append(escape(s.phase().toLowerCase(Locale.ROOT)))
+                    .append("\" data-phase=\"").append(escape(s.phase())).append("\">").append(escape(s.phase()))
+                    .append("</span>");
+        }
+        b.append(" · round ").append(s.currentRound()).append(" of ").append(s.rounds())
                 .append(" · ").append(s.joinedSites()).append(" sites joined (").append(s.minSites())
                 .append(" needed)");
         if (s.finished() != null) {
             b.append(" · finished: ").append(escape(s.finished()));
         }
-        b.append(" · <span class=\"time\">updated ").append(escape(s.now())).append("</span></p></header>\n");
+        b.append(" · <span class=\"time\">updated ").append(escape(s.now())).append("</span></p>\n");
+        if (s.readOnly()) {
+            b.append("<p class=\"note readonly\">Read from the state folder (fedmil dashboard --state): a record of "
+                    + "the run, not a live coordinator; nothing here can change it.</p>\n");
+        }
+        b.append("</header>\n");
 
         Map<Integer, double[]> series = DashboardState.heldOutSeries(s);
         List<double[]> auc = new ArrayList<>();
@@ -98,18 +115,17 @@ public final class DashboardPage {
         }
         b.append("</tbody></table></section>\n");
 
-        b.append("<section><h2>Sites</h2>\n<table id=\"sites\"><thead><tr><th>site</th><th>state</th><th>joined</th>"
-                + "<th>bags</th><th>device</th><th>software</th><th>updates</th><th>last update</th>"
-                + "<th>last train loss</th><th>refused</th></tr></thead><tbody>\n");
+        b.append("<section><h2>Sites</h2>\n<table id=\"sites\"><thead><tr><th>site</th><th>state</th>"
+                + "<th>joined</th><th>last seen</th><th>bags</th><th>device</th><th>software</th><th>updates</th>"
+                + "<th>last update</th><th>last train loss</th><th>refused</th></tr></thead><tbody>\n");
         for (DashboardState.SiteRow r : s.sites()) {
-            String state = r.state().equals("left") ? "left: " + (r.leftReason() == null ? "" : r.leftReason())
-                    : r.state();
             b.append("<tr class=\"site ").append(escape(r.state())).append("\" data-site=\"").append(escape(r.site()))
-                    .append("\"><td>").append(escape(r.site())).append("</td><td>").append(escape(state))
-                    .append("</td><td>").append(escape(time(r.joined()))).append("</td><td>").append(r.bags())
+                    .append("\"><td>").append(escape(r.site())).append("</td><td class=\"state\">")
+                    .append(escape(stateText(r))).append("</td><td>").append(escape(time(r.joined()))).append("</td><td class=\"seen\">")
+                    .append(escape(time(r.lastSeen()))).append("</td><td>").append(r.bags())
                     .append("</td><td>").append(escape(r.device())).append("</td><td>")
-                    .append(escape(r.softwareVersion())).append("</td><td>").append(r.updatesAccepted())
-                    .append("</td><td>").append(r.lastUpdate() == null ? "–"
+                    .append(escape(r.softwareVersion())).append("</td><td class=\"updates\">")
+                    .append(r.updatesAccepted()).append("</td><td>").append(r.lastUpdate() == null ? "–"
                             : "round " + r.lastUpdateRound() + " at " + escape(time(r.lastUpdate())))
                     .append("</td><td>").append(num(r.lastTrainLoss(), 4)).append("</td><td>").append(r.refusals())
                     .append("</td></tr>\n");
@@ -132,6 +148,16 @@ public final class DashboardPage {
         }
         b.append("</section>\n");
         return b.toString();
+    }
+
+    /** The state word, with why a site left or was revoked. */
+    static String stateText(DashboardState.SiteRow r) {
+        String reason = r.leftReason();
+        if (reason == null || reason.isEmpty() || SiteState.isJoined(r.state())) {
+            return r.state();
+        }
+        return r.state().equals(SiteState.REVOKED) && reason.startsWith("revoked ") ? reason
+                : r.state() + ": " + reason;
     }
 
     private record Line(String cssClass, String label, List<double[]> points) {
@@ -233,7 +259,7 @@ public final class DashboardPage {
 
     /** 2026-01-02T10:11:12.345Z → 10:11:12 (UTC); the page says the full instant in its header. */
     private static String time(String instant) {
-        if (instant == null) {
+        if (instant == null || instant.isEmpty()) {
             return "–";
         }
         int t = instant.indexOf('T');

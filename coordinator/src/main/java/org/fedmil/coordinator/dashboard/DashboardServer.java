@@ -33,7 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dashboard's HTTP server (the JDK's com.sun.net.httpserver): read-only, GET only.
+ * The dashboard's HTTP server (the JDK's com.sun.net.httpserver): read-only, GET and HEAD only (HEAD answers the
+ * headers a GET would get, without the body).
  * <pre>
  * GET /               the page (HTML; its live part is fetched again every 2 s)
  * GET /fragment       the live part of the page (HTML)
@@ -174,9 +175,10 @@ public final class DashboardServer {
             exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
             exchange.getResponseHeaders().set("Cache-Control", "no-store");
             exchange.getResponseHeaders().set("Referrer-Policy", "no-referrer");
-            if (!exchange.getRequestMethod().equals("GET")) {
-                exchange.getResponseHeaders().set("Allow", "GET");
-                send(exchange, 405, "text/plain; charset=utf-8", "405 the dashboard is read-only: GET only\n");
+            String method = exchange.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                send(exchange, 405, "text/plain; charset=utf-8", "405 the dashboard is read-only: GET and HEAD only\n");
                 return;
             }
             String path = exchange.getRequestURI().getPath();
@@ -213,6 +215,12 @@ public final class DashboardServer {
     private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", type);
+        if (exchange.getRequestMethod().equals("HEAD")) {
+            // the headers a GET would get (monitoring probes check the status and the length), no body
+            exchange.getResponseHeaders().set("Content-Length", Integer.toString(bytes.length));
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import org.fedmil.coordinator.admin.AdminControl;
+import org.fedmil.coordinator.admin.SiteState;
 import org.fedmil.coordinator.round.AcceptedUpdate;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
@@ -46,6 +48,14 @@ public final class DashboardState implements RoundListener {
     private long refusalsTotal;
     /** The run's published view, once followed: the phase, round and joined sites of the page come from it. */
     private volatile Supplier<RunView> view;
+    /** The operator's status, once followed: paused by whom, and every site's state, last call and total count. */
+    private volatile Supplier<AdminControl.Status> operator;
+    private boolean paused;
+    private String pausedBy = "";
+    private String pausedAt = "";
+    private boolean readOnly;
+    /** Refused uploads of certified sites that never joined (no row until the operator's status lists them). */
+    private final Map<String, Integer> refusalsOfSitesWithoutARow = new TreeMap<>();
 
     public DashboardState(String federationId, int rounds, int minSites, Clock clock) {
         this.federationId = federationId;
@@ -60,19 +70,41 @@ public final class DashboardState implements RoundListener {
                            double auc, double loss, double accuracy) {
     }
 
-    /** A site as the dashboard shows it. Strings here come from sites: escape them before showing them. */
+    /**
+     * A site as the dashboard shows it: {@code state} is one of {@link SiteState}'s words, {@code leftReason} why it
+     * left or was revoked, {@code lastSeen} its last call to this coordinator process. Strings here come from sites:
+     * escape them before showing them.
+     */
     public record SiteRow(String site, String state, String joined, String left, String leftReason, String device,
                           String softwareVersion, long bags, int updatesAccepted, int lastUpdateRound,
-                          String lastUpdate, double lastTrainLoss, int refusals) {
+                          String lastUpdate, double lastTrainLoss, int refusals, String lastSeen) {
+
+        /** A site known only from the operator's status, e.g. one revoked before this coordinator started. */
+        static SiteRow blank(String site, String state, int refusals) {
+            return new SiteRow(site, state, null, null, null, "", "", 0, 0, 0, null, Double.NaN, refusals, "");
+        }
+
+        SiteRow withOperatorView(AdminControl.Site s) {
+            String reason = s.state().equals(SiteState.REVOKED)
+                    ? "revoked by " + s.revokedBy() + ": " + s.revokedReason() : leftReason;
+            return new SiteRow(site, s.state(), joined, left, reason, device, softwareVersion, bags,
+                    s.updatesAccepted(), lastUpdateRound, lastUpdate, lastTrainLoss, refusals,
+                    s.lastSeen().isEmpty() ? lastSeen : s.lastSeen());
+        }
     }
 
     public record Refusal(String time, String site, int round, String kind, String reason) {
     }
 
-    /** Everything the page shows at one moment. */
-    public record Snapshot(String federationId, String now, String phase, int currentRound, int rounds, int minSites,
-                           int joinedSites, String finished, List<RoundRow> timeline, List<SiteRow> sites,
-                           List<Refusal> refusals, long refusalsTotal) {
+    /**
+     * Everything the page shows at one moment. {@code phase} is the run's phase; {@code paused} is true while an
+     * operator holds it (with who and when, empty if unknown); {@code readOnly} for a state folder served by
+     * {@code fedmil dashboard --state}.
+     */
+    public record Snapshot(String federationId, String now, String phase, boolean paused, String pausedBy,
+                           String pausedAt, int currentRound, int rounds, int minSites, int joinedSites,
+                           String finished, List<RoundRow> timeline, List<SiteRow> sites, List<Refusal> refusals,
+                           long refusalsTotal, boolean readOnly) {
     }
 
     /**
@@ -83,23 +115,72 @@ public final class DashboardState implements RoundListener {
         this.view = runView;
     }
 
+    /**
+     * Takes paused-by-whom and the sites' states, last calls and update counts from the operator's status from now
+     * on: the page then says what {@code fedmil admin status} says, in the same words, with the same counts, and
+     * keeps revoked and departed sites.
+     */
+    public void followOperator(Supplier<AdminControl.Status> status) {
+        this.operator = status;
+    }
+
+    /** Sets what a state folder records of a pause (no operator is followed there). */
+    public synchronized void paused(boolean isPaused, String by, String at) {
+        paused = isPaused;
+        pausedBy = by == null ? "" : by;
+        pausedAt = at == null ? "" : at;
+    }
+
+    /** Marks the page as a state folder's, served read-only. */
+    public synchronized void readOnly() {
+        readOnly = true;
+    }
+
+    /** Sets a site's row as the operator's status (or a state folder) reports it. */
+    public synchronized void operatorView(AdminControl.Site s) {
+        sites.put(s.site(), sites.getOrDefault(s.site(), blank(s)).withOperatorView(s));
+    }
+
     public synchronized Snapshot snapshot() {
-        int joined = (int) sites.values().stream().filter(s -> s.state().equals("joined")).count();
+        int joined = (int) sites.values().stream().filter(s -> SiteState.isJoined(s.state())).count();
         String phaseNow = phase;
         int roundNow = currentRound;
         String finishedNow = finished;
+        boolean pausedNow = paused;
+        String by = pausedBy;
+        String at = pausedAt;
+        Map<String, SiteRow> siteRows = new TreeMap<>(sites);
         Supplier<RunView> followed = view;
-        if (followed != null) {
+        Supplier<AdminControl.Status> status = operator;
+        if (status != null) {
+            // one moment for the whole page: the operator's status is made from one published view
+            AdminControl.Status st = status.get();
+            phaseNow = st.phase();
+            roundNow = st.round();
+            pausedNow = st.paused();
+            by = st.pausedBy();
+            at = st.pausedAt();
+            joined = (int) st.joinedSites();
+            for (AdminControl.Site s : st.sites()) {
+                siteRows.put(s.site(), siteRows.getOrDefault(s.site(), blank(s))
+                        .withOperatorView(s));
+            }
+            if (followed != null && followed.get().finishReason() != null) {
+                finishedNow = followed.get().finishReason();
+            }
+        } else if (followed != null) {
             RunView v = followed.get();
             phaseNow = v.phase().name();
             roundNow = v.round();
+            pausedNow = v.paused();
             joined = v.joinedSites().size();
             finishedNow = v.finishReason() != null ? v.finishReason() : finished;
         }
         List<Refusal> newestFirst = new ArrayList<>(refusals);
         java.util.Collections.reverse(newestFirst);
-        return new Snapshot(federationId, now(), phaseNow, roundNow, rounds, minSites, joined, finishedNow,
-                List.copyOf(timeline.values()), List.copyOf(sites.values()), List.copyOf(newestFirst), refusalsTotal);
+        return new Snapshot(federationId, now(), phaseNow, pausedNow, pausedNow ? by : "", pausedNow ? at : "",
+                roundNow, rounds, minSites, joined, finishedNow, List.copyOf(timeline.values()),
+                List.copyOf(siteRows.values()), List.copyOf(newestFirst), refusalsTotal, readOnly);
     }
 
     private String now() {
@@ -109,18 +190,19 @@ public final class DashboardState implements RoundListener {
     @Override
     public synchronized void siteJoined(String siteId, SiteJoin join, int joinedSites, int minSites) {
         SiteRow old = sites.get(siteId);
-        sites.put(siteId, new SiteRow(siteId, "joined", now(), null, null, join.device(), join.softwareVersion(),
+        sites.put(siteId, new SiteRow(siteId, SiteState.JOINED, now(), null, null, join.device(), join.softwareVersion(),
                 join.totalBags(), old == null ? 0 : old.updatesAccepted(), old == null ? 0 : old.lastUpdateRound(),
                 old == null ? null : old.lastUpdate(), old == null ? Double.NaN : old.lastTrainLoss(),
-                old == null ? 0 : old.refusals()));
+                old == null ? 0 : old.refusals(), old == null ? "" : old.lastSeen()));
     }
 
     @Override
     public synchronized void siteLeft(String siteId, String reason, int remainingSites) {
         SiteRow s = sites.get(siteId);
         if (s != null) {
-            sites.put(siteId, new SiteRow(s.site(), "left", s.joined(), now(), reason, s.device(), s.softwareVersion(),
-                    s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(), s.lastTrainLoss(), s.refusals()));
+            sites.put(siteId, new SiteRow(s.site(), SiteState.LEFT, s.joined(), now(), reason, s.device(),
+                    s.softwareVersion(), s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(),
+                    s.lastTrainLoss(), s.refusals(), s.lastSeen()));
         }
     }
 
@@ -145,7 +227,7 @@ public final class DashboardState implements RoundListener {
         if (s != null) {
             sites.put(u.siteId(), new SiteRow(s.site(), s.state(), s.joined(), s.left(), s.leftReason(), s.device(),
                     s.softwareVersion(), s.bags(), s.updatesAccepted() + 1, u.round(), now(), u.trainLoss(),
-                    s.refusals()));
+                    s.refusals(), s.lastSeen()));
         }
     }
 
@@ -178,8 +260,15 @@ public final class DashboardState implements RoundListener {
         if (s != null) {
             sites.put(siteId, new SiteRow(s.site(), s.state(), s.joined(), s.left(), s.leftReason(), s.device(),
                     s.softwareVersion(), s.bags(), s.updatesAccepted(), s.lastUpdateRound(), s.lastUpdate(),
-                    s.lastTrainLoss(), s.refusals() + 1));
+                    s.lastTrainLoss(), s.refusals() + 1, s.lastSeen()));
+        } else {
+            refusalsOfSitesWithoutARow.merge(siteId, 1, Integer::sum);
         }
+    }
+
+    /** The row of a site the operator's status lists and the events have not: its refusals kept. */
+    private SiteRow blank(AdminControl.Site s) {
+        return SiteRow.blank(s.site(), s.state(), refusalsOfSitesWithoutARow.getOrDefault(s.site(), 0));
     }
 
     @Override

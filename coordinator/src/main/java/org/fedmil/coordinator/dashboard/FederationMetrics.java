@@ -6,13 +6,25 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.fedmil.coordinator.admin.AdminControl;
 import org.fedmil.coordinator.round.AcceptedUpdate;
+import org.fedmil.coordinator.round.FederationRun;
+import org.fedmil.coordinator.round.RunState;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
@@ -33,6 +45,11 @@ import org.fedmil.coordinator.round.UpdateRefusal;
  * fedmil_sites_connected                        gauge    sites joined now
  * fedmil_heldout_auc / fedmil_heldout_loss      gauge    held-out AUC and loss of the latest global model
  * fedmil_round_current                          gauge    the latest completed round (0 = initial model)
+ * fedmil_phase{phase=PHASE}                     gauge    1 for the run's phase now, 0 for the others
+ * fedmil_paused                                 gauge    1 while an operator has paused the federation
+ * fedmil_min_sites                              gauge    sites needed before a round starts
+ * fedmil_sites_revoked                          gauge    sites revoked by an admin (revoked-sites.json)
+ * jvm_*, process_*, system_*                    the JVM and process (Micrometer's binders), see {@link #bindJvmAndProcess}
  * </pre>
  */
 public final class FederationMetrics implements RoundListener {
@@ -51,8 +68,18 @@ public final class FederationMetrics implements RoundListener {
     private final AtomicInteger latestRound = new AtomicInteger();
     /** The run's published view, once followed: the gauges read it instead of the events' copies. */
     private volatile Supplier<RunView> view;
+    /** The operator's status, once followed: paused and the revoked sites. */
+    private volatile Supplier<AdminControl.Status> operator;
+    private final AtomicReference<String> phase = new AtomicReference<>(FederationRun.Phase.WAITING_FOR_SITES.name());
+    private final AtomicInteger minSites = new AtomicInteger();
+    private final List<AutoCloseable> binders = new ArrayList<>();
 
     public FederationMetrics(String federationId) {
+        this(federationId, 0);
+    }
+
+    public FederationMetrics(String federationId, int minSites) {
+        this.minSites.set(minSites);
         registry.config().commonTags("federation", federationId);
         roundsCompleted = Counter.builder("fedmil.rounds.completed")
                 .description("Training rounds aggregated into a new global model (round 0, the initial model, is not counted)")
@@ -84,6 +111,76 @@ public final class FederationMetrics implements RoundListener {
         Gauge.builder("fedmil.round.current", this, m -> m.latestResult().map(r -> (double) r.round())
                         .orElse((double) latestRound.get()))
                 .description("The latest completed round (0 is the initial model)").register(registry);
+        for (FederationRun.Phase p : FederationRun.Phase.values()) {
+            Gauge.builder("fedmil.phase", this, m -> m.phaseNow().equals(p.name()) ? 1 : 0).tag("phase", p.name())
+                    .description("1 for the federation's phase now, 0 for the others").register(registry);
+        }
+        Gauge.builder("fedmil.paused", this, m -> m.pausedNow() ? 1 : 0)
+                .description("1 while an operator has paused the federation (fedmil admin pause), else 0")
+                .register(registry);
+        Gauge.builder("fedmil.min.sites", this, m -> m.operatorStatus().map(st -> (double) st.minSites())
+                        .orElse((double) m.minSites.get()))
+                .description("Sites that must be joined before a round starts (min_sites)").register(registry);
+        Gauge.builder("fedmil.sites.revoked", this, m -> m.operatorStatus().map(st -> (double) st.revokedSites())
+                        .orElse(0.0))
+                .description("Sites revoked by an admin; their certificates are refused").register(registry);
+    }
+
+    /**
+     * Adds the JVM's and the process's metrics (memory, garbage collection, threads, classes, CPU, uptime, open
+     * files), as Micrometer's binders name them: jvm_*, process_*, system_*. For a live coordinator only.
+     */
+    public synchronized FederationMetrics bindJvmAndProcess() {
+        new JvmMemoryMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        binders.add(gc);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        return this;
+    }
+
+    /** Reads paused and the revoked sites from the operator's status from now on. */
+    public void followOperator(Supplier<AdminControl.Status> status) {
+        this.operator = status;
+    }
+
+    private Optional<AdminControl.Status> operatorStatus() {
+        Supplier<AdminControl.Status> o = operator;
+        return o == null ? Optional.empty() : Optional.of(o.get());
+    }
+
+    private String phaseNow() {
+        return followed().map(v -> v.phase().name()).orElseGet(phase::get);
+    }
+
+    private boolean pausedNow() {
+        return followed().map(RunView::paused).orElse(false);
+    }
+
+    /** Stops the binders that hold resources (the GC listener). */
+    public synchronized void close() {
+        for (AutoCloseable b : binders) {
+            try {
+                b.close();
+            } catch (Exception e) {
+                // nothing to do: the process is stopping the dashboard
+            }
+        }
+        binders.clear();
+    }
+
+    @Override
+    public void stateChanged(RunState state) {
+        phase.set(state.phase().name());
+    }
+
+    @Override
+    public void finished(String reason) {
+        phase.set(FederationRun.Phase.FINISHED.name());
     }
 
     /**

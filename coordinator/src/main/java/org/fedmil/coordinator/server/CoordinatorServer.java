@@ -45,12 +45,13 @@ public final class CoordinatorServer {
     public static CoordinatorServer overMutualTls(String host, int port, TlsFiles tls, FederationRun run,
                                                   CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit,
                                                   SiteGate gate, AdminService admin, ServerInterceptor... observers) {
-        return new CoordinatorServer(mutualTls(host, port, tls, gate), run, limits, spoolDir, audit, gate, admin,
+        return new CoordinatorServer(mutualTls(host, port, tls, gate, limits.handshakeTimeoutSeconds()), run, limits, spoolDir, audit, gate, admin,
                 observers);
     }
 
     /** Netty with the consortium's mutual TLS and the coordinator's connection limits. */
-    static NettyServerBuilder mutualTls(String host, int port, TlsFiles tls, SiteGate gate) {
+    static NettyServerBuilder mutualTls(String host, int port, TlsFiles tls, SiteGate gate,
+                                        int handshakeTimeoutSeconds) {
         // revoked sites are refused at the handshake; renewed coordinator certificates are picked up at it
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca(),
                 gate.handshakeCheck());
@@ -62,7 +63,8 @@ public final class CoordinatorServer {
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 // a TLS handshake that does not finish is dropped instead of holding a connection
-                .handshakeTimeout(20, TimeUnit.SECONDS);
+                // (limits.handshake_timeout_seconds)
+                .handshakeTimeout(handshakeTimeoutSeconds, TimeUnit.SECONDS);
     }
 
     /**

@@ -50,6 +50,15 @@ class CoordinatorConfigTest {
     }
 
     @Test
+    void theServersHandshakeTimeoutIsConfigurableAndBounded() throws Exception {
+        assertThat(CoordinatorConfig.load(yaml("")).limits().handshakeTimeoutSeconds()).isEqualTo(20);
+        assertThat(CoordinatorConfig.load(yaml("limits:\n  handshake_timeout_seconds: 60\n")).limits()
+                .handshakeTimeoutSeconds()).isEqualTo(60);
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("limits:\n  handshake_timeout_seconds: 0\n")))
+                .hasMessageContaining("'limits.handshake_timeout_seconds' is 0, expected 1..600 seconds");
+    }
+
+    @Test
     void anUnknownKeyIsRefusedWithFileLineKeyAndTheKnownKeys() throws Exception {
         Path file = yaml("round: 5\n");
         assertThatThrownBy(() -> CoordinatorConfig.load(file)).isInstanceOf(ConfigException.class)

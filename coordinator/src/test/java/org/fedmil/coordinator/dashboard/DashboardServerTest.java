@@ -76,8 +76,23 @@ class DashboardServerTest {
         for (String method : List.of("POST", "PUT", "DELETE", "PATCH")) {
             HttpResponse<String> r = send(http, method, base + "api/state");
             assertThat(r.statusCode()).as(method).isEqualTo(405);
-            assertThat(r.headers().firstValue("Allow")).hasValue("GET");
+            assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
         }
+    }
+
+    @Test
+    void headIsAnsweredWithTheHeadersOfAGetAndNoBody() throws Exception {
+        server = DashboardServer.forHost("127.0.0.1", 0, null, state::snapshot, metrics::scrape).start();
+        for (String path : List.of("metrics", "", "api/state")) {
+            HttpResponse<String> head = send(http, "HEAD", server.url() + path);
+            assertThat(head.statusCode()).as("HEAD /" + path).isEqualTo(200);
+            assertThat(head.body()).isEmpty();
+            assertThat(head.headers().firstValue("Content-Type")).isPresent();
+            assertThat(Long.parseLong(head.headers().firstValue("Content-Length").orElseThrow())).isPositive();
+        }
+        HttpResponse<String> head = send(http, "HEAD", server.url() + "metrics");
+        assertThat(head.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+        assertThat(send(http, "HEAD", server.url() + "nope").statusCode()).isEqualTo(404);
     }
 
     @Test
