@@ -214,9 +214,84 @@ class SiteAbnormalStatesIT {
             String out = console.toString(StandardCharsets.UTF_8);
             assertThat(out.lines().filter(l -> l.contains("paused by the operator"))).as(out)
                     .containsExactly("site site-1: paused by the operator; waiting until the federation is resumed");
-            assertThat(out.lines().filter(l -> l.contains("resumed"))).as(out)
+            assertThat(out.lines().filter(l -> l.contains("resumed by"))).as(out)
                     .containsExactly("site site-1: resumed by the operator");
             assertThat(out.indexOf("paused by the operator")).isLessThan(out.indexOf("resumed by the operator"));
         }
+    }
+
+    @Test
+    void aSiteWhoseTrainingFailsTellsTheCoordinatorItLeavesSoTheRoundDoesNotWaitForIt(@TempDir Path dir)
+            throws Exception {
+        Path data = dir.resolve("tiles");
+        writeTileSite(data.resolve("site-1"), 8, -1);
+        writeTileSite(data.resolve("site-2"), 8, 3); // one tile of bag 3 is not an image: found only when training
+        writeTileSite(data.resolve("heldout"), 6, -1);
+        // no round deadline: before a failed site said it leaves, the round waited for it for ever
+        try (TestFederation fed = new TestFederation(dir, data, 2, 1,
+                new org.fedmil.coordinator.config.CoordinatorConfig.Model("attention", "cnn", 8, 8, 8, 1),
+                new org.fedmil.coordinator.config.CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null),
+                c -> TestFederation.withRules(c, 0, 1, "retry",
+                        new org.fedmil.coordinator.config.CoordinatorConfig.Limits(null, null, null)))) {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                ByteArrayOutputStream broken = new ByteArrayOutputStream();
+                SiteConfig good = fed.siteConfig("site-1", fed.site("site-1"));
+                SiteConfig bad = fed.siteConfig("site-2", fed.site("site-2"));
+                Future<Integer> first = pool.submit(() -> {
+                    try (SiteAgent agent = new SiteAgent(good, new PrintStream(new ByteArrayOutputStream(), true,
+                            StandardCharsets.UTF_8))) {
+                        return agent.run();
+                    }
+                });
+                Future<Integer> second = pool.submit(() -> {
+                    try (SiteAgent agent = new SiteAgent(bad, new PrintStream(broken, true,
+                            StandardCharsets.UTF_8))) {
+                        return agent.run();
+                    }
+                });
+
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> second.get(3, TimeUnit.MINUTES)))
+                        .as("the agent whose training failed ends with the failure")
+                        .isInstanceOf(java.util.concurrent.ExecutionException.class);
+                assertThat(broken.toString(StandardCharsets.UTF_8))
+                        .contains("site site-2 failed and leaves the federation: site agent failed: ");
+                assertThat(fed.coordinator.run().isJoined("site-2")).isFalse();
+                assertThat(fed.coordinator.run().awaitModelVersion(1, Duration.ofMinutes(2)))
+                        .as("round 1 closes with site-1's update instead of waiting for site-2").isTrue();
+                assertThat(first.get(3, TimeUnit.MINUTES)).isZero();
+                assertThat(fed.coordinator.run().history().get(1).sites()).containsExactly("site-1");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** A tile site of {@code bags} bags of three 12×12 grey tiles; bag {@code brokenBag}'s first tile is not a PNG. */
+    private static void writeTileSite(Path site, int bags, int brokenBag) throws Exception {
+        java.util.Random random = new java.util.Random(site.toString().hashCode());
+        StringBuilder index = new StringBuilder("bag_id,label\n");
+        for (int b = 0; b < bags; b++) {
+            String id = "bag-" + b;
+            int label = b % 2;
+            index.append(id).append(',').append(label).append('\n');
+            Path folder = Files.createDirectories(site.resolve("tiles").resolve(id));
+            for (int t = 0; t < 3; t++) {
+                Path tile = folder.resolve("tile-" + t + ".png");
+                if (b == brokenBag && t == 0) {
+                    Files.writeString(tile, "not an image");
+                    continue;
+                }
+                java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(12, 12,
+                        java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                for (int y = 0; y < 12; y++) {
+                    for (int x = 0; x < 12; x++) {
+                        image.getRaster().setSample(x, y, 0, random.nextInt(128) + 100 * label);
+                    }
+                }
+                javax.imageio.ImageIO.write(image, "png", tile.toFile());
+            }
+        }
+        Files.writeString(site.resolve("bags.csv"), index.toString());
     }
 }

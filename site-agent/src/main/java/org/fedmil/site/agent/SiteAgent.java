@@ -46,7 +46,10 @@ public final class SiteAgent implements AutoCloseable {
 
     /** Exit code of an agent its site policy stopped. */
     public static final int POLICY_STOPPED = 3;
-    /** Exit code when the coordinator refuses this site for good (e.g. the operator revoked it). */
+    /**
+     * Exit code when the coordinator refuses this site for good (e.g. the operator revoked it), or the TLS handshake
+     * kept failing for connect_timeout_seconds for a reason waiting does not fix (the certificates do not fit).
+     */
     public static final int REFUSED = 4;
     /** Exit code when the coordinator stayed unreachable for connect_timeout_seconds (systemd starts it again). */
     public static final int UNREACHABLE = 5;
@@ -136,7 +139,8 @@ public final class SiteAgent implements AutoCloseable {
             return POLICY_STOPPED;
         } catch (CoordinatorUnavailable e) {
             out.println("site " + ownName + " stopped: cannot reach the coordinator: " + e.getMessage());
-            return UNREACHABLE;
+            // certificates that do not fit are not fixed by a restart of this agent; a coordinator that is away may be
+            return e.problem().mayPass() ? UNREACHABLE : REFUSED;
         } catch (NotAdmitted e) {
             // the federation cannot take this site as it is (finished, another encoder's features): retrying won't help
             out.println("site " + ownName + " not admitted by the coordinator: " + e.getMessage());
@@ -182,6 +186,7 @@ public final class SiteAgent implements AutoCloseable {
             SiteTask task;
             try {
                 task = tasks.next();
+                notePause(site, task);
                 executors.execute(task);
                 rejoined = false;
             } catch (StatusRuntimeException e) {
@@ -209,7 +214,6 @@ public final class SiteAgent implements AutoCloseable {
                 }
                 continue;
             }
-            notePause(site, task);
             if (task instanceof SiteTask.Wait w) {
                 long rest = w.retryAfterMs() - (System.nanoTime() - asked) / 1_000_000;
                 log.debug("waiting: {}", w.reason());
