@@ -54,7 +54,7 @@ public final class SiteCheck {
         CheckResult key = key();
         results.add(key);
         if (certificate.status().ok() && key.status().ok()) {
-            results.addAll(coordinator(data.map(d -> JoinRequests.of(d, config.device()))));
+            results.addAll(coordinator(data.flatMap(this::joinRequest)));
         } else {
             results.add(CheckResult.skip("coordinator", "not tried: this site's certificate or key is not usable"));
         }
@@ -72,6 +72,15 @@ public final class SiteCheck {
 
     CheckResult data() {
         return data(openData());
+    }
+
+    /** What the agent would send at join, for the admission check; empty when the data cannot say. */
+    private Optional<JoinRequest> joinRequest(SiteData data) {
+        try {
+            return Optional.of(JoinRequests.of(data, config.device()));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // the data line reports what is wrong with the folder
+        }
     }
 
     private CheckResult data(Optional<SiteData> opened) {
