@@ -36,8 +36,8 @@ public record DataShape(boolean tiles, int features) {
         }
         if (!model.readsTiles() && features != model.inputDim()) {
             return Optional.of(refused + "which expects " + model.inputDim() + " features per instance, but the "
-                    + "site's bags have " + features + "; the site must use the feature extraction the federation "
-                    + "agreed on (model.input_dim " + model.inputDim() + " in the coordinator's config)");
+                    + "site's bags have " + features + "; compute the site's features the way the federation agreed "
+                    + "(the same extraction or encoder as the coordinator's held-out set; ask the operator)");
         }
         return Optional.empty();
     }

@@ -55,55 +55,63 @@ public record ConnectionProblem(Cause cause, String detail) {
      * @param handshakeSeconds the client's TLS handshake timeout
      */
     public static ConnectionProblem of(Throwable failure, String host, int port, TlsFiles tls, int handshakeSeconds) {
+        return network(failure, host, port)
+                .or(() -> handshake(failure, host, port, tls, handshakeSeconds))
+                .orElseGet(() -> new ConnectionProblem(Cause.LINK, "the call to coordinator " + host + ":" + port
+                        + " broke off (" + brief(Status.fromThrowable(failure).asRuntimeException()) + ")"));
+    }
+
+    /** No TCP connection: the name, the coordinator's process, or the path to it. */
+    private static Optional<ConnectionProblem> network(Throwable failure, String host, int port) {
         String target = host + ":" + port;
-        Optional<String> alert = alert(failure);
         if (has(failure, UnknownHostException.class)) {
-            return new ConnectionProblem(Cause.UNKNOWN_HOST, "the coordinator's host name '" + host + "' does not "
-                    + "resolve; check coordinator.host in site.yaml and this machine's DNS");
+            return Optional.of(new ConnectionProblem(Cause.UNKNOWN_HOST, "the coordinator's host name '" + host
+                    + "' does not resolve; check coordinator.host in site.yaml and this machine's DNS"));
         }
-        if (has(failure, ConnectException.class) || has(failure, NoRouteToHostException.class)) {
-            String message = deepest(failure, ConnectException.class).orElse("");
-            if (message.toLowerCase(Locale.ROOT).contains("refused")) {
-                return new ConnectionProblem(Cause.CONNECTION_REFUSED, "nothing accepts connections at " + target
-                        + " (connection refused): the coordinator is not running or is restarting, or "
-                        + "coordinator.host/port in site.yaml is wrong");
-            }
+        String connect = deepest(failure, ConnectException.class).orElse("").toLowerCase(Locale.ROOT);
+        if (connect.contains("refused")) {
+            return Optional.of(new ConnectionProblem(Cause.CONNECTION_REFUSED, "nothing accepts connections at "
+                    + target + " (connection refused): the coordinator is not running or is restarting, or "
+                    + "coordinator.host/port in site.yaml is wrong"));
         }
         if (hasClass(failure, "io.netty.channel.ConnectTimeoutException") || has(failure, NoRouteToHostException.class)
                 || has(failure, ConnectException.class)) {
-            return new ConnectionProblem(Cause.CONNECTION_TIMED_OUT, "no TCP answer from " + target + " ("
-                    + rootMessage(failure) + "): a firewall between this site and the coordinator probably drops "
-                    + "the connection; ask your network team to let this machine connect out to port " + port);
+            return Optional.of(new ConnectionProblem(Cause.CONNECTION_TIMED_OUT, "no TCP answer from " + target
+                    + " (" + rootMessage(failure) + "): a firewall between this site and the coordinator probably "
+                    + "drops the connection; ask your network team to let this machine connect out to port " + port));
         }
+        return Optional.empty();
+    }
+
+    /** TCP connected, but the mutual TLS handshake failed: too slow, their certificate, or ours. */
+    private static Optional<ConnectionProblem> handshake(Throwable failure, String host, int port, TlsFiles tls,
+                                                         int handshakeSeconds) {
+        String target = host + ":" + port;
         if (hasClass(failure, "io.netty.handler.ssl.SslHandshakeTimeoutException")) {
-            return new ConnectionProblem(Cause.HANDSHAKE_TIMED_OUT, "the TLS handshake with " + target
+            return Optional.of(new ConnectionProblem(Cause.HANDSHAKE_TIMED_OUT, "the TLS handshake with " + target
                     + " did not finish within " + handshakeSeconds + " s, the agent's limit: the coordinator is "
                     + "overloaded or starting, the link is very slow, or what answers at " + target + " is not the "
-                    + "coordinator (a proxy or another service; ask your network team)");
+                    + "coordinator (a proxy or another service; ask your network team)"));
         }
         String text = chainText(failure);
         if (text.contains("no subject alternative") || text.contains("no name matching")) {
-            return new ConnectionProblem(Cause.HOSTNAME_MISMATCH, "the coordinator's certificate does not name '"
-                    + host + "': set coordinator.host in site.yaml to the name the operator gave, or ask the "
-                    + "operator to issue the coordinator's certificate for '" + host + "' (fedmil pki issue "
-                    + "coordinator --host " + host + ")");
+            return Optional.of(new ConnectionProblem(Cause.HOSTNAME_MISMATCH, "the coordinator's certificate does "
+                    + "not name '" + host + "': set coordinator.host in site.yaml to the name the operator gave, or "
+                    + "ask the operator to issue the coordinator's certificate for '" + host + "' (fedmil pki issue "
+                    + "coordinator --host " + host + ")"));
         }
         if (has(failure, CertPathValidatorException.class) || has(failure, CertificateExpiredException.class)
                 || text.contains("pkix path") || text.contains("unable to find valid certification path")) {
-            return new ConnectionProblem(Cause.COORDINATOR_NOT_TRUSTED, "the certificate " + target + " presented is "
-                    + "not from the consortium CA in " + tls.ca() + " (or has expired): this site holds another "
-                    + "consortium's ca.pem, or " + target + " is not your consortium's coordinator. Compare the CA "
-                    + "fingerprint this agent prints at start with the one the consortium operator gave you");
+            return Optional.of(new ConnectionProblem(Cause.COORDINATOR_NOT_TRUSTED, "the certificate " + target
+                    + " presented is not from the consortium CA in " + tls.ca() + " (or has expired): this site "
+                    + "holds another consortium's ca.pem, or " + target + " is not your consortium's coordinator. "
+                    + "Compare the CA fingerprint this agent prints at start with the one the consortium operator "
+                    + "gave you"));
         }
-        if (alert.isPresent()) {
-            return new ConnectionProblem(Cause.CERTIFICATE_REFUSED, "the coordinator at " + target + " refused "
-                    + "this site's certificate " + tls.cert() + " during the TLS handshake (TLS alert "
-                    + alert.get() + "): it is not from the CA the coordinator trusts, it has expired, or the "
-                    + "operator revoked this site; contact the consortium operator");
-        }
-        Status status = Status.fromThrowable(failure);
-        return new ConnectionProblem(Cause.LINK, "the call to coordinator " + target + " broke off ("
-                + brief(status.asRuntimeException()) + ")");
+        return alert(failure).map(alert -> new ConnectionProblem(Cause.CERTIFICATE_REFUSED, "the coordinator at "
+                + target + " refused this site's certificate " + tls.cert() + " during the TLS handshake (TLS alert "
+                + alert + "): it is not from the CA the coordinator trusts, it has expired, or the operator revoked "
+                + "this site; contact the consortium operator"));
     }
 
     /**
