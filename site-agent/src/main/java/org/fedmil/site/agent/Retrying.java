@@ -43,7 +43,12 @@ public final class Retrying {
         while (true) {
             attempt++;
             try {
-                return call.get();
+                T answer = call.get();
+                if (attempt > 1) {
+                    log.info("{}: the coordinator answered again, at attempt {} after {} s", what, attempt,
+                            Duration.ofNanos(System.nanoTime() - start).toSeconds());
+                }
+                return answer;
             } catch (StatusRuntimeException e) {
                 if (coordinator.pinRefusal().isPresent()) {
                     throw new PolicyViolation("coordinator_fingerprint", coordinator.pinRefusal().get());

@@ -75,6 +75,33 @@ class RetryingTest {
     }
 
     @Test
+    void aCoordinatorThatComesBackIsSaidOnceWhenItAnswers() throws Exception {
+        PartyCredentials site = new TestPki(dir.resolve("pki")).issue("site-a");
+        SiteConfig config = new SiteConfig(new SiteConfig.Coordinator("localhost", 1),
+                new TlsFiles(site.cert(), site.key(), site.ca()), dir, "cpu", 0, 60, dir.resolve("state"), null, null);
+        Logger logger = (Logger) LoggerFactory.getLogger(Retrying.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        AtomicInteger attempts = new AtomicInteger();
+        String answer;
+        try {
+            answer = new Retrying(config, new CoordinatorIdentity(null)).call("next task", () -> {
+                if (attempts.incrementAndGet() < 3) {
+                    throw Status.UNAVAILABLE.withDescription("restarting").asRuntimeException();
+                }
+                return "task";
+            });
+        } finally {
+            logger.detachAppender(logged);
+        }
+
+        assertThat(answer).isEqualTo("task");
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.INFO).extracting(ILoggingEvent::getFormattedMessage)
+                .hasSize(3).last().asString().startsWith("next task: the coordinator answered again, at attempt 3");
+    }
+
+    @Test
     void anAnswerOfTheCoordinatorIsNotRetried() throws Exception {
         PartyCredentials site = new TestPki(dir.resolve("pki")).issue("site-a");
         SiteConfig config = new SiteConfig(new SiteConfig.Coordinator("localhost", 1),
