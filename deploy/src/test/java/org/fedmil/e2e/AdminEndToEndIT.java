@@ -130,12 +130,15 @@ class AdminEndToEndIT {
                     .contains("key found on a shared drive");
             assertThat(fed.dir.resolve("state").resolve(Revocations.FILE)).exists();
 
-            // after a restart the revoked certificate is refused at the handshake, the others are not: they reach
-            // the federation, which finished its rounds before the restart and so stays finished
+            // after a restart the revoked certificate is refused at its first call, with the reason; the others pass
+            // the handshake into the federation, which finished its rounds before the restart and so stays finished
             fed.restartCoordinator();
             assertThatThrownBy(() -> join(fed, "site-3"))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class,
-                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                        assertThat(e.getStatus().getDescription())
+                                .startsWith("site 'site-3' has been revoked by the consortium operator");
+                    });
             assertPastTheHandshakeIntoAFinishedFederation(fed, "site-1");
             Cli after = fedmil("admin", "status", "--coordinator", "localhost:" + fed.coordinator.port(),
                     "--credentials", alice.dir());

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import org.fedmil.cli.Fedmil;
 import org.fedmil.pki.Certificates;
+import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyCredentials;
 import org.fedmil.pki.PemFiles;
 import org.fedmil.site.check.CheckResult;
@@ -193,5 +194,71 @@ class SiteCheckIT {
 
         assertThat(run.rc()).isEqualTo(1);
         assertThat(run.line("config")).startsWith("FAIL").contains("typo.yaml").contains("unknown key 'pol_wait_ms'");
+    }
+
+    @Test
+    void theCertificateLineNamesTheCaFingerprintToCompareAndTheAdmissionLineTheFederation() throws Exception {
+        String caFingerprint = Certificates.sha256Fingerprint(PemFiles.readCertificate(site.ca()));
+
+        Run run = goodSetup("fingerprint", "");
+
+        assertThat(run.rc()).as(run.out()).isZero();
+        assertThat(run.line("certificate")).startsWith("PASS").contains("issued by the consortium CA CN=")
+                .contains("ca.pem SHA-256 fingerprint " + caFingerprint)
+                .contains("compare it with the one the consortium operator gave you");
+        assertThat(run.line("admission")).startsWith("PASS")
+                .contains("the coordinator would admit this site to federation 'e2e'");
+        assertThat(fed.coordinator.run().joinedSites()).as("a check joins no one").doesNotContain("site-1");
+    }
+
+    @Test
+    void aSiteCertificateOfAnotherCaFailsTheCertificateCheckNamingBothCas() throws Exception {
+        ConsortiumCa other = ConsortiumCa.init(dir.resolve("other-pki"), "other", Duration.ofDays(30));
+        PartyCredentials stranger = other.issueSite("site-1", Duration.ofDays(10));
+        PartyCredentials mixed = new PartyCredentials(stranger.dir(), stranger.key(), stranger.cert(), site.ca());
+
+        Run run = siteCheck("foreign-cert", mixed, fed.dataDir.resolve("site-1"), fed.coordinator.port(), "");
+
+        assertThat(run.rc()).isEqualTo(1);
+        assertThat(run.line("certificate")).startsWith("FAIL").contains("CN=other")
+                .contains("was not issued by the consortium CA in " + site.ca())
+                .contains(Certificates.sha256Fingerprint(PemFiles.readCertificate(site.ca())));
+        assertThat(run.line("coordinator")).startsWith("SKIP");
+    }
+
+    @Test
+    void anotherConsortiumsFolderShowsItsCaFingerprintAndFailsAtTheCoordinatorAsNotTrusted() throws Exception {
+        ConsortiumCa other = ConsortiumCa.init(dir.resolve("other-consortium"), "other", Duration.ofDays(365));
+        PartyCredentials stranger = other.issueSite("site-1", Duration.ofDays(100));
+
+        Run run = siteCheck("other-consortium", stranger, fed.dataDir.resolve("site-1"), fed.coordinator.port(), "");
+
+        assertThat(run.rc()).isEqualTo(1);
+        assertThat(run.line("certificate")).startsWith("PASS")
+                .contains("fingerprint " + Certificates.sha256Fingerprint(other.certificate()));
+        assertThat(run.line("coordinator")).startsWith("FAIL").contains("the mutual TLS handshake failed")
+                .contains("is not from the consortium CA in " + stranger.ca())
+                .contains("Compare the CA fingerprint");
+    }
+
+    @Test
+    void aRevokedSiteFailsTheAdmissionCheckWithTheOperatorsRefusal() throws Exception {
+        PartyCredentials revoked = fed.site("site-revoked");
+        PartyCredentials alice = fed.ca.issueAdmin("alice-check", ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+        StringWriter adminOut = new StringWriter();
+        CommandLine admin = Fedmil.commandLine();
+        admin.setOut(new PrintWriter(adminOut));
+        admin.setErr(new PrintWriter(adminOut));
+        assertThat(admin.execute("admin", "revoke", "site-revoked", "--reason", "test", "--coordinator",
+                "localhost:" + fed.coordinator.port(), "--credentials", alice.dir().toString()))
+                .as(adminOut.toString()).isZero();
+
+        Run run = siteCheck("revoked", revoked, fed.dataDir.resolve("site-1"), fed.coordinator.port(), "");
+
+        assertThat(run.rc()).isEqualTo(1);
+        assertThat(run.line("coordinator")).startsWith("PASS");
+        assertThat(run.line("admission")).startsWith("FAIL")
+                .contains("site 'site-revoked' has been revoked by the consortium operator (certificate "
+                        + "CN=site-revoked, serial ").contains("Contact the consortium operator");
     }
 }

@@ -6,14 +6,12 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.fedmil.tls.MutualTls;
 import org.fedmil.tls.PeerIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,13 +19,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps revoked sites out and notes when each site was last seen.
  *
- * <ul>
- *   <li>At the TLS handshake ({@link #handshakeCheck()}): a revoked site's certificate is refused before any
- *       call, on every new connection.</li>
- *   <li>At every call (as a server interceptor after the identity check): a connection opened before the
- *       revocation gets {@code PERMISSION_DENIED}; a stream under way (an upload) is ended at its next
- *       message.</li>
- * </ul>
+ * <p>A revoked site's certificate still completes the TLS handshake (it is the consortium CA's, and the CA check
+ * stays in the handshake), and then every call it makes is refused with {@code PERMISSION_DENIED} and a message
+ * naming the site, the certificate's serial and what to do. Refusing in the handshake instead would reach the
+ * agent only as a TLS "internal error" alert, indistinguishable from a network fault, so it would retry for
+ * ever instead of stopping. What a revoked site gets is the same either way: no task, model, receipt or log head,
+ * since every Federation call passes this interceptor (Admin calls need an admin certificate); a connection opened
+ * before the revocation is refused at its next call, and a stream under way (an upload) is ended at its next
+ * message.
  */
 public final class SiteGate implements ServerInterceptor {
 
@@ -55,26 +54,25 @@ public final class SiteGate implements ServerInterceptor {
     }
 
     /** The refusal text a revoked site's call gets. */
-    public static String refusal(String site) {
-        return "site '" + site + "' has been revoked by the consortium operator; its certificates are refused. "
-                + "Contact the operator";
+    public static String refusal(String site, String certSerial) {
+        return "site '" + site + "' has been revoked by the consortium operator (certificate CN=" + site
+                + ", serial " + certSerial + "): this coordinator refuses every call with its certificates, so it "
+                + "gets no tasks or models. Contact the consortium operator: they can tell you why, and either "
+                + "unrevoke the site or issue it a new certificate";
     }
 
-    /** For {@link MutualTls#serverCredentials}: refuses the handshake of a revoked site's certificate. */
-    public MutualTls.ClientCheck handshakeCheck() {
-        return chain -> {
-            PeerIdentity peer;
-            try {
-                peer = PeerIdentity.of(chain[0]);
-            } catch (IllegalArgumentException e) {
-                return; // the interceptor refuses it with a clearer message
-            }
-            if (peer.role() == PeerIdentity.Role.SITE && revocations.isRevoked(peer.commonName())) {
-                log.warn("refused the TLS handshake of revoked site '{}' ({})", peer.commonName(),
-                        peer.sha256Fingerprint());
-                throw new CertificateException(refusal(peer.commonName()));
-            }
-        };
+    /** Why a call with {@code certificate} is refused, if it is: a site certificate of a revoked site. */
+    public Optional<String> refusal(X509Certificate certificate) {
+        PeerIdentity peer;
+        try {
+            peer = PeerIdentity.of(certificate);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // the identity interceptor refuses it with a clearer message
+        }
+        if (peer.role() != PeerIdentity.Role.SITE || !revocations.isRevoked(peer.commonName())) {
+            return Optional.empty();
+        }
+        return Optional.of(refusal(peer.commonName(), certificate.getSerialNumber().toString(16)));
     }
 
     @Override
@@ -82,13 +80,15 @@ public final class SiteGate implements ServerInterceptor {
                                                                  ServerCallHandler<ReqT, RespT> next) {
         PeerIdentity peer = PeerIdentity.current();
         String site = peer.commonName();
-        if (revocations.isRevoked(site)) {
-            log.warn("refused {} from revoked site '{}'", call.getMethodDescriptor().getFullMethodName(), site);
-            call.close(Status.PERMISSION_DENIED.withDescription(refusal(site)), new Metadata());
+        X509Certificate cert = peer.certificate();
+        Optional<String> refused = refusal(cert);
+        if (refused.isPresent()) {
+            log.warn("refused {} from revoked site '{}' ({})", call.getMethodDescriptor().getFullMethodName(), site,
+                    peer.sha256Fingerprint());
+            call.close(Status.PERMISSION_DENIED.withDescription(refused.get()), new Metadata());
             return new ServerCall.Listener<>() {
             };
         }
-        X509Certificate cert = peer.certificate();
         seen.put(site, new Seen(clock.instant(), peer.sha256Fingerprint(), cert.getSerialNumber().toString(16)));
         ServerCall.Listener<ReqT> delegate = next.startCall(call, headers);
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
@@ -102,7 +102,8 @@ public final class SiteGate implements ServerInterceptor {
                 if (revocations.isRevoked(site)) {
                     // listener callbacks are serialized with the service's own use of the call, so closing here is safe
                     ended = true;
-                    call.close(Status.PERMISSION_DENIED.withDescription(refusal(site)), new Metadata());
+                    call.close(Status.PERMISSION_DENIED.withDescription(
+                            refusal(site, cert.getSerialNumber().toString(16))), new Metadata());
                     return;
                 }
                 super.onMessage(message);

@@ -155,6 +155,14 @@ public final class FederationRun implements AutoCloseable {
                         + "; compute them with the consortium's encoder: fedmil data features --encoder <its file> "
                         + "(docs/site-guide.md, \"Pretrained encoders\")");
             }
+            if (join.dataShape() != null) {
+                join.dataShape().misfit(siteId, plan.federationId(), plan.model()).ifPresent(why -> {
+                    throw new FederationException(Status.Code.FAILED_PRECONDITION, why);
+                });
+            }
+            if (join.checkOnly()) {
+                return plan.federationId(); // `fedmil site check`: it would be admitted; nothing changes
+            }
             state.sites.put(siteId, join);
             state.departed.remove(siteId);
             state.known.add(siteId);

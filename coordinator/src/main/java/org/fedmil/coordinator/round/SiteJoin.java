@@ -2,13 +2,24 @@ package org.fedmil.coordinator.round;
 
 import java.util.Map;
 
-/** What a site said about itself when it joined: never its identity, which comes from its certificate. */
+/**
+ * What a site said about itself when it joined: never its identity, which comes from its certificate.
+ *
+ * @param dataShape what its bags hold; null when the site did not say (an older agent), and then not checked
+ * @param checkOnly the site only asks whether it would be admitted ({@code fedmil site check}): nothing changes
+ */
 public record SiteJoin(String softwareVersion, String device, Map<Integer, Long> bagsPerLabel,
-                       String certificatePem, String featureEncoderSha256) {
+                       String certificatePem, String featureEncoderSha256, DataShape dataShape, boolean checkOnly) {
 
     public SiteJoin {
         bagsPerLabel = Map.copyOf(bagsPerLabel);
         featureEncoderSha256 = featureEncoderSha256 == null ? "" : featureEncoderSha256;
+    }
+
+    /** A join that does not say what its bags hold. */
+    public SiteJoin(String softwareVersion, String device, Map<Integer, Long> bagsPerLabel, String certificatePem,
+                    String featureEncoderSha256) {
+        this(softwareVersion, device, bagsPerLabel, certificatePem, featureEncoderSha256, null, false);
     }
 
     /** A join that says nothing of a pretrained encoder (tile bags, or features of unknown origin). */

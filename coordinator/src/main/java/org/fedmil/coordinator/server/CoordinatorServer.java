@@ -45,16 +45,15 @@ public final class CoordinatorServer {
     public static CoordinatorServer overMutualTls(String host, int port, TlsFiles tls, FederationRun run,
                                                   CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit,
                                                   SiteGate gate, AdminService admin, ServerInterceptor... observers) {
-        return new CoordinatorServer(mutualTls(host, port, tls, gate, limits.handshakeTimeoutSeconds()), run, limits, spoolDir, audit, gate, admin,
-                observers);
+        return new CoordinatorServer(mutualTls(host, port, tls, limits.handshakeTimeoutSeconds()), run, limits,
+                spoolDir, audit, gate, admin, observers);
     }
 
     /** Netty with the consortium's mutual TLS and the coordinator's connection limits. */
-    static NettyServerBuilder mutualTls(String host, int port, TlsFiles tls, SiteGate gate,
-                                        int handshakeTimeoutSeconds) {
-        // revoked sites are refused at the handshake; renewed coordinator certificates are picked up at it
-        ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca(),
-                gate.handshakeCheck());
+    static NettyServerBuilder mutualTls(String host, int port, TlsFiles tls, int handshakeTimeoutSeconds) {
+        // revoked sites pass the handshake and are refused at every call (SiteGate), where the refusal can say
+        // why; renewed coordinator certificates are picked up at the handshake
+        ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca());
         return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a site whose link died without a FIN is noticed within ~40 s, and its broken upload kept for resuming
                 .keepAliveTime(30, TimeUnit.SECONDS)

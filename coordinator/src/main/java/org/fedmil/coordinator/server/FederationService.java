@@ -13,6 +13,7 @@ import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.SiteEvaluation;
 import org.fedmil.coordinator.round.SiteJoin;
+import org.fedmil.coordinator.round.DataShape;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.DownloadModelRequest;
@@ -73,6 +74,16 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
 
     @Override
     public void join(JoinRequest request, StreamObserver<JoinResponse> response) {
+        join(request, response, false);
+    }
+
+    /** {@code fedmil site check}: the checks of a join, answered as a join would be, with nothing changed. */
+    @Override
+    public void checkJoin(JoinRequest request, StreamObserver<JoinResponse> response) {
+        join(request, response, true);
+    }
+
+    private void join(JoinRequest request, StreamObserver<JoinResponse> response, boolean checkOnly) {
         String site = PeerIdentity.current().commonName();
         Map<Integer, Long> counts = new LinkedHashMap<>();
         for (LabelCount c : request.getBagsPerLabelList()) {
@@ -81,7 +92,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         try {
             String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts,
                     PemFiles.encodeCertificate(PeerIdentity.current().certificate()),
-                    request.getFeatureEncoderSha256()));
+                    request.getFeatureEncoderSha256(), dataShape(request), checkOnly));
             response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds())
                     .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());
@@ -89,6 +100,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         } catch (FederationException e) {
             response.onError(e.toStatus());
         }
+    }
+
+    private static DataShape dataShape(JoinRequest request) {
+        if (!request.hasDataShape()) {
+            return null;
+        }
+        return "tiles".equals(request.getDataShape().getKind()) ? DataShape.ofTiles()
+                : DataShape.ofFeatures(request.getDataShape().getFeatures());
     }
 
     @Override

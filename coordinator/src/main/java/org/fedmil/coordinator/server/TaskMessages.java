@@ -79,7 +79,8 @@ final class TaskMessages {
                     .setModelSha256(ByteString.copyFrom(e.model().sha256()))
                     .setModel(Wire.toProto(e.model().spec())));
         } else if (task instanceof Task.Wait w) {
-            b.setWait(WaitTask.newBuilder().setRetryAfterMs(w.retryAfterMs()).setReason(w.reason()));
+            b.setWait(WaitTask.newBuilder().setRetryAfterMs(w.retryAfterMs()).setReason(w.reason())
+                    .setPaused(FederationRun.PAUSED_REASON.equals(w.reason())));
         } else if (task instanceof Task.Stop s) {
             b.setStop(StopTask.newBuilder().setReason(s.reason()));
         }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -122,7 +121,7 @@ class AdminControlTest {
     }
 
     @Test
-    void aRevokedSiteLeavesIsRefusedAtTheHandshakeAndStaysRevokedAfterARestart() throws Exception {
+    void aRevokedSiteLeavesIsRefusedAtEveryCallNamingItsCertificateAndStaysRevokedAfterARestart() throws Exception {
         ConsortiumCa ca = ConsortiumCa.init(state.resolve("pki"), "Test", Duration.ofDays(365));
         X509Certificate a = PemFiles.readCertificate(ca.issueSite("hospital-a", Duration.ofDays(30)).cert());
         X509Certificate b = PemFiles.readCertificate(ca.issueSite("hospital-b", Duration.ofDays(30)).cert());
@@ -144,16 +143,17 @@ class AdminControlTest {
 
         // a restarted coordinator reads the list before it opens its port
         SiteGate restarted = new SiteGate(Revocations.load(state), CLOCK);
-        assertThatThrownBy(() -> restarted.handshakeCheck().admitted(new X509Certificate[] {a}))
-                .isInstanceOf(CertificateException.class).hasMessageContaining("revoked");
-        restarted.handshakeCheck().admitted(new X509Certificate[] {b});
+        assertThat(restarted.refusal(a)).hasValueSatisfying(why -> assertThat(why)
+                .startsWith("site 'hospital-a' has been revoked by the consortium operator")
+                .contains("serial " + a.getSerialNumber().toString(16)).contains("Contact the consortium operator"));
+        assertThat(restarted.refusal(b)).isEmpty();
         // revocation is of sites: an admin certificate with the same CN is not affected
-        restarted.handshakeCheck().admitted(new X509Certificate[] {alice});
+        assertThat(restarted.refusal(alice)).isEmpty();
 
         assertThatThrownBy(() -> admin.unrevoke("hospital-b", "x", "alice")).hasMessageContaining("not revoked");
         admin.unrevoke("hospital-a", "investigated: key rotated", "alice");
         assertThat(Revocations.load(state).isRevoked("hospital-a")).isFalse();
-        new SiteGate(Revocations.load(state), CLOCK).handshakeCheck().admitted(new X509Certificate[] {a});
+        assertThat(new SiteGate(Revocations.load(state), CLOCK).refusal(a)).isEmpty();
         assertThat(recorded).last().isEqualTo("unrevoked hospital-a investigated: key rotated by alice");
     }
 

@@ -58,6 +58,12 @@ public final class CoordinatorClient implements AutoCloseable {
     /** Deadline of every call but the long poll, which gets its hold time on top. */
     static final long RPC_TIMEOUT_SECONDS = 120;
 
+    /**
+     * How long the TLS handshake may take: Netty's fixed client-side limit (grpc-netty builds the client's TLS
+     * handler itself, without a way to set it), after which the attempt fails as a handshake timeout.
+     */
+    public static final int HANDSHAKE_SECONDS = 10;
+
     private final AtomicLong dataBytesSent = new AtomicLong();
     private volatile int chunkBytes = Wire.MAX_CHUNK_BYTES;
 
@@ -263,7 +269,8 @@ public final class CoordinatorClient implements AutoCloseable {
                 }
                 Duration pause = backoff.next();
                 log.info("upload of round {} broke off ({}); asking where to resume in {} ms", header.getRound(),
-                        e.getStatus(), pause.toMillis());
+                        ConnectionProblem.brief(e), pause.toMillis());
+                log.debug("upload of round {} broke off", header.getRound(), e);
                 Thread.sleep(pause.toMillis());
             }
         }

@@ -11,12 +11,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.fedmil.audit.EgressSchema;
-import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.Devices;
+import org.fedmil.pki.Certificates;
 import org.fedmil.pki.PemFiles;
-import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.JoinResponse;
-import org.fedmil.proto.v1.LabelCount;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.site.audit.EgressLog;
@@ -48,8 +46,13 @@ public final class SiteAgent implements AutoCloseable {
 
     /** Exit code of an agent its site policy stopped. */
     public static final int POLICY_STOPPED = 3;
-    /** Exit code when the coordinator refuses this site for good (e.g. the operator revoked it). */
+    /**
+     * Exit code when the coordinator refuses this site for good (e.g. the operator revoked it), or the TLS handshake
+     * kept failing for connect_timeout_seconds for a reason waiting does not fix (the certificates do not fit).
+     */
     public static final int REFUSED = 4;
+    /** Exit code when the coordinator stayed unreachable for connect_timeout_seconds (systemd starts it again). */
+    public static final int UNREACHABLE = 5;
 
     private final SiteConfig config;
     private final PrintStream out;
@@ -64,6 +67,8 @@ public final class SiteAgent implements AutoCloseable {
     private final Membership membership = new Membership();
     private final String ownName;
     private final TaskExecutors executors;
+    private final X509Certificate consortiumCa;
+    private boolean paused;
 
     public SiteAgent(SiteConfig config, PrintStream out) {
         this.config = config;
@@ -87,8 +92,8 @@ public final class SiteAgent implements AutoCloseable {
         PrivateKey ownKey = PemFiles.readPrivateKey(config.tls().key());
         this.egress = EgressLog.open(config.stateDir(), ownName, ownKey, own, SOFTWARE_VERSION);
         // the CA the site's TLS already trusts is the one every secure-aggregation roster entry must chain to
-        RosterAuthentication roster = new RosterAuthentication(ownKey, own,
-                PemFiles.readCertificate(config.tls().ca()), Clock.systemUTC());
+        this.consortiumCa = PemFiles.readCertificate(config.tls().ca());
+        RosterAuthentication roster = new RosterAuthentication(ownKey, own, consortiumCa, Clock.systemUTC());
         this.coordinator = new CoordinatorIdentity(config.policy().coordinatorFingerprint());
         String target = config.coordinator().host() + ":" + config.coordinator().port();
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
@@ -111,6 +116,10 @@ public final class SiteAgent implements AutoCloseable {
      * {@value #POLICY_STOPPED} when the site's policy stopped it (the message says which rule and why).
      */
     public int run() throws InterruptedException {
+        // the fingerprint the operator read out, to compare before trusting anything this agent does
+        out.printf("site %s starting: coordinator %s:%d, consortium CA %s with SHA-256 fingerprint %s%n", ownName,
+                config.coordinator().host(), config.coordinator().port(),
+                consortiumCa.getSubjectX500Principal().getName(), Certificates.sha256Fingerprint(consortiumCa));
         try {
             policy.checkData(data.trainingLabelCounts());
             return work();
@@ -124,21 +133,48 @@ public final class SiteAgent implements AutoCloseable {
                 try {
                     client.leave(v.getMessage());
                 } catch (StatusRuntimeException e) {
-                    log.info("could not tell the coordinator this site leaves: {}", e.getStatus());
+                    log.info("could not tell the coordinator this site leaves: {}", ConnectionProblem.brief(e));
                 }
             }
             return POLICY_STOPPED;
+        } catch (CoordinatorUnavailable e) {
+            out.println("site " + ownName + " stopped: cannot reach the coordinator: " + e.getMessage());
+            // certificates that do not fit are not fixed by a restart of this agent; a coordinator that is away may be
+            return e.problem().mayPass() ? UNREACHABLE : REFUSED;
         } catch (NotAdmitted e) {
             // the federation cannot take this site as it is (finished, another encoder's features): retrying won't help
             out.println("site " + ownName + " not admitted by the coordinator: " + e.getMessage());
             return REFUSED;
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() != io.grpc.Status.Code.PERMISSION_DENIED) {
+                leaveAfterFailure(e);
                 throw e;
             }
             // refused again after joining again: final (the operator revoked this site, or it is not a site)
             out.println("site " + ownName + " refused by the coordinator: " + e.getStatus().getDescription());
             return REFUSED;
+        } catch (RuntimeException e) {
+            leaveAfterFailure(e);
+            throw e;
+        }
+    }
+
+    /**
+     * A task failed in a way the agent cannot recover from (the data no longer fits, a bug): tell the coordinator
+     * this site leaves, so that it is not shown as joined and the open round does not wait for it until its
+     * deadline. Best effort: the failure itself is what the caller reports.
+     */
+    private void leaveAfterFailure(RuntimeException e) {
+        if (!membership.hasJoined()) {
+            return;
+        }
+        String reason = "site agent failed: " + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        out.println("site " + ownName + " failed and leaves the federation: " + reason);
+        try {
+            client.leave(reason);
+        } catch (RuntimeException notTold) {
+            log.info("could not tell the coordinator this site leaves: {}", notTold.getMessage());
         }
     }
 
@@ -150,6 +186,7 @@ public final class SiteAgent implements AutoCloseable {
             SiteTask task;
             try {
                 task = tasks.next();
+                notePause(site, task);
                 executors.execute(task);
                 rejoined = false;
             } catch (StatusRuntimeException e) {
@@ -171,7 +208,8 @@ public final class SiteAgent implements AutoCloseable {
                         if (!Retry.isTransient(e.getStatus().getCode())) {
                             throw e;
                         }
-                        log.info("site {}: task broke off ({}); asking again", site, e.getStatus());
+                        log.info("site {}: task broke off ({}); asking again", site, ConnectionProblem.brief(e));
+                        log.debug("site {}: task broke off", site, e);
                     }
                 }
                 continue;
@@ -189,6 +227,17 @@ public final class SiteAgent implements AutoCloseable {
         }
     }
 
+    /** One line when the operator pauses the federation and one when it resumes, not one per poll. */
+    private void notePause(String site, SiteTask task) {
+        boolean nowPaused = task instanceof SiteTask.Wait w && w.paused();
+        if (nowPaused && !paused) {
+            out.printf("site %s: paused by the operator; waiting until the federation is resumed%n", site);
+        } else if (!nowPaused && paused && !(task instanceof SiteTask.Stop)) {
+            out.printf("site %s: resumed by the operator%n", site);
+        }
+        paused = nowPaused;
+    }
+
     private String join() throws InterruptedException {
         // the handshake first, so that a coordinator the pin refuses is refused before any message is described
         client.connect(Duration.ofSeconds(Math.min(config.connectTimeoutSeconds(), 30)));
@@ -197,7 +246,8 @@ public final class SiteAgent implements AutoCloseable {
         });
         JoinResponse joined;
         try {
-            joined = retrying.call("join", () -> client.join(joinRequest()));
+            joined = retrying.call("join", () -> client.join(
+                    JoinRequests.of(data, Devices.describe(trainer.device()))));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
                 throw new NotAdmitted(e.getStatus().getDescription());
@@ -209,17 +259,6 @@ public final class SiteAgent implements AutoCloseable {
         out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
                 joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
         return joined.getSiteId();
-    }
-
-    private JoinRequest joinRequest() {
-        LabelCounts counts = data.labelCounts();
-        return JoinRequest.newBuilder()
-                .setSoftwareVersion(SOFTWARE_VERSION)
-                .setDevice(Devices.describe(trainer.device()))
-                .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(counts.negatives()))
-                .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives()))
-                .setFeatureEncoderSha256(data.featureEncoderSha256().orElse(""))
-                .build();
     }
 
     private static String versionOf(Class<?> c) {

@@ -1,23 +1,31 @@
 package org.fedmil.site.check;
 
-import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.config.TlsFiles;
+import org.fedmil.proto.v1.FederationGrpc;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.proto.v1.JoinResponse;
+import org.fedmil.site.agent.ConnectionProblem;
+import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.tls.MutualTls;
 
 /**
- * Whether this site can reach the coordinator over mutual TLS, found by connecting only: a TCP connection, then a
- * channel brought to READY, which gRPC reports after the TLS handshake (the coordinator checked this site's
- * certificate, this site checked the coordinator's CA, host name and pinned fingerprint) and the coordinator's first
- * HTTP/2 settings. No RPC is made, so the coordinator's state does not change.
+ * Whether this site can reach the coordinator over mutual TLS, and whether the coordinator would admit it: a TCP
+ * connection first (so that "nothing listens / the firewall drops it" is told apart from "TLS refused"), then one
+ * CheckJoin call, which runs the TLS handshake (the coordinator checks this site's certificate, this site the
+ * coordinator's CA, host name and pinned fingerprint) and every check of a join (revoked, finished, the model's
+ * data shape and encoder) without changing anything at the coordinator.
  */
 final class CoordinatorHandshake {
 
@@ -35,58 +43,71 @@ final class CoordinatorHandshake {
         this.timeout = timeout;
     }
 
-    CheckResult check() throws InterruptedException {
+    /**
+     * The "coordinator" line, and the "admission" line when the handshake succeeded and {@code join} is given.
+     *
+     * @param join what the agent would send at join; empty when the data could not be read
+     */
+    List<CheckResult> check(Optional<JoinRequest> join) {
         String target = host + ":" + port;
-        // TCP first, so that "nothing listens / the firewall drops it" is told apart from "TLS refused"
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
         } catch (IOException e) {
-            return CheckResult.fail("coordinator", "cannot open a TCP connection to " + target + " (" + e + "); "
-                    + "check coordinator.host and coordinator.port in site.yaml, that the coordinator is running, and "
-                    + "that the firewall lets this machine connect out to port " + port);
+            return List.of(CheckResult.fail("coordinator", "cannot open a TCP connection to " + target + ": "
+                    + ConnectionProblem.of(e, host, port, tls, CoordinatorClient.HANDSHAKE_SECONDS).detail()
+                    + " (check coordinator.host and coordinator.port in site.yaml, that the coordinator is running, "
+                    + "and that the firewall lets this machine connect out to port " + port + ")"));
         }
         CoordinatorIdentity identity = new CoordinatorIdentity(pinnedFingerprint);
         ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port,
                 MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca(), identity)).build();
         try {
-            ConnectivityState state = awaitSettled(channel);
-            if (state == ConnectivityState.READY) {
-                return CheckResult.pass("coordinator", target + " answered over mutual TLS; its certificate "
-                        + identity.certificate().orElseThrow().getSubjectX500Principal().getName() + " has SHA-256 "
-                        + "fingerprint " + identity.fingerprint()
-                        + (pinnedFingerprint == null ? " (not pinned: set policy.coordinator_fingerprint after "
-                        + "confirming it with the consortium operator)" : ", as pinned"));
-            }
-            if (identity.pinRefusal().isPresent()) {
-                return CheckResult.fail("coordinator", identity.pinRefusal().get());
-            }
-            if (state == ConnectivityState.TRANSIENT_FAILURE) {
-                return CheckResult.fail("coordinator", target + " accepts TCP connections but the mutual TLS "
-                        + "handshake failed: either its certificate is not from the consortium CA in " + tls.ca()
-                        + " or does not name '" + host + "', or it does not accept " + tls.cert()
-                        + " (another consortium, or revoked); ask the consortium operator");
-            }
-            return CheckResult.fail("coordinator", target + " accepted a TCP connection but did not complete a "
-                    + "mutual TLS handshake within " + timeout.toSeconds() + " s; is it the FedMIL coordinator?");
+            FederationGrpc.FederationBlockingStub stub = FederationGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            JoinResponse admitted = stub.checkJoin(join.orElse(JoinRequest.getDefaultInstance()));
+            return List.of(reached(target, identity), join.isEmpty()
+                    ? CheckResult.skip("admission", "not asked: this site's data could not be read")
+                    : CheckResult.pass("admission", "the coordinator would admit this site to federation '"
+                    + admitted.getFederationId() + "' (" + admitted.getTotalRounds() + " rounds)"));
+        } catch (StatusRuntimeException e) {
+            return failed(target, identity, e);
         } finally {
             channel.shutdownNow();
         }
     }
 
-    /** Connects and waits for READY, the first TRANSIENT_FAILURE, or the timeout; returns the state then. */
-    private ConnectivityState awaitSettled(ManagedChannel channel) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        ConnectivityState state = channel.getState(true);
-        while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return state;
-            }
-            CountDownLatch changed = new CountDownLatch(1);
-            channel.notifyWhenStateChanged(state, changed::countDown);
-            changed.await(left, TimeUnit.NANOSECONDS);
-            state = channel.getState(true);
+    private List<CheckResult> failed(String target, CoordinatorIdentity identity, StatusRuntimeException e) {
+        if (identity.pinRefusal().isPresent()) {
+            return List.of(CheckResult.fail("coordinator", identity.pinRefusal().get()));
         }
-        return state;
+        Status.Code code = e.getStatus().getCode();
+        if (identity.certificate().isPresent() && code != Status.Code.UNAVAILABLE
+                && code != Status.Code.DEADLINE_EXCEEDED) {
+            // the handshake went through: what failed is the coordinator's answer
+            CheckResult admission = switch (code) {
+                case UNIMPLEMENTED -> CheckResult.warn("admission", "not checked: the coordinator is older than "
+                        + "this site agent and cannot say whether it would admit this site");
+                case PERMISSION_DENIED, FAILED_PRECONDITION -> CheckResult.fail("admission",
+                        e.getStatus().getDescription());
+                default -> CheckResult.fail("admission", "the coordinator answered " + ConnectionProblem.brief(e));
+            };
+            return List.of(reached(target, identity), admission);
+        }
+        if (code == Status.Code.DEADLINE_EXCEEDED) {
+            return List.of(CheckResult.fail("coordinator", target + " accepted a TCP connection but did not complete "
+                    + "a mutual TLS handshake and answer within " + timeout.toSeconds() + " s; is it the FedMIL "
+                    + "coordinator? (--timeout-seconds waits longer)"));
+        }
+        ConnectionProblem problem = ConnectionProblem.of(e, host, port, tls, CoordinatorClient.HANDSHAKE_SECONDS);
+        return List.of(CheckResult.fail("coordinator", target + " accepts TCP connections but the mutual TLS "
+                + "handshake failed: " + problem.detail()));
+    }
+
+    private CheckResult reached(String target, CoordinatorIdentity identity) {
+        return CheckResult.pass("coordinator", target + " answered over mutual TLS; its certificate "
+                + identity.certificate().orElseThrow().getSubjectX500Principal().getName() + " has SHA-256 "
+                + "fingerprint " + identity.fingerprint()
+                + (pinnedFingerprint == null ? " (not pinned: set policy.coordinator_fingerprint after "
+                + "confirming it with the consortium operator)" : ", as pinned"));
     }
 }

@@ -9,16 +9,22 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.model.Devices;
+import org.fedmil.pki.Certificates;
 import org.fedmil.pki.PemFiles;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.site.agent.JoinRequests;
 import org.fedmil.site.config.SiteConfig;
 import org.fedmil.site.train.SiteData;
 
 /**
  * What {@code fedmil site check} verifies before any training, each check on its own so that one run lists every
- * problem: the data folder, the certificate's validity, that the key belongs to it, the coordinator over mutual TLS
- * (and its pinned fingerprint), and the device DJL will train on. Nothing is written and no RPC is made.
+ * problem: the data folder, the certificate (signed by the CA in ca.pem, whose fingerprint it prints, and valid),
+ * that the key belongs to it, the coordinator over mutual TLS (and its pinned fingerprint), whether the coordinator
+ * would admit this site (revoked, finished, a model that cannot read this site's data), and the device DJL will
+ * train on. Nothing is written, here or at the coordinator.
  */
 public final class SiteCheck {
 
@@ -41,13 +47,14 @@ public final class SiteCheck {
 
     public List<CheckResult> run() throws InterruptedException {
         List<CheckResult> results = new ArrayList<>();
-        results.add(data());
+        Optional<SiteData> data = openData();
+        results.add(data(data));
         CheckResult certificate = certificate();
         results.add(certificate);
         CheckResult key = key();
         results.add(key);
         if (certificate.status().ok() && key.status().ok()) {
-            results.add(coordinator());
+            results.addAll(coordinator(data.flatMap(this::joinRequest)));
         } else {
             results.add(CheckResult.skip("coordinator", "not tried: this site's certificate or key is not usable"));
         }
@@ -55,9 +62,30 @@ public final class SiteCheck {
         return results;
     }
 
-    CheckResult data() {
+    private Optional<SiteData> openData() {
         try {
-            SiteData data = new SiteData(config.dataDir(), config.validation().split());
+            return Optional.of(new SiteData(config.dataDir(), config.validation().split()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    CheckResult data() {
+        return data(openData());
+    }
+
+    /** What the agent would send at join, for the admission check; empty when the data cannot say. */
+    private Optional<JoinRequest> joinRequest(SiteData data) {
+        try {
+            return Optional.of(JoinRequests.of(data, config.device()));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // the data line reports what is wrong with the folder
+        }
+    }
+
+    private CheckResult data(Optional<SiteData> opened) {
+        try {
+            SiteData data = opened.orElseGet(() -> new SiteData(config.dataDir(), config.validation().split()));
             LabelCounts counts = data.labelCounts();
             String detail = data.describe() + " (" + counts.negatives() + " negative, " + counts.positives()
                     + " positive) in " + config.dataDir();
@@ -84,10 +112,18 @@ public final class SiteCheck {
         } catch (RuntimeException e) {
             return CheckResult.fail("certificate", e.getMessage());
         }
-        if (authorities.stream().noneMatch(ca -> issuedBy(cert, ca))) {
-            return CheckResult.fail("certificate", config.tls().cert() + " was not issued by the consortium CA in "
-                    + config.tls().ca() + "; use cert.pem and ca.pem from the folder the operator sent");
+        Optional<X509Certificate> issuer = authorities.stream().filter(ca -> issuedBy(cert, ca)).findFirst();
+        if (issuer.isEmpty()) {
+            return CheckResult.fail("certificate", config.tls().cert() + " (" + cert.getIssuerX500Principal().getName()
+                    + " signed it) was not issued by the consortium CA in " + config.tls().ca() + " ("
+                    + authorities.get(0).getSubjectX500Principal().getName() + ", SHA-256 fingerprint "
+                    + Certificates.sha256Fingerprint(authorities.get(0)) + "); use cert.pem and ca.pem from the "
+                    + "folder the operator sent");
         }
+        // the CA file could be another consortium's as well: its fingerprint is what the operator phones in
+        String ca = " by the consortium CA " + issuer.get().getSubjectX500Principal().getName() + " (ca.pem SHA-256 "
+                + "fingerprint " + Certificates.sha256Fingerprint(issuer.get()) + "; compare it with the one the "
+                + "consortium operator gave you)";
         Instant now = clock.instant();
         Instant notAfter = cert.getNotAfter().toInstant();
         String who = cert.getSubjectX500Principal().getName();
@@ -102,9 +138,9 @@ public final class SiteCheck {
         long days = ChronoUnit.DAYS.between(now, notAfter);
         if (notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
             return CheckResult.warn("certificate", who + " expires on " + notAfter + ", in " + days + " days; ask the "
-                    + "consortium operator to renew it now (it works until then)");
+                    + "consortium operator to renew it now (it works until then); issued" + ca);
         }
-        return CheckResult.pass("certificate", who + ", issued by the consortium CA, valid until " + notAfter
+        return CheckResult.pass("certificate", who + ", issued" + ca + ", valid until " + notAfter
                 + " (" + days + " days)");
     }
 
@@ -128,12 +164,12 @@ public final class SiteCheck {
         }
     }
 
-    CheckResult coordinator() throws InterruptedException {
+    List<CheckResult> coordinator(Optional<JoinRequest> join) {
         try {
             return new CoordinatorHandshake(config.coordinator().host(), config.coordinator().port(), config.tls(),
-                    config.policy().coordinatorFingerprint(), timeout).check();
+                    config.policy().coordinatorFingerprint(), timeout).check(join);
         } catch (RuntimeException e) {
-            return CheckResult.fail("coordinator", e.getMessage());
+            return List.of(CheckResult.fail("coordinator", e.getMessage()));
         }
     }
 

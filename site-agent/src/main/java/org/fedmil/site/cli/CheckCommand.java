@@ -18,16 +18,17 @@ import picocli.CommandLine.Spec;
 
 /** {@code fedmil site check}: everything the agent needs, verified before any training, one line per check. */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Check this site before training: data folder, certificate and key, the coordinator over "
-                + "mutual TLS (and its pinned fingerprint), the device. One PASS/WARN/FAIL line per check; exit "
-                + "code 0 when nothing failed, 1 otherwise. Connects to the coordinator but sends no request."})
+        description = {"Check this site before training: data folder, certificate and key (and the CA's "
+                + "fingerprint), the coordinator over mutual TLS (and its pinned fingerprint), whether it would "
+                + "admit this site, the device. One PASS/WARN/FAIL line per check; exit code 0 when nothing failed, "
+                + "1 otherwise. Asks the coordinator (CheckJoin) but changes nothing there."})
 final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, description = "site.yaml (see docs/configuration.md)")
     Path config;
 
     @Option(names = "--timeout-seconds", defaultValue = "15",
-            description = "how long to wait for the coordinator's handshake (default: ${DEFAULT-VALUE})")
+            description = "how long to wait for the coordinator's handshake and answer (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
     @Mixin

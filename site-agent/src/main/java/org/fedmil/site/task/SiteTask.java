@@ -61,8 +61,13 @@ public sealed interface SiteTask {
     record SecAggUnmask(int round, UnmaskRequest request) implements SiteTask {
     }
 
-    /** Nothing to do yet: ask again after {@code retryAfterMs}. */
-    record Wait(long retryAfterMs, String reason) implements SiteTask {
+    /** Nothing to do yet: ask again after {@code retryAfterMs}; {@code paused} while the operator paused the run. */
+    record Wait(long retryAfterMs, String reason, boolean paused) implements SiteTask {
+
+        /** A wait that is not a pause. */
+        public Wait(long retryAfterMs, String reason) {
+            this(retryAfterMs, reason, false);
+        }
     }
 
     /** The federation is over for this site. */

@@ -34,7 +34,8 @@ public final class TaskConverter {
                     SecAggWire.shares(task.getSecaggMask().getSharesList()));
             case SECAGG_UNMASK -> new SiteTask.SecAggUnmask(task.getSecaggUnmask().getRound(),
                     SecAggWire.fromProto(task.getSecaggUnmask()));
-            case WAIT -> new SiteTask.Wait(task.getWait().getRetryAfterMs(), task.getWait().getReason());
+            case WAIT -> new SiteTask.Wait(task.getWait().getRetryAfterMs(), task.getWait().getReason(),
+                    task.getWait().getPaused());
             case STOP -> new SiteTask.Stop(task.getStop().getReason());
             default -> throw new IllegalStateException("coordinator sent a task this agent does not know: "
                     + task.getKindCase() + "; upgrade the site agent");

@@ -78,6 +78,11 @@ public final class SiteData {
         return atStart.isTiles();
     }
 
+    /** Values per instance of feature bags; 0 for tile bags. */
+    public int featureDim() {
+        return isTiles() ? 0 : atStart.dim();
+    }
+
     /** Labelled bags. */
     public int size() {
         return atStart.size();

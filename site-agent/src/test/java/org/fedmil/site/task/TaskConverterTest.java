@@ -66,6 +66,15 @@ class TaskConverterTest {
     }
 
     @Test
+    void aWaitOfAPausedFederationSaysSo() {
+        SiteTask paused = TaskConverter.fromProto(Task.newBuilder().setWait(WaitTask.newBuilder().setRetryAfterMs(1000)
+                .setReason("paused by the operator").setPaused(true)).build(), "fed");
+
+        assertThat(paused).isEqualTo(new SiteTask.Wait(1000, "paused by the operator", true));
+        assertThat(new SiteTask.Wait(250, "round 2 is full").paused()).isFalse();
+    }
+
+    @Test
     void secureAggregationStepsBecomeDomainRecords() {
         SecAggParameters p = SecAggParameters.newBuilder().setRound(4).setInvitedSites(3).setThreshold(2)
                 .setLength(100).setMaxBags(1000).setCoordinateBound(1.0).setFractionalBits(30).build();

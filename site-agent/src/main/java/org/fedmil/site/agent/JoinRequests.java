@@ -1,0 +1,31 @@
+package org.fedmil.site.agent;
+
+import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.proto.v1.DataShape;
+import org.fedmil.proto.v1.JoinRequest;
+import org.fedmil.proto.v1.LabelCount;
+import org.fedmil.site.train.SiteData;
+
+/** What a site tells the coordinator when it joins: the same for the agent and for {@code fedmil site check}. */
+public final class JoinRequests {
+
+    private JoinRequests() {
+    }
+
+    /**
+     * @param device the DJL device the site trains on, as {@code Devices.describe} names it
+     */
+    public static JoinRequest of(SiteData data, String device) {
+        LabelCounts counts = data.labelCounts();
+        DataShape shape = data.isTiles() ? DataShape.newBuilder().setKind("tiles").build()
+                : DataShape.newBuilder().setKind("features").setFeatures(data.featureDim()).build();
+        return JoinRequest.newBuilder()
+                .setSoftwareVersion(SiteAgent.SOFTWARE_VERSION)
+                .setDevice(device)
+                .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(counts.negatives()))
+                .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives()))
+                .setFeatureEncoderSha256(data.featureEncoderSha256().orElse(""))
+                .setDataShape(shape)
+                .build();
+    }
+}
