@@ -38,7 +38,7 @@ class OperatorGuideCommandsTest {
         }
     }
 
-    /** The lines starting with "fedmil " inside ``` blocks. */
+    /** The lines starting with "fedmil " inside ``` blocks, up to a pipe into another program. */
     static List<String> commands(List<String> lines) {
         List<String> commands = new ArrayList<>();
         boolean inBlock = false;
@@ -46,7 +46,9 @@ class OperatorGuideCommandsTest {
             if (line.strip().startsWith("```")) {
                 inBlock = !inBlock;
             } else if (inBlock && line.strip().startsWith("fedmil ")) {
-                commands.add(line.strip());
+                String command = line.strip();
+                int pipe = command.indexOf(" | ");
+                commands.add(pipe < 0 ? command : command.substring(0, pipe));
             }
         }
         return commands;
