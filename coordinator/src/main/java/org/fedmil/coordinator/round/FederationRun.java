@@ -145,21 +145,7 @@ public final class FederationRun implements AutoCloseable {
                 throw new FederationException(Status.Code.FAILED_PRECONDITION, "federation '" + plan.federationId()
                         + "' has finished (" + state.finishReason + "); nothing left to join");
             }
-            String pinned = plan.featureEncoderSha256();
-            if (!pinned.isEmpty() && !pinned.equalsIgnoreCase(join.featureEncoderSha256())) {
-                throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + siteId + "' was not "
-                        + "admitted: federation '" + plan.federationId() + "' trains on features of the pretrained "
-                        + "encoder with SHA-256 " + pinned + ", but the site's features came from "
-                        + (join.featureEncoderSha256().isEmpty() ? "no recorded encoder (its data folder has no "
-                        + "features.json)" : "the encoder with SHA-256 " + join.featureEncoderSha256())
-                        + "; compute them with the consortium's encoder: fedmil data features --encoder <its file> "
-                        + "(docs/site-guide.md, \"Pretrained encoders\")");
-            }
-            if (join.dataShape() != null) {
-                join.dataShape().misfit(siteId, plan.federationId(), plan.model()).ifPresent(why -> {
-                    throw new FederationException(Status.Code.FAILED_PRECONDITION, why);
-                });
-            }
+            JoinChecks.admit(siteId, join, plan);
             if (join.checkOnly()) {
                 return plan.federationId(); // `fedmil site check`: it would be admitted; nothing changes
             }
