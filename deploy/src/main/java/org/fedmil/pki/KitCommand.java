@@ -233,16 +233,27 @@ final class KitCommand implements Callable<Integer> {
         }
     }
 
+    /** A party that dials the coordinator: its kit names the address `pki kit coordinator` recorded. */
+    abstract static class DialingParty extends KitParty {
+
+        @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "The coordinator's address "
+                + "(default: the one `fedmil pki kit coordinator` recorded).")
+        String coordinator;
+
+        FederationRecord federation;
+
+        @Override
+        void prepare(ConsortiumCa ca) throws IOException {
+            federation = federation(ca, coordinator);
+        }
+    }
+
     @Command(name = "site", mixinStandardHelpOptions = true,
             description = "A hospital's kit (folder site-NAME); NAME becomes its site id.")
-    static final class Site extends KitParty {
+    static final class Site extends DialingParty {
 
         @Parameters(paramLabel = "NAME", description = "Site id: letters, digits, '.', '_', '-'.")
         String name;
-
-        @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "The address the site dials "
-                + "(default: the one `fedmil pki kit coordinator` recorded).")
-        String coordinator;
 
         @Override
         PartyKind kind() {
@@ -254,16 +265,9 @@ final class KitCommand implements Callable<Integer> {
             return name;
         }
 
-        private FederationRecord federation;
-
         @Override
         String kitName() {
             return "site-" + name;
-        }
-
-        @Override
-        void prepare(ConsortiumCa ca) throws IOException {
-            federation = federation(ca, coordinator);
         }
 
         @Override
@@ -293,15 +297,11 @@ final class KitCommand implements Callable<Integer> {
 
     @Command(name = "admin", mixinStandardHelpOptions = true,
             description = "An operator's kit (folder admin-NAME) for the `fedmil admin` commands.")
-    static final class Admin extends KitParty {
+    static final class Admin extends DialingParty {
 
         @Parameters(paramLabel = "NAME", arity = "0..1", defaultValue = "admin",
                 description = "Admin name: letters, digits, '.', '_', '-' (default: ${DEFAULT-VALUE}).")
         String name;
-
-        @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "The coordinator's address "
-                + "(default: the one `fedmil pki kit coordinator` recorded).")
-        String coordinator;
 
         @Override
         PartyKind kind() {
@@ -313,16 +313,9 @@ final class KitCommand implements Callable<Integer> {
             return name;
         }
 
-        private FederationRecord federation;
-
         @Override
         String kitName() {
             return "admin-" + name;
-        }
-
-        @Override
-        void prepare(ConsortiumCa ca) throws IOException {
-            federation = federation(ca, coordinator);
         }
 
         @Override
