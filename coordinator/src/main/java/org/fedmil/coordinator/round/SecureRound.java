@@ -209,7 +209,7 @@ final class SecureRound {
         if (!expected.contains(site)) {
             throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + site + "' is not asked in "
                     + "step " + s.name().toLowerCase() + " of round " + parameters().round() + "'s secure aggregation"
-                    + " (it dropped out of this round); it takes part from the next round");
+                    + " (it dropped out of this round); it takes part again in the next round, if one follows");
         }
     }
 }
