@@ -97,6 +97,41 @@ class SiteAbnormalStatesIT {
     }
 
     @Test
+    void aSiteRevokedWhileItsAgentRunsStopsWithExitFourWithoutTryingToJoinAgain(@TempDir Path dir) throws Exception {
+        try (TestFederation fed = new TestFederation(dir, 2, 2, 20, 20)) {
+            PartyCredentials alice = fed.ca.issueAdmin("alice", ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                // site-2 alone: it joins and waits for the second site, polling
+                Future<Integer> exit = pool.submit(() -> {
+                    try (SiteAgent agent = new SiteAgent(withConnectTimeout(fed.siteConfig("site-2",
+                            fed.site("site-2")), 60), new PrintStream(console, true, StandardCharsets.UTF_8))) {
+                        return agent.run();
+                    }
+                });
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!fed.coordinator.run().joinedSites().contains("site-2") && System.nanoTime() < until) {
+                    Thread.sleep(50);
+                }
+                assertThat(fed.coordinator.run().joinedSites()).contains("site-2");
+
+                String revoked = fedmil("admin", "revoke", "site-2", "--reason", "laptop stolen", "--coordinator",
+                        "localhost:" + fed.coordinator.port(), "--credentials", alice.dir().toString());
+                assertThat(revoked).startsWith("0\n");
+
+                int code = exit.get(45, TimeUnit.SECONDS);
+                String printed = console.toString(StandardCharsets.UTF_8);
+                assertThat(code).as(printed).isEqualTo(SiteAgent.REFUSED);
+                assertThat(printed).contains("has been revoked by the consortium operator")
+                        .doesNotContain("joining again");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void aSiteWhoseFeatureWidthDiffersIsRefusedBySiteCheckAndAtJoinNamingBothWidths(@TempDir Path dir)
             throws Exception {
         try (TestFederation fed = new TestFederation(dir, 2, 2, 20, 20)) {

@@ -1,5 +1,6 @@
 package org.fedmil.coordinator.admin;
 
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.fedmil.protocol.Revoked;
 import org.fedmil.tls.PeerIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,12 +87,27 @@ public final class SiteGate implements ServerInterceptor {
         if (refused.isPresent()) {
             log.warn("refused {} from revoked site '{}' ({})", call.getMethodDescriptor().getFullMethodName(), site,
                     peer.sha256Fingerprint());
-            call.close(Status.PERMISSION_DENIED.withDescription(refused.get()), new Metadata());
+            call.close(Status.PERMISSION_DENIED.withDescription(refused.get()), Revoked.trailers());
             return new ServerCall.Listener<>() {
             };
         }
         seen.put(site, new Seen(clock.instant(), peer.sha256Fingerprint(), cert.getSerialNumber().toString(16)));
-        ServerCall.Listener<ReqT> delegate = next.startCall(call, headers);
+        ServerCall<ReqT, RespT> answered = peer.role() != PeerIdentity.Role.SITE ? call
+                : new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        if (!status.isOk() && revocations.isRevoked(site)) {
+                            // a call under way when the operator revoked the site (a held poll, told the site
+                            // left) ends as the revocation it is, so the agent stops instead of joining again
+                            trailers.merge(Revoked.trailers());
+                            super.close(Status.PERMISSION_DENIED.withDescription(
+                                    refusal(site, cert.getSerialNumber().toString(16))), trailers);
+                            return;
+                        }
+                        super.close(status, trailers);
+                    }
+                };
+        ServerCall.Listener<ReqT> delegate = next.startCall(answered, headers);
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
             private boolean ended;
 
@@ -103,7 +120,7 @@ public final class SiteGate implements ServerInterceptor {
                     // listener callbacks are serialized with the service's own use of the call, so closing here is safe
                     ended = true;
                     call.close(Status.PERMISSION_DENIED.withDescription(
-                            refusal(site, cert.getSerialNumber().toString(16))), new Metadata());
+                            refusal(site, cert.getSerialNumber().toString(16))), Revoked.trailers());
                     return;
                 }
                 super.onMessage(message);

@@ -14,6 +14,7 @@ import org.fedmil.audit.EgressSchema;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.pki.Certificates;
 import org.fedmil.pki.PemFiles;
+import org.fedmil.protocol.Revoked;
 import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.site.audit.CoordinatorIdentity;
@@ -192,8 +193,9 @@ public final class SiteAgent implements AutoCloseable {
             } catch (StatusRuntimeException e) {
                 switch (e.getStatus().getCode()) {
                     case PERMISSION_DENIED -> {
-                        // the coordinator restarted and forgot us: join again, once; a second refusal is final
-                        if (rejoined) {
+                        // the coordinator restarted and forgot us: join again, once; a second refusal, or a
+                        // revocation, is final
+                        if (rejoined || Revoked.is(e)) {
                             throw e;
                         }
                         out.printf("site %s: coordinator does not know this site any more (%s); joining again%n",
