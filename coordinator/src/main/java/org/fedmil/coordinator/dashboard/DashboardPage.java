@@ -71,6 +71,9 @@ public final class DashboardPage {
             b.append(" · finished: ").append(escape(s.finished()));
         }
         b.append(" · <span class=\"time\">updated ").append(escape(s.now())).append("</span></p>\n");
+        if (!s.warning().isEmpty()) {
+            b.append("<p id=\"warning\" class=\"note warning\">").append(escape(s.warning())).append("</p>\n");
+        }
         if (s.readOnly()) {
             b.append("<p class=\"note readonly\">Read from the state folder (fedmil dashboard --state): a record of "
                     + "the run, not a live coordinator; nothing here can change it.</p>\n");

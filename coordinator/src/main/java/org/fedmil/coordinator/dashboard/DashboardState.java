@@ -98,13 +98,14 @@ public final class DashboardState implements RoundListener {
 
     /**
      * Everything the page shows at one moment. {@code phase} is the run's phase; {@code paused} is true while an
-     * operator holds it (with who and when, empty if unknown); {@code readOnly} for a state folder served by
+     * operator holds it (with who and when, empty if unknown); {@code warning} what the operator's status warns of
+     * (min_sites out of reach after revocations), empty if nothing; {@code readOnly} for a state folder served by
      * {@code fedmil dashboard --state}.
      */
     public record Snapshot(String federationId, String now, String phase, boolean paused, String pausedBy,
                            String pausedAt, int currentRound, int rounds, int minSites, int joinedSites,
                            String finished, List<RoundRow> timeline, List<SiteRow> sites, List<Refusal> refusals,
-                           long refusalsTotal, boolean readOnly) {
+                           long refusalsTotal, boolean readOnly, String warning) {
     }
 
     /**
@@ -152,6 +153,7 @@ public final class DashboardState implements RoundListener {
         Map<String, SiteRow> siteRows = new TreeMap<>(sites);
         Supplier<RunView> followed = view;
         Supplier<AdminControl.Status> status = operator;
+        String warning = "";
         if (status != null) {
             // one moment for the whole page: the operator's status is made from one published view
             AdminControl.Status st = status.get();
@@ -160,6 +162,7 @@ public final class DashboardState implements RoundListener {
             pausedNow = st.paused();
             by = st.pausedBy();
             at = st.pausedAt();
+            warning = st.message(); // asked without an action, the status message is its warning
             joined = (int) st.joinedSites();
             for (AdminControl.Site s : st.sites()) {
                 siteRows.put(s.site(), siteRows.getOrDefault(s.site(), blank(s))
@@ -180,7 +183,7 @@ public final class DashboardState implements RoundListener {
         java.util.Collections.reverse(newestFirst);
         return new Snapshot(federationId, now(), phaseNow, pausedNow, pausedNow ? by : "", pausedNow ? at : "",
                 roundNow, rounds, minSites, joined, finishedNow, List.copyOf(timeline.values()),
-                List.copyOf(siteRows.values()), List.copyOf(newestFirst), refusalsTotal, readOnly);
+                List.copyOf(siteRows.values()), List.copyOf(newestFirst), refusalsTotal, readOnly, warning);
     }
 
     private String now() {

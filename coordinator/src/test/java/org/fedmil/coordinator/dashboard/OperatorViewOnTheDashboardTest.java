@@ -153,6 +153,21 @@ class OperatorViewOnTheDashboardTest {
     }
 
     @Test
+    void aQuorumThatRevocationsPutOutOfReachIsWarnedOfOnThePageAndInTheApi() throws Exception {
+        run.join("hospital-a", JOIN); // min_sites 2: the federation waits for a second site
+        assertThat(state.snapshot().warning()).isEmpty();
+
+        admin.revoke("hospital-a", "left the consortium", "alice");
+
+        String warning = admin.status().message();
+        assertThat(warning).contains("cannot reach min_sites 2", "Ways out");
+        assertThat(state.snapshot().warning()).isEqualTo(warning);
+        assertThat(get("api/state")).contains("\"warning\":\"federation 'fed' cannot reach min_sites 2");
+        assertThat(get("fragment")).contains("<p id=\"warning\" class=\"note warning\">federation &#39;fed&#39; "
+                + "cannot reach min_sites 2");
+    }
+
+    @Test
     void afterARestartEverySitesUpdatesAreCountedOverTheWholeFederationAsAdminStatusCountsThem() throws Exception {
         server.stop();
         run.close();
