@@ -12,6 +12,7 @@ public final class SourceDataException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;
+    private final String detail;
 
     public SourceDataException(Path file, String message) {
         this(file, message, null);
@@ -20,10 +21,16 @@ public final class SourceDataException extends RuntimeException {
     public SourceDataException(Path file, String message, Throwable cause) {
         super(file == null ? message : file + ": " + message, cause);
         this.file = file;
+        this.detail = message;
     }
 
     /** The file the problem was found in, if there is one. */
     public Optional<Path> file() {
         return Optional.ofNullable(file);
+    }
+
+    /** What is wrong with the file, without its name: for a caller that lists problems by file itself. */
+    public String detail() {
+        return detail;
     }
 }

@@ -108,7 +108,7 @@ public final class DicomCommand implements Callable<Integer> {
         if (!problems.isEmpty()) {
             StringBuilder s = new StringBuilder(problems.size() + " problem(s) with the export; nothing was written:");
             Path root = input.toAbsolutePath();
-            problems.stream().limit(20).forEach(p -> s.append("\n  ").append(shown(root, p.where())).append(": ")
+            problems.stream().limit(20).forEach(p -> s.append("\n  ").append(DicomExport.shown(root, Path.of(p.where()))).append(": ")
                     .append(p.what()));
             throw new SourceDataException(null, s.toString());
         }
@@ -124,12 +124,6 @@ public final class DicomCommand implements Callable<Integer> {
             return DicomExport.labelByFolder(bags, input.toAbsolutePath(), positive);
         }
         return bags.stream().map(b -> new DicomConverter.Labelled(b, -1)).toList();
-    }
-
-    /** A file as the user finds it: its path inside the export. */
-    private static String shown(Path root, String file) {
-        Path f = Path.of(file);
-        return f.startsWith(root) ? root.relativize(f).toString() : file;
     }
 
     private static int channels(List<DicomConverter.Written> rows) {

@@ -216,8 +216,7 @@ public final class DicomConverter {
     private static String sources(List<Written> rows, Path input) {
         StringBuilder s = new StringBuilder("bag_id,first_file,files\n");
         for (Written w : rows) {
-            Path first = w.bag().files().get(0).file();
-            String shown = first.startsWith(input) ? input.relativize(first).toString() : first.toString();
+            String shown = DicomExport.shown(input, w.bag().files().get(0).file());
             s.append(w.bagId()).append(',').append(CsvText.field(shown)).append(',').append(w.bag().files().size())
                     .append('\n');
         }

@@ -26,6 +26,11 @@ public final class DicomExport {
     private DicomExport() {
     }
 
+    /** A file as the site's staff find it: its path inside the export folder {@code root}, else as it is. */
+    public static String shown(Path root, Path file) {
+        return file.startsWith(root) ? root.relativize(file).toString() : file.toString();
+    }
+
     /** Reads the header of every regular, not hidden file under {@code dir}. */
     public static Scan scan(Path dir) {
         if (!Files.isDirectory(dir)) {
@@ -50,7 +55,7 @@ public final class DicomExport {
                     skipped++;
                 }
             } catch (SourceDataException e) {
-                problems.add(new DicomBags.Problem(f.toString(), e.getMessage().substring(f.toString().length() + 2)));
+                problems.add(new DicomBags.Problem(f.toString(), e.detail()));
             }
         }
         return new Scan(headers, skipped, problems);
