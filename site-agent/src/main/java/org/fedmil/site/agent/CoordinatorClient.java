@@ -2,7 +2,6 @@ package org.fedmil.site.agent;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -45,6 +44,7 @@ import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tensor.TensorSet;
+import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
 import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
@@ -58,11 +58,8 @@ public final class CoordinatorClient implements AutoCloseable {
     /** Deadline of every call but the long poll, which gets its hold time on top. */
     static final long RPC_TIMEOUT_SECONDS = 120;
 
-    /**
-     * How long the TLS handshake may take: Netty's fixed client-side limit (grpc-netty builds the client's TLS
-     * handler itself, without a way to set it), after which the attempt fails as a handshake timeout.
-     */
-    public static final int HANDSHAKE_SECONDS = 10;
+    /** How long one TLS handshake may take unless site.yaml says otherwise (coordinator.handshake_timeout_seconds). */
+    public static final int HANDSHAKE_SECONDS = ClientHandshakeDeadline.DEFAULT_SECONDS;
 
     private final AtomicLong dataBytesSent = new AtomicLong();
     private volatile int chunkBytes = Wire.MAX_CHUNK_BYTES;
@@ -86,10 +83,16 @@ public final class CoordinatorClient implements AutoCloseable {
      */
     public CoordinatorClient(String host, int port, TlsFiles tls, CoordinatorIdentity coordinator,
                              ClientInterceptor... interceptors) {
+        this(host, port, tls, Duration.ofSeconds(HANDSHAKE_SECONDS), coordinator, interceptors);
+    }
+
+    /** @param handshakeTimeout how long one TLS handshake may take before the attempt fails as a handshake timeout */
+    public CoordinatorClient(String host, int port, TlsFiles tls, Duration handshakeTimeout,
+                             CoordinatorIdentity coordinator, ClientInterceptor... interceptors) {
         ChannelCredentials credentials = MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca(), coordinator);
         this.coordinator = coordinator;
         this.siteKey = PemFiles.readPrivateKey(tls.key());
-        this.channel = Grpc.newChannelBuilderForAddress(host, port, credentials)
+        this.channel = ClientHandshakeDeadline.channelBuilder(host, port, credentials, handshakeTimeout)
                 .intercept(interceptors)
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
                 // notice a dead link during a long upload or poll; the coordinator permits pings every 20 s

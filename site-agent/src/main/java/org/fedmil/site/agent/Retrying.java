@@ -72,7 +72,8 @@ public final class Retrying {
 
     /** Why {@code e} did not reach the coordinator, for this site's config. */
     public ConnectionProblem problem(StatusRuntimeException e) {
-        return ConnectionProblem.of(e, target.host(), target.port(), config.tls(), CoordinatorClient.HANDSHAKE_SECONDS);
+        return ConnectionProblem.of(e, target.host(), target.port(), config.tls(),
+                config.coordinator().handshakeTimeoutSeconds());
     }
 
     private static String seconds(Duration d) {

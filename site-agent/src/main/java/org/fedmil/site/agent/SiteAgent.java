@@ -98,7 +98,7 @@ public final class SiteAgent implements AutoCloseable {
         this.coordinator = new CoordinatorIdentity(config.policy().coordinatorFingerprint());
         String target = config.coordinator().host() + ":" + config.coordinator().port();
         this.client = new CoordinatorClient(config.coordinator().host(), config.coordinator().port(), config.tls(),
-                coordinator, new EgressRecorder(egress, coordinator, target));
+                config.coordinator().handshakeTimeout(), coordinator, new EgressRecorder(egress, coordinator, target));
         ReceiptStore receipts = new ReceiptStore(config.stateDir(), egress, coordinator);
         this.policy = new PolicyGuard(config.policy(), Participation.open(config.stateDir()));
         this.retrying = new Retrying(config, coordinator);

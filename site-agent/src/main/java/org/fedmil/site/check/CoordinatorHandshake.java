@@ -1,6 +1,5 @@
 package org.fedmil.site.check;
 
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -18,6 +17,7 @@ import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.site.agent.ConnectionProblem;
 import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.site.audit.CoordinatorIdentity;
+import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
 
 /**
@@ -34,8 +34,12 @@ final class CoordinatorHandshake {
     private final TlsFiles tls;
     private final String pinnedFingerprint;
     private final Duration timeout;
+    private final Duration handshakeTimeout;
 
-    CoordinatorHandshake(String host, int port, TlsFiles tls, String pinnedFingerprint, Duration timeout) {
+    /** @param handshakeTimeout the agent's limit on one TLS handshake (coordinator.handshake_timeout_seconds) */
+    CoordinatorHandshake(String host, int port, TlsFiles tls, String pinnedFingerprint, Duration timeout,
+                         Duration handshakeTimeout) {
+        this.handshakeTimeout = handshakeTimeout;
         this.host = host;
         this.port = port;
         this.tls = tls;
@@ -54,13 +58,13 @@ final class CoordinatorHandshake {
             socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
         } catch (IOException e) {
             return List.of(CheckResult.fail("coordinator", "cannot open a TCP connection to " + target + ": "
-                    + ConnectionProblem.of(e, host, port, tls, CoordinatorClient.HANDSHAKE_SECONDS).detail()
+                    + ConnectionProblem.of(e, host, port, tls, (int) handshakeTimeout.toSeconds()).detail()
                     + " (check coordinator.host and coordinator.port in site.yaml, that the coordinator is running, "
                     + "and that the firewall lets this machine connect out to port " + port + ")"));
         }
         CoordinatorIdentity identity = new CoordinatorIdentity(pinnedFingerprint);
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port,
-                MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca(), identity)).build();
+        ManagedChannel channel = ClientHandshakeDeadline.channelBuilder(host, port,
+                MutualTls.channelCredentials(tls.cert(), tls.key(), tls.ca(), identity), handshakeTimeout).build();
         try {
             FederationGrpc.FederationBlockingStub stub = FederationGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -98,7 +102,7 @@ final class CoordinatorHandshake {
                     + "a mutual TLS handshake and answer within " + timeout.toSeconds() + " s; is it the FedMIL "
                     + "coordinator? (--timeout-seconds waits longer)"));
         }
-        ConnectionProblem problem = ConnectionProblem.of(e, host, port, tls, CoordinatorClient.HANDSHAKE_SECONDS);
+        ConnectionProblem problem = ConnectionProblem.of(e, host, port, tls, (int) handshakeTimeout.toSeconds());
         return List.of(CheckResult.fail("coordinator", target + " accepts TCP connections but the mutual TLS "
                 + "handshake failed: " + problem.detail()));
     }

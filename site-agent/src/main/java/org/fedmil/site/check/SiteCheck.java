@@ -167,7 +167,8 @@ public final class SiteCheck {
     List<CheckResult> coordinator(Optional<JoinRequest> join) {
         try {
             return new CoordinatorHandshake(config.coordinator().host(), config.coordinator().port(), config.tls(),
-                    config.policy().coordinatorFingerprint(), timeout).check(join);
+                    config.policy().coordinatorFingerprint(), timeout,
+                    config.coordinator().handshakeTimeout()).check(join);
         } catch (RuntimeException e) {
             return List.of(CheckResult.fail("coordinator", e.getMessage()));
         }

@@ -104,9 +104,24 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, null, null, null);
     }
 
-    public record Coordinator(String host, Integer port) {
+    /**
+     * @param handshakeTimeoutSeconds how long one TLS handshake with the coordinator may take before the attempt is
+     *                                given up (and retried within connect_timeout_seconds); default
+     *                                {@value org.fedmil.tls.ClientHandshakeDeadline#DEFAULT_SECONDS}
+     */
+    public record Coordinator(String host, Integer port, Integer handshakeTimeoutSeconds) {
         public Coordinator {
             port = port == null ? 7443 : port;
+            handshakeTimeoutSeconds = handshakeTimeoutSeconds == null
+                    ? org.fedmil.tls.ClientHandshakeDeadline.DEFAULT_SECONDS : handshakeTimeoutSeconds;
+        }
+
+        public Coordinator(String host, Integer port) {
+            this(host, port, null);
+        }
+
+        public java.time.Duration handshakeTimeout() {
+            return java.time.Duration.ofSeconds(handshakeTimeoutSeconds);
         }
     }
 
@@ -129,6 +144,12 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
         }
         if (coordinator.port() < 1 || coordinator.port() > 65535) {
             throw new ConfigException(file + ": key 'coordinator.port' is " + coordinator.port() + ", expected 1..65535");
+        }
+        int handshake = coordinator.handshakeTimeoutSeconds();
+        if (handshake < 1 || handshake > org.fedmil.tls.ClientHandshakeDeadline.MAX_SECONDS) {
+            throw new ConfigException(file + ": key 'coordinator.handshake_timeout_seconds' is " + handshake
+                    + ", expected 1.." + org.fedmil.tls.ClientHandshakeDeadline.MAX_SECONDS + " (seconds one TLS handshake"
+                    + " with the coordinator may take; default " + org.fedmil.tls.ClientHandshakeDeadline.DEFAULT_SECONDS + ")");
         }
         if (tls == null) {
             throw new ConfigException(file + ": section 'tls' (cert, key, ca) is required");

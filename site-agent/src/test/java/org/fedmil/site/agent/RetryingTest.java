@@ -117,4 +117,47 @@ class RetryingTest {
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(attempts).hasValue(1);
     }
+
+    @Test
+    void aHandshakeSlowerThanTheConfiguredLimitIsReportedAsAHandshakeTimeoutOfThatLimit() throws Exception {
+        PartyCredentials site = new TestPki(dir.resolve("pki")).issue("site-a");
+        TlsFiles tls = new TlsFiles(site.cert(), site.key(), site.ca());
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+            List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept());
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            int port = silent.getLocalPort();
+            SiteConfig config = new SiteConfig(new SiteConfig.Coordinator("localhost", port, 2), tls, dir, "cpu", 0,
+                    3, dir.resolve("state"), null, null);
+            Retrying retrying = new Retrying(config, new CoordinatorIdentity(null));
+            CoordinatorUnavailable gaveUp;
+            try (CoordinatorClient client = new CoordinatorClient("localhost", port, tls,
+                    config.coordinator().handshakeTimeout(), new CoordinatorIdentity(null))) {
+                gaveUp = catchThrowableOfType(CoordinatorUnavailable.class, () -> retrying.call("join",
+                        () -> client.join(JoinRequest.getDefaultInstance())));
+            }
+
+            assertThat(gaveUp).isNotNull();
+            assertThat(gaveUp.problem().cause()).isEqualTo(ConnectionProblem.Cause.HANDSHAKE_TIMED_OUT);
+            assertThat(gaveUp.problem().detail()).contains("the TLS handshake with localhost:" + port
+                    + " did not finish within 2 s");
+            // the limit the handshake really ran under, not only the number the message was given
+            List<Throwable> chain = new java.util.ArrayList<>();
+            for (Throwable t = gaveUp; t != null; t = t.getCause()) {
+                chain.add(t);
+            }
+            assertThat(chain).anySatisfy(t -> assertThat(t)
+                    .isInstanceOf(io.netty.handler.ssl.SslHandshakeTimeoutException.class)
+                    .hasMessageContaining("2000ms"));
+        }
+    }
 }

@@ -94,4 +94,23 @@ class SiteConfigTest {
                 .hasMessage(dir.resolve("site.yaml") + ": key 'data_dir' names " + dir.toAbsolutePath().resolve("data")
                         + ", which is not a folder");
     }
+
+    @Test
+    void theHandshakeTimeoutDefaultsToTenSecondsAndIsReadFromTheCoordinatorSection() throws IOException {
+        assertThat(SiteConfig.load(yaml("")).coordinator().handshakeTimeoutSeconds()).isEqualTo(10);
+
+        Files.writeString(dir.resolve("site.yaml"), Files.readString(dir.resolve("site.yaml"))
+                .replace("  host: fedmil.example.org\n", "  host: fedmil.example.org\n  handshake_timeout_seconds: 45\n"));
+        assertThat(SiteConfig.load(dir.resolve("site.yaml")).coordinator().handshakeTimeout()).hasSeconds(45);
+    }
+
+    @Test
+    void aHandshakeTimeoutOutsideItsRangeIsRefusedWithTheKeyAndTheRange() throws IOException {
+        Path file = yaml("");
+        Files.writeString(file, Files.readString(file)
+                .replace("  host: fedmil.example.org\n", "  host: fedmil.example.org\n  handshake_timeout_seconds: 0\n"));
+
+        assertThatThrownBy(() -> SiteConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'coordinator.handshake_timeout_seconds' is 0, expected 1..600");
+    }
 }
