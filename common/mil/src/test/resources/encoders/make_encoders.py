@@ -23,3 +23,22 @@ class Tiny(torch.nn.Module):
 example = torch.rand(2, 3, 16, 16)
 torch.jit.save(torch.jit.trace(Tiny().eval(), example), "tiny-encoder.pt")
 torch.jit.save(torch.jit.trace(Tiny(pool=False).eval(), example), "bad-shape-encoder.pt")
+
+
+class TwoBlock(torch.nn.Module):
+    """An encoder with a frozen prefix and a last block to fine-tune: stem (conv 3→4, ReLU), then block (conv
+    4→8, ReLU), global average pooling, flatten; 8 features. Parameter names: stem.weight, stem.bias,
+    block.0.weight, block.0.bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, kernel_size=3, padding=1)
+        self.block = torch.nn.Sequential(torch.nn.Conv2d(4, 8, kernel_size=3, padding=1), torch.nn.ReLU())
+
+    def forward(self, x):
+        y = self.block(torch.relu(self.stem(x)))
+        return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(y, 1), 1)
+
+
+torch.manual_seed(11)
+torch.jit.save(torch.jit.trace(TwoBlock().eval(), example), "two-block-encoder.pt")
