@@ -13,7 +13,8 @@ import org.fedmil.mil.model.ModelSpec;
 
 /** {@code train-local}'s encoder options, checked together: the encoder whose last block trains with the head. */
 record EncoderToFineTune(Path file, EncoderFineTuning fineTuning, TileFormat tiles, TileNormalisation normalisation,
-                        Device device, int featureWidth, String sha256, java.util.List<String> trainable) {
+                        Device device, int featureWidth, String sha256, String prefix, int trainable, long values,
+                        int frozen) {
 
     /** Empty without {@code --encoder}; refuses the options that do not fit together, naming them. */
     static Optional<EncoderToFineTune> of(Path file, EncoderFineTuning fineTuning, TileFormat tiles, String normalise,
@@ -36,8 +37,9 @@ record EncoderToFineTune(Path file, EncoderFineTuning fineTuning, TileFormat til
         }
         TileNormalisation n = TileNormalisation.parse(normalise);
         try (TrainableTorchScript probe = TrainableTorchScript.load(file, device, tiles, n, fineTuning)) {
+            long values = probe.trainable().values().stream().mapToLong(p -> p.getArray().size()).sum();
             return Optional.of(new EncoderToFineTune(file, fineTuning, tiles, n, device, probe.featureWidth(),
-                    probe.sha256(), java.util.List.copyOf(probe.trainable().keySet())));
+                    probe.sha256(), probe.trainablePrefix(), probe.trainable().size(), values, probe.frozenCount()));
         }
     }
 
@@ -48,7 +50,8 @@ record EncoderToFineTune(Path file, EncoderFineTuning fineTuning, TileFormat til
     }
 
     String describe() {
-        return String.format(Locale.ROOT, "fine-tuning %s of encoder %s (SHA-256 %s, %d features per tile) with the "
-                + "head; its other parameters stay frozen", trainable, file, sha256, featureWidth);
+        return String.format(Locale.ROOT, "fine-tuning block '%s' (%d parameter tensors, %,d values) of encoder %s "
+                + "(SHA-256 %s, %d features per tile) with the head; its other %d parameter tensors stay frozen",
+                prefix, trainable, values, file, sha256, featureWidth, frozen);
     }
 }

@@ -58,7 +58,8 @@ class TrainLocalFineTuningTest {
         CliRun r = run("--encoder", ENCODER.toString(), "--encoder-fine-tune", "last_block");
 
         assertThat(r.rc()).as(r.err()).isZero();
-        assertThat(r.out()).contains("fine-tuning [block.0.weight, block.0.bias] of encoder", "8 features per tile",
+        assertThat(r.out()).contains("fine-tuning block 'block.' (2 parameter tensors, 296 values) of encoder",
+                "8 features per tile", "its other 2 parameter tensors stay frozen",
                 "training attention/mlp(8)", "on 6 bags").containsPattern("held-out .* \\(6 bags\\): AUC");
     }
 

@@ -44,10 +44,13 @@ public final class TrainableTorchScript implements Backbone {
     private final ZooModel<NDList, NDList> model;
     private final PtSymbolBlock module;
     private final Map<String, Parameter> trainable;
+    private final String prefix;
+    private final int frozen;
     private final int featureWidth;
 
     private TrainableTorchScript(Path file, String sha256, TileFormat tiles, TileNormalisation normalisation,
-                                 ZooModel<NDList, NDList> model, Map<String, Parameter> trainable) {
+                                 ZooModel<NDList, NDList> model, Map<String, Parameter> trainable, String prefix,
+                                 int frozen) {
         this.file = file;
         this.sha256 = sha256;
         this.tiles = tiles;
@@ -55,6 +58,8 @@ public final class TrainableTorchScript implements Backbone {
         this.model = model;
         this.module = (PtSymbolBlock) model.getBlock();
         this.trainable = Collections.unmodifiableMap(trainable);
+        this.prefix = prefix;
+        this.frozen = frozen;
         JniUtils.enableInferenceMode(module);
         this.featureWidth = probeWidth();
     }
@@ -106,7 +111,8 @@ public final class TrainableTorchScript implements Backbone {
                         + " (parameter names " + sample(all.keySet()) + "): name one of them, e.g. '"
                         + lastTopLevelChild(file, all) + "'");
             }
-            return new TrainableTorchScript(file, sha, tiles, normalisation, model, chosen);
+            return new TrainableTorchScript(file, sha, tiles, normalisation, model, chosen, prefix,
+                    all.size() - chosen.size());
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -148,6 +154,16 @@ public final class TrainableTorchScript implements Backbone {
 
     public Path file() {
         return file;
+    }
+
+    /** The parameter-name prefix of the block that trains, as given or as chosen by default. */
+    public String trainablePrefix() {
+        return prefix;
+    }
+
+    /** How many of the file's parameter tensors stay frozen. */
+    public int frozenCount() {
+        return frozen;
     }
 
     /** The SHA-256 of the encoder file, which the federation pins. */
