@@ -12,7 +12,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import org.fedmil.mil.data.Bag;
-import org.fedmil.mil.data.TileFormat;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
@@ -27,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -103,6 +101,7 @@ public final class MilModel implements AutoCloseable {
         Objects.requireNonNull(head, "head");
         Objects.requireNonNull(backbone, "backbone");
         if (head.encoder() != Encoder.MLP || head.inputDim() != backbone.featureWidth()) {
+            backbone.close();
             throw new IllegalArgumentException("a fine-tuned encoder feeds an mlp head with input_dim = its "
                     + backbone.featureWidth() + " features per tile; got " + head);
         }
@@ -126,11 +125,6 @@ public final class MilModel implements AutoCloseable {
     /** Values per instance this model reads: the spec's input_dim, or a fine-tuned encoder's tile size. */
     private int instanceDim() {
         return backbone == null ? spec.inputDim() : backbone.tiles().dim();
-    }
-
-    /** The tiles a fine-tuning model reads ({@link #createFineTuning}); empty for every other model. */
-    public Optional<TileFormat> fineTunedTiles() {
-        return backbone == null ? Optional.empty() : Optional.of(backbone.tiles());
     }
 
     private static InstanceEncoder encoderOf(ModelSpec spec) {
