@@ -109,6 +109,28 @@ class TrainableTorchScriptTest {
     }
 
     @Test
+    void theEncoderStaysInEvalModeWhileTrainingSoBatchNormKeepsTheFilesStatistics() {
+        Path withBatchNorm = Path.of("src/test/resources/encoders/batchnorm-encoder.pt");
+        try (TrainableTorchScript e = TrainableTorchScript.load(withBatchNorm, Device.cpu(), TILES,
+                TileNormalisation.IMAGENET, LAST_BLOCK);
+             ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {
+            // the batch norm's affine parameters train; its running statistics are buffers, not parameters
+            assertThat(e.trainable()).containsOnlyKeys("block.0.weight", "block.0.bias", "block.1.weight",
+                    "block.1.bias");
+            Bag bag = bags(1, 9).get(0);
+            ai.djl.ndarray.NDArray tiles = m.create(bag.features(), new ai.djl.ndarray.types.Shape(bag.instances(),
+                    TILES.dim()));
+            float[] inference = e.features(tiles, false).toFloatArray();
+            float[] training;
+            try (ai.djl.training.GradientCollector c = m.getEngine().newGradientCollector()) {
+                training = e.features(tiles, true).toFloatArray();
+            }
+            // in training mode the batch norm would normalise with these tiles' own statistics instead
+            assertThat(training).containsExactly(inference);
+        }
+    }
+
+    @Test
     void theDefaultBlockIsTheLastTopLevelChildAndAPrefixChoosesAnother() {
         try (TrainableTorchScript last = load(LAST_BLOCK);
              TrainableTorchScript stem = load(EncoderFineTuning.parse("last_block", "stem."))) {
