@@ -34,10 +34,12 @@ import org.fedmil.mil.train.TrainingResult;
  * @param stopping     the validation bags each folder keeps back and when they stop training; {@code epochs} is
  *                     then a maximum
  * @param progress     told one line per epoch (train loss, validation loss and AUC)
+ * @param models       makes the untrained model: {@code spec}'s, or one that fine-tunes an encoder's block
  */
 record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, double learningRate, double weightDecay,
                      LossConfig loss, BagAugmentation augmentation, OptimizerConfig optimizer,
-                     LearningRateSchedule schedule, int bagsPerStep, Stopping stopping, Consumer<String> progress) {
+                     LearningRateSchedule schedule, int bagsPerStep, Stopping stopping, Consumer<String> progress,
+                     java.util.function.Supplier<MilModel> models) {
 
     /**
      * Validation and early stopping: each folder keeps back {@code split}'s share of each class, as a site of a
@@ -102,7 +104,7 @@ record LocalBaseline(ModelSpec spec, Device device, long seed, int epochs, doubl
     }
 
     private Trained train(List<Bag> bags, LabelCounts counts, List<Bag> validation) {
-        MilModel model = MilModel.create(spec, device, seed);
+        MilModel model = models.get();
         try {
             StepRates rates = schedule.kind() != LearningRateSchedule.Kind.COSINE ? null
                     : (step, steps) -> schedule.cosineRate(learningRate, (double) step / steps * epochs, epochs);

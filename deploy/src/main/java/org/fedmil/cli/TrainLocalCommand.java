@@ -12,6 +12,7 @@ import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.TileAugmentation;
 import org.fedmil.mil.data.TileFormat;
 import org.fedmil.mil.data.ValidationSplit;
+import org.fedmil.mil.encoder.EncoderFineTuning;
 import org.fedmil.mil.eval.AucInterval;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.eval.LearningCheck;
@@ -142,6 +143,23 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--out", description = "write the trained model here (a .fedmil model file)")
     Path out;
 
+    @Option(names = "--encoder", paramLabel = "FILE", description = "a pretrained TorchScript encoder whose last "
+            + "block trains with the MIL head on the tile folders (needs --encoder-fine-tune last_block, "
+            + "--tile-size, --channels); a frozen encoder is run once by 'fedmil data features' instead")
+    Path encoder;
+
+    @Option(names = "--encoder-fine-tune", defaultValue = "none", description = "none or last_block (default "
+            + "${DEFAULT-VALUE})")
+    String encoderFineTune;
+
+    @Option(names = "--encoder-trainable-prefix", paramLabel = "PREFIX", description = "parameter-name prefix of "
+            + "the block that trains (e.g. layer4.); default: the encoder's last top-level child with parameters")
+    String encoderTrainablePrefix;
+
+    @Option(names = "--normalise", defaultValue = "imagenet", description = "with --encoder: how tiles are prepared, "
+            + "imagenet or none (default ${DEFAULT-VALUE})")
+    String normalise;
+
     @Spec
     CommandSpec command;
 
@@ -156,8 +174,18 @@ public final class TrainLocalCommand implements Callable<Integer> {
         }
         BagDataset test = format == null ? BagDataset.load(heldout) : BagDataset.load(heldout, format);
         Architecture a = Architecture.fromConfigName(architecture);
-        ModelSpec spec = format == null ? new ModelSpec(a, test.dim(), hiddenDim, attentionDim)
+        EncoderToFineTune fineTuned = EncoderToFineTune.of(encoder, EncoderFineTuning.parse(encoderFineTune,
+                encoderTrainablePrefix), format, normalise, Devices.choose(device)).orElse(null);
+        ModelSpec spec = fineTuned != null ? new ModelSpec(a, fineTuned.featureWidth(), hiddenDim, attentionDim)
+                : format == null ? new ModelSpec(a, test.dim(), hiddenDim, attentionDim)
                 : ModelSpec.cnn(a, format.channels(), format.size(), hiddenDim, attentionDim);
+        if (fineTuned != null) {
+            if (out != null) {
+                throw new IllegalArgumentException("--out: a model whose encoder block was fine-tuned cannot be "
+                        + "written as a model file yet; leave --out off");
+            }
+            console.println(fineTuned.describe());
+        }
         LossConfig lossConfig = new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
                 LossConfig.ClassWeighting.fromConfigName(classWeights), gceQ, labelSmoothing);
         LearningRateSchedule.Kind scheduleKind = LearningRateSchedule.Kind.fromConfigName(schedule);
@@ -192,7 +220,8 @@ public final class TrainLocalCommand implements Callable<Integer> {
                 bagsPerStep, new LocalBaseline.Stopping(split, patience, minEpochs), line -> {
                     console.println(line);
                     console.flush();
-                });
+                }, fineTuned != null ? () -> fineTuned.model(spec, seed)
+                : () -> MilModel.create(spec, Devices.choose(device), seed));
         int bags = sites.stream().mapToInt(BagDataset::size).sum();
         int validation = baseline.validationBags(sites);
         console.printf(Locale.ROOT, "training %s on %d bags from %d folder(s)%s for %d epochs%s%n", spec, bags,

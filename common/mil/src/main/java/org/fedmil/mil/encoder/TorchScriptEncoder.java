@@ -58,7 +58,7 @@ public final class TorchScriptEncoder implements AutoCloseable {
         }
     }
 
-    private static String rootCause(Throwable e) {
+    static String rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

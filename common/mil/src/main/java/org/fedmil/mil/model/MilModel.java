@@ -48,11 +48,14 @@ public final class MilModel implements AutoCloseable {
     private final ParameterStore store;
     private final List<NamedParameter> parameters;
     private final List<TensorSpec> specs;
+    /** Null unless part of a pretrained encoder trains with this model ({@link #createFineTuning}). */
+    private final Backbone backbone;
 
-    private MilModel(ModelSpec spec, NDManager manager, MilNetwork network) {
+    private MilModel(ModelSpec spec, NDManager manager, MilNetwork network, Backbone backbone) {
         this.spec = spec;
         this.manager = manager;
         this.network = network;
+        this.backbone = backbone;
         // copy=false: the store hands out the parameter arrays themselves, so in-place updates are seen at once
         this.store = new ParameterStore(manager, false);
         this.parameters = network.namedParameters();
@@ -78,13 +81,50 @@ public final class MilModel implements AutoCloseable {
             // zeros are cheap placeholders: the real values come from our own seeded RNG below
             network.setInitializer(Initializer.ZEROS, (Parameter p) -> true);
             network.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputDim()));
-            MilModel model = new MilModel(spec, manager, network);
+            MilModel model = new MilModel(spec, manager, network, null);
             model.initialiseFromSeed(seed);
             return model;
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A model over image tiles whose instance encoder is {@code backbone} followed by {@code head}'s MLP: the
+     * backbone's trainable parameters train with the head and are tensors of this model, named
+     * {@code encoder.backbone.<name in the encoder file>}, starting from the file's values; the head (a feature
+     * spec, {@code mlp} with input_dim = the backbone's feature width) starts as {@link #create} would start it.
+     * The model owns the backbone from here on and closes it.
+     */
+    public static MilModel createFineTuning(ModelSpec head, Backbone backbone, long seed) {
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(backbone, "backbone");
+        if (head.encoder() != Encoder.MLP || head.inputDim() != backbone.featureWidth()) {
+            backbone.close();
+            throw new IllegalArgumentException("a fine-tuned encoder feeds an mlp head with input_dim = its "
+                    + backbone.featureWidth() + " features per tile; got " + head);
+        }
+        Device device = backbone.trainable().values().iterator().next().getArray().getDevice();
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            MilNetwork network = new MilNetwork(new FineTunedEncoder(backbone, head.hiddenDim()), Pooling.of(head),
+                    head.hiddenDim());
+            network.setInitializer(Initializer.ZEROS, (Parameter p) -> true);
+            network.initialize(manager, DataType.FLOAT32, new Shape(1, backbone.tiles().dim()));
+            MilModel model = new MilModel(head, manager, network, backbone);
+            model.initialiseFromSeed(seed);
+            return model;
+        } catch (RuntimeException e) {
+            manager.close();
+            backbone.close();
+            throw e;
+        }
+    }
+
+    /** Values per instance this model reads: the spec's input_dim, or a fine-tuned encoder's tile size. */
+    private int instanceDim() {
+        return backbone == null ? spec.inputDim() : backbone.tiles().dim();
     }
 
     private static InstanceEncoder encoderOf(ModelSpec spec) {
@@ -101,6 +141,9 @@ public final class MilModel implements AutoCloseable {
 
     private void initialiseFromSeed(long seed) {
         for (NamedParameter p : parameters) {
+            if (p.init() == NamedParameter.Init.PRETRAINED) {
+                continue;
+            }
             long[] shape = p.parameter().getArray().getShape().getShape();
             float[] values = new float[Math.toIntExact(NamedTensor.elementCount(shape))];
             if (p.init() == NamedParameter.Init.GLOROT_UNIFORM) {
@@ -260,8 +303,8 @@ public final class MilModel implements AutoCloseable {
     public BagOutput forward(NDArray instances, boolean training) {
         requireOpen();
         Shape shape = instances.getShape();
-        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != spec.inputDim()) {
-            throw new IllegalArgumentException("instances must be [n ≥ 1, " + spec.inputDim() + "], got " + shape);
+        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != instanceDim()) {
+            throw new IllegalArgumentException("instances must be [n ≥ 1, " + instanceDim() + "], got " + shape);
         }
         NDList out = network.forward(store, new NDList(instances), training);
         return new BagOutput(out.get(0), out.get(1));
@@ -274,18 +317,19 @@ public final class MilModel implements AutoCloseable {
     public NDArray embed(NDArray instances, boolean training) {
         requireOpen();
         Shape shape = instances.getShape();
-        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != spec.inputDim()) {
-            throw new IllegalArgumentException("instances must be [n ≥ 1, " + spec.inputDim() + "], got " + shape);
+        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) != instanceDim()) {
+            throw new IllegalArgumentException("instances must be [n ≥ 1, " + instanceDim() + "], got " + shape);
         }
         return network.embed(store, instances, training);
     }
 
     /** A bag's features as an [instances, dim] array owned by {@code owner}. */
     public NDArray instances(Bag bag, NDManager owner) {
-        if (bag.dim() != spec.inputDim()) {
+        if (bag.dim() != instanceDim()) {
             throw new IllegalArgumentException("bag '" + bag.id() + "' has " + bag.dim()
-                    + " features per instance but the model expects input_dim=" + spec.inputDim()
-                    + "; check the dataset against the model spec");
+                    + " features per instance but the model expects " + (backbone == null ? "input_dim="
+                    + spec.inputDim() + "; check the dataset against the model spec" : instanceDim()
+                    + " (tiles of " + backbone.tiles() + " for its fine-tuned encoder)"));
         }
         return owner.create(bag.features(), new Shape(bag.instances(), bag.dim()));
     }
@@ -338,6 +382,9 @@ public final class MilModel implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+        if (backbone != null) {
+            backbone.close();
+        }
     }
 
     @Override

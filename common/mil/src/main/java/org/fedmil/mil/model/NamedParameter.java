@@ -12,7 +12,9 @@ record NamedParameter(String name, Parameter parameter, Init init) {
     enum Init {
         /** Uniform in ±sqrt(6 / (fan_in + fan_out)), Glorot and Bengio 2010. */
         GLOROT_UNIFORM,
-        ZEROS
+        ZEROS,
+        /** Kept as loaded: a pretrained encoder's parameter. */
+        PRETRAINED
     }
 
     NamedParameter startingAtZero() {
