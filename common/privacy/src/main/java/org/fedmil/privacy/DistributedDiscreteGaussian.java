@@ -32,6 +32,7 @@ import java.util.Random;
 public record DistributedDiscreteGaussian(double clipNorm, double noiseMultiplier, int minContributors) {
 
     private static final double CLIP_SLACK = 1e-6;
+    private static final double SIGMA_SLACK = 1e-9;
 
     public DistributedDiscreteGaussian {
         if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
@@ -50,9 +51,13 @@ public record DistributedDiscreteGaussian(double clipNorm, double noiseMultiplie
         return clipNorm * scale * (1 + CLIP_SLACK) + Math.sqrt((double) dim) / 2;
     }
 
-    /** s = z·Δ/√n: the standard deviation of the noise one site adds, in integer units. */
+    /**
+     * s = z·Δ/√n · (1 + 10^−9): the standard deviation of the noise one site adds, in integer units. The factor
+     * keeps the central multiplier at or above z after floating-point rounding, so a site never claims less than
+     * the federation asked for when the slack τ is nil.
+     */
     public double localSigma(double sensitivity) {
-        return noiseMultiplier * sensitivity / Math.sqrt(minContributors);
+        return noiseMultiplier * sensitivity / Math.sqrt(minContributors) * (1 + SIGMA_SLACK);
     }
 
     /** τ of KLS 2021 for n contributors of local standard deviation s. */

@@ -64,14 +64,24 @@ final class SecureRound {
         }
         double bound = plan.rules().maxUpdateL2Norm();
         var dp = plan.training().requiredDp();
+        if (dp.isPresent() && dp.get().distributed()) {
+            // the noise of every site is added in the ring: B = C·(1 + 10z) keeps room for it beside the sum
+            double c = dp.get().clipNorm();
+            return SecAggParameters.chooseForDistributedNoise(plan.federationId(), round, k, t, checkedLength(length),
+                    maxBags, c * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()), c);
+        }
         if (dp.isPresent()) {
             bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
         }
+        return SecAggParameters.choose(plan.federationId(), round, k, t, checkedLength(length), maxBags, bound);
+    }
+
+    private static int checkedLength(long length) {
         if (length > Integer.MAX_VALUE) {
             throw new SecAggException("the model has " + length + " coordinates, more than secure aggregation "
                     + "handles in one vector (" + Integer.MAX_VALUE + ")");
         }
-        return SecAggParameters.choose(plan.federationId(), round, k, t, (int) length, maxBags, bound);
+        return (int) length;
     }
 
     SecAggParameters parameters() {

@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.fedmil.proto.v1.SecAggKeys;
 import org.fedmil.proto.v1.SecAggShares;
 import org.fedmil.proto.v1.SecAggUnmaskShares;
+import org.fedmil.privacy.DistributedDiscreteGaussian;
 import org.fedmil.protocol.SecAggWire;
 import org.fedmil.secagg.EncryptedShare;
 import org.fedmil.secagg.KeyAdvertisement;
@@ -91,10 +92,13 @@ final class SecAggSession {
         }
     }
 
-    /** The masked upload of {@code delta} (computed once; a resend is the same bytes). */
-    byte[] mask(Supplier<float[]> delta, long bags) {
+    /**
+     * The masked upload of {@code delta} (computed once; a resend is the same bytes), with this site's share of
+     * distributed DP noise when {@code noise} is not null.
+     */
+    byte[] mask(Supplier<float[]> delta, long bags, DistributedDiscreteGaussian noise) {
         if (masked == null) {
-            MaskedInput m = client.maskInput(delta.get(), bags);
+            MaskedInput m = client.maskInput(delta.get(), bags, noise);
             clamped = client.clampedCoordinates();
             long[] y = m.masked();
             ByteBuffer b = ByteBuffer.allocate(8 * y.length).order(ByteOrder.LITTLE_ENDIAN);
