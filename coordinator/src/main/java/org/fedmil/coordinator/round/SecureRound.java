@@ -187,6 +187,16 @@ final class SecureRound {
         }
     }
 
+    /** Sites in the key roster (those that advertised keys): the n of the collusion bound. */
+    int rosterSize() {
+        return roster.size();
+    }
+
+    /** What each site revealed in the unmask step. */
+    List<org.fedmil.secagg.UnmaskReveal> reveals() {
+        return server.reveals();
+    }
+
     /** Rebuilds the secrets and unmasks the sum; on the round-closing thread, after the last step closed. */
     SecAggResult finish() {
         if (step != Step.FINISHING) {

@@ -48,10 +48,12 @@ final class SecAggSession {
      *                         gather both secrets of a site from two disjoint sets of helpers)
      */
     static SecAggSession start(String site, SecAggParameters p, RosterAuthentication authentication) {
-        if (2 * p.threshold() <= p.invitedSites() || p.threshold() < 2) {
+        if (org.fedmil.secagg.CollusionBound.toleratedColluders(p.invitedSites(), p.threshold()) < 0
+                || p.threshold() < 2) {
             throw new PolicyViolation("secure_aggregation", "the coordinator asks for threshold t=" + p.threshold()
                     + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
-                    + "only with t > n/2 and t >= 2");
+                    + "only with t > n/2 and t >= 2 (below that the coordinator alone, by telling different sites "
+                    + "different survivor lists, could gather both secrets of a site: docs/secure-aggregation.md)");
         }
         return new SecAggSession(new SecAggClient(site, p, authentication, new SecureRandom()), p.round());
     }
