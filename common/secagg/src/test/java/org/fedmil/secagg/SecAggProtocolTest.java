@@ -479,6 +479,39 @@ class SecAggProtocolTest {
     }
 
     @Test
+    void aCoordinatorTellingSitesDifferentSurvivorListsIsExposedByWhatTheyRevealed() {
+        Run run = new Run(5, 3, 9);
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.advertise());
+        }
+        List<KeyAdvertisement> roster = run.server.closeAdvertising();
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.shareKeys(roster));
+        }
+        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        for (String site : run.clients.keySet()) {
+            run.server.receive(run.clients.get(site).maskInput(run.deltas.get(site), run.bags.get(site)));
+        }
+        List<String> all = List.copyOf(run.clients.keySet());
+        // the lie: a, b, c are told site-e survived (they reveal its seed); d is told site-e dropped (its key)
+        UnmaskRequest honest = new UnmaskRequest(all, List.of());
+        UnmaskRequest lie = new UnmaskRequest(List.of("site-a", "site-b", "site-c", "site-d"), List.of("site-e"));
+        List<UnmaskReveal> reveals = new ArrayList<>();
+        for (String site : List.of("site-a", "site-b", "site-c")) {
+            reveals.add(reveal(run.clients.get(site).unmask(honest)));
+        }
+        reveals.add(reveal(run.clients.get("site-d").unmask(lie)));
+        assertThat(UnmaskReveal.bothSecretsRevealed(reveals)).containsExactly("site-e");
+        // with one request for all, nothing is flagged
+        assertThat(UnmaskReveal.bothSecretsRevealed(reveals.subList(0, 3))).isEmpty();
+    }
+
+    private static UnmaskReveal reveal(UnmaskResponse r) {
+        return new UnmaskReveal(r.site(), List.copyOf(r.selfMaskShares().keySet()),
+                List.copyOf(r.maskingKeyShares().keySet()));
+    }
+
+    @Test
     void aSiteRefusesToRevealBothSecretsOfOnePeer() {
         Run run = new Run(3, 2, 12);
         for (SecAggClient c : run.clients.values()) {

@@ -209,6 +209,12 @@ final class SecureAggregationDriver {
                 result.parameters().round(), result.survivors().size(), result.dropped().size(), result.totalBags(),
                 result.parameters().fractionalBits());
         var p = result.parameters();
+        var both = org.fedmil.secagg.UnmaskReveal.bothSecretsRevealed(sr.reveals());
+        if (!both.isEmpty()) {
+            // cannot happen with one unmask request for all; the round log's record shows it to any auditor
+            log.error("round {}: both secrets of {} were revealed: the unmask requests were not the same for "
+                    + "every site", p.round(), both);
+        }
         return new SecureAggregationAudit(p.round(), sr.rosterSize(), p.threshold(),
                 CollusionBound.toleratedColluders(sr.rosterSize(), p.threshold()), result.survivors(),
                 result.dropped(), sr.reveals());
