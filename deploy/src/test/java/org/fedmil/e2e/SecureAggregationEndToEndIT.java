@@ -234,6 +234,45 @@ class SecureAggregationEndToEndIT {
         }
     }
 
+    @Test
+    void distributedDifferentialPrivacyIsAddedInTheMaskStepChargedCentrallyAndTheRoundsAreAudited(@TempDir Path dir)
+            throws Exception {
+        Path data = TestFederation.synthetic(dir, 3, BAGS_PER_SITE, 40);
+        CoordinatorConfig.Training dp = new CoordinatorConfig.Training(1, 0.002, 0.0, 42L, null, null, null,
+                new CoordinatorConfig.Dp(1.0, 1.1, true));
+        try (TestFederation fed = new TestFederation(dir.resolve("secure"), data, 3, 2, MODEL, dp,
+                c -> secure(c, 120, 3))) {
+            fed.runSites(List.of("site-1", "site-2", "site-3"), new SiteConfig.Augmentation(false, false));
+            FederationRun run = fed.coordinator.run();
+            assertThat(run.history()).hasSize(3);
+            Path roundLog = fed.dir.resolve("state").resolve(Coordinator.ROUND_LOG);
+            assertThat(RoundLogVerifier.verify(roundLog, fed.ca.certificate()).ok()).isTrue();
+            ObjectMapper json = new ObjectMapper();
+            int audited = 0;
+            List<Double> charged = new ArrayList<>();
+            for (String line : Files.readAllLines(roundLog)) {
+                JsonNode r = json.readTree(line);
+                String type = r.get("type").asText();
+                if (type.equals("update_accepted")) {
+                    // the central multiplier of the sum, never less than asked for
+                    charged.add(r.get("privacy").get("noise_multiplier").asDouble());
+                } else if (type.equals("secure_aggregation")) {
+                    audited++;
+                    assertThat(r.get("survivors")).hasSize(3);
+                    assertThat(r.get("dropped")).isEmpty();
+                    assertThat(r.get("threshold").asInt()).isEqualTo(3);
+                    assertThat(r.get("reveals")).hasSize(3);
+                }
+            }
+            assertThat(audited).isEqualTo(2);
+            assertThat(charged).hasSize(6).allSatisfy(z -> assertThat(z).isBetween(1.1, 1.1 * (1 + 1e-8)));
+            for (String site : List.of("site-1", "site-2", "site-3")) {
+                JsonNode ledger = json.readTree(fed.stateDir(site).resolve("privacy-ledger.json").toFile());
+                assertThat(ledger.get("releases")).hasSize(2);
+            }
+        }
+    }
+
     /** A site that takes part in the key exchange of round 1 and then goes away without a word. */
     private static String dropAfterSharing(TestFederation fed) {
         org.fedmil.config.TlsFiles tls;

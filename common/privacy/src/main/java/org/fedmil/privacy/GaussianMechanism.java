@@ -17,16 +17,26 @@ import org.fedmil.tensor.TensorSet;
  * <p>σ must be &gt; 0: clipping without noise is not differentially private, and a "DP" release with ε = ∞ is a
  * mistake worth refusing early rather than a configuration to honour.
  *
+ * <p>Float-free noise (Mironov, CCS 2012: floating-point noise has data-dependent gaps that can reveal the exact
+ * input). The clipped delta is put on the grid γ = 2^−k with C/γ in [2^40, 2^41) by rounding each coordinate,
+ * and exact discrete Gaussian noise ({@link DiscreteGaussian}, Canonne, Kamath &amp; Steinke 2020) is added to
+ * the integers. The rounded query has L2 sensitivity at most C/γ·(1 + 10^−6) + √d/2 grid steps (rounding moves
+ * each coordinate by at most ½; the factor covers the floating-point clip), and the noise's σ is the noise
+ * multiplier times that bound, so the release is at least as private as the continuous Gaussian mechanism at
+ * noise multiplier σ. Turning the noised integers back into float32 happens after the noise: post-processing.
+ * The extra noise over σ·C is a relative √d/2^41 (below 10^−9 for a million weights); the rounding moves each
+ * coordinate by at most γ/2 = C·2^−41 before the noise. σ·C/γ must stay below 2^50 (σ below 512).
+ *
  * <p>Memory: the input is read twice (norm, then clip + noise) and written once into fresh arrays; no boxing and no
- * second copy, so a 50M-parameter delta needs its 200 MB twice, not more. Noise comes from bulk random bytes turned
- * into normals by the Box–Muller transform, because {@code SecureRandom.nextGaussian} makes two synchronised engine
- * calls per normal and would take minutes on such a delta.
+ * second copy, so a 50M-parameter delta needs its 200 MB twice, not more. Random bytes are read from the source in
+ * blocks, because {@code SecureRandom} calls are synchronised and one per coordinate would dominate.
  */
 public final class GaussianMechanism {
 
-    private static final int RANDOM_BLOCK_BYTES = 1 << 16;
-    private static final double TWO_PI = 2 * Math.PI;
-    private static final double TWO_POW_MINUS_53 = 0x1.0p-53;
+    /** C/γ lies in [2^GRID_BITS, 2^(GRID_BITS+1)): fine enough that rounding to the grid costs nothing visible. */
+    static final int GRID_BITS = 40;
+    /** Slack on the clip, for the rounding of the norm and of the scale factor in floating point. */
+    private static final double CLIP_SLACK = 1e-6;
 
     private final double clipNorm;
     private final double noiseMultiplier;
@@ -113,56 +123,29 @@ public final class GaussianMechanism {
         double norm = l2Norm(delta);
         boolean clip = norm > clipNorm;
         double scale = clip ? clipNorm / norm : 1.0;
-        double std = noiseMultiplier * clipNorm;
-        NormalSource normals = new NormalSource(random);
+        int k = gridExponent(clipNorm);
+        DiscreteGaussian noise = DiscreteGaussian.withSigma(noiseMultiplier * sensitivityInGridSteps(clipNorm,
+                delta.parameterCount()), random);
         List<NamedTensor> out = new ArrayList<>(delta.tensors().size());
         for (NamedTensor t : delta.tensors()) {
             float[] in = t.values();
             float[] noised = new float[in.length];
             for (int i = 0; i < in.length; i++) {
-                noised[i] = (float) (in[i] * scale + std * normals.next());
+                long onGrid = Math.round(Math.scalb(in[i] * scale, k));
+                noised[i] = (float) Math.scalb((double) (onGrid + noise.sample()), -k);
             }
             out.add(new NamedTensor(t.name(), t.shape(), noised));
         }
         return new Release(new TensorSet(out), norm, clip, clipNorm, noiseMultiplier);
     }
 
-    /** Standard normals by Box–Muller from uniform doubles built from 53 random bits each, read in blocks. */
-    private static final class NormalSource {
-        private final Random random;
-        private final byte[] block = new byte[RANDOM_BLOCK_BYTES];
-        private int position = RANDOM_BLOCK_BYTES;
-        private double spare;
-        private boolean hasSpare;
+    /** k with C·2^k in [2^40, 2^41): the grid step is γ = 2^−k. */
+    static int gridExponent(double clipNorm) {
+        return GRID_BITS - Math.getExponent(clipNorm);
+    }
 
-        NormalSource(Random random) {
-            this.random = random;
-        }
-
-        double next() {
-            if (hasSpare) {
-                hasSpare = false;
-                return spare;
-            }
-            double u1 = (nextBits53() + 1) * TWO_POW_MINUS_53; // (0, 1]: log stays finite
-            double u2 = nextBits53() * TWO_POW_MINUS_53; // [0, 1)
-            double r = Math.sqrt(-2 * Math.log(u1));
-            double theta = TWO_PI * u2;
-            spare = r * Math.sin(theta);
-            hasSpare = true;
-            return r * Math.cos(theta);
-        }
-
-        private long nextBits53() {
-            if (position + 8 > block.length) {
-                random.nextBytes(block);
-                position = 0;
-            }
-            long bits = 0;
-            for (int k = 0; k < 8; k++) {
-                bits = (bits << 8) | (block[position++] & 0xFFL);
-            }
-            return bits >>> 11;
-        }
+    /** L2 sensitivity of the clipped delta rounded to the grid, in grid steps: C/γ·(1 + slack) + √d/2. */
+    static double sensitivityInGridSteps(double clipNorm, long coordinates) {
+        return Math.scalb(clipNorm, gridExponent(clipNorm)) * (1 + CLIP_SLACK) + Math.sqrt((double) coordinates) / 2;
     }
 }

@@ -52,7 +52,15 @@ class GaussianMechanismTest {
         TensorSet d = delta(4, 500, 10, 0.01);
         GaussianMechanism.Release release = new GaussianMechanism(100, 1e-30, new Random(1)).apply(d);
         assertThat(release.clipped()).isFalse();
-        assertThat(release.noised()).isEqualTo(d);
+        // not scaled: each coordinate only moved onto the noise's grid, by at most half a step γ = 2^−k
+        double halfStep = Math.scalb(0.5, -GaussianMechanism.gridExponent(100));
+        for (String name : List.of("w", "b")) {
+            float[] in = d.get(name).values();
+            float[] out = release.noised().get(name).values();
+            for (int i = 0; i < in.length; i++) {
+                assertThat((double) out[i]).isCloseTo(in[i], within(halfStep + Math.ulp(in[i])));
+            }
+        }
     }
 
     @Test
@@ -129,5 +137,20 @@ class GaussianMechanismTest {
         TensorSet copy = delta(8, 50, 2, 5);
         new GaussianMechanism(1, 1, new Random(1)).apply(d);
         assertThat(d).isEqualTo(copy);
+    }
+
+    @Test
+    void theSensitivityInGridStepsCoversTheRoundingOfAWorstCaseDelta() {
+        // every coordinate half a grid step above a grid point: Math.round moves all of them up by ½ step
+        double c = 3;
+        int k = GaussianMechanism.gridExponent(c);
+        assertThat(Math.scalb(c, k)).isBetween(0x1p40, 0x1p41);
+        int d = 10_000;
+        double perCoordinate = c / Math.sqrt(d); // the delta's norm is exactly C: no clipping
+        double steps = Math.floor(Math.scalb(perCoordinate, k)) + 0.5;
+        double rounded = Math.round(steps);
+        double roundedNorm = Math.sqrt(d) * rounded;
+        assertThat(roundedNorm).isGreaterThan(Math.scalb(c, k)); // rounding alone would exceed C/γ
+        assertThat(GaussianMechanism.sensitivityInGridSteps(c, d)).isGreaterThanOrEqualTo(roundedNorm);
     }
 }

@@ -12,6 +12,7 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.fedmil.privacy.DistributedDiscreteGaussian;
 
 /**
  * One site's side of one secure-aggregation round (Bonawitz et al. 2017, honest-but-curious variant), as a state
@@ -173,9 +174,22 @@ public final class SecAggClient {
      * sorts before v's, − after, so each pair cancels in the sum.
      */
     public MaskedInput maskInput(float[] delta, long bags) {
+        return maskInput(delta, bags, null);
+    }
+
+    /**
+     * Step 2 with distributed differential privacy: the delta is clipped to L2 norm C, encoded as above, and this
+     * site's share of the noise (discrete Gaussian, in the ring, before any mask) is added; the sum of t or more
+     * such inputs carries the central noise. {@code noise} null means no DP noise.
+     */
+    public MaskedInput maskInput(float[] delta, long bags, DistributedDiscreteGaussian noise) {
         expect(Phase.RECEIVED, "mask input");
-        FixedPoint.Encoded encoded = FixedPoint.encode(delta, bags, params);
+        float[] input = noise == null ? delta : clipped(delta, noise.clipFactor(delta));
+        FixedPoint.Encoded encoded = FixedPoint.encode(input, bags, params);
         long[] y = encoded.values();
+        if (noise != null) {
+            noise.addNoise(y, params.integerScale(), random);
+        }
         MaskPrg.addMask(y, selfMaskSeed, +1);
         for (String v : held.keySet()) {
             if (!v.equals(site)) {
@@ -187,6 +201,17 @@ public final class SecAggClient {
         clamped = encoded.clamped();
         phase = Phase.MASKED;
         return new MaskedInput(site, bags, y);
+    }
+
+    private static float[] clipped(float[] delta, double factor) {
+        if (factor >= 1) {
+            return delta;
+        }
+        float[] out = new float[delta.length];
+        for (int i = 0; i < delta.length; i++) {
+            out[i] = (float) (delta[i] * factor);
+        }
+        return out;
     }
 
     /** Coordinates {@link #maskInput} clamped to the bound B. */

@@ -82,6 +82,36 @@ public record SecAggParameters(String federationId, int round, int invitedSites,
         return new SecAggParameters(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound, f);
     }
 
+    /**
+     * As {@link #choose}, for a round whose sites add distributed discrete Gaussian noise to deltas clipped to L2
+     * norm C: f is also kept so low that one site's sensitivity n_max · C · 2^f stays at or below
+     * 2^{@value #MAX_NOISE_SENSITIVITY_BITS}, so that every site's noise (standard deviation z·Δ/√t) stays within
+     * the exact sampler's range for z up to 16 and the noise of every site fits the ring beside the sum. B must be
+     * at least C·(1 + 10z) for that headroom: the caller passes it.
+     *
+     * @throws SecAggException when fewer than {@link #MIN_FRACTIONAL_BITS} bits remain, saying which bound to lower
+     */
+    public static SecAggParameters chooseForDistributedNoise(String federationId, int round, int invitedSites,
+                                                             int threshold, int length, long maxBags,
+                                                             double coordinateBound, double clipNorm) {
+        SecAggParameters p = choose(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound);
+        int f = p.fractionalBits();
+        while (f >= MIN_FRACTIONAL_BITS && Math.scalb(Math.nextUp((double) maxBags * clipNorm), f)
+                > 0x1p45) {
+            f--;
+        }
+        if (f < MIN_FRACTIONAL_BITS) {
+            throw new SecAggException("distributed DP noise cannot be encoded for round " + round + " of "
+                    + federationId + ": n_max=" + maxBags + " bags × clip norm C=" + clipNorm + " leaves fewer than "
+                    + MIN_FRACTIONAL_BITS + " fractional bits below 2^" + MAX_NOISE_SENSITIVITY_BITS + "; lower the "
+                    + "clip norm, or split sites with that many bags");
+        }
+        return new SecAggParameters(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound, f);
+    }
+
+    /** One site's sensitivity in ring units is kept at or below 2^this under distributed DP noise. */
+    public static final int MAX_NOISE_SENSITIVITY_BITS = 45;
+
     /** K · n_max · B · 2^f ≤ 2^62, computed so that double rounding can only make it stricter. */
     static boolean fitsWithoutOverflow(int sites, long maxBags, double bound, int fractionalBits) {
         double product = Math.nextUp(Math.nextUp((double) sites * (double) maxBags) * bound);
@@ -91,6 +121,14 @@ public record SecAggParameters(String federationId, int round, int invitedSites,
     /** Largest error of the decoded weighted mean per coordinate, against exact arithmetic on the clamped deltas. */
     public double meanErrorBound() {
         return Math.scalb(1.0, -(fractionalBits + 1));
+    }
+
+    /**
+     * Integer units per unit of delta at the heaviest weight, n_max · 2^f: the scale at which one site's L2 norm
+     * bound becomes its sensitivity in the ring (distributed DP noise is calibrated to it).
+     */
+    public double integerScale() {
+        return Math.scalb((double) maxBags, fractionalBits);
     }
 
     /** The bytes that bind a derived key to this federation, round and purpose. */

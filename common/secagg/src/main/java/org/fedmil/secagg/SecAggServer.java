@@ -244,6 +244,16 @@ public final class SecAggServer {
         return List.copyOf(inputs.keySet());
     }
 
+    /** What each site that answered the unmask step revealed, in site order. */
+    public synchronized List<UnmaskReveal> reveals() {
+        List<UnmaskReveal> out = new ArrayList<>();
+        for (UnmaskResponse r : responses.values()) {
+            out.add(new UnmaskReveal(r.site(), List.copyOf(r.selfMaskShares().keySet()),
+                    List.copyOf(r.maskingKeyShares().keySet())));
+        }
+        return out;
+    }
+
     public synchronized List<String> unmasked() {
         return List.copyOf(responses.keySet());
     }

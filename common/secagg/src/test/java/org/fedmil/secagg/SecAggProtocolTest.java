@@ -2,6 +2,7 @@ package org.fedmil.secagg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -38,9 +39,23 @@ class SecAggProtocolTest {
         final Map<String, Long> bags = new TreeMap<>();
         /** Everything the coordinator received, in order: the view of an honest-but-curious coordinator. */
         final List<Object> received = new ArrayList<>();
+        /** Each site's share of distributed DP noise, or null for none. */
+        org.fedmil.privacy.DistributedDiscreteGaussian noise;
 
         Run(int sites, int threshold, long seed) {
-            params = SecAggParameters.choose("fed-test", 3, sites, threshold, LENGTH, 1_000, 1.0);
+            this(SecAggParameters.choose("fed-test", 3, sites, threshold, LENGTH, 1_000, 1.0), seed);
+        }
+
+        /** A run whose sites add distributed DP noise for clip norm C and noise multiplier z. */
+        Run(int sites, int threshold, long seed, double clipNorm, double z) {
+            this(SecAggParameters.chooseForDistributedNoise("fed-test", 3, sites, threshold, LENGTH, 1_000,
+                    clipNorm * (1 + 10 * z), clipNorm), seed);
+            noise = new org.fedmil.privacy.DistributedDiscreteGaussian(clipNorm, z, threshold);
+        }
+
+        private Run(SecAggParameters parameters, long seed) {
+            params = parameters;
+            int sites = params.invitedSites();
             server = new SecAggServer(params);
             Random r = new Random(seed);
             SecureRandom sr = new SecureRandom();
@@ -76,7 +91,7 @@ class SecAggProtocolTest {
             }
             for (String site : routed.keySet()) {
                 if (!dropBeforeInput.contains(site)) {
-                    MaskedInput m = clients.get(site).maskInput(deltas.get(site), bags.get(site));
+                    MaskedInput m = clients.get(site).maskInput(deltas.get(site), bags.get(site), noise);
                     received.add(m);
                     server.receive(m);
                 }
@@ -132,6 +147,76 @@ class SecAggProtocolTest {
         assertThat(result.totalBags()).isEqualTo(run.bags.values().stream().mapToLong(Long::longValue).sum());
         assertMeanWithinFixedPointError(run, result);
         assertThat(result.badShares()).isEmpty();
+    }
+
+    /** The decoded mean minus plain FedAvg, per coordinate, checked against K·σ_local² in the ring. */
+    private static void assertNoiseOfTheMeanIs(Run run, SecAggResult result, int contributors) {
+        double[] plain = run.plainMean(result.survivors());
+        float[] mean = result.mean();
+        double scale = run.params.integerScale();
+        double local = run.noise.localSigma(run.noise.sensitivity(scale, LENGTH));
+        // ring noise Σ of `contributors` N_Z(0, s²), read back as a mean: divided by 2^f · Σ bags
+        double expected = Math.sqrt(contributors) * local / (Math.scalb(1.0, run.params.fractionalBits())
+                * result.totalBags());
+        double sum = 0;
+        double squares = 0;
+        for (int i = 0; i < LENGTH; i++) {
+            double e = mean[i] - plain[i];
+            sum += e;
+            squares += e * e;
+            // equal to plain FedAvg + noise: nothing but the noise separates them (7 σ is ~1e-12 per coordinate)
+            assertThat(Math.abs(e)).as("coordinate %d", i).isLessThan(7 * expected);
+        }
+        double std = Math.sqrt(squares / LENGTH);
+        // standard error of a standard deviation from 2,000 draws is 1.6 %; 10 % is 6 of them
+        assertThat(std / expected).isCloseTo(1, within(0.10));
+        assertThat(sum / LENGTH).isCloseTo(0, within(6 * expected / Math.sqrt(LENGTH)));
+    }
+
+    @Test
+    void distributedNoiseMakesTheSumCarryTheCentralVarianceFromEverySurvivorsShare() {
+        // C = 5 is above every delta's norm (≈ 0.05·√2000 ≈ 2.2): FedAvg of the unclipped deltas is the reference
+        Run run = new Run(5, 3, 4, 5, 1.0);
+        SecAggResult result = run.run(Set.of(), Set.of(), Set.of());
+        assertThat(result.survivors()).hasSize(5);
+        // 5 survivors each adding variance z²Δ²/3: the sum has 5/3 of the target z²Δ², never less
+        assertNoiseOfTheMeanIs(run, result, 5);
+        // the central noise in mean units is z·C·n_max/Σn (plus Δ's rounding slack) at exactly t survivors
+        double target = 1.0 * 5 * run.params.maxBags() / result.totalBags();
+        double atThreshold = Math.sqrt(3) * run.noise.localSigma(run.noise.sensitivity(run.params.integerScale(),
+                LENGTH)) / Math.scalb(1.0, run.params.fractionalBits()) / result.totalBags();
+        assertThat(atThreshold / target).isCloseTo(1, within(1e-5));
+    }
+
+    @Test
+    void withADropoutTheSumCarriesTheNoiseOfTheSurvivorsOnly() {
+        Run run = new Run(5, 3, 5, 5, 0.5);
+        SecAggResult result = run.run(Set.of(), Set.of("site-b"), Set.of());
+        assertThat(result.survivors()).hasSize(4).doesNotContain("site-b");
+        assertNoiseOfTheMeanIs(run, result, 4);
+    }
+
+    @Test
+    void distributedNoiseClipsEachDeltaToTheClipNormBeforeEncoding() {
+        double c = 0.5; // below every delta's norm: all clipped
+        // noise small against the clip's effect (≈ 0.03 per coordinate), so a missing clip would show
+        Run run = new Run(3, 2, 6, c, 0.01);
+        Map<String, float[]> raw = new TreeMap<>(run.deltas);
+        SecAggResult result = run.run(Set.of(), Set.of(), Set.of());
+        for (Map.Entry<String, float[]> e : raw.entrySet()) {
+            float[] d = e.getValue();
+            double norm = 0;
+            for (float x : d) {
+                norm += (double) x * x;
+            }
+            norm = Math.sqrt(norm);
+            float[] clippedDelta = new float[LENGTH];
+            for (int i = 0; i < LENGTH; i++) {
+                clippedDelta[i] = (float) (d[i] * (c / norm));
+            }
+            run.deltas.put(e.getKey(), clippedDelta);
+        }
+        assertNoiseOfTheMeanIs(run, result, 3); // FedAvg of the clipped deltas plus the noise, nothing else
     }
 
     @Test
@@ -391,6 +476,39 @@ class SecAggProtocolTest {
         run.server.receive(run.clients.get("site-b").unmask(request));
         assertThatThrownBy(run.server::finish).isInstanceOf(SecAggException.class)
                 .hasMessageContaining("site-b's self-mask seed do not rebuild the committed value");
+    }
+
+    @Test
+    void aCoordinatorTellingSitesDifferentSurvivorListsIsExposedByWhatTheyRevealed() {
+        Run run = new Run(5, 3, 9);
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.advertise());
+        }
+        List<KeyAdvertisement> roster = run.server.closeAdvertising();
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.shareKeys(roster));
+        }
+        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        for (String site : run.clients.keySet()) {
+            run.server.receive(run.clients.get(site).maskInput(run.deltas.get(site), run.bags.get(site)));
+        }
+        List<String> all = List.copyOf(run.clients.keySet());
+        // the lie: a, b, c are told site-e survived (they reveal its seed); d is told site-e dropped (its key)
+        UnmaskRequest honest = new UnmaskRequest(all, List.of());
+        UnmaskRequest lie = new UnmaskRequest(List.of("site-a", "site-b", "site-c", "site-d"), List.of("site-e"));
+        List<UnmaskReveal> reveals = new ArrayList<>();
+        for (String site : List.of("site-a", "site-b", "site-c")) {
+            reveals.add(reveal(run.clients.get(site).unmask(honest)));
+        }
+        reveals.add(reveal(run.clients.get("site-d").unmask(lie)));
+        assertThat(UnmaskReveal.bothSecretsRevealed(reveals)).containsExactly("site-e");
+        // with one request for all, nothing is flagged
+        assertThat(UnmaskReveal.bothSecretsRevealed(reveals.subList(0, 3))).isEmpty();
+    }
+
+    private static UnmaskReveal reveal(UnmaskResponse r) {
+        return new UnmaskReveal(r.site(), List.copyOf(r.selfMaskShares().keySet()),
+                List.copyOf(r.maskingKeyShares().keySet()));
     }
 
     @Test

@@ -205,6 +205,24 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     }
 
     @Override
+    public void secureAggregationFinished(org.fedmil.coordinator.round.SecureAggregationAudit a) {
+        List<Map<String, Object>> reveals = new java.util.ArrayList<>();
+        for (org.fedmil.secagg.UnmaskReveal r : a.reveals()) {
+            reveals.add(Map.of("site", r.site(), "self_mask_of", r.selfMaskOwners(), "masking_key_of",
+                    r.maskingKeyOwners()));
+        }
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("round", a.round());
+        f.put("invited", a.invited());
+        f.put("threshold", a.threshold());
+        f.put("colluders_tolerated", a.colludersTolerated());
+        f.put("survivors", a.survivors());
+        f.put("dropped", a.dropped());
+        f.put("reveals", reveals);
+        log.append(RecordSchema.SECURE_AGGREGATION, f);
+    }
+
+    @Override
     public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
         log.append(RecordSchema.ROUND_SHORT, Map.of("round", round, "attempt", attempt, "updates", updates,
                 "min_updates", minUpdates, "retried", retried));

@@ -408,7 +408,8 @@ public record CoordinatorConfig(
 
         public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
             return dp == null ? java.util.Optional.empty() : java.util.Optional.of(
-                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier()));
+                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier(),
+                            dp.distributed()));
         }
 
         public LossConfig lossConfig() {
@@ -446,8 +447,18 @@ public record CoordinatorConfig(
         }
     }
 
-    /** training.dp: clip each site's delta to L2 norm clip_norm and add N(0, (noise_multiplier × clip_norm)²). */
-    public record Dp(Double clipNorm, Double noiseMultiplier) {
+    /**
+     * training.dp: clip each site's delta to L2 norm clip_norm and add N(0, (noise_multiplier × clip_norm)²), at
+     * every site (site-level DP) or, with distributed, once to the securely aggregated sum (each site its share).
+     */
+    public record Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed) {
+        public Dp {
+            distributed = distributed != null && distributed;
+        }
+
+        public Dp(Double clipNorm, Double noiseMultiplier) {
+            this(clipNorm, noiseMultiplier, false);
+        }
     }
 
     public static CoordinatorConfig load(Path file) {
@@ -520,6 +531,11 @@ public record CoordinatorConfig(
             check(file, dp.noiseMultiplier() != null && dp.noiseMultiplier() > 0
                             && Double.isFinite(dp.noiseMultiplier()), "training.dp.noise_multiplier",
                     dp.noiseMultiplier(), "a positive number (noise standard deviation in units of clip_norm)");
+            check(file, !dp.distributed() || secureAggregation, "training.dp.distributed", dp.distributed(),
+                    "false unless secure_aggregation is true: distributed noise is added in secure aggregation's "
+                            + "mask step, and without it no site would noise its delta");
+            check(file, !dp.distributed() || dp.noiseMultiplier() <= 16, "training.dp.noise_multiplier",
+                    dp.noiseMultiplier(), "at most 16 with training.dp.distributed (the exact sampler's range)");
         }
         try {
             Architecture.fromConfigName(model.architecture());

@@ -29,6 +29,11 @@ public record AllListeners(List<RoundListener> listeners) implements RoundListen
     }
 
     @Override
+    public void secureAggregationFinished(SecureAggregationAudit audit) {
+        listeners.forEach(l -> l.secureAggregationFinished(audit));
+    }
+
+    @Override
     public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
         listeners.forEach(l -> l.roundShort(round, attempt, updates, minUpdates, retried));
     }

@@ -186,7 +186,14 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      * Site-level DP the federation asks for: clip each delta to L2 norm {@code clipNorm}, add Gaussian noise of
      * standard deviation {@code noiseMultiplier × clipNorm}. Updates that do not state at least this are refused.
      */
-    public record DpRequirement(double clipNorm, double noiseMultiplier) {
+    /** @param distributed noise added once to the secure sum, each site its share (docs/privacy.md) */
+    public record DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed) {
+
+        /** Site-level DP: every site noises its own delta in full. */
+        public DpRequirement(double clipNorm, double noiseMultiplier) {
+            this(clipNorm, noiseMultiplier, false);
+        }
+
         public DpRequirement {
             if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
                 throw new IllegalArgumentException("dp clip_norm must be a positive number, got " + clipNorm);

@@ -110,9 +110,10 @@ final class RoundCloser {
                             double loss, FederatedValidation validation) {
         try {
             long tAggregate = System.nanoTime(); // unmasking is part of aggregating a secure round
+            SecureAggregationAudit secureAudit = null;
             if (sr != null) {
                 try {
-                    SecureAggregationDriver.foldSum(sr, aggregation);
+                    secureAudit = SecureAggregationDriver.foldSum(sr, aggregation);
                 } catch (SecAggException e) {
                     return () -> unmaskFailed(sr, e.getMessage());
                 }
@@ -127,15 +128,20 @@ final class RoundCloser {
                     loss, report.metrics(), (System.nanoTime() - t0) / 1e9, report.aucCi(), warnings, validation);
             double aggregateSeconds = (tEvaluate - tAggregate) / 1e9;
             double evaluateSeconds = (System.nanoTime() - tEvaluate) / 1e9;
-            return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds);
+            SecureAggregationAudit audited = secureAudit;
+            return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds, audited);
         } catch (RuntimeException e) {
             return () -> roundFailed(round, e);
         }
     }
 
-    private void roundClosed(RoundResult result, GlobalModel next, double aggregateSeconds, double evaluateSeconds) {
+    private void roundClosed(RoundResult result, GlobalModel next, double aggregateSeconds, double evaluateSeconds,
+                             SecureAggregationAudit secureAudit) {
         long tRecord = System.nanoTime();
         try {
+            if (secureAudit != null) {
+                listener.secureAggregationFinished(secureAudit);
+            }
             listener.roundCompleted(result, next);
         } catch (RuntimeException e) {
             roundFailed(result.round(), e);

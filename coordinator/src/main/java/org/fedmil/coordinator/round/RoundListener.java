@@ -21,6 +21,10 @@ public interface RoundListener {
      * A round reached its deadline with fewer than min_updates updates; it is run again ({@code retried}) or
      * skipped. Nothing of it was aggregated.
      */
+    /** A secure round was unmasked: who survived, who dropped, what each site revealed (before roundCompleted). */
+    default void secureAggregationFinished(SecureAggregationAudit audit) {
+    }
+
     default void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
     }
 

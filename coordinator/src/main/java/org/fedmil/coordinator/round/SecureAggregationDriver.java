@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.fedmil.coordinator.round.FederationRun.Phase;
+import org.fedmil.secagg.CollusionBound;
 import org.fedmil.secagg.MaskedInput;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.secagg.SecAggResult;
@@ -193,11 +194,11 @@ final class SecureAggregationDriver {
 
     /**
      * On the closing thread: rebuilds the secrets, unmasks the sum and folds the bag-weighted mean into the round's
-     * aggregate.
+     * aggregate; returns what the round log keeps of it.
      *
      * @throws SecAggException when the unmasking failed; nothing was folded
      */
-    static void foldSum(SecureRound sr, RoundAggregation aggregation) {
+    static SecureAggregationAudit foldSum(SecureRound sr, RoundAggregation aggregation) {
         SecAggResult result = sr.finish();
         if (!result.badShares().isEmpty()) {
             log.warn("round {}: sites sent unmasking shares off their owner's polynomial, and were outvoted: {}",
@@ -207,5 +208,15 @@ final class SecureAggregationDriver {
         log.info("round {}: securely aggregated {} sites ({} dropped after sharing keys), {} bags, fixed point 2^-{}",
                 result.parameters().round(), result.survivors().size(), result.dropped().size(), result.totalBags(),
                 result.parameters().fractionalBits());
+        var p = result.parameters();
+        var both = org.fedmil.secagg.UnmaskReveal.bothSecretsRevealed(sr.reveals());
+        if (!both.isEmpty()) {
+            // cannot happen with one unmask request for all; the round log's record shows it to any auditor
+            log.error("round {}: both secrets of {} were revealed: the unmask requests were not the same for "
+                    + "every site", p.round(), both);
+        }
+        return new SecureAggregationAudit(p.round(), sr.rosterSize(), p.threshold(),
+                CollusionBound.toleratedColluders(sr.rosterSize(), p.threshold()), result.survivors(),
+                result.dropped(), sr.reveals());
     }
 }

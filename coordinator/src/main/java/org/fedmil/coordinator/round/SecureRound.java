@@ -64,14 +64,24 @@ final class SecureRound {
         }
         double bound = plan.rules().maxUpdateL2Norm();
         var dp = plan.training().requiredDp();
+        if (dp.isPresent() && dp.get().distributed()) {
+            // the noise of every site is added in the ring: B = C·(1 + 10z) keeps room for it beside the sum
+            double c = dp.get().clipNorm();
+            return SecAggParameters.chooseForDistributedNoise(plan.federationId(), round, k, t, checkedLength(length),
+                    maxBags, c * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()), c);
+        }
         if (dp.isPresent()) {
             bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
         }
+        return SecAggParameters.choose(plan.federationId(), round, k, t, checkedLength(length), maxBags, bound);
+    }
+
+    private static int checkedLength(long length) {
         if (length > Integer.MAX_VALUE) {
             throw new SecAggException("the model has " + length + " coordinates, more than secure aggregation "
                     + "handles in one vector (" + Integer.MAX_VALUE + ")");
         }
-        return SecAggParameters.choose(plan.federationId(), round, k, t, (int) length, maxBags, bound);
+        return (int) length;
     }
 
     SecAggParameters parameters() {
@@ -175,6 +185,16 @@ final class SecureRound {
             case FINISHING -> throw new IllegalStateException("secure aggregation of round "
                     + parameters().round() + " has no step left to close");
         }
+    }
+
+    /** Sites in the key roster (those that advertised keys): the n of the collusion bound. */
+    int rosterSize() {
+        return roster.size();
+    }
+
+    /** What each site revealed in the unmask step. */
+    List<org.fedmil.secagg.UnmaskReveal> reveals() {
+        return server.reveals();
     }
 
     /** Rebuilds the secrets and unmasks the sum; on the round-closing thread, after the last step closed. */

@@ -145,7 +145,7 @@ final class TaskMessages {
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
                                              TrainingConfig.Builder config) {
         training.requiredDp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
-                .setNoiseMultiplier(d.noiseMultiplier())));
+                .setNoiseMultiplier(d.noiseMultiplier()).setDistributed(d.distributed())));
         return config;
     }
 }

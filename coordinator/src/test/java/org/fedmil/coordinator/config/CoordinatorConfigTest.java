@@ -171,6 +171,23 @@ class CoordinatorConfigTest {
     }
 
     @Test
+    void distributedDpIsOffByDefaultAndNeedsSecureAggregation() throws Exception {
+        String dp = "training:\n  dp:\n    clip_norm: 1.0\n    noise_multiplier: 0.8\n";
+        assertThat(CoordinatorConfig.load(yaml(dp)).training().dp().distributed()).isFalse();
+        CoordinatorConfig on = CoordinatorConfig.load(yaml("min_sites: 3\nsecure_aggregation: true\n" + dp
+                + "    distributed: true\n"));
+        assertThat(on.training().dp().distributed()).isTrue();
+        assertThat(on.training().dpRequirement()).hasValueSatisfying(d -> assertThat(d.distributed()).isTrue());
+        Path alone = yaml(dp + "    distributed: true\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(alone)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("training.dp.distributed").hasMessageContaining("secure_aggregation is true");
+        Path loud = yaml("min_sites: 3\nsecure_aggregation: true\ntraining:\n  dp:\n    clip_norm: 1.0\n"
+                + "    noise_multiplier: 20\n    distributed: true\n");
+        assertThatThrownBy(() -> CoordinatorConfig.load(loud)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("training.dp.noise_multiplier").hasMessageContaining("at most 16");
+    }
+
+    @Test
     void theEvaluationAndPseudoLabelSectionsAreOffByDefaultAndCheckedKeyByKey() throws Exception {
         CoordinatorConfig defaults = CoordinatorConfig.load(yaml(""));
         assertThat(defaults.evaluation().any()).isFalse();

@@ -59,6 +59,7 @@ class SecureFederationRunTest {
     private final Map<String, float[]> deltas = new HashMap<>();
     private final Map<String, Long> bags = new HashMap<>();
     private FederationRun run;
+    private final List<SecureAggregationAudit> audits = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private static TensorSet weights(float a, float b) {
         return new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {a, b})));
@@ -84,6 +85,11 @@ class SecureFederationRunTest {
                     public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
                         shortRounds.add(round + "/" + attempt + " " + updates + " of " + minUpdates
                                 + (retried ? " retried" : " skipped"));
+                    }
+
+                    @Override
+                    public void secureAggregationFinished(SecureAggregationAudit audit) {
+                        audits.add(audit);
                     }
                 });
         run.start();
@@ -212,6 +218,20 @@ class SecureFederationRunTest {
         assertModel(expectedModel("a", "b", "c"));
         assertThat(completed.get(1).sites()).containsExactly("a", "b", "c");
         assertThat(shortRounds).isEmpty();
+        // the round log's record of it: d declared dropped, and what every survivor revealed about whom
+        assertThat(audits).hasSize(1);
+        SecureAggregationAudit audit = audits.get(0);
+        assertThat(audit.round()).isEqualTo(1);
+        assertThat(audit.invited()).isEqualTo(4);
+        assertThat(audit.threshold()).isEqualTo(3);
+        assertThat(audit.colludersTolerated()).isEqualTo(1); // min(t − 1, 2t − n − 1) = min(2, 1)
+        assertThat(audit.survivors()).containsExactly("a", "b", "c");
+        assertThat(audit.dropped()).containsExactly("d");
+        assertThat(audit.reveals()).extracting(org.fedmil.secagg.UnmaskReveal::site).containsExactly("a", "b", "c");
+        for (org.fedmil.secagg.UnmaskReveal r : audit.reveals()) {
+            assertThat(r.selfMaskOwners()).containsExactly("a", "b", "c");
+            assertThat(r.maskingKeyOwners()).containsExactly("d");
+        }
     }
 
     @Test

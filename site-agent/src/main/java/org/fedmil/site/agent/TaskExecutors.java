@@ -47,8 +47,8 @@ final class TaskExecutors {
 
     TaskExecutors(Site s) {
         Duration patience = Duration.ofSeconds(s.config().connectTimeoutSeconds());
-        this.outbound = new OutboundPipeline(s.policy(), s.membership(),
-                new DpFilter(new SitePrivacy(s.config().policy().dp(), s.config().stateDir())),
+        SitePrivacy privacy = new SitePrivacy(s.config().policy().dp(), s.config().stateDir());
+        this.outbound = new OutboundPipeline(s.policy(), s.membership(), new DpFilter(privacy),
                 new CompressionFilter(), new SignFilter(s.key(), s.membership()),
                 (header, bytes) -> s.client().resumableUpload(header, bytes, patience), s.receipts());
         GlobalModels models = new GlobalModels(s.client(), new LocalModelStore(s.config().stateDir()),
@@ -60,7 +60,7 @@ final class TaskExecutors {
         SecAggSessions sessions = new SecAggSessions(s.rosterAuthentication(), s.config().pollWaitMs());
         this.advertise = new AdvertiseExecutor(sessions, s.membership(), s.client(), s.retrying());
         this.share = new ShareExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out());
-        this.mask = new MaskExecutor(sessions, s.membership(), train, outbound, s.out());
+        this.mask = new MaskExecutor(sessions, s.membership(), train, outbound, s.out(), privacy);
         this.unmask = new UnmaskExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out());
     }
 

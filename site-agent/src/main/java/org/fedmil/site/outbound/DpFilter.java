@@ -34,6 +34,10 @@ public final class DpFilter implements OutboundFilter {
         if (!r.dp()) {
             return update;
         }
+        if (r.distributed()) {
+            // clipped, noised and charged in the mask step, where the round's threshold and scale are known
+            return update;
+        }
         double clip = r.clipNorm().getAsDouble();
         double sigma = r.noiseMultiplier().getAsDouble();
         SitePrivacy.Release release = privacy.release(update.federationId(), update.round(), update.delta(), clip,

@@ -34,12 +34,18 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                        Optional<ValidationMetrics> validation) {
 
     /** What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding. */
-    public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
+    public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
+                          boolean distributed) {
+
+        /** Site-level DP (or none): the site noises its own delta. */
+        public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
+            this(clipNorm, noiseMultiplier, encoding, false);
+        }
 
         public static Release of(org.fedmil.proto.v1.TrainingConfig c) {
             return new Release(c.hasDp() ? OptionalDouble.of(c.getDp().getClipNorm()) : OptionalDouble.empty(),
                     c.hasDp() ? OptionalDouble.of(c.getDp().getNoiseMultiplier()) : OptionalDouble.empty(),
-                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()));
+                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()), c.hasDp() && c.getDp().getDistributed());
         }
 
         public boolean dp() {
@@ -79,6 +85,12 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                 privacy, masked, encoding, OptionalInt.of(fractionalBits), null, validation);
     }
 
+    /** This masked delta with what the site states about the distributed DP noise it added while masking. */
+    public Outbound withPrivacy(PrivacyClaim claim) {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                Optional.of(claim), bytes, encoding, maskedFractionalBits, signature, validation);
+    }
+
     public Outbound signed(byte[] sig) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
                 privacy, bytes, encoding, maskedFractionalBits, sig.clone(), validation);
@@ -98,6 +110,13 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
         if (bytes == null) {
             throw new IllegalStateException("round " + round + "'s delta has not been encoded yet; the compression "
                     + "filter comes before anything that needs the bytes to send");
+        }
+        if (release.distributed() && (!isMasked() || privacy.isEmpty())) {
+            // the delta is only clipped: without the noise and masks of secure aggregation it would leave bare
+            throw new org.fedmil.site.policy.PolicyViolation("training.dp.distributed", "round " + round + " asks "
+                    + "for distributed DP, whose noise is added only in secure aggregation's mask step; this delta "
+                    + "was not masked and noised, so it is not sent. The coordinator must run the round with "
+                    + "secure_aggregation: true");
         }
         UpdateHeader h = isMasked()
                 ? UpdateHeaders.masked(round, baseVersion, baseSha256, specs(), bytes,

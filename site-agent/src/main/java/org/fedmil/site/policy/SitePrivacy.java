@@ -70,6 +70,29 @@ public final class SitePrivacy {
         }
     }
 
+    /**
+     * Charges a distributed-DP release (the masked input whose SHA-256 is {@code releasedSha256}) at the central
+     * noise multiplier its sum is guaranteed, before it is sent.
+     *
+     * @throws PolicyViolation when it would take the site past its lifetime budget; nothing is recorded then
+     */
+    public PrivacyClaim chargeDistributed(String federationId, int round, String releasedSha256, double clipNorm,
+                                          double centralNoiseMultiplier) {
+        PrivacySpent spent;
+        try {
+            spent = policy.lifetimeEpsilon() == null
+                    ? ledger().charge(federationId, round, releasedSha256, SAMPLING_RATE, centralNoiseMultiplier)
+                    : ledger().chargeWithin(federationId, round, releasedSha256, SAMPLING_RATE,
+                    centralNoiseMultiplier, policy.lifetimeEpsilon());
+        } catch (PrivacyBudgetExceededException e) {
+            throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
+                    + "; nothing was sent: " + e.getMessage(), e);
+        }
+        return new PrivacyClaim(clipNorm, centralNoiseMultiplier, SAMPLING_RATE, spent.delta(), spent.epsilon());
+    }
+
     /** Clips, noises, and charges the release to the ledger; the caller sends the returned delta and nothing else. */
     public Release release(String federationId, int round, TensorSet delta, DifferentialPrivacy dp) {
         return release(federationId, round, delta, dp.getClipNorm(), dp.getNoiseMultiplier());

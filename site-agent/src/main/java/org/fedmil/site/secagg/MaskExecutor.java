@@ -5,6 +5,7 @@ import java.util.Locale;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.site.outbound.Outbound;
 import org.fedmil.site.outbound.OutboundPipeline;
+import org.fedmil.site.policy.SitePrivacy;
 import org.fedmil.site.task.Membership;
 import org.fedmil.site.task.SiteTask;
 import org.fedmil.site.task.TaskExecutor;
@@ -26,9 +27,17 @@ public final class MaskExecutor implements TaskExecutor<SiteTask.SecAggMask> {
     private final TrainExecutor training;
     private final OutboundPipeline outbound;
     private final PrintStream out;
+    private final SitePrivacy privacy;
 
     public MaskExecutor(SecAggSessions sessions, Membership membership, TrainExecutor training,
                         OutboundPipeline outbound, PrintStream out) {
+        this(sessions, membership, training, outbound, out, null);
+    }
+
+    /** @param privacy the site's ledger, charged for distributed DP releases (null: such rounds are refused) */
+    public MaskExecutor(SecAggSessions sessions, Membership membership, TrainExecutor training,
+                        OutboundPipeline outbound, PrintStream out, SitePrivacy privacy) {
+        this.privacy = privacy;
         this.sessions = sessions;
         this.membership = membership;
         this.training = training;
@@ -55,7 +64,7 @@ public final class MaskExecutor implements TaskExecutor<SiteTask.SecAggMask> {
             return;
         }
         Outbound update = training.released(task.train());
-        OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s));
+        OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s, privacy));
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags, loss %.4f, sent masked delta %s (%d coordinates "
                         + "clamped to ±%s)%s in %.1f s%n", site, round, update.trainingBags(), update.trainLoss(),
                 Sha256.shortHex(sent.receipt().getDeltaSha256().toByteArray()), s.clampedCoordinates(),

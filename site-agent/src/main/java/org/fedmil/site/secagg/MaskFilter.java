@@ -1,28 +1,60 @@
 package org.fedmil.site.secagg;
 
+import org.fedmil.audit.PrivacyClaim;
+import org.fedmil.privacy.DistributedDiscreteGaussian;
+import org.fedmil.secagg.SecAggParameters;
 import org.fedmil.site.outbound.Outbound;
 import org.fedmil.site.outbound.OutboundFilter;
+import org.fedmil.site.policy.SitePrivacy;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
+import org.fedmil.util.Sha256;
 
 /**
  * Secure aggregation's step on the way out: the encoded delta (as the coordinator would have decoded it) becomes
  * this site's masked input, one little-endian int64 per coordinate in fixed point, which alone tells the
  * coordinator nothing. The session masks once; a resend is the same bytes.
+ *
+ * <p>Under distributed DP the delta arrives clipped by nothing and noised by nothing: here it is clipped to C, this
+ * site's share of discrete Gaussian noise is added in the ring (calibrated to the round's threshold t, the fewest
+ * sites whose noise any unmasked sum contains), and the release is charged to the site's ledger at the central
+ * noise multiplier before it is sent.
  */
 public final class MaskFilter implements OutboundFilter {
 
     private final SecAggSession session;
+    private final SitePrivacy privacy;
 
+    /** Without a ledger: rounds that ask for distributed DP are refused. */
     MaskFilter(SecAggSession session) {
+        this(session, null);
+    }
+
+    MaskFilter(SecAggSession session, SitePrivacy privacy) {
         this.session = session;
+        this.privacy = privacy;
     }
 
     @Override
     public Outbound apply(Outbound update) {
-        byte[] masked = session.mask(() -> flat(update), update.trainingBags());
-        return update.masked(masked, session.parameters().fractionalBits());
+        Outbound.Release r = update.release();
+        SecAggParameters p = session.parameters();
+        if (!r.distributed()) {
+            byte[] masked = session.mask(() -> flat(update), update.trainingBags(), null);
+            return update.masked(masked, p.fractionalBits());
+        }
+        if (privacy == null) {
+            throw new org.fedmil.site.policy.PolicyViolation("training.dp.distributed", "round " + update.round()
+                    + " asks for distributed DP, but this agent has no privacy ledger to charge it to; nothing sent");
+        }
+        DistributedDiscreteGaussian noise = new DistributedDiscreteGaussian(r.clipNorm().getAsDouble(),
+                r.noiseMultiplier().getAsDouble(), p.threshold());
+        byte[] masked = session.mask(() -> flat(update), update.trainingBags(), noise);
+        PrivacyClaim claim = privacy.chargeDistributed(update.federationId(), update.round(),
+                Sha256.hex(Sha256.of(masked)), noise.clipNorm(), noise.centralNoiseMultiplier(p.integerScale(),
+                        p.length()));
+        return update.masked(masked, p.fractionalBits()).withPrivacy(claim);
     }
 
     private static float[] flat(Outbound update) {

@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.fedmil.proto.v1.SecAggKeys;
 import org.fedmil.proto.v1.SecAggShares;
 import org.fedmil.proto.v1.SecAggUnmaskShares;
+import org.fedmil.privacy.DistributedDiscreteGaussian;
 import org.fedmil.protocol.SecAggWire;
 import org.fedmil.secagg.EncryptedShare;
 import org.fedmil.secagg.KeyAdvertisement;
@@ -47,10 +48,12 @@ final class SecAggSession {
      *                         gather both secrets of a site from two disjoint sets of helpers)
      */
     static SecAggSession start(String site, SecAggParameters p, RosterAuthentication authentication) {
-        if (2 * p.threshold() <= p.invitedSites() || p.threshold() < 2) {
+        if (org.fedmil.secagg.CollusionBound.toleratedColluders(p.invitedSites(), p.threshold()) < 0
+                || p.threshold() < 2) {
             throw new PolicyViolation("secure_aggregation", "the coordinator asks for threshold t=" + p.threshold()
                     + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
-                    + "only with t > n/2 and t >= 2");
+                    + "only with t > n/2 and t >= 2 (below that the coordinator alone, by telling different sites "
+                    + "different survivor lists, could gather both secrets of a site: docs/secure-aggregation.md)");
         }
         return new SecAggSession(new SecAggClient(site, p, authentication, new SecureRandom()), p.round());
     }
@@ -91,10 +94,13 @@ final class SecAggSession {
         }
     }
 
-    /** The masked upload of {@code delta} (computed once; a resend is the same bytes). */
-    byte[] mask(Supplier<float[]> delta, long bags) {
+    /**
+     * The masked upload of {@code delta} (computed once; a resend is the same bytes), with this site's share of
+     * distributed DP noise when {@code noise} is not null.
+     */
+    byte[] mask(Supplier<float[]> delta, long bags, DistributedDiscreteGaussian noise) {
         if (masked == null) {
-            MaskedInput m = client.maskInput(delta.get(), bags);
+            MaskedInput m = client.maskInput(delta.get(), bags, noise);
             clamped = client.clampedCoordinates();
             long[] y = m.masked();
             ByteBuffer b = ByteBuffer.allocate(8 * y.length).order(ByteOrder.LITTLE_ENDIAN);
