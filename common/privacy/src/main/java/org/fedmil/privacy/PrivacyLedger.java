@@ -240,6 +240,20 @@ public final class PrivacyLedger {
         return budget.spent(delta);
     }
 
+    /**
+     * (ε, δ) spent by the releases to {@code federationId} alone: what the site tells that federation, so that the
+     * number does not reveal how much it took part in others. The lifetime budget is checked against {@link #spent}.
+     */
+    public synchronized PrivacySpent spentIn(String federationId) {
+        RdpBudget own = RdpBudget.empty(budget.orders());
+        for (Release r : releases) {
+            if (r.federationId().equals(federationId)) {
+                own = own.compose(r.samplingRate(), r.noiseMultiplier(), 1);
+            }
+        }
+        return own.spent(delta);
+    }
+
     /** (ε, δ) after one more release at sampling rate q and noise multiplier σ, without recording it. */
     public synchronized PrivacySpent wouldSpend(double q, double sigma) {
         return budget.compose(q, sigma, 1).spent(delta);

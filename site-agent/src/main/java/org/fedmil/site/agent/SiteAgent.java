@@ -132,7 +132,7 @@ public final class SiteAgent implements AutoCloseable {
             out.println("site " + ownName + " stopped by its privacy policy: " + v.getMessage());
             if (!v.rule().equals("coordinator_fingerprint") && membership.hasJoined()) {
                 try {
-                    client.leave(v.getMessage());
+                    client.leave(LeaveReason.redact(v.getMessage(), config.stateDir(), config.dataDir()));
                 } catch (StatusRuntimeException e) {
                     log.info("could not tell the coordinator this site leaves: {}", ConnectionProblem.brief(e));
                 }
@@ -173,7 +173,7 @@ public final class SiteAgent implements AutoCloseable {
                 + (e.getMessage() == null ? "" : ": " + e.getMessage());
         out.println("site " + ownName + " failed and leaves the federation: " + reason);
         try {
-            client.leave(reason);
+            client.leave(LeaveReason.redact(reason, config.stateDir(), config.dataDir()));
         } catch (RuntimeException notTold) {
             log.info("could not tell the coordinator this site leaves: {}", notTold.getMessage());
         }

@@ -60,7 +60,7 @@ public final class OutboundPipeline {
      */
     public Optional<Outbound> admit(ModelSpec model, int round, long baseVersion, TrainingConfig config) {
         policy.checkModel(model);
-        policy.checkTraining(membership.federationId(), round, config);
+        policy.checkTraining(membership.federationId(), round, baseVersion, config);
         if (kept != null && kept.round() == round && kept.baseVersion() == baseVersion) {
             return Optional.of(kept);
         }
@@ -81,7 +81,7 @@ public final class OutboundPipeline {
     public Sent send(Outbound released, OutboundFilter... beforeSigning) throws InterruptedException {
         Outbound ready = new FilterChain(java.util.List.of(beforeSigning)).then(sign).apply(released);
         String federationId = membership.federationId();
-        policy.noteSending(federationId, ready.round());
+        policy.noteSending(federationId, ready.round(), ready.baseVersion());
         UploadReceipt receipt = uploader.upload(ready.header(), ready.bytes());
         receipts.keep(federationId, membership.siteId(), ready.round(),
                 Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);

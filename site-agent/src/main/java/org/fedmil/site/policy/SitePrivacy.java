@@ -91,7 +91,9 @@ public final class SitePrivacy {
             throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
                     + "; nothing was sent: " + e.getMessage(), e);
         }
+        // the coordinator learns this federation's spend unless the policy chose to tell it the lifetime one
+        PrivacySpent stated = policy.reportsLifetime() ? spent : ledger().spentIn(federationId);
         return new Release(noised.noised(), new PrivacyClaim(clipNorm, noiseMultiplier,
-                SAMPLING_RATE, spent.delta(), spent.epsilon()), noised.normBeforeClipping());
+                SAMPLING_RATE, stated.delta(), stated.epsilon()), noised.normBeforeClipping());
     }
 }
