@@ -95,6 +95,14 @@ public final class AuditCommand implements Callable<Integer> {
                 return 1;
             }
             out.println("OK: " + v.records() + " records, chain and signatures verified, head " + v.head());
+            try {
+                if (RoundLogVerifier.schemaOf(Files.readAllBytes(logFile)) == RecordSchema.ROUND_LOG) {
+                    printCosigned(out, v);
+                }
+            } catch (IOException e) {
+                err.println("fedmil audit verify: cannot read " + logFile + ": " + e.getMessage());
+                return 2;
+            }
             if (heads.isEmpty() && receiptsDir == null) {
                 return 0;
             }
@@ -131,6 +139,20 @@ public final class AuditCommand implements Callable<Integer> {
                 return 1;
             }
             return 0;
+        }
+
+        /** How much of the log the sites vouched for: what a rewrite of the rest could not be caught by here. */
+        private static void printCosigned(PrintWriter out, RoundLogVerifier.Verdict v) {
+            if (v.cosignedRecords() == 0) {
+                out.println("cosigned: no site countersigned a head of this log (sites older than site_heads, or no "
+                        + "update yet); its completeness rests on the sites' receipts and egress logs "
+                        + "('fedmil audit crosscheck')");
+                return;
+            }
+            out.println("cosigned: the sites countersigned the first " + v.cosignedRecords() + " records (every "
+                    + "countersignature matched); the last " + (v.records() - v.cosignedRecords()) + " records are "
+                    + "vouched for by the coordinator alone: hold a site's egress log against them with "
+                    + "'fedmil audit crosscheck' to find a cut or rewritten end");
         }
     }
 
