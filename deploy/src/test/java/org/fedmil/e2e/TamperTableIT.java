@@ -100,8 +100,16 @@ class TamperTableIT {
         Path coordinatorPki = dir.resolve("pki").resolve("coordinator");
         coordinatorKey = PemFiles.readPrivateKey(coordinatorPki.resolve("key.pem"));
         coordinatorCert = PemFiles.readCertificate(coordinatorPki.resolve("cert.pem"));
-        otherCoordinator = fed.ca.issueCoordinator(List.of("other-coordinator.example.org"),
+        // the CA issues into pki/coordinator and never over existing credentials: set the real ones aside meanwhile
+        Path aside = dir.resolve("pki").resolve("coordinator-real");
+        Files.move(coordinatorPki, aside);
+        PartyCredentials issued = fed.ca.issueCoordinator(List.of("other-coordinator.example.org"),
                 ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+        Path other = dir.resolve("pki").resolve("coordinator-other");
+        Files.move(coordinatorPki, other);
+        Files.move(aside, coordinatorPki);
+        otherCoordinator = new PartyCredentials(other, other.resolve(issued.key().getFileName().toString()),
+                other.resolve(issued.cert().getFileName().toString()), issued.ca());
     }
 
     @AfterAll

@@ -25,7 +25,8 @@ import org.fedmil.pki.Certificates;
  * <p>One state folder may serve several federations (the privacy ledger spans them all), so its egress log holds
  * the messages of each: only those of the round log's federation are compared. A line belongs to the federation of
  * the head or countersignature most recently recorded before it since the agent started (the site's own
- * {@code site_heads} name it exactly); lines before any are compared, as older egress logs have no other marker.
+ * {@code site_heads} name it exactly), or, before the first of those, of the first one after it in the same run of
+ * the agent (its Join); lines of a run without any are compared, as older egress logs have no other marker.
  */
 public final class CrossCheck {
 
@@ -92,6 +93,21 @@ public final class CrossCheck {
             }
             if (current != null) {
                 federationOfLine.put(l.line(), current);
+            }
+        }
+        // a line before the first marker of its agent's run (the Join) belongs to the federation that run served
+        String next = null;
+        List<LogRecords.Line> lines = egress.lines();
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            LogRecords.Line l = lines.get(i);
+            String known = federationOfLine.get(l.line());
+            if (known != null) {
+                next = known;
+            } else if (next != null) {
+                federationOfLine.put(l.line(), next);
+            }
+            if (EgressSchema.AGENT_STARTED.equals(l.type()) || EgressSchema.EGRESS_LOG_OPENED.equals(l.type())) {
+                next = null;
             }
         }
     }
