@@ -94,15 +94,15 @@ public final class AuditCommand implements Callable<Integer> {
                 }
                 return 1;
             }
-            out.println("OK: " + v.records() + " records, chain and signatures verified, head " + v.head());
+            String vouched;
             try {
-                if (RoundLogVerifier.schemaOf(Files.readAllBytes(logFile)) == RecordSchema.ROUND_LOG) {
-                    printCosigned(out, v);
-                }
+                vouched = RoundLogVerifier.schemaOf(Files.readAllBytes(logFile)) == RecordSchema.ROUND_LOG
+                        ? "; " + cosigned(v) : "";
             } catch (IOException e) {
                 err.println("fedmil audit verify: cannot read " + logFile + ": " + e.getMessage());
                 return 2;
             }
+            out.println("OK: " + v.records() + " records, chain and signatures verified, head " + v.head() + vouched);
             if (heads.isEmpty() && receiptsDir == null) {
                 return 0;
             }
@@ -141,18 +141,14 @@ public final class AuditCommand implements Callable<Integer> {
             return 0;
         }
 
-        /** How much of the log the sites vouched for: what a rewrite of the rest could not be caught by here. */
-        private static void printCosigned(PrintWriter out, RoundLogVerifier.Verdict v) {
+        /** How much of the log the sites vouched for: a rewrite of the rest is not caught by this command. */
+        private static String cosigned(RoundLogVerifier.Verdict v) {
             if (v.cosignedRecords() == 0) {
-                out.println("cosigned: no site countersigned a head of this log (sites older than site_heads, or no "
-                        + "update yet); its completeness rests on the sites' receipts and egress logs "
-                        + "('fedmil audit crosscheck')");
-                return;
+                return "no site countersigned a head of this log (check its end with 'fedmil audit crosscheck')";
             }
-            out.println("cosigned: the sites countersigned the first " + v.cosignedRecords() + " records (every "
-                    + "countersignature matched); the last " + (v.records() - v.cosignedRecords()) + " records are "
-                    + "vouched for by the coordinator alone: hold a site's egress log against them with "
-                    + "'fedmil audit crosscheck' to find a cut or rewritten end");
+            return "the sites countersigned the first " + v.cosignedRecords() + " records, the last "
+                    + (v.records() - v.cosignedRecords()) + " are vouched for by the coordinator alone (check them "
+                    + "with 'fedmil audit crosscheck')";
         }
     }
 

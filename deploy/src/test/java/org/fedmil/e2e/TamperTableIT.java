@@ -181,7 +181,7 @@ class TamperTableIT {
     @Test
     void theUntouchedFilesPassEveryCommandAndTheSitesCountersignedTheLog() throws Exception {
         String v = verify(roundLog);
-        assertThat(v).startsWith("0|OK: ").contains("cosigned: the sites countersigned the first ");
+        assertThat(v).startsWith("0|OK: ").contains("; the sites countersigned the first ");
         for (String site : List.of("site-1", "site-2")) {
             assertThat(crosscheck(roundLog, fed.stateDir(site))).startsWith("0|");
         }
