@@ -19,6 +19,12 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 import org.fedmil.util.AtomicFiles;
 import org.fedmil.util.Sha256;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Base64;
 
 /**
  * A site's own, persistent record of the privacy it has spent: every differentially private release it made (which
@@ -51,13 +57,17 @@ public final class PrivacyLedger {
     private static final ObjectMapper CANONICAL = new ObjectMapper()
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-    /** Signs the ledger's releases and checks their signatures: the site's key and certificate. */
+    /**
+     * Signs the ledger's releases: the site's key. Each release names the public key that signed it ({@code key}),
+     * so that a ledger outlives the certificate it was started under (a renewed certificate, another consortium's:
+     * the ledger spans every federation the site joins).
+     */
     public interface Seal {
-        /** The signature (text) over {@code body}. */
+        /** The signature (base64 of DER) over {@code body}. */
         String sign(byte[] body);
 
-        /** Why {@code signature} is not a valid signature over {@code body}, or null when it is. */
-        String problem(byte[] body, String signature);
+        /** The signing key's public key: base64 of its X.509 SubjectPublicKeyInfo encoding. */
+        String publicKey();
     }
 
     /** The ledger's head: how many releases it holds and the SHA-256 of the last entry as written (sig included). */
@@ -83,9 +93,11 @@ public final class PrivacyLedger {
     private final Seal seal;
     /** Each release's signature as written, null for one not (yet) signed; parallel to {@link #releases}. */
     private final List<String> sigs;
+    /** The public key each release names as its signer (null while unsigned); parallel to {@link #releases}. */
+    private final List<String> keys;
 
     private PrivacyLedger(Path file, double delta, Clock clock, List<Release> releases, RdpBudget budget, Seal seal,
-                          List<String> sigs) {
+                          List<String> sigs, List<String> keys) {
         this.file = file;
         this.delta = delta;
         this.clock = clock;
@@ -93,6 +105,7 @@ public final class PrivacyLedger {
         this.budget = budget;
         this.seal = seal;
         this.sigs = sigs;
+        this.keys = keys;
     }
 
     /** Opens the ledger at {@code file}, creating an empty one (over the default orders) if there is none. */
@@ -104,7 +117,7 @@ public final class PrivacyLedger {
         return open(file, delta, clock, null);
     }
 
-    /** As {@link #open(Path, double)}, signing every release with {@code seal} and checking every signature read. */
+    /** As {@link #open(Path, double)}, signing every new release with {@code seal}; every signature read is checked. */
     public static PrivacyLedger open(Path file, double delta, Seal seal) throws IOException {
         return open(file, delta, Clock.systemUTC(), seal);
     }
@@ -117,7 +130,7 @@ public final class PrivacyLedger {
         }
         if (!Files.exists(file)) {
             PrivacyLedger ledger = new PrivacyLedger(file, delta, clock, new ArrayList<>(), RdpBudget.empty(), seal,
-                    new ArrayList<>());
+                    new ArrayList<>(), new ArrayList<>());
             ledger.save();
             return ledger;
         }
@@ -136,7 +149,8 @@ public final class PrivacyLedger {
     }
 
     /**
-     * Reads the ledger at {@code file} without changing it (checking signatures with {@code seal} when given):
+     * Reads the ledger at {@code file} without changing it (every release's signature checked against the key it
+     * names; {@code seal} signs what a later charge records):
      * what {@code fedmil audit} and the agent's start-up comparison with its egress log need.
      */
     public static PrivacyLedger read(Path file, Seal seal) throws IOException {
@@ -157,6 +171,7 @@ public final class PrivacyLedger {
             }
             boolean signed = SIGNED_FORMAT.equals(format);
             List<String> sigs = new ArrayList<>();
+            List<String> keys = new ArrayList<>();
             String prev = GENESIS;
             double delta = number(root, "delta");
             double[] orders = numbers(root, "orders");
@@ -169,10 +184,12 @@ public final class PrivacyLedger {
             RdpBudget recomputed = RdpBudget.empty(orders);
             for (JsonNode r : list) {
                 if (signed) {
-                    prev = checkEntry(r, releases.size() + 1, prev, seal);
+                    prev = checkEntry(r, releases.size() + 1, prev);
                     sigs.add(r.get("sig").asText());
+                    keys.add(r.get("key").asText());
                 } else {
                     sigs.add(null);
+                    keys.add(null);
                 }
                 String sha = text(r, "deltaSha256");
                 if (!SHA256_HEX.matcher(sha).matches()) {
@@ -194,32 +211,43 @@ public final class PrivacyLedger {
                         + " recorded releases (stored " + Arrays.toString(Arrays.copyOf(rdp, 3)) + "…, recomputed "
                         + Arrays.toString(Arrays.copyOf(recomputed.rdp(), 3)) + "…)");
             }
-            return new PrivacyLedger(file, delta, clock, releases, stored, seal, sigs);
+            return new PrivacyLedger(file, delta, clock, releases, stored, seal, sigs, keys);
         } catch (IllegalArgumentException | DateTimeParseException | ArithmeticException e) {
             throw corrupt(file, e.getMessage(), e);
         }
     }
 
     /** Checks entry {@code n}'s chain link and signature; returns its hash, the next entry's {@code prev}. */
-    private static String checkEntry(JsonNode entry, int n, String prev, Seal seal) {
+    private static String checkEntry(JsonNode entry, int n, String prev) {
         JsonNode sig = entry.get("sig");
-        if (sig == null || !sig.isTextual()) {
-            throw new IllegalArgumentException("release " + n + " is not signed (no \"sig\")");
+        JsonNode key = entry.get("key");
+        if (sig == null || !sig.isTextual() || key == null || !key.isTextual()) {
+            throw new IllegalArgumentException("release " + n + " is not signed (no \"sig\" and \"key\")");
         }
         if (!prev.equals(text(entry, "prev"))) {
             throw new IllegalArgumentException("release " + n + " names prev " + text(entry, "prev") + " but the "
                     + "release before it hashes to " + prev + ": a release was removed, inserted, moved or edited");
         }
-        if (seal != null) {
-            ObjectNode body = entry.deepCopy();
-            body.remove("sig");
-            String bad = seal.problem(canonical(body), sig.asText());
-            if (bad != null) {
-                throw new IllegalArgumentException("release " + n + "'s signature does not check (" + bad
-                        + "): it was edited, or signed by another key");
-            }
+        ObjectNode body = entry.deepCopy();
+        body.remove("sig");
+        if (!verifies(key.asText(), canonical(body), sig.asText())) {
+            throw new IllegalArgumentException("release " + n + "'s signature does not check against the key it "
+                    + "names: it was edited after it was signed");
         }
         return Sha256.hex(Sha256.of(canonical(entry)));
+    }
+
+    private static boolean verifies(String publicKey, byte[] body, String signature) {
+        try {
+            PublicKey key = KeyFactory.getInstance("EC")
+                    .generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(publicKey)));
+            Signature s = Signature.getInstance("SHA256withECDSA");
+            s.initVerify(key);
+            s.update(body);
+            return s.verify(Base64.getDecoder().decode(signature));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static byte[] canonical(JsonNode node) {
@@ -310,8 +338,11 @@ public final class PrivacyLedger {
             if (signed) {
                 n.put("prev", prev);
                 if (sigs.get(i) == null) {
+                    n.put("key", seal.publicKey());
                     sigs.set(i, seal.sign(canonical(n)));
+                    keys.set(i, seal.publicKey());
                 }
+                n.put("key", keys.get(i));
                 n.put("sig", sigs.get(i));
                 prev = Sha256.hex(Sha256.of(canonical(n)));
             }
@@ -349,6 +380,7 @@ public final class PrivacyLedger {
         for (int i = 0; i < n; i++) {
             ObjectNode e = releaseNode(list, releases.get(i));
             e.put("prev", prev);
+            e.put("key", keys.get(i));
             e.put("sig", sigs.get(i));
             prev = Sha256.hex(Sha256.of(canonical(e)));
         }
@@ -467,6 +499,7 @@ public final class PrivacyLedger {
         Release release = new Release(federationId, round, sigma, q, sha, clock.instant());
         releases.add(release);
         sigs.add(null);
+        keys.add(null);
         RdpBudget previous = budget;
         budget = next;
         try {
@@ -475,6 +508,7 @@ public final class PrivacyLedger {
             // not durable, so not recorded: the caller must not send
             releases.remove(releases.size() - 1);
             sigs.remove(sigs.size() - 1);
+            keys.remove(keys.size() - 1);
             budget = previous;
             throw e;
         }

@@ -47,15 +47,8 @@ class SignedLedgerTest {
             }
 
             @Override
-            public String problem(byte[] body, String signature) {
-                try {
-                    Signature s = Signature.getInstance("SHA256withECDSA");
-                    s.initVerify(keys.getPublic());
-                    s.update(body);
-                    return s.verify(Base64.getDecoder().decode(signature)) ? null : "bad signature";
-                } catch (GeneralSecurityException | IllegalArgumentException e) {
-                    return "unreadable signature";
-                }
+            public String publicKey() {
+                return Base64.getEncoder().encodeToString(keys.getPublic().getEncoded());
             }
         };
     }
@@ -151,11 +144,28 @@ class SignedLedgerTest {
     }
 
     @Test
-    void releasesSignedByAnotherKeyAreRefused() throws IOException {
+    void aReleaseWhoseNamedKeyIsSwappedWithoutResigningIsRefused() throws IOException {
         threeReleases();
+        ArrayNode r = releases();
+        ((ObjectNode) r.get(1)).put("key", otherSeal.publicKey());
+        rewrite(r);
 
-        assertThatThrownBy(() -> PrivacyLedger.open(file, 1e-5, otherSeal))
-                .isInstanceOf(IOException.class).hasMessageContaining("signed by another key");
+        assertThatThrownBy(() -> PrivacyLedger.open(file, 1e-5, seal))
+                .isInstanceOf(IOException.class).hasMessageContaining("release 2's signature does not check");
+    }
+
+    @Test
+    void aLedgerOutlivesTheCertificateItWasStartedUnder() throws IOException {
+        threeReleases();
+        // the site's certificate was renewed (a new key), or it joins a federation of another consortium
+        PrivacyLedger renewed = PrivacyLedger.open(file, 1e-5, otherSeal);
+        renewed.charge("fed-2", 1, "d".repeat(64), 1, 1.0);
+
+        PrivacyLedger reopened = PrivacyLedger.read(file, seal);
+        assertThat(reopened.releases()).hasSize(4);
+        assertThat(releases().get(0).get("key").asText()).isEqualTo(seal.publicKey());
+        assertThat(releases().get(3).get("key").asText()).isEqualTo(otherSeal.publicKey());
+        assertThat(reopened.head()).isEqualTo(renewed.head());
     }
 
     @Test

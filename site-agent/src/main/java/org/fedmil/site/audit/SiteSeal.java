@@ -14,8 +14,7 @@ public record SiteSeal(PrivateKey key, X509Certificate certificate) implements P
     }
 
     @Override
-    public String problem(byte[] body, String signature) {
-        return Signatures.problem(certificate.getPublicKey(), body, signature,
-                "the site certificate " + certificate.getSubjectX500Principal());
+    public String publicKey() {
+        return java.util.Base64.getEncoder().encodeToString(certificate.getPublicKey().getEncoded());
     }
 }
