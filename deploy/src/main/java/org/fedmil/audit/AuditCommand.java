@@ -94,7 +94,15 @@ public final class AuditCommand implements Callable<Integer> {
                 }
                 return 1;
             }
-            out.println("OK: " + v.records() + " records, chain and signatures verified, head " + v.head());
+            String vouched;
+            try {
+                vouched = RoundLogVerifier.schemaOf(Files.readAllBytes(logFile)) == RecordSchema.ROUND_LOG
+                        ? "; " + cosigned(v) : "";
+            } catch (IOException e) {
+                err.println("fedmil audit verify: cannot read " + logFile + ": " + e.getMessage());
+                return 2;
+            }
+            out.println("OK: " + v.records() + " records, chain and signatures verified, head " + v.head() + vouched);
             if (heads.isEmpty() && receiptsDir == null) {
                 return 0;
             }
@@ -131,6 +139,16 @@ public final class AuditCommand implements Callable<Integer> {
                 return 1;
             }
             return 0;
+        }
+
+        /** How much of the log the sites vouched for: a rewrite of the rest is not caught by this command. */
+        private static String cosigned(RoundLogVerifier.Verdict v) {
+            if (v.cosignedRecords() == 0) {
+                return "no site countersigned a head of this log (check its end with 'fedmil audit crosscheck')";
+            }
+            return "the sites countersigned the first " + v.cosignedRecords() + " records, the last "
+                    + (v.records() - v.cosignedRecords()) + " are vouched for by the coordinator alone (check them "
+                    + "with 'fedmil audit crosscheck')";
         }
     }
 

@@ -21,6 +21,12 @@ import org.fedmil.pki.Certificates;
  * coordinator's round log (what the coordinator says it received). Each log is signed by its own party, so where
  * they disagree one of the two parties, or someone with its key, is not telling the truth; the list of
  * {@link Disagreement}s says where.
+ *
+ * <p>One state folder may serve several federations (the privacy ledger spans them all), so its egress log holds
+ * the messages of each: only those of the round log's federation are compared. A line belongs to the federation of
+ * the head or countersignature most recently recorded before it since the agent started (the site's own
+ * {@code site_heads} name it exactly), or, before the first of those, of the first one after it in the same run of
+ * the agent (its Join); lines of a run without any are compared, as older egress logs have no other marker.
  */
 public final class CrossCheck {
 
@@ -64,12 +70,66 @@ public final class CrossCheck {
     private final Set<Disagreement> found = new LinkedHashSet<>();
     private int receipts;
     private int heads;
+    /** The federation each egress line belongs to, by line number; absent when no marker preceded it. */
+    private final Map<Integer, String> federationOfLine = new java.util.HashMap<>();
 
     private CrossCheck(LogRecords roundLog, LogRecords egress, Path stateDir) {
         this.roundLog = roundLog;
         this.egress = egress;
         this.stateDir = stateDir;
         this.site = egress.lines().isEmpty() ? null : egress.lines().get(0).text("site");
+        String current = null;
+        for (LogRecords.Line l : egress.lines()) {
+            String type = l.type();
+            if (EgressSchema.AGENT_STARTED.equals(type) || EgressSchema.EGRESS_LOG_OPENED.equals(type)) {
+                current = null;
+            } else if (EgressSchema.LOG_HEAD_RECEIVED.equals(type) && l.text("federation_id") != null) {
+                current = l.text("federation_id");
+            } else if (EgressSchema.SENT.equals(type)) {
+                SiteHeads h = siteHeadsOf(l);
+                if (h != null) {
+                    current = h.federationId();
+                }
+            }
+            if (current != null) {
+                federationOfLine.put(l.line(), current);
+            }
+        }
+        // a line before the first marker of its agent's run (the Join) belongs to the federation that run served
+        String next = null;
+        List<LogRecords.Line> lines = egress.lines();
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            LogRecords.Line l = lines.get(i);
+            String known = federationOfLine.get(l.line());
+            if (known != null) {
+                next = known;
+            } else if (next != null) {
+                federationOfLine.put(l.line(), next);
+            }
+            if (EgressSchema.AGENT_STARTED.equals(l.type()) || EgressSchema.EGRESS_LOG_OPENED.equals(l.type())) {
+                next = null;
+            }
+        }
+    }
+
+    /** The site's countersigned heads a sent update carried, or null. */
+    private static SiteHeads siteHeadsOf(LogRecords.Line sent) {
+        Map<String, Object> content = sent.map("content");
+        if (content != null && content.get("site_heads") instanceof Map<?, ?> m
+                && m.get("statement") instanceof String text) {
+            try {
+                return SiteHeads.parse(text);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** True unless the egress line is known to belong to another federation than the round log's. */
+    private boolean ours(LogRecords.Line l) {
+        String f = federationOfLine.get(l.line());
+        return f == null || f.equals(roundLog.federationId());
     }
 
     /**
@@ -106,6 +166,7 @@ public final class CrossCheck {
         c.coordinatorCertificate();
         c.receipts(receiptsDir);
         c.heads();
+        c.egressAnchors();
         return new Result(c.site, List.copyOf(c.found), uploads, c.receipts, c.heads);
     }
 
@@ -127,7 +188,7 @@ public final class CrossCheck {
     private List<Sent> sent() {
         List<Sent> sent = new ArrayList<>();
         for (LogRecords.Line l : egress.ofType(EgressSchema.SENT)) {
-            if (UPLOAD_RPC.equals(l.text("rpc"))) {
+            if (UPLOAD_RPC.equals(l.text("rpc")) && ours(l)) {
                 Map<String, Object> content = l.map("content");
                 sent.add(new Sent(l, content == null ? Map.of() : content));
             }
@@ -142,6 +203,9 @@ public final class CrossCheck {
                 .filter(l -> Objects.equals(site, l.text("site"))).toList();
         Set<String> seen = new java.util.HashSet<>();
         for (LogRecords.Line ended : egress.ofType(EgressSchema.UPLOAD_STREAM_ENDED)) {
+            if (!ours(ended)) {
+                continue;
+            }
             Long round = ended.number("round");
             String sha = ended.text("update_sha256");
             // a retried upload the coordinator answered OK twice (it keeps one copy) is one update
@@ -239,7 +303,7 @@ public final class CrossCheck {
         Set<String> reported = new LinkedHashSet<>();
         for (LogRecords.Line l : egress.ofType(EgressSchema.SENT)) {
             String fp = l.text("coordinator_fingerprint");
-            if (fp != null && !logged.contains(fp.toUpperCase(java.util.Locale.ROOT)) && reported.add(fp)) {
+            if (fp != null && ours(l) && !logged.contains(fp.toUpperCase(java.util.Locale.ROOT)) && reported.add(fp)) {
                 add(Disagreement.Kind.COORDINATOR_CERTIFICATE_DIFFERS, site, null, null, "egress log line "
                         + l.line() + ": the site sent to " + l.text("coordinator") + " with certificate " + fp
                         + ", but the round log is signed by " + logged + ": the site talked to another "
@@ -254,6 +318,9 @@ public final class CrossCheck {
         Set<Path> checked = new LinkedHashSet<>();
         Map<Path, LogRecords.Line> recorded = new TreeMap<>();
         for (LogRecords.Line r : egress.ofType(EgressSchema.RECEIPT_RECEIVED)) {
+            if (!ours(r)) {
+                continue;
+            }
             Path file = stateDir.resolve(String.valueOf(r.text("receipt_file"))).toAbsolutePath().normalize();
             if (!Files.isRegularFile(file)) {
                 add(Disagreement.Kind.RECEIPT_FILE_MISSING, site, r.number("round"), r.text("update_sha256"),
@@ -271,7 +338,7 @@ public final class CrossCheck {
             }
         }
         for (Path file : files) {
-            if (!checked.add(file)) {
+            if (!checked.add(file) || otherFederation(file)) {
                 continue;
             }
             AnchorCheck.Result result = anchors.check(file);
@@ -343,9 +410,53 @@ public final class CrossCheck {
         return null;
     }
 
+    /** True for a receipt or head file that names another federation than the round log's. */
+    private boolean otherFederation(Path file) {
+        try {
+            Map<?, ?> m = Statement.CANONICAL.readValue(SignedStatement.read(file).statement(), Map.class);
+            return m.get("federation_id") instanceof String f && !f.equals(roundLog.federationId());
+        } catch (IOException | RuntimeException e) {
+            return false; // unreadable: the anchor check says what is wrong with it
+        }
+    }
+
+    /**
+     * The egress-log heads the site countersigned, as the round log keeps them: the egress log must still hold that
+     * record with that hash, so records dropped from its end (or a rewritten egress log) are found from outside.
+     */
+    private void egressAnchors() {
+        for (LogRecords.Line a : roundLog.ofType(RecordSchema.UPDATE_ACCEPTED)) {
+            if (!Objects.equals(site, a.text("site")) || a.text("site_heads") == null) {
+                continue;
+            }
+            SiteHeads h;
+            try {
+                h = SiteHeads.parse(a.text("site_heads"));
+            } catch (IllegalArgumentException e) {
+                continue; // `audit verify` reports a countersignature that cannot be read
+            }
+            heads++;
+            var line = egress.at(h.egressRecords());
+            if (line.isEmpty()) {
+                add(Disagreement.Kind.EGRESS_TRUNCATED, site, (long) h.round(), h.egressLastSha256(), "round log "
+                        + "line " + a.line() + ": " + site + " countersigned its egress log at " + h.egressRecords()
+                        + " records, the egress log holds only " + egress.size() + ": records were dropped from its "
+                        + "end");
+            } else if (!line.get().sha256().equals(h.egressLastSha256())) {
+                add(Disagreement.Kind.EGRESS_FORKED, site, (long) h.round(), h.egressLastSha256(), "round log line "
+                        + a.line() + ": " + site + " countersigned egress record " + h.egressRecords() + " as "
+                        + h.egressLastSha256() + ", the egress log's line " + line.get().line() + " hashes to "
+                        + line.get().sha256() + ": the egress log was rewritten");
+            }
+        }
+    }
+
     /** Every head the site recorded receiving: the round log must still hold that record with that hash. */
     private void heads() {
         for (LogRecords.Line h : egress.ofType(EgressSchema.LOG_HEAD_RECEIVED)) {
+            if (h.text("federation_id") != null && !h.text("federation_id").equals(roundLog.federationId())) {
+                continue; // another federation this state folder served: its own round log is the one to compare
+            }
             heads++;
             Long records = h.number("records");
             String sha = h.text("last_sha256");

@@ -31,7 +31,11 @@ public record Disagreement(Kind kind, String site, Integer round, String sha256,
         /** A log head the site received names a different record hash than the round log holds at that seq. */
         LOG_FORKED,
         /** The site talked to a coordinator whose certificate is not the one that signs the round log. */
-        COORDINATOR_CERTIFICATE_DIFFERS
+        COORDINATOR_CERTIFICATE_DIFFERS,
+        /** The round log holds the site's countersigned egress-log head, and the egress log no longer reaches it. */
+        EGRESS_TRUNCATED,
+        /** The site's countersigned egress-log head names a record the egress log now holds with another hash. */
+        EGRESS_FORKED
     }
 
     /** One line for the command's output. */

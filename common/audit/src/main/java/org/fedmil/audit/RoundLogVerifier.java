@@ -42,9 +42,16 @@ public final class RoundLogVerifier {
      * @param problem       what is wrong with it, or null
      * @param tornLastLine  the file ends in a line without its newline: an append interrupted by a crash, which is
      *                      not part of the chain
+     * @param cosignedRecords how many of the first records some site countersigned (the largest round-log head a
+     *                      site signed in its {@code site_heads}, every one checked against the records); 0 if none.
+     *                      Records after it are vouched for by the coordinator's signature alone
      */
     public record Verdict(boolean ok, int records, String head, int firstBadLine, String problem,
-                          boolean tornLastLine) {
+                          boolean tornLastLine, long cosignedRecords) {
+
+        public Verdict(boolean ok, int records, String head, int firstBadLine, String problem, boolean tornLastLine) {
+            this(ok, records, head, firstBadLine, problem, tornLastLine, 0);
+        }
     }
 
     /** Verifies a round log or a site's egress log, telling them apart by their first record. */
@@ -70,13 +77,15 @@ public final class RoundLogVerifier {
         String prev = RoundLog.GENESIS;
         X509Certificate signer = null;
         Map<String, X509Certificate> siteCerts = new java.util.HashMap<>();
+        List<String> hashes = new java.util.ArrayList<>();
+        long[] cosigned = {0};
         int start = 0;
         int lineNo = 0;
         while (start < content.length) {
             lineNo++;
             int nl = indexOf(content, start);
             if (nl < 0) {
-                return new Verdict(true, records, prev, 0, null, true);
+                return new Verdict(true, records, prev, 0, null, true, cosigned[0]);
             }
             byte[] line = Arrays.copyOfRange(content, start, nl);
             start = nl + 1;
@@ -90,23 +99,27 @@ public final class RoundLogVerifier {
             if (problem == null && schema == RecordSchema.ROUND_LOG) {
                 try {
                     problem = SiteSignatures.problem(record, siteCerts, ca);
+                    if (problem == null) {
+                        problem = SiteSignatures.headsProblem(record, siteCerts, hashes, cosigned);
+                    }
                 } catch (RuntimeException e) {
                     problem = "cannot check the site's part of the record: " + e;
                 }
             }
             if (problem != null) {
-                return new Verdict(false, records, prev, lineNo, problem, false);
+                return new Verdict(false, records, prev, lineNo, problem, false, cosigned[0]);
             }
             if (schema.introducesKey((String) record.get("type"))) {
                 signer = parseCertificate((String) record.get(RecordSchema.CERT));
             }
             records++;
             prev = Sha256.hex(Sha256.of(line));
+            hashes.add(prev);
         }
         if (records == 0) {
             return new Verdict(false, 0, prev, 1, "the log holds no records", false);
         }
-        return new Verdict(true, records, prev, 0, null, false);
+        return new Verdict(true, records, prev, 0, null, false, cosigned[0]);
     }
 
     /** Why {@code line} is not record {@code seq} following {@code prev}, or null if it is. */

@@ -81,4 +81,50 @@ final class SiteSignatures {
         }
         return null;
     }
+
+    /**
+     * Why the {@code site_heads} an {@code update_accepted} record carries do not check, or null (also when there
+     * are none): the site's signature, that they are this update's, and that the round-log head the site signed is
+     * this log's record {@code log_records} as it is now ({@code hashes}: the hash of every earlier record). Raises
+     * {@code cosigned[0]} to the largest head so vouched for.
+     */
+    static String headsProblem(Map<?, ?> record, Map<String, X509Certificate> siteCerts, java.util.List<String> hashes,
+                               long[] cosigned) {
+        if (!RecordSchema.UPDATE_ACCEPTED.equals(record.get("type")) || record.get("site_heads") == null) {
+            return null;
+        }
+        String site = String.valueOf(record.get("site"));
+        if (!(record.get("site_heads") instanceof String text) || !(record.get("site_heads_sig") instanceof String sig)) {
+            return "update_accepted record with site_heads but without the site's signature over them";
+        }
+        X509Certificate cert = siteCerts.get(site);
+        String bad = Signatures.problem(cert.getPublicKey(), text.getBytes(StandardCharsets.UTF_8), sig,
+                "site '" + site + "' (" + cert.getSubjectX500Principal() + ")");
+        if (bad != null) {
+            return "the site's countersignature of its heads: " + bad;
+        }
+        SiteHeads heads;
+        try {
+            heads = SiteHeads.parse(text);
+        } catch (IllegalArgumentException e) {
+            return "the site's countersigned heads cannot be read: " + e.getMessage();
+        }
+        if (!heads.site().equals(site) || !(record.get("round") instanceof Number r) || r.intValue() != heads.round()) {
+            return "the site's countersigned heads are site '" + heads.site() + "''s of round " + heads.round()
+                    + ", the record is " + site + "'s of round " + record.get("round");
+        }
+        long n = heads.logRecords();
+        if (n > hashes.size()) {
+            return "site '" + site + "' countersigned a round-log head of " + n + " records, but only "
+                    + hashes.size() + " precede this record: records were removed or the log was rewritten";
+        }
+        String actual = n == 0 ? RoundLog.GENESIS : hashes.get((int) n - 1);
+        if (!actual.equals(heads.logLastSha256())) {
+            return "site '" + site + "' countersigned record " + n + " of this log as " + heads.logLastSha256()
+                    + ", but record " + n + " now hashes to " + actual + ": the log up to there was rewritten "
+                    + "(edited, or re-signed, even with the coordinator's own key) after the site vouched for it";
+        }
+        cosigned[0] = Math.max(cosigned[0], n);
+        return null;
+    }
 }

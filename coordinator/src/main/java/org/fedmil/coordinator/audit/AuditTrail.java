@@ -186,6 +186,10 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("site_statement", u.signed().statementJson());
         f.put("site_sig", u.signed().signature());
         u.signed().privacy().ifPresent(p -> f.put("privacy", p.fields()));
+        u.signed().siteHeads().ifPresent(h -> {
+            f.put("site_heads", h.statement());
+            f.put("site_heads_sig", h.sig());
+        });
         RoundLog.Entry at = log.appendRecord(RecordSchema.UPDATE_ACCEPTED, f);
         receipts.put(key(u.siteId(), u.round(), u.sha256Hex()), log.sign(new Receipt(federationId, u.siteId(),
                 u.round(), u.sha256Hex(), Instant.now().toString(), at.seq(), at.sha256())));

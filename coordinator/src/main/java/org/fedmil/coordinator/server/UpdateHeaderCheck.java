@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Optional;
 import org.fedmil.audit.PrivacyClaim;
 import org.fedmil.audit.Signatures;
+import org.fedmil.audit.SignedStatement;
+import org.fedmil.audit.SiteHeads;
 import org.fedmil.audit.UpdateStatement;
 import org.fedmil.coordinator.round.FederationPlan;
 import org.fedmil.coordinator.round.GlobalModel;
@@ -65,7 +67,38 @@ final class UpdateHeaderCheck {
                     + "site '" + site + "''s certificate: " + problem + ". The site must sign its update statement "
                     + "with the key of the certificate it connects with");
         }
-        return new SignedUpdate(text, sig, privacy);
+        return new SignedUpdate(text, sig, privacy, siteHeads(h, federationId, site, siteCert));
+    }
+
+    /** The site's countersigned heads, checked against its certificate and this update; empty when none came. */
+    private static Optional<SignedStatement> siteHeads(UpdateHeader h, String federationId, String site,
+                                                       X509Certificate siteCert) {
+        if (!h.hasSiteHeads()) {
+            return Optional.empty();
+        }
+        SignedStatement signed = new SignedStatement(h.getSiteHeads().getStatement(),
+                Base64.getEncoder().encodeToString(h.getSiteHeads().getSignature().toByteArray()));
+        String problem = signed.problem(siteCert.getPublicKey(), "site '" + site + "' ("
+                + siteCert.getSubjectX500Principal() + ")");
+        SiteHeads heads = null;
+        if (problem == null) {
+            try {
+                heads = SiteHeads.parse(signed.statement());
+            } catch (IllegalArgumentException e) {
+                problem = "unreadable: " + e.getMessage();
+            }
+        }
+        if (problem == null && (!heads.site().equals(site) || !heads.federationId().equals(federationId)
+                || heads.round() != h.getRound())) {
+            problem = "it names site '" + heads.site() + "', federation '" + heads.federationId() + "', round "
+                    + heads.round() + " but the update is site '" + site + "''s for '" + federationId + "' round "
+                    + h.getRound();
+        }
+        if (problem != null) {
+            throw UpdateRefusal.BAD_SIGNATURE.because("the update header's site_heads does not check: " + problem
+                    + ". The site must countersign its own heads with the key of the certificate it connects with");
+        }
+        return Optional.of(signed);
     }
 
     private static String hexOrNone(byte[] sha) {

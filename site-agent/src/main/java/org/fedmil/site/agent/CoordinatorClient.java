@@ -153,10 +153,13 @@ public final class CoordinatorClient implements AutoCloseable {
                 .build();
     }
 
-    /** Tells the coordinator this site leaves, and why; the round log records it. */
+    /**
+     * Tells the coordinator this site leaves, and why; the round log records it, so no absolute path may be in it
+     * (it is redacted here as the last guard; callers also take out the site's configured folders).
+     */
     public void leave(String reason) {
         blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .leave(LeaveRequest.newBuilder().setReason(reason).build());
+                .leave(LeaveRequest.newBuilder().setReason(LeaveReason.redact(reason)).build());
     }
 
     public Task nextTask(int maxWaitMs) {

@@ -19,6 +19,8 @@ import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.site.audit.EgressLog;
+import org.fedmil.site.audit.LedgerReconciliation;
+import org.fedmil.site.audit.SiteSeal;
 import org.fedmil.site.audit.EgressRecorder;
 import org.fedmil.site.audit.ReceiptStore;
 import org.fedmil.site.config.SiteConfig;
@@ -91,6 +93,9 @@ public final class SiteAgent implements AutoCloseable {
         X509Certificate own = PemFiles.readCertificate(config.tls().cert());
         this.ownName = PeerIdentity.of(own).commonName();
         PrivateKey ownKey = PemFiles.readPrivateKey(config.tls().key());
+        SiteSeal seal = new SiteSeal(ownKey, own);
+        // before anything is recorded or sent: a ledger behind what the egress log says was released is refused
+        LedgerReconciliation.check(config.stateDir(), seal);
         this.egress = EgressLog.open(config.stateDir(), ownName, ownKey, own, SOFTWARE_VERSION);
         // the CA the site's TLS already trusts is the one every secure-aggregation roster entry must chain to
         this.consortiumCa = PemFiles.readCertificate(config.tls().ca());
@@ -104,7 +109,7 @@ public final class SiteAgent implements AutoCloseable {
         this.retrying = new Retrying(config, coordinator);
         this.tasks = new TaskFeed(client, retrying, receipts, membership, config.pollWaitMs());
         this.executors = new TaskExecutors(new TaskExecutors.Site(config, out, data, trainer, client, retrying,
-                membership, policy, receipts, ownKey, roster));
+                membership, policy, receipts, ownKey, roster, egress, seal));
     }
 
     /** The site's egress log (every message it sent, receipts and heads it received). */
@@ -132,7 +137,7 @@ public final class SiteAgent implements AutoCloseable {
             out.println("site " + ownName + " stopped by its privacy policy: " + v.getMessage());
             if (!v.rule().equals("coordinator_fingerprint") && membership.hasJoined()) {
                 try {
-                    client.leave(v.getMessage());
+                    client.leave(LeaveReason.redact(v.getMessage(), config.stateDir(), config.dataDir()));
                 } catch (StatusRuntimeException e) {
                     log.info("could not tell the coordinator this site leaves: {}", ConnectionProblem.brief(e));
                 }
@@ -173,7 +178,7 @@ public final class SiteAgent implements AutoCloseable {
                 + (e.getMessage() == null ? "" : ": " + e.getMessage());
         out.println("site " + ownName + " failed and leaves the federation: " + reason);
         try {
-            client.leave(reason);
+            client.leave(LeaveReason.redact(reason, config.stateDir(), config.dataDir()));
         } catch (RuntimeException notTold) {
             log.info("could not tell the coordinator this site leaves: {}", notTold.getMessage());
         }

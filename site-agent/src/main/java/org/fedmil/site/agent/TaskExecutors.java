@@ -2,6 +2,9 @@ package org.fedmil.site.agent;
 
 import java.io.PrintStream;
 import java.security.PrivateKey;
+import org.fedmil.privacy.PrivacyLedger;
+import org.fedmil.site.audit.EgressLog;
+import org.fedmil.site.audit.SiteHeadsSigner;
 import java.time.Duration;
 import org.fedmil.secagg.RosterAuthentication;
 import org.fedmil.site.audit.ReceiptStore;
@@ -42,15 +45,17 @@ final class TaskExecutors {
     /** What the executors share: the site, its coordinator, and the state kept across tasks. */
     record Site(SiteConfig config, PrintStream out, SiteData data, SiteTrainer trainer, CoordinatorClient client,
                 Retrying retrying, Membership membership, PolicyGuard policy, ReceiptStore receipts,
-                PrivateKey key, RosterAuthentication rosterAuthentication) {
+                PrivateKey key, RosterAuthentication rosterAuthentication, EgressLog egress,
+                PrivacyLedger.Seal seal) {
     }
 
     TaskExecutors(Site s) {
         Duration patience = Duration.ofSeconds(s.config().connectTimeoutSeconds());
-        SitePrivacy privacy = new SitePrivacy(s.config().policy().dp(), s.config().stateDir());
+        SitePrivacy privacy = new SitePrivacy(s.config().policy().dp(), s.config().stateDir(), s.seal());
         this.outbound = new OutboundPipeline(s.policy(), s.membership(), new DpFilter(privacy),
                 new CompressionFilter(), new SignFilter(s.key(), s.membership()),
-                (header, bytes) -> s.client().resumableUpload(header, bytes, patience), s.receipts());
+                (header, bytes) -> s.client().resumableUpload(header, bytes, patience), s.receipts(),
+                new SiteHeadsSigner(s.key(), s.egress(), s.receipts(), privacy::ledgerHead));
         GlobalModels models = new GlobalModels(s.client(), new LocalModelStore(s.config().stateDir()),
                 s.membership());
         this.train = new TrainExecutor(s.membership(), outbound, models, s.trainer(), s.data(),

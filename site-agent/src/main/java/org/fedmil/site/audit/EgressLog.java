@@ -46,6 +46,11 @@ public final class EgressLog implements AutoCloseable {
         return site;
     }
 
+    /** Records written and the hash of the last: what the site countersigns with each update. */
+    public RoundLog.Entry head() {
+        return log.head();
+    }
+
     /** Appends a record of {@code type} (one of {@link EgressSchema}'s) and forces it to disk. */
     public void record(String type, Map<String, ?> fields) {
         log.append(type, fields);

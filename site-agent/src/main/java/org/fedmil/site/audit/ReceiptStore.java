@@ -30,6 +30,7 @@ public final class ReceiptStore {
     private final EgressLog egress;
     private final CoordinatorIdentity coordinator;
     private long headRecords = -1;
+    private LogHead latestHead;
 
     public ReceiptStore(Path stateDir, EgressLog egress, CoordinatorIdentity coordinator) {
         this.stateDir = stateDir;
@@ -84,7 +85,7 @@ public final class ReceiptStore {
     }
 
     /** Checks and keeps a signed round-log head that came with a task, when it is newer than the one held. */
-    public void keepHead(SignedLogHead head) {
+    public synchronized void keepHead(SignedLogHead head) {
         if (head.getStatement().isEmpty()) {
             return;
         }
@@ -103,12 +104,15 @@ public final class ReceiptStore {
             log.error("the coordinator's signed log head does not check: {}; it is not kept", problem);
             return;
         }
-        if (parsed.records() <= headRecords) {
+        // a head of another federation (this state folder joined a new one) starts counting again
+        boolean sameFederation = latestHead != null && latestHead.federationId().equals(parsed.federationId());
+        if (sameFederation && parsed.records() <= headRecords) {
             return;
         }
         Path relative = Path.of("receipts", safe(parsed.federationId()), "log-head.json");
         write(signed, relative);
         headRecords = parsed.records();
+        latestHead = parsed;
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("federation_id", parsed.federationId());
         f.put("records", parsed.records());
@@ -117,6 +121,12 @@ public final class ReceiptStore {
         f.put("statement", signed.statement());
         f.put("statement_sig", signed.sig());
         egress.record(EgressSchema.LOG_HEAD_RECEIVED, f);
+    }
+
+    /** The newest checked round-log head of {@code federationId} this agent received, if any. */
+    public synchronized java.util.Optional<LogHead> latestHead(String federationId) {
+        return latestHead != null && latestHead.federationId().equals(federationId)
+                ? java.util.Optional.of(latestHead) : java.util.Optional.empty();
     }
 
     private String check(SignedStatement signed) {

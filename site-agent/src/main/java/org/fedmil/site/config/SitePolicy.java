@@ -32,12 +32,30 @@ public record SitePolicy(String coordinatorFingerprint, Integer maxRounds, Integ
      * @param delta               the δ of this site's (ε, δ) accounting; default 1e-5
      * @param lifetimeEpsilon     this site's lifetime budget, over all federations: refuse to send an update that
      *                            would take its spent ε above it (and any update without DP, whose ε is unbounded)
+     * @param reportEpsilon       which ε the site states to the coordinator with each update: {@code federation}
+     *                            (the default: what it spent in this federation) or {@code lifetime} (over every
+     *                            federation, which tells the coordinator how much the site took part elsewhere)
      */
     public record Dp(Boolean required, Double minNoiseMultiplier, Double maxClipNorm, Double delta,
-                     Double lifetimeEpsilon) {
+                     Double lifetimeEpsilon, String reportEpsilon) {
+
+        public static final String REPORT_FEDERATION = "federation";
+        public static final String REPORT_LIFETIME = "lifetime";
+
         public Dp {
             required = required != null && required;
             delta = delta == null ? DEFAULT_DELTA : delta;
+            reportEpsilon = reportEpsilon == null ? REPORT_FEDERATION : reportEpsilon;
+        }
+
+        public Dp(Boolean required, Double minNoiseMultiplier, Double maxClipNorm, Double delta,
+                  Double lifetimeEpsilon) {
+            this(required, minNoiseMultiplier, maxClipNorm, delta, lifetimeEpsilon, null);
+        }
+
+        /** True when the coordinator is told the lifetime spend rather than this federation's. */
+        public boolean reportsLifetime() {
+            return REPORT_LIFETIME.equals(reportEpsilon);
         }
     }
 
@@ -83,6 +101,10 @@ public record SitePolicy(String coordinatorFingerprint, Integer maxRounds, Integ
         if (!(dp.delta() > 0 && dp.delta() < 1)) {
             throw new ConfigException(file + ": key 'policy.dp.delta' is " + dp.delta()
                     + ", expected a number between 0 and 1 (e.g. 1e-5, below 1 / the number of patients)");
+        }
+        if (!dp.reportEpsilon().equals(Dp.REPORT_FEDERATION) && !dp.reportEpsilon().equals(Dp.REPORT_LIFETIME)) {
+            throw new ConfigException(file + ": key 'policy.dp.report_epsilon' is '" + dp.reportEpsilon()
+                    + "', expected 'federation' (report this federation's spend, the default) or 'lifetime'");
         }
         if (dp.lifetimeEpsilon() != null && !(dp.lifetimeEpsilon() > 0)) {
             throw new ConfigException(file + ": key 'policy.dp.lifetime_epsilon' is " + dp.lifetimeEpsilon()

@@ -6,6 +6,7 @@ import org.fedmil.proto.v1.TrainingConfig;
 import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.site.audit.ReceiptStore;
+import org.fedmil.site.audit.SiteHeadsSigner;
 import org.fedmil.site.policy.PolicyGuard;
 import org.fedmil.site.task.Membership;
 import org.fedmil.util.Sha256;
@@ -38,10 +39,18 @@ public final class OutboundPipeline {
     private final SignFilter sign;
     private final Uploader uploader;
     private final ReceiptStore receipts;
+    private final SiteHeadsSigner heads;
     private Outbound kept;
 
     public OutboundPipeline(PolicyGuard policy, Membership membership, DpFilter dp, CompressionFilter compression,
                             SignFilter sign, Uploader uploader, ReceiptStore receipts) {
+        this(policy, membership, dp, compression, sign, uploader, receipts, null);
+    }
+
+    /** With {@code heads}, every update carries the site's countersignature of the heads it holds. */
+    public OutboundPipeline(PolicyGuard policy, Membership membership, DpFilter dp, CompressionFilter compression,
+                            SignFilter sign, Uploader uploader, ReceiptStore receipts, SiteHeadsSigner heads) {
+        this.heads = heads;
         this.policy = policy;
         this.membership = membership;
         this.dp = dp;
@@ -60,7 +69,7 @@ public final class OutboundPipeline {
      */
     public Optional<Outbound> admit(ModelSpec model, int round, long baseVersion, TrainingConfig config) {
         policy.checkModel(model);
-        policy.checkTraining(membership.federationId(), round, config);
+        policy.checkTraining(membership.federationId(), round, baseVersion, config);
         if (kept != null && kept.round() == round && kept.baseVersion() == baseVersion) {
             return Optional.of(kept);
         }
@@ -81,8 +90,10 @@ public final class OutboundPipeline {
     public Sent send(Outbound released, OutboundFilter... beforeSigning) throws InterruptedException {
         Outbound ready = new FilterChain(java.util.List.of(beforeSigning)).then(sign).apply(released);
         String federationId = membership.federationId();
-        policy.noteSending(federationId, ready.round());
-        UploadReceipt receipt = uploader.upload(ready.header(), ready.bytes());
+        policy.noteSending(federationId, ready.round(), ready.baseVersion());
+        UpdateHeader header = heads == null ? ready.header()
+                : heads.attach(ready.header(), federationId, membership.siteId(), ready.round());
+        UploadReceipt receipt = uploader.upload(header, ready.bytes());
         receipts.keep(federationId, membership.siteId(), ready.round(),
                 Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
         return new Sent(ready, receipt);

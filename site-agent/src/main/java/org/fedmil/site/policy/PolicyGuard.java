@@ -90,8 +90,8 @@ public final class PolicyGuard {
      * Before training round {@code round}: the site has not yet reached policy.max_rounds, and the differential
      * privacy the task asks for is what the policy requires.
      */
-    public void checkTraining(String federationId, int round, TrainingConfig config) {
-        if (policy.maxRounds() != null && !participation.contains(federationId, round)
+    public void checkTraining(String federationId, int round, long baseVersion, TrainingConfig config) {
+        if (policy.maxRounds() != null && !participation.contains(federationId, round, baseVersion)
                 && participation.count(federationId) >= policy.maxRounds()) {
             throw new PolicyViolation("max_rounds", "round " + round + " of federation '" + federationId
                     + "' would be this site's round " + (participation.count(federationId) + 1) + ", but its "
@@ -128,8 +128,11 @@ public final class PolicyGuard {
         }
     }
 
-    /** Notes durably that an update for {@code round} is about to be sent (counted by max_rounds). */
-    public void noteSending(String federationId, int round) {
-        participation.note(federationId, round);
+    /**
+     * Notes durably that an update for {@code round}, trained from {@code baseVersion}, is about to be sent (counted
+     * by max_rounds; the same round number from another base model counts again).
+     */
+    public void noteSending(String federationId, int round, long baseVersion) {
+        participation.note(federationId, round, baseVersion);
     }
 }

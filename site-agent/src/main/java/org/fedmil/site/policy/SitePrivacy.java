@@ -27,11 +27,26 @@ public final class SitePrivacy {
 
     private final SitePolicy.Dp policy;
     private final Path ledgerFile;
+    private final PrivacyLedger.Seal seal;
     private PrivacyLedger ledger;
 
     public SitePrivacy(SitePolicy.Dp policy, Path stateDir) {
+        this(policy, stateDir, null);
+    }
+
+    /** With {@code seal} (the site's key), every release the ledger records is signed and chained. */
+    public SitePrivacy(SitePolicy.Dp policy, Path stateDir, PrivacyLedger.Seal seal) {
         this.policy = policy;
         this.ledgerFile = stateDir.resolve(PrivacyLedger.FILE_NAME);
+        this.seal = seal;
+    }
+
+    /** The ledger's head (no releases when the site never made one), which the site countersigns with updates. */
+    public synchronized PrivacyLedger.Head ledgerHead() {
+        if (ledger == null && !java.nio.file.Files.exists(ledgerFile)) {
+            return new PrivacyLedger.Head(0, PrivacyLedger.GENESIS);
+        }
+        return ledger().head();
     }
 
     /** The noised delta to send and what the site states about it. */
@@ -41,7 +56,7 @@ public final class SitePrivacy {
     private synchronized PrivacyLedger ledger() {
         if (ledger == null) {
             try {
-                ledger = PrivacyLedger.open(ledgerFile, policy.delta());
+                ledger = PrivacyLedger.open(ledgerFile, policy.delta(), seal);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open the site's privacy ledger " + ledgerFile + ": "
                         + e.getMessage(), e);
@@ -114,7 +129,9 @@ public final class SitePrivacy {
             throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
                     + "; nothing was sent: " + e.getMessage(), e);
         }
+        // the coordinator learns this federation's spend unless the policy chose to tell it the lifetime one
+        PrivacySpent stated = policy.reportsLifetime() ? spent : ledger().spentIn(federationId);
         return new Release(noised.noised(), new PrivacyClaim(clipNorm, noiseMultiplier,
-                SAMPLING_RATE, spent.delta(), spent.epsilon()), noised.normBeforeClipping());
+                SAMPLING_RATE, stated.delta(), stated.epsilon()), noised.normBeforeClipping());
     }
 }
