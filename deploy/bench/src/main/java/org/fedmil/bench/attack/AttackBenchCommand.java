@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.data.synth.SyntheticMilData;
 import org.fedmil.pki.ConsortiumCa;
 import picocli.CommandLine.Command;
@@ -23,13 +24,13 @@ public final class AttackBenchCommand implements Callable<Integer> {
     @Option(names = "--work", defaultValue = "target/bench-attacks", description = "work folder (default: ${DEFAULT-VALUE})")
     Path work;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "rounds per federation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", defaultValue = "4", description = "rounds per federation (default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Option(names = "--honest-sites", defaultValue = "3", description = "honest sites (default: ${DEFAULT-VALUE})")
     int honestSites;
 
-    @Option(names = "--bags", defaultValue = "60", description = "bags per site (default: ${DEFAULT-VALUE})")
+    @Option(names = "--bags", defaultValue = "100", description = "bags per site (default: ${DEFAULT-VALUE})")
     int bags;
 
     @Option(names = "--heldout", defaultValue = "200", description = "held-out bags (default: ${DEFAULT-VALUE})")
@@ -60,7 +61,10 @@ public final class AttackBenchCommand implements Callable<Integer> {
                 .withBags(bags, heldout).withSeed(seed)).writeTo(data);
         ConsortiumCa ca = ConsortiumCa.init(dir.resolve("pki-" + System.nanoTime()), "attacks",
                 ConsortiumCa.DEFAULT_CA_VALIDITY);
-        AttackFederation federation = new AttackFederation(dir, data, ca, honestSites, rounds);
+        // the demo's recipe (fedmil demo): attention over an MLP encoder, 2 local epochs of Adam at 0.002
+        AttackFederation federation = new AttackFederation(dir, data, ca, honestSites, rounds,
+                new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
+                new CoordinatorConfig.Training(2, 0.002, 0.0, seed, null, null, null));
         List<AttackFederation.Outcome> outcomes = new ArrayList<>();
         for (String a : attacks) {
             Hostile attack = Hostile.parse(a);

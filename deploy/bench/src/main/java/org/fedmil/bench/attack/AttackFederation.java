@@ -41,13 +41,35 @@ final class AttackFederation {
     private final ConsortiumCa ca;
     private final int honestSites;
     private final int rounds;
+    private final CoordinatorConfig.Model model;
+    private final CoordinatorConfig.Training training;
+    /** One certificate per party for every run: a CA issues a party's credentials once. */
+    private final PartyCredentials server;
+    private final java.util.Map<String, PartyCredentials> sites = new java.util.HashMap<>();
 
-    AttackFederation(Path work, Path data, ConsortiumCa ca, int honestSites, int rounds) {
+    /**
+     * @param model    the model section every run's coordinator gets
+     * @param training the training section
+     */
+    AttackFederation(Path work, Path data, ConsortiumCa ca, int honestSites, int rounds, CoordinatorConfig.Model model,
+                     CoordinatorConfig.Training training) throws java.io.IOException {
         this.work = work;
         this.data = data;
         this.ca = ca;
         this.honestSites = honestSites;
         this.rounds = rounds;
+        this.model = model;
+        this.training = training;
+        this.server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+    }
+
+    private synchronized PartyCredentials site(String name) throws java.io.IOException {
+        PartyCredentials c = sites.get(name);
+        if (c == null) {
+            c = ca.issueSite(name, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
+            sites.put(name, c);
+        }
+        return c;
     }
 
     Outcome run(String strategy, Hostile attack) throws Exception {
@@ -55,13 +77,9 @@ final class AttackFederation {
         Path dir = work.resolve(attack.configName() + "-" + strategy.replaceAll("[^A-Za-z0-9_.=-]", "_"));
         Files.createDirectories(dir);
         int sites = honestSites + attack.sites;
-        PartyCredentials server = ca.issueCoordinator(List.of("localhost", "127.0.0.1"),
-                ConsortiumCa.DEFAULT_PARTY_VALIDITY);
         CoordinatorConfig config = new CoordinatorConfig("attacks", new CoordinatorConfig.Listen("127.0.0.1", 0),
                 tls(server), dir.resolve("state"), data.resolve("heldout"), sites, rounds,
-                // the product's default model and training: what an operator gets without a model or training section
-                new CoordinatorConfig.Model(null, null, null, null, null, null),
-                new CoordinatorConfig.Training(null, null, null, null, null, null, null), "cpu", 600, sites, "skip",
+                model, training, "cpu", 600, sites, "skip",
                 null, null, StrategySettings.parse(strategy))
                 .withEarlyStopping(new CoordinatorConfig.EarlyStoppingSection(false, null, null))
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
@@ -74,7 +92,7 @@ final class AttackFederation {
             HostileSite.Collusion collusion = attack.sites > 1 ? new HostileSite.Collusion() : null;
             for (int i = 1; i <= sites; i++) {
                 String name = "site-" + i;
-                TlsFiles tls = tls(ca.issueSite(name, ConsortiumCa.DEFAULT_PARTY_VALIDITY));
+                TlsFiles tls = tls(site(name));
                 if (i > honestSites) {
                     HostileSite h = new HostileSite(name, "localhost", coordinator.port(), tls, data.resolve(name),
                             attack, collusion);
