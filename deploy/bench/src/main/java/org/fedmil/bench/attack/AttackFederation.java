@@ -79,7 +79,7 @@ final class AttackFederation {
         int sites = honestSites + attack.sites;
         CoordinatorConfig config = new CoordinatorConfig("attacks", new CoordinatorConfig.Listen("127.0.0.1", 0),
                 tls(server), dir.resolve("state"), data.resolve("heldout"), sites, rounds,
-                model, training, "cpu", 600, sites, "skip",
+                model, training, "cpu", 300, sites, "skip",
                 null, null, StrategySettings.parse(strategy))
                 .withEarlyStopping(new CoordinatorConfig.EarlyStoppingSection(false, null, null))
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));

@@ -14,6 +14,7 @@ import org.fedmil.config.TlsFiles;
 import org.fedmil.mil.data.LabelCounts;
 import org.fedmil.mil.train.BagAugmentation;
 import org.fedmil.mil.train.TrainingOptions;
+import org.fedmil.proto.v1.EvaluationReport;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.LabelCount;
 import org.fedmil.proto.v1.Task;
@@ -92,10 +93,12 @@ final class HostileSite implements Runnable {
             switch (task.getKindCase()) {
                 case TRAIN -> attack(client, trainer, data, (SiteTask.Train) TaskConverter.fromProto(task, ""));
                 case WAIT -> Thread.sleep(Math.min(1_000, Math.max(50, task.getWait().getRetryAfterMs())));
-                case EVALUATE -> {
-                    client.leave("the hostile site has done its harm");
-                    return;
-                }
+                // it reports an evaluation as any site does (its numbers are its word); leaving instead would keep
+                // the federation waiting for the evaluation deadline when it is the last to answer
+                case EVALUATE -> client.reportEvaluation(EvaluationReport.newBuilder()
+                        .setModelVersion(task.getEvaluate().getModelVersion()).setBags(data.labelCounts().negatives()
+                                + data.labelCounts().positives()).setAuc(0.5).setAccuracy(0.5).setSensitivity(0.5)
+                        .setSpecificity(0.5).setLoss(0.69).build());
                 case STOP -> {
                     return;
                 }
