@@ -9,8 +9,10 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code inflate}: declares its true bag count at join, claims 10¹² bags for a sign-flipped delta (−Δ), the
  *       attack that replaced the global model before uploads were bounded by the join's declaration;</li>
- *   <li>{@code declare_inflate}: declares 10¹² bags at join already, and claims them for −Δ: what only the share
- *       cap bounds;</li>
+ *   <li>{@code declare_inflate}: declares 10¹² bags at join already (in its true class ratio), and claims them for
+ *       −Δ: what only the share cap bounds;</li>
+ *   <li>{@code declare_inflate_negatives}: the same, but declares the 10¹² bags as negatives, which also skews the
+ *       federation's label counts every train task carries (the class weights every site trains with);</li>
  *   <li>{@code sign_flip_x10}: −10·Δ with its true bag count;</li>
  *   <li>{@code scale_x100}: 100·Δ with its true bag count;</li>
  *   <li>{@code collude}: two hostile sites send the same −5·Δ (Δ of the first of them to train), each with its true
@@ -24,6 +26,7 @@ enum Hostile {
     NONE(0, 1, false),
     INFLATE(1, -1, false),
     DECLARE_INFLATE(1, -1, true),
+    DECLARE_INFLATE_NEGATIVES(1, -1, true),
     SIGN_FLIP_X10(1, -10, false),
     SCALE_X100(1, 100, false),
     COLLUDE(2, -5, false);
@@ -46,7 +49,7 @@ enum Hostile {
 
     /** Whether the upload claims {@link #INFLATED_BAGS} rather than the site's true training bags. */
     boolean claimsInflated() {
-        return this == INFLATE || this == DECLARE_INFLATE;
+        return this == INFLATE || declaresInflated;
     }
 
     String configName() {
@@ -59,7 +62,7 @@ enum Hostile {
                 return h;
             }
         }
-        throw new IllegalArgumentException("attack '" + name + "': expected one of none, inflate, declare_inflate, "
+        throw new IllegalArgumentException("attack '" + name + "': expected one of none, inflate, declare_inflate, declare_inflate_negatives, "
                 + "sign_flip_x10, scale_x100, collude");
     }
 }

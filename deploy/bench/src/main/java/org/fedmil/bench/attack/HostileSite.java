@@ -69,10 +69,17 @@ final class HostileSite implements Runnable {
              SiteTrainer trainer = new SiteTrainer(Device.cpu(), data)) {
             client.connect(Duration.ofSeconds(120));
             LabelCounts counts = data.labelCounts();
-            long negatives = kind.declaresInflated ? Hostile.INFLATED_BAGS - counts.positives() : counts.negatives();
+            long negatives = counts.negatives();
+            long positives = counts.positives();
+            if (kind == Hostile.DECLARE_INFLATE_NEGATIVES) {
+                negatives = Hostile.INFLATED_BAGS - positives;
+            } else if (kind == Hostile.DECLARE_INFLATE) {
+                positives = Math.round(Hostile.INFLATED_BAGS * counts.positiveRate());
+                negatives = Hostile.INFLATED_BAGS - positives;
+            }
             client.join(JoinRequest.newBuilder().setSoftwareVersion("hostile-bench").setDevice("cpu()")
                     .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(negatives))
-                    .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives())).build());
+                    .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(positives)).build());
             loop(client, trainer, data);
         } catch (Throwable t) {
             failure = t;
