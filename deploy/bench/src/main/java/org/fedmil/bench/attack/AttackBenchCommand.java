@@ -55,7 +55,10 @@ public final class AttackBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = work.toAbsolutePath();
         Files.createDirectories(dir);
-        int maxHostile = attacks.stream().map(Hostile::parse).mapToInt(h -> h.sites).max().orElse(0);
+        attacks.forEach(Hostile::parse);
+        // as many site folders whatever the attacks asked for: the generator's draws depend on the site count, so
+        // every run of this command trains and evaluates on the same bags
+        int maxHostile = java.util.Arrays.stream(Hostile.values()).mapToInt(h -> h.sites).max().orElse(0);
         Path data = dir.resolve("data");
         SyntheticMilData.generate(SyntheticMilData.Config.defaults().withSites(honestSites + maxHostile)
                 .withBags(bags, heldout).withSeed(seed)).writeTo(data);
