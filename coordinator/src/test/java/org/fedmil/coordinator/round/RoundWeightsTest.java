@@ -22,7 +22,7 @@ class RoundWeightsTest {
     void theCapIsTheWaterLevelAtWhichNoDeclarationWeighsMoreThanItsShare() {
         // c = ½(min(10¹², c) + 100 + 100) → c = 200: the giant's share of 200 + 100 + 100 is exactly ½
         assertThat(RoundWeights.waterLevel(new long[] {1_000_000_000_000L, 100, 100}, 0.5)).isEqualTo(200);
-        // two giants among three: both clamped, c = ⅓(2c + 30) · ... with s = 0.4: c = 0.4(2c + 30) → c = 60
+        // two giants and a small site, s = 0.4: both giants clamped, c = 0.4(2c + 30) → c = 60
         assertThat(RoundWeights.waterLevel(new long[] {1000, 1000, 30}, 0.4)).isEqualTo(60);
         // nobody above half: no cap
         assertThat(RoundWeights.waterLevel(new long[] {40, 30, 30}, 0.5)).isEqualTo(RoundWeights.NO_CAP);
