@@ -71,6 +71,8 @@ class ConfigurationDocTest {
                 // the strategy's own keys depend on strategy.name: each strategy's row of its own table has them
                 keys.put(key + ".name", ((StrategySettings) v).name());
                 keys.put(key + ".clip_norm", null);
+                keys.put(key + ".max_site_share", StrategySettings.DEFAULT_MAX_SITE_SHARE);
+                keys.put(key + ".max_norm_to_median", StrategySettings.DEFAULT_MAX_NORM_TO_MEDIAN);
             } else if (c.getType().isRecord()) {
                 collect(c.getType(), v != null ? v : defaults(c.getType()), key + ".", keys);
             } else {

@@ -31,6 +31,13 @@ public record StrategySettings(String name, Map<String, Object> keys) {
     public static final StrategySettings FEDAVG = new StrategySettings(null, Map.of());
 
     private static final String CLIP_NORM = "clip_norm";
+    /** Round rules rather than strategy parameters: they bound each site's influence whatever the strategy. */
+    private static final String MAX_SITE_SHARE = "max_site_share";
+    /** max_site_share's default: no site more than half of a round's weight. */
+    public static final double DEFAULT_MAX_SITE_SHARE = 0.5;
+    /** max_norm_to_median's default. */
+    public static final double DEFAULT_MAX_NORM_TO_MEDIAN = 10;
+    private static final String MAX_NORM_TO_MEDIAN = "max_norm_to_median";
     private static final PropertyNamingStrategies.NamingBase SNAKE =
             (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
     private static final ObjectMapper BINDER = new ObjectMapper()
@@ -96,6 +103,10 @@ public record StrategySettings(String name, Map<String, Object> keys) {
                 "key 'strategy.name' is " + name + ", expected one of " + String.join(", ", Strategies.names())));
         Map<String, Object> own = new LinkedHashMap<>(keys);
         Object clip = own.remove(CLIP_NORM);
+        own.remove(MAX_SITE_SHARE);
+        own.remove(MAX_NORM_TO_MEDIAN);
+        maxSiteShare();
+        maxNormToMedian();
         Strategy s = type.create(bind(type, own));
         return clip == null ? s : new ClippedStrategy(s, clipNorm(clip));
     }
@@ -124,7 +135,7 @@ public record StrategySettings(String name, Map<String, Object> keys) {
                         + String.join(", ", takers) + "); remove it, or choose a strategy that takes it";
             }
             List<String> own = new ArrayList<>(keysOf(type));
-            own.add(CLIP_NORM);
+            own.addAll(List.of(CLIP_NORM, MAX_SITE_SHARE, MAX_NORM_TO_MEDIAN));
             return "key 'strategy." + key + "' is not a strategy key; strategy " + name + " takes: name, "
                     + String.join(", ", own) + " (docs/configuration.md, section strategy)";
         }
@@ -164,6 +175,42 @@ public record StrategySettings(String name, Map<String, Object> keys) {
         RecordComponent[] components = type.params().getRecordComponents();
         return components == null ? List.of()
                 : Arrays.stream(components).map(c -> SNAKE.translate(c.getName())).toList();
+    }
+
+    /**
+     * {@code max_site_share}: the largest share of a round's total FedAvg weight one site may have, in (0, 1]
+     * (default ½; 1 turns the cap off).
+     */
+    public double maxSiteShare() {
+        Object v = keys.get(MAX_SITE_SHARE);
+        double s = v == null ? DEFAULT_MAX_SITE_SHARE : number(v);
+        if (!(s > 0 && s <= 1)) {
+            throw new IllegalArgumentException("key 'strategy.max_site_share' is " + v + ", expected a number in "
+                    + "(0, 1]: the largest share of a round's total weight one site may have (1: no cap)");
+        }
+        return s;
+    }
+
+    /**
+     * {@code max_norm_to_median}: m, a delta whose norm exceeds m × the previous round's median norm is refused
+     * (default 10; 0 turns it off).
+     */
+    public double maxNormToMedian() {
+        Object v = keys.get(MAX_NORM_TO_MEDIAN);
+        double m = v == null ? DEFAULT_MAX_NORM_TO_MEDIAN : number(v);
+        if (!(m == 0 || m >= 1) || !Double.isFinite(m)) {
+            throw new IllegalArgumentException("key 'strategy.max_norm_to_median' is " + v + ", expected 0 (off) or "
+                    + "a number of at least 1: how many times the previous round's median norm an update may have");
+        }
+        return m;
+    }
+
+    private static double number(Object value) {
+        try {
+            return value instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(value));
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     private static double clipNorm(Object value) {

@@ -59,7 +59,7 @@ final class WeightedMean {
                 acc[j] += weight * d[j];
             }
         }
-        totalBags += trainingBags;
+        totalBags = Math.addExact(totalBags, trainingBags);
         updates++;
     }
 
@@ -85,7 +85,7 @@ final class WeightedMean {
             WireFloats.addScaled(acc, bytes, at, weight);
             at += acc.length;
         }
-        totalBags += trainingBags;
+        totalBags = Math.addExact(totalBags, trainingBags);
         updates++;
     }
 

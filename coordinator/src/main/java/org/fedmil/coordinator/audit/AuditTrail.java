@@ -48,6 +48,9 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     private String featureEncoder = "";
     /** The model the federation keeps, for the model card; none chosen unless {@link #keptModel} says how. */
     private volatile java.util.function.Supplier<ModelCards.Outcome> outcome = () -> ModelCards.Outcome.NONE;
+    /** The effective FedAvg weights of the open round's accepted updates, for its round_aggregated record. */
+    private final Map<String, Long> roundWeights = new LinkedHashMap<>();
+    private long roundWeightCap = Long.MAX_VALUE;
 
     public AuditTrail(RoundLog log) {
         this.log = log;
@@ -123,6 +126,8 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         plan.training().requiredDp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
                 "noise_multiplier", dp.noiseMultiplier())));
         f.put("secure_aggregation", plan.secureAggregation());
+        f.put("max_site_share", plan.rules().maxSiteShare());
+        f.put("max_norm_to_median", plan.rules().maxNormToMedian());
         if (log.existed()) {
             f.put("resumed", resumed);
             f.put("next_round", nextRound);
@@ -183,6 +188,14 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("train_loss", u.trainLoss());
         // a securely aggregated round's upload is masked: its norm is not known to the coordinator, by design
         f.put("l2_norm", Double.isNaN(u.l2Norm()) ? "masked" : u.l2Norm());
+        // the FedAvg weight the update was folded in with: its claim, within the site's declared bags, clamped to
+        // the round's share cap
+        f.put("weight", u.weight());
+        if (u.weightCap() != Long.MAX_VALUE) {
+            f.put("weight_cap", u.weightCap());
+        }
+        roundWeights.put(u.siteId(), u.weight());
+        roundWeightCap = u.weightCap();
         f.put("site_statement", u.signed().statementJson());
         f.put("site_sig", u.signed().signature());
         u.signed().privacy().ifPresent(p -> f.put("privacy", p.fields()));
@@ -198,6 +211,8 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     @Override
     public void roundStarted(int round, int participants) {
         log.append(RecordSchema.ROUND_STARTED, Map.of("round", round, "participants", participants));
+        roundWeights.clear();
+        roundWeightCap = Long.MAX_VALUE;
         // a site asks again for its receipt only within the round it sent in
         receipts.keySet().removeIf(k -> k.round() < round - 1);
     }
@@ -248,6 +263,19 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("sites", List.copyOf(r.sites()));
         f.put("training_bags", r.trainingBags());
         f.put("train_loss", r.trainLoss());
+        Map<String, Long> weights = new java.util.TreeMap<>();
+        r.sites().forEach(site -> {
+            Long w = roundWeights.get(site);
+            if (w != null) {
+                weights.put(site, w);
+            }
+        });
+        if (!weights.isEmpty()) {
+            f.put("effective_weights", weights);
+            if (roundWeightCap != Long.MAX_VALUE) {
+                f.put("weight_cap", roundWeightCap);
+            }
+        }
         log.append(RecordSchema.ROUND_AGGREGATED, f);
         publishHead();
     }

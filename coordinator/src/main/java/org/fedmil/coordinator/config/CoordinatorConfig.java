@@ -294,7 +294,7 @@ public record CoordinatorConfig(
     /** The rules of every round, as the round logic takes them. */
     public RoundRules roundRules() {
         return new RoundRules(minUpdates, roundDeadlineSeconds * 1000L, RoundRules.ShortRound.fromConfigName(onShortRound),
-                limits.maxUpdateL2Norm());
+                limits.maxUpdateL2Norm(), strategy.maxSiteShare(), strategy.maxNormToMedian());
     }
 
     public record Listen(String host, Integer port) {

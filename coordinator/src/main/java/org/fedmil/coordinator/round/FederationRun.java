@@ -146,6 +146,7 @@ public final class FederationRun implements AutoCloseable {
                         + "' has finished (" + state.finishReason + "); nothing left to join");
             }
             JoinChecks.admit(siteId, join, plan);
+            RoundWeights.requireCountable(siteId, join, state.sites);
             if (join.checkOnly()) {
                 return plan.federationId(); // `fedmil site check`: it would be admitted; nothing changes
             }
@@ -246,6 +247,14 @@ public final class FederationRun implements AutoCloseable {
      */
     public void requireUploadable(String siteId, int updateRound) {
         events.ask(() -> admission.requireUploadable(siteId, updateRound));
+    }
+
+    /**
+     * Refuses, as {@link #submit} would, an upload whose claimed bags (its FedAvg weight) exceed what the site
+     * declared when it joined; asked before any byte of the upload is stored.
+     */
+    public void requireClaimable(String siteId, int updateRound, long claimedBags) {
+        events.ask(() -> admission.requireClaimable(siteId, updateRound, claimedBags));
     }
 
     /** Records a refusal decided outside this class (e.g. a truncated stream), if it is an upload refusal. */

@@ -1,6 +1,8 @@
 package org.fedmil.coordinator.round;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.secagg.SecAggException;
 import org.fedmil.tensor.TensorSpec;
@@ -40,6 +42,7 @@ final class RoundSequence {
         this.deadline = deadline;
         this.events = events;
         this.listener = listener;
+        state.norms = new NormReference(plan.rules().maxNormToMedian());
     }
 
     /** Short round {@code r}, attempt {@code a}: nothing of it is aggregated; it runs again or is skipped. */
@@ -80,6 +83,11 @@ final class RoundSequence {
         state.roundBags = 0;
         state.validation = new FederatedValidation.Sum();
         state.aggregation = RoundAggregation.open(plan.isPretrainingRound(r), specs, strategy, pretraining);
+        Map<String, SiteJoin> joins = new LinkedHashMap<>();
+        state.participants.forEach(site -> joins.put(site, state.sites.get(site)));
+        state.weights = RoundWeights.open(joins, plan.rules().maxSiteShare(), plan.secureAggregation());
+        state.norms.roundOpened(plan.isPretrainingRound(r));
+        state.effectiveWeights.clear();
         try {
             secure.open(r);
         } catch (SecAggException e) {

@@ -39,6 +39,12 @@ final class RoundState {
     boolean paused;
     String finishReason;
     RoundAggregation aggregation;
+    /** The open round's weight rules: each participant's declared bags and the share cap. */
+    RoundWeights weights;
+    /** The relative norm bound, from earlier rounds' accepted norms. */
+    NormReference norms = new NormReference(0);
+    /** The open round's effective weight of each accepted update, for the round log. */
+    final Map<String, Long> effectiveWeights = new LinkedHashMap<>();
     double weightedLossSum;
     long roundBags;
     /** The open round's site validations of the model it started from. */

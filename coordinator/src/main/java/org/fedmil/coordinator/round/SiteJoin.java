@@ -32,7 +32,8 @@ public record SiteJoin(String softwareVersion, String device, Map<Integer, Long>
         this(softwareVersion, device, bagsPerLabel, "");
     }
 
+    /** @throws ArithmeticException when the total does not fit in a long (a join like that is refused) */
     public long totalBags() {
-        return bagsPerLabel.values().stream().mapToLong(Long::longValue).sum();
+        return bagsPerLabel.values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
     }
 }

@@ -27,6 +27,10 @@ public enum UpdateRefusal {
     NON_FINITE(Status.Code.INVALID_ARGUMENT),
     /** The delta's L2 norm exceeds limits.max_update_l2_norm. */
     NORM_EXCEEDED(Status.Code.INVALID_ARGUMENT),
+    /** The delta's L2 norm exceeds strategy.max_norm_to_median times the previous round's median norm. */
+    NORM_OUTLIER(Status.Code.INVALID_ARGUMENT),
+    /** num_training_bags, the update's FedAvg weight, exceeds the bags the site declared when it joined. */
+    OVER_DECLARED(Status.Code.INVALID_ARGUMENT),
     /** The announced size exceeds limits.max_update_bytes, or a chunk exceeds the protocol's chunk size. */
     TOO_LARGE(Status.Code.RESOURCE_EXHAUSTED),
     /** The stream ended before the announced bytes arrived. */

@@ -39,19 +39,26 @@ final class UploadAdmission {
         if (isResend(siteId, update, verdict.ok(), update.masked() ? "masked update" : "update")) {
             return receipt();
         }
+        state.weights.requireClaimable(siteId, update.round(), update.trainingBags());
         if (update.masked()) {
             secure.requireScale(siteId, update);
         }
         if (!verdict.ok()) {
             throw verdict.refusal();
         }
+        long roundBags = checkedRoundBags(siteId, update.trainingBags());
+        // a masked delta was weighed by the site before masking: its weight is its (declaration-bounded) claim
+        long weight = update.masked() ? update.trainingBags() : state.weights.weightOf(update.trainingBags());
         if (update.masked()) {
             secure.masked(siteId, update, verdict.maskedValues());
         } else {
-            state.aggregation.acceptWire(update.tensors(), verdict.float32Bytes(), update.trainingBags());
+            state.norms.requireWithin(siteId, update.round(), verdict.norm());
+            state.aggregation.acceptWire(update.tensors(), verdict.float32Bytes(), weight);
+            state.norms.accepted(verdict.norm());
         }
         state.weightedLossSum += update.trainLoss() * update.trainingBags();
-        state.roundBags += update.trainingBags();
+        state.roundBags = roundBags;
+        state.effectiveWeights.put(siteId, weight);
         state.validation.add(update.validation());
         state.submitted.put(siteId, update.declaredSha256().clone());
         FederationRun.UploadAccepted accepted = receipt();
@@ -64,7 +71,8 @@ final class UploadAdmission {
         boolean closeNow = state.phase == Phase.AGGREGATING;
         // the norm of a masked delta is unknown to the coordinator by design: recorded as NaN ("masked")
         listener.updateAccepted(new AcceptedUpdate(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
-                update.trainingBags(), update.trainLoss(), verdict.norm(), update.signed()));
+                update.trainingBags(), update.trainLoss(), verdict.norm(), update.signed(), weight,
+                update.masked() ? RoundWeights.NO_CAP : state.weights.cap()));
         if (closeNow || update.masked()) {
             listener.stateChanged(state.runState());
         } else {
@@ -94,6 +102,24 @@ final class UploadAdmission {
         requireParticipantOfOpenRound(siteId, updateRound);
         if (secure.active()) {
             secure.requireMaskStep(siteId);
+        }
+    }
+
+    /** The header's claimed bags within the site's declaration, for an upload {@link #requireUploadable} passed. */
+    void requireClaimable(String siteId, int updateRound, long claimedBags) {
+        requireParticipantOfOpenRound(siteId, updateRound);
+        if (!state.submitted.containsKey(siteId)) {
+            state.weights.requireClaimable(siteId, updateRound, claimedBags);
+        }
+    }
+
+    /** The round's bag total with this claim, a checked sum: an overflow refuses the update, never wraps. */
+    private long checkedRoundBags(String siteId, long claimed) {
+        try {
+            return Math.addExact(state.roundBags, claimed);
+        } catch (ArithmeticException overflow) {
+            throw UpdateRefusal.BAD_HEADER_VALUES.because("site '" + siteId + "' claims " + claimed + " bags; with the "
+                    + state.roundBags + " of the round's other updates the total would exceed " + Long.MAX_VALUE);
         }
     }
 

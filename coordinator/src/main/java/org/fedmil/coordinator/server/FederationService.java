@@ -86,8 +86,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     private void join(JoinRequest request, StreamObserver<JoinResponse> response, boolean checkOnly) {
         String site = PeerIdentity.current().commonName();
         Map<Integer, Long> counts = new LinkedHashMap<>();
-        for (LabelCount c : request.getBagsPerLabelList()) {
-            counts.merge(c.getLabel(), c.getBags(), Long::sum);
+        try {
+            for (LabelCount c : request.getBagsPerLabelList()) {
+                counts.merge(c.getLabel(), c.getBags(), Math::addExact);
+            }
+        } catch (ArithmeticException overflow) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription("the join's bag counts for one label add up "
+                    + "to more than " + Long.MAX_VALUE + "; send the site's true label counts").asRuntimeException());
+            return;
         }
         try {
             String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts,

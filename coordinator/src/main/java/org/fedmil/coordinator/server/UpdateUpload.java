@@ -120,6 +120,8 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
         run.requireUploadable(site, h.getRound());
         signed = UpdateHeaderCheck.check(h, run.plan().federationId(), site, siteCert, run.currentModel(),
                 run.plan().training().requiredDp());
+        // after the signature: a refused over-claim is one the site signed, which the round log can show
+        run.requireClaimable(site, h.getRound(), h.getNumTrainingBags());
         header = h;
         key = UploadSpool.Key.of(site, h.getRound(), h.getDeltaSha256().toByteArray());
         partial = spool.open(key, announced, run.currentRound());

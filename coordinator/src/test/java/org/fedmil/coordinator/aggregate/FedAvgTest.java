@@ -208,4 +208,15 @@ class FedAvgTest {
         assertThatThrownBy(avg::mean).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("overflowed");
     }
+
+    @Test
+    void aRoundWhoseWeightsAddUpBeyondALongRefusesRatherThanWraps() {
+        FedAvg fedAvg = new FedAvg();
+        TensorSet one = new TensorSet(List.of(new NamedTensor("w", new long[] {1}, new float[] {1f})));
+        fedAvg.beginRound(one.specs());
+        fedAvg.accept(one, Long.MAX_VALUE);
+
+        assertThatThrownBy(() -> fedAvg.accept(one, 1))
+                .isInstanceOf(ArithmeticException.class);
+    }
 }

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ValidationDrivenRunTest {
 
     private static final ModelSpec SPEC = new ModelSpec(Architecture.ATTENTION, 2, 2, 2);
-    private static final SiteJoin JOIN = new SiteJoin("test", "cpu()", Map.of(0, 3L, 1, 2L));
+    // declares the 10 bags each of its updates claims: a claim above the declaration is refused
+    private static final SiteJoin JOIN = new SiteJoin("test", "cpu()", Map.of(0, 6L, 1, 4L));
 
     @TempDir
     Path dir;

@@ -1,0 +1,72 @@
+package org.fedmil.coordinator.round;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The round's weight rules: a claim within the declaration, the share cap's water level, and when it is off. */
+class RoundWeightsTest {
+
+    private static Map<String, SiteJoin> declaring(long... bags) {
+        Map<String, SiteJoin> joins = new LinkedHashMap<>();
+        for (int i = 0; i < bags.length; i++) {
+            joins.put("site-" + (char) ('a' + i), new SiteJoin("test", "cpu()", Map.of(0, bags[i])));
+        }
+        return joins;
+    }
+
+    @Test
+    void theCapIsTheWaterLevelAtWhichNoDeclarationWeighsMoreThanItsShare() {
+        // c = ½(min(10¹², c) + 100 + 100) → c = 200: the giant's share of 200 + 100 + 100 is exactly ½
+        assertThat(RoundWeights.waterLevel(new long[] {1_000_000_000_000L, 100, 100}, 0.5)).isEqualTo(200);
+        // two giants and a small site, s = 0.4: both giants clamped, c = 0.4(2c + 30) → c = 60
+        assertThat(RoundWeights.waterLevel(new long[] {1000, 1000, 30}, 0.4)).isEqualTo(60);
+        // nobody above half: no cap
+        assertThat(RoundWeights.waterLevel(new long[] {40, 30, 30}, 0.5)).isEqualTo(RoundWeights.NO_CAP);
+    }
+
+    @Test
+    void aClampedWeightIsTheClaimOrTheCapWhicheverIsSmaller() {
+        RoundWeights w = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5, false);
+
+        assertThat(w.cap()).isEqualTo(200);
+        assertThat(w.weightOf(1_000_000)).isEqualTo(200);
+        assertThat(w.weightOf(80)).isEqualTo(80);
+    }
+
+    @Test
+    void aClaimAboveTheDeclarationIsRefusedAsOverDeclared() {
+        RoundWeights w = RoundWeights.open(declaring(5, 100, 100), 0.5, false);
+
+        w.requireClaimable("site-a", 1, 5);
+        assertThatThrownBy(() -> w.requireClaimable("site-a", 1, 6)).isInstanceOfSatisfying(FederationException.class,
+                e -> assertThat(e.refusal()).isEqualTo(UpdateRefusal.OVER_DECLARED));
+    }
+
+    @Test
+    void withFewerThanThreeParticipantsAHalfShareCapIsOffAndSaysWhy() {
+        RoundWeights two = RoundWeights.open(declaring(1000, 10), 0.5, false);
+
+        assertThat(two.cap()).isEqualTo(RoundWeights.NO_CAP);
+        assertThat(two.capNote()).isEqualTo("off (2 participants: a share cap of 0.5 needs more than 2)");
+        // the declaration still bounds the claim
+        assertThatThrownBy(() -> two.requireClaimable("site-b", 1, 11)).isInstanceOf(FederationException.class);
+    }
+
+    @Test
+    void aSecurelyAggregatedRoundHasNoCapBecauseSitesWeighTheirOwnDeltas() {
+        RoundWeights secure = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5, true);
+
+        assertThat(secure.cap()).isEqualTo(RoundWeights.NO_CAP);
+        assertThat(secure.capNote()).startsWith("off (securely aggregated");
+    }
+
+    @Test
+    void aNegativeDeclaredCountIsRefused() {
+        assertThatThrownBy(() -> RoundWeights.declaredBags("site-a", new SiteJoin("t", "cpu()", Map.of(0, -5L))))
+                .isInstanceOf(FederationException.class).hasMessageContaining("declares -5 bags of label 0");
+    }
+}
