@@ -94,13 +94,14 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
         if (header != null) {
             throw UpdateRefusal.MALFORMED.because("an upload has exactly one header");
         }
+        announcedRound = h.getRound();
         // Bound what a site can make the coordinator buffer before any other check runs.
         if (h.getTotalBytes() > limits.maxUpdateBytes()) {
             throw UpdateRefusal.TOO_LARGE.because("update announces " + h.getTotalBytes()
                     + " bytes, more than limits.max_update_bytes = " + limits.maxUpdateBytes()
                     + "; nothing was buffered");
         }
-        specs = Wire.fromProto(h.getTensorsList());
+        specs = HeaderTensors.check(h.getTensorsList(), run.currentModel().weights().specs());
         try {
             // any known encoding is read, whatever the federation asked: a site that sends float32 is
             // exact, and one that compresses is checked and aggregated on the decoded values
@@ -115,7 +116,6 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
                     + "; send the site's validation aggregates as measured, or none");
         }
         long announced = requireAnnouncedSize(h);
-        announcedRound = h.getRound();
         // Before anything is spooled: only a joined participant of the open round may store bytes here.
         run.requireUploadable(site, h.getRound());
         signed = UpdateHeaderCheck.check(h, run.plan().federationId(), site, siteCert, run.currentModel(),

@@ -37,6 +37,8 @@ import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundRules;
+import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
@@ -117,6 +119,10 @@ final class InProcessCoordinator implements AutoCloseable {
     final FederationRun run;
     final Revocations revocations;
     private final RoundLog roundLog;
+    /** The coordinator's state folder files (state.json, refusals.json), as the coordinator writes them. */
+    final StateStore store;
+    /** A fault of the coordinator's own to meet while a site leaves, when set: what the tests of faults use. */
+    volatile RuntimeException leaveFault;
     private final CoordinatorServer server;
     private final ManagedChannel channel;
 
@@ -132,10 +138,26 @@ final class InProcessCoordinator implements AutoCloseable {
                 new RoundRules(settings.minSites(), 3_600_000, RoundRules.ShortRound.SKIP, settings.maxNorm()),
                 settings.secure());
         audit.opened(plan, false, 1);
+        this.store = new StateStore(dir.resolve("state"));
         RoundListener recorder = new RoundListener() {
             @Override
             public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
                 refusals.add(kind + ": " + reason);
+                store.saveRefusal(new StateStore.Refusal(java.time.Instant.now().toString(), siteId, round, kind,
+                        kind.code().name(), reason));
+            }
+
+            @Override
+            public void stateChanged(RunState state) {
+                store.saveState(state);
+            }
+
+            @Override
+            public void siteLeft(String siteId, String reason, int remainingSites) {
+                RuntimeException fault = leaveFault;
+                if (fault != null) {
+                    throw fault;
+                }
             }
         };
         this.run = new FederationRun(plan, INITIAL, w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}),
@@ -151,6 +173,17 @@ final class InProcessCoordinator implements AutoCloseable {
                 : new CoordinatorServer(InProcessServerBuilder.forName(name), callers, run, settings.limits(),
                         spoolDir(), audit, gate, admin)).start();
         this.channel = InProcessChannelBuilder.forName(name).build();
+    }
+
+    /** The signed round log's records so far. */
+    List<String> roundLogLines() throws IOException {
+        return java.nio.file.Files.readAllLines(dir.resolve("round-log.jsonl"));
+    }
+
+    /** The state folder's state.json as written last ("" before the first write). */
+    String stateJson() throws IOException {
+        Path f = store.dir().resolve("state.json");
+        return java.nio.file.Files.exists(f) ? java.nio.file.Files.readString(f) : "";
     }
 
     /** Where the service spools uploads. */
