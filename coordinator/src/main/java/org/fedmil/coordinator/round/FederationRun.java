@@ -248,6 +248,11 @@ public final class FederationRun implements AutoCloseable {
         events.ask(() -> admission.requireUploadable(siteId, updateRound));
     }
 
+    /** Refuses a site that has not joined (NOT_JOINED), as every call but Join and CheckJoin must. */
+    public void requireJoined(String siteId) {
+        events.ask(() -> state.requireJoined(siteId));
+    }
+
     /** Records a refusal decided outside this class (e.g. a truncated stream), if it is an upload refusal. */
     public void refused(String siteId, int updateRound, FederationException e) {
         if (e.refusal() != null) {

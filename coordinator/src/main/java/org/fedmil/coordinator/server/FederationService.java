@@ -125,6 +125,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     public void downloadModel(DownloadModelRequest request, StreamObserver<ModelChunk> response) {
         GlobalModel model;
         try {
+            run.requireJoined(PeerIdentity.current().commonName());
             model = run.model(request.getModelVersion());
         } catch (FederationException e) {
             response.onError(e.toStatus());
@@ -147,6 +148,12 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     public void uploadStatus(UploadStatusRequest request, StreamObserver<UploadStatusReply> response) {
         String site = PeerIdentity.current().commonName();
         byte[] sha = request.getDeltaSha256().toByteArray();
+        try {
+            run.requireJoined(site);
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+            return;
+        }
         UploadStatusReply.Builder reply = UploadStatusReply.newBuilder();
         run.accepted(site, request.getRound(), sha).ifPresentOrElse(
                 ok -> reply.setAccepted(true).setAcknowledgedBytes(run.expectedUpdateBytes(request.getRound()))

@@ -83,6 +83,13 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
         } catch (FederationException e) {
             fail(e, false);
         } catch (java.io.UncheckedIOException e) {
+            if (header != null && run.currentRound() != announcedRound) {
+                // the round closed under the stream and its spool file went with it: not a disk problem
+                fail(UpdateRefusal.ROUND_CLOSED.because("round " + announcedRound + " closed while this update "
+                        + "arrived; the coordinator is in round " + run.currentRound() + ", ask for the next task"),
+                        true);
+                return;
+            }
             log.error("cannot spool the upload from site '{}'", site, e);
             failed = true;
             response.onError(Status.UNAVAILABLE.withDescription("the coordinator cannot store the upload ("
@@ -176,6 +183,10 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
 
     /** A stream of this upload that a newer one took over (the site resumed on another connection) must stop. */
     private void requireOwner() {
+        FederationException dropped = partial.dropped();
+        if (dropped != null) {
+            throw dropped;
+        }
         if (!partial.ownedBy(generation)) {
             throw new FederationException(Status.Code.ABORTED, "a newer stream of this upload took over");
         }
