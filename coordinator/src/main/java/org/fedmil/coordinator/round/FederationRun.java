@@ -68,6 +68,7 @@ public final class FederationRun implements AutoCloseable {
     private final RoundCloser closer;
     private final NextTasks tasks;
     private final RoundDeadline deadline;
+    private final Rejoins rejoins = new Rejoins();
     /** Which round runs next; package-private for the parts that end a round. */
     final RoundSequence sequence;
 
@@ -148,6 +149,9 @@ public final class FederationRun implements AutoCloseable {
             JoinChecks.admit(siteId, join, plan);
             if (join.checkOnly()) {
                 return plan.federationId(); // `fedmil site check`: it would be admitted; nothing changes
+            }
+            if (rejoins.unchanged(siteId, join, state.sites.get(siteId), state.round)) {
+                return plan.federationId(); // joined already as it says: nothing to record again
             }
             state.sites.put(siteId, join);
             state.departed.remove(siteId);

@@ -84,14 +84,15 @@ public final class CoordinatorServer {
     CoordinatorServer(ServerBuilder<?> builder, CallerIdentity identity, FederationRun run,
                       CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit, SiteGate gate,
                       AdminService admin, ServerInterceptor... observers) {
-        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limit,
+        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limits,
         // the observers; innermost, next to the service, the handler of unexpected exceptions
-        ServerInterceptor[] chain = new ServerInterceptor[observers.length + 4];
+        ServerInterceptor[] chain = new ServerInterceptor[observers.length + 5];
         chain[0] = new UnexpectedErrors(run);
         System.arraycopy(observers, 0, chain, 1, observers.length);
-        chain[observers.length + 1] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
-        chain[observers.length + 2] = gate;
-        chain[observers.length + 3] = identity.requiring(PeerIdentity.Role.SITE);
+        chain[observers.length + 1] = new SiteWriteRate(limits.writeCallsPerSecond(), limits.writeCallBurst());
+        chain[observers.length + 2] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
+        chain[observers.length + 3] = gate;
+        chain[observers.length + 4] = identity.requiring(PeerIdentity.Role.SITE);
         this.federation = new FederationService(run, limits, spoolDir, audit);
         this.handlers = handlerPool();
         this.server = builder

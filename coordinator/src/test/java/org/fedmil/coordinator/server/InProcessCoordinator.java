@@ -180,6 +180,24 @@ final class InProcessCoordinator implements AutoCloseable {
         return java.nio.file.Files.readAllLines(dir.resolve("round-log.jsonl"));
     }
 
+    /**
+     * Waits (at most 10 s) until the round log and state.json have not changed for {@code quietMs}: what a call set
+     * off (a round opening after the last join) is written on the run's threads after the call returned.
+     */
+    InProcessCoordinator awaitQuiet(long quietMs) throws Exception {
+        long giveUp = System.nanoTime() + 10_000_000_000L;
+        String last = roundLogLines().size() + "|" + stateJson();
+        while (System.nanoTime() < giveUp) {
+            Thread.sleep(quietMs);
+            String now = roundLogLines().size() + "|" + stateJson();
+            if (now.equals(last)) {
+                return this;
+            }
+            last = now;
+        }
+        throw new AssertionError("the round log or state.json kept changing for 10 s");
+    }
+
     /** The state folder's state.json as written last ("" before the first write). */
     String stateJson() throws IOException {
         Path f = store.dir().resolve("state.json");
