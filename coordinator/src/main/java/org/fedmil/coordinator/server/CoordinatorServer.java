@@ -99,7 +99,7 @@ public final class CoordinatorServer {
                 .executor(handlers)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
-                .addService(ServerInterceptors.intercept(federation, chain))
+                .addService(ServerInterceptors.intercept(LenientRequests.of(federation.bindService()), chain))
                 // the same port and TLS; only admin certificates reach Admin, only site certificates Federation
                 .addService(ServerInterceptors.intercept(admin, identity.requiring(PeerIdentity.Role.ADMIN)))
                 .build();

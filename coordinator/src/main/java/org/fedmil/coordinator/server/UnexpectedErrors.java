@@ -50,6 +50,10 @@ final class UnexpectedErrors implements ServerInterceptor {
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
             @Override
             public void onMessage(Q message) {
+                if (message == null) {
+                    guard.unreadable();
+                    return;
+                }
                 guard.run(() -> super.onMessage(message));
             }
 
@@ -116,6 +120,27 @@ final class UnexpectedErrors implements ServerInterceptor {
                 log.warn("site '{}': the end of a {} call failed", site, getMethodDescriptor().getBareMethodName(),
                         e);
             }
+        }
+
+        /**
+         * A request that does not parse as the method's message (see {@link LenientRequests}): INVALID_ARGUMENT.
+         * Recorded as a MALFORMED refusal for the calls that write, which the per-site rate bounds; a read that
+         * does not parse is refused and only logged, so that it cannot grow the round log at any rate.
+         */
+        void unreadable() {
+            faulted = true;
+            String method = getMethodDescriptor().getBareMethodName();
+            String message = "the request is not a valid " + method + " message (it does not parse as the "
+                    + "protocol's protobuf); nothing of it was kept. Send messages of the published .proto";
+            log.warn("site '{}': {}", site, message);
+            if (SiteWriteRate.WRITES.contains(method)) {
+                try {
+                    run.refused(site, run.currentRound(), UpdateRefusal.MALFORMED.because(message));
+                } catch (RuntimeException recording) {
+                    log.error("the refusal of an unreadable {} could not be recorded", method, recording);
+                }
+            }
+            close(Status.INVALID_ARGUMENT.withDescription(message), new Metadata());
         }
 
         void fault(Throwable e) {

@@ -108,6 +108,11 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
                     + " bytes, more than limits.max_update_bytes = " + limits.maxUpdateBytes()
                     + "; nothing was buffered");
         }
+        if (h.getDeltaSha256().size() != 32) {
+            // it names the upload's spool file: checked before anything is made of it
+            throw UpdateRefusal.SHA256_MISMATCH.because("the update header's delta_sha256 has "
+                    + h.getDeltaSha256().size() + " bytes; a SHA-256 has 32");
+        }
         specs = HeaderTensors.check(h.getTensorsList(), run.currentModel().weights().specs());
         try {
             // any known encoding is read, whatever the federation asked: a site that sends float32 is

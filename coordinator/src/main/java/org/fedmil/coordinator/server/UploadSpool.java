@@ -233,8 +233,9 @@ final class UploadSpool {
                 return true;
             }
             if (k.site().equals(key.site()) && !k.equals(key)) {
+                String sha = key.sha256().substring(0, Math.min(12, key.sha256().length()));
                 e.getValue().drop(new FederationException(io.grpc.Status.Code.ABORTED, "site '" + k.site()
-                        + "' started another upload (round " + key.round() + ", delta " + key.sha256().substring(0, 12)
+                        + "' started another upload (round " + key.round() + ", delta " + sha
                         + "…); this one was given up"));
                 return true;
             }
