@@ -118,6 +118,8 @@ final class InProcessCoordinator implements AutoCloseable {
     final List<String> refusals = Collections.synchronizedList(new ArrayList<>());
     final FederationRun run;
     final Revocations revocations;
+    /** What the Admin service and the offline revocation file act through. */
+    final AdminControl adminControl;
     private final RoundLog roundLog;
     /** The coordinator's state folder files (state.json, refusals.json), as the coordinator writes them. */
     final StateStore store;
@@ -166,7 +168,8 @@ final class InProcessCoordinator implements AutoCloseable {
         this.revocations = Revocations.load(dir);
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         String name = InProcessServerBuilder.generateName();
-        AdminService admin = new AdminService(new AdminControl(run, revocations, gate, audit, Clock.systemUTC()));
+        this.adminControl = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
+        AdminService admin = new AdminService(adminControl);
         this.server = (settings.certificates()
                 ? new CoordinatorServer(InProcessServerBuilder.forName(name), run, settings.limits(), spoolDir(),
                         audit, gate, admin)
