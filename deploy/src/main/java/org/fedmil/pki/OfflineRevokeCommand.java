@@ -47,7 +47,7 @@ final class OfflineRevokeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         return PkiCommand.run(spec, out -> {
-            ConsortiumCa.requirePartyName(site, ConsortiumCa.PartyKind.SITE);
+            ConsortiumCa.requirePartyName(site, PartyKind.SITE);
             if (reason.isBlank()) {
                 throw new PkiException("--reason is empty; say why the site is revoked (it goes into the round log)");
             }

@@ -22,14 +22,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.proto.v1.DataShape;
 import org.fedmil.proto.v1.DeltaEncoding;
@@ -55,17 +52,22 @@ import org.fedmil.proto.v1.ValidationSummary;
 
 /**
  * Property-based fuzzing of every Federation RPC through the real in-process server: messages made from valid
- * ones with one or two fields set to generated values (edge-case longs, NaN and infinities, strings of any
- * characters and up to 300,000 long, random bytes), and random bytes sent as the request of every unary RPC. For
- * each call: its status is never UNKNOWN, no unexpected exception reached the handler of faults (no
- * INTERNAL_ERROR refusal), and a refused call left state.json and the run as they were, adding at most its own
- * update_refused record to the round log. Callers: site-a (joined, a participant of the open round), site-c
- * (joined after the round opened, for joins and leaves) and site-x (never joined).
+ * ones with one or two fields set to generated values (edge-case longs and ints, NaN and infinities, strings of
+ * any code points and up to 300,000 long, random bytes), and random bytes sent as the request of every unary RPC
+ * and as an upload chunk. For each call: its status is never UNKNOWN, no unexpected exception reached the handler
+ * of faults (no new INTERNAL_ERROR refusal), and a refused call left state.json and the run as they were, adding
+ * at most its own update_refused record to the round log. Callers: site-a (joined, a participant of the open
+ * round), site-c (joined after the round opened, for joins and leaves) and site-x (never joined).
+ *
+ * <p>The generators are seeded: a failure names the seed and the try, and {@code -Dfedmil.fuzz.seed=N} replays
+ * it ({@code -Dfedmil.fuzz.tries=N} runs more tries per property).
  */
+@Timeout(300)
 class FederationFuzzTest {
 
-    /** Tries per property; five properties, so about 5 × this many calls in `mvn test`. */
-    private static final int TRIES = 120;
+    /** Tries per property; four properties (the last at half), about 3.5 × this many calls. */
+    private static final int TRIES = Integer.getInteger("fedmil.fuzz.tries", 120);
+    private static final long SEED = Long.getLong("fedmil.fuzz.seed", 20261207L);
 
     private static Path dir;
     private static InProcessCoordinator coordinator;
@@ -78,6 +80,11 @@ class FederationFuzzTest {
 
     /** Values to set fields to; {@code fields} picks which fields of the message get them. */
     record Values(long l, int i, double d, String s, byte[] b) {
+        @Override
+        public String toString() {
+            return "Values[l=" + l + ", i=" + i + ", d=" + d + ", s=" + (s.length() > 60 ? s.substring(0, 60)
+                    + "…(" + s.length() + " chars)" : s) + ", b=" + java.util.HexFormat.of().formatHex(b) + "]";
+        }
     }
 
     record Mutation(Rpc rpc, String caller, List<Integer> fields, Values v) {
@@ -87,21 +94,25 @@ class FederationFuzzTest {
     }
 
     record RawCall(Rpc rpc, String caller, byte[] bytes) {
+        @Override
+        public String toString() {
+            return "RawCall[" + rpc + ", " + caller + ", " + java.util.HexFormat.of().formatHex(bytes) + "]";
+        }
     }
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("fedmil-fuzz");
         // no write rate limit here: the fuzz is about each message, not about the rate (BoundedGrowthTest)
         coordinator = new InProcessCoordinator(dir, InProcessCoordinator.Settings.defaults()
                 .limits(new CoordinatorConfig.Limits(null, null, null, null, 0.0, null))).join("site-a", "site-b");
-        coordinator.run.awaitModelVersion(0, java.time.Duration.ofSeconds(5));
         coordinator.join("site-c").awaitQuiet(200);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() throws Exception {
-        System.out.printf("FederationFuzzTest: %d calls, %d generated messages%n", calls.get(), messages.get());
+        System.out.printf("FederationFuzzTest: %d calls, %d generated messages (seed %d)%n", calls.get(),
+                messages.get(), SEED);
         coordinator.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -110,58 +121,116 @@ class FederationFuzzTest {
 
     // --- generators
 
-    @Provide
-    Arbitrary<Values> values() {
-        Arbitrary<Double> doubles = Arbitraries.oneOf(Arbitraries.doubles(),
-                Arbitraries.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 1e308, 4.9e-324));
-        Arbitrary<String> strings = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.strings().all().ofMaxLength(60)),
-                net.jqwik.api.Tuple.of(2, Arbitraries.strings().withCharRange('!', '~').ofMaxLength(300)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(129, 300_000).map("v"::repeat)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.of("tiles", "features", "site-b", "w", "")));
-        return Combinators.combine(Arbitraries.longs(), Arbitraries.integers(), doubles, strings,
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(80)).as(Values::new);
+    private static final long[] EDGE_LONGS = {0, 1, -1, 2, 4, 5, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE,
+        Integer.MIN_VALUE, 1L << 31, 1L << 40, -(1L << 40), 1L << 62};
+    private static final double[] EDGE_DOUBLES = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+        -0.0, 0.0, 0.5, 1e308, -1e308, 4.9e-324};
+    private static final String[] WORDS = {"tiles", "features", "site-b", "site-a", "w", "", " ", "cpu()"};
+
+    static long someLong(Random r) {
+        return r.nextBoolean() ? EDGE_LONGS[r.nextInt(EDGE_LONGS.length)] : r.nextLong();
     }
 
-    @Provide
-    Arbitrary<Mutation> mutations() {
-        return Combinators.combine(Arbitraries.of(Rpc.class), Arbitraries.of("site-a", "site-c", "site-x"),
-                Arbitraries.integers().between(0, 15).list().ofMinSize(1).ofMaxSize(2), values()).as(Mutation::new);
+    static int someInt(Random r) {
+        return r.nextBoolean() ? (int) EDGE_LONGS[r.nextInt(EDGE_LONGS.length)] : r.nextInt();
     }
 
-    @Provide
-    Arbitrary<UploadMutation> uploads() {
-        return Combinators.combine(Arbitraries.integers().between(0, 19).list().ofMinSize(1).ofMaxSize(2), values(),
-                Arbitraries.frequency(net.jqwik.api.Tuple.of(3, true), net.jqwik.api.Tuple.of(1, false)),
-                Arbitraries.integers().between(0, 7)).as(UploadMutation::new);
+    static double someDouble(Random r) {
+        return r.nextBoolean() ? EDGE_DOUBLES[r.nextInt(EDGE_DOUBLES.length)]
+                : (r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(40) - 20);
     }
 
-    @Provide
-    Arbitrary<RawCall> rawCalls() {
-        return Combinators.combine(Arbitraries.of(Rpc.class), Arbitraries.of("site-a", "site-x"),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(200)).as(RawCall::new);
+    static String someString(Random r) {
+        int kind = r.nextInt(10);
+        if (kind < 6) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(61);
+            for (int k = 0; k < n; k++) {
+                // any code point, control characters and lone surrogates included
+                b.append((char) (r.nextInt(4) == 0 ? r.nextInt(0x20) : r.nextInt(0x10000)));
+            }
+            return b.toString();
+        }
+        if (kind < 8) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(301);
+            for (int k = 0; k < n; k++) {
+                b.append((char) ('!' + r.nextInt('~' - '!' + 1)));
+            }
+            return b.toString();
+        }
+        return kind == 8 ? "v".repeat(129 + r.nextInt(300_000 - 129)) : WORDS[r.nextInt(WORDS.length)];
+    }
+
+    static byte[] someBytes(Random r, int max) {
+        byte[] b = new byte[r.nextInt(max + 1)];
+        r.nextBytes(b);
+        return b;
+    }
+
+    static Values values(Random r) {
+        return new Values(someLong(r), someInt(r), someDouble(r), someString(r), someBytes(r, 80));
+    }
+
+    static List<Integer> fields(Random r, int bound) {
+        return r.nextBoolean() ? List.of(r.nextInt(bound)) : List.of(r.nextInt(bound), r.nextInt(bound));
+    }
+
+    static Mutation mutation(Random r) {
+        return new Mutation(Rpc.values()[r.nextInt(Rpc.values().length)],
+                List.of("site-a", "site-c", "site-x").get(r.nextInt(3)), fields(r, 16), values(r));
+    }
+
+    static UploadMutation uploadMutation(Random r) {
+        return new UploadMutation(fields(r, 20), values(r), r.nextInt(4) != 0, r.nextInt(8));
+    }
+
+    static RawCall rawCall(Random r) {
+        return new RawCall(Rpc.values()[r.nextInt(Rpc.values().length)], r.nextBoolean() ? "site-a" : "site-x",
+                someBytes(r, 200));
     }
 
     // --- properties
 
-    @Property(tries = TRIES)
-    void aMutatedUnaryCallIsAnsweredCleanly(@ForAll("mutations") Mutation m) throws Exception {
-        checked(m.caller(), () -> send(m));
+    @FunctionalInterface
+    interface Property<T> {
+        void check(T generated) throws Exception;
     }
 
-    @Property(tries = TRIES)
-    void aMutatedUploadIsAnsweredCleanly(@ForAll("uploads") UploadMutation m) throws Exception {
-        checked("site-a", () -> upload(m));
+    /** Runs {@code tries} generated cases; a failure names the seed, the try and the case. */
+    private static <T> void forAll(String name, int tries, java.util.function.Function<Random, T> generator,
+                                   Property<T> property) throws Exception {
+        Random random = new Random(SEED ^ name.hashCode());
+        for (int t = 0; t < tries; t++) {
+            T generated = generator.apply(random);
+            try {
+                property.check(generated);
+            } catch (AssertionError | Exception e) {
+                throw new AssertionError(name + " failed at try " + (t + 1) + " of seed " + SEED + " with "
+                        + generated + ": " + e.getMessage(), e);
+            }
+        }
     }
 
-    @Property(tries = TRIES)
-    void randomBytesAsAnyUnaryRequestAreAnsweredCleanly(@ForAll("rawCalls") RawCall c) throws Exception {
-        checked(c.caller(), () -> raw(c));
+    @Test
+    void aMutatedUnaryCallIsAnsweredCleanly() throws Exception {
+        forAll("unary", TRIES, FederationFuzzTest::mutation, m -> checked(m.caller(), () -> send(m)));
     }
 
-    @Property(tries = TRIES / 2)
-    void randomBytesAsAnUploadChunkAreAnsweredCleanly(@ForAll("rawCalls") RawCall c) throws Exception {
-        checked("site-a", () -> rawUpload(c.bytes()));
+    @Test
+    void aMutatedUploadIsAnsweredCleanly() throws Exception {
+        forAll("upload", TRIES, FederationFuzzTest::uploadMutation, m -> checked("site-a", () -> upload(m)));
+    }
+
+    @Test
+    void randomBytesAsAnyUnaryRequestAreAnsweredCleanly() throws Exception {
+        forAll("raw", TRIES, FederationFuzzTest::rawCall, c -> checked(c.caller(), () -> raw(c)));
+    }
+
+    @Test
+    void randomBytesAsAnUploadChunkAreAnsweredCleanly() throws Exception {
+        forAll("raw upload", TRIES / 2, FederationFuzzTest::rawCall, c -> checked("site-a",
+                () -> rawUpload(c.bytes())));
     }
 
     // --- the check around every call
@@ -251,8 +320,9 @@ class FederationFuzzTest {
             switch (f % 8) {
                 case 0 -> b.setSoftwareVersion(v.s());
                 case 1 -> b.setDevice(v.s());
-                case 2 -> b.setBagsPerLabel(0, LabelCount.newBuilder().setLabel(v.i()).setBags(3));
-                case 3 -> b.setBagsPerLabel(1, LabelCount.newBuilder().setLabel(1).setBags(v.l()));
+                case 2 -> b.addBagsPerLabel(LabelCount.newBuilder().setLabel(v.i()).setBags(3));
+                case 3 -> b.clearBagsPerLabel().addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(3))
+                        .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(v.l()));
                 case 4 -> b.setFeatureEncoderSha256(v.s());
                 case 5 -> b.setDataShape(DataShape.newBuilder().setKind(v.s()).setFeatures(v.i()));
                 case 6 -> b.addBagsPerLabel(LabelCount.newBuilder().setLabel(v.i() & 1).setBags(v.l()));
