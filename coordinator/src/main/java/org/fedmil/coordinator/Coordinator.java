@@ -71,6 +71,8 @@ public final class Coordinator implements AutoCloseable {
     private final Dashboard dashboard; // null unless dashboard.enabled
     private final Revocations revocations;
     private final AdminControl admin;
+    /** Applies the CA-signed offline revocation file of the state folder (fedmil pki revoke --offline). */
+    private final org.fedmil.coordinator.admin.OfflineRevocationWatcher offlineRevocations;
     private final EnsembleEvaluation extraEvaluation; // null unless the evaluation section asks for a score
     private final int heldOutBags;
     /** The federation had finished before this coordinator started: it serves its state and admits no site. */
@@ -171,6 +173,8 @@ public final class Coordinator implements AutoCloseable {
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         this.admin = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
         dashboard().ifPresent(d -> d.followOperator(admin::status));
+        this.offlineRevocations = new org.fedmil.coordinator.admin.OfflineRevocationWatcher(store.dir(),
+                PemFiles.readCertificate(config.tls().ca()).getPublicKey(), admin);
         this.server = CoordinatorServer.overMutualTls(config.listen().host(), config.listen().port(), config.tls(), run,
                 config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
                 interceptors.toArray(ServerInterceptor[]::new));
@@ -242,6 +246,7 @@ public final class Coordinator implements AutoCloseable {
             dashboard.start(run.history());
             out.println("dashboard on " + dashboard.url() + " (read-only; /metrics for Prometheus)");
         }
+        offlineRevocations.start(java.time.Duration.ofSeconds(2));
         server.start();
         out.println("listening on " + config.listen().host() + ":" + server.port() + " (mutual TLS)");
         // a line of its own: scripts wait for the "listening on" line above as it was
@@ -351,6 +356,7 @@ public final class Coordinator implements AutoCloseable {
     }
 
     private void closeParts() throws InterruptedException {
+        offlineRevocations.close();
         server.stop();
         if (dashboard != null) {
             dashboard.close();

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "Create the consortium CA and issue certificates to the coordinator, sites and admins.",
-        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class, PkiCommand.Renew.class, KitCommand.class})
+        subcommands = {PkiCommand.Init.class, PkiCommand.Issue.class, PkiCommand.Renew.class, KitCommand.class,
+                OfflineRevokeCommand.class})
 public final class PkiCommand implements Callable<Integer> {
 
     @Spec

@@ -112,6 +112,10 @@ public final class AdminCommand implements Callable<Integer> {
      * One admin call: connect, call (again after a transient failure, see {@link AdminRetry}), print the answer as
      * text or JSON.
      */
+    /** How long one attempt of revoke or abort may take: a cold JVM's first handshake on a loaded host is slow. */
+    static final Duration EMERGENCY_ATTEMPT = Duration.ofSeconds(120);
+    static final int EMERGENCY_RETRY_SECONDS = 300;
+
     abstract static class Call implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -123,13 +127,23 @@ public final class AdminCommand implements Callable<Integer> {
                 + "FederationStatus), for scripts.")
         boolean json;
 
-        @Option(names = "--retry-for", paramLabel = "SECONDS", defaultValue = "60",
+        @Option(names = "--retry-for", paramLabel = "SECONDS",
                 description = "Keep retrying transient failures (coordinator unreachable, connection dropped during "
                         + "the TLS handshake, no answer in time) with backoff for up to this long; 0 tries once. "
-                        + "Default: ${DEFAULT-VALUE}.")
-        int retryForSeconds;
+                        + "Default: 60; 300 for the emergency commands revoke and abort.")
+        Integer retryForSeconds;
 
         abstract FederationStatus call(AdminGrpc.AdminBlockingStub admin);
+
+        /** How long one attempt may take, connection and TLS handshake included. */
+        Duration attemptDeadline() {
+            return Duration.ofSeconds(30);
+        }
+
+        /** --retry-for when not given. */
+        int defaultRetryForSeconds() {
+            return 60;
+        }
 
         /** Whether the call may be repeated when its answer may have been lost. */
         AdminRetry.Idempotence idempotence() {
@@ -170,6 +184,7 @@ public final class AdminCommand implements Callable<Integer> {
         /** The answer, or null after printing why there is none. */
         FederationStatus callWithRetries(PrintWriter err) throws InterruptedException {
             String name = "fedmil admin " + spec.name();
+            int retryForSeconds = this.retryForSeconds == null ? defaultRetryForSeconds() : this.retryForSeconds;
             if (retryForSeconds < 0) {
                 err.println(name + ": --retry-for " + retryForSeconds + ": give 0 (try once) or more seconds");
                 return null;
@@ -196,7 +211,8 @@ public final class AdminCommand implements Callable<Integer> {
         private FederationStatus once(String host, int port, ChannelCredentials tls) {
             ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, tls).build();
             try {
-                return call(AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
+                return call(AdminGrpc.newBlockingStub(channel).withDeadlineAfter(attemptDeadline().toMillis(),
+                        TimeUnit.MILLISECONDS));
             } finally {
                 channel.shutdownNow();
             }
@@ -278,6 +294,17 @@ public final class AdminCommand implements Callable<Integer> {
         FederationStatus call(AdminGrpc.AdminBlockingStub admin) {
             return admin.abort(AbortRequest.newBuilder().setReason(reason).build());
         }
+
+        /** An emergency command: on a loaded host its connection set-up may be slow; it waits and retries longer. */
+        @Override
+        Duration attemptDeadline() {
+            return EMERGENCY_ATTEMPT;
+        }
+
+        @Override
+        int defaultRetryForSeconds() {
+            return EMERGENCY_RETRY_SECONDS;
+        }
     }
 
     @Command(name = "revoke", mixinStandardHelpOptions = true,
@@ -292,6 +319,17 @@ public final class AdminCommand implements Callable<Integer> {
         @Override
         FederationStatus call(AdminGrpc.AdminBlockingStub admin) {
             return admin.revoke(RevokeRequest.newBuilder().setSite(site).setReason(reason).build());
+        }
+
+        /** An emergency command: on a loaded host its connection set-up may be slow; it waits and retries longer. */
+        @Override
+        Duration attemptDeadline() {
+            return EMERGENCY_ATTEMPT;
+        }
+
+        @Override
+        int defaultRetryForSeconds() {
+            return EMERGENCY_RETRY_SECONDS;
         }
     }
 

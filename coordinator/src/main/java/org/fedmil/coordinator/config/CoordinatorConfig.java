@@ -278,12 +278,20 @@ public record CoordinatorConfig(
      *                                not hold a connection; a cold client JVM on a loaded host can take seconds
      */
     public record Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite,
-                         Integer handshakeTimeoutSeconds) {
+                         Integer handshakeTimeoutSeconds, Double writeCallsPerSecond, Integer writeCallBurst) {
         public Limits {
             maxUpdateL2Norm = maxUpdateL2Norm == null ? 1e4 : maxUpdateL2Norm;
             maxUpdateBytes = maxUpdateBytes == null ? 1L << 30 : maxUpdateBytes;
             maxConcurrentCallsPerSite = maxConcurrentCallsPerSite == null ? 8 : maxConcurrentCallsPerSite;
             handshakeTimeoutSeconds = handshakeTimeoutSeconds == null ? 20 : handshakeTimeoutSeconds;
+            // a site makes a handful of writing calls per round; these bound what a looping one adds to the log
+            writeCallsPerSecond = writeCallsPerSecond == null ? 5.0 : writeCallsPerSecond;
+            writeCallBurst = writeCallBurst == null ? 200 : writeCallBurst;
+        }
+
+        public Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite,
+                      Integer handshakeTimeoutSeconds) {
+            this(maxUpdateL2Norm, maxUpdateBytes, maxConcurrentCallsPerSite, handshakeTimeoutSeconds, null, null);
         }
 
         public Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite) {
@@ -510,6 +518,9 @@ public record CoordinatorConfig(
                 limits.maxConcurrentCallsPerSite(), "at least 2 (a site's long poll plus one transfer)");
         check(file, limits.handshakeTimeoutSeconds() >= 1 && limits.handshakeTimeoutSeconds() <= 600,
                 "limits.handshake_timeout_seconds", limits.handshakeTimeoutSeconds(), "1..600 seconds");
+        check(file, limits.writeCallsPerSecond() >= 0 && Double.isFinite(limits.writeCallsPerSecond()),
+                "limits.write_calls_per_second", limits.writeCallsPerSecond(), "0 (no limit) or more calls per second");
+        check(file, limits.writeCallBurst() >= 1, "limits.write_call_burst", limits.writeCallBurst(), "at least 1");
         check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
         check(file, dashboard.port() >= 0 && dashboard.port() <= 65535, "dashboard.port", dashboard.port(),
                 "0..65535 (0 picks a free port)");

@@ -68,6 +68,7 @@ public final class FederationRun implements AutoCloseable {
     private final RoundCloser closer;
     private final NextTasks tasks;
     private final RoundDeadline deadline;
+    private final Rejoins rejoins = new Rejoins();
     /** Which round runs next; package-private for the parts that end a round. */
     final RoundSequence sequence;
 
@@ -149,6 +150,9 @@ public final class FederationRun implements AutoCloseable {
             RoundWeights.requireCountable(siteId, join, state.sites);
             if (join.checkOnly()) {
                 return plan.federationId(); // `fedmil site check`: it would be admitted; nothing changes
+            }
+            if (rejoins.unchanged(siteId, join, state.sites.get(siteId), state.round)) {
+                return plan.federationId(); // joined already as it says: nothing to record again
             }
             state.sites.put(siteId, join);
             state.departed.remove(siteId);
@@ -255,6 +259,11 @@ public final class FederationRun implements AutoCloseable {
      */
     public void requireClaimable(String siteId, int updateRound, long claimedBags) {
         events.ask(() -> admission.requireClaimable(siteId, updateRound, claimedBags));
+    }
+
+    /** Refuses a site that has not joined (NOT_JOINED), as every call but Join and CheckJoin must. */
+    public void requireJoined(String siteId) {
+        events.ask(() -> state.requireJoined(siteId));
     }
 
     /** Records a refusal decided outside this class (e.g. a truncated stream), if it is an upload refusal. */

@@ -44,7 +44,12 @@ public enum UpdateRefusal {
     /** The round's aggregator cannot take more updates (strategy.max_buffered_updates of median / trimmed_mean). */
     AGGREGATOR_FULL(Status.Code.RESOURCE_EXHAUSTED),
     /** No header first, a second header, or an empty stream. */
-    MALFORMED(Status.Code.INVALID_ARGUMENT);
+    MALFORMED(Status.Code.INVALID_ARGUMENT),
+    /**
+     * Any call that met a fault of the coordinator rather than a refusal it knows: answered INTERNAL with an
+     * incident id that the coordinator's log holds the stack trace under; nothing of the request was kept.
+     */
+    INTERNAL_ERROR(Status.Code.INTERNAL);
 
     private final Status.Code code;
 

@@ -9,7 +9,6 @@ import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -85,19 +84,22 @@ public final class CoordinatorServer {
     CoordinatorServer(ServerBuilder<?> builder, CallerIdentity identity, FederationRun run,
                       CoordinatorConfig.Limits limits, Path spoolDir, AuditTrail audit, SiteGate gate,
                       AdminService admin, ServerInterceptor... observers) {
-        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limit,
-        // the observers
-        ServerInterceptor[] chain = Arrays.copyOf(observers, observers.length + 3);
-        chain[observers.length] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
-        chain[observers.length + 1] = gate;
-        chain[observers.length + 2] = identity.requiring(PeerIdentity.Role.SITE);
+        // ServerInterceptors.intercept runs the last interceptor first: identity, revocation, the per-site limits,
+        // the observers; innermost, next to the service, the handler of unexpected exceptions
+        ServerInterceptor[] chain = new ServerInterceptor[observers.length + 5];
+        chain[0] = new UnexpectedErrors(run);
+        System.arraycopy(observers, 0, chain, 1, observers.length);
+        chain[observers.length + 1] = new SiteWriteRate(limits.writeCallsPerSecond(), limits.writeCallBurst());
+        chain[observers.length + 2] = new SiteCallLimit(limits.maxConcurrentCallsPerSite());
+        chain[observers.length + 3] = gate;
+        chain[observers.length + 4] = identity.requiring(PeerIdentity.Role.SITE);
         this.federation = new FederationService(run, limits, spoolDir, audit);
         this.handlers = handlerPool();
         this.server = builder
                 .executor(handlers)
                 // a header plus one data chunk, with room for protobuf framing
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
-                .addService(ServerInterceptors.intercept(federation, chain))
+                .addService(ServerInterceptors.intercept(LenientRequests.of(federation.bindService()), chain))
                 // the same port and TLS; only admin certificates reach Admin, only site certificates Federation
                 .addService(ServerInterceptors.intercept(admin, identity.requiring(PeerIdentity.Role.ADMIN)))
                 .build();

@@ -4,16 +4,12 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.SiteEvaluation;
-import org.fedmil.coordinator.round.SiteJoin;
-import org.fedmil.coordinator.round.DataShape;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.DownloadModelRequest;
@@ -22,7 +18,6 @@ import org.fedmil.proto.v1.EvaluationReport;
 import org.fedmil.proto.v1.FederationGrpc;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.JoinResponse;
-import org.fedmil.proto.v1.LabelCount;
 import org.fedmil.proto.v1.LeaveAck;
 import org.fedmil.proto.v1.LeaveRequest;
 import org.fedmil.proto.v1.ModelChunk;
@@ -85,20 +80,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
 
     private void join(JoinRequest request, StreamObserver<JoinResponse> response, boolean checkOnly) {
         String site = PeerIdentity.current().commonName();
-        Map<Integer, Long> counts = new LinkedHashMap<>();
         try {
-            for (LabelCount c : request.getBagsPerLabelList()) {
-                counts.merge(c.getLabel(), c.getBags(), Math::addExact);
-            }
-        } catch (ArithmeticException overflow) {
-            response.onError(Status.INVALID_ARGUMENT.withDescription("the join's bag counts for one label add up "
-                    + "to more than " + Long.MAX_VALUE + "; send the site's true label counts").asRuntimeException());
-            return;
-        }
-        try {
-            String federation = run.join(site, new SiteJoin(request.getSoftwareVersion(), request.getDevice(), counts,
-                    PemFiles.encodeCertificate(PeerIdentity.current().certificate()),
-                    request.getFeatureEncoderSha256(), dataShape(request), checkOnly));
+            String federation = run.join(site, JoinDeclaration.of(request,
+                    PemFiles.encodeCertificate(PeerIdentity.current().certificate()), checkOnly));
             response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds())
                     .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());
@@ -106,14 +90,6 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         } catch (FederationException e) {
             response.onError(e.toStatus());
         }
-    }
-
-    private static DataShape dataShape(JoinRequest request) {
-        if (!request.hasDataShape()) {
-            return null;
-        }
-        return "tiles".equals(request.getDataShape().getKind()) ? DataShape.ofTiles()
-                : DataShape.ofFeatures(request.getDataShape().getFeatures());
     }
 
     @Override
@@ -131,6 +107,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     public void downloadModel(DownloadModelRequest request, StreamObserver<ModelChunk> response) {
         GlobalModel model;
         try {
+            run.requireJoined(PeerIdentity.current().commonName());
             model = run.model(request.getModelVersion());
         } catch (FederationException e) {
             response.onError(e.toStatus());
@@ -153,6 +130,12 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     public void uploadStatus(UploadStatusRequest request, StreamObserver<UploadStatusReply> response) {
         String site = PeerIdentity.current().commonName();
         byte[] sha = request.getDeltaSha256().toByteArray();
+        try {
+            run.requireJoined(site);
+        } catch (FederationException e) {
+            response.onError(e.toStatus());
+            return;
+        }
         UploadStatusReply.Builder reply = UploadStatusReply.newBuilder();
         run.accepted(site, request.getRound(), sha).ifPresentOrElse(
                 ok -> reply.setAccepted(true).setAcknowledgedBytes(run.expectedUpdateBytes(request.getRound()))
@@ -201,19 +184,40 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         }
         // the roster relays the certificate the handshake proved, so every site can check the signature itself
         secAgg(response, () -> run.secAggAdvertise(peer.commonName(), request.getRound(),
-                SecAggWire.fromProto(peer.commonName(), cert, request)));
+                SecAggWire.fromProto(peer.commonName(), cert, withText(request))));
     }
 
     @Override
     public void shareKeys(SecAggShares request, StreamObserver<SecAggAck> response) {
         String site = PeerIdentity.current().commonName();
-        secAgg(response, () -> run.secAggShare(site, request.getRound(), SecAggWire.fromProto(site, request)));
+        secAgg(response, () -> run.secAggShare(site, request.getRound(), SecAggWire.fromProto(site,
+                withText(request))));
     }
 
     @Override
     public void unmask(SecAggUnmaskShares request, StreamObserver<SecAggAck> response) {
         String site = PeerIdentity.current().commonName();
-        secAgg(response, () -> run.secAggUnmask(site, request.getRound(), SecAggWire.fromProto(site, request)));
+        secAgg(response, () -> run.secAggUnmask(site, request.getRound(), SecAggWire.fromProto(site,
+                withText(request))));
+    }
+
+    private static SecAggKeys withText(SecAggKeys m) {
+        SiteText.SIGNATURE.require(m.getSignature());
+        return m;
+    }
+
+    private static SecAggShares withText(SecAggShares m) {
+        m.getSharesList().forEach(s -> {
+            SiteText.SITE_NAME.require(s.getFromSite());
+            SiteText.SITE_NAME.require(s.getToSite());
+        });
+        return m;
+    }
+
+    private static SecAggUnmaskShares withText(SecAggUnmaskShares m) {
+        m.getSelfMaskSharesList().forEach(s -> SiteText.SITE_NAME.require(s.getOwner()));
+        m.getMaskingKeySharesList().forEach(s -> SiteText.SITE_NAME.require(s.getOwner()));
+        return m;
     }
 
     private static void secAgg(StreamObserver<SecAggAck> response, Runnable call) {
@@ -231,10 +235,10 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     @Override
     public void leave(LeaveRequest request, StreamObserver<LeaveAck> response) {
         String site = PeerIdentity.current().commonName();
-        String reason = request.getReason().isBlank() ? "no reason given" : request.getReason();
         try {
             // bounded: the reason goes into the round log
-            run.leave(site, reason.length() > 500 ? reason.substring(0, 500) + "…" : reason);
+            String reason = SiteText.LEAVE_REASON.require(request.getReason());
+            run.leave(site, reason.isBlank() ? "no reason given" : reason);
             response.onNext(LeaveAck.getDefaultInstance());
             response.onCompleted();
         } catch (FederationException e) {

@@ -83,6 +83,13 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
         } catch (FederationException e) {
             fail(e, false);
         } catch (java.io.UncheckedIOException e) {
+            if (header != null && run.currentRound() != announcedRound) {
+                // the round closed under the stream and its spool file went with it: not a disk problem
+                fail(UpdateRefusal.ROUND_CLOSED.because("round " + announcedRound + " closed while this update "
+                        + "arrived; the coordinator is in round " + run.currentRound() + ", ask for the next task"),
+                        true);
+                return;
+            }
             log.error("cannot spool the upload from site '{}'", site, e);
             failed = true;
             response.onError(Status.UNAVAILABLE.withDescription("the coordinator cannot store the upload ("
@@ -94,13 +101,19 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
         if (header != null) {
             throw UpdateRefusal.MALFORMED.because("an upload has exactly one header");
         }
+        announcedRound = h.getRound();
         // Bound what a site can make the coordinator buffer before any other check runs.
         if (h.getTotalBytes() > limits.maxUpdateBytes()) {
             throw UpdateRefusal.TOO_LARGE.because("update announces " + h.getTotalBytes()
                     + " bytes, more than limits.max_update_bytes = " + limits.maxUpdateBytes()
                     + "; nothing was buffered");
         }
-        specs = Wire.fromProto(h.getTensorsList());
+        if (h.getDeltaSha256().size() != 32) {
+            // it names the upload's spool file: checked before anything is made of it
+            throw UpdateRefusal.SHA256_MISMATCH.because("the update header's delta_sha256 has "
+                    + h.getDeltaSha256().size() + " bytes; a SHA-256 has 32");
+        }
+        specs = HeaderTensors.check(h.getTensorsList(), run.currentModel().weights().specs());
         try {
             // any known encoding is read, whatever the federation asked: a site that sends float32 is
             // exact, and one that compresses is checked and aggregated on the decoded values
@@ -115,7 +128,6 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
                     + "; send the site's validation aggregates as measured, or none");
         }
         long announced = requireAnnouncedSize(h);
-        announcedRound = h.getRound();
         // Before anything is spooled: only a joined participant of the open round may store bytes here.
         run.requireUploadable(site, h.getRound());
         signed = UpdateHeaderCheck.check(h, run.plan().federationId(), site, siteCert, run.currentModel(),
@@ -178,6 +190,10 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
 
     /** A stream of this upload that a newer one took over (the site resumed on another connection) must stop. */
     private void requireOwner() {
+        FederationException dropped = partial.dropped();
+        if (dropped != null) {
+            throw dropped;
+        }
         if (!partial.ownedBy(generation)) {
             throw new FederationException(Status.Code.ABORTED, "a newer stream of this upload took over");
         }

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.fedmil.coordinator.round.FederationException;
+import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.util.AtomicFiles;
 import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
@@ -61,6 +63,8 @@ final class UploadSpool {
         private long written;
         private long durable;
         private int generation;
+        /** Why this partial was dropped while a stream may still be appending to it; null while it is held. */
+        private FederationException dropped;
         /** Whether the file's name is known durable in the spool folder (forced with the folder's fsync). */
         private boolean named;
 
@@ -99,8 +103,21 @@ final class UploadSpool {
             return written == expected;
         }
 
-        /** Appends at the end; forces to disk every FORCE_EVERY bytes. */
+        /** The refusal for a stream still sending to this partial after it was dropped; null while it is held. */
+        synchronized FederationException dropped() {
+            return dropped;
+        }
+
+        /**
+         * Appends at the end; forces to disk every FORCE_EVERY bytes.
+         *
+         * @throws FederationException the partial was dropped under the stream (its round closed, the site sent
+         *                             another update): why, rather than the closed file's I/O error
+         */
         synchronized void append(ByteString data) {
+            if (dropped != null) {
+                throw dropped;
+            }
             try {
                 if (channel == null) {
                     channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -157,6 +174,11 @@ final class UploadSpool {
             }
         }
 
+        private synchronized void drop(FederationException why) {
+            dropped = why;
+            delete();
+        }
+
         private synchronized void delete() {
             try {
                 if (channel != null) {
@@ -204,12 +226,20 @@ final class UploadSpool {
      */
     Partial open(Key key, long totalBytes, int currentRound) {
         partials.entrySet().removeIf(e -> {
-            boolean stale = e.getKey().round() < currentRound
-                    || (e.getKey().site().equals(key.site()) && !e.getKey().equals(key));
-            if (stale) {
-                e.getValue().delete();
+            Key k = e.getKey();
+            if (k.round() < currentRound) {
+                e.getValue().drop(UpdateRefusal.ROUND_CLOSED.because("round " + k.round() + " closed while this "
+                        + "update arrived; the coordinator is in round " + currentRound + ", ask for the next task"));
+                return true;
             }
-            return stale;
+            if (k.site().equals(key.site()) && !k.equals(key)) {
+                String sha = key.sha256().substring(0, Math.min(12, key.sha256().length()));
+                e.getValue().drop(new FederationException(io.grpc.Status.Code.ABORTED, "site '" + k.site()
+                        + "' started another upload (round " + key.round() + ", delta " + sha
+                        + "…); this one was given up"));
+                return true;
+            }
+            return false;
         });
         Partial p = partials.computeIfAbsent(key, k -> create(k, totalBytes));
         if (p.expected() != totalBytes) {

@@ -37,6 +37,8 @@ import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.coordinator.round.GlobalModel;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundRules;
+import org.fedmil.coordinator.round.RunState;
+import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.model.Architecture;
@@ -116,7 +118,13 @@ final class InProcessCoordinator implements AutoCloseable {
     final List<String> refusals = Collections.synchronizedList(new ArrayList<>());
     final FederationRun run;
     final Revocations revocations;
+    /** What the Admin service and the offline revocation file act through. */
+    final AdminControl adminControl;
     private final RoundLog roundLog;
+    /** The coordinator's state folder files (state.json, refusals.json), as the coordinator writes them. */
+    final StateStore store;
+    /** A fault of the coordinator's own to meet while a site leaves, when set: what the tests of faults use. */
+    volatile RuntimeException leaveFault;
     private final CoordinatorServer server;
     private final ManagedChannel channel;
 
@@ -132,10 +140,26 @@ final class InProcessCoordinator implements AutoCloseable {
                 new RoundRules(settings.minSites(), 3_600_000, RoundRules.ShortRound.SKIP, settings.maxNorm()),
                 settings.secure());
         audit.opened(plan, false, 1);
+        this.store = new StateStore(dir.resolve("state"));
         RoundListener recorder = new RoundListener() {
             @Override
             public void updateRefused(String siteId, int round, UpdateRefusal kind, String reason) {
                 refusals.add(kind + ": " + reason);
+                store.saveRefusal(new StateStore.Refusal(java.time.Instant.now().toString(), siteId, round, kind,
+                        kind.code().name(), reason));
+            }
+
+            @Override
+            public void stateChanged(RunState state) {
+                store.saveState(state);
+            }
+
+            @Override
+            public void siteLeft(String siteId, String reason, int remainingSites) {
+                RuntimeException fault = leaveFault;
+                if (fault != null) {
+                    throw fault;
+                }
             }
         };
         this.run = new FederationRun(plan, INITIAL, w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}),
@@ -144,13 +168,43 @@ final class InProcessCoordinator implements AutoCloseable {
         this.revocations = Revocations.load(dir);
         SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
         String name = InProcessServerBuilder.generateName();
-        AdminService admin = new AdminService(new AdminControl(run, revocations, gate, audit, Clock.systemUTC()));
+        this.adminControl = new AdminControl(run, revocations, gate, audit, Clock.systemUTC());
+        AdminService admin = new AdminService(adminControl);
         this.server = (settings.certificates()
                 ? new CoordinatorServer(InProcessServerBuilder.forName(name), run, settings.limits(), spoolDir(),
                         audit, gate, admin)
                 : new CoordinatorServer(InProcessServerBuilder.forName(name), callers, run, settings.limits(),
                         spoolDir(), audit, gate, admin)).start();
         this.channel = InProcessChannelBuilder.forName(name).build();
+    }
+
+    /** The signed round log's records so far. */
+    List<String> roundLogLines() throws IOException {
+        return java.nio.file.Files.readAllLines(dir.resolve("round-log.jsonl"));
+    }
+
+    /**
+     * Waits (at most 10 s) until the round log and state.json have not changed for {@code quietMs}: what a call set
+     * off (a round opening after the last join) is written on the run's threads after the call returned.
+     */
+    InProcessCoordinator awaitQuiet(long quietMs) throws Exception {
+        long giveUp = System.nanoTime() + 10_000_000_000L;
+        String last = roundLogLines().size() + "|" + stateJson();
+        while (System.nanoTime() < giveUp) {
+            Thread.sleep(quietMs);
+            String now = roundLogLines().size() + "|" + stateJson();
+            if (now.equals(last)) {
+                return this;
+            }
+            last = now;
+        }
+        throw new AssertionError("the round log or state.json kept changing for 10 s");
+    }
+
+    /** The state folder's state.json as written last ("" before the first write). */
+    String stateJson() throws IOException {
+        Path f = store.dir().resolve("state.json");
+        return java.nio.file.Files.exists(f) ? java.nio.file.Files.readString(f) : "";
     }
 
     /** Where the service spools uploads. */

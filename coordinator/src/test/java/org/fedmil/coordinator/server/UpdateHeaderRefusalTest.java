@@ -103,7 +103,19 @@ class UpdateHeaderRefusalTest {
         UploadStream.Outcome o = uploadAs("site-a", header(1, delta).clearTensors()
                 .addAllTensors(Wire.toProto(List.of(new TensorSpec("w", new long[] {8})))).setTotalBytes(32));
 
-        assertRefused(o, Status.Code.INVALID_ARGUMENT, "(32 as float32); an update of round 1 has 16 bytes as float32");
+        // a shape larger than the whole model is refused before its size is computed (HeaderTensors)
+        assertRefused(o, Status.Code.INVALID_ARGUMENT, "tensor 'w''s shape [8] holds more elements than the whole "
+                + "model (4)");
+        assertNothingStoredAndRecordedAs("WRONG_TENSORS");
+    }
+
+    @Test
+    void tensorsSmallerThanTheModelsAreRefusedAsWrongTensorsNamingTheSizes() throws Exception {
+        start();
+        UploadStream.Outcome o = uploadAs("site-a", header(1, delta).clearTensors()
+                .addAllTensors(Wire.toProto(List.of(new TensorSpec("w", new long[] {2})))).setTotalBytes(8));
+
+        assertRefused(o, Status.Code.INVALID_ARGUMENT, "(8 as float32); an update of round 1 has 16 bytes as float32");
         assertNothingStoredAndRecordedAs("WRONG_TENSORS");
     }
 
