@@ -69,4 +69,24 @@ class RoundWeightsTest {
         assertThatThrownBy(() -> RoundWeights.declaredBags("site-a", new SiteJoin("t", "cpu()", Map.of(0, -5L))))
                 .isInstanceOf(FederationException.class).hasMessageContaining("declares -5 bags of label 0");
     }
+
+    // The service refuses any count above 10^9 at join (JoinDeclaration), so these sums cannot overflow through
+    // the wire today; the round's own checked sums are the second line, pinned here directly.
+    @Test
+    void aDeclarationWhoseTotalOverflowsALongIsRefusedNotWrapped() {
+        assertThatThrownBy(() -> RoundWeights.declaredBags("site-a",
+                new SiteJoin("t", "cpu()", Map.of(0, Long.MAX_VALUE, 1, 1L))))
+                .isInstanceOf(FederationException.class)
+                .hasMessageContaining("whose total exceeds " + Long.MAX_VALUE);
+    }
+
+    @Test
+    void aJoinThatWouldOverflowTheFederationsTotalIsRefused() {
+        Map<String, SiteJoin> joined = declaring(Long.MAX_VALUE / 2 + Long.MAX_VALUE / 4);
+
+        assertThatThrownBy(() -> RoundWeights.requireCountable("site-b",
+                new SiteJoin("t", "cpu()", Map.of(0, Long.MAX_VALUE / 2)), joined))
+                .isInstanceOf(FederationException.class)
+                .hasMessageContaining("the federation's total would exceed " + Long.MAX_VALUE);
+    }
 }
