@@ -408,7 +408,8 @@ public record CoordinatorConfig(
 
         public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
             return dp == null ? java.util.Optional.empty() : java.util.Optional.of(
-                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier()));
+                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier(),
+                            dp.patientLevel() ? dp.samplingRate() : 0));
         }
 
         public LossConfig lossConfig() {
@@ -446,8 +447,24 @@ public record CoordinatorConfig(
         }
     }
 
-    /** training.dp: clip each site's delta to L2 norm clip_norm and add N(0, (noise_multiplier × clip_norm)²). */
-    public record Dp(Double clipNorm, Double noiseMultiplier) {
+    /**
+     * training.dp: with mode site_dp (the default) clip each site's delta to L2 norm clip_norm and add
+     * N(0, (noise_multiplier × clip_norm)²); with mode patient_dp_sgd train under DP-SGD at the sites instead, each
+     * bag's gradient clipped to clip_norm, bags Poisson-sampled at sampling_rate, the same noise on every step's sum.
+     */
+    public record Dp(Double clipNorm, Double noiseMultiplier, String mode, Double samplingRate) {
+
+        public static final String SITE_DP = "site_dp";
+        public static final String PATIENT_DP_SGD = "patient_dp_sgd";
+
+        /** Site-level DP. */
+        public Dp(Double clipNorm, Double noiseMultiplier) {
+            this(clipNorm, noiseMultiplier, null, null);
+        }
+
+        public boolean patientLevel() {
+            return PATIENT_DP_SGD.equals(mode);
+        }
     }
 
     public static CoordinatorConfig load(Path file) {
@@ -520,6 +537,15 @@ public record CoordinatorConfig(
             check(file, dp.noiseMultiplier() != null && dp.noiseMultiplier() > 0
                             && Double.isFinite(dp.noiseMultiplier()), "training.dp.noise_multiplier",
                     dp.noiseMultiplier(), "a positive number (noise standard deviation in units of clip_norm)");
+            check(file, dp.mode() == null || dp.mode().equals(Dp.SITE_DP) || dp.patientLevel(), "training.dp.mode",
+                    dp.mode(), Dp.SITE_DP + " (noise on each site's delta) or " + Dp.PATIENT_DP_SGD
+                            + " (DP-SGD per bag inside local training)");
+            check(file, dp.patientLevel() == (dp.samplingRate() != null), "training.dp.sampling_rate",
+                    dp.samplingRate(), dp.patientLevel() ? "a number in (0, 1], each bag's chance of being in a "
+                            + "DP-SGD step's lot (patient_dp_sgd needs it)"
+                            : "left out: it is for mode " + Dp.PATIENT_DP_SGD + " only");
+            check(file, dp.samplingRate() == null || (dp.samplingRate() > 0 && dp.samplingRate() <= 1),
+                    "training.dp.sampling_rate", dp.samplingRate(), "a number in (0, 1]");
         }
         try {
             Architecture.fromConfigName(model.architecture());

@@ -186,8 +186,26 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      * Site-level DP the federation asks for: clip each delta to L2 norm {@code clipNorm}, add Gaussian noise of
      * standard deviation {@code noiseMultiplier × clipNorm}. Updates that do not state at least this are refused.
      */
-    public record DpRequirement(double clipNorm, double noiseMultiplier) {
+    /**
+     * @param samplingRate 0 for site-level DP (noise on each site's delta); q in (0, 1] for patient-level DP-SGD at
+     *                     the sites (each bag's chance of being in a step's lot)
+     */
+    public record DpRequirement(double clipNorm, double noiseMultiplier, double samplingRate) {
+
+        /** Site-level DP. */
+        public DpRequirement(double clipNorm, double noiseMultiplier) {
+            this(clipNorm, noiseMultiplier, 0);
+        }
+
+        public boolean perBag() {
+            return samplingRate > 0;
+        }
+
         public DpRequirement {
+            if (!(samplingRate >= 0 && samplingRate <= 1)) {
+                throw new IllegalArgumentException("dp sampling_rate must be in (0, 1] (or 0 for site-level DP), got "
+                        + samplingRate);
+            }
             if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
                 throw new IllegalArgumentException("dp clip_norm must be a positive number, got " + clipNorm);
             }

@@ -64,7 +64,8 @@ final class SecureRound {
         }
         double bound = plan.rules().maxUpdateL2Norm();
         var dp = plan.training().requiredDp();
-        if (dp.isPresent()) {
+        // site-level DP bounds the sent delta by C plus its noise; under DP-SGD per bag the delta has no such bound
+        if (dp.isPresent() && !dp.get().perBag()) {
             bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
         }
         if (length > Integer.MAX_VALUE) {

@@ -33,13 +33,38 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                        byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature,
                        Optional<ValidationMetrics> validation) {
 
-    /** What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding. */
-    public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
+    /**
+     * What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding; with
+     * {@code dpSgd} present the noise was added per step inside training (patient-level DP-SGD) and not again to
+     * the delta.
+     */
+    public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
+                          Optional<PerBag> dpSgd) {
+
+        /** Site-level DP or none. */
+        public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
+            this(clipNorm, noiseMultiplier, encoding, Optional.empty());
+        }
+
+        /** Patient-level DP-SGD: the bag sampling rate q and the steps one round's training takes. */
+        public record PerBag(double samplingRate, int steps) {
+        }
 
         public static Release of(org.fedmil.proto.v1.TrainingConfig c) {
+            Optional<PerBag> perBag = Optional.empty();
+            if (c.hasDp() && c.getDp().getMode() == org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG) {
+                org.fedmil.mil.train.DpSgd dp = dpSgdOf(c);
+                perBag = Optional.of(new PerBag(dp.samplingRate(), dp.steps(Math.max(1, c.getLocalEpochs()))));
+            }
             return new Release(c.hasDp() ? OptionalDouble.of(c.getDp().getClipNorm()) : OptionalDouble.empty(),
                     c.hasDp() ? OptionalDouble.of(c.getDp().getNoiseMultiplier()) : OptionalDouble.empty(),
-                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()));
+                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()), perBag);
+        }
+
+        /** The task's DP-SGD settings; the task must ask for patient-level DP. */
+        public static org.fedmil.mil.train.DpSgd dpSgdOf(org.fedmil.proto.v1.TrainingConfig c) {
+            return new org.fedmil.mil.train.DpSgd(c.getDp().getClipNorm(), c.getDp().getNoiseMultiplier(),
+                    c.getDp().getSamplingRate());
         }
 
         public boolean dp() {

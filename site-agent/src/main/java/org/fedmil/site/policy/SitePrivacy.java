@@ -57,10 +57,15 @@ public final class SitePrivacy {
 
     /** Refuses, before any training, a round whose release would exceed the lifetime budget. */
     public void requireBudgetFor(double noiseMultiplier) {
+        requireBudgetFor(SAMPLING_RATE, noiseMultiplier, 1);
+    }
+
+    /** As above for a round of {@code steps} DP-SGD steps at bag sampling rate q. */
+    public void requireBudgetFor(double q, double noiseMultiplier, int steps) {
         if (policy.lifetimeEpsilon() == null) {
             return;
         }
-        PrivacySpent after = ledger().wouldSpend(SAMPLING_RATE, noiseMultiplier);
+        PrivacySpent after = ledger().wouldSpend(q, noiseMultiplier, steps);
         if (after.epsilon() > policy.lifetimeEpsilon()) {
             throw new PolicyViolation("dp.lifetime_epsilon", String.format(java.util.Locale.ROOT,
                     "one more update at noise multiplier %s would take this site's spent privacy from ε = %.4g to "
@@ -68,6 +73,29 @@ public final class SitePrivacy {
                             + "ledger is %s", noiseMultiplier, ledger().spent().epsilon(), after.epsilon(),
                     policy.delta(), policy.lifetimeEpsilon(), ledgerFile));
         }
+    }
+
+    /**
+     * Charges a delta trained under patient-level DP-SGD: {@code steps} sampled-Gaussian steps at bag sampling rate
+     * q and noise multiplier σ, per-bag clip C. The delta is sent as it is (the noise is already in it).
+     */
+    public Release chargeDpSgd(String federationId, int round, TensorSet delta, double clipNorm,
+                               double noiseMultiplier, double q, int steps) {
+        String sha = Sha256.hex(Sha256.of(TensorCodec.encode(delta)));
+        PrivacySpent spent;
+        try {
+            spent = policy.lifetimeEpsilon() == null
+                    ? ledger().charge(federationId, round, sha, q, noiseMultiplier, steps)
+                    : ledger().chargeWithin(federationId, round, sha, q, noiseMultiplier, steps,
+                    policy.lifetimeEpsilon());
+        } catch (PrivacyBudgetExceededException e) {
+            throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
+                    + "; nothing was sent: " + e.getMessage(), e);
+        }
+        return new Release(delta, new PrivacyClaim(clipNorm, noiseMultiplier, q, spent.delta(), spent.epsilon()),
+                GaussianMechanism.l2Norm(delta));
     }
 
     /** Clips, noises, and charges the release to the ledger; the caller sends the returned delta and nothing else. */
