@@ -77,9 +77,19 @@ public final class PrivacyLedger {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
-    /** One differentially private release the site made. */
+    /**
+     * One differentially private release the site made: {@code steps} sampled-Gaussian mechanisms at rate q and
+     * noise multiplier σ (1 for site-level DP on the delta; a round's DP-SGD steps for patient-level DP).
+     */
     public record Release(String federationId, int round, double noiseMultiplier, double samplingRate,
-                          String deltaSha256Hex, Instant time) {
+                          String deltaSha256Hex, Instant time, int steps) {
+
+        /** A single-step release (site-level DP). */
+        public Release(String federationId, int round, double noiseMultiplier, double samplingRate,
+                       String deltaSha256Hex, Instant time) {
+            this(federationId, round, noiseMultiplier, samplingRate, deltaSha256Hex, time, 1);
+        }
+
         boolean sameRelease(String federation, int r, String sha) {
             return federationId.equals(federation) && round == r && deltaSha256Hex.equals(sha);
         }
@@ -200,10 +210,16 @@ public final class PrivacyLedger {
                 if (round == null || !round.canConvertToInt()) {
                     throw new IllegalArgumentException("a release has no integer \"round\"");
                 }
+                // ledgers written before DP-SGD have no "steps": each of their releases was one step
+                JsonNode steps = r.get("steps");
+                if (steps != null && (!steps.canConvertToInt() || steps.intValue() < 1)) {
+                    throw new IllegalArgumentException("a release's \"steps\" is not a positive integer");
+                }
                 Release release = new Release(text(r, "federationId"), round.intValue(),
-                        number(r, "noiseMultiplier"), number(r, "samplingRate"), sha, Instant.parse(text(r, "time")));
+                        number(r, "noiseMultiplier"), number(r, "samplingRate"), sha, Instant.parse(text(r, "time")),
+                        steps == null ? 1 : steps.intValue());
                 releases.add(release);
-                recomputed = recomputed.compose(release.samplingRate(), release.noiseMultiplier(), 1);
+                recomputed = recomputed.compose(release.samplingRate(), release.noiseMultiplier(), release.steps());
             }
             RdpBudget stored = RdpBudget.of(orders, rdp);
             if (!close(recomputed.rdp(), stored.rdp())) {
@@ -359,6 +375,7 @@ public final class PrivacyLedger {
         n.put("samplingRate", r.samplingRate());
         n.put("deltaSha256", r.deltaSha256Hex());
         n.put("time", r.time().toString());
+        n.put("steps", r.steps());
         return n;
     }
 
@@ -412,7 +429,7 @@ public final class PrivacyLedger {
         RdpBudget own = RdpBudget.empty(budget.orders());
         for (Release r : releases) {
             if (r.federationId().equals(federationId)) {
-                own = own.compose(r.samplingRate(), r.noiseMultiplier(), 1);
+                own = own.compose(r.samplingRate(), r.noiseMultiplier(), r.steps());
             }
         }
         return own.spent(delta);
@@ -420,7 +437,12 @@ public final class PrivacyLedger {
 
     /** (ε, δ) after one more release at sampling rate q and noise multiplier σ, without recording it. */
     public synchronized PrivacySpent wouldSpend(double q, double sigma) {
-        return budget.compose(q, sigma, 1).spent(delta);
+        return wouldSpend(q, sigma, 1);
+    }
+
+    /** (ε, δ) after one more release of {@code steps} sampled-Gaussian steps, without recording it. */
+    public synchronized PrivacySpent wouldSpend(double q, double sigma, int steps) {
+        return budget.compose(q, sigma, steps).spent(delta);
     }
 
     /**
@@ -432,11 +454,17 @@ public final class PrivacyLedger {
      */
     public synchronized PrivacySpent charge(String federationId, int round, String deltaSha256Hex, double q,
                                             double sigma) throws IOException {
+        return charge(federationId, round, deltaSha256Hex, q, sigma, 1);
+    }
+
+    /** As above for a release of {@code steps} sampled-Gaussian steps (a round of DP-SGD). */
+    public synchronized PrivacySpent charge(String federationId, int round, String deltaSha256Hex, double q,
+                                            double sigma, int steps) throws IOException {
         String sha = checkRelease(federationId, round, deltaSha256Hex);
-        if (alreadyRecorded(federationId, round, sha, q, sigma)) {
+        if (alreadyRecorded(federationId, round, sha, q, sigma, steps)) {
             return spent();
         }
-        record(federationId, round, sha, q, sigma);
+        record(federationId, round, sha, q, sigma, steps);
         return spent();
     }
 
@@ -448,20 +476,28 @@ public final class PrivacyLedger {
     public synchronized PrivacySpent chargeWithin(String federationId, int round, String deltaSha256Hex, double q,
                                                   double sigma, double lifetimeEpsilon)
             throws IOException, PrivacyBudgetExceededException {
+        return chargeWithin(federationId, round, deltaSha256Hex, q, sigma, 1, lifetimeEpsilon);
+    }
+
+    /** As above for a release of {@code steps} sampled-Gaussian steps (a round of DP-SGD). */
+    public synchronized PrivacySpent chargeWithin(String federationId, int round, String deltaSha256Hex, double q,
+                                                  double sigma, int steps, double lifetimeEpsilon)
+            throws IOException, PrivacyBudgetExceededException {
         if (!(lifetimeEpsilon > 0)) {
             throw new IllegalArgumentException("lifetime ε must be > 0, got " + lifetimeEpsilon);
         }
         String sha = checkRelease(federationId, round, deltaSha256Hex);
-        if (alreadyRecorded(federationId, round, sha, q, sigma)) {
+        if (alreadyRecorded(federationId, round, sha, q, sigma, steps)) {
             return spent();
         }
-        PrivacySpent after = wouldSpend(q, sigma);
+        PrivacySpent after = wouldSpend(q, sigma, steps);
         if (after.epsilon() > lifetimeEpsilon) {
             throw new PrivacyBudgetExceededException(lifetimeEpsilon, spent(), after, file,
                     String.format(Locale.ROOT, "the release of federation '%s' round %d (q = %s, σ = %s)",
-                            federationId, round, q, sigma));
+                            federationId, round, q, sigma)
+                            + (steps == 1 ? "" : " over " + steps + " steps"));
         }
-        record(federationId, round, sha, q, sigma);
+        record(federationId, round, sha, q, sigma, steps);
         return spent();
     }
 
@@ -479,14 +515,15 @@ public final class PrivacyLedger {
         return sha;
     }
 
-    private boolean alreadyRecorded(String federationId, int round, String sha, double q, double sigma) {
+    private boolean alreadyRecorded(String federationId, int round, String sha, double q, double sigma, int steps) {
         for (Release r : releases) {
             if (r.sameRelease(federationId, round, sha)) {
-                if (Double.compare(r.samplingRate(), q) != 0 || Double.compare(r.noiseMultiplier(), sigma) != 0) {
+                if (Double.compare(r.samplingRate(), q) != 0 || Double.compare(r.noiseMultiplier(), sigma) != 0
+                        || r.steps() != steps) {
                     throw new IllegalArgumentException("release of federation '" + federationId + "' round " + round
                             + " with delta SHA-256 " + sha + " is recorded in " + file + " with q = "
-                            + r.samplingRate() + ", σ = " + r.noiseMultiplier() + " but was charged again with q = "
-                            + q + ", σ = " + sigma + "; the same bytes cannot have two noise levels: check the caller");
+                            + r.samplingRate() + ", σ = " + r.noiseMultiplier() + ", " + r.steps() + " steps but was "
+                            + "charged again with q = " + q + ", σ = " + sigma + ", " + steps + " steps; the same bytes cannot have two noise levels: check the caller");
                 }
                 return true;
             }
@@ -494,9 +531,13 @@ public final class PrivacyLedger {
         return false;
     }
 
-    private void record(String federationId, int round, String sha, double q, double sigma) throws IOException {
-        RdpBudget next = budget.compose(q, sigma, 1);
-        Release release = new Release(federationId, round, sigma, q, sha, clock.instant());
+    private void record(String federationId, int round, String sha, double q, double sigma, int steps)
+            throws IOException {
+        if (steps < 1) {
+            throw new IllegalArgumentException("a release has at least one step, got " + steps);
+        }
+        RdpBudget next = budget.compose(q, sigma, steps);
+        Release release = new Release(federationId, round, sigma, q, sha, clock.instant(), steps);
         releases.add(release);
         sigs.add(null);
         keys.add(null);

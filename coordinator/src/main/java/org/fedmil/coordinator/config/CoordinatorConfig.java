@@ -417,7 +417,7 @@ public record CoordinatorConfig(
         public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
             return dp == null ? java.util.Optional.empty() : java.util.Optional.of(
                     new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier(),
-                            dp.distributed()));
+                            dp.distributed(), dp.patientLevel() ? dp.samplingRate() : 0));
         }
 
         public LossConfig lossConfig() {
@@ -456,16 +456,37 @@ public record CoordinatorConfig(
     }
 
     /**
-     * training.dp: clip each site's delta to L2 norm clip_norm and add N(0, (noise_multiplier × clip_norm)²), at
-     * every site (site-level DP) or, with distributed, once to the securely aggregated sum (each site its share).
+     * training.dp: with mode site_dp (the default) clip each site's delta to L2 norm clip_norm and add
+     * N(0, (noise_multiplier × clip_norm)²), at every site or, with distributed, once to the securely aggregated sum
+     * (each site its share); with mode patient_dp_sgd train under DP-SGD at the sites instead, each bag's gradient
+     * clipped to clip_norm, bags Poisson-sampled at sampling_rate, the same noise on every step's sum.
      */
-    public record Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed) {
+    public record Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed, String mode, Double samplingRate) {
+
+        public static final String SITE_DP = "site_dp";
+        public static final String PATIENT_DP_SGD = "patient_dp_sgd";
+
         public Dp {
             distributed = distributed != null && distributed;
         }
 
+        /** Site-level DP. */
         public Dp(Double clipNorm, Double noiseMultiplier) {
-            this(clipNorm, noiseMultiplier, false);
+            this(clipNorm, noiseMultiplier, false, null, null);
+        }
+
+        /** Site-level DP, distributed under secure aggregation or not. */
+        public Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed) {
+            this(clipNorm, noiseMultiplier, distributed, null, null);
+        }
+
+        /** Site-level DP or DP-SGD per bag. */
+        public Dp(Double clipNorm, Double noiseMultiplier, String mode, Double samplingRate) {
+            this(clipNorm, noiseMultiplier, false, mode, samplingRate);
+        }
+
+        public boolean patientLevel() {
+            return PATIENT_DP_SGD.equals(mode);
         }
     }
 
@@ -547,6 +568,18 @@ public record CoordinatorConfig(
                             + "mask step, and without it no site would noise its delta");
             check(file, !dp.distributed() || dp.noiseMultiplier() <= 16, "training.dp.noise_multiplier",
                     dp.noiseMultiplier(), "at most 16 with training.dp.distributed (the exact sampler's range)");
+            check(file, dp.mode() == null || dp.mode().equals(Dp.SITE_DP) || dp.patientLevel(), "training.dp.mode",
+                    dp.mode(), Dp.SITE_DP + " (noise on each site's delta) or " + Dp.PATIENT_DP_SGD
+                            + " (DP-SGD per bag inside local training)");
+            check(file, dp.patientLevel() == (dp.samplingRate() != null), "training.dp.sampling_rate",
+                    dp.samplingRate(), dp.patientLevel() ? "a number in (0, 1], each bag's chance of being in a "
+                            + "DP-SGD step's lot (patient_dp_sgd needs it)"
+                            : "left out: it is for mode " + Dp.PATIENT_DP_SGD + " only");
+            check(file, dp.samplingRate() == null || (dp.samplingRate() > 0 && dp.samplingRate() <= 1),
+                    "training.dp.sampling_rate", dp.samplingRate(), "a number in (0, 1]");
+            check(file, !(dp.distributed() && dp.patientLevel()), "training.dp.distributed", dp.distributed(),
+                    "false with mode " + Dp.PATIENT_DP_SGD + ": DP-SGD adds its noise in training, distributed noise "
+                            + "is for site-level DP under secure aggregation; choose one");
         }
         try {
             Architecture.fromConfigName(model.architecture());

@@ -183,18 +183,45 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     }
 
     /**
-     * Site-level DP the federation asks for: clip each delta to L2 norm {@code clipNorm}, add Gaussian noise of
-     * standard deviation {@code noiseMultiplier × clipNorm}. Updates that do not state at least this are refused.
+     * DP the federation asks for: clip each delta to L2 norm {@code clipNorm}, add Gaussian noise of standard
+     * deviation {@code noiseMultiplier × clipNorm}; or, at a sampling rate, DP-SGD per bag. Updates that do not
+     * state at least this are refused.
+     *
+     * @param distributed  noise added once to the secure sum, each site its share (docs/privacy.md)
+     * @param samplingRate 0 for site-level DP (noise on each site's delta); q in (0, 1] for patient-level DP-SGD at
+     *                     the sites (each bag's chance of being in a step's lot)
      */
-    /** @param distributed noise added once to the secure sum, each site its share (docs/privacy.md) */
-    public record DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed) {
+    public record DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed, double samplingRate) {
 
         /** Site-level DP: every site noises its own delta in full. */
         public DpRequirement(double clipNorm, double noiseMultiplier) {
-            this(clipNorm, noiseMultiplier, false);
+            this(clipNorm, noiseMultiplier, false, 0);
+        }
+
+        /** Site-level DP, or its distributed form under secure aggregation. */
+        public DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed) {
+            this(clipNorm, noiseMultiplier, distributed, 0);
+        }
+
+        /** Site-level DP (q = 0) or patient-level DP-SGD at rate q. */
+        public DpRequirement(double clipNorm, double noiseMultiplier, double samplingRate) {
+            this(clipNorm, noiseMultiplier, false, samplingRate);
+        }
+
+        public boolean perBag() {
+            return samplingRate > 0;
         }
 
         public DpRequirement {
+            if (distributed && samplingRate > 0) {
+                throw new IllegalArgumentException("dp distributed noise is for site-level DP under secure "
+                        + "aggregation; patient-level DP-SGD (sampling_rate " + samplingRate + ") adds its noise in "
+                        + "training: choose one");
+            }
+            if (!(samplingRate >= 0 && samplingRate <= 1)) {
+                throw new IllegalArgumentException("dp sampling_rate must be in (0, 1] (or 0 for site-level DP), got "
+                        + samplingRate);
+            }
             if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
                 throw new IllegalArgumentException("dp clip_norm must be a positive number, got " + clipNorm);
             }

@@ -70,7 +70,8 @@ final class SecureRound {
             return SecAggParameters.chooseForDistributedNoise(plan.federationId(), round, k, t, checkedLength(length),
                     maxBags, c * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()), c);
         }
-        if (dp.isPresent()) {
+        // site-level DP bounds the sent delta by C plus its noise; under DP-SGD per bag the delta has no such bound
+        if (dp.isPresent() && !dp.get().perBag()) {
             bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
         }
         return SecAggParameters.choose(plan.federationId(), round, k, t, checkedLength(length), maxBags, bound);

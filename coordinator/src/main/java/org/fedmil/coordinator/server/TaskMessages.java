@@ -145,7 +145,9 @@ final class TaskMessages {
     private static TrainingConfig.Builder dp(org.fedmil.coordinator.round.FederationPlan.TrainingPlan training,
                                              TrainingConfig.Builder config) {
         training.requiredDp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
-                .setNoiseMultiplier(d.noiseMultiplier()).setDistributed(d.distributed())));
+                .setNoiseMultiplier(d.noiseMultiplier()).setDistributed(d.distributed())
+                .setMode(d.perBag() ? org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG : org.fedmil.proto.v1.DpMode.DP_SITE)
+                .setSamplingRate(d.samplingRate())));
         return config;
     }
 }

@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
@@ -107,5 +108,18 @@ class UpdateHeaderCheckTest {
         UpdateHeader enough = signed(header().setPrivacy(PrivacyClaim.newBuilder().setClipNorm(1.0)
                 .setNoiseMultiplier(0.8).setSamplingRate(1).setDelta(1e-5).setEpsilonSpent(3)), siteKey, "fed", "site-a");
         assertThat(UpdateHeaderCheck.check(enough, "fed", "site-a", siteCert, model, dp).privacy()).isPresent();
+    }
+
+    @Test
+    void underPatientLevelDpSgdAClaimWithALargerSamplingRateIsRefused() {
+        Optional<FederationPlan.DpRequirement> dp = Optional.of(new FederationPlan.DpRequirement(1.0, 0.8, 0.25));
+        UpdateHeader siteLevel = signed(header().setPrivacy(PrivacyClaim.newBuilder().setClipNorm(1.0)
+                .setNoiseMultiplier(0.8).setSamplingRate(1).setDelta(1e-5).setEpsilonSpent(3)), siteKey, "fed", "site-a");
+        assertThatThrownBy(() -> UpdateHeaderCheck.check(siteLevel, "fed", "site-a", siteCert, model, dp))
+                .hasMessageContaining("sampling rate 1.0").hasMessageContaining("at most 0.25");
+        UpdateHeader perBag = signed(header().setPrivacy(PrivacyClaim.newBuilder().setClipNorm(1.0)
+                .setNoiseMultiplier(0.8).setSamplingRate(0.25).setDelta(1e-5).setEpsilonSpent(3)), siteKey, "fed",
+                "site-a");
+        assertThat(UpdateHeaderCheck.check(perBag, "fed", "site-a", siteCert, model, dp).privacy()).isPresent();
     }
 }

@@ -22,7 +22,10 @@ public final class DpFilter implements OutboundFilter {
 
     /** Refuses, before any training, a round whose release would exceed the site's lifetime budget. */
     public void requireBudgetFor(Outbound.Release release) {
-        if (release.dp()) {
+        if (release.dpSgd().isPresent()) {
+            privacy.requireBudgetFor(release.dpSgd().get().samplingRate(), release.noiseMultiplier().getAsDouble(),
+                    release.dpSgd().get().steps());
+        } else if (release.dp()) {
             privacy.requireBudgetFor(release.noiseMultiplier().getAsDouble());
         }
     }
@@ -40,6 +43,15 @@ public final class DpFilter implements OutboundFilter {
         }
         double clip = r.clipNorm().getAsDouble();
         double sigma = r.noiseMultiplier().getAsDouble();
+        if (r.dpSgd().isPresent()) {
+            Outbound.Release.PerBag perBag = r.dpSgd().get();
+            SitePrivacy.Release charged = privacy.chargeDpSgd(update.federationId(), update.round(), update.delta(),
+                    clip, sigma, perBag.samplingRate(), perBag.steps());
+            log.info("round {}: trained under DP-SGD (per-bag clip {}, sigma {}, q {}, {} steps); spent epsilon {} at "
+                            + "delta {}", update.round(), clip, sigma, perBag.samplingRate(), perBag.steps(),
+                    charged.claim().epsilonSpent(), charged.claim().delta());
+            return update.noised(charged.delta(), charged.claim());
+        }
         SitePrivacy.Release release = privacy.release(update.federationId(), update.round(), update.delta(), clip,
                 sigma);
         log.info("round {}: delta L2 norm {} clipped to {} and noised (sigma {}); spent epsilon {} at delta {}",

@@ -33,19 +33,52 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                        byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature,
                        Optional<ValidationMetrics> validation) {
 
-    /** What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding. */
+    /**
+     * What the federation asks of a release: Gaussian noise (clip norm, noise multiplier) and an encoding; with
+     * {@code distributed} the site adds only its share of the noise, in secure aggregation's mask step; with
+     * {@code dpSgd} present the noise was added per step inside training (patient-level DP-SGD) and not again to
+     * the delta.
+     */
     public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
-                          boolean distributed) {
+                          boolean distributed, Optional<PerBag> dpSgd) {
 
-        /** Site-level DP (or none): the site noises its own delta. */
+        /** Site-level DP or none: the site noises its own delta. */
         public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
-            this(clipNorm, noiseMultiplier, encoding, false);
+            this(clipNorm, noiseMultiplier, encoding, false, Optional.empty());
+        }
+
+        /** Site-level DP, distributed under secure aggregation or not. */
+        public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
+                       boolean distributed) {
+            this(clipNorm, noiseMultiplier, encoding, distributed, Optional.empty());
+        }
+
+        /** Site-level DP (empty) or patient-level DP-SGD. */
+        public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
+                       Optional<PerBag> dpSgd) {
+            this(clipNorm, noiseMultiplier, encoding, false, dpSgd);
+        }
+
+        /** Patient-level DP-SGD: the bag sampling rate q and the steps one round's training takes. */
+        public record PerBag(double samplingRate, int steps) {
         }
 
         public static Release of(org.fedmil.proto.v1.TrainingConfig c) {
+            Optional<PerBag> perBag = Optional.empty();
+            if (c.hasDp() && c.getDp().getMode() == org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG) {
+                org.fedmil.mil.train.DpSgd dp = dpSgdOf(c);
+                perBag = Optional.of(new PerBag(dp.samplingRate(), dp.steps(Math.max(1, c.getLocalEpochs()))));
+            }
             return new Release(c.hasDp() ? OptionalDouble.of(c.getDp().getClipNorm()) : OptionalDouble.empty(),
                     c.hasDp() ? OptionalDouble.of(c.getDp().getNoiseMultiplier()) : OptionalDouble.empty(),
-                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()), c.hasDp() && c.getDp().getDistributed());
+                    org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()),
+                    c.hasDp() && c.getDp().getDistributed(), perBag);
+        }
+
+        /** The task's DP-SGD settings; the task must ask for patient-level DP. */
+        public static org.fedmil.mil.train.DpSgd dpSgdOf(org.fedmil.proto.v1.TrainingConfig c) {
+            return new org.fedmil.mil.train.DpSgd(c.getDp().getClipNorm(), c.getDp().getNoiseMultiplier(),
+                    c.getDp().getSamplingRate());
         }
 
         public boolean dp() {

@@ -117,6 +117,11 @@ public final class PolicyGuard {
             throw new PolicyViolation("dp", "the task's differential privacy is malformed (clip_norm " + clip
                     + ", noise_multiplier " + sigma + "); nothing was trained or sent");
         }
+        if (config.getDp().getMode() == org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG
+                && !(config.getDp().getSamplingRate() > 0 && config.getDp().getSamplingRate() <= 1)) {
+            throw new PolicyViolation("dp", "the task asks for DP-SGD per bag with sampling rate "
+                    + config.getDp().getSamplingRate() + ", outside (0, 1]; nothing was trained or sent");
+        }
         if (dp.minNoiseMultiplier() != null && sigma < dp.minNoiseMultiplier()) {
             throw new PolicyViolation("dp.min_noise_multiplier", "the task's noise multiplier " + sigma
                     + " is below the " + dp.minNoiseMultiplier() + " this site's policy requires; nothing was "

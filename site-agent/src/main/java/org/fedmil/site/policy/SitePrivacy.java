@@ -72,10 +72,15 @@ public final class SitePrivacy {
 
     /** Refuses, before any training, a round whose release would exceed the lifetime budget. */
     public void requireBudgetFor(double noiseMultiplier) {
+        requireBudgetFor(SAMPLING_RATE, noiseMultiplier, 1);
+    }
+
+    /** As above for a round of {@code steps} DP-SGD steps at bag sampling rate q. */
+    public void requireBudgetFor(double q, double noiseMultiplier, int steps) {
         if (policy.lifetimeEpsilon() == null) {
             return;
         }
-        PrivacySpent after = ledger().wouldSpend(SAMPLING_RATE, noiseMultiplier);
+        PrivacySpent after = ledger().wouldSpend(q, noiseMultiplier, steps);
         if (after.epsilon() > policy.lifetimeEpsilon()) {
             throw new PolicyViolation("dp.lifetime_epsilon", String.format(java.util.Locale.ROOT,
                     "one more update at noise multiplier %s would take this site's spent privacy from ε = %.4g to "
@@ -93,19 +98,41 @@ public final class SitePrivacy {
      */
     public PrivacyClaim chargeDistributed(String federationId, int round, String releasedSha256, double clipNorm,
                                           double centralNoiseMultiplier) {
+        PrivacySpent stated = charge(federationId, round, releasedSha256, SAMPLING_RATE, centralNoiseMultiplier, 1);
+        return new PrivacyClaim(clipNorm, centralNoiseMultiplier, SAMPLING_RATE, stated.delta(), stated.epsilon());
+    }
+
+    /**
+     * Charges a delta trained under patient-level DP-SGD: {@code steps} sampled-Gaussian steps at bag sampling rate
+     * q and noise multiplier σ, per-bag clip C. The delta is sent as it is (the noise is already in it).
+     */
+    public Release chargeDpSgd(String federationId, int round, TensorSet delta, double clipNorm,
+                               double noiseMultiplier, double q, int steps) {
+        String sha = Sha256.hex(Sha256.of(TensorCodec.encode(delta)));
+        PrivacySpent stated = charge(federationId, round, sha, q, noiseMultiplier, steps);
+        return new Release(delta, new PrivacyClaim(clipNorm, noiseMultiplier, q, stated.delta(), stated.epsilon()),
+                GaussianMechanism.l2Norm(delta));
+    }
+
+    /**
+     * Records a release in the ledger (refused past the lifetime budget) and returns the spend the coordinator is
+     * told: this federation's, unless the policy chose to tell it the lifetime one.
+     */
+    private PrivacySpent charge(String federationId, int round, String sha, double q, double noiseMultiplier,
+                                int steps) {
         PrivacySpent spent;
         try {
             spent = policy.lifetimeEpsilon() == null
-                    ? ledger().charge(federationId, round, releasedSha256, SAMPLING_RATE, centralNoiseMultiplier)
-                    : ledger().chargeWithin(federationId, round, releasedSha256, SAMPLING_RATE,
-                    centralNoiseMultiplier, policy.lifetimeEpsilon());
+                    ? ledger().charge(federationId, round, sha, q, noiseMultiplier, steps)
+                    : ledger().chargeWithin(federationId, round, sha, q, noiseMultiplier, steps,
+                    policy.lifetimeEpsilon());
         } catch (PrivacyBudgetExceededException e) {
             throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
                     + "; nothing was sent: " + e.getMessage(), e);
         }
-        return new PrivacyClaim(clipNorm, centralNoiseMultiplier, SAMPLING_RATE, spent.delta(), spent.epsilon());
+        return policy.reportsLifetime() ? spent : ledger().spentIn(federationId);
     }
 
     /** Clips, noises, and charges the release to the ledger; the caller sends the returned delta and nothing else. */
@@ -117,20 +144,7 @@ public final class SitePrivacy {
     public Release release(String federationId, int round, TensorSet delta, double clipNorm, double noiseMultiplier) {
         GaussianMechanism.Release noised = new GaussianMechanism(clipNorm, noiseMultiplier).apply(delta);
         String sha = Sha256.hex(Sha256.of(TensorCodec.encode(noised.noised())));
-        PrivacySpent spent;
-        try {
-            spent = policy.lifetimeEpsilon() == null
-                    ? ledger().charge(federationId, round, sha, SAMPLING_RATE, noiseMultiplier)
-                    : ledger().chargeWithin(federationId, round, sha, SAMPLING_RATE, noiseMultiplier,
-                    policy.lifetimeEpsilon());
-        } catch (PrivacyBudgetExceededException e) {
-            throw new PolicyViolation("dp.lifetime_epsilon", e.getMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot record the release in the privacy ledger " + ledgerFile
-                    + "; nothing was sent: " + e.getMessage(), e);
-        }
-        // the coordinator learns this federation's spend unless the policy chose to tell it the lifetime one
-        PrivacySpent stated = policy.reportsLifetime() ? spent : ledger().spentIn(federationId);
+        PrivacySpent stated = charge(federationId, round, sha, SAMPLING_RATE, noiseMultiplier, 1);
         return new Release(noised.noised(), new PrivacyClaim(clipNorm, noiseMultiplier,
                 SAMPLING_RATE, stated.delta(), stated.epsilon()), noised.normBeforeClipping());
     }

@@ -9,6 +9,9 @@ import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.ContrastiveTrainer;
+import org.fedmil.mil.train.DpSgd;
+import org.fedmil.mil.train.DpSgdTrainer;
+import org.fedmil.mil.train.GradientNoise;
 import org.fedmil.mil.train.LocalTrainer;
 import org.fedmil.mil.train.PretrainingOptions;
 import org.fedmil.mil.train.PretrainingResult;
@@ -69,6 +72,15 @@ public final class SiteTrainer implements AutoCloseable {
      */
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
                              double pseudoLabelThreshold) {
+        return train(spec, global, options, progress, pseudoLabelThreshold, java.util.Optional.empty());
+    }
+
+    /**
+     * As above, with {@code dpSgd} present under patient-level DP-SGD ({@link DpSgdTrainer}, noise from a DRBG):
+     * each bag (labelled or pseudo-labelled) is one example whose gradient is clipped, so each is protected.
+     */
+    public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
+                             double pseudoLabelThreshold, java.util.Optional<DpSgd> dpSgd) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
         List<Bag> labelled = data.bagsFor(spec);
@@ -82,7 +94,9 @@ public final class SiteTrainer implements AutoCloseable {
             bags = pseudo.appendedTo(labelled);
             pseudoLabelled = pseudo.size();
         }
-        TrainingResult result = new LocalTrainer().train(m, bags, options, progress);
+        TrainingResult result = dpSgd.isPresent()
+                ? new DpSgdTrainer().train(m, bags, options, dpSgd.get(), GradientNoise.secure()).training()
+                : new LocalTrainer().train(m, bags, options, progress);
         TensorSet delta = m.weights().minus(global);
         return new LocalUpdate(delta, labelled.size(), result.meanLoss(), result, pseudoLabelled);
     }

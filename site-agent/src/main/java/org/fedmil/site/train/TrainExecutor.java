@@ -80,7 +80,8 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
                         Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)), augmentationFor(model.spec()), c.getProximalMu(),
                         Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
                 ProgressPrinter.forConsole(out, "site " + site + " round " + task.round()),
-                c.getPseudoLabelThreshold());
+                c.getPseudoLabelThreshold(), Outbound.Release.of(c).dpSgd().isPresent()
+                        ? Optional.of(Outbound.Release.dpSgdOf(c)) : Optional.empty());
         if (trained.pseudoLabelled() > 0) {
             out.printf(Locale.ROOT, "site %s round %d: %d of %d unlabeled bags joined training with pseudo-labels "
                             + "(confidence >= %s); they stay at this site and are not counted in what is sent%n",

@@ -177,7 +177,7 @@ public final class LocalTrainer {
      * Forward and backward on one bag of a batch of {@code batchSize}: its gradient, scaled by 1/batchSize, is
      * added to the parameters' gradients; returns the bag's unscaled loss.
      */
-    private double backward(MilModel model, Bag bag, BagLoss loss, int batchSize, NDManager session) {
+    static double backward(MilModel model, Bag bag, BagLoss loss, int batchSize, NDManager session) {
         try (NDManager scratch = session.newSubManager()) {
             float value;
             try (GradientCollector collector = scratch.getEngine().newGradientCollector()) {

@@ -165,6 +165,25 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "of a site's delta); choose it from the median delta norm a run without DP prints")
     double dpClip;
 
+    @Option(names = "--dp-sgd-epsilon", split = ",", description = "target ε per bag (patient) over the whole "
+            + "federation at δ = 1e-5: one extra federated arm each, whose sites train under DP-SGD (each bag's "
+            + "gradient clipped to --dp-sgd-clip, Poisson lots at --dp-sgd-sampling-rate, Gaussian noise per step) "
+            + "with the smallest σ that meets the target over rounds × local epochs × round(1/q) steps; use with "
+            + "--validation-fraction 0 (a fixed number of rounds, no selection on unprotected validation scores)")
+    List<Double> dpSgdEpsilon = List.of();
+
+    @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon: skip the federated arm without DP (run "
+            + "it separately, e.g. at its own learning rate)")
+    boolean dpSgdOnly;
+
+    @Option(names = "--dp-sgd-clip", defaultValue = "1.0", description = "DP-SGD: per-bag gradient clip norm C "
+            + "(default ${DEFAULT-VALUE}); the median per-bag gradient norm is printed to choose it from")
+    double dpSgdClip;
+
+    @Option(names = "--dp-sgd-sampling-rate", defaultValue = "0.1", description = "DP-SGD: each bag's chance q of "
+            + "being in a step's lot; a local epoch is round(1/q) steps (default ${DEFAULT-VALUE})")
+    double dpSgdSamplingRate;
+
     @Option(names = "--strategies", split = ",", description = "replace the FedAvg federated arm by one arm per "
             + "aggregation strategy, name[:key=value]… as in coordinator.yaml's strategy section (short keys lr, beta, "
             + "clip), e.g. fedavg,fedprox:mu=0.01,fedadam:lr=0.003,median,trimmed_mean:beta=0.2,fedavg:clip=1.5; "
@@ -273,6 +292,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
                         .withVariants(variants, noise())
                         .withCarriedOptimizer(carryOptimizer)
+                        .withDpSgd(n == largest ? dpSgdEpsilon : List.of(), dpSgdClip, dpSgdSamplingRate)
+                        .withoutPlainFederatedArm(dpSgdOnly && !dpSgdEpsilon.isEmpty())
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
                                 new ValidationSplit(validationFraction, 0), patience, minRounds,
                                 selectBy == null ? org.fedmil.mil.eval.ValidationCriterion.matching(

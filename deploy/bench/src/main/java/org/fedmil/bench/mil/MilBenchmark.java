@@ -23,6 +23,8 @@ import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.coordinator.aggregate.StrategySettings;
+import org.fedmil.mil.train.DpSgd;
+import org.fedmil.privacy.NoiseCalibration;
 import org.fedmil.privacy.RdpAccountant;
 
 /**
@@ -114,6 +116,70 @@ public final class MilBenchmark {
     }
 
     private boolean carryOptimizer;
+
+    private List<Double> dpSgdEpsilons = List.of();
+    private double dpSgdClip;
+    private double dpSgdRate;
+
+    /**
+     * One extra federated arm per target ε: every site trains under patient-level DP-SGD (per-bag clipping to
+     * {@code clip}, Poisson lots at rate {@code q}) with the smallest σ that keeps a bag's ε over all rounds × local
+     * steps at most the target at δ = {@link RunRecord#DP_DELTA}.
+     */
+    public MilBenchmark withDpSgd(List<Double> targetEpsilons, double clip, double q) {
+        if (!targetEpsilons.isEmpty()) {
+            new DpSgd(clip, 1, q); // a bad C or q fails now, not after the first arms
+            for (double e : targetEpsilons) {
+                NoiseCalibration.noiseMultiplierFor(e, RunRecord.DP_DELTA, q, dpSgdSteps(q));
+            }
+        }
+        this.dpSgdEpsilons = List.copyOf(targetEpsilons);
+        this.dpSgdClip = clip;
+        this.dpSgdRate = q;
+        return this;
+    }
+
+    /** Every DP-SGD step of one bag's whole federation: rounds × local epochs × steps per epoch. */
+    private int dpSgdSteps(double q) {
+        return recipe.rounds() * new DpSgd(1, 1, q).steps(recipe.localEpochs());
+    }
+
+    private boolean skipPlainFederated;
+
+    /** Leaves out the federated arm without DP (the DP arms and the others still run). */
+    public MilBenchmark withoutPlainFederatedArm(boolean skip) {
+        this.skipPlainFederated = skip;
+        return this;
+    }
+
+    private void runDpSgd(BenchSplit split, Architecture architecture, Simulation simulation, List<RunRecord> out) {
+        int steps = dpSgdSteps(dpSgdRate);
+        for (double target : dpSgdEpsilons) {
+            double sigma = NoiseCalibration.noiseMultiplierFor(target, RunRecord.DP_DELTA, dpSgdRate, steps);
+            double eps = RdpAccountant.epsilonOfSampledGaussian(dpSgdRate, sigma, steps, RunRecord.DP_DELTA)
+                    .epsilon();
+            // replace-one adjacency: sensitivity 2C, the same as halving σ
+            double epsReplace = RdpAccountant.epsilonOfSampledGaussian(dpSgdRate, sigma / 2, steps,
+                    RunRecord.DP_DELTA).epsilon();
+            long t0 = System.nanoTime();
+            List<Double> deltaNorms = new ArrayList<>();
+            List<Double> bagNorms = new ArrayList<>();
+            try (MilModel dp = simulation.federatedDpSgd(split.sites(), new DpSgd(dpSgdClip, sigma, dpSgdRate),
+                    deltaNorms::add, bagNorms::add)) {
+                FederatedFields f = federatedFields(split, deltaNorms, null);
+                RunRecord r = score(split, architecture, "federated-dp-sgd", split.trainingBags(), dp, t0,
+                        new FederatedFields(f.rounds(), f.sites(), f.medianDeltaNorm(), sigma, dpSgdClip, eps,
+                                epsReplace), false);
+                double bagNorm = bagNorms.stream().mapToDouble(Double::doubleValue).sorted()
+                        .skip(bagNorms.size() / 2).findFirst().orElse(Double.NaN);
+                r = r.withVariant(String.format(Locale.ROOT, "dp_sgd:q=%s:steps=%d:target_epsilon=%s:"
+                        + "median_bag_gradient_norm=%.4g", dpSgdRate, steps, target, bagNorm));
+                append(r);
+                progress.printf(Locale.ROOT, "%-12s DP-SGD q %s, %d steps, σ %.4f for ε ≤ %s: ε %.3f; median per-bag "
+                        + "gradient norm %.4g (C %s)%n", "", dpSgdRate, steps, sigma, target, eps, bagNorm, dpSgdClip);
+            }
+        }
+    }
 
     /** Federated sites keep their optimiser's state from round to round. */
     public MilBenchmark withCarriedOptimizer(boolean carry) {
@@ -213,7 +279,7 @@ public final class MilBenchmark {
             out.addAll(runVariants(split, architecture, spec));
         } else if (!strategies.isEmpty()) {
             out.addAll(runStrategies(split, architecture, simulation));
-        } else {
+        } else if (!skipPlainFederated) {
             try (MilModel federated = simulation.federated(split.sites(), Optional.empty(), norms::add)) {
                 reportStop("federated", simulation, "rounds");
                 out.add(score(split, architecture, "federated", split.trainingBags(), federated, t0,
@@ -229,6 +295,7 @@ public final class MilBenchmark {
                         federatedFields(split, dpNorms, sigma)));
             }
         }
+        runDpSgd(split, architecture, simulation, out);
         if (centralised) {
             t0 = System.nanoTime();
             try (MilModel c = simulation.centralised(split.sites())) {

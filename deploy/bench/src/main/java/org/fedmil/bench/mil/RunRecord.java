@@ -89,6 +89,14 @@ public record RunRecord(String dataset, long seed, String architecture, String a
                 p, trained, kept);
     }
 
+    /** This record with {@code v} as its variant (e.g. a DP-SGD arm's sampling rate and target ε). */
+    public RunRecord withVariant(String v) {
+        return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,
+                sensitivity, specificity, localisation, seconds, rounds, sites, medianDeltaNorm, dpNoise, dpClip,
+                epsilon, epsilonReplaceOne, strategy, attack, aucPerRound, v, labelNoise, warnings, fold,
+                heldoutLabels, heldoutProbabilities, trained, kept);
+    }
+
     /** This record with the rounds or epochs its arm ran and the one whose model it kept. */
     public RunRecord withStopping(int trainedCount, int keptAt) {
         return new RunRecord(dataset, seed, architecture, arm, trainingBags, heldoutBags, auc, aucLower, aucUpper,

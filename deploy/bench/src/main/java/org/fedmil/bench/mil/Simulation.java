@@ -20,6 +20,9 @@ import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.EpochListener;
 import org.fedmil.mil.train.LocalTrainer;
+import org.fedmil.mil.train.DpSgd;
+import org.fedmil.mil.train.DpSgdTrainer;
+import org.fedmil.mil.train.GradientNoise;
 import org.fedmil.mil.train.OptimizerMemory;
 import org.fedmil.mil.train.StepRates;
 import org.fedmil.mil.train.TrainingOptions;
@@ -183,9 +186,15 @@ public final class Simulation {
                     Parts site = parts.get(s);
                     model.setWeights(global);
                     long trainingSeed = seed * 1_000_003L + s * 31L + round;
-                    trainer.train(model, site.training(), options(recipe.localEpochs(), site.trainingCounts(),
-                            federation, trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates),
-                            TrainingProgress.NONE, EpochListener.NONE, memories.get(s));
+                    TrainingOptions local = options(recipe.localEpochs(), site.trainingCounts(), federation,
+                            trainingSeed).withProximalMu(strategy.configure().proximalMu()).withRates(rates);
+                    if (dpSgd != null) {
+                        dpSgdNorms.add(dpSgdTrainer.train(model, site.training(), local, dpSgd,
+                                GradientNoise.seeded(trainingSeed * 7919L + 29)).medianBagGradientNorm());
+                    } else {
+                        trainer.train(model, site.training(), local, TrainingProgress.NONE, EpochListener.NONE,
+                                memories.get(s));
+                    }
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
                     if (dp.isPresent()) {
@@ -219,6 +228,29 @@ public final class Simulation {
         } catch (RuntimeException e) {
             model.close();
             throw e;
+        }
+    }
+
+    private final DpSgdTrainer dpSgdTrainer = new DpSgdTrainer();
+    private DpSgd dpSgd;
+    private final List<Double> dpSgdNorms = new ArrayList<>();
+
+    /**
+     * The FedAvg arm with every site training under patient-level DP-SGD ({@link DpSgdTrainer}: per-bag clipping,
+     * Poisson lots, Gaussian noise per step) and sending its delta as it is. The noise and the lots are seeded from
+     * the split seed, site and round, for measuring utility only; a site agent draws from a DRBG.
+     *
+     * @param bagGradientNorms receives each site's median per-bag gradient norm before clipping, every round
+     */
+    public MilModel federatedDpSgd(List<BagDataset> sites, DpSgd dp, DoubleConsumer deltaNorms,
+                                   DoubleConsumer bagGradientNorms) {
+        dpSgd = dp;
+        dpSgdNorms.clear();
+        try {
+            return federated(sites, new FedAvg(), List.of(), Optional.empty(), deltaNorms, (r, m) -> { });
+        } finally {
+            dpSgd = null;
+            dpSgdNorms.forEach(bagGradientNorms::accept);
         }
     }
 
