@@ -1,7 +1,6 @@
 package org.fedmil.coordinator.cli;
 
 import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
@@ -19,6 +18,7 @@ import org.fedmil.proto.v1.ResumeRequest;
 import org.fedmil.proto.v1.RevokeRequest;
 import org.fedmil.proto.v1.StatusRequest;
 import org.fedmil.proto.v1.UnrevokeRequest;
+import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -207,9 +207,14 @@ public final class AdminCommand implements Callable<Integer> {
             return null;
         }
 
-        /** One attempt on a channel of its own: a failed handshake leaves nothing behind for the next. */
+        /**
+         * One attempt on a channel of its own: a failed handshake leaves nothing behind for the next. The TLS
+         * handshake may take the whole attempt (not Netty's fixed 10 s): on a loaded host it is the slow part.
+         */
         private FederationStatus once(String host, int port, ChannelCredentials tls) {
-            ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, tls).build();
+            Duration handshake = attemptDeadline().compareTo(Duration.ofSeconds(ClientHandshakeDeadline.MAX_SECONDS)) > 0
+                    ? Duration.ofSeconds(ClientHandshakeDeadline.MAX_SECONDS) : attemptDeadline();
+            ManagedChannel channel = ClientHandshakeDeadline.channelBuilder(host, port, tls, handshake).build();
             try {
                 return call(AdminGrpc.newBlockingStub(channel).withDeadlineAfter(attemptDeadline().toMillis(),
                         TimeUnit.MILLISECONDS));

@@ -55,6 +55,7 @@ class AdminOverASlowHandshakeTest {
     private RoundLog roundLog;
     private CoordinatorServer server;
     private PartyCredentials alice;
+    private PartyCredentials coordinatorCredentials;
 
     private record Cli(int rc, String out, String err) {
     }
@@ -64,6 +65,7 @@ class AdminOverASlowHandshakeTest {
         ConsortiumCa ca = ConsortiumCa.init(dir.resolve("pki"), "test", Duration.ofDays(2));
         PartyCredentials coordinator = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), Duration.ofDays(1));
         alice = ca.issueAdmin("alice", Duration.ofDays(1));
+        coordinatorCredentials = coordinator;
         roundLog = RoundLog.open(dir.resolve("round-log.jsonl"), PemFiles.readPrivateKey(coordinator.key()),
                 PemFiles.readCertificate(coordinator.cert()));
         AuditTrail audit = new AuditTrail(roundLog);
@@ -175,5 +177,31 @@ class AdminOverASlowHandshakeTest {
         assertThat(status.rc()).isEqualTo(1);
         assertThat(status.err()).contains("retrying in 1 s (attempt 2)")
                 .contains("nothing accepts connections at 127.0.0.1:" + closedPort);
+    }
+
+    @Test
+    void revokeGoesThroughWhenEveryHandshakeTakesLongerThanNettysOwnTenSeconds() throws Exception {
+        // a coordinator host that takes 12 s to accept each connection: with Netty's fixed 10 s client limit
+        // every attempt failed, however long the attempt's deadline
+        Path state = dir.resolve("slow-host");
+        java.nio.file.Files.createDirectories(state);
+        Revocations revocations = Revocations.load(state);
+        SiteGate gate = new SiteGate(revocations, Clock.systemUTC());
+        AuditTrail audit = new AuditTrail(roundLog);
+        CoordinatorServer patient = CoordinatorServer.overMutualTls("127.0.0.1", 0,
+                new TlsFiles(coordinatorCredentials.cert(), coordinatorCredentials.key(),
+                        coordinatorCredentials.ca()), run, new CoordinatorConfig.Limits(null, null, null, 60),
+                state.resolve("uploads"), audit, gate,
+                new AdminService(new AdminControl(run, revocations, gate, audit, Clock.systemUTC()))).start();
+        try (SlowFirstBytesProxy proxy = SlowFirstBytesProxy.connectingLate(patient.port(), Duration.ofSeconds(12))) {
+            Cli revoked = admin("revoke", "site-b", "--reason", "key stolen", "--retry-for", "0", "--coordinator",
+                    "127.0.0.1:" + proxy.port(), "--credentials", alice.dir().toString());
+
+            assertThat(revoked.rc()).as(revoked.err()).isZero();
+            assertThat(proxy.connections()).as("one attempt was enough").isEqualTo(1);
+            assertThat(revocations.isRevoked("site-b")).isTrue();
+        } finally {
+            patient.stop();
+        }
     }
 }

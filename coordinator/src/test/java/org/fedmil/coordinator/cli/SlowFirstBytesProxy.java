@@ -23,6 +23,8 @@ final class SlowFirstBytesProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final Duration delay;
     private final int slowConnections;
+    /** Whether a slow connection reaches the target only after the delay (a host slow to accept at all). */
+    private final boolean connectLate;
     private final AtomicInteger accepted = new AtomicInteger();
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "slow-proxy");
@@ -31,6 +33,20 @@ final class SlowFirstBytesProxy implements AutoCloseable {
     });
 
     SlowFirstBytesProxy(int targetPort, Duration delay, int slowConnections) throws IOException {
+        this(targetPort, delay, slowConnections, false);
+    }
+
+    /**
+     * Every connection reaches the coordinator only {@code delay} after the client opened it, so the client's whole
+     * handshake takes longer than {@code delay} while the coordinator sees a fresh, fast one.
+     */
+    static SlowFirstBytesProxy connectingLate(int targetPort, Duration delay) throws IOException {
+        return new SlowFirstBytesProxy(targetPort, delay, Integer.MAX_VALUE, true);
+    }
+
+    private SlowFirstBytesProxy(int targetPort, Duration delay, int slowConnections, boolean connectLate)
+            throws IOException {
+        this.connectLate = connectLate;
         this.listener = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
         this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
         this.delay = delay;
@@ -52,6 +68,10 @@ final class SlowFirstBytesProxy implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 boolean slow = accepted.incrementAndGet() <= slowConnections;
+                if (connectLate) {
+                    pool.execute(() -> connectAfterDelay(client));
+                    continue;
+                }
                 Socket server = new Socket();
                 server.connect(target);
                 pool.execute(() -> pump(client, server, slow ? delay : Duration.ZERO));
@@ -59,6 +79,18 @@ final class SlowFirstBytesProxy implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
+        }
+    }
+
+    private void connectAfterDelay(Socket client) {
+        try {
+            Thread.sleep(delay.toMillis());
+            Socket server = new Socket();
+            server.connect(target);
+            pool.execute(() -> pump(client, server, Duration.ZERO));
+            pool.execute(() -> pump(server, client, Duration.ZERO));
+        } catch (IOException | InterruptedException e) {
+            closeQuietly(client);
         }
     }
 
