@@ -18,6 +18,8 @@ import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
+import org.fedmil.coordinator.eval.SkippedHeldOutEvaluation;
+import org.fedmil.coordinator.round.HeldOutEvaluation;
 import org.fedmil.coordinator.eval.EnsembleEvaluation;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
@@ -61,7 +63,7 @@ public final class Coordinator implements AutoCloseable {
     private final StateStore store;
     /** What makes one validated model better: the loss the sites' class weighting trains for. */
     private final ValidationCriterion validationCriterion;
-    private final DjlHeldOutEvaluation heldOut;
+    private final HeldOutEvaluation heldOut;
     private final FederationRun run;
     private final CoordinatorServer server;
     private final PrintStream out;
@@ -97,7 +99,7 @@ public final class Coordinator implements AutoCloseable {
             heldOutSet = spec.open(config.heldoutDir());
         } else {
             heldOutSet = BagDataset.load(config.heldoutDir());
-            spec = config.model().spec(heldOutSet.dim());
+            spec = config.model().specForData(heldOutSet.dim(), config.heldoutDir());
         }
         CoordinatorConfig.Training t = config.training();
         this.strategy = config.strategy().create();
@@ -118,7 +120,13 @@ public final class Coordinator implements AutoCloseable {
         Device device = Devices.choose(config.device());
         MilModel model = MilModel.create(spec, device, t.seed());
         GlobalModel initial = GlobalModel.of(0, spec, model.weights());
-        this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
+        if (config.evaluation().heldOut()) {
+            this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
+        } else {
+            // an overhead measurement: no engine work on the round's path, and no model kept for it
+            model.close();
+            this.heldOut = new SkippedHeldOutEvaluation();
+        }
         this.store = new StateStore(config.stateDir());
         // a state folder with completed rounds means this coordinator was restarted: take up where it stopped
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
@@ -356,7 +364,13 @@ public final class Coordinator implements AutoCloseable {
             dashboard.close();
         }
         run.close();
-        heldOut.close();
+        if (heldOut instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("closing the held-out evaluation: {}", e.toString());
+            }
+        }
         if (extraEvaluation != null) {
             extraEvaluation.close();
         }
