@@ -43,6 +43,7 @@ import java.util.Optional;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Devices;
+import org.fedmil.mil.model.InitialWeights;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
@@ -117,14 +118,15 @@ public final class Coordinator implements AutoCloseable {
                         ValidationCriterion.matching(t.lossConfig().classWeighting())))
                 .withFeatureEncoder(config.model().featureEncoderSha256());
         this.validationCriterion = plan.earlyStopping().criterion();
-        Device device = Devices.choose(config.device());
-        MilModel model = MilModel.create(spec, device, t.seed());
-        GlobalModel initial = GlobalModel.of(0, spec, model.weights());
+        // the starting weights in plain Java, bit-identical to the engine's: the engine (libtorch) is loaded only
+        // where the coordinator evaluates
+        GlobalModel initial = GlobalModel.of(0, spec, InitialWeights.of(spec, t.seed()));
+        Device device = null;
         if (config.evaluation().heldOut()) {
-            this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
+            device = Devices.choose(config.device());
+            this.heldOut = new DjlHeldOutEvaluation(MilModel.create(spec, device, t.seed()), heldOutSet.bags());
         } else {
-            // an overhead measurement: no engine work on the round's path, and no model kept for it
-            model.close();
+            // an overhead measurement: no engine, and no model kept for evaluation
             this.heldOut = new SkippedHeldOutEvaluation();
         }
         this.store = new StateStore(config.stateDir());
@@ -183,7 +185,8 @@ public final class Coordinator implements AutoCloseable {
                 config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
                 interceptors.toArray(ServerInterceptor[]::new));
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
-                heldOutSet.size(), heldOutSet.dim(), spec, device);
+                heldOutSet.size(), heldOutSet.dim(), spec, device == null ? "no device (held-out evaluation off)"
+                        : device);
     }
 
     /** Scores beside the global model's own AUC: test-time augmentation, ensembles of recent or other models. */
@@ -230,7 +233,11 @@ public final class Coordinator implements AutoCloseable {
         out.println(RoundTable.HEADER);
         if (!resumed) {
             // round 0 is scored before the port opens: on a large held-out set this is the wait before "ready"
-            out.println("scoring the held-out set (" + heldOutBags + " bags) before opening the port");
+            if (config.evaluation().heldOut()) {
+                out.println("scoring the held-out set (" + heldOutBags + " bags) before opening the port");
+            } else {
+                out.println("held-out evaluation is off (evaluation.held_out: false): rounds have no held-out metrics");
+            }
         }
         RoundResult last = run.start();
         if (finishedBefore != null) {

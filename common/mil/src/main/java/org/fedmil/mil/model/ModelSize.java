@@ -1,8 +1,13 @@
 package org.fedmil.mil.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
+import org.fedmil.tensor.NamedTensor;
+import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
 
 /**
@@ -70,6 +75,42 @@ public record ModelSize(long parameters, int tensors) {
         out.add(new TensorSpec("classifier.weight", new long[] {1, h}));
         out.add(new TensorSpec("classifier.bias", new long[] {1}));
         return List.copyOf(out);
+    }
+
+    /** As {@link #requireWeightsOf(ModelSpec, List, TensorSet)} against the spec's own tensors; no engine. */
+    public static void requireWeightsOf(ModelSpec spec, TensorSet weights) {
+        requireWeightsOf(spec, tensorsOf(spec), weights);
+    }
+
+    /**
+     * Throws IllegalArgumentException, naming the first tensor that does not fit, unless {@code weights} have exactly
+     * {@code specs}' names and shapes in that order; {@code specs} are {@code spec}'s tensors.
+     */
+    static void requireWeightsOf(ModelSpec spec, List<TensorSpec> specs, TensorSet weights) {
+        Set<String> expectedNames = new HashSet<>();
+        for (TensorSpec expected : specs) {
+            expectedNames.add(expected.name());
+            NamedTensor actual = weights.tensors().stream()
+                    .filter(t -> t.name().equals(expected.name())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("weights lack tensor '" + expected.name()
+                            + "' that a " + spec + " needs; expected " + specs + ", got " + weights.specs()));
+            if (!Arrays.equals(actual.shape(), expected.shape())) {
+                throw new IllegalArgumentException("tensor '" + expected.name() + "' has shape "
+                        + Arrays.toString(actual.shape()) + " but this model expects "
+                        + Arrays.toString(expected.shape()) + "; the weights were made for a different "
+                        + "ModelSpec than " + spec);
+            }
+        }
+        for (NamedTensor actual : weights.tensors()) {
+            if (!expectedNames.contains(actual.name())) {
+                throw new IllegalArgumentException("unexpected tensor '" + actual.name() + "': a " + spec
+                        + " has only " + specs);
+            }
+        }
+        if (!weights.specs().equals(specs)) {
+            throw new IllegalArgumentException("tensors are in a different order than this model's; expected "
+                    + specs + ", got " + weights.specs());
+        }
     }
 
     /** The model's float32 bytes: one copy of the weights, a delta, or a download. */
