@@ -118,6 +118,20 @@ public record ModelSize(long parameters, int tensors) {
         return parameters * BYTES_PER_PARAMETER;
     }
 
+    /** Model copies a FedMIL process holds on its heap at once in a round (global model, delta or sum, wire bytes). */
+    public static final int HEAP_MODEL_COPIES = 6;
+    /** Heap for everything but the model: gRPC, TLS, logs, class data. */
+    public static final int HEAP_BASE_MIB = 192;
+
+    /**
+     * A heap ceiling (-Xmx, in MiB) that fits a coordinator's or site's round with this model:
+     * {@value #HEAP_BASE_MIB} MiB + {@value #HEAP_MODEL_COPIES} × the model's bytes. A JVM grows its heap toward its
+     * ceiling, so a fixed large one costs resident memory whatever the model.
+     */
+    public long suggestedHeapMib() {
+        return HEAP_BASE_MIB + HEAP_MODEL_COPIES * Math.max(1, (bytes() + (1 << 20) - 1) >> 20);
+    }
+
     /**
      * The mlp encoder's input_dim that brings a model of this architecture and widths closest to {@code target}
      * parameters without going over it (at least 1): how a benchmark asks for a model of a given size.

@@ -174,7 +174,7 @@ final class FedmilPeerRun {
         if (nativeMemory) {
             cmd.add("-XX:NativeMemoryTracking=summary");
         }
-        cmd.addAll(List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+        cmd.addAll(List.of("-Djdk.nio.maxCachedBufferSize=262144", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1", "-cp", System.getProperty("java.class.path"), main));
         cmd.addAll(args);
         return new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)

@@ -17,6 +17,10 @@ import java.util.List;
 record PeerRun(String framework, int sites, ProcessProbe.Reading server, List<ProcessProbe.Reading> clients,
                double[] roundSeconds, double loadBefore, double loadAfter) {
 
+    PeerRun labelled(String name) {
+        return new PeerRun(name, sites, server, clients, roundSeconds, loadBefore, loadAfter);
+    }
+
     /** The median of the rounds after the first two (start-up, first connections, JIT); all but the first if fewer. */
     double steadyRoundSeconds() {
         int skip = roundSeconds.length >= 4 ? 2 : Math.min(1, roundSeconds.length - 1);

@@ -55,6 +55,10 @@ public final class PeersBenchCommand implements Callable<Integer> {
     @Option(names = "--site-jvm", split = " ", description = "JVM options of each site (default: as the coordinator's)")
     List<String> siteJvm;
 
+    @Option(names = "--baseline-jvm", split = " ", description = "also run FedMIL with these JVM options after "
+            + "each pair (e.g. -Xmx2g, the launcher's fixed heap): before/after in the same run")
+    List<String> baselineJvm;
+
     @Option(names = "--native-memory", description = "start FedMIL's coordinator and site 1 with Native Memory "
             + "Tracking and print where their memory is halfway through each FedMIL run")
     boolean nativeMemory;
@@ -104,11 +108,27 @@ public final class PeersBenchCommand implements Callable<Integer> {
                     PeerRun a = FedmilPeerRun.run(dir.resolve("fedmil"), spec, k, rounds, options, probe, out);
                     out.println(PeersTable.row(a));
                     all.add(a);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
                     if (noFlower.isEmpty()) {
                         PeerRun b = FlowerPeerRun.run(dir.resolve("flower"), py, flowerDir, ModelSize.tensorsOf(spec),
                                 k, rounds, probe, out);
                         out.println(PeersTable.row(b));
                         all.add(b);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
+                    }
+                    if (baselineJvm != null) {
+                        PeerRun c = FedmilPeerRun.run(dir.resolve("fedmil-baseline"), spec, k, rounds,
+                                new FedmilPeerRun.Options(baselineJvm, baselineJvm, options.realTrainer(),
+                                        nativeMemory), probe, out).labelled("FedMIL " + String.join(" ", baselineJvm));
+                        out.println(PeersTable.row(c));
+                        all.add(c);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
                     }
                 }
             }

@@ -33,10 +33,9 @@ final class PeersTable {
         s.append(String.format(Locale.ROOT, "Model %s: %s; %d rounds; FedMIL trainer: %s; FedMIL JVM options %s.%n%n",
                 spec, size, rounds, trainer, jvm));
         s.append(HEADER);
-        int[] counts = new int[2];
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
         for (PeerRun r : runs) {
-            int i = r.framework().equals("FedMIL") ? ++counts[0] : ++counts[1];
-            s.append(row(r, i)).append('\n');
+            s.append(row(r, counts.merge(r.framework() + "/" + r.sites(), 1, Integer::sum))).append('\n');
         }
         List<String> ratios = ratios(runs);
         if (!ratios.isEmpty()) {
@@ -50,12 +49,12 @@ final class PeersTable {
     /** A FedMIL run followed by a Flower run of the same K is a pair. */
     private static List<String> ratios(List<PeerRun> runs) {
         List<String> out = new ArrayList<>();
-        int pair = 0;
+        java.util.Map<Integer, Integer> pairs = new java.util.HashMap<>();
         for (int i = 0; i + 1 < runs.size(); i++) {
             PeerRun a = runs.get(i);
             PeerRun b = runs.get(i + 1);
             if (a.framework().equals("FedMIL") && b.framework().equals("Flower") && a.sites() == b.sites()) {
-                pair = i > 0 && runs.get(i - 1).sites() == a.sites() ? pair + 1 : 1;
+                int pair = pairs.merge(a.sites(), 1, Integer::sum);
                 out.add(String.format(Locale.ROOT, "| %d | %d | %.2f | %.2f | %.2f | %.2f |", a.sites(), pair,
                         a.server().peakRssMib() / b.server().peakRssMib(), a.maxClientRssMib() / b.maxClientRssMib(),
                         a.server().cpuSeconds() / b.server().cpuSeconds(),
