@@ -18,6 +18,8 @@ import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
+import org.fedmil.coordinator.eval.SkippedHeldOutEvaluation;
+import org.fedmil.coordinator.round.HeldOutEvaluation;
 import org.fedmil.coordinator.eval.EnsembleEvaluation;
 import org.fedmil.coordinator.round.AllListeners;
 import org.fedmil.coordinator.round.FederationPlan;
@@ -41,6 +43,7 @@ import java.util.Optional;
 import org.fedmil.coordinator.state.StateStore;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.model.Devices;
+import org.fedmil.mil.model.InitialWeights;
 import org.fedmil.mil.model.MilModel;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
@@ -61,7 +64,7 @@ public final class Coordinator implements AutoCloseable {
     private final StateStore store;
     /** What makes one validated model better: the loss the sites' class weighting trains for. */
     private final ValidationCriterion validationCriterion;
-    private final DjlHeldOutEvaluation heldOut;
+    private final HeldOutEvaluation heldOut;
     private final FederationRun run;
     private final CoordinatorServer server;
     private final PrintStream out;
@@ -99,7 +102,7 @@ public final class Coordinator implements AutoCloseable {
             heldOutSet = spec.open(config.heldoutDir());
         } else {
             heldOutSet = BagDataset.load(config.heldoutDir());
-            spec = config.model().spec(heldOutSet.dim());
+            spec = config.model().specForData(heldOutSet.dim(), config.heldoutDir());
         }
         CoordinatorConfig.Training t = config.training();
         this.strategy = config.strategy().create();
@@ -117,10 +120,17 @@ public final class Coordinator implements AutoCloseable {
                         ValidationCriterion.matching(t.lossConfig().classWeighting())))
                 .withFeatureEncoder(config.model().featureEncoderSha256());
         this.validationCriterion = plan.earlyStopping().criterion();
-        Device device = Devices.choose(config.device());
-        MilModel model = MilModel.create(spec, device, t.seed());
-        GlobalModel initial = GlobalModel.of(0, spec, model.weights());
-        this.heldOut = new DjlHeldOutEvaluation(model, heldOutSet.bags());
+        // the starting weights in plain Java, bit-identical to the engine's: the engine (libtorch) is loaded only
+        // where the coordinator evaluates
+        GlobalModel initial = GlobalModel.of(0, spec, InitialWeights.of(spec, t.seed()));
+        Device device = null;
+        if (config.evaluation().heldOut()) {
+            device = Devices.choose(config.device());
+            this.heldOut = new DjlHeldOutEvaluation(MilModel.create(spec, device, t.seed()), heldOutSet.bags());
+        } else {
+            // an overhead measurement: no engine, and no model kept for evaluation
+            this.heldOut = new SkippedHeldOutEvaluation();
+        }
         this.store = new StateStore(config.stateDir());
         // a state folder with completed rounds means this coordinator was restarted: take up where it stopped
         Resume resume = store.resume(config.federationId(), spec, initial.weights().specs()).orElse(null);
@@ -179,7 +189,8 @@ public final class Coordinator implements AutoCloseable {
                 config.limits(), store.dir().resolve("uploads"), audit, gate, new AdminService(admin),
                 interceptors.toArray(ServerInterceptor[]::new));
         log.info("held-out set {}: {} bags, {} features per instance; model {} on {}", config.heldoutDir(),
-                heldOutSet.size(), heldOutSet.dim(), spec, device);
+                heldOutSet.size(), heldOutSet.dim(), spec, device == null ? "no device (held-out evaluation off)"
+                        : device);
     }
 
     /** Scores beside the global model's own AUC: test-time augmentation, ensembles of recent or other models. */
@@ -226,7 +237,11 @@ public final class Coordinator implements AutoCloseable {
         out.println(RoundTable.HEADER);
         if (!resumed) {
             // round 0 is scored before the port opens: on a large held-out set this is the wait before "ready"
-            out.println("scoring the held-out set (" + heldOutBags + " bags) before opening the port");
+            if (config.evaluation().heldOut()) {
+                out.println("scoring the held-out set (" + heldOutBags + " bags) before opening the port");
+            } else {
+                out.println("held-out evaluation is off (evaluation.held_out: false): rounds have no held-out metrics");
+            }
         }
         RoundResult last = run.start();
         if (finishedBefore != null) {
@@ -362,7 +377,13 @@ public final class Coordinator implements AutoCloseable {
             dashboard.close();
         }
         run.close();
-        heldOut.close();
+        if (heldOut instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("closing the held-out evaluation: {}", e.toString());
+            }
+        }
         if (extraEvaluation != null) {
             extraEvaluation.close();
         }

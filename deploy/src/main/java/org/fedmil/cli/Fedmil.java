@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
 @Command(name = "fedmil", mixinStandardHelpOptions = true, versionProvider = Fedmil.Version.class,
         description = "Federated multiple-instance learning for hospital consortia.",
         subcommands = {PkiCommand.class, CoordinatorCommand.class, AdminCommand.class, SiteCommand.class, Fedmil.Data.class,
-                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, PredictCommand.class, AuditCommand.class})
+                DemoCommand.class, SoakCommand.class, TrainLocalCommand.class, PredictCommand.class, AuditCommand.class,
+                ModelCommand.class})
 public final class Fedmil {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

@@ -205,8 +205,15 @@ public record CoordinatorConfig(
      *                       model file (.fedmil) or another coordinator's state folder (its latest global model):
      *                       also score the mean of the global model and these
      */
-    public record Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels) {
+    public record Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels,
+                             Boolean heldOut) {
+
+        public Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels) {
+            this(tta, ensembleLastK, ensembleModels, null);
+        }
+
         public Evaluation {
+            heldOut = heldOut == null || heldOut;
             tta = tta == null ? "none" : tta;
             ensembleLastK = ensembleLastK == null ? 0 : ensembleLastK;
             ensembleModels = ensembleModels == null ? java.util.List.of() : java.util.List.copyOf(ensembleModels);
@@ -319,11 +326,16 @@ public record CoordinatorConfig(
      * features must come from that pretrained encoder: a site whose features.json names another is not admitted.
      */
     public record Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim,
-                        Integer tileSize, Integer channels, String featureEncoderSha256) {
+                        Integer tileSize, Integer channels, String featureEncoderSha256, Integer inputDim) {
 
         public Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim, Integer tileSize,
                      Integer channels) {
-            this(architecture, encoder, hiddenDim, attentionDim, tileSize, channels, null);
+            this(architecture, encoder, hiddenDim, attentionDim, tileSize, channels, null, null);
+        }
+
+        public Model(String architecture, String encoder, Integer hiddenDim, Integer attentionDim, Integer tileSize,
+                     Integer channels, String featureEncoderSha256) {
+            this(architecture, encoder, hiddenDim, attentionDim, tileSize, channels, featureEncoderSha256, null);
         }
 
         public Model {
@@ -335,6 +347,23 @@ public record CoordinatorConfig(
             attentionDim = attentionDim == null ? 32 : attentionDim;
             tileSize = tileSize == null ? 0 : tileSize;
             channels = channels == null ? 0 : channels;
+            inputDim = inputDim == null ? 0 : inputDim;
+        }
+
+        /**
+         * The mlp encoder's spec for held-out bags of {@code featureDim} values: input_dim, when configured (0 means
+         * not), must be that width, so that a model asked for by size is never silently another size.
+         *
+         * @throws IllegalArgumentException naming both widths and what to change
+         */
+        public ModelSpec specForData(int featureDim, Path heldoutDir) {
+            if (encoderKind() == Encoder.MLP && inputDim != 0 && inputDim != featureDim) {
+                throw new IllegalArgumentException("model.input_dim is " + inputDim + ", but the held-out set "
+                        + heldoutDir + " has " + featureDim + " features per instance; every site's bags must have "
+                        + "input_dim features: set model.input_dim to " + featureDim + " (or remove it), or point "
+                        + "heldout_dir at bags of " + inputDim + " features");
+            }
+            return spec(featureDim);
         }
 
         public Encoder encoderKind() {
@@ -513,7 +542,8 @@ public record CoordinatorConfig(
                 training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
-                        .map(m -> ConfigFiles.resolve(file, m)).toList()), pseudoLabels, earlyStopping);
+                        .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,
+                earlyStopping);
         c.validate(file);
         return c;
     }
@@ -547,6 +577,10 @@ public record CoordinatorConfig(
                 "0..65535 (0 picks a free port)");
         check(file, !dashboard.host().isBlank(), "dashboard.host", dashboard.host(), "a host name or address");
         check(file, model.hiddenDim() >= 1, "model.hidden_dim", model.hiddenDim(), "at least 1");
+        check(file, model.inputDim() >= 0, "model.input_dim", model.inputDim(),
+                "a positive width (the features per instance of every site's bags), or absent to take the held-out set's");
+        check(file, model.inputDim() == 0 || model.encoderKind() == Encoder.MLP, "model.input_dim", model.inputDim(),
+                "absent for the cnn encoder (its input is channels × tile_size²)");
         check(file, model.attentionDim() >= 1, "model.attention_dim", model.attentionDim(), "at least 1");
         check(file, training.localEpochs() >= 1, "training.local_epochs", training.localEpochs(), "at least 1");
         check(file, training.learningRate() > 0 && Double.isFinite(training.learningRate()),
@@ -626,6 +660,8 @@ public record CoordinatorConfig(
                 "evaluation.tta", evaluation.tta(), "none, flips, rotations or all");
         check(file, evaluation.tta().equals("none") || encoder == Encoder.CNN, "evaluation.tta", evaluation.tta(),
                 "none: flips and rotations apply to tile bags (encoder: cnn) only");
+        check(file, evaluation.heldOut() || !evaluation.any(), "evaluation.held_out", evaluation.heldOut(),
+                "true while tta or an ensemble is asked for: those score the held-out set too");
         check(file, evaluation.ensembleLastK() == 0 || evaluation.ensembleLastK() >= 2, "evaluation.ensemble_last_k",
                 evaluation.ensembleLastK(), "0 (off) or at least 2 models");
         for (Path m : evaluation.ensembleModels()) {

@@ -162,8 +162,12 @@ final class UploadSpool {
                 byte[] out = new byte[(int) expected];
                 ByteBuffer buffer = ByteBuffer.wrap(out);
                 try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-                    while (buffer.hasRemaining()) {
-                        if (in.read(buffer, buffer.position()) < 0) {
+                    while (buffer.position() < out.length) {
+                        // 1 MiB at a time: a read into a heap buffer goes through a temporary direct buffer of the
+                        // read's size, which the JDK then keeps for this (handler) thread
+                        buffer.limit(Math.min(out.length, buffer.position() + (1 << 20)));
+                        int n = in.read(buffer, buffer.position());
+                        if (n < 0) {
                             throw new IOException("spooled upload ended after " + buffer.position() + " bytes");
                         }
                     }

@@ -226,4 +226,36 @@ class CoordinatorConfigTest {
                     .isInstanceOf(ConfigException.class).hasMessageContaining("pseudo_labels.threshold");
         }
     }
+    @Test
+    void modelInputDimIsReadAndMustMatchTheHeldOutSetsFeatureWidth() throws Exception {
+        CoordinatorConfig c = CoordinatorConfig.load(yaml("model:\n  input_dim: 20000\n  hidden_dim: 500\n"));
+        assertThat(c.model().inputDim()).isEqualTo(20000);
+        assertThat(c.model().specForData(20000, dir).inputDim()).isEqualTo(20000);
+        assertThatThrownBy(() -> c.model().specForData(512, dir.resolve("heldout")))
+                .hasMessageContaining("model.input_dim is 20000")
+                .hasMessageContaining("has 512 features per instance")
+                .hasMessageContaining(dir.resolve("heldout").toString())
+                .hasMessageContaining("set model.input_dim to 512");
+        // absent: the held-out set's width, as before
+        assertThat(CoordinatorConfig.load(yaml("")).model().specForData(512, dir).inputDim()).isEqualTo(512);
+    }
+
+    @Test
+    void modelInputDimIsRefusedWhenNegativeOrWithTheCnnEncoder() throws Exception {
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml("model:\n  input_dim: -3\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'model.input_dim' is -3");
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml(
+                "model:\n  encoder: cnn\n  tile_size: 28\n  channels: 1\n  input_dim: 784\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("absent for the cnn encoder");
+    }
+
+    @Test
+    void heldOutEvaluationIsOnByDefaultAndCanBeTurnedOffButNotUnderExtraScores() throws Exception {
+        assertThat(CoordinatorConfig.load(yaml("")).evaluation().heldOut()).isTrue();
+        assertThat(CoordinatorConfig.load(yaml("evaluation:\n  held_out: false\n")).evaluation().heldOut())
+                .isFalse();
+        assertThatThrownBy(() -> CoordinatorConfig.load(yaml(
+                "evaluation:\n  held_out: false\n  ensemble_last_k: 3\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'evaluation.held_out' is false");
+    }
 }

@@ -2,6 +2,7 @@ package org.fedmil.bench;
 
 import org.fedmil.bench.attack.AttackBenchCommand;
 import org.fedmil.bench.mil.MilBenchCommand;
+import org.fedmil.bench.peers.PeersBenchCommand;
 import org.fedmil.bench.perf.PerfBenchCommand;
 import org.fedmil.bench.toolbox.ToolboxBenchCommand;
 import org.fedmil.cli.ExtraCommand;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks whose results are written to docs/ (results.md, benchmarks.md).",
         subcommands = {MilBenchCommand.class, PerfBenchCommand.class, ToolboxBenchCommand.class,
-                AttackBenchCommand.class})
+                AttackBenchCommand.class, PeersBenchCommand.class})
 public final class BenchCommand implements ExtraCommand {
 
     @Override

@@ -1,6 +1,5 @@
 package org.fedmil.site.agent;
 
-import ai.djl.Device;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -74,6 +73,15 @@ public final class SiteAgent implements AutoCloseable {
     private boolean paused;
 
     public SiteAgent(SiteConfig config, PrintStream out) {
+        this(config, out, data -> new SiteTrainer(Devices.choose(config.device()), data));
+    }
+
+    /**
+     * With another local learner than {@link SiteTrainer} on the config's device: for benchmarks that measure the
+     * protocol's own cost (a trainer that returns a fixed delta). {@code fedmil site run} uses the constructor above.
+     */
+    public SiteAgent(SiteConfig config, PrintStream out,
+                     java.util.function.Function<SiteData, SiteTrainer> trainers) {
         this.config = config;
         this.out = out;
         this.data = new SiteData(config.dataDir(), config.validation().split());
@@ -84,8 +92,7 @@ public final class SiteAgent implements AutoCloseable {
             log.warn("{}: too few bags for a validation split (no class has 2 bags); every bag trains and this site "
                     + "reports no validation", config.dataDir());
         }
-        Device device = Devices.choose(config.device());
-        this.trainer = new SiteTrainer(device, data);
+        this.trainer = trainers.apply(data);
         if (config.augmentation().any() && !data.isTiles()) {
             log.warn("augmentation is set in the site config but {} holds feature bags; it applies to tiles only "
                     + "and is ignored", config.dataDir());

@@ -27,8 +27,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One site's local learning: start from the global weights, train on the local bags, and hand back only the
  * delta. The DJL model is kept between rounds and rebuilt only if the federation's architecture changes.
+ *
+ * <p>Not final so that a benchmark can put a stand-in in its place through
+ * {@link org.fedmil.site.agent.SiteAgent#SiteAgent(org.fedmil.site.config.SiteConfig, java.io.PrintStream,
+ * java.util.function.Function)}; {@code fedmil site run} always trains with this class.
  */
-public final class SiteTrainer implements AutoCloseable {
+public class SiteTrainer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SiteTrainer.class);
 

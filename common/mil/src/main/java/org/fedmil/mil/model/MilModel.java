@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -145,28 +144,10 @@ public final class MilModel implements AutoCloseable {
                 continue;
             }
             long[] shape = p.parameter().getArray().getShape().getShape();
-            float[] values = new float[Math.toIntExact(NamedTensor.elementCount(shape))];
-            if (p.init() == NamedParameter.Init.GLOROT_UNIFORM) {
-                // one stream per tensor, keyed by its name, so adding a tensor never shifts another's values
-                Random rng = new Random(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
-                double limit = glorotLimit(shape);
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) ((2 * rng.nextDouble() - 1) * limit);
-                }
-            }
+            float[] values = InitialWeights.values(p.name(), shape, p.init() == NamedParameter.Init.GLOROT_UNIFORM,
+                    seed);
             p.parameter().getArray().set(FloatBuffer.wrap(values));
         }
-    }
-
-    /** sqrt(6 / (fan_in + fan_out)) for a weight of shape [out, in, kernel…]. */
-    private static double glorotLimit(long[] shape) {
-        long receptive = 1;
-        for (int i = 2; i < shape.length; i++) {
-            receptive *= shape[i];
-        }
-        long fanOut = shape[0] * receptive;
-        long fanIn = (shape.length > 1 ? shape[1] : shape[0]) * receptive;
-        return Math.sqrt(6.0 / (fanIn + fanOut));
     }
 
     public ModelSpec spec() {
@@ -209,30 +190,7 @@ public final class MilModel implements AutoCloseable {
     }
 
     private void requireMatchingSpecs(TensorSet weights) {
-        Set<String> expectedNames = new HashSet<>();
-        for (TensorSpec expected : specs) {
-            expectedNames.add(expected.name());
-            NamedTensor actual = weights.tensors().stream()
-                    .filter(t -> t.name().equals(expected.name())).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("weights lack tensor '" + expected.name()
-                            + "' that a " + spec + " needs; expected " + specs + ", got " + weights.specs()));
-            if (!Arrays.equals(actual.shape(), expected.shape())) {
-                throw new IllegalArgumentException("tensor '" + expected.name() + "' has shape "
-                        + Arrays.toString(actual.shape()) + " but this model expects "
-                        + Arrays.toString(expected.shape()) + "; the weights were made for a different "
-                        + "ModelSpec than " + spec);
-            }
-        }
-        for (NamedTensor actual : weights.tensors()) {
-            if (!expectedNames.contains(actual.name())) {
-                throw new IllegalArgumentException("unexpected tensor '" + actual.name() + "': a " + spec
-                        + " has only " + specs);
-            }
-        }
-        if (!weights.specs().equals(specs)) {
-            throw new IllegalArgumentException("tensors are in a different order than this model's; expected "
-                    + specs + ", got " + weights.specs());
-        }
+        ModelSize.requireWeightsOf(spec, specs, weights);
     }
 
     /** Probability that each bag is positive, in the order given. */

@@ -1,0 +1,154 @@
+package org.fedmil.bench.peers;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.ModelSize;
+import org.fedmil.mil.model.ModelSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fedmil bench peers}: FedMIL's real coordinator and sites against Flower's server and clients on the same
+ * workload in the same run, alternating FedMIL, Flower, FedMIL, Flower; per process peak RSS and CPU, steady
+ * round time by each framework's own clock, the load average, and the in-run ratios as rows for
+ * docs/benchmarks.md.
+ */
+@Command(name = "peers", mixinStandardHelpOptions = true,
+        description = "FedMIL against Flower (legacy start_server/start_client) on one workload, alternating runs.")
+public final class PeersBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--parameters", defaultValue = "10020021",
+            description = "model size: the mlp input width is chosen for at most this many (default ${DEFAULT-VALUE})")
+    long parameters;
+
+    @Option(names = "--hidden-dim", defaultValue = "500", description = "default ${DEFAULT-VALUE}")
+    int hiddenDim;
+
+    @Option(names = "--attention-dim", defaultValue = "128", description = "default ${DEFAULT-VALUE}")
+    int attentionDim;
+
+    @Option(names = "--sites", split = ",", defaultValue = "4,16", description = "K values (default ${DEFAULT-VALUE})")
+    List<Integer> sites;
+
+    @Option(names = "--rounds", defaultValue = "8", description = "default ${DEFAULT-VALUE}")
+    int rounds;
+
+    @Option(names = "--pairs", defaultValue = "2", description = "FedMIL/Flower pairs per K, alternating (default ${DEFAULT-VALUE})")
+    int pairs;
+
+    @Option(names = "--trainer", defaultValue = "fixed", description = "fixed (a fixed delta, overhead only) or real "
+            + "(FedMIL's trainer; Flower's clients still return a fixed delta) (default ${DEFAULT-VALUE})")
+    String trainer;
+
+    @Option(names = "--coordinator-jvm", split = " ", description = "JVM options of the coordinator (default: "
+            + "the heap FedMIL's launcher sizes for the model, see docs/benchmarks.md)")
+    List<String> coordinatorJvm;
+
+    @Option(names = "--site-jvm", split = " ", description = "JVM options of each site (default: as the coordinator's)")
+    List<String> siteJvm;
+
+    @Option(names = "--baseline-jvm", split = " ", description = "also run FedMIL with these JVM options after "
+            + "each pair (e.g. -Xmx2g, the launcher's fixed heap): before/after in the same run")
+    List<String> baselineJvm;
+
+    @Option(names = "--native-memory", description = "start FedMIL's coordinator and site 1 with Native Memory "
+            + "Tracking and print where their memory is halfway through each FedMIL run")
+    boolean nativeMemory;
+
+    @Option(names = "--python", description = "the Python that runs Flower (default /usr/bin/python3, else python3)")
+    String python;
+
+    @Option(names = "--flower", description = "a folder with Flower's flwr package and shims/ (default "
+            + "../shared/peers/flower when it exists; none: Flower installed in the Python)")
+    Path flower;
+
+    @Option(names = "--work", defaultValue = "target/bench-peers", description = "default ${DEFAULT-VALUE}")
+    Path work;
+
+    @Option(names = "--skip-flower", description = "run FedMIL only (no ratios)")
+    boolean skipFlower;
+
+    private final PrintStream out = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!trainer.equals("fixed") && !trainer.equals("real")) {
+            throw new IllegalArgumentException("--trainer is " + trainer + "; expected fixed or real");
+        }
+        int inputDim = ModelSize.mlpInputDimFor(parameters, Architecture.ATTENTION, hiddenDim, attentionDim);
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, inputDim, hiddenDim, attentionDim);
+        ModelSize size = ModelSize.of(spec);
+        Files.createDirectories(work);
+        String py = python != null ? python : Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3"
+                : "python3";
+        Path flowerDir = skipFlower ? null : FlowerFolder.prepare(flower, work);
+        Optional<String> noFlower = skipFlower ? Optional.of("--skip-flower") : FlowerPeerRun.unavailable(py,
+                flowerDir, work);
+        noFlower.ifPresent(why -> out.println("bench peers: Flower is skipped: " + why));
+        List<String> coordinatorOpts = coordinatorJvm != null ? coordinatorJvm : JvmSizing.options(size);
+        List<String> siteOpts = siteJvm != null ? siteJvm : coordinatorOpts;
+        FedmilPeerRun.Options options = new FedmilPeerRun.Options(coordinatorOpts, siteOpts, trainer.equals("real"),
+                nativeMemory);
+        out.printf(Locale.ROOT, "bench peers: model %s: %s; K %s, %d rounds, %d pair(s), trainer %s; FedMIL JVM %s%n",
+                spec, size, sites, rounds, pairs, trainer, coordinatorOpts);
+        List<PeerRun> all = new ArrayList<>();
+        try (ProcessProbe probe = new ProcessProbe()) {
+            for (int k : sites) {
+                for (int pair = 1; pair <= pairs; pair++) {
+                    Path dir = work.resolve("k" + k + "-pair" + pair);
+                    deleteRecursively(dir);
+                    PeerRun a = FedmilPeerRun.run(dir.resolve("fedmil"), spec, k, rounds, options, probe, out);
+                    out.println(PeersTable.row(a));
+                    all.add(a);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
+                    if (noFlower.isEmpty()) {
+                        PeerRun b = FlowerPeerRun.run(dir.resolve("flower"), py, flowerDir, ModelSize.tensorsOf(spec),
+                                k, rounds, probe, out);
+                        out.println(PeersTable.row(b));
+                        all.add(b);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
+                    }
+                    if (baselineJvm != null) {
+                        PeerRun c = FedmilPeerRun.run(dir.resolve("fedmil-baseline"), spec, k, rounds,
+                                new FedmilPeerRun.Options(baselineJvm, baselineJvm, options.realTrainer(),
+                                        nativeMemory), probe, out).labelled("FedMIL " + String.join(" ", baselineJvm));
+                        out.println(PeersTable.row(c));
+                        all.add(c);
+                    // written after every run, so an interrupted benchmark keeps what it measured
+                    Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
+                            coordinatorOpts, all));
+                    }
+                }
+            }
+        }
+        String table = PeersTable.markdown(spec, size, rounds, trainer, coordinatorOpts, all);
+        Files.writeString(work.resolve("peers.md"), table);
+        out.println();
+        out.println(table);
+        out.println("bench peers: written to " + work.resolve("peers.md"));
+        return 0;
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
