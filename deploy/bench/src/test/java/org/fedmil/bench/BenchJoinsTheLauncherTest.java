@@ -17,6 +17,6 @@ class BenchJoinsTheLauncherTest {
         assertThat(commands).containsKey("bench");
         CommandLine bench = commands.get("bench");
         assertThat((Object) bench.getCommand()).isInstanceOf(BenchCommand.class);
-        assertThat(bench.getSubcommands()).containsKeys("mil", "perf", "toolbox", "attacks");
+        assertThat(bench.getSubcommands()).containsKeys("mil", "perf", "toolbox", "attacks", "peers");
     }
 }
