@@ -48,14 +48,19 @@ final class NextTasks {
         };
     }
 
-    /** The round's participants' bags per label as they joined, summed over the participants still joined. */
+    /**
+     * The round's participants' bags per label as they joined, summed over the participants still joined; a site
+     * whose declaration is above the round's share cap counts as scaled down to it ({@link RoundWeights#labelsOf}).
+     */
     private LabelCounts federationLabels() {
         LabelCounts total = new LabelCounts(0, 0);
         for (String site : state.participants) {
             SiteJoin join = state.sites.get(site);
             if (join != null) {
-                total = total.plus(new LabelCounts(join.bagsPerLabel().getOrDefault(0, 0L),
-                        join.bagsPerLabel().getOrDefault(1, 0L)));
+                total = total.plus(state.weights == null
+                        ? new LabelCounts(join.bagsPerLabel().getOrDefault(0, 0L),
+                                join.bagsPerLabel().getOrDefault(1, 0L))
+                        : state.weights.labelsOf(site, join));
             }
         }
         return total;

@@ -120,6 +120,24 @@ final class RoundWeights {
         return Math.min(claimed, cap);
     }
 
+    /**
+     * What a participant's declared label counts add to the federation's class totals (the {@code federation}
+     * class weights every site trains with): its counts scaled by the same factor as its weight, cap ÷ declared
+     * when its declaration is above the cap. A site cannot then skew every site's loss with counts it declares
+     * any more than it can weigh in the mean; and the round's FedAvg of site losses stays the pooled class-balanced
+     * loss of the bags as weighted.
+     */
+    org.fedmil.mil.data.LabelCounts labelsOf(String siteId, SiteJoin join) {
+        long negatives = join.bagsPerLabel().getOrDefault(0, 0L);
+        long positives = join.bagsPerLabel().getOrDefault(1, 0L);
+        Long d = declared.get(siteId);
+        if (cap == NO_CAP || d == null || d <= cap) {
+            return new org.fedmil.mil.data.LabelCounts(negatives, positives);
+        }
+        double scale = (double) cap / d;
+        return new org.fedmil.mil.data.LabelCounts(Math.round(negatives * scale), Math.round(positives * scale));
+    }
+
     /** The round's cap, or {@link #NO_CAP}. */
     long cap() {
         return cap;

@@ -89,4 +89,20 @@ class RoundWeightsTest {
                 .isInstanceOf(FederationException.class)
                 .hasMessageContaining("the federation's total would exceed " + Long.MAX_VALUE);
     }
+
+    @Test
+    void aSiteDeclaringMoreThanTheCapAddsItsLabelCountsScaledToTheCap() {
+        Map<String, SiteJoin> joins = new LinkedHashMap<>();
+        joins.put("site-a", new SiteJoin("test", "cpu()", Map.of(0, 60L, 1, 40L)));
+        joins.put("site-b", new SiteJoin("test", "cpu()", Map.of(0, 50L, 1, 50L)));
+        joins.put("hostile", new SiteJoin("test", "cpu()", Map.of(0, 1_000_000_000L, 1, 0L)));
+        RoundWeights weights = RoundWeights.open(joins, 0.5, false);
+
+        // the cap is the water level 200 (= ½ of 100 + 100 + 200): the hostile site counts as 200 negatives
+        assertThat(weights.cap()).isEqualTo(200);
+        assertThat(weights.labelsOf("hostile", joins.get("hostile")))
+                .isEqualTo(new org.fedmil.mil.data.LabelCounts(200, 0));
+        assertThat(weights.labelsOf("site-a", joins.get("site-a")))
+                .isEqualTo(new org.fedmil.mil.data.LabelCounts(60, 40));
+    }
 }

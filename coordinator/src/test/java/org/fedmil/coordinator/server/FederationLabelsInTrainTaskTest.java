@@ -68,4 +68,30 @@ class FederationLabelsInTrainTaskTest {
             assertThat(forB.federationLabels()).isEqualTo(forA.federationLabels());
         }
     }
+
+    @Test
+    void aSiteDeclaringABillionNegativesCountsOnlyUpToTheShareCapInTheClassTotals() throws Exception {
+        ConsortiumCa ca = ConsortiumCa.init(dir.resolve("pki"), "test", Duration.ofDays(2));
+        PartyCredentials c = ca.issueCoordinator(List.of("localhost"), Duration.ofDays(1));
+        LossConfig federation = new LossConfig(LossConfig.Kind.CROSS_ENTROPY, 2, LossConfig.ClassWeighting.FEDERATION);
+        FederationPlan plan = new FederationPlan("labels", 3, 3, SPEC,
+                new FederationPlan.TrainingPlan(1, 0.1, 0, 7, federation), false);
+        TensorSet weights = new TensorSet(List.of(new NamedTensor("w", new long[] {2}, new float[] {1, -1})));
+        try (RoundLog log = RoundLog.open(dir.resolve("round-log.jsonl"), PemFiles.readPrivateKey(c.key()),
+                PemFiles.readCertificate(c.cert()));
+             FederationRun fed = new FederationRun(plan, GlobalModel.of(0, SPEC, weights),
+                     w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.4f, 0.6f}), new FedAvg(),
+                     new RoundListener() { })) {
+            fed.start();
+            fed.join("a", new SiteJoin("test", "cpu()", Map.of(0, 60L, 1, 40L)));
+            fed.join("b", new SiteJoin("test", "cpu()", Map.of(0, 50L, 1, 50L)));
+            fed.join("hostile", new SiteJoin("test", "cpu()", Map.of(0, 1_000_000_000L, 1, 0L)));
+
+            Task.Train forA = (Task.Train) fed.nextTask("a", Duration.ZERO);
+
+            // with the default share cap ½ the hostile site weighs 200 (half the round): its labels count as 200
+            // negatives, not 10⁹, so positives keep 90 of 460 bags' weight instead of 90 of 10⁹
+            assertThat(forA.federationLabels()).isEqualTo(new LabelCounts(310, 90));
+        }
+    }
 }

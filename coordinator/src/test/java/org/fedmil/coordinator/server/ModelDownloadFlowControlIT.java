@@ -99,6 +99,8 @@ class ModelDownloadFlowControlIT {
                 new RoundListener() {
                 });
         run.start();
+        // only a joined site may download the model
+        run.join("site-a", new org.fedmil.coordinator.round.SiteJoin("test", "cpu()", java.util.Map.of(0, 1L, 1, 1L)));
         RoundLog log = RoundLog.open(dir.resolve("round-log.jsonl"), PemFiles.readPrivateKey(coordinator.key()),
                 PemFiles.readCertificate(coordinator.cert()));
         service = new FederationService(run, new CoordinatorConfig.Limits(null, null, null), dir.resolve("uploads"),
@@ -120,7 +122,8 @@ class ModelDownloadFlowControlIT {
         server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                         MutualTls.serverCredentials(coordinator))
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
-                .addService(ServerInterceptors.intercept(service, counting))
+                .addService(ServerInterceptors.intercept(service, counting,
+                        org.fedmil.tls.PeerIdentityInterceptor.requiring(org.fedmil.tls.PeerIdentity.Role.SITE)))
                 .build().start();
         channel = NettyChannelBuilder.forAddress("localhost", server.getPort(), MutualTls.channelCredentials(site))
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
