@@ -44,7 +44,10 @@ import org.junit.jupiter.api.io.TempDir;
 class CoordinatorLifecycleIT {
 
     private static JoinRequest join() {
-        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+        // 10 + 10 bags: an update may claim at most what its site declared at join
+        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(10))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(10)).build();
     }
 
     private static CoordinatorClient client(TestFederation fed, String site) throws Exception {
