@@ -172,7 +172,9 @@ class AdminEndToEndIT {
     private static String join(TestFederation fed, String site) throws Exception {
         try (CoordinatorClient client = new CoordinatorClient("localhost", fed.coordinator.port(),
                 TestFederation.tls(fed.site(site)))) {
-            return client.join(JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build())
+            return client.join(JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build())
                     .getSiteId();
         }
     }

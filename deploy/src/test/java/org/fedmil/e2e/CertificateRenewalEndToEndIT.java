@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CertificateRenewalEndToEndIT {
 
-    private static final JoinRequest JOIN = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+    private static final JoinRequest JOIN = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build();
 
     @Test
     void renewedCertificatesAreUsedOnTheNextConnectionWithoutRestartingCoordinatorOrAgent(@TempDir Path dir)

@@ -71,7 +71,9 @@ class CoordinatorAdmissionIT {
     }
 
     private static JoinRequest join() {
-        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build();
     }
 
     private FederationRun run() {

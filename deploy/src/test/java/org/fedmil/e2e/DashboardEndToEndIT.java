@@ -83,7 +83,8 @@ class DashboardEndToEndIT {
         CoordinatorClient stranger = new CoordinatorClient("localhost", fed.coordinator.port(),
                 TestFederation.tls(fed.site("site-x")));
         try {
-            UpdateHeader header = UpdateHeader.newBuilder().setRound(1).setTotalBytes(4).build();
+            UpdateHeader header = UpdateHeader.newBuilder().setRound(1).setTotalBytes(4)
+                    .setDeltaSha256(ByteString.copyFrom(new byte[32])).build();
             StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                     () -> stranger.uploadRaw(header, List.of(ByteString.copyFrom(new byte[4]))));
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
@@ -375,7 +376,8 @@ class DashboardEndToEndIT {
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                            ServerCallHandler<Q, R> next) {
             FederationRun r = run;
-            if (r != null && call.getMethodDescriptor().equals(FederationGrpc.getUploadUpdateMethod())
+            if (r != null && call.getMethodDescriptor().getFullMethodName()
+                    .equals(FederationGrpc.getUploadUpdateMethod().getFullMethodName())
                     && r.history().size() >= round) {
                 try {
                     released.await(90, TimeUnit.SECONDS);

@@ -48,7 +48,9 @@ class DropoutAndStragglerIT {
     private static final int CHUNK = 1024;
 
     private static JoinRequest join() {
-        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+        return JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build();
     }
 
     private static CoordinatorClient client(TestFederation fed, PartyCredentials creds) {

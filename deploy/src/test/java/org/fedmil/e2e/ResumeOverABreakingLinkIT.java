@@ -44,7 +44,9 @@ class ResumeOverABreakingLinkIT {
                      TestFederation.tls(fed.site("site-1"))).withChunkBytes(BREAK_EVERY > 10_000_000 ? 1 << 20 : 64 * 1024);
              CoordinatorClient site2 = new CoordinatorClient("localhost", fed.coordinator.port(),
                      TestFederation.tls(fed.site("site-2")))) {
-            JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+            JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build();
             site1.join(join);
             site2.join(join);
             Task task = site1.nextTask(0);

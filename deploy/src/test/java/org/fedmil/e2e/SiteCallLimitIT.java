@@ -29,7 +29,9 @@ class SiteCallLimitIT {
                      TestFederation.tls(fed.site("site-1")));
              CoordinatorClient site2 = new CoordinatorClient("localhost", fed.coordinator.port(),
                      TestFederation.tls(fed.site("site-2")))) {
-            JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build();
+            JoinRequest join = JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build();
             site1.join(join);
             // one of two sites joined: the coordinator holds site-1's long polls for up to 3 s each
             CompletableFuture<Task> poll1 = CompletableFuture.supplyAsync(() -> site1.nextTask(3_000));
@@ -58,7 +60,9 @@ class SiteCallLimitIT {
                 c -> TestFederation.withRules(c, 0, 2, "retry", new CoordinatorConfig.Limits(null, null, 2)));
              CoordinatorClient site1 = new CoordinatorClient("localhost", fed.coordinator.port(),
                      TestFederation.tls(fed.site("site-1")))) {
-            site1.join(JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()").build());
+            site1.join(JoinRequest.newBuilder().setSoftwareVersion("test").setDevice("cpu()")
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(0).setBags(100))
+                .addBagsPerLabel(org.fedmil.proto.v1.LabelCount.newBuilder().setLabel(1).setBags(100)).build());
             // a long poll holds one of the site's two slots (one of two sites joined: no round starts)
             CompletableFuture<Task> held = CompletableFuture.supplyAsync(() -> site1.nextTask(20_000));
             // not a wait for a condition the test can see (the coordinator does not show a site's open calls and
