@@ -9,9 +9,9 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code inflate}: declares its true bag count at join, claims 10¹² bags for a sign-flipped delta (−Δ), the
  *       attack that replaced the global model before uploads were bounded by the join's declaration;</li>
- *   <li>{@code declare_inflate}: declares 10¹² bags at join already (in its true class ratio), and claims them for
- *       −Δ: what only the share cap bounds;</li>
- *   <li>{@code declare_inflate_negatives}: the same, but declares the 10¹² bags as negatives, which also skews the
+ *   <li>{@code declare_inflate}: declares 10⁹ bags at join already (the most a join admits; in its true class
+ *       ratio), and claims 10¹² for −Δ, then its declaration: what only the share cap bounds;</li>
+ *   <li>{@code declare_inflate_negatives}: the same, but declares 10⁹ negatives, which also skews the
  *       federation's label counts every train task carries (the class weights every site trains with);</li>
  *   <li>{@code sign_flip_x10}: −10·Δ with its true bag count;</li>
  *   <li>{@code scale_x100}: 100·Δ with its true bag count;</li>
@@ -33,6 +33,12 @@ enum Hostile {
 
     /** The claim of an inflating attacker: 10¹² bags. */
     static final long INFLATED_BAGS = 1_000_000_000_000L;
+
+    /**
+     * What an inflating declaration says at join: the most a join admits (10⁹ bags per label), since a declaration
+     * of {@link #INFLATED_BAGS} is refused there and would leave the federation waiting for the hostile site.
+     */
+    static final long DECLARED_BAGS = 1_000_000_000L;
 
     /** How many of the federation's sites attack. */
     final int sites;

@@ -72,10 +72,10 @@ final class HostileSite implements Runnable {
             long negatives = counts.negatives();
             long positives = counts.positives();
             if (kind == Hostile.DECLARE_INFLATE_NEGATIVES) {
-                negatives = Hostile.INFLATED_BAGS - positives;
+                negatives = Hostile.DECLARED_BAGS;
             } else if (kind == Hostile.DECLARE_INFLATE) {
-                positives = Math.round(Hostile.INFLATED_BAGS * counts.positiveRate());
-                negatives = Hostile.INFLATED_BAGS - positives;
+                positives = Math.round(Hostile.DECLARED_BAGS * counts.positiveRate());
+                negatives = Hostile.DECLARED_BAGS - positives;
             }
             client.join(JoinRequest.newBuilder().setSoftwareVersion("hostile-bench").setDevice("cpu()")
                     .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(negatives))
@@ -145,7 +145,10 @@ final class HostileSite implements Runnable {
     }
 
     private long declared(SiteData data) {
-        return kind.declaresInflated ? Hostile.INFLATED_BAGS : data.labelCounts().negatives()
+        if (kind == Hostile.DECLARE_INFLATE_NEGATIVES) {
+            return Hostile.DECLARED_BAGS + data.labelCounts().positives();
+        }
+        return kind.declaresInflated ? Hostile.DECLARED_BAGS : data.labelCounts().negatives()
                 + data.labelCounts().positives();
     }
 
