@@ -159,17 +159,7 @@ public final class CoordinatorClient implements AutoCloseable {
      */
     public void leave(String reason) {
         blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .leave(LeaveRequest.newBuilder().setReason(leaveReason(LeaveReason.redact(reason))).build());
-    }
-
-    /** The coordinator takes a reason of one line of at most 500 characters (docs/protocol.md); longer is cut. */
-    static String leaveReason(String reason) {
-        String line = reason.replaceAll("\\p{Cc}+", " ");
-        if (line.length() <= 500) {
-            return line;
-        }
-        int cut = Character.isHighSurrogate(line.charAt(498)) ? 498 : 499;
-        return line.substring(0, cut) + "…";
+                .leave(LeaveRequest.newBuilder().setReason(LeaveReason.redact(reason)).build());
     }
 
     public Task nextTask(int maxWaitMs) {

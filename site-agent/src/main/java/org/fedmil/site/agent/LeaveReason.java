@@ -34,11 +34,12 @@ public final class LeaveReason {
 
     /**
      * {@code reason} with the given local folders (as configured, relative or not) and every absolute path replaced
-     * by {@value #REDACTED}, cut to {@value #MAX_LENGTH} characters.
+     * by {@value #REDACTED}, on one line (control characters become a space), cut to {@value #MAX_LENGTH}
+     * characters: the coordinator refuses a longer reason or one with control characters (docs/protocol.md).
      */
     public static String redact(String reason, Path... localFolders) {
-        // \u0001 marks what was taken out below, so it cannot come from the reason itself
-        String text = reason == null ? "" : reason.replace('\u0001', ' ');
+        // \u0001 marks what was taken out below, so it cannot come from the reason itself (it is a control character)
+        String text = reason == null ? "" : reason.replaceAll("\\p{Cc}+", " ");
         List<String> known = new ArrayList<>();
         for (Path p : localFolders) {
             if (p != null) {
@@ -56,6 +57,10 @@ public final class LeaveReason {
         text = FOLDER_AND_REST.matcher(text).replaceAll("\u0001");
         text = ABSOLUTE.matcher(text).replaceAll("\u0001");
         text = text.replace("\u0001", REDACTED);
-        return text.length() <= MAX_LENGTH ? text : text.substring(0, MAX_LENGTH - 1) + "…";
+        if (text.length() <= MAX_LENGTH) {
+            return text;
+        }
+        int cut = Character.isHighSurrogate(text.charAt(MAX_LENGTH - 2)) ? MAX_LENGTH - 2 : MAX_LENGTH - 1;
+        return text.substring(0, cut) + "…";
     }
 }

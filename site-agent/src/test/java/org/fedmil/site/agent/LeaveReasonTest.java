@@ -37,4 +37,12 @@ class LeaveReasonTest {
     void aLongReasonIsCut() {
         assertThat(LeaveReason.redact("x".repeat(2000))).hasSize(LeaveReason.MAX_LENGTH);
     }
+
+    @Test
+    void aReasonIsSentOnOneLineAndIsNotCutInsideACharacter() {
+        assertThat(LeaveReason.redact("training failed:\n\tat Foo.bar\r\n\u0000end")).isEqualTo("training failed: at Foo.bar end");
+
+        String cut = LeaveReason.redact("x".repeat(LeaveReason.MAX_LENGTH - 2) + "\uD83D\uDE00" + "y".repeat(10));
+        assertThat(cut).hasSizeLessThanOrEqualTo(LeaveReason.MAX_LENGTH).endsWith("x…");
+    }
 }
