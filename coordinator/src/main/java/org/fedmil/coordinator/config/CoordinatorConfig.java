@@ -5,10 +5,6 @@ import java.util.Objects;
 import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
-import org.fedmil.coordinator.aggregate.Capability;
-import org.fedmil.coordinator.aggregate.ClippedStrategy;
-import org.fedmil.coordinator.aggregate.Strategies;
-import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.aggregate.StrategySettings;
 import org.fedmil.coordinator.round.PretrainingPlan;
 import org.fedmil.coordinator.round.RoundRules;
@@ -279,10 +275,10 @@ public record CoordinatorConfig(
      * @param maxUpdateL2Norm          an update whose delta's L2 norm (all tensors) is larger is refused
      * @param maxUpdateBytes           an upload announcing more bytes is refused before anything is buffered
      * @param maxConcurrentCallsPerSite calls one site may have open at once; more are refused
-     */
-    /**
-     * @param handshakeTimeoutSeconds a TLS handshake not finished in this time is dropped, so a stalled client does
-     *                                not hold a connection; a cold client JVM on a loaded host can take seconds
+     * @param handshakeTimeoutSeconds  a TLS handshake not finished in this time is dropped, so a stalled client does
+     *                                 not hold a connection; a cold client JVM on a loaded host can take seconds
+     * @param writeCallsPerSecond      a site's sustained rate of calls that write to the round log (0: no limit)
+     * @param writeCallBurst           how many such calls a site may make at once before the rate applies
      */
     public record Limits(Double maxUpdateL2Norm, Long maxUpdateBytes, Integer maxConcurrentCallsPerSite,
                          Integer handshakeTimeoutSeconds, Double writeCallsPerSecond, Integer writeCallBurst) {
@@ -544,219 +540,8 @@ public record CoordinatorConfig(
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
                         .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,
                 earlyStopping);
-        c.validate(file);
+        CoordinatorConfigValidation.validate(file, c);
         return c;
-    }
-
-    private void validate(Path file) {
-        check(file, minSites >= 1, "min_sites", minSites, "at least 1");
-        check(file, rounds >= 1, "rounds", rounds, "at least 1");
-        check(file, earlyStopping.patience() >= 1, "early_stopping.patience", earlyStopping.patience(),
-                "at least 1 validated model without improvement");
-        check(file, earlyStopping.minRounds() >= 1, "early_stopping.min_rounds", earlyStopping.minRounds(),
-                "at least 1");
-        check(file, roundDeadlineSeconds >= 0, "round_deadline_seconds", roundDeadlineSeconds,
-                "0 (no deadline: a round waits for every participant) or more seconds");
-        check(file, minUpdates >= 1 && minUpdates <= minSites, "min_updates", minUpdates,
-                "1.." + minSites + " (at most min_sites, or no round could ever be aggregated)");
-        check(file, onShortRound.equals("retry") || onShortRound.equals("skip"), "on_short_round", onShortRound,
-                "retry or skip");
-        check(file, limits.maxUpdateL2Norm() > 0 && !Double.isNaN(limits.maxUpdateL2Norm()),
-                "limits.max_update_l2_norm", limits.maxUpdateL2Norm(), "a positive number");
-        check(file, limits.maxUpdateBytes() >= 1 && limits.maxUpdateBytes() <= Integer.MAX_VALUE - 8,
-                "limits.max_update_bytes", limits.maxUpdateBytes(), "1.." + (Integer.MAX_VALUE - 8));
-        check(file, limits.maxConcurrentCallsPerSite() >= 2, "limits.max_concurrent_calls_per_site",
-                limits.maxConcurrentCallsPerSite(), "at least 2 (a site's long poll plus one transfer)");
-        check(file, limits.handshakeTimeoutSeconds() >= 1 && limits.handshakeTimeoutSeconds() <= 600,
-                "limits.handshake_timeout_seconds", limits.handshakeTimeoutSeconds(), "1..600 seconds");
-        check(file, limits.writeCallsPerSecond() >= 0 && Double.isFinite(limits.writeCallsPerSecond()),
-                "limits.write_calls_per_second", limits.writeCallsPerSecond(), "0 (no limit) or more calls per second");
-        check(file, limits.writeCallBurst() >= 1, "limits.write_call_burst", limits.writeCallBurst(), "at least 1");
-        check(file, listen.port() >= 0 && listen.port() <= 65535, "listen.port", listen.port(), "0..65535");
-        check(file, dashboard.port() >= 0 && dashboard.port() <= 65535, "dashboard.port", dashboard.port(),
-                "0..65535 (0 picks a free port)");
-        check(file, !dashboard.host().isBlank(), "dashboard.host", dashboard.host(), "a host name or address");
-        check(file, model.hiddenDim() >= 1, "model.hidden_dim", model.hiddenDim(), "at least 1");
-        check(file, model.inputDim() >= 0, "model.input_dim", model.inputDim(),
-                "a positive width (the features per instance of every site's bags), or absent to take the held-out set's");
-        check(file, model.inputDim() == 0 || model.encoderKind() == Encoder.MLP, "model.input_dim", model.inputDim(),
-                "absent for the cnn encoder (its input is channels × tile_size²)");
-        check(file, model.attentionDim() >= 1, "model.attention_dim", model.attentionDim(), "at least 1");
-        check(file, training.localEpochs() >= 1, "training.local_epochs", training.localEpochs(), "at least 1");
-        check(file, training.learningRate() > 0 && Double.isFinite(training.learningRate()),
-                "training.learning_rate", training.learningRate(), "a positive number");
-        check(file, training.weightDecay() >= 0, "training.weight_decay", training.weightDecay(), "0 or more");
-        check(file, java.util.Arrays.stream(org.fedmil.tensor.DeltaEncoding.values())
-                        .anyMatch(e -> e.configName().equals(training.compression())), "training.compression",
-                training.compression(), "none, float16 or int8");
-        check(file, !federationId.isBlank(), "federation_id", federationId, "a non-empty name");
-        if (training.dp() != null) {
-            Dp dp = training.dp();
-            check(file, dp.clipNorm() != null && dp.clipNorm() > 0 && Double.isFinite(dp.clipNorm()),
-                    "training.dp.clip_norm", dp.clipNorm(), "a positive number (the L2 norm each delta is clipped to)");
-            check(file, dp.noiseMultiplier() != null && dp.noiseMultiplier() > 0
-                            && Double.isFinite(dp.noiseMultiplier()), "training.dp.noise_multiplier",
-                    dp.noiseMultiplier(), "a positive number (noise standard deviation in units of clip_norm)");
-            check(file, !dp.distributed() || secureAggregation, "training.dp.distributed", dp.distributed(),
-                    "false unless secure_aggregation is true: distributed noise is added in secure aggregation's "
-                            + "mask step, and without it no site would noise its delta");
-            check(file, !dp.distributed() || dp.noiseMultiplier() <= 16, "training.dp.noise_multiplier",
-                    dp.noiseMultiplier(), "at most 16 with training.dp.distributed (the exact sampler's range)");
-            check(file, dp.mode() == null || dp.mode().equals(Dp.SITE_DP) || dp.patientLevel(), "training.dp.mode",
-                    dp.mode(), Dp.SITE_DP + " (noise on each site's delta) or " + Dp.PATIENT_DP_SGD
-                            + " (DP-SGD per bag inside local training)");
-            check(file, dp.patientLevel() == (dp.samplingRate() != null), "training.dp.sampling_rate",
-                    dp.samplingRate(), dp.patientLevel() ? "a number in (0, 1], each bag's chance of being in a "
-                            + "DP-SGD step's lot (patient_dp_sgd needs it)"
-                            : "left out: it is for mode " + Dp.PATIENT_DP_SGD + " only");
-            check(file, dp.samplingRate() == null || (dp.samplingRate() > 0 && dp.samplingRate() <= 1),
-                    "training.dp.sampling_rate", dp.samplingRate(), "a number in (0, 1]");
-            check(file, !(dp.distributed() && dp.patientLevel()), "training.dp.distributed", dp.distributed(),
-                    "false with mode " + Dp.PATIENT_DP_SGD + ": DP-SGD adds its noise in training, distributed noise "
-                            + "is for site-level DP under secure aggregation; choose one");
-        }
-        try {
-            Architecture.fromConfigName(model.architecture());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": key 'model.architecture': " + e.getMessage());
-        }
-        Encoder encoder;
-        try {
-            encoder = model.encoderKind();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": key 'model.encoder': " + e.getMessage());
-        }
-        if (encoder == Encoder.CNN) {
-            check(file, model.channels() == 1 || model.channels() == 3, "model.channels", model.channels(),
-                    "1 (grey) or 3 (RGB) for the cnn encoder");
-            check(file, model.tileSize() >= ModelSpec.MIN_TILE_SIZE && model.tileSize() <= 1024, "model.tile_size",
-                    model.tileSize(), ModelSpec.MIN_TILE_SIZE + "..1024 pixels for the cnn encoder");
-        } else {
-            check(file, model.channels() == 0 && model.tileSize() == 0, "model.channels/model.tile_size",
-                    model.channels() + "/" + model.tileSize(), "unset: they apply to encoder: cnn only");
-        }
-        check(file, model.featureEncoderSha256().isEmpty() || model.featureEncoderSha256().matches("[0-9a-f]{64}"),
-                "model.feature_encoder_sha256", model.featureEncoderSha256(), "the SHA-256 of the encoder file, 64 "
-                        + "hex digits, as 'sha256sum encoder.pt' or 'fedmil data features' prints it");
-        check(file, model.featureEncoderSha256().isEmpty() || encoder == Encoder.MLP, "model.feature_encoder_sha256",
-                model.featureEncoderSha256(), "unset with encoder: cnn (it pins the encoder of feature bags)");
-        check(file, pretraining.rounds() >= 0, "pretraining.rounds", pretraining.rounds(),
-                "0 (no pretraining) or more rounds");
-        if (pretraining.rounds() > 0) {
-            check(file, encoder == Encoder.CNN, "model.encoder", model.encoder(), "cnn when pretraining.rounds > 0: "
-                    + "contrastive pretraining varies image tiles (flips, shifts, colours), which feature bags are not");
-            try {
-                pretraining.plan();
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(file + ": section 'pretraining': " + e.getMessage());
-            }
-            check(file, pretraining.maxShift() < model.tileSize(), "pretraining.max_shift", pretraining.maxShift(),
-                    "less than model.tile_size (" + model.tileSize() + ")");
-            check(file, pretraining.colourJitter() >= 0 && pretraining.colourJitter() < 1,
-                    "pretraining.colour_jitter", pretraining.colourJitter(), "0 (none) up to, not including, 1");
-        }
-        // evaluation extras and pseudo-labels
-        check(file, java.util.List.of("none", "flips", "rotations", "all").contains(evaluation.tta()),
-                "evaluation.tta", evaluation.tta(), "none, flips, rotations or all");
-        check(file, evaluation.tta().equals("none") || encoder == Encoder.CNN, "evaluation.tta", evaluation.tta(),
-                "none: flips and rotations apply to tile bags (encoder: cnn) only");
-        check(file, evaluation.heldOut() || !evaluation.any(), "evaluation.held_out", evaluation.heldOut(),
-                "true while tta or an ensemble is asked for: those score the held-out set too");
-        check(file, evaluation.ensembleLastK() == 0 || evaluation.ensembleLastK() >= 2, "evaluation.ensemble_last_k",
-                evaluation.ensembleLastK(), "0 (off) or at least 2 models");
-        for (Path m : evaluation.ensembleModels()) {
-            check(file, java.nio.file.Files.isRegularFile(m) || java.nio.file.Files.isDirectory(m.resolve("models")),
-                    "evaluation.ensemble_models", m, "model files (.fedmil) or coordinator state folders (holding "
-                            + "models/ and metrics.json) of other federations, that exist");
-        }
-        check(file, pseudoLabels.threshold() == 0 || (pseudoLabels.threshold() > 0.5 && pseudoLabels.threshold() <= 1),
-                "pseudo_labels.threshold", pseudoLabels.threshold(),
-                "0 (off) or a confidence in (0.5, 1], e.g. 0.9");
-        // strategy: its parameters bind, and a strategy that buffers updates can hold a round of min_sites
-        Strategy built;
-        try {
-            built = strategy.create();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": " + e.getMessage());
-        }
-        built.maxBufferedUpdates().ifPresent(bound -> check(file, bound >= minSites,
-                "strategy.max_buffered_updates", bound, "at least min_sites (" + minSites + "): " + built.name()
-                        + " holds every update of a round in memory, and a round of min_sites updates must fit"));
-        if (secureAggregation) {
-            checkSecureAggregation(file, built);
-        }
-        try {
-            training.lossConfig();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": section 'training' (loss, focal_gamma, class_weights, gce_q, "
-                    + "label_smoothing): " + e.getMessage());
-        }
-        try {
-            training.optimizerConfig();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": section 'training' (optimizer, momentum, nesterov): "
-                    + e.getMessage());
-        }
-        check(file, training.bagsPerStep() >= 1, "training.bags_per_step", training.bagsPerStep(),
-                "at least 1 (1: one bag per optimiser step)");
-        LearningRateSchedule schedule;
-        try {
-            schedule = training.schedule().learningRateSchedule();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": section 'training.schedule': " + e.getMessage());
-        }
-        schedule.problemFor(rounds, training.learningRate()).ifPresent(p -> {
-            throw new ConfigException(file + ": section 'training.schedule': " + p);
-        });
-    }
-
-    /**
-     * Secure aggregation hands the coordinator only the sum of a round's deltas, so whatever needs the individual
-     * deltas cannot run with it; refused here rather than found out in round 1.
-     */
-    private void checkSecureAggregation(Path file, Strategy built) {
-        if (!built.capabilities().contains(Capability.LINEAR)) {
-            Strategy base = built instanceof ClippedStrategy clipped ? clipped.inner() : built;
-            if (!base.capabilities().contains(Capability.LINEAR)) {
-                throw new ConfigException(file + ": key 'strategy.name' is " + strategy.name() + ", which needs every "
-                        + "site's individual update, but secure_aggregation: true gives the coordinator only their "
-                        + "sum; use " + linearStrategies() + " (they need only the mean), or turn secure aggregation off");
-            }
-            throw new ConfigException(file + ": key 'strategy.clip_norm' clips each site's update at the coordinator, "
-                    + "which secure_aggregation: true makes impossible (it sees only the sum); bound the updates at "
-                    + "the sites instead with training.dp.clip_norm, or turn secure aggregation off");
-        }
-        check(file, pretraining.rounds() == 0, "pretraining.rounds", pretraining.rounds(), "0 with "
-                + "secure_aggregation: true (pretraining rounds send encoder deltas in the clear; masking them is not "
-                + "built yet)");
-        check(file, minSites >= 3, "min_sites", minSites, "at least 3 with secure_aggregation: true (with two "
-                + "sites each one learns the other's delta from the sum and its own)");
-        check(file, training.compression().equals(org.fedmil.tensor.DeltaEncoding.FLOAT32.configName()),
-                "training.compression", training.compression(), "none with secure_aggregation: true (the masked "
-                        + "upload is 8 bytes per coordinate whatever the encoding)");
-        check(file, Double.isFinite(limits.maxUpdateL2Norm()), "limits.max_update_l2_norm", limits.maxUpdateL2Norm(),
-                "a finite bound with secure_aggregation: true (it bounds every coordinate of the fixed-point encoding)");
-    }
-
-    /** The registered strategies that need only the mean of the updates, e.g. "fedadam, fedavg or fedyogi". */
-    private static String linearStrategies() {
-        java.util.List<String> names = Strategies.types().stream()
-                .filter(t -> StrategySettings.parse(t.name()).create().capabilities().contains(Capability.LINEAR))
-                .map(org.fedmil.coordinator.aggregate.StrategyType::name).toList();
-        return names.size() == 1 ? names.get(0) : String.join(", ", names.subList(0, names.size() - 1)) + " or "
-                + names.get(names.size() - 1);
-    }
-
-    private static void check(Path file, boolean ok, String key, Object value, String expected) {
-        if (!ok) {
-            throw new ConfigException(file + ": key '" + key + "' is " + value + ", expected " + expected);
-        }
-    }
-
-    public CoordinatorConfig withPort(int port) {
-        return new CoordinatorConfig(federationId, new Listen(listen.host(), port), tls, stateDir, heldoutDir, minSites,
-                rounds, model, training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard,
-                strategy, pretraining, secureAggregation, evaluation, pseudoLabels);
     }
 
     @Override
