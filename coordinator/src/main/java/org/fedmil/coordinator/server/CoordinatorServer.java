@@ -9,6 +9,7 @@ import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,7 @@ import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.MutualTls;
 import org.fedmil.tls.PeerIdentity;
+import org.fedmil.tls.ServerHandshakeDeadline;
 
 /**
  * The coordinator's gRPC server, in grpc-java's example shape: it takes a {@link ServerBuilder} and the services'
@@ -53,16 +55,16 @@ public final class CoordinatorServer {
         // revoked sites pass the handshake and are refused at every call (SiteGate), where the refusal can say
         // why; renewed coordinator certificates are picked up at the handshake
         ServerCredentials credentials = MutualTls.serverCredentials(tls.cert(), tls.key(), tls.ca());
-        return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 // a site whose link died without a FIN is noticed within ~40 s, and its broken upload kept for resuming
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)
                 // sites ping every 30 s at most (CoordinatorClient); allow that, refuse faster pinging
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                // a TLS handshake that does not finish is dropped instead of holding a connection
-                // (limits.handshake_timeout_seconds)
-                .handshakeTimeout(handshakeTimeoutSeconds, TimeUnit.SECONDS);
+                .permitKeepAliveWithoutCalls(true);
+        // a TLS handshake that does not finish is dropped instead of holding a connection, after
+        // limits.handshake_timeout_seconds rather than Netty's own 10 s
+        return ServerHandshakeDeadline.apply(builder, Duration.ofSeconds(handshakeTimeoutSeconds));
     }
 
     /**
