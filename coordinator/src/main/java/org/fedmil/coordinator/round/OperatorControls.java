@@ -55,7 +55,7 @@ final class OperatorControls {
 
     /**
      * The site is no longer joined; the open round stops waiting for it (and closes at once if every other
-     * participant is in).
+     * participant is in), and so does the final evaluation (which ends at once if every other site has reported).
      */
     void leave(String siteId, String reason) {
         state.requireJoined(siteId);
@@ -82,6 +82,10 @@ final class OperatorControls {
         }
         if (closeNow) {
             run.closeRound();
+        }
+        if (state.phase == Phase.SITE_EVALUATION && state.evaluated.containsAll(state.sites.keySet())) {
+            // the one evaluation still awaited was the leaver's: nothing is left to wait for
+            run.finish(state.roundsDone());
         }
     }
 

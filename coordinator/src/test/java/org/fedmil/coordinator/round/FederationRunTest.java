@@ -239,6 +239,22 @@ class FederationRunTest {
     }
 
     @Test
+    void aSiteLeavingDuringTheFinalEvaluationEndsItOnceEveryRemainingSiteHasReported() throws Exception {
+        newRun(2, 1);
+        run.join("a", JOIN);
+        run.join("b", JOIN);
+        run.submit("a", update(1, 0, weights(1f, 1f), 5));
+        run.submit("b", update(1, 0, weights(1f, 1f), 5));
+        assertThat(run.nextTask("a", Duration.ofSeconds(10))).isInstanceOf(Task.Evaluate.class);
+        run.reportEvaluation("a", new SiteEvaluation(1, BinaryMetrics.of(new int[] {0, 1}, new float[] {0.1f, 0.9f})));
+
+        run.leave("b", "shutting down for maintenance");
+
+        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOf(Task.Stop.class);
+        assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
     void atTheDeadlineARoundWithMinUpdatesIsAggregatedAndTheStragglerIsRefusedThenJoinsTheNextRound() throws Exception {
         newRun(3, 2, rules(2, RoundRules.ShortRound.RETRY), null);
         run.join("a", JOIN);
