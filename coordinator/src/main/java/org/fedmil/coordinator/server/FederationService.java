@@ -32,6 +32,7 @@ import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.FlowControlledSender;
+import org.fedmil.protocol.LeaveReason;
 import org.fedmil.protocol.SecAggWire;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.PeerIdentity;
@@ -237,7 +238,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         String site = PeerIdentity.current().commonName();
         try {
             // bounded: the reason goes into the round log
-            String reason = SiteText.LEAVE_REASON.require(request.getReason());
+            String reason = LeaveReason.redact(SiteText.LEAVE_REASON.require(request.getReason()));
             run.leave(site, reason.isBlank() ? "no reason given" : reason);
             response.onNext(LeaveAck.getDefaultInstance());
             response.onCompleted();

@@ -152,6 +152,17 @@ class BoundedGrowthTest {
     }
 
     @Test
+    void aLeaveReasonFromAnAgentThatDidNotRedactItsPathsIsRecordedWithoutThem() throws Exception {
+        start();
+        coordinator.blockingAs("site-a").leave(LeaveRequest.newBuilder()
+                .setReason("cannot read /srv/hospital-x/pathology/slides/case-17.svs: permission denied").build());
+
+        String left = coordinator.roundLogLines().stream().filter(l -> l.contains("site_left")).findFirst()
+                .orElseThrow();
+        assertThat(left).contains("cannot read <local path>: permission denied").doesNotContain("hospital-x");
+    }
+
+    @Test
     void writingCallsBeyondTheSitesBurstAreRefusedWithoutARecordAndReadsAreNotCounted() throws Exception {
         start(new CoordinatorConfig.Limits(null, null, null, null, 1.0, 3));
         // the join in start() took one token

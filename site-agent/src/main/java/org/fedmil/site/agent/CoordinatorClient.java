@@ -22,6 +22,7 @@ import org.fedmil.audit.PrivacyClaim;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.LeaveRequest;
+import org.fedmil.protocol.LeaveReason;
 import org.fedmil.site.audit.CoordinatorIdentity;
 import org.fedmil.proto.v1.DownloadModelRequest;
 import org.fedmil.proto.v1.EvaluationReport;

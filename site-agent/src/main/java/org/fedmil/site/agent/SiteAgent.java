@@ -13,6 +13,7 @@ import org.fedmil.audit.EgressSchema;
 import org.fedmil.mil.model.Devices;
 import org.fedmil.pki.Certificates;
 import org.fedmil.pki.PemFiles;
+import org.fedmil.protocol.LeaveReason;
 import org.fedmil.protocol.Revoked;
 import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.secagg.RosterAuthentication;

@@ -1,4 +1,4 @@
-package org.fedmil.site.agent;
+package org.fedmil.protocol;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,21 +9,22 @@ import java.util.regex.Pattern;
 /**
  * The reason a site gives the coordinator when it leaves, with every local path taken out. The coordinator writes
  * the reason into its round log, which every site and auditor may read, and a path says how a hospital's machine is
- * laid out (user names, mount points, project names). The operator's console keeps the full message.
+ * laid out (user names, mount points, project names). The site's console keeps the full message. The agent redacts
+ * before sending (it knows its folders); the coordinator redacts again what it records, for agents that did not.
  */
 public final class LeaveReason {
 
     /** Longest reason sent: the round log is not the place for stack traces. */
-    static final int MAX_LENGTH = 500;
-    static final String REDACTED = "<local path>";
+    public static final int MAX_LENGTH = 500;
+    public static final String REDACTED = "<local path>";
 
     /**
      * An absolute path: a '/' or '~/' or a drive letter's "X:\" (or "X:/") that starts a word, then everything up to
      * whitespace or a quote. A '/' inside a word (e.g. "3/4", "and/or") is not one.
      */
     private static final String PATH_CHARS = "[^\\s'\"`,;()<>\\[\\]{}\u0001]";
-    /** A path does not end in the full stop of its sentence. */
-    private static final String PATH_TAIL = "(?:" + PATH_CHARS + "*[^\\s'\"`,;()<>\\[\\]{}\u0001.])?";
+    /** A path does not end in the full stop or the colon of its sentence ("cannot read /x/y: denied"). */
+    private static final String PATH_TAIL = "(?:" + PATH_CHARS + "*[^\\s'\"`,;()<>\\[\\]{}\u0001.:])?";
     private static final Pattern ABSOLUTE = Pattern.compile(
             "(?<![\\w./\\\\:~-])(?:~?/|[A-Za-z]:[\\\\/]|\\\\\\\\)" + PATH_TAIL);
     /** A marker for a replaced folder, and what follows it up to the path's end (a file inside that folder). */

@@ -1,4 +1,4 @@
-package org.fedmil.site.agent;
+package org.fedmil.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,6 +31,12 @@ class LeaveReasonTest {
     void wordsWithSlashesAndNumbersAreLeftAlone() {
         assertThat(LeaveReason.redact("round 3/4 failed: and/or loss 0.5 (max_rounds)"))
                 .isEqualTo("round 3/4 failed: and/or loss 0.5 (max_rounds)");
+    }
+
+    @Test
+    void theColonAfterAPathStaysInTheSentence() {
+        assertThat(LeaveReason.redact("cannot read /srv/x/case-17.svs: permission denied"))
+                .isEqualTo("cannot read <local path>: permission denied");
     }
 
     @Test
