@@ -5,7 +5,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
 
@@ -46,26 +45,6 @@ public final class ClientHandshakeDeadline {
         }
         return NettyChannelBuilder.forAddress(host, port, credentials)
                 .eventLoopGroup(Loops.GROUP)
-                .channelFactory(() -> new DeadlineChannel(millis));
-    }
-
-    /** A NIO socket channel that holds back its handshake until it has been given the deadline. */
-    private static final class DeadlineChannel extends NioSocketChannel implements DeferredHandshakeStart.Held {
-        /** Only read and written on the channel's event loop. */
-        private boolean holdingHandshake;
-
-        DeadlineChannel(long handshakeMillis) {
-            pipeline().addFirst(DeferredHandshakeStart.NAME, new DeferredHandshakeStart(handshakeMillis));
-        }
-
-        @Override
-        public void held(boolean held) {
-            holdingHandshake = held;
-        }
-
-        @Override
-        public boolean isActive() {
-            return !holdingHandshake && super.isActive();
-        }
+                .channelFactory(() -> new HeldSocketChannel(millis));
     }
 }

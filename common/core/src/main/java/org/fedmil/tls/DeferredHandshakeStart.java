@@ -9,17 +9,11 @@ import io.netty.handler.ssl.SslHandler;
  *
  * <p>gRPC adds the SslHandler while the connection event passes through its negotiation handlers, and the handler
  * starts the handshake (and arms Netty's fixed 10 s timer) the moment it is added to an active connection. So the
- * connection reports itself as not yet active while that event passes ({@link Held}); then the SslHandler is given
+ * connection reports itself as not yet active while that event passes ({@link HeldSocketChannel}); then the SslHandler is given
  * the deadline and started, exactly as it would start on a connection that becomes active after the handler is
  * added. If a Netty or gRPC upgrade changes that order, the handshake still runs, with Netty's timer.
  */
 final class DeferredHandshakeStart extends ChannelInboundHandlerAdapter {
-
-    /** A connection that can report itself inactive while gRPC's negotiation sees it connect. */
-    interface Held {
-        /** Only called on the connection's event loop. */
-        void held(boolean held);
-    }
 
     static final String NAME = "fedmil-handshake-deadline";
 
@@ -39,13 +33,13 @@ final class DeferredHandshakeStart extends ChannelInboundHandlerAdapter {
         try {
             ctx.fireChannelRegistered();
         } finally {
-            ((Held) ctx.channel()).held(false);
+            ((HeldSocketChannel) ctx.channel()).held(false);
         }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        Held connection = (Held) ctx.channel();
+        HeldSocketChannel connection = (HeldSocketChannel) ctx.channel();
         connection.held(true);
         try {
             ctx.fireChannelActive();

@@ -1,12 +1,10 @@
 package org.fedmil.tls;
 
 import io.grpc.netty.NettyServerBuilder;
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.SocketUtils;
 import java.nio.channels.SocketChannel;
@@ -54,7 +52,7 @@ public final class ServerHandshakeDeadline {
                 .handshakeTimeout(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    /** The listening channel: NIO's own, except that it accepts into {@link HeldConnection}s. */
+    /** The listening channel: NIO's own, except that it accepts into {@link HeldSocketChannel}s. */
     private static final class Acceptor extends NioServerSocketChannel {
         private final long handshakeMillis;
 
@@ -69,33 +67,13 @@ public final class ServerHandshakeDeadline {
                 return 0;
             }
             try {
-                buf.add(new HeldConnection(this, accepted, handshakeMillis));
+                buf.add(new HeldSocketChannel(this, accepted, handshakeMillis));
                 return 1;
             } catch (Throwable t) {
                 LOG.warn("Could not set up an accepted connection; it is closed", t);
                 accepted.close();
                 return 0;
             }
-        }
-    }
-
-    private static final class HeldConnection extends NioSocketChannel implements DeferredHandshakeStart.Held {
-        /** Held from creation (see {@link DeferredHandshakeStart#channelRegistered}); then only on its event loop. */
-        private boolean holdingHandshake = true;
-
-        HeldConnection(Channel parent, SocketChannel socket, long handshakeMillis) {
-            super(parent, socket);
-            pipeline().addFirst(DeferredHandshakeStart.NAME, new DeferredHandshakeStart(handshakeMillis));
-        }
-
-        @Override
-        public void held(boolean held) {
-            holdingHandshake = held;
-        }
-
-        @Override
-        public boolean isActive() {
-            return !holdingHandshake && super.isActive();
         }
     }
 }

@@ -5,22 +5,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyCredentials;
@@ -44,24 +37,16 @@ class ClientHandshakeDeadlineTest {
     private PartyCredentials site;
     private Server server;
     private ManagedChannel channel;
-    private final List<Socket> relayed = new CopyOnWriteArrayList<>();
-    private ServerSocket relay;
+    private SlowLinkRelay relay;
 
     @BeforeEach
     void startCoordinator() throws Exception {
         ConsortiumCa ca = ConsortiumCa.init(tmp.resolve("pki"), "Test", Duration.ofDays(365));
         PartyCredentials coordinator = ca.issueCoordinator(List.of("localhost", "127.0.0.1"), Duration.ofDays(30));
         site = ca.issueSite("hospital-a", Duration.ofDays(30));
-        FederationGrpc.FederationImplBase service = new FederationGrpc.FederationImplBase() {
-            @Override
-            public void join(JoinRequest request, StreamObserver<JoinResponse> responses) {
-                responses.onNext(JoinResponse.newBuilder().setSiteId(PeerIdentity.current().commonName()).build());
-                responses.onCompleted();
-            }
-        };
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
                         MutualTls.serverCredentials(coordinator))
-                .addService(ServerInterceptors.intercept(service, PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE)))
+                .addService(SlowLinkRelay.joinEchoingTheCaller())
                 .build()
                 .start();
     }
@@ -73,9 +58,6 @@ class ClientHandshakeDeadlineTest {
         }
         if (relay != null) {
             relay.close();
-        }
-        for (Socket s : relayed) {
-            s.close();
         }
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -130,44 +112,8 @@ class ClientHandshakeDeadlineTest {
         assertThat(joined.getSiteId()).isEqualTo("hospital-a");
     }
 
-    /** A TCP relay to the coordinator that reads nothing from a new connection for {@code hold}. */
     private int relayHolding(Duration hold) throws IOException {
-        relay = new ServerSocket(0);
-        Thread acceptor = new Thread(() -> {
-            try {
-                while (true) {
-                    Socket client = relay.accept();
-                    relayed.add(client);
-                    Thread.sleep(hold.toMillis());
-                    Socket upstream = new Socket("127.0.0.1", server.getPort());
-                    relayed.add(upstream);
-                    pipe(client.getInputStream(), upstream.getOutputStream());
-                    pipe(upstream.getInputStream(), client.getOutputStream());
-                }
-            } catch (IOException | InterruptedException closed) {
-                // the test is over
-            }
-        });
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return relay.getLocalPort();
-    }
-
-    private static void pipe(InputStream in, OutputStream out) {
-        Thread t = new Thread(() -> {
-            try {
-                in.transferTo(out);
-            } catch (IOException closed) {
-                // one side closed
-            } finally {
-                try {
-                    out.close();
-                } catch (IOException ignored) {
-                    // already closed
-                }
-            }
-        });
-        t.setDaemon(true);
-        t.start();
+        relay = SlowLinkRelay.holdingNewConnections(server.getPort(), hold);
+        return relay.port();
     }
 }

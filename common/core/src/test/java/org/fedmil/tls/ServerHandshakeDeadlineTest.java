@@ -5,21 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyCredentials;
@@ -45,8 +38,7 @@ class ServerHandshakeDeadlineTest {
     private PartyCredentials coordinator;
     private Server server;
     private ManagedChannel channel;
-    private final List<Socket> relayed = new CopyOnWriteArrayList<>();
-    private ServerSocket relay;
+    private SlowLinkRelay relay;
 
     @BeforeEach
     void credentials() throws Exception {
@@ -62,9 +54,6 @@ class ServerHandshakeDeadlineTest {
         }
         if (relay != null) {
             relay.close();
-        }
-        for (Socket s : relayed) {
-            s.close();
         }
         if (server != null) {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -108,58 +97,15 @@ class ServerHandshakeDeadlineTest {
     }
 
     private void startCoordinator(Duration handshakeLimit) throws IOException {
-        FederationGrpc.FederationImplBase service = new FederationGrpc.FederationImplBase() {
-            @Override
-            public void join(JoinRequest request, StreamObserver<JoinResponse> responses) {
-                responses.onNext(JoinResponse.newBuilder().setSiteId(PeerIdentity.current().commonName()).build());
-                responses.onCompleted();
-            }
-        };
         server = ServerHandshakeDeadline.apply(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
                         MutualTls.serverCredentials(coordinator)), handshakeLimit)
-                .addService(ServerInterceptors.intercept(service, PeerIdentityInterceptor.requiring(PeerIdentity.Role.SITE)))
+                .addService(SlowLinkRelay.joinEchoingTheCaller())
                 .build()
                 .start();
     }
 
-    /** A TCP relay that connects to the coordinator at once and passes the client's bytes on after {@code delay}. */
     private int relayDelayingFirstBytes(Duration delay) throws IOException {
-        relay = new ServerSocket(0);
-        Thread acceptor = new Thread(() -> {
-            try {
-                while (true) {
-                    Socket client = relay.accept();
-                    relayed.add(client);
-                    Socket upstream = new Socket("127.0.0.1", server.getPort());
-                    relayed.add(upstream);
-                    pipe(upstream.getInputStream(), client.getOutputStream(), Duration.ZERO);
-                    pipe(client.getInputStream(), upstream.getOutputStream(), delay);
-                }
-            } catch (IOException closed) {
-                // the test is over
-            }
-        });
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return relay.getLocalPort();
-    }
-
-    private static void pipe(InputStream in, OutputStream out, Duration delay) {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(delay.toMillis());
-                in.transferTo(out);
-            } catch (IOException | InterruptedException closed) {
-                // one side closed
-            } finally {
-                try {
-                    out.close();
-                } catch (IOException ignored) {
-                    // already closed
-                }
-            }
-        });
-        t.setDaemon(true);
-        t.start();
+        relay = SlowLinkRelay.delayingFirstBytes(server.getPort(), delay);
+        return relay.port();
     }
 }
