@@ -153,6 +153,9 @@ class SecureAggregationEndToEndIT {
             }
             assertThat(records.get(0).get("type").asText()).isEqualTo("federation_created");
             assertThat(records.get(0).get("secure_aggregation").asBoolean()).isTrue();
+            // each real agent signed its join declaration, and verify checked it against the site's certificate
+            assertThat(records.stream().filter(r -> r.get("type").asText().equals("site_joined")).toList())
+                    .hasSize(3).allSatisfy(r -> assertThat(r.has("join_sig")).isTrue());
             List<JsonNode> accepted = records.stream().filter(r -> r.get("type").asText().equals("update_accepted"))
                     .toList();
             assertThat(accepted).hasSize(3).allSatisfy(r -> {

@@ -167,6 +167,7 @@ public final class CrossCheck {
         c.receipts(receiptsDir);
         c.heads();
         c.egressAnchors();
+        c.found.addAll(UnmaskReveals.compare(c.roundLog, c.egress, c.site, c::ours));
         return new Result(c.site, List.copyOf(c.found), uploads, c.receipts, c.heads);
     }
 

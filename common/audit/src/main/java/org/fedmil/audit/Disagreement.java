@@ -35,7 +35,12 @@ public record Disagreement(Kind kind, String site, Integer round, String sha256,
         /** The round log holds the site's countersigned egress-log head, and the egress log no longer reaches it. */
         EGRESS_TRUNCATED,
         /** The site's countersigned egress-log head names a record the egress log now holds with another hash. */
-        EGRESS_FORKED
+        EGRESS_FORKED,
+        /**
+         * What the round log's secure_aggregation record says the site revealed when unmasking (whose self-mask and
+         * whose masking-key shares) is not what the site's egress log shows it sent.
+         */
+        UNMASK_REVEALS_DIFFER
     }
 
     /** One line for the command's output. */

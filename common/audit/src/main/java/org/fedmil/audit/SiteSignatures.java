@@ -41,7 +41,7 @@ final class SiteSignatures {
                 return "site_joined names site '" + site + "' but embeds the certificate of '" + cn + "'";
             }
             siteCerts.put(site, cert);
-            return null;
+            return joinProblem(record, site, cert);
         }
         if (!RecordSchema.UPDATE_ACCEPTED.equals(type)) {
             return null;
@@ -78,6 +78,46 @@ final class SiteSignatures {
         if (!(record.get("training_bags") instanceof Number b) || b.longValue() != st.trainingBags()) {
             return "the record's training_bags " + record.get("training_bags") + " is not the " + st.trainingBags()
                     + " the site signed";
+        }
+        return null;
+    }
+
+    /**
+     * Why the declaration a {@code site_joined} record carries in the site's signature ({@code join_statement},
+     * {@code join_sig}) does not check, or is not what the record says the site declared; null when it checks or
+     * the record has none (a site agent that signed no declaration).
+     */
+    private static String joinProblem(Map<?, ?> record, String site, X509Certificate cert) {
+        if (record.get("join_statement") == null && record.get("join_sig") == null) {
+            return null;
+        }
+        if (!(record.get("join_statement") instanceof String text) || !(record.get("join_sig") instanceof String sig)) {
+            return "site_joined record of '" + site + "' with a join statement but without the site's signature "
+                    + "over it (both join_statement and join_sig are needed)";
+        }
+        String bad = Signatures.problem(cert.getPublicKey(), text.getBytes(StandardCharsets.UTF_8), sig,
+                "site '" + site + "' (" + cert.getSubjectX500Principal() + ")");
+        if (bad != null) {
+            return "the site's signature on its join declaration: " + bad;
+        }
+        JoinStatement st;
+        try {
+            st = JoinStatement.parse(text);
+        } catch (IllegalArgumentException e) {
+            return "the site's join declaration cannot be read: " + e.getMessage();
+        }
+        if (!st.site().equals(site)) {
+            return "the join declaration was signed for site '" + st.site() + "', the record names '" + site + "'";
+        }
+        long declared;
+        try {
+            declared = st.totalBags();
+        } catch (ArithmeticException overflow) {
+            return "the join declaration of '" + site + "' declares bag counts whose total overflows";
+        }
+        if (!(record.get("bags") instanceof Number b) || b.longValue() != declared) {
+            return "the record's bags " + record.get("bags") + " is not the " + declared + " bags site '" + site
+                    + "' signed in its join declaration " + st.bagsPerLabel();
         }
         return null;
     }

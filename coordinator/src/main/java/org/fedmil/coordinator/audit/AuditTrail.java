@@ -157,6 +157,11 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("bags", join.totalBags());
         f.put("software_version", join.softwareVersion());
         f.put("site_cert", join.certificatePem());
+        if (join.declaration() != null) {
+            // the declaration in the site's own signature: what every later claim of the site is bounded by
+            f.put("join_statement", join.declaration().statement());
+            f.put("join_sig", join.declaration().sig());
+        }
         log.append(RecordSchema.SITE_JOINED, f);
     }
 

@@ -25,7 +25,7 @@ final class Rejoins {
         if (joined == null) {
             return false;
         }
-        if (joined.equals(join)) {
+        if (joined.sameDeclaration(join)) {
             return true;
         }
         Integer last = changedInRound.get(siteId);

@@ -85,7 +85,7 @@ final class RoundSequence {
         state.aggregation = RoundAggregation.open(plan.isPretrainingRound(r), specs, strategy, pretraining);
         Map<String, SiteJoin> joins = new LinkedHashMap<>();
         state.participants.forEach(site -> joins.put(site, state.sites.get(site)));
-        state.weights = RoundWeights.open(joins, plan.rules().maxSiteShare(), plan.secureAggregation());
+        state.weights = RoundWeights.open(joins, plan.rules().maxSiteShare());
         state.norms.roundOpened(plan.isPretrainingRound(r));
         state.effectiveWeights.clear();
         try {

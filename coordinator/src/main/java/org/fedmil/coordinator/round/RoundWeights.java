@@ -19,8 +19,13 @@ import java.util.Map;
  *
  * <p>A cap of share s needs K · s &gt; 1 participants (K = 1: one site is the whole round; K · s = 1: every site
  * would be clamped to the smallest declaration, weights equal whatever the bag counts): below that the round is
- * weighted by the claims alone, each still bounded by its declaration. A securely aggregated round cannot clamp
- * either: the site weighs its own delta before masking it, so only the declaration bound applies.
+ * weighted by the claims alone, each still bounded by its declaration.
+ *
+ * <p>A securely aggregated round is capped the same way, though the coordinator never sees a site's weighted delta:
+ * each site is told its {@link #assignedWeight} in its mask task and weighs its delta by min(claim, assigned)
+ * before masking, and the coordinator divides the unmasked sum by the same weights ({@link #weightOf} of the claims
+ * in the clear), so that the mean is the capped FedAvg. A site that weighs its masked delta by more than told is
+ * not seen (the coordinator cannot check a masked delta); docs/auditor-guide.md says what that leaves open.
  */
 final class RoundWeights {
 
@@ -40,17 +45,13 @@ final class RoundWeights {
     /**
      * @param participants the round's participants and what each declared at join
      * @param maxSiteShare s in (0, 1]; 1 turns the cap off
-     * @param secure       the round is securely aggregated: no cap
      */
-    static RoundWeights open(Map<String, SiteJoin> participants, double maxSiteShare, boolean secure) {
+    static RoundWeights open(Map<String, SiteJoin> participants, double maxSiteShare) {
         Map<String, Long> declared = new LinkedHashMap<>();
         participants.forEach((site, join) -> declared.put(site, declaredBags(site, join)));
         int k = declared.size();
         if (maxSiteShare >= 1) {
             return new RoundWeights(declared, NO_CAP, "off (strategy.max_site_share = 1)");
-        }
-        if (secure) {
-            return new RoundWeights(declared, NO_CAP, "off (securely aggregated: sites weigh their own deltas)");
         }
         if (k * maxSiteShare <= 1) {
             return new RoundWeights(declared, NO_CAP, "off (" + k + " participants: a share cap of " + maxSiteShare
@@ -113,6 +114,15 @@ final class RoundWeights {
                     + "log); an update may claim at most the site's declared bags, its FedAvg weight. Nothing of "
                     + "it was taken");
         }
+    }
+
+    /**
+     * The most a participant's update may weigh this round: its declaration, clamped to the cap. What a securely
+     * aggregated round tells the site to weigh its delta by at most; 1 for a site that is not a participant.
+     */
+    long assignedWeight(String siteId) {
+        Long d = declared.get(siteId);
+        return d == null ? 1 : Math.max(1, Math.min(d, cap));
     }
 
     /** The weight an accepted claim is folded in with: the claim, clamped to the round's cap. */

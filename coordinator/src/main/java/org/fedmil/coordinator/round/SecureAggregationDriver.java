@@ -52,11 +52,11 @@ final class SecureAggregationDriver {
         if (!plan.secureAggregation()) {
             return;
         }
-        List<SiteJoin> joins = new ArrayList<>();
+        List<Long> weights = new ArrayList<>();
         for (String p : state.participants) {
-            joins.add(state.sites.get(p));
+            weights.add(state.weights.assignedWeight(p));
         }
-        secure = new SecureRound(SecureRound.parameters(plan, r, joins, state.global.weights().parameterCount()),
+        secure = new SecureRound(SecureRound.parameters(plan, r, weights, state.global.weights().parameterCount()),
                 state.participants);
     }
 
@@ -67,6 +67,10 @@ final class SecureAggregationDriver {
     /** The step this participant is asked for now, or why it waits. */
     Task taskFor(String siteId, Task.Train train) {
         Task step = secure.taskFor(siteId, train);
+        if (step instanceof Task.SecAggMask m) {
+            // the most this site's delta may weigh in the sum, known before anything is masked
+            step = m.withWeight(state.weights.assignedWeight(siteId));
+        }
         return step != null ? step : new Task.Wait(FederationRun.RETRY_AFTER_MS, "round " + state.round + ": "
                 + secure.waitReason());
     }
@@ -108,10 +112,13 @@ final class SecureAggregationDriver {
         }
     }
 
-    /** Step 2: a participant's masked delta, already checked by the {@link UploadValidator}. */
-    void masked(String siteId, IncomingUpdate update, long[] values) {
+    /**
+     * Step 2: a participant's masked delta, already checked by the {@link UploadValidator}, which the site weighed by
+     * {@code weight} (its claim clamped to the round's share cap) before masking.
+     */
+    void masked(String siteId, long weight, IncomingUpdate update, long[] values) {
         try {
-            secure.masked(siteId, new MaskedInput(siteId, update.trainingBags(), values));
+            secure.masked(siteId, new MaskedInput(siteId, weight, values));
         } catch (SecAggException e) {
             throw UpdateRefusal.BAD_HEADER_VALUES.because(e.getMessage());
         }

@@ -50,17 +50,17 @@ final class SecureRound {
 
     /**
      * This round's parameters: K the participants, t = max(min_updates, ⌊K/2⌋ + 1) (at most K), n_max the largest
-     * bag count a participant announced, B the coordinate bound from the federation's norm bound (or its DP noise
+     * weight a participant may give its delta (its declared bags clamped to the share cap, {@code weights}), B the coordinate bound from the federation's norm bound (or its DP noise
      * bound, when smaller), f the finest scale that cannot overflow.
      *
      * @throws SecAggException when no scale of at least 16 bits fits, naming the bounds
      */
-    static SecAggParameters parameters(FederationPlan plan, int round, Collection<SiteJoin> joins, long length) {
-        int k = joins.size();
+    static SecAggParameters parameters(FederationPlan plan, int round, Collection<Long> weights, long length) {
+        int k = weights.size();
         int t = Math.min(k, Math.max(plan.rules().minUpdates(), k / 2 + 1));
         long maxBags = 1;
-        for (SiteJoin j : joins) {
-            maxBags = Math.max(maxBags, j.totalBags());
+        for (long w : weights) {
+            maxBags = Math.max(maxBags, w);
         }
         double bound = plan.rules().maxUpdateL2Norm();
         var dp = plan.training().requiredDp();

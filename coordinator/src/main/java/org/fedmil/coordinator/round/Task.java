@@ -33,9 +33,21 @@ public sealed interface Task {
     record SecAggShare(int round, java.util.List<org.fedmil.secagg.KeyAdvertisement> roster) implements Task {
     }
 
-    /** Step 2: train, then upload the masked delta; {@code shares} are the ciphertexts addressed to this site. */
+    /**
+     * Step 2: train, then upload the masked delta; {@code shares} are the ciphertexts addressed to this site,
+     * {@code weight} the most its delta may weigh (declared bags clamped to the round's share cap), 0 when not set.
+     */
     record SecAggMask(Train train, org.fedmil.secagg.SecAggParameters parameters,
-                      java.util.List<org.fedmil.secagg.EncryptedShare> shares) implements Task {
+                      java.util.List<org.fedmil.secagg.EncryptedShare> shares, long weight) implements Task {
+
+        public SecAggMask(Train train, org.fedmil.secagg.SecAggParameters parameters,
+                          java.util.List<org.fedmil.secagg.EncryptedShare> shares) {
+            this(train, parameters, shares, 0);
+        }
+
+        public SecAggMask withWeight(long w) {
+            return new SecAggMask(train, parameters, shares, w);
+        }
     }
 
     /** Step 3: reveal the shares that unmask the sum. */

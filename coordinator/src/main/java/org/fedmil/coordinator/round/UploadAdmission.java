@@ -47,10 +47,11 @@ final class UploadAdmission {
             throw verdict.refusal();
         }
         long roundBags = checkedRoundBags(siteId, update.trainingBags());
-        // a masked delta was weighed by the site before masking: its weight is its (declaration-bounded) claim
-        long weight = update.masked() ? update.trainingBags() : state.weights.weightOf(update.trainingBags());
+        // a masked delta was weighed by the site before masking, by this same clamped claim (its mask task told it
+        // the most it may weigh); the sum is divided by these weights
+        long weight = state.weights.weightOf(update.trainingBags());
         if (update.masked()) {
-            secure.masked(siteId, update, verdict.maskedValues());
+            secure.masked(siteId, weight, update, verdict.maskedValues());
         } else {
             state.norms.requireWithin(siteId, update.round(), verdict.norm());
             state.aggregation.acceptWire(update.tensors(), verdict.float32Bytes(), weight);
@@ -72,7 +73,7 @@ final class UploadAdmission {
         // the norm of a masked delta is unknown to the coordinator by design: recorded as NaN ("masked")
         listener.updateAccepted(new AcceptedUpdate(siteId, accepted.round(), Sha256.hex(update.declaredSha256()),
                 update.trainingBags(), update.trainLoss(), verdict.norm(), update.signed(), weight,
-                update.masked() ? RoundWeights.NO_CAP : state.weights.cap()));
+                state.weights.cap()));
         if (closeNow || update.masked()) {
             listener.stateChanged(state.runState());
         } else {

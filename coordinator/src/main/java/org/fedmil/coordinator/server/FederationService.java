@@ -82,8 +82,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     private void join(JoinRequest request, StreamObserver<JoinResponse> response, boolean checkOnly) {
         String site = PeerIdentity.current().commonName();
         try {
-            String federation = run.join(site, JoinDeclaration.of(request,
-                    PemFiles.encodeCertificate(PeerIdentity.current().certificate()), checkOnly));
+            java.security.cert.X509Certificate cert = PeerIdentity.current().certificate();
+            String federation = run.join(site, JoinDeclaration.of(request, site, cert,
+                    PemFiles.encodeCertificate(cert), checkOnly));
             response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds())
                     .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());

@@ -1,13 +1,18 @@
 package org.fedmil.coordinator.server;
 
 import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.fedmil.audit.SignedStatement;
+import org.fedmil.audit.Signatures;
 import org.fedmil.coordinator.round.DataShape;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.LabelCount;
+import org.fedmil.protocol.JoinWire;
 
 /**
  * What a JoinRequest declares, checked as it arrives: every string within its {@link SiteText} rule, bag counts
@@ -24,12 +29,38 @@ final class JoinDeclaration {
     private JoinDeclaration() {
     }
 
-    /** @throws FederationException INVALID_ARGUMENT naming the field that is out of its rule */
-    static SiteJoin of(JoinRequest request, String certificatePem, boolean checkOnly) {
+    /**
+     * @param site        the CN of the caller's certificate
+     * @param certificate the certificate the caller connected with: its key must have signed the declaration
+     * @throws FederationException INVALID_ARGUMENT naming the field that is out of its rule, or saying that the
+     *                             declaration's signature does not check
+     */
+    static SiteJoin of(JoinRequest request, String site, X509Certificate certificate, String certificatePem,
+                       boolean checkOnly) {
         String version = SiteText.SOFTWARE_VERSION.require(request.getSoftwareVersion());
         String device = SiteText.DEVICE.require(request.getDevice());
         String encoder = SiteText.FEATURE_ENCODER_SHA256.require(request.getFeatureEncoderSha256());
-        return new SiteJoin(version, device, counts(request), certificatePem, encoder, dataShape(request), checkOnly);
+        Map<Integer, Long> counts = counts(request);
+        DataShape shape = dataShape(request);
+        return new SiteJoin(version, device, counts, certificatePem, encoder, shape, checkOnly,
+                signed(request, site, certificate));
+    }
+
+    /** The site's signed statement of this request, checked; null when it signed none (an older agent). */
+    private static SignedStatement signed(JoinRequest request, String site, X509Certificate certificate) {
+        String sig = JoinWire.signature(request);
+        if (sig == null) {
+            return null;
+        }
+        String text = JoinWire.statement(site, request).canonicalJson();
+        String problem = Signatures.problem(certificate.getPublicKey(), text.getBytes(StandardCharsets.UTF_8), sig,
+                "site '" + site + "' (" + certificate.getSubjectX500Principal() + ")");
+        if (problem != null) {
+            throw invalid("declaration_signature does not check against site '" + site + "''s certificate: "
+                    + problem + ". The site must sign its join statement (kind fedmil.join.v1, of exactly the "
+                    + "fields it sends) with the key of the certificate it connects with; nothing was recorded");
+        }
+        return new SignedStatement(text, sig);
     }
 
     private static Map<Integer, Long> counts(JoinRequest request) {

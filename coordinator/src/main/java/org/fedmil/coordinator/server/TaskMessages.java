@@ -47,7 +47,7 @@ final class TaskMessages {
         } else if (task instanceof Task.SecAggMask m) {
             TrainTask.Builder train = trainTask(m.train());
             train.setConfig(train.getConfig().toBuilder().setSecureAggregation(SecAggWire.toProto(m.parameters())));
-            SecAggMaskTask.Builder mask = SecAggMaskTask.newBuilder().setTrain(train);
+            SecAggMaskTask.Builder mask = SecAggMaskTask.newBuilder().setTrain(train).setWeight(m.weight());
             m.shares().forEach(x -> mask.addShares(SecAggWire.toProto(x)));
             b.setSecaggMask(mask);
         } else if (task instanceof Task.SecAggUnmask u) {

@@ -30,7 +30,7 @@ class RoundWeightsTest {
 
     @Test
     void aClampedWeightIsTheClaimOrTheCapWhicheverIsSmaller() {
-        RoundWeights w = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5, false);
+        RoundWeights w = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5);
 
         assertThat(w.cap()).isEqualTo(200);
         assertThat(w.weightOf(1_000_000)).isEqualTo(200);
@@ -39,7 +39,7 @@ class RoundWeightsTest {
 
     @Test
     void aClaimAboveTheDeclarationIsRefusedAsOverDeclared() {
-        RoundWeights w = RoundWeights.open(declaring(5, 100, 100), 0.5, false);
+        RoundWeights w = RoundWeights.open(declaring(5, 100, 100), 0.5);
 
         w.requireClaimable("site-a", 1, 5);
         assertThatThrownBy(() -> w.requireClaimable("site-a", 1, 6)).isInstanceOfSatisfying(FederationException.class,
@@ -48,7 +48,7 @@ class RoundWeightsTest {
 
     @Test
     void withFewerThanThreeParticipantsAHalfShareCapIsOffAndSaysWhy() {
-        RoundWeights two = RoundWeights.open(declaring(1000, 10), 0.5, false);
+        RoundWeights two = RoundWeights.open(declaring(1000, 10), 0.5);
 
         assertThat(two.cap()).isEqualTo(RoundWeights.NO_CAP);
         assertThat(two.capNote()).isEqualTo("off (2 participants: a share cap of 0.5 needs more than 2)");
@@ -57,11 +57,13 @@ class RoundWeightsTest {
     }
 
     @Test
-    void aSecurelyAggregatedRoundHasNoCapBecauseSitesWeighTheirOwnDeltas() {
-        RoundWeights secure = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5, true);
+    void eachParticipantIsAssignedItsDeclarationClampedToTheCapTheWeightASecureRoundTellsItToUse() {
+        RoundWeights w = RoundWeights.open(declaring(1_000_000, 100, 100), 0.5);
 
-        assertThat(secure.cap()).isEqualTo(RoundWeights.NO_CAP);
-        assertThat(secure.capNote()).startsWith("off (securely aggregated");
+        assertThat(w.assignedWeight("site-a")).isEqualTo(200);
+        assertThat(w.assignedWeight("site-b")).isEqualTo(100);
+        // a claim within the assignment weighs what it claims, as the site weighs it
+        assertThat(w.weightOf(150)).isEqualTo(150);
     }
 
     @Test
@@ -96,7 +98,7 @@ class RoundWeightsTest {
         joins.put("site-a", new SiteJoin("test", "cpu()", Map.of(0, 60L, 1, 40L)));
         joins.put("site-b", new SiteJoin("test", "cpu()", Map.of(0, 50L, 1, 50L)));
         joins.put("hostile", new SiteJoin("test", "cpu()", Map.of(0, 1_000_000_000L, 1, 0L)));
-        RoundWeights weights = RoundWeights.open(joins, 0.5, false);
+        RoundWeights weights = RoundWeights.open(joins, 0.5);
 
         // the cap is the water level 200 (= ½ of 100 + 100 + 200): the hostile site counts as 200 negatives
         assertThat(weights.cap()).isEqualTo(200);

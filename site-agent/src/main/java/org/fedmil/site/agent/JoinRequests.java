@@ -1,9 +1,12 @@
 package org.fedmil.site.agent;
 
+import org.fedmil.config.TlsFiles;
 import org.fedmil.mil.data.LabelCounts;
+import org.fedmil.pki.PemFiles;
 import org.fedmil.proto.v1.DataShape;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.LabelCount;
+import org.fedmil.protocol.JoinWire;
 import org.fedmil.site.train.SiteData;
 
 /** What a site tells the coordinator when it joins: the same for the agent and for {@code fedmil site check}. */
@@ -27,5 +30,14 @@ public final class JoinRequests {
                 .setFeatureEncoderSha256(data.featureEncoderSha256().orElse(""))
                 .setDataShape(shape)
                 .build();
+    }
+
+    /**
+     * {@link #of}, signed with the site's certificate key: the declaration every weight the site later claims is
+     * bounded by, in the site's own signature (the coordinator keeps it in the round log).
+     */
+    public static JoinRequest signed(SiteData data, String device, TlsFiles tls) {
+        String site = org.fedmil.tls.PeerIdentity.of(PemFiles.readCertificate(tls.cert())).commonName();
+        return JoinWire.signed(site, of(data, device), PemFiles.readPrivateKey(tls.key()));
     }
 }

@@ -262,7 +262,7 @@ public final class SiteAgent implements AutoCloseable {
         JoinResponse joined;
         try {
             joined = retrying.call("join", () -> client.join(
-                    JoinRequests.of(data, Devices.describe(trainer.device()))));
+                    JoinRequests.signed(data, Devices.describe(trainer.device()), config.tls())));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
                 throw new NotAdmitted(e.getStatus().getDescription());

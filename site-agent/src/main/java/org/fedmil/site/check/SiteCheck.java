@@ -74,10 +74,13 @@ public final class SiteCheck {
         return data(openData());
     }
 
-    /** What the agent would send at join, for the admission check; empty when the data cannot say. */
+    /**
+     * What the agent would send at join, signed with the site's key as the agent signs it, for the admission check;
+     * empty when the data cannot say (or the key cannot be read, which the TLS line reports).
+     */
     private Optional<JoinRequest> joinRequest(SiteData data) {
         try {
-            return Optional.of(JoinRequests.of(data, config.device()));
+            return Optional.of(JoinRequests.signed(data, config.device(), config.tls()));
         } catch (RuntimeException e) {
             return Optional.empty(); // the data line reports what is wrong with the folder
         }

@@ -64,7 +64,7 @@ public final class MaskExecutor implements TaskExecutor<SiteTask.SecAggMask> {
             return;
         }
         Outbound update = training.released(task.train());
-        OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s, privacy));
+        OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s, privacy, task.weight()));
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags, loss %.4f, sent masked delta %s (%d coordinates "
                         + "clamped to ±%s)%s in %.1f s%n", site, round, update.trainingBags(), update.trainLoss(),
                 Sha256.shortHex(sent.receipt().getDeltaSha256().toByteArray()), s.clampedCoordinates(),

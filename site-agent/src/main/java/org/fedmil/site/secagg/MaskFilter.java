@@ -25,15 +25,30 @@ public final class MaskFilter implements OutboundFilter {
 
     private final SecAggSession session;
     private final SitePrivacy privacy;
+    private final long assignedWeight;
 
     /** Without a ledger: rounds that ask for distributed DP are refused. */
     MaskFilter(SecAggSession session) {
-        this(session, null);
+        this(session, null, 0);
     }
 
     MaskFilter(SecAggSession session, SitePrivacy privacy) {
+        this(session, privacy, 0);
+    }
+
+    /**
+     * @param assignedWeight the most the coordinator lets this delta weigh in the sum (its share cap), which it
+     *                       divides the sum by; 0 when it set none (then the site's own bag count)
+     */
+    MaskFilter(SecAggSession session, SitePrivacy privacy, long assignedWeight) {
         this.session = session;
         this.privacy = privacy;
+        this.assignedWeight = assignedWeight;
+    }
+
+    /** The weight this site's delta goes into the sum with: its bags, at most what the coordinator assigned. */
+    long weightOf(Outbound update) {
+        return assignedWeight > 0 ? Math.min(update.trainingBags(), assignedWeight) : update.trainingBags();
     }
 
     @Override
@@ -41,7 +56,7 @@ public final class MaskFilter implements OutboundFilter {
         Outbound.Release r = update.release();
         SecAggParameters p = session.parameters();
         if (!r.distributed()) {
-            byte[] masked = session.mask(() -> flat(update), update.trainingBags(), null);
+            byte[] masked = session.mask(() -> flat(update), weightOf(update), null);
             return update.masked(masked, p.fractionalBits());
         }
         if (privacy == null) {
@@ -50,7 +65,7 @@ public final class MaskFilter implements OutboundFilter {
         }
         DistributedDiscreteGaussian noise = new DistributedDiscreteGaussian(r.clipNorm().getAsDouble(),
                 r.noiseMultiplier().getAsDouble(), p.threshold());
-        byte[] masked = session.mask(() -> flat(update), update.trainingBags(), noise);
+        byte[] masked = session.mask(() -> flat(update), weightOf(update), noise);
         PrivacyClaim claim = privacy.chargeDistributed(update.federationId(), update.round(),
                 Sha256.hex(Sha256.of(masked)), noise.clipNorm(), noise.centralNoiseMultiplier(p.integerScale(),
                         p.length()));

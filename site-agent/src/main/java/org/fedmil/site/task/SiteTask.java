@@ -50,10 +50,17 @@ public sealed interface SiteTask {
         }
     }
 
-    /** Secure aggregation, step 2: take the shares addressed to this site, train, and send the masked delta. */
-    record SecAggMask(Train train, List<EncryptedShare> shares) implements SiteTask {
+    /**
+     * Secure aggregation, step 2: take the shares addressed to this site, train, and send the masked delta, weighed
+     * by at most {@code weight} (the coordinator's share cap; 0 from an older coordinator: by the site's own bags).
+     */
+    record SecAggMask(Train train, List<EncryptedShare> shares, long weight) implements SiteTask {
         public SecAggMask {
             shares = List.copyOf(shares);
+        }
+
+        public SecAggMask(Train train, List<EncryptedShare> shares) {
+            this(train, shares, 0);
         }
     }
 

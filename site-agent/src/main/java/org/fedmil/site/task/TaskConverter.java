@@ -31,7 +31,7 @@ public final class TaskConverter {
             case SECAGG_SHARE -> new SiteTask.SecAggShare(task.getSecaggShare().getRound(),
                     SecAggWire.roster(task.getSecaggShare().getRosterList()));
             case SECAGG_MASK -> new SiteTask.SecAggMask(train(task.getSecaggMask().getTrain()),
-                    SecAggWire.shares(task.getSecaggMask().getSharesList()));
+                    SecAggWire.shares(task.getSecaggMask().getSharesList()), task.getSecaggMask().getWeight());
             case SECAGG_UNMASK -> new SiteTask.SecAggUnmask(task.getSecaggUnmask().getRound(),
                     SecAggWire.fromProto(task.getSecaggUnmask()));
             case WAIT -> new SiteTask.Wait(task.getWait().getRetryAfterMs(), task.getWait().getReason(),
