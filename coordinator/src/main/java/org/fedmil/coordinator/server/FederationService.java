@@ -33,6 +33,7 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.FlowControlledSender;
 import org.fedmil.protocol.SecAggWire;
+import org.fedmil.protocol.FineTuneWire;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.PeerIdentity;
 
@@ -83,9 +84,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         try {
             String federation = run.join(site, JoinDeclaration.of(request,
                     PemFiles.encodeCertificate(PeerIdentity.current().certificate()), checkOnly));
-            response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
+            JoinResponse.Builder joined = JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds())
-                    .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());
+                    .setFeatureEncoderSha256(run.plan().featureEncoderSha256());
+            run.plan().encoderBlock().ifPresent(b -> joined.setEncoderFineTune(FineTuneWire.toProto(b)));
+            response.onNext(joined.build());
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());
@@ -118,7 +121,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 .setSha256(ByteString.copyFrom(model.sha256()))
                 .addAllTensors(Wire.toProto(model.weights().specs()))
                 .setTotalBytes(model.bytes().length)
-                .setModel(Wire.toProto(model.spec()))).build();
+                .setModel(FineTuneWire.toProto(model.spec(), run.plan().encoderBlock()))).build();
         // the model's bytes are never changed once made, so the chunks may share them; sent as the site reads
         // them, so that a slow site does not make the coordinator buffer the whole model (FlowControlledSender)
         FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),
