@@ -16,6 +16,14 @@ public final class JoinRequests {
      * @param device the DJL device the site trains on, as {@code Devices.describe} names it
      */
     public static JoinRequest of(SiteData data, String device) {
+        return of(data, device, java.util.Optional.empty());
+    }
+
+    /**
+     * As above, declaring {@code encoderSha256} (the site's encoder_file) as the site's encoder when its data folder
+     * records none: a site that fine-tunes an encoder brings tiles, not features.json.
+     */
+    public static JoinRequest of(SiteData data, String device, java.util.Optional<String> encoderSha256) {
         LabelCounts counts = data.labelCounts();
         DataShape shape = data.isTiles() ? DataShape.newBuilder().setKind("tiles").build()
                 : DataShape.newBuilder().setKind("features").setFeatures(data.featureDim()).build();
@@ -24,7 +32,7 @@ public final class JoinRequests {
                 .setDevice(device)
                 .addBagsPerLabel(LabelCount.newBuilder().setLabel(0).setBags(counts.negatives()))
                 .addBagsPerLabel(LabelCount.newBuilder().setLabel(1).setBags(counts.positives()))
-                .setFeatureEncoderSha256(data.featureEncoderSha256().orElse(""))
+                .setFeatureEncoderSha256(data.featureEncoderSha256().or(() -> encoderSha256).orElse(""))
                 .setDataShape(shape)
                 .build();
     }

@@ -77,7 +77,8 @@ public final class SiteCheck {
     /** What the agent would send at join, for the admission check; empty when the data cannot say. */
     private Optional<JoinRequest> joinRequest(SiteData data) {
         try {
-            return Optional.of(JoinRequests.of(data, config.device()));
+            return Optional.of(JoinRequests.of(data, config.device(), java.util.Optional.ofNullable(config.encoderFile())
+                    .map(org.fedmil.mil.encoder.TorchScriptEncoder::sha256)));
         } catch (RuntimeException e) {
             return Optional.empty(); // the data line reports what is wrong with the folder
         }
