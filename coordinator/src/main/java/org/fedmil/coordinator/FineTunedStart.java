@@ -7,6 +7,7 @@ import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.config.EncoderFineTuneSection;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.encoder.EncoderException;
+import org.fedmil.mil.encoder.EncoderFineTuning;
 import org.fedmil.mil.encoder.FineTunedBlock;
 import org.fedmil.mil.encoder.TrainableTorchScript;
 import org.fedmil.mil.model.MilModel;
@@ -34,7 +35,10 @@ record FineTunedStart(FineTunedBlock block, ModelSpec head, BagDataset heldOut, 
         try {
             encoder = TrainableTorchScript.load(file, device, f.tiles(), f.normalisation(), f.fineTuning());
         } catch (EncoderException e) {
-            throw new ConfigException("encoder_fine_tune.encoder: " + e.getMessage());
+            // the loader names its keys as train-local's options do; here they are this section's
+            throw new ConfigException("encoder_fine_tune.encoder: " + e.getMessage()
+                    .replace(EncoderFineTuning.MODE_KEY, "encoder_fine_tune.mode")
+                    .replace(EncoderFineTuning.PREFIX_KEY, "encoder_fine_tune.trainable_prefix"));
         }
         FineTunedBlock block = new FineTunedBlock(encoder.sha256(), encoder.trainablePrefix(), f.tiles(),
                 f.normalisation());
