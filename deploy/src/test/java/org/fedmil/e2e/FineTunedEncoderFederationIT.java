@@ -53,6 +53,9 @@ class FineTunedEncoderFederationIT {
     private static final Path OTHER_ENCODER = Path.of("../common/mil/src/test/resources/encoders/tiny-encoder.pt")
             .toAbsolutePath().normalize();
     private static final String BLOCK_WEIGHT = MilModel.BACKBONE_PREFIX + "block.0.weight";
+    private static final String BLOCK_BIAS = MilModel.BACKBONE_PREFIX + "block.0.bias";
+    /** The DP test's clip norm: well below what the block alone moves in round 1 without DP (checked below). */
+    private static final double DP_CLIP = 0.01;
 
     @TempDir
     Path dir;
@@ -92,8 +95,28 @@ class FineTunedEncoderFederationIT {
 
     private TestFederation federation(Path data, int sites, int rounds, UnaryOperator<CoordinatorConfig> tweak)
             throws Exception {
+        return federation(data, sites, rounds, null, tweak);
+    }
+
+    private TestFederation federation(Path data, int sites, int rounds, CoordinatorConfig.Dp dp,
+                                      UnaryOperator<CoordinatorConfig> tweak) throws Exception {
         return new TestFederation(dir, data, sites, rounds, new CoordinatorConfig.Model("attention", "mlp", 8, 4,
-                null, null), new CoordinatorConfig.Training(1, 0.05, 0.0, 42L, null, null, null), tweak);
+                null, null), new CoordinatorConfig.Training(1, 0.05, 0.0, 42L, null, null, null, dp), tweak);
+    }
+
+    /** The L2 norm of the block's step from global model v0 to v1 (weight and bias). */
+    private static double blockStep(TestFederation fed, List<org.fedmil.tensor.TensorSpec> specs) {
+        TensorSet v0 = fed.coordinator.store().model(0, specs).orElseThrow();
+        TensorSet v1 = fed.coordinator.store().model(1, specs).orElseThrow();
+        double sum = 0;
+        for (String name : List.of(BLOCK_WEIGHT, BLOCK_BIAS)) {
+            float[] a = v0.get(name).values();
+            float[] b = v1.get(name).values();
+            for (int i = 0; i < a.length; i++) {
+                sum += (double) (b[i] - a[i]) * (b[i] - a[i]);
+            }
+        }
+        return Math.sqrt(sum);
     }
 
     private static String fedmil(String... args) {
@@ -160,6 +183,8 @@ class FineTunedEncoderFederationIT {
                 moved = Math.max(moved, Math.abs(tuned[i] - base[i]));
             }
             assertThat(moved).as("largest change of a block weight over 2 rounds").isGreaterThan(1e-4);
+            assertThat(blockStep(fed, finalModel.weights().specs())).as("the block's own step in round 1, without DP")
+                    .isGreaterThan(2 * DP_CLIP);
 
             // predict applies the model file's block: the same head over the encoder's own block scores otherwise
             List<NamedTensor> withBase = new ArrayList<>();
@@ -176,6 +201,40 @@ class FineTunedEncoderFederationIT {
             }
             assertThat(differs).as("largest difference of a bag's probability, fine-tuned vs base block")
                     .isGreaterThan(1e-6);
+        }
+    }
+
+    /**
+     * Site-level DP clips each site's whole delta, the block's tensors with the head's, and the coordinator's norm
+     * check sees the whole delta too: each accepted update's L2 norm (as the round log records it) is within the
+     * clip plus the noise, although the block alone steps further than the clip without DP (the test above).
+     */
+    @Test
+    void underSiteDpTheClipBoundsTheWholeUpdateTheBlockIncluded() throws Exception {
+        Path data = data();
+        double sigma = 0.001;
+        try (TestFederation fed = federation(data, 2, 1, new CoordinatorConfig.Dp(DP_CLIP, sigma),
+                fineTuning(ENCODER, null))) {
+            fed.siteEncoder = ENCODER;
+            fed.runSites(List.of("site-1", "site-2"), new SiteConfig.Augmentation(false, false));
+            assertThat(fed.coordinator.run().awaitFinished(Duration.ofSeconds(30))).isTrue();
+
+            Path state = fed.coordinator.store().dir();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<Double> norms = new ArrayList<>();
+            for (String line : Files.readAllLines(state.resolve(org.fedmil.coordinator.Coordinator.ROUND_LOG))) {
+                com.fasterxml.jackson.databind.JsonNode r = json.readTree(line);
+                if ("update_accepted".equals(r.path("type").asText())) {
+                    norms.add(r.path("l2_norm").asDouble());
+                }
+            }
+            ModelFile finalModel = ModelFile.read(LocalModelStore.globalModelFile(fed.stateDir("site-1")));
+            int values = finalModel.weights().tensors().stream().mapToInt(t -> t.values().length).sum();
+            // the noise's norm is about sigma × clip × sqrt(values); five times that leaves no room for an unclipped block
+            double bound = DP_CLIP + 5 * sigma * DP_CLIP * Math.sqrt(values);
+            assertThat(norms).hasSize(2).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(bound));
+            assertThat(blockStep(fed, finalModel.weights().specs())).as("the block still trains under DP")
+                    .isGreaterThan(0);
         }
     }
 
