@@ -166,6 +166,10 @@ class FineTunedEncoderFederationIT {
             assertThat(Files.readString(state.resolve(ModelCard.FILE))).contains(ModelCard.ENCODER_FINE_TUNED,
                     "block 'block.' of the base encoder with SHA-256 " + sha);
             assertThat(Files.readString(state.resolve(ModelCard.MARKDOWN))).contains("encoder fine tuned");
+            String verified = fedmil("audit", "verify", state.resolve(org.fedmil.coordinator.Coordinator.ROUND_LOG)
+                    .toString(), "--ca", fed.site("site-1").ca().toString(), "--head",
+                    state.resolve(ModelCard.FILE).toString());
+            assertThat(verified).contains("model card", "OK");
 
             // the site keeps the final model with its block, which two rounds moved away from the file's values
             Path kept = LocalModelStore.globalModelFile(fed.stateDir("site-1"));
