@@ -97,7 +97,12 @@ public final class Coordinator implements AutoCloseable {
         // tile bags are read at the model's tile format; feature bags tell the model its input width
         BagDataset heldOutSet;
         ModelSpec spec;
-        if (config.model().encoderKind() == Encoder.CNN) {
+        FineTunedStart fineTuned = config.encoderFineTune().enabled()
+                ? FineTunedStart.of(config, Devices.choose(config.device()), config.training().seed()) : null;
+        if (fineTuned != null) {
+            spec = fineTuned.head();
+            heldOutSet = fineTuned.heldOut();
+        } else if (config.model().encoderKind() == Encoder.CNN) {
             spec = config.model().spec(0);
             heldOutSet = spec.open(config.heldoutDir());
         } else {
@@ -118,16 +123,22 @@ public final class Coordinator implements AutoCloseable {
                 config.roundRules(), pretraining, config.secureAggregation())
                 .withEarlyStopping(config.earlyStopping().rule().withCriterion(
                         ValidationCriterion.matching(t.lossConfig().classWeighting())))
-                .withFeatureEncoder(config.model().featureEncoderSha256());
+                .withFeatureEncoder(config.model().featureEncoderSha256())
+                .withFineTunedBlock(fineTuned == null ? null : fineTuned.block());
         this.validationCriterion = plan.earlyStopping().criterion();
         // the starting weights in plain Java, bit-identical to the engine's: the engine (libtorch) is loaded only
         // where the coordinator evaluates
-        GlobalModel initial = GlobalModel.of(0, spec, InitialWeights.of(spec, t.seed()));
+        GlobalModel initial = GlobalModel.of(0, spec, fineTuned != null ? fineTuned.initialWeights()
+                : InitialWeights.of(spec, t.seed()));
         Device device = null;
         if (config.evaluation().heldOut()) {
             device = Devices.choose(config.device());
-            this.heldOut = new DjlHeldOutEvaluation(MilModel.create(spec, device, t.seed()), heldOutSet.bags());
+            this.heldOut = new DjlHeldOutEvaluation(fineTuned != null ? fineTuned.model()
+                    : MilModel.create(spec, device, t.seed()), heldOutSet.bags());
         } else {
+            if (fineTuned != null) {
+                fineTuned.model().close();
+            }
             // an overhead measurement: no engine, and no model kept for evaluation
             this.heldOut = new SkippedHeldOutEvaluation();
         }
@@ -234,6 +245,8 @@ public final class Coordinator implements AutoCloseable {
                 + ", encoder only) then " : "") + config.rounds() + " rounds, waiting for " + config.minSites()
                 + " sites");
         out.println("aggregation: " + strategy.name() + " " + strategy.parameters());
+        run.plan().encoderBlock().ifPresent(b -> out.println("encoder fine-tuning: " + b.describe() + " trains with "
+                + "the head at every site, on tiles; the held-out set is scored through it"));
         out.println(RoundTable.HEADER);
         if (!resumed) {
             // round 0 is scored before the port opens: on a large held-out set this is the wait before "ready"

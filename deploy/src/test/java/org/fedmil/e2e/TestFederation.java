@@ -41,6 +41,8 @@ final class TestFederation implements AutoCloseable {
      * bag of a site as trained (FedAvg weights, egress-log bag counts); validation has tests of its own.
      */
     SiteConfig.Validation validation = new SiteConfig.Validation(0.0, null);
+    /** Every site's encoder_file (absolute), for a federation that fine-tunes an encoder's block; null for none. */
+    Path siteEncoder;
 
     /** Synthetic feature bags for {@code sites} sites, attention over an MLP encoder. */
     TestFederation(Path dir, int sites, int rounds, int bagsPerSite, int heldoutBags, ServerInterceptor... observers)
@@ -99,7 +101,8 @@ final class TestFederation implements AutoCloseable {
                 outs.add(out);
                 SiteConfig c = siteConfig(name, site(name));
                 SiteConfig config = new SiteConfig(c.coordinator(), c.tls(), c.dataDir(), c.device(), c.pollWaitMs(),
-                        c.connectTimeoutSeconds(), c.stateDir(), augmentation).withValidation(validation);
+                        c.connectTimeoutSeconds(), c.stateDir(), augmentation).withValidation(validation)
+                        .withEncoderFile(c.encoderFile());
                 exits.submit(() -> {
                     try (SiteAgent agent = new SiteAgent(config, new PrintStream(out, true, StandardCharsets.UTF_8))) {
                         return agent.run();
@@ -139,7 +142,7 @@ final class TestFederation implements AutoCloseable {
     SiteConfig siteConfig(String name, PartyCredentials creds) {
         return new SiteConfig(new SiteConfig.Coordinator("localhost", coordinator.port()), tls(creds),
                 dataDir.resolve(name), "auto", 2_000, 30, stateDir(name), null)
-                .withValidation(validation).resolvedAgainst(dir.resolve(name + ".yaml"));
+                .withValidation(validation).withEncoderFile(siteEncoder).resolvedAgainst(dir.resolve(name + ".yaml"));
     }
 
     /** Each site its own state folder, as two hospitals would have (the default would be shared here). */

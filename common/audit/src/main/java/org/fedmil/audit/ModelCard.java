@@ -21,6 +21,8 @@ public record ModelCard(Map<String, Object> fields) implements Statement {
     public static final String KIND = "fedmil.model_card.v1";
     public static final String FILE = "model-card.json";
     public static final String MARKDOWN = "model-card.md";
+    /** The field that states which block of which base encoder was fine-tuned with the head; absent when none. */
+    public static final String ENCODER_FINE_TUNED = "encoder_fine_tuned";
 
     public static final String INTENDED_USE = "Research and validation within the consortium on data like the sites' "
             + "(same stain, scanner, tiling, encoder and label definition). Not a medical device: not for diagnosis "
@@ -60,7 +62,7 @@ public record ModelCard(Map<String, Object> fields) implements Statement {
         b.append("Signed by the coordinator (`").append(FILE).append("` holds the signed statement; check it with "
                 + "`fedmil audit verify round-log.jsonl --ca ca.pem --head ").append(FILE).append("`).\n\n");
         b.append("| | |\n|---|---|\n");
-        for (String k : List.of("model", "feature_encoder_sha256", "strategy", "rounds_completed", "model_version",
+        for (String k : List.of("model", "feature_encoder_sha256", ENCODER_FINE_TUNED, "strategy", "rounds_completed", "model_version",
                 "model_round", "model_sha256", "chosen_by", "last_model_version", "last_model_round",
                 "last_model_sha256", "final_model_version", "final_model_sha256", "dp", "secure_aggregation",
                 "finished_because", "log_records", "log_last_sha256", "time")) {

@@ -46,6 +46,8 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     /** For the model card: the last round's result (its AUC interval is not in the log) and the pinned encoder. */
     private volatile RoundResult lastRound;
     private String featureEncoder = "";
+    /** The encoder block the federation fine-tunes, for the model card; empty when none. */
+    private java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> encoderBlock = java.util.Optional.empty();
     /** The model the federation keeps, for the model card; none chosen unless {@link #keptModel} says how. */
     private volatile java.util.function.Supplier<ModelCards.Outcome> outcome = () -> ModelCards.Outcome.NONE;
     /** The effective FedAvg weights of the open round's accepted updates, for its round_aggregated record. */
@@ -112,6 +114,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     public void openedFinished(FederationPlan plan) {
         federationId = plan.federationId();
         featureEncoder = plan.featureEncoderSha256();
+        encoderBlock = plan.encoderBlock();
     }
 
     /** As {@link #opened(FederationPlan, boolean, int)}, recording the aggregation strategy and its parameters. */
@@ -120,6 +123,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         Map<String, Object> f = new LinkedHashMap<>();
         federationId = plan.federationId();
         featureEncoder = plan.featureEncoderSha256();
+        encoderBlock = plan.encoderBlock();
         f.put("federation_id", plan.federationId());
         f.put("strategy", strategy.name());
         f.put("strategy_parameters", new LinkedHashMap<>(strategy.parameters()));
@@ -297,7 +301,7 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         publishHead();
         try {
             ModelCards.write(log, ModelCards.of(org.fedmil.audit.LogRecords.readAll(log.file()), log.head(),
-                    federationId, lastRound, featureEncoder, reason, outcome.get()));
+                    federationId, lastRound, featureEncoder, reason, outcome.get(), encoderBlock));
         } catch (IOException | RuntimeException e) {
             // the log and its head are written; the card can be made again from them
             logger.warn("cannot write the model card beside {}: {}", log.file(), e.toString());

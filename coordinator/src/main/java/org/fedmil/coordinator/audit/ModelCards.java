@@ -15,6 +15,7 @@ import org.fedmil.audit.RecordSchema;
 import org.fedmil.audit.RoundLog;
 import org.fedmil.audit.SignedStatement;
 import org.fedmil.coordinator.round.FederatedValidation;
+import org.fedmil.mil.encoder.FineTunedBlock;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.util.AtomicFiles;
 
@@ -45,12 +46,21 @@ final class ModelCards {
      */
     static ModelCard of(LogRecords records, RoundLog.Entry head, String federationId, RoundResult last, String encoder,
                         String reason) {
-        return of(records, head, federationId, last, encoder, reason, Outcome.NONE);
+        return of(records, head, federationId, last, encoder, reason, Outcome.NONE, Optional.empty());
     }
 
     /** As above, naming the model the federation keeps ({@code outcome}) and, if it is another, the last one. */
     static ModelCard of(LogRecords records, RoundLog.Entry head, String federationId, RoundResult last, String encoder,
                         String reason, Outcome outcome) {
+        return of(records, head, federationId, last, encoder, reason, outcome, Optional.empty());
+    }
+
+    /**
+     * As above, stating that the encoder's {@code block} was fine-tuned with the head (which block, the base
+     * encoder's hash): such a model runs only through that encoder file.
+     */
+    static ModelCard of(LogRecords records, RoundLog.Entry head, String federationId, RoundResult last, String encoder,
+                        String reason, Outcome outcome, Optional<FineTunedBlock> block) {
         Map<String, Object> f = ModelCard.newFields();
         f.put("federation_id", federationId);
         Map<String, Map<String, Object>> sites = new LinkedHashMap<>();
@@ -88,6 +98,10 @@ final class ModelCards {
             }
         }
         f.put("feature_encoder_sha256", encoder);
+        block.ifPresent(b -> f.put(ModelCard.ENCODER_FINE_TUNED, "block '" + b.trainablePrefix() + "' of the base "
+                + "encoder with SHA-256 " + b.encoderSha256() + " trained with the head in every round (tiles "
+                + b.tiles() + ", " + b.normalisation().configName() + " normalisation); the model's "
+                + "encoder.backbone.* tensors replace that block's weights, so it runs only through that encoder file"));
         f.put("rounds_completed", rounds);
         LogRecords.Line keptLine = outcome.kept().map(v -> models.get(v.modelVersion())).orElse(null);
         if (keptLine != null) {

@@ -42,6 +42,7 @@ import org.fedmil.mil.train.OptimizerConfig;
  * @param pseudoLabels whether sites pseudo-label their unlabeled bags, and how confidently (off unless asked)
  * @param earlyStopping when to stop before {@code rounds} on the sites' federated validation loss (on by default;
  *                     {@code rounds} is then a maximum)
+ * @param encoderFineTune whether a pretrained encoder's last block trains with the head in the rounds (off by default)
  */
 public record CoordinatorConfig(
         String federationId,
@@ -64,7 +65,27 @@ public record CoordinatorConfig(
         Boolean secureAggregation,
         Evaluation evaluation,
         PseudoLabels pseudoLabels,
-        EarlyStoppingSection earlyStopping) {
+        EarlyStoppingSection earlyStopping,
+        EncoderFineTuneSection encoderFineTune) {
+
+    /** Without fine-tuning of a pretrained encoder's block. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategySettings strategy, Pretraining pretraining,
+                             Boolean secureAggregation, Evaluation evaluation, PseudoLabels pseudoLabels,
+                             EarlyStoppingSection earlyStopping) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, null);
+    }
+
+    /** A copy with another encoder_fine_tune section. */
+    public CoordinatorConfig withEncoderFineTune(EncoderFineTuneSection f) {
+        return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
+                device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, f);
+    }
 
     /** With the default early stopping. */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -102,7 +123,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withEarlyStopping(EarlyStoppingSection e) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, e);
+                secureAggregation, evaluation, pseudoLabels, e, encoderFineTune);
     }
 
     /** Without pretraining, secure aggregation, evaluation extras and pseudo-labels (the defaults). */
@@ -159,6 +180,7 @@ public record CoordinatorConfig(
         evaluation = evaluation == null ? new Evaluation(null, null, null) : evaluation;
         pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
         earlyStopping = earlyStopping == null ? new EarlyStoppingSection(null, null, null) : earlyStopping;
+        encoderFineTune = encoderFineTune == null ? EncoderFineTuneSection.NONE : encoderFineTune;
     }
 
     /**
@@ -260,7 +282,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune);
     }
     // --- end dashboard ---
 
@@ -268,7 +290,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPretraining(Pretraining p) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune);
     }
 
     /**
@@ -539,8 +561,9 @@ public record CoordinatorConfig(
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
                         .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,
-                earlyStopping);
+                earlyStopping, encoderFineTune.resolvedAgainst(file));
         CoordinatorConfigValidation.validate(file, c);
+        c.encoderFineTune().validate(file, c);
         return c;
     }
 

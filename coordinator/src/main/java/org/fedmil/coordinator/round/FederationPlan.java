@@ -1,5 +1,6 @@
 package org.fedmil.coordinator.round;
 
+import org.fedmil.mil.encoder.FineTunedBlock;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
@@ -18,7 +19,35 @@ import org.fedmil.mil.train.OptimizerConfig;
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
-                             boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
+                             boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256,
+                             FineTunedBlock fineTunedBlock) {
+
+    /** Without a fine-tuned encoder block. */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
+                          boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, secureAggregation,
+                earlyStopping, featureEncoderSha256, null);
+    }
+
+    /**
+     * This plan training {@code block} of a pretrained encoder with the head ({@link #model()}); null for none. Sites
+     * must then hold that encoder: its SHA-256 is pinned as the feature encoder's is.
+     */
+    public FederationPlan withFineTunedBlock(FineTunedBlock block) {
+        return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
+                secureAggregation, earlyStopping, block == null ? featureEncoderSha256 : block.encoderSha256(), block);
+    }
+
+    /** The encoder block that trains with the head; empty when the model is its spec alone. */
+    public java.util.Optional<FineTunedBlock> encoderBlock() {
+        return java.util.Optional.ofNullable(fineTunedBlock);
+    }
+
+    /** The spec site and held-out folders are read with: tiles for a fine-tuned encoder, else the model's own. */
+    public ModelSpec dataSpec() {
+        return fineTunedBlock == null ? model : fineTunedBlock.readingSpec(model);
+    }
 
     /** Without a pinned pretrained encoder. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
@@ -31,7 +60,7 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan admitting only sites whose features the encoder of this SHA-256 computed ("" pins none). */
     public FederationPlan withFeatureEncoder(String sha256) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, earlyStopping, sha256);
+                secureAggregation, earlyStopping, sha256, fineTunedBlock);
     }
 
     /** Every round of the budget runs. */
@@ -45,7 +74,7 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan with {@code rule} deciding when to stop early. */
     public FederationPlan withEarlyStopping(EarlyStopping rule) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, rule, featureEncoderSha256);
+                secureAggregation, rule, featureEncoderSha256, fineTunedBlock);
     }
 
     public FederationPlan {

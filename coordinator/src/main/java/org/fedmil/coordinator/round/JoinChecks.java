@@ -16,6 +16,15 @@ final class JoinChecks {
     /** @throws FederationException FAILED_PRECONDITION naming what differs and what to do */
     static void admit(String siteId, SiteJoin join, FederationPlan plan) {
         String pinned = plan.featureEncoderSha256();
+        if (!pinned.isEmpty() && !pinned.equalsIgnoreCase(join.featureEncoderSha256())
+                && plan.encoderBlock().isPresent()) {
+            throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + siteId + "' was not "
+                    + "admitted: federation '" + plan.federationId() + "' fine-tunes " + plan.encoderBlock().get()
+                    .describe() + " on tiles, but the site's encoder file " + (join.featureEncoderSha256().isEmpty()
+                    ? "is not set (encoder_file in site.yaml)" : "has SHA-256 " + join.featureEncoderSha256())
+                    + "; set encoder_file in site.yaml to the consortium's encoder (docs/site-guide.md, "
+                    + "\"Fine-tuning the encoder's last block\")");
+        }
         if (!pinned.isEmpty() && !pinned.equalsIgnoreCase(join.featureEncoderSha256())) {
             throw new FederationException(Status.Code.FAILED_PRECONDITION, "site '" + siteId + "' was not "
                     + "admitted: federation '" + plan.federationId() + "' trains on features of the pretrained "
@@ -26,7 +35,7 @@ final class JoinChecks {
                     + "(docs/site-guide.md, \"Pretrained encoders\")");
         }
         if (join.dataShape() != null) {
-            join.dataShape().misfit(siteId, plan.federationId(), plan.model()).ifPresent(why -> {
+            join.dataShape().misfit(siteId, plan.federationId(), plan.dataSpec()).ifPresent(why -> {
                 throw new FederationException(Status.Code.FAILED_PRECONDITION, why);
             });
         }

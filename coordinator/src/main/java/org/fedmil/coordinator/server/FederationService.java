@@ -34,6 +34,7 @@ import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.FlowControlledSender;
 import org.fedmil.protocol.LeaveReason;
 import org.fedmil.protocol.SecAggWire;
+import org.fedmil.protocol.FineTuneWire;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tls.PeerIdentity;
 
@@ -85,9 +86,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
             java.security.cert.X509Certificate cert = PeerIdentity.current().certificate();
             String federation = run.join(site, JoinDeclaration.of(request, site, cert,
                     PemFiles.encodeCertificate(cert), checkOnly));
-            response.onNext(JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
+            JoinResponse.Builder joined = JoinResponse.newBuilder().setSiteId(site).setFederationId(federation)
                     .setTotalRounds(run.plan().rounds())
-                    .setFeatureEncoderSha256(run.plan().featureEncoderSha256()).build());
+                    .setFeatureEncoderSha256(run.plan().featureEncoderSha256());
+            run.plan().encoderBlock().ifPresent(b -> joined.setEncoderFineTune(FineTuneWire.toProto(b)));
+            response.onNext(joined.build());
             response.onCompleted();
         } catch (FederationException e) {
             response.onError(e.toStatus());
@@ -120,7 +123,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
                 .setSha256(ByteString.copyFrom(model.sha256()))
                 .addAllTensors(Wire.toProto(model.weights().specs()))
                 .setTotalBytes(model.bytes().length)
-                .setModel(Wire.toProto(model.spec()))).build();
+                .setModel(FineTuneWire.toProto(model.spec(), run.plan().encoderBlock()))).build();
         // the model's bytes are never changed once made, so the chunks may share them; sent as the site reads
         // them, so that a slow site does not make the coordinator buffer the whole model (FlowControlledSender)
         FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),

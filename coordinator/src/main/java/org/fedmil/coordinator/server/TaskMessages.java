@@ -59,7 +59,7 @@ final class TaskMessages {
                     .setRound(p.round())
                     .setModelVersion(p.model().version())
                     .setModelSha256(ByteString.copyFrom(p.model().sha256()))
-                    .setModel(Wire.toProto(p.model().spec()))
+                    .setModel(modelSpec(p.model().spec()))
                     .setConfig(dp(training, TrainingConfig.newBuilder()
                             .setSeed(training.seed())
                             .setDeltaEncoding(Wire.toProto(training.compression()))
@@ -77,7 +77,7 @@ final class TaskMessages {
             b.setEvaluate(EvaluateTask.newBuilder()
                     .setModelVersion(e.model().version())
                     .setModelSha256(ByteString.copyFrom(e.model().sha256()))
-                    .setModel(Wire.toProto(e.model().spec())));
+                    .setModel(modelSpec(e.model().spec())));
         } else if (task instanceof Task.Wait w) {
             b.setWait(WaitTask.newBuilder().setRetryAfterMs(w.retryAfterMs()).setReason(w.reason())
                     .setPaused(FederationRun.PAUSED_REASON.equals(w.reason())));
@@ -91,13 +91,18 @@ final class TaskMessages {
         return b.build();
     }
 
+    /** The model's spec with the fine-tuned encoder block, when the federation trains one. */
+    private org.fedmil.proto.v1.ModelSpec modelSpec(org.fedmil.mil.model.ModelSpec spec) {
+        return org.fedmil.protocol.FineTuneWire.toProto(spec, run.plan().encoderBlock());
+    }
+
     private TrainTask.Builder trainTask(Task.Train t) {
         var training = run.plan().training();
         return TrainTask.newBuilder()
                 .setRound(t.round())
                 .setModelVersion(t.model().version())
                 .setModelSha256(ByteString.copyFrom(t.model().sha256()))
-                .setModel(Wire.toProto(t.model().spec()))
+                .setModel(modelSpec(t.model().spec()))
                 .setConfig(Wire.toProto(training.loss(), schedule(training, t.round(), dp(training,
                         Wire.toProto(training.optimizer(), TrainingConfig.newBuilder())
                         .setLocalEpochs(training.localEpochs())

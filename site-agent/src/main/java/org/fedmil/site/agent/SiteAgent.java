@@ -74,7 +74,7 @@ public final class SiteAgent implements AutoCloseable {
     private boolean paused;
 
     public SiteAgent(SiteConfig config, PrintStream out) {
-        this(config, out, data -> new SiteTrainer(Devices.choose(config.device()), data));
+        this(config, out, data -> new SiteTrainer(Devices.choose(config.device()), data, config.encoderFile()));
     }
 
     /**
@@ -155,6 +155,14 @@ public final class SiteAgent implements AutoCloseable {
             out.println("site " + ownName + " stopped: cannot reach the coordinator: " + e.getMessage());
             // certificates that do not fit are not fixed by a restart of this agent; a coordinator that is away may be
             return e.problem().mayPass() ? UNREACHABLE : REFUSED;
+        } catch (EncoderBlockCheck.Unusable e) {
+            out.println("site " + ownName + " " + e.getMessage());
+            try {
+                client.leave(LeaveReason.redact(e.getMessage(), config.stateDir(), config.dataDir()));
+            } catch (StatusRuntimeException notTold) {
+                log.info("could not tell the coordinator this site leaves: {}", ConnectionProblem.brief(notTold));
+            }
+            return REFUSED;
         } catch (NotAdmitted e) {
             // the federation cannot take this site as it is (finished, another encoder's features): retrying won't help
             out.println("site " + ownName + " not admitted by the coordinator: " + e.getMessage());
@@ -262,7 +270,8 @@ public final class SiteAgent implements AutoCloseable {
         JoinResponse joined;
         try {
             joined = retrying.call("join", () -> client.join(
-                    JoinRequests.signed(data, Devices.describe(trainer.device()), config.tls())));
+                    JoinRequests.signed(data, Devices.describe(trainer.device()), trainer.encoderSha256(),
+                            config.tls())));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
                 throw new NotAdmitted(e.getStatus().getDescription());
@@ -271,6 +280,9 @@ public final class SiteAgent implements AutoCloseable {
         }
         policy.checkFeatureEncoder(joined.getFederationId(), joined.getFeatureEncoderSha256());
         executors.joined(membership.joined(joined.getFederationId(), joined.getSiteId()));
+        if (joined.hasEncoderFineTune()) {
+            EncoderBlockCheck.atJoin(trainer, joined, out);
+        }
         out.printf("site %s joined federation '%s' (%d rounds) with %s on %s%n", joined.getSiteId(),
                 joined.getFederationId(), joined.getTotalRounds(), data.describe(), trainer.device());
         return joined.getSiteId();

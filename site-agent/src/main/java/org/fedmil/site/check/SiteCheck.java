@@ -80,7 +80,8 @@ public final class SiteCheck {
      */
     private Optional<JoinRequest> joinRequest(SiteData data) {
         try {
-            return Optional.of(JoinRequests.signed(data, config.device(), config.tls()));
+            return Optional.of(JoinRequests.signed(data, config.device(), Optional.ofNullable(config.encoderFile())
+                    .map(org.fedmil.mil.encoder.TorchScriptEncoder::sha256), config.tls()));
         } catch (RuntimeException e) {
             return Optional.empty(); // the data line reports what is wrong with the folder
         }

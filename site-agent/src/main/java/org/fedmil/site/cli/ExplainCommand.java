@@ -56,6 +56,11 @@ public final class ExplainCommand implements Callable<Integer> {
                     + " bags, positives first.")
     List<String> bags;
 
+    @Option(names = "--encoder", paramLabel = "FILE", description = "For a model whose encoder block was "
+            + "fine-tuned in the federation: the encoder file (its SHA-256 is checked); default encoder_file of "
+            + "--config.")
+    Path encoder;
+
     @Option(names = "--all", description = "Explain every bag.")
     boolean all;
 
@@ -100,16 +105,25 @@ public final class ExplainCommand implements Callable<Integer> {
                 : modelFile.toAbsolutePath().getParent().resolve("explain");
 
         ModelFile saved = ModelFile.read(modelFile);
-        if (!saved.spec().readsTiles() && Files.isDirectory(dataDir.resolve(BagDataset.TILES_DIR))) {
+        Path encoderFile = encoder != null ? encoder : site != null ? site.encoderFile() : null;
+        if (saved.fineTunedBlock().isPresent() && encoderFile == null) {
+            throw new IllegalArgumentException("the model in " + modelFile + " fine-tuned "
+                    + saved.fineTunedBlock().get().describe() + ": give that encoder file (--encoder FILE, or "
+                    + "encoder_file in site.yaml with --config)");
+        }
+        // a fine-tuned encoder's model reads tiles at the block's format; any other reads what its spec says
+        org.fedmil.mil.model.ModelSpec reading = saved.fineTunedBlock().map(b -> b.readingSpec(saved.spec()))
+                .orElse(saved.spec());
+        if (!reading.readsTiles() && Files.isDirectory(dataDir.resolve(BagDataset.TILES_DIR))) {
             throw new IllegalArgumentException("the model in " + modelFile + " (" + saved.spec() + ") reads feature "
                     + "vectors but " + dataDir + " holds image tiles (" + BagDataset.TILES_DIR + "/); explain a "
                     + "model trained on tiles (encoder cnn)");
         }
         // the model's spec says how to read the bags: feature matrices as they are, tiles at its tile format
-        BagDataset dataset = saved.spec().open(dataDir);
-        if (saved.spec().inputDim() != dataset.dim()) {
+        BagDataset dataset = reading.open(dataDir);
+        if (reading.inputDim() != dataset.dim()) {
             throw new IllegalArgumentException("the model in " + modelFile + " (" + saved.spec() + ") expects "
-                    + saved.spec().inputDim() + " values per instance but the bags in " + dataDir + " have "
+                    + reading.inputDim() + " values per instance but the bags in " + dataDir + " have "
                     + dataset.dim() + "; explain a model trained on bags like these");
         }
         List<BagEntry> entries = BagDataset.readIndex(dataDir); // in the order of dataset.bags()
@@ -118,7 +132,7 @@ public final class ExplainCommand implements Callable<Integer> {
 
         Device device = Devices.choose(site != null ? site.device() : "auto");
         List<BagExplanation> explained = new ArrayList<>(chosen.size());
-        try (MilModel milModel = saved.newModel(device)) {
+        try (MilModel milModel = saved.newModel(device, encoderFile)) {
             Explainer explainer = new Explainer(milModel, dataset);
             for (int i : chosen) {
                 // one bag in memory at a time: a tile bag is decoded here, and only the numbers are kept

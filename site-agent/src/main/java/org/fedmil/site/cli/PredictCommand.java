@@ -51,6 +51,11 @@ public final class PredictCommand implements Callable<Integer> {
             + "and its validation bags (the agent's own split of data_dir) to choose the threshold on.")
     Path config;
 
+    @Option(names = "--encoder", paramLabel = "FILE", description = "For a model whose encoder block was "
+            + "fine-tuned in the federation: the encoder file (its SHA-256 is checked); default encoder_file of "
+            + "--config.")
+    Path encoder;
+
     @Option(names = "--threshold", paramLabel = "P", description = "Call a bag positive at or above this "
             + "probability, instead of choosing the threshold on validation bags.")
     Double threshold;
@@ -81,7 +86,9 @@ public final class PredictCommand implements Callable<Integer> {
         SiteConfig site = config == null ? null : SiteConfig.load(config);
         Path modelFile = modelFile(site);
         PrintWriter print = spec.commandLine().getOut();
-        try (Predictor predictor = Predictor.open(modelFile, Devices.choose(site != null ? site.device() : "auto"))) {
+        Path encoderFile = encoder != null ? encoder : site != null ? site.encoderFile() : null;
+        try (Predictor predictor = Predictor.open(modelFile, Devices.choose(site != null ? site.device() : "auto"),
+                encoderFile)) {
             DecisionThreshold t = threshold(predictor, site);
             BagDataset cases = predictor.open(data);
             SlideHeatmap heatmap = slides == null ? null : SlideHeatmap.of(data, slides);
@@ -147,7 +154,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (site != null) {
             SiteData own = new SiteData(site.dataDir(), site.validation().split());
-            List<Bag> bags = own.validationFor(predictor.spec());
+            List<Bag> bags = own.validationFor(predictor.dataSpec());
             if (!bags.isEmpty()) {
                 return predictor.thresholdOn(bags, "this site's validation bags (" + site.dataDir() + ")");
             }

@@ -23,10 +23,26 @@ import org.fedmil.config.TlsFiles;
  * @param policy      what this site agrees to send, enforced by the agent before anything is sent; empty by default
  * @param validation  the labelled bags kept back to validate each round's global model on (never trained on); on
  *                    by default
+ * @param encoderFile the site's copy of the pretrained TorchScript encoder, for a federation that fine-tunes its
+ *                    last block on the site's tiles; none by default
  */
 public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
                          Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy,
-                         Validation validation) {
+                         Validation validation, Path encoderFile) {
+
+    /** Without an encoder file. */
+    public SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, String device, Integer pollWaitMs,
+                      Integer connectTimeoutSeconds, Path stateDir, Augmentation augmentation, SitePolicy policy,
+                      Validation validation) {
+        this(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir, augmentation, policy,
+                validation, null);
+    }
+
+    /** This config with {@code encoder} as the site's encoder file (resolved as given). */
+    public SiteConfig withEncoderFile(Path encoder) {
+        return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
+                augmentation, policy, validation, encoder);
+    }
 
     public static final String DEFAULT_STATE_DIR = "site-state";
 
@@ -68,7 +84,7 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
     /** This config with {@code validation} in force. */
     public SiteConfig withValidation(Validation validation) {
         return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
-                augmentation, policy, validation);
+                augmentation, policy, validation, encoderFile);
     }
 
     /** A config without a policy section. */
@@ -80,7 +96,7 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
     /** This config with {@code policy} in force. */
     public SiteConfig withPolicy(SitePolicy policy) {
         return new SiteConfig(coordinator, tls, dataDir, device, pollWaitMs, connectTimeoutSeconds, stateDir,
-                augmentation, policy, validation);
+                augmentation, policy, validation, encoderFile);
     }
 
     /**
@@ -180,7 +196,12 @@ public record SiteConfig(Coordinator coordinator, TlsFiles tls, Path dataDir, St
                     + ", expected 0 (no validation bags) up to below 1; the default is "
                     + org.fedmil.mil.data.ValidationSplit.DEFAULT_FRACTION);
         }
+        Path encoder = encoderFile == null ? null : ConfigFiles.resolve(file, encoderFile);
+        if (encoder != null && !Files.isRegularFile(encoder)) {
+            throw new ConfigException(file + ": key 'encoder_file' names " + encoder + ", which is not a file; "
+                    + "expected the consortium's TorchScript encoder (the file whose SHA-256 the operator announced)");
+        }
         return new SiteConfig(coordinator, tls.resolvedAgainst(file, "tls"), data, device, pollWaitMs, connectTimeoutSeconds,
-                state, augmentation, policy, validation);
+                state, augmentation, policy, validation, encoder);
     }
 }

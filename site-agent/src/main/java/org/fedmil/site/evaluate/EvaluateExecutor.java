@@ -36,6 +36,7 @@ public final class EvaluateExecutor implements TaskExecutor<SiteTask.Evaluate> {
     @Override
     public void execute(SiteTask.Evaluate task) {
         policy.checkModel(task.model().spec());
+        trainer.useEncoderBlock(task.model().encoderBlock());
         CoordinatorClient.DownloadedModel global = models.fetch(task.model(), "evaluate", OptionalInt.empty());
         BinaryMetrics m = trainer.evaluate(task.model().spec(), global.weights());
         EvaluationReport.Builder report = EvaluationReport.newBuilder()

@@ -34,7 +34,7 @@ public final class GlobalModels {
         if (cached == null || cached.version() != model.version() || !Arrays.equals(cached.sha256(), sha)) {
             cached = client.downloadModel(model.version(), sha);
         }
-        store.keep(membership.federationId(), model.spec(), cached, purpose, round);
+        store.keep(membership.federationId(), model.spec(), cached, purpose, round, model.encoderBlock());
         return cached;
     }
 }

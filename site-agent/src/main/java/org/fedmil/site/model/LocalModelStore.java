@@ -66,6 +66,13 @@ public final class LocalModelStore {
      */
     public boolean keep(String federationId, ModelSpec spec, CoordinatorClient.DownloadedModel model,
                         String task, OptionalInt round) {
+        return keep(federationId, spec, model, task, round, java.util.Optional.empty());
+    }
+
+    /** As above, for a model whose encoder {@code block} was fine-tuned: the file records the block too. */
+    public boolean keep(String federationId, ModelSpec spec, CoordinatorClient.DownloadedModel model,
+                        String task, OptionalInt round,
+                        java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> block) {
         if (model.version() == keptVersion && MessageDigest.isEqual(model.sha256(), keptSha256)) {
             return false;
         }
@@ -76,6 +83,7 @@ public final class LocalModelStore {
         metadata.put("task", task);
         round.ifPresent(r -> metadata.put("round", Integer.toString(r)));
         metadata.put("saved_at", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        block.ifPresent(b -> metadata.putAll(b.metadata()));
         try {
             ModelFile.write(file, spec, model.weights(), metadata);
         } catch (UncheckedIOException | IllegalArgumentException e) {

@@ -37,12 +37,33 @@ public final class Predictor implements AutoCloseable {
     }
 
     public static Predictor open(Path modelFile, Device device) {
+        return open(modelFile, device, null);
+    }
+
+    /**
+     * As {@link #open(Path, Device)}; a model whose encoder block was fine-tuned runs on tiles through
+     * {@code encoder} (the federation's encoder file, its SHA-256 checked) with the block's weights from the model
+     * file, not the file's own.
+     *
+     * @throws IllegalArgumentException when the model needs an encoder and none is given
+     */
+    public static Predictor open(Path modelFile, Device device, Path encoder) {
         ModelFile saved = ModelFile.read(modelFile);
-        return new Predictor(saved, saved.newModel(device));
+        if (saved.fineTunedBlock().isPresent() && encoder == null) {
+            throw new IllegalArgumentException("the model in " + modelFile + " fine-tuned "
+                    + saved.fineTunedBlock().get().describe() + ": give that encoder file (--encoder FILE, or "
+                    + "encoder_file in site.yaml with --config)");
+        }
+        return new Predictor(saved, saved.newModel(device, encoder));
     }
 
     public ModelSpec spec() {
         return file.spec();
+    }
+
+    /** The spec bags are read with: tiles at the fine-tuned block's format, or the model's own. */
+    public ModelSpec dataSpec() {
+        return file.fineTunedBlock().map(b -> b.readingSpec(spec())).orElse(spec());
     }
 
     public Map<String, String> metadata() {
@@ -54,14 +75,15 @@ public final class Predictor implements AutoCloseable {
      * or not; refuses bags of another kind or width than the model's.
      */
     public BagDataset open(Path dir) {
-        if (!spec().readsTiles() && java.nio.file.Files.isDirectory(dir.resolve(BagDataset.TILES_DIR))) {
+        ModelSpec reading = dataSpec();
+        if (!reading.readsTiles() && java.nio.file.Files.isDirectory(dir.resolve(BagDataset.TILES_DIR))) {
             throw new IllegalArgumentException("the model (" + spec() + ") reads feature vectors but " + dir
                     + " holds image tiles (" + BagDataset.TILES_DIR + "/); apply a model trained on tiles (encoder "
                     + "cnn)");
         }
-        BagDataset data = BagDataset.loadForPrediction(dir, spec().tileFormat());
-        if (data.dim() != spec().inputDim()) {
-            throw new IllegalArgumentException("the model (" + spec() + ") expects " + spec().inputDim()
+        BagDataset data = BagDataset.loadForPrediction(dir, reading.tileFormat());
+        if (data.dim() != reading.inputDim()) {
+            throw new IllegalArgumentException("the model (" + spec() + ") expects " + reading.inputDim()
                     + " values per instance but the bags in " + dir + " have " + data.dim() + "; apply a model "
                     + "trained on bags like these");
         }

@@ -15,10 +15,20 @@ import org.fedmil.secagg.UnmaskRequest;
  */
 public sealed interface SiteTask {
 
-    /** The global model a task names: version, the SHA-256 its bytes must have, and its architecture. */
-    record GlobalModel(long version, byte[] sha256, ModelSpec spec) {
+    /**
+     * The global model a task names: version, the SHA-256 its bytes must have, its architecture, and the pretrained
+     * encoder block that trains with it (empty when the model is its spec alone).
+     */
+    record GlobalModel(long version, byte[] sha256, ModelSpec spec,
+                       java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> encoderBlock) {
         public GlobalModel {
             sha256 = sha256.clone();
+            java.util.Objects.requireNonNull(encoderBlock, "encoderBlock");
+        }
+
+        /** A model of its spec alone. */
+        public GlobalModel(long version, byte[] sha256, ModelSpec spec) {
+            this(version, sha256, spec, java.util.Optional.empty());
         }
 
         @Override

@@ -57,7 +57,7 @@ public final class TaskConverter {
     }
 
     private static SiteTask.GlobalModel model(long version, byte[] sha, org.fedmil.proto.v1.ModelSpec spec) {
-        return new SiteTask.GlobalModel(version, sha, Wire.fromProto(spec));
+        return new SiteTask.GlobalModel(version, sha, Wire.fromProto(spec), org.fedmil.protocol.FineTuneWire.of(spec));
     }
 
     private static SecAggParameters parameters(Task task, String federationId) {

@@ -1,6 +1,11 @@
 package org.fedmil.site.train;
 
 import ai.djl.Device;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.fedmil.mil.encoder.FineTunedBlock;
+import org.fedmil.mil.encoder.TorchScriptEncoder;
+import org.fedmil.mil.encoder.TrainableTorchScript;
 import java.util.List;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.eval.BinaryMetrics;
@@ -38,12 +43,61 @@ public class SiteTrainer implements AutoCloseable {
 
     private final Device device;
     private final SiteData data;
+    /** The site's copy of the pretrained encoder (encoder_file); null when it has none. */
+    private final Path encoderFile;
     private MilModel model;
     private ModelSpec spec;
+    /** The encoder block the federation fine-tunes with the head; null when the model is its spec alone. */
+    private FineTunedBlock block;
+    private FineTunedBlock modelBlock;
 
     public SiteTrainer(Device device, SiteData data) {
+        this(device, data, null);
+    }
+
+    /** @param encoderFile the site's encoder file, for a federation that fine-tunes its last block; may be null */
+    public SiteTrainer(Device device, SiteData data, Path encoderFile) {
         this.device = device;
         this.data = data;
+        this.encoderFile = encoderFile;
+    }
+
+    /** The SHA-256 of the site's encoder file, which a join declares; empty without one. */
+    public Optional<String> encoderSha256() {
+        return Optional.ofNullable(encoderFile).map(TorchScriptEncoder::sha256);
+    }
+
+    /**
+     * Trains {@code wanted}'s encoder block with the head from here on (empty: the model alone). The first time a
+     * block is named (at join) the site's encoder is loaded to check that it is the federation's file, that it is
+     * TorchScript and that it has the block, so that a site that cannot train it stops before any round.
+     *
+     * @throws IllegalStateException naming encoder_file or data_dir when the site has no encoder or no tiles
+     * @throws org.fedmil.mil.encoder.EncoderException naming the file when it is another encoder, not TorchScript,
+     *                                                 or lacks the block
+     */
+    public synchronized void useEncoderBlock(Optional<FineTunedBlock> wanted) {
+        FineTunedBlock b = wanted.orElse(null);
+        if (java.util.Objects.equals(b, block)) {
+            return;
+        }
+        if (b != null) {
+            if (encoderFile == null) {
+                throw new IllegalStateException("the federation fine-tunes " + b.describe() + ", but site.yaml sets "
+                        + "no encoder_file; set encoder_file to the consortium's encoder (the file with that SHA-256)");
+            }
+            if (!data.isTiles()) {
+                throw new IllegalStateException("the federation fine-tunes " + b.describe() + " on tiles, but "
+                        + data.dir() + " holds feature bags; point data_dir at the site's tile folder");
+            }
+            try (TrainableTorchScript probe = b.load(encoderFile, device)) {
+                log.info("fine-tuning {} of {} with the head: {} parameter tensors train, {} stay frozen. The "
+                        + "encoder changes every round, so no feature cache can serve it: every epoch runs the "
+                        + "whole encoder over every tile", b.trainablePrefix(), encoderFile, probe.trainable().size(),
+                        probe.frozenCount());
+            }
+        }
+        block = b;
     }
 
     /**
@@ -87,11 +141,11 @@ public class SiteTrainer implements AutoCloseable {
                              double pseudoLabelThreshold, java.util.Optional<DpSgd> dpSgd) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        List<Bag> labelled = data.bagsFor(spec);
+        List<Bag> labelled = data.bagsFor(dataSpec(spec));
         List<Bag> bags = labelled;
         int pseudoLabelled = 0;
         if (pseudoLabelThreshold > 0 && data.unlabeledCount() > 0) {
-            PseudoLabels pseudo = new PseudoLabeller(pseudoLabelThreshold).select(m, data.unlabeledFor(spec));
+            PseudoLabels pseudo = new PseudoLabeller(pseudoLabelThreshold).select(m, data.unlabeledFor(dataSpec(spec)));
             log.info("pseudo-labels: {} of {} unlabeled bags scored with confidence >= {} ({} positive) join this "
                     + "round's training; they stay at this site", pseudo.size(), pseudo.considered(),
                     pseudoLabelThreshold, pseudo.positives());
@@ -131,7 +185,7 @@ public class SiteTrainer implements AutoCloseable {
     public BinaryMetrics evaluate(ModelSpec spec, TensorSet global) {
         MilModel m = modelFor(spec);
         m.setWeights(global);
-        return m.evaluate(data.allBagsFor(spec));
+        return m.evaluate(data.allBagsFor(dataSpec(spec)));
     }
 
     /**
@@ -139,7 +193,7 @@ public class SiteTrainer implements AutoCloseable {
      * Aggregates only: the bags' scores stay in this call.
      */
     public java.util.Optional<org.fedmil.mil.eval.ValidationMetrics> validate(ModelSpec spec, TensorSet global) {
-        List<Bag> validation = data.validationFor(spec);
+        List<Bag> validation = data.validationFor(dataSpec(spec));
         if (validation.isEmpty()) {
             return java.util.Optional.empty();
         }
@@ -148,13 +202,20 @@ public class SiteTrainer implements AutoCloseable {
         return java.util.Optional.of(org.fedmil.mil.eval.ValidationMetrics.of(m, validation));
     }
 
-    private MilModel modelFor(ModelSpec wanted) {
-        if (model == null || !wanted.equals(spec)) {
+    /** The spec the site's bags are read with: tiles at the block's format when an encoder block trains. */
+    private synchronized ModelSpec dataSpec(ModelSpec head) {
+        return block == null ? head : block.readingSpec(head);
+    }
+
+    private synchronized MilModel modelFor(ModelSpec wanted) {
+        if (model == null || !wanted.equals(spec) || !java.util.Objects.equals(block, modelBlock)) {
             if (model != null) {
                 model.close();
+                model = null;
             }
-            model = MilModel.create(wanted, device, 0L);
+            model = block == null ? MilModel.create(wanted, device, 0L) : block.model(wanted, encoderFile, device, 0L);
             spec = wanted;
+            modelBlock = block;
         }
         return model;
     }

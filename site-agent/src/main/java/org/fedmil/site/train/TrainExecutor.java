@@ -69,6 +69,7 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
             return kept.get();
         }
         CoordinatorClient.DownloadedModel global = models.fetch(model, "train", OptionalInt.of(task.round()));
+        trainer.useEncoderBlock(model.encoderBlock());
         String site = membership.siteId();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.round();
         // the model as received, before this site trains on it: the coordinator chooses and stops by these
@@ -77,7 +78,7 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
                 + "bags: %s%n", site, task.round(), model.version(), v.summary()));
         SiteTrainer.LocalUpdate trained = trainer.train(model.spec(), global.weights(),
                 new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
-                        Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)), augmentationFor(model.spec()), c.getProximalMu(),
+                        Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)), augmentationFor(model.encoderBlock().map(b -> b.readingSpec(model.spec())).orElse(model.spec())), c.getProximalMu(),
                         Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),
                 ProgressPrinter.forConsole(out, "site " + site + " round " + task.round()),
                 c.getPseudoLabelThreshold(), Outbound.Release.of(c).dpSgd().isPresent()

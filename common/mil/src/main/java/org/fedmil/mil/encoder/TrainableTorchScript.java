@@ -196,7 +196,11 @@ public final class TrainableTorchScript implements Backbone {
             throw new EncoderException(file, "returned a tensor of shape " + s + " for " + n + " tiles; an encoder "
                     + "must return [tiles, features] (flatten its output, or remove its classification head and pool)");
         }
-        return s.dimension() == 2 ? y : y.reshape(n, s.get(1));
+        NDArray out = s.dimension() == 2 ? y : y.reshape(n, s.get(1));
+        // a forward pass outside training returns inference tensors; on a thread whose grad mode is on (any thread
+        // but the one that started the engine, until a GradientCollector has closed on it) the head's layers would
+        // refuse them ("cannot be saved for backward"), so scoring hands the head an ordinary copy
+        return training ? out : out.duplicate();
     }
 
     private NDArray normalised(NDArray x) {

@@ -41,6 +41,9 @@ public final class MilModel implements AutoCloseable {
     public record BagOutput(NDArray logit, NDArray instanceWeights) {
     }
 
+    /** The tensors of a fine-tuned encoder block are named with this prefix, then their name in the encoder file. */
+    public static final String BACKBONE_PREFIX = FineTunedEncoder.BACKBONE;
+
     private final ModelSpec spec;
     private final NDManager manager;
     private final MilNetwork network;

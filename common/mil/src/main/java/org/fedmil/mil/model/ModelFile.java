@@ -24,6 +24,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import org.fedmil.mil.encoder.FineTunedBlock;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
@@ -85,7 +87,7 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
 
     /** As {@link #write(Path, ModelSpec, TensorSet, Map)}. */
     public void write(Path file) {
-        requireFits(spec, weights);
+        requireFits(spec, weights, metadata);
         byte[] tensors = TensorCodec.encode(weights);
         byte[] header = header(tensors);
         try {
@@ -208,7 +210,7 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
         }
         TensorSet weights = TensorCodec.decode(specs, tensorBytes);
         try {
-            requireFits(spec, weights);
+            requireFits(spec, weights, h.metadata());
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, "its tensors do not fit its model spec " + spec + ": "
                     + e.getMessage(), e);
@@ -233,16 +235,62 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
         }
     }
 
-    /** Throws IllegalArgumentException unless {@code weights} are exactly a {@link MilModel} of {@code spec}'s. */
-    private static void requireFits(ModelSpec spec, TensorSet weights) {
+    /**
+     * Throws IllegalArgumentException unless {@code weights} are exactly a {@link MilModel} of {@code spec}'s: with a
+     * fine-tuned encoder block ({@link FineTunedBlock} in the metadata), its tensors first, then the head's.
+     */
+    private static void requireFits(ModelSpec spec, TensorSet weights, Map<String, String> metadata) {
         // from the spec alone (ModelSizeTest pins it to what the engine builds): building the model to compare
         // would cost a second copy of it and start the engine on every save and read
-        ModelSize.requireWeightsOf(spec, weights);
+        if (FineTunedBlock.fromMetadata(metadata).isEmpty()) {
+            ModelSize.requireWeightsOf(spec, weights);
+            return;
+        }
+        // the block's shapes are the encoder file's, which only a party holding the file can check (setWeights)
+        List<org.fedmil.tensor.NamedTensor> all = weights.tensors();
+        int block = 0;
+        while (block < all.size() && all.get(block).name().startsWith(MilModel.BACKBONE_PREFIX)) {
+            block++;
+        }
+        if (block == 0) {
+            throw new IllegalArgumentException("the metadata records a fine-tuned encoder block but no tensor is "
+                    + "named " + MilModel.BACKBONE_PREFIX + "…");
+        }
+        ModelSize.requireWeightsOf(spec, new TensorSet(all.subList(block, all.size())));
     }
 
-    /** Builds a {@link MilModel} of this spec with these weights on {@code device}; the caller closes it. */
+    /** The fine-tuned encoder block this model needs, from its metadata; empty for a model of its spec alone. */
+    public Optional<FineTunedBlock> fineTunedBlock() {
+        return FineTunedBlock.fromMetadata(metadata);
+    }
+
+    /**
+     * Builds a {@link MilModel} of this spec with these weights on {@code device}; the caller closes it.
+     *
+     * @throws IllegalStateException when the model's encoder block was fine-tuned: use {@link #newModel(Device, Path)}
+     */
     public MilModel newModel(Device device) {
-        MilModel model = MilModel.create(spec, device, 0L);
+        if (fineTunedBlock().isPresent()) {
+            throw new IllegalStateException("this model's encoder " + fineTunedBlock().get().describe() + " was "
+                    + "fine-tuned: it runs on tiles through that encoder file, which must be given (--encoder FILE)");
+        }
+        return withWeights(MilModel.create(spec, device, 0L));
+    }
+
+    /**
+     * As {@link #newModel(Device)}, for a model whose encoder block was fine-tuned: the encoder is {@code encoder}
+     * (its SHA-256 must be the one recorded) with the block's weights from this file. Without a fine-tuned block
+     * {@code encoder} is ignored.
+     */
+    public MilModel newModel(Device device, Path encoder) {
+        Optional<FineTunedBlock> block = fineTunedBlock();
+        if (block.isEmpty()) {
+            return newModel(device);
+        }
+        return withWeights(block.get().model(spec, encoder, device, 0L));
+    }
+
+    private MilModel withWeights(MilModel model) {
         try {
             model.setWeights(weights);
             return model;
