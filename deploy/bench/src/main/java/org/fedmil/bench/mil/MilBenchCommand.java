@@ -168,8 +168,10 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--dp-sgd-epsilon", split = ",", description = "target ε per bag (patient) over the whole "
             + "federation at δ = 1e-5: one extra federated arm each, whose sites train under DP-SGD (each bag's "
             + "gradient clipped to --dp-sgd-clip, Poisson lots at --dp-sgd-sampling-rate, Gaussian noise per step) "
-            + "with the smallest σ that meets the target over rounds × local epochs × round(1/q) steps; use with "
-            + "--validation-fraction 0 (a fixed number of rounds, no selection on unprotected validation scores)")
+            + "with the smallest σ that meets the target over rounds × local epochs × round(1/q) steps. A DP-SGD arm "
+            + "runs every round and keeps its last model (no selection on unprotected validation scores); with "
+            + "--validation-fraction above 0 the sites' validation AUC of that model is recorded, to choose a recipe "
+            + "on")
     List<Double> dpSgdEpsilon = List.of();
 
     @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon: skip the federated arm without DP (run "

@@ -172,11 +172,16 @@ public final class MilBenchmark {
                                 epsReplace), false);
                 double bagNorm = bagNorms.stream().mapToDouble(Double::doubleValue).sorted()
                         .skip(bagNorms.size() / 2).findFirst().orElse(Double.NaN);
+                String validation = simulation.lastValidation().map(v -> String.format(Locale.ROOT,
+                        ":validation_auc=%s:validation_loss=%.4f", v.auc().isPresent()
+                                ? String.format(Locale.ROOT, "%.4f", v.auc().getAsDouble()) : "n/a", v.loss()))
+                        .orElse("");
                 r = r.withVariant(String.format(Locale.ROOT, "dp_sgd:q=%s:steps=%d:target_epsilon=%s:"
-                        + "median_bag_gradient_norm=%.4g", dpSgdRate, steps, target, bagNorm));
+                        + "median_bag_gradient_norm=%.4g%s", dpSgdRate, steps, target, bagNorm, validation));
                 append(r);
                 progress.printf(Locale.ROOT, "%-12s DP-SGD q %s, %d steps, σ %.4f for ε ≤ %s: ε %.3f; median per-bag "
-                        + "gradient norm %.4g (C %s)%n", "", dpSgdRate, steps, sigma, target, eps, bagNorm, dpSgdClip);
+                        + "gradient norm %.4g (C %s)%s%n", "", dpSgdRate, steps, sigma, target, eps, bagNorm, dpSgdClip,
+                        validation.replace(':', ' '));
             }
         }
     }

@@ -159,6 +159,10 @@ public final class Simulation {
         }
         boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
         boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
+        // a DP-SGD arm keeps its last model: choosing a round on the sites' unnoised validation scores would
+        // release something about those bags that the accountant does not charge
+        boolean selecting = validating && dpSgd == null;
+        lastValidation = null;
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
         // the coordinator does; the held-out set only in the old validation-free protocol
         List<Double> plateauLosses = new ArrayList<>();
@@ -167,7 +171,7 @@ public final class Simulation {
             TensorSet global = model.weights();
             observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
-                if (validating) {
+                if (selecting) {
                     ValidationMetrics v = validation(model, parts);
                     plateauLosses.add(v.loss());
                     keeper.offer(round - 1, global, v);
@@ -219,11 +223,14 @@ public final class Simulation {
             if (validating) {
                 // the last model is validated too, as the sites' final evaluation does at the coordinator
                 model.setWeights(global);
-                keeper.offer(keeper.last, global, validation(model, parts));
-                global = keeper.weights;
+                lastValidation = validation(model, parts);
+                if (selecting) {
+                    keeper.offer(keeper.last, global, lastValidation);
+                    global = keeper.weights;
+                }
             }
             model.setWeights(global);
-            lastRun = new Run(keeper.last, validating ? keeper.round : keeper.last);
+            lastRun = new Run(keeper.last, selecting ? keeper.round : keeper.last);
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -252,6 +259,16 @@ public final class Simulation {
             dpSgd = null;
             dpSgdNorms.forEach(bagGradientNorms::accept);
         }
+    }
+
+    private ValidationMetrics lastValidation;
+
+    /**
+     * The sites' validation scores of the last federated arm's final model, aggregated as the coordinator does;
+     * empty when the sites kept no validation bags. What a recipe is chosen on, never the held-out set.
+     */
+    public Optional<ValidationMetrics> lastValidation() {
+        return Optional.ofNullable(lastValidation);
     }
 
     /** How far the last arm trained: rounds (or epochs) run, and which one's model it kept. */
