@@ -205,6 +205,21 @@ class DpSgdTrainerTest {
     }
 
     @Test
+    void theSecureSourceNoisesEveryStepDifferentlyFromRunToRun() {
+        List<Bag> bags = LesionBags.generate(10, DIM, 5, 10, 4).bags();
+        DpSgd dp = new DpSgd(1.0, 1.0, 0.5);
+        try (MilModel a = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7);
+             MilModel b = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7)) {
+            TensorSet start = a.weights();
+            trainer.train(a, bags, sgdAtRateOne(1), dp, GradientNoise.secure());
+            trainer.train(b, bags, sgdAtRateOne(1), dp, GradientNoise.secure());
+            // the same model, bags and settings: only the DRBG's lots and noise differ
+            assertThat(a.weights()).isNotEqualTo(start);
+            assertThat(a.weights()).isNotEqualTo(b.weights());
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedWithWhatToDo() {
         assertThatThrownBy(() -> new DpSgd(0, 1, 0.1)).hasMessageContaining("clip norm C")
                 .hasMessageContaining("> 0");
