@@ -161,7 +161,7 @@ public final class Simulation {
         boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
         // a DP-SGD arm keeps its last model: choosing a round on the sites' unnoised validation scores would
         // release something about those bags that the accountant does not charge
-        boolean selecting = validating && dpSgd == null;
+        boolean selecting = validating && dpSgd == null && distributedDp == null;
         lastValidation = null;
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
         // the coordinator does; the held-out set only in the old validation-free protocol
@@ -186,6 +186,9 @@ public final class Simulation {
                         : recipe.learningRate();
                 StepRates rates = recipe.schedule().forRound(roundRate, round, recipe.rounds());
                 strategy.beginRound(model.weightSpecs());
+                DistributedDpSum secureSum = distributedDp == null ? null : new DistributedDpSum(
+                        distributedDp.clipNorm(), distributedDp.noiseMultiplier(), sites.size(),
+                        parts.stream().mapToLong(p -> p.training().size()).max().orElse(1), global.specs(), round);
                 for (int s = 0; s < sites.size(); s++) {
                     Parts site = parts.get(s);
                     model.setWeights(global);
@@ -213,9 +216,18 @@ public final class Simulation {
                     if (compression != DeltaEncoding.FLOAT32) {
                         delta = DeltaCodec.decode(delta.specs(), compression, feedback.get(s).encode(delta));
                     }
-                    strategy.accept(delta, site.training().size());
+                    if (secureSum != null) {
+                        secureSum.add(delta, site.training().size(), new Random(trainingSeed * 7919L + 23));
+                    } else {
+                        strategy.accept(delta, site.training().size());
+                    }
                 }
-                global = strategy.finish(global);
+                if (secureSum != null) {
+                    ddpCentralMultipliers.add(secureSum.centralNoiseMultiplier());
+                    global = global.plus(secureSum.mean());
+                } else {
+                    global = strategy.finish(global);
+                }
                 model.setWeights(global);
                 observer.after(round, model);
                 keeper.last = round;
@@ -269,6 +281,32 @@ public final class Simulation {
      */
     public Optional<ValidationMetrics> lastValidation() {
         return Optional.ofNullable(lastValidation);
+    }
+
+    private DistributedDp distributedDp;
+    private final List<Double> ddpCentralMultipliers = new ArrayList<>();
+
+    /** Distributed DP under secure aggregation: clip norm C of a site's delta, central noise multiplier σ. */
+    public record DistributedDp(double clipNorm, double noiseMultiplier) {
+    }
+
+    /**
+     * The FedAvg arm under distributed DP ({@link DistributedDpSum}): every site clips its delta and adds its share
+     * of discrete Gaussian noise to its fixed-point encoding, so that only the sum carries the central noise
+     * σ·C (weighted units). Keeps its last model. The shares are seeded, for measuring utility only.
+     *
+     * @param centralMultipliers receives every round's central noise multiplier z', what the ledger charges
+     */
+    public MilModel federatedDistributedDp(List<BagDataset> sites, DistributedDp dp, DoubleConsumer deltaNorms,
+                                           DoubleConsumer centralMultipliers) {
+        distributedDp = dp;
+        ddpCentralMultipliers.clear();
+        try {
+            return federated(sites, new FedAvg(), List.of(), Optional.empty(), deltaNorms, (r, m) -> { });
+        } finally {
+            distributedDp = null;
+            ddpCentralMultipliers.forEach(centralMultipliers::accept);
+        }
     }
 
     /** How far the last arm trained: rounds (or epochs) run, and which one's model it kept. */
