@@ -14,14 +14,22 @@ import java.util.Random;
  * Δ is (Δ²/(2σ²))-zCDP, so Rényi DP α·Δ²/(2σ²) at every order α (CKS 2020, Theorem 4), which is what
  * {@link RdpAccountant} charges for noise multiplier σ/Δ. The expected number of proposals per sample is below 2.
  *
+ * <p>Speed: when σ² = num/den and the acceptance test's denominator 2·num·den·t² fit in 62 bits (σ below about
+ * 2^15 with den = 1, as DP-SGD's grid arranges), every step runs in {@code long} arithmetic; larger σ (site-level
+ * DP's 2^40 grid) fall back to {@link BigInteger} for the acceptance test only. Both paths compute the same exact
+ * probabilities. Bernoulli(γ/k) inside the exp(−γ) loop is drawn as [uniform below k is 0] ∧ Bernoulli(γ), so no
+ * product d·k has to fit anywhere.
+ *
  * <p>Not thread-safe: one instance per thread. Production passes a {@link java.security.SecureRandom}.
  */
 public final class DiscreteGaussian {
 
     /** σ is kept below 2^50 so that every proposal fits a {@code long} with room to spare. */
     static final double MAX_SIGMA = 0x1p50;
-    /** Denominators up to 2^40 take the long path of the Bernoulli loop. */
-    private static final int LONG_PATH_BITS = 40;
+    /** The long path needs num, den·t and 2·num·den·t² below 2^62. */
+    private static final int LONG_PATH_BITS = 62;
+    /** |a| up to ⌊√(2^63 − 1)⌋ squares without overflow. */
+    private static final long MAX_SQUARABLE = 3_037_000_499L;
 
     private final BigInteger varianceNumerator;
     private final BigInteger varianceDenominator;
@@ -31,6 +39,11 @@ public final class DiscreteGaussian {
     private final BigInteger tTimesDen;
     private final BigInteger acceptanceDenominator;
     private final RandomBits bits;
+    /** The same numbers as longs when all fit (else {@code longPath} is false). */
+    private final boolean longPath;
+    private final long numLong;
+    private final long tTimesDenLong;
+    private final long acceptanceDenominatorLong;
 
     /**
      * N_Z(0, num/den).
@@ -38,6 +51,17 @@ public final class DiscreteGaussian {
      * @throws IllegalArgumentException when σ² is not positive or σ ≥ 2^50
      */
     public DiscreteGaussian(BigInteger varianceNumerator, BigInteger varianceDenominator, Random random) {
+        this(varianceNumerator, varianceDenominator, new RandomBits(random), true);
+    }
+
+    /** N_Z(0, num/den) from bits shared with other samplers of the same source. */
+    public DiscreteGaussian(BigInteger varianceNumerator, BigInteger varianceDenominator, RandomBits bits) {
+        this(varianceNumerator, varianceDenominator, bits, true);
+    }
+
+    /** {@code allowLongPath} false: big integers throughout, for tests that both paths draw the same law. */
+    DiscreteGaussian(BigInteger varianceNumerator, BigInteger varianceDenominator, RandomBits bits,
+                     boolean allowLongPath) {
         if (varianceNumerator.signum() <= 0 || varianceDenominator.signum() <= 0) {
             throw new IllegalArgumentException("σ² = " + varianceNumerator + "/" + varianceDenominator
                     + " must be a positive fraction");
@@ -54,7 +78,17 @@ public final class DiscreteGaussian {
         this.tTimesDen = tBig.multiply(varianceDenominator);
         this.acceptanceDenominator = BigInteger.TWO.multiply(varianceNumerator).multiply(varianceDenominator)
                 .multiply(tBig).multiply(tBig);
-        this.bits = new RandomBits(random);
+        this.bits = java.util.Objects.requireNonNull(bits, "bits");
+        this.longPath = allowLongPath && varianceNumerator.bitLength() <= LONG_PATH_BITS
+                && tTimesDen.bitLength() <= LONG_PATH_BITS && acceptanceDenominator.bitLength() <= LONG_PATH_BITS;
+        this.numLong = longPath ? varianceNumerator.longValueExact() : 0;
+        this.tTimesDenLong = longPath ? tTimesDen.longValueExact() : 0;
+        this.acceptanceDenominatorLong = longPath ? acceptanceDenominator.longValueExact() : 0;
+    }
+
+    /** Whether samples take the all-{@code long} path. */
+    boolean usesLongArithmetic() {
+        return longPath;
     }
 
     /**
@@ -83,12 +117,23 @@ public final class DiscreteGaussian {
     public long sample() {
         while (true) {
             long y = discreteLaplace();
-            // accept with probability exp(−(|y| − σ²/t)² / (2σ²)) = exp(−(|y|·t·den − num)² / (2·num·den·t²))
-            BigInteger a = BigInteger.valueOf(Math.abs(y)).multiply(tTimesDen).subtract(varianceNumerator);
-            if (bernoulliExp(a.multiply(a), acceptanceDenominator)) {
+            if (accept(Math.abs(y))) {
                 return y;
             }
         }
+    }
+
+    /** Bernoulli(exp(−(|y| − σ²/t)² / (2σ²))) = Bernoulli(exp(−(|y|·t·den − num)² / (2·num·den·t²))). */
+    private boolean accept(long absY) {
+        if (longPath && Math.multiplyHigh(absY, tTimesDenLong) == 0 && absY * tTimesDenLong >= 0) {
+            long a = absY * tTimesDenLong - numLong; // both in [0, 2^63): no overflow
+            if (Math.abs(a) <= MAX_SQUARABLE) {
+                return bernoulliExp(a * a, acceptanceDenominatorLong);
+            }
+        }
+        // far tails only (|y| several σ out, almost always rejected anyway): the same test in big integers
+        BigInteger a = BigInteger.valueOf(absY).multiply(tTimesDen).subtract(varianceNumerator);
+        return bernoulliExp(a.multiply(a), acceptanceDenominator);
     }
 
     /** Fills {@code out} with independent samples. */
@@ -120,45 +165,61 @@ public final class DiscreteGaussian {
 
     /** Bernoulli(exp(−n/d)) for any n/d ≥ 0 (CKS 2020, Algorithm 1): exp(−1) once per whole unit, then the rest. */
     boolean bernoulliExp(BigInteger n, BigInteger d) {
+        if (n.bitLength() < 64 && d.bitLength() < 64) {
+            return bernoulliExp(n.longValueExact(), d.longValueExact());
+        }
         BigInteger[] qr = n.divideAndRemainder(d);
-        for (BigInteger k = BigInteger.ZERO; k.compareTo(qr[0]) < 0; k = k.add(BigInteger.ONE)) {
-            if (!bernoulliExpFraction(1, 1)) {
+        if (qr[0].bitLength() < 64) {
+            if (!exponentialOnes(qr[0].longValueExact())) {
                 return false;
+            }
+        } else {
+            for (BigInteger k = BigInteger.ZERO; k.compareTo(qr[0]) < 0; k = k.add(BigInteger.ONE)) {
+                if (!bernoulliExpFraction(1, 1)) {
+                    return false;
+                }
             }
         }
         if (qr[1].signum() == 0) {
             return true;
         }
-        if (d.bitLength() <= LONG_PATH_BITS) {
+        if (d.bitLength() < 64) {
             return bernoulliExpFraction(qr[1].longValueExact(), d.longValueExact());
         }
         return bernoulliExpFractionBig(qr[1], d);
     }
 
-    /** Bernoulli(exp(−n/d)) for 0 ≤ n ≤ d. */
-    boolean bernoulliExpFraction(long n, long d) {
-        if (d > (1L << LONG_PATH_BITS)) {
-            return bernoulliExpFractionBig(BigInteger.valueOf(n), BigInteger.valueOf(d));
-        }
-        // K ← 1; while Bernoulli(γ/K): K ← K + 1; accept iff K is odd. d·K < 2^63 while K < 2^22; reaching
-        // K = 2^22 has probability below 1/(2^22)!, and even then the big-integer loop carries on exactly.
-        long k = 1;
-        while (bits.below(d * k) < n) {
-            k++;
-            if (k == (1L << 22)) {
-                return bernoulliExpFractionBigFrom(BigInteger.valueOf(n), BigInteger.valueOf(d), k);
+    /** As above with n ≥ 0, d &gt; 0 as longs. */
+    boolean bernoulliExp(long n, long d) {
+        return exponentialOnes(n / d) && (n % d == 0 || bernoulliExpFraction(n % d, d));
+    }
+
+    /** Bernoulli(exp(−whole)): {@code whole} independent Bernoulli(exp(−1)) that must all come up. */
+    private boolean exponentialOnes(long whole) {
+        for (long k = 0; k < whole; k++) {
+            if (!bernoulliExpFraction(1, 1)) {
+                return false;
             }
+        }
+        return true;
+    }
+
+    /**
+     * Bernoulli(exp(−n/d)) for 0 ≤ n ≤ d: K ← 1; while Bernoulli(n/(d·K)): K ← K + 1; accept iff K is odd. The
+     * Bernoulli(n/(d·K)) is a uniform below K being 0 and a uniform below d being below n: exact, and no d·K is
+     * formed.
+     */
+    boolean bernoulliExpFraction(long n, long d) {
+        long k = 1;
+        while (bits.below(k) == 0 && bits.below(d) < n) {
+            k++;
         }
         return (k & 1) == 1;
     }
 
     private boolean bernoulliExpFractionBig(BigInteger n, BigInteger d) {
-        return bernoulliExpFractionBigFrom(n, d, 1);
-    }
-
-    private boolean bernoulliExpFractionBigFrom(BigInteger n, BigInteger d, long start) {
-        long k = start;
-        while (bernoulli(n, d.multiply(BigInteger.valueOf(k)))) {
+        long k = 1;
+        while (bits.below(k) == 0 && bernoulli(n, d)) {
             k++;
         }
         return (k & 1) == 1;

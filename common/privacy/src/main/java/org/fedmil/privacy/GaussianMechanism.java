@@ -1,6 +1,5 @@
 package org.fedmil.privacy;
 
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,12 +65,7 @@ public final class GaussianMechanism {
     }
 
     private static SecureRandom strongRandom() {
-        try {
-            return SecureRandom.getInstance("DRBG");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM offers no DRBG SecureRandom (Java 9+ should); differential "
-                    + "privacy noise needs a cryptographically strong source", e);
-        }
+        return StrongRandom.drbg("differential privacy noise");
     }
 
     /**

@@ -5,12 +5,14 @@ import java.util.Objects;
 import java.util.Random;
 
 /**
- * Uniform integers from a {@link Random} (in production a {@link java.security.SecureRandom}), drawn from bytes read
- * in blocks: one engine call per block instead of one per number, because a DRBG's per-call locking dominates when
- * millions of coordinates are noised. Every method is exact: no floating point touches the randomness, so no
- * rounding bias or gap in the support can depend on the data (Mironov 2012).
+ * Uniform integers from a {@link Random} (in production a {@link java.security.SecureRandom}, see
+ * {@link StrongRandom}), drawn from bytes read in blocks: one engine call per block instead of one per number,
+ * because a DRBG's per-call locking dominates when millions of coordinates are noised. Small bounds spend only the
+ * bits they need (a coin costs one bit, not 64), because the DRBG's output rate bounds the samplers' speed. Every
+ * method is exact: no floating point touches the randomness, so no rounding bias or gap in the support can depend
+ * on the data (Mironov 2012). Not thread-safe.
  */
-final class RandomBits {
+public final class RandomBits {
 
     private static final int BLOCK_BYTES = 1 << 13;
 
@@ -20,12 +22,12 @@ final class RandomBits {
     private long bitBuffer;
     private int bitsLeft;
 
-    RandomBits(Random random) {
+    public RandomBits(Random random) {
         this.random = Objects.requireNonNull(random, "random");
     }
 
     /** 64 uniform bits. */
-    long nextLong() {
+    public long nextLong() {
         if (position + 8 > block.length) {
             random.nextBytes(block);
             position = 0;
@@ -37,35 +39,46 @@ final class RandomBits {
         return bits;
     }
 
-    boolean nextBit() {
-        if (bitsLeft == 0) {
-            bitBuffer = nextLong();
-            bitsLeft = 64;
-        }
-        bitsLeft--;
-        return ((bitBuffer >>> bitsLeft) & 1) == 1;
+    public boolean nextBit() {
+        return nextBits(1) == 1;
     }
 
-    /** Uniform in [0, bound), by rejection (no modulo bias). */
-    long below(long bound) {
+    /** {@code n} uniform bits (1 ≤ n ≤ 63) as a non-negative long, taken from a 64-bit buffer. */
+    public long nextBits(int n) {
+        if (n < 1 || n > 63) {
+            throw new IllegalArgumentException("between 1 and 63 bits at a time, got " + n);
+        }
+        if (n <= bitsLeft) {
+            bitsLeft -= n;
+            return (bitBuffer >>> bitsLeft) & ((1L << n) - 1);
+        }
+        int old = bitsLeft;
+        long high = old == 0 ? 0 : bitBuffer & ((1L << old) - 1);
+        int need = n - old;
+        bitBuffer = nextLong();
+        bitsLeft = 64 - need;
+        return (high << need) | ((bitBuffer >>> bitsLeft) & ((1L << need) - 1));
+    }
+
+    /** Uniform in [0, bound): bound's bit length of bits, again while the draw is ≥ bound (no modulo bias). */
+    public long below(long bound) {
         if (bound <= 0) {
             throw new IllegalArgumentException("bound must be positive, got " + bound);
         }
-        long m = bound - 1;
-        if ((bound & m) == 0) {
-            return nextLong() & m;
+        if (bound == 1) {
+            return 0;
         }
-        long u = nextLong() >>> 1;
-        long r = u % bound;
-        while (u - r + m < 0) { // u fell in the incomplete last block of [0, 2^63)
-            u = nextLong() >>> 1;
-            r = u % bound;
+        int n = 64 - Long.numberOfLeadingZeros(bound - 1);
+        while (true) {
+            long x = nextBits(n);
+            if (x < bound) {
+                return x;
+            }
         }
-        return r;
     }
 
     /** Uniform in [0, bound), by rejection over bound's bit length. */
-    BigInteger below(BigInteger bound) {
+    public BigInteger below(BigInteger bound) {
         if (bound.signum() <= 0) {
             throw new IllegalArgumentException("bound must be positive, got " + bound);
         }

@@ -92,6 +92,38 @@ class DiscreteGaussianTest {
     }
 
     @Test
+    void theLongAndTheBigIntegerPathsBothDrawTheExactPmfAtAGridSizedSigma() {
+        BigInteger variance = BigInteger.valueOf(1_000_003); // σ ≈ 1000, as DP-SGD's grid gives at a coarse k
+        DiscreteGaussian fast = new DiscreteGaussian(variance, BigInteger.ONE, new RandomBits(new Random(21)), true);
+        DiscreteGaussian slow = new DiscreteGaussian(variance, BigInteger.ONE, new RandomBits(new Random(22)), false);
+        assertThat(fast.usesLongArithmetic()).isTrue();
+        assertThat(slow.usesLongArithmetic()).isFalse();
+        double[] pmf = exactPmf(variance.doubleValue(), 8000);
+        for (DiscreteGaussian g : new DiscreteGaussian[] {fast, slow}) {
+            double[] chi = chiSquare(draw(g, 200_000), pmf);
+            assertThat(chi[0]).as("χ² (long path %s), %s degrees of freedom", g.usesLongArithmetic(), chi[1])
+                    .isLessThan(bound(chi[1]));
+        }
+    }
+
+    @Test
+    void dpSgdSizedVariancesTakeTheLongPathAndSiteLevelOnesTheBigIntegerOne() {
+        // σ just below 2^15 grid units (DP-SGD's grid keeps it there) fits 62 bits; σ = 1.3·2^40 does not
+        DiscreteGaussian dpSgd = new DiscreteGaussian(BigInteger.valueOf(32_000L * 32_000L), BigInteger.ONE,
+                new Random(4));
+        assertThat(dpSgd.usesLongArithmetic()).isTrue();
+        assertThat(DiscreteGaussian.withSigma(1.3 * 0x1p40, new Random(4)).usesLongArithmetic()).isFalse();
+        int n = 100_000;
+        long[] s = draw(dpSgd, n);
+        double squares = 0;
+        for (long x : s) {
+            squares += (double) x * x;
+        }
+        // standard error of the variance σ²·√(2/n) ≈ 0.45 %
+        assertThat(squares / n / (32_000.0 * 32_000.0)).isCloseTo(1, within(0.03));
+    }
+
+    @Test
     void theChiSquareCheckRejectsARoundedContinuousGaussian() {
         // the check above has power: rounding N(0, 1/4) to the integers is a different distribution from N_Z(0, 1/4)
         Random r = new Random(3);

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Local training under {@link DpSgd}: the per-example gradients DP-SGD clips are had the simplest honest way, one
  * forward and backward pass per bag (a bag is one example; the ordinary trainer runs one per bag anyway), each
- * bag's gradient read out, its global L2 norm over all parameters taken, scaled to at most C and added to a
- * running sum kept in float arrays. After the lot, noise is added to the sum, it is divided by the expected lot
+ * bag's gradient read out, its global L2 norm over all parameters taken, scaled to at most C, rounded to the
+ * integer grid of {@link GradientGrid} and added to a running sum of integers. After the lot, exact discrete
+ * Gaussian noise is added to the integer sum, which is turned back into gradient units, divided by the expected lot
  * size, written into the parameters' gradients, and the configured optimiser steps. A step whose Poisson sample is
  * empty still adds the noise and steps: skipping it would reveal that no bag was drawn.
  *
@@ -76,24 +77,31 @@ public final class DpSgdTrainer {
                     (float) options.proximalMu(), session);
             materialiseGradients(model, bags.get(0), options.loss(), session);
             zeroGradients(weights);
-            float[][] sum = new float[weights.size()][];
+            long[][] sum = new long[weights.size()][];
+            long[][] scratch = new long[weights.size()][];
+            long dim = 0;
+            for (int p = 0; p < scratch.length; p++) {
+                scratch[p] = new long[Math.toIntExact(weights.get(p).size())];
+                dim += scratch[p].length;
+            }
+            GradientGrid grid = GradientGrid.of(dp, dim);
             for (int step = 0; step < totalSteps; step++) {
                 for (int p = 0; p < sum.length; p++) {
-                    sum[p] = new float[Math.toIntExact(weights.get(p).size())];
+                    sum[p] = new long[scratch[p].length];
                 }
                 for (int index : lot(bags.size(), dp.samplingRate(), noise)) {
                     Bag bag = BagPrefetcher.await(prefetcher.request(step, index));
                     lossSum += LocalTrainer.backward(model, bag, options.loss(), 1, session);
                     lossCount++;
-                    double norm = addClipped(weights, sum, dp.clipNorm());
+                    double norm = addClipped(weights, sum, scratch, dp.clipNorm(), grid, noise);
                     norms.add(norm);
                     if (norm > dp.clipNorm()) {
                         clipped++;
                     }
                 }
                 for (int p = 0; p < sum.length; p++) {
-                    noise.addGaussian(sum[p], dp.noiseStandardDeviation());
-                    setGradient(weights.get(p), sum[p], (float) (1 / expectedLot), session);
+                    noise.addDiscreteGaussian(sum[p], grid.variance());
+                    setGradient(weights.get(p), grid.toValues(sum[p]), (float) (1 / expectedLot), session);
                 }
                 optimizer.update((float) options.rateOf(step, totalSteps));
             }
@@ -130,9 +138,10 @@ public final class DpSgdTrainer {
 
     /**
      * Reads the one bag's gradient out of the parameters (clearing them for the next bag), scales it to global
-     * norm at most C and adds it to {@code sum}; returns the norm before clipping.
+     * norm at most C and adds it to {@code sum} on {@code grid}; returns the norm before clipping.
      */
-    static double addClipped(List<NDArray> weights, float[][] sum, double clipNorm) {
+    static double addClipped(List<NDArray> weights, long[][] sum, long[][] scratch, double clipNorm,
+                             GradientGrid grid, GradientNoise noise) {
         float[][] grads = new float[weights.size()][];
         double squares = 0;
         for (int p = 0; p < grads.length; p++) {
@@ -150,13 +159,7 @@ public final class DpSgdTrainer {
                     + "features");
         }
         double scale = norm > clipNorm ? clipNorm / norm : 1;
-        for (int p = 0; p < grads.length; p++) {
-            float[] s = sum[p];
-            float[] g = grads[p];
-            for (int i = 0; i < s.length; i++) {
-                s[i] += (float) (g[i] * scale);
-            }
-        }
+        grid.addRounded(grads, scale, sum, scratch, noise);
         return norm;
     }
 

@@ -95,12 +95,15 @@ class DpSgdTrainerTest {
     @Test
     void aSmallGradientIsNotScaledAndEveryBagOfTheLotCountsOnce() {
         List<Bag> bags = LesionBags.generate(4, DIM, 5, 10, 2).bags();
-        double clip = 1e6;
+        // C far above every norm, and small enough that the grid (C·2^−30 at this σ) is far below the tolerance
+        double clip = 1e3;
         try (MilModel dpModel = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7);
              MilModel plain = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7)) {
             TensorSet start = dpModel.weights();
-            // q = 1 and C far above every norm: one step of the mean gradient of all four bags, plus noise 1e-9·C
-            trainer.train(dpModel, bags, sgdAtRateOne(1), new DpSgd(clip, 1e-12, 1.0), GradientNoise.seeded(2));
+            // q = 1: one step of the mean gradient of all four bags, plus noise of a grid unit or so
+            DpSgdTrainer.Result result = trainer.train(dpModel, bags, sgdAtRateOne(1),
+                    new DpSgd(clip, 1e-12, 1.0), GradientNoise.seeded(2));
+            assertThat(result.clippedFraction()).isZero();
             new LocalTrainer().train(plain, bags, sgdAtRateOne(1).withBagsPerStep(4));
             double[] a = flatten(dpModel.weights().minus(start));
             double[] b = flatten(plain.weights().minus(start));
@@ -120,13 +123,18 @@ class DpSgdTrainerTest {
         GradientNoise real = GradientNoise.seeded(4);
         GradientNoise emptyLots = new GradientNoise() {
             @Override
-            public void addGaussian(float[] values, double std) {
-                real.addGaussian(values, std);
+            public void addDiscreteGaussian(long[] values, java.math.BigInteger variance) {
+                real.addDiscreteGaussian(values, variance);
             }
 
             @Override
             public boolean sampled(double rate) {
                 return false;
+            }
+
+            @Override
+            public double roundingUniform() {
+                return real.roundingUniform();
             }
         };
         try (MilModel model = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7)) {
@@ -170,12 +178,12 @@ class DpSgdTrainerTest {
     }
 
     @Test
-    void theGaussianDrawsHaveTheAskedStandardDeviation() {
-        float[] v = new float[200_000];
-        GradientNoise.seeded(6).addGaussian(v, 3.0);
+    void theDiscreteGaussianDrawsHaveTheAskedStandardDeviation() {
+        long[] v = new long[200_000];
+        GradientNoise.seeded(6).addDiscreteGaussian(v, java.math.BigInteger.valueOf(9));
         double sum = 0;
         double squares = 0;
-        for (float x : v) {
+        for (long x : v) {
             sum += x;
             squares += (double) x * x;
         }
@@ -197,6 +205,21 @@ class DpSgdTrainerTest {
     }
 
     @Test
+    void theSecureSourceNoisesEveryStepDifferentlyFromRunToRun() {
+        List<Bag> bags = LesionBags.generate(10, DIM, 5, 10, 4).bags();
+        DpSgd dp = new DpSgd(1.0, 1.0, 0.5);
+        try (MilModel a = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7);
+             MilModel b = MilModel.create(SPEC, Engine.getInstance().defaultDevice(), 7)) {
+            TensorSet start = a.weights();
+            trainer.train(a, bags, sgdAtRateOne(1), dp, GradientNoise.secure());
+            trainer.train(b, bags, sgdAtRateOne(1), dp, GradientNoise.secure());
+            // the same model, bags and settings: only the DRBG's lots and noise differ
+            assertThat(a.weights()).isNotEqualTo(start);
+            assertThat(a.weights()).isNotEqualTo(b.weights());
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedWithWhatToDo() {
         assertThatThrownBy(() -> new DpSgd(0, 1, 0.1)).hasMessageContaining("clip norm C")
                 .hasMessageContaining("> 0");
@@ -205,7 +228,7 @@ class DpSgdTrainerTest {
         assertThatThrownBy(() -> new DpSgd(1, 1, 0)).hasMessageContaining("sampling rate q")
                 .hasMessageContaining("(0, 1]");
         assertThatThrownBy(() -> new DpSgd(1, 1, 1.5)).hasMessageContaining("sampling rate q");
-        assertThatThrownBy(() -> GradientNoise.seeded(1).addGaussian(new float[1], -1))
-                .hasMessageContaining("standard deviation");
+        assertThatThrownBy(() -> GradientNoise.seeded(1).addDiscreteGaussian(new long[1],
+                java.math.BigInteger.valueOf(-1))).hasMessageContaining("variance must be > 0");
     }
 }

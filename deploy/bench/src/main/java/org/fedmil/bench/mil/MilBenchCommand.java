@@ -168,11 +168,23 @@ public final class MilBenchCommand implements Callable<Integer> {
     @Option(names = "--dp-sgd-epsilon", split = ",", description = "target ε per bag (patient) over the whole "
             + "federation at δ = 1e-5: one extra federated arm each, whose sites train under DP-SGD (each bag's "
             + "gradient clipped to --dp-sgd-clip, Poisson lots at --dp-sgd-sampling-rate, Gaussian noise per step) "
-            + "with the smallest σ that meets the target over rounds × local epochs × round(1/q) steps; use with "
-            + "--validation-fraction 0 (a fixed number of rounds, no selection on unprotected validation scores)")
+            + "with the smallest σ that meets the target over rounds × local epochs × round(1/q) steps. A DP-SGD arm "
+            + "runs every round and keeps its last model (no selection on unprotected validation scores); with "
+            + "--validation-fraction above 0 the sites' validation AUC of that model is recorded, to choose a recipe "
+            + "on")
     List<Double> dpSgdEpsilon = List.of();
 
-    @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon: skip the federated arm without DP (run "
+    @Option(names = "--ddp-epsilon", split = ",", description = "target ε per site over all rounds at δ = 1e-5: "
+            + "one extra federated arm each under distributed DP with secure aggregation (training.dp.distributed): "
+            + "sites clip their delta to --ddp-clip and add their share of discrete Gaussian noise to its "
+            + "fixed-point encoding, only the sum carries the central noise; the arm keeps its last model")
+    List<Double> ddpEpsilon = List.of();
+
+    @Option(names = "--ddp-clip", defaultValue = "NaN", description = "with --ddp-epsilon: clip norm C of a site's "
+            + "delta (choose it from the median delta norm a run without DP prints)")
+    double ddpClip;
+
+    @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon or --ddp-epsilon: skip the federated arm without DP (run "
             + "it separately, e.g. at its own learning rate)")
     boolean dpSgdOnly;
 
@@ -293,7 +305,8 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withVariants(variants, noise())
                         .withCarriedOptimizer(carryOptimizer)
                         .withDpSgd(n == largest ? dpSgdEpsilon : List.of(), dpSgdClip, dpSgdSamplingRate)
-                        .withoutPlainFederatedArm(dpSgdOnly && !dpSgdEpsilon.isEmpty())
+                        .withDistributedDp(n == largest ? ddpEpsilon : List.of(), ddpClip)
+                        .withoutPlainFederatedArm(dpSgdOnly && !(dpSgdEpsilon.isEmpty() && ddpEpsilon.isEmpty()))
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
                                 new ValidationSplit(validationFraction, 0), patience, minRounds,
                                 selectBy == null ? org.fedmil.mil.eval.ValidationCriterion.matching(

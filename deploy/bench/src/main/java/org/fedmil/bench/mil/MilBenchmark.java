@@ -172,11 +172,70 @@ public final class MilBenchmark {
                                 epsReplace), false);
                 double bagNorm = bagNorms.stream().mapToDouble(Double::doubleValue).sorted()
                         .skip(bagNorms.size() / 2).findFirst().orElse(Double.NaN);
+                String validation = simulation.lastValidation().map(v -> String.format(Locale.ROOT,
+                        ":validation_auc=%s:validation_loss=%.4f", v.auc().isPresent()
+                                ? String.format(Locale.ROOT, "%.4f", v.auc().getAsDouble()) : "n/a", v.loss()))
+                        .orElse("");
                 r = r.withVariant(String.format(Locale.ROOT, "dp_sgd:q=%s:steps=%d:target_epsilon=%s:"
-                        + "median_bag_gradient_norm=%.4g", dpSgdRate, steps, target, bagNorm));
+                        + "median_bag_gradient_norm=%.4g%s", dpSgdRate, steps, target, bagNorm, validation));
                 append(r);
                 progress.printf(Locale.ROOT, "%-12s DP-SGD q %s, %d steps, σ %.4f for ε ≤ %s: ε %.3f; median per-bag "
-                        + "gradient norm %.4g (C %s)%n", "", dpSgdRate, steps, sigma, target, eps, bagNorm, dpSgdClip);
+                        + "gradient norm %.4g (C %s)%s%n", "", dpSgdRate, steps, sigma, target, eps, bagNorm, dpSgdClip,
+                        validation.replace(':', ' '));
+            }
+        }
+    }
+
+    private List<Double> ddpEpsilons = List.of();
+    private double ddpClip;
+
+    /**
+     * One extra federated arm per target ε under distributed DP with secure aggregation (site-level: adjacency is
+     * one site's whole delta): sites clip their delta to {@code clip}, and the central noise multiplier is the
+     * smallest that keeps ε over all rounds at most the target at δ = {@link RunRecord#DP_DELTA}.
+     */
+    public MilBenchmark withDistributedDp(List<Double> targetEpsilons, double clip) {
+        if (!targetEpsilons.isEmpty() && !(clip > 0 && Double.isFinite(clip))) {
+            throw new IllegalArgumentException("--ddp-clip must be a finite C > 0 with --ddp-epsilon, got " + clip
+                    + "; the median delta norm a run without DP prints is a good start");
+        }
+        for (double e : targetEpsilons) {
+            NoiseCalibration.noiseMultiplierFor(e, RunRecord.DP_DELTA, 1.0, recipe.rounds());
+        }
+        this.ddpEpsilons = List.copyOf(targetEpsilons);
+        this.ddpClip = clip;
+        return this;
+    }
+
+    private void runDistributedDp(BenchSplit split, Architecture architecture, Simulation simulation,
+                                  List<RunRecord> out) {
+        for (double target : ddpEpsilons) {
+            double sigma = NoiseCalibration.noiseMultiplierFor(target, RunRecord.DP_DELTA, 1.0, recipe.rounds());
+            long t0 = System.nanoTime();
+            List<Double> deltaNorms = new ArrayList<>();
+            List<Double> central = new ArrayList<>();
+            try (MilModel dp = simulation.federatedDistributedDp(split.sites(),
+                    new Simulation.DistributedDp(ddpClip, sigma), deltaNorms::add, central::add)) {
+                // what the ledgers charge: every round at its own z', the weakest of them for all rounds
+                double eps = 0;
+                double epsReplace = 0;
+                double weakest = central.stream().mapToDouble(Double::doubleValue).min().orElse(sigma);
+                eps = RdpAccountant.epsilonOfSampledGaussian(1, weakest, recipe.rounds(), RunRecord.DP_DELTA)
+                        .epsilon();
+                epsReplace = RdpAccountant.epsilonOfSampledGaussian(1, weakest / 2, recipe.rounds(),
+                        RunRecord.DP_DELTA).epsilon();
+                FederatedFields f = federatedFields(split, deltaNorms, null);
+                RunRecord r = score(split, architecture, "federated-ddp", split.trainingBags(), dp, t0,
+                        new FederatedFields(f.rounds(), f.sites(), f.medianDeltaNorm(), sigma, ddpClip, eps,
+                                epsReplace), false);
+                String validation = simulation.lastValidation().map(v -> String.format(Locale.ROOT,
+                        ":validation_auc=%s", v.auc().isPresent()
+                                ? String.format(Locale.ROOT, "%.4f", v.auc().getAsDouble()) : "n/a")).orElse("");
+                r = r.withVariant(String.format(Locale.ROOT, "distributed_dp:threshold=%d:target_epsilon=%s:"
+                        + "central_noise_multiplier=%.6f%s", split.sites().size(), target, weakest, validation));
+                append(r);
+                progress.printf(Locale.ROOT, "%-12s distributed DP: σ %.4f (z' %.6f) for ε ≤ %s per site: ε %.3f%s%n",
+                        "", sigma, weakest, target, eps, validation.replace(':', ' '));
             }
         }
     }
@@ -296,6 +355,7 @@ public final class MilBenchmark {
             }
         }
         runDpSgd(split, architecture, simulation, out);
+        runDistributedDp(split, architecture, simulation, out);
         if (centralised) {
             t0 = System.nanoTime();
             try (MilModel c = simulation.centralised(split.sites())) {

@@ -159,6 +159,10 @@ public final class Simulation {
         }
         boolean plateau = recipe.schedule().kind() == LearningRateSchedule.Kind.REDUCE_ON_PLATEAU;
         boolean validating = parts.stream().anyMatch(p -> !p.validation().isEmpty());
+        // a DP-SGD arm keeps its last model: choosing a round on the sites' unnoised validation scores would
+        // release something about those bags that the accountant does not charge
+        boolean selecting = validating && dpSgd == null && distributedDp == null;
+        lastValidation = null;
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
         // the coordinator does; the held-out set only in the old validation-free protocol
         List<Double> plateauLosses = new ArrayList<>();
@@ -167,7 +171,7 @@ public final class Simulation {
             TensorSet global = model.weights();
             observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
-                if (validating) {
+                if (selecting) {
                     ValidationMetrics v = validation(model, parts);
                     plateauLosses.add(v.loss());
                     keeper.offer(round - 1, global, v);
@@ -182,6 +186,9 @@ public final class Simulation {
                         : recipe.learningRate();
                 StepRates rates = recipe.schedule().forRound(roundRate, round, recipe.rounds());
                 strategy.beginRound(model.weightSpecs());
+                DistributedDpSum secureSum = distributedDp == null ? null : new DistributedDpSum(
+                        distributedDp.clipNorm(), distributedDp.noiseMultiplier(), sites.size(),
+                        parts.stream().mapToLong(p -> p.training().size()).max().orElse(1), global.specs(), round);
                 for (int s = 0; s < sites.size(); s++) {
                     Parts site = parts.get(s);
                     model.setWeights(global);
@@ -209,9 +216,18 @@ public final class Simulation {
                     if (compression != DeltaEncoding.FLOAT32) {
                         delta = DeltaCodec.decode(delta.specs(), compression, feedback.get(s).encode(delta));
                     }
-                    strategy.accept(delta, site.training().size());
+                    if (secureSum != null) {
+                        secureSum.add(delta, site.training().size(), new Random(trainingSeed * 7919L + 23));
+                    } else {
+                        strategy.accept(delta, site.training().size());
+                    }
                 }
-                global = strategy.finish(global);
+                if (secureSum != null) {
+                    ddpCentralMultipliers.add(secureSum.centralNoiseMultiplier());
+                    global = global.plus(secureSum.mean());
+                } else {
+                    global = strategy.finish(global);
+                }
                 model.setWeights(global);
                 observer.after(round, model);
                 keeper.last = round;
@@ -219,11 +235,14 @@ public final class Simulation {
             if (validating) {
                 // the last model is validated too, as the sites' final evaluation does at the coordinator
                 model.setWeights(global);
-                keeper.offer(keeper.last, global, validation(model, parts));
-                global = keeper.weights;
+                lastValidation = validation(model, parts);
+                if (selecting) {
+                    keeper.offer(keeper.last, global, lastValidation);
+                    global = keeper.weights;
+                }
             }
             model.setWeights(global);
-            lastRun = new Run(keeper.last, validating ? keeper.round : keeper.last);
+            lastRun = new Run(keeper.last, selecting ? keeper.round : keeper.last);
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -251,6 +270,42 @@ public final class Simulation {
         } finally {
             dpSgd = null;
             dpSgdNorms.forEach(bagGradientNorms::accept);
+        }
+    }
+
+    private ValidationMetrics lastValidation;
+
+    /**
+     * The sites' validation scores of the last federated arm's final model, aggregated as the coordinator does;
+     * empty when the sites kept no validation bags. What a recipe is chosen on, never the held-out set.
+     */
+    public Optional<ValidationMetrics> lastValidation() {
+        return Optional.ofNullable(lastValidation);
+    }
+
+    private DistributedDp distributedDp;
+    private final List<Double> ddpCentralMultipliers = new ArrayList<>();
+
+    /** Distributed DP under secure aggregation: clip norm C of a site's delta, central noise multiplier σ. */
+    public record DistributedDp(double clipNorm, double noiseMultiplier) {
+    }
+
+    /**
+     * The FedAvg arm under distributed DP ({@link DistributedDpSum}): every site clips its delta and adds its share
+     * of discrete Gaussian noise to its fixed-point encoding, so that only the sum carries the central noise
+     * σ·C (weighted units). Keeps its last model. The shares are seeded, for measuring utility only.
+     *
+     * @param centralMultipliers receives every round's central noise multiplier z', what the ledger charges
+     */
+    public MilModel federatedDistributedDp(List<BagDataset> sites, DistributedDp dp, DoubleConsumer deltaNorms,
+                                           DoubleConsumer centralMultipliers) {
+        distributedDp = dp;
+        ddpCentralMultipliers.clear();
+        try {
+            return federated(sites, new FedAvg(), List.of(), Optional.empty(), deltaNorms, (r, m) -> { });
+        } finally {
+            distributedDp = null;
+            ddpCentralMultipliers.forEach(centralMultipliers::accept);
         }
     }
 

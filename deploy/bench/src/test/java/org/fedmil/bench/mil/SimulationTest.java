@@ -70,6 +70,25 @@ class SimulationTest {
     }
 
     @Test
+    void aDpSgdArmWithValidationBagsRunsEveryRoundKeepsItsLastModelAndRecordsItsValidationScores() {
+        List<BagDataset> sites = sites();
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, sites.get(0).dim(), 16, 8);
+        Recipe recipe = new Recipe(3, 1, 1e-2, 0, LossConfig.DEFAULT, BagAugmentation.NONE);
+        // patience 0 would stop a selecting arm after its first round without improvement
+        Simulation.Stopping stopping = new Simulation.Stopping(
+                new org.fedmil.mil.data.ValidationSplit(0.25, 0), 0, 0);
+        Simulation simulation = new Simulation(spec, Engine.getInstance().defaultDevice(), recipe, 42, stopping);
+        try (MilModel dp = simulation.federatedDpSgd(sites, new org.fedmil.mil.train.DpSgd(1.0, 1.0, 0.5),
+                n -> { }, n -> { })) {
+            assertThat(simulation.lastRun().trained()).isEqualTo(3);
+            assertThat(simulation.lastRun().kept()).as("the last model, not one chosen on validation").isEqualTo(3);
+            org.fedmil.mil.eval.ValidationMetrics v = simulation.lastValidation().orElseThrow();
+            assertThat(v.negatives() + v.positives()).as("every site's validation bags").isGreaterThan(10);
+            assertThat(v.auc()).isPresent();
+        }
+    }
+
+    @Test
     void theCentralisedArmReadsSitesThroughOneViewWithoutCopyingThem() {
         AtomicInteger reads = new AtomicInteger();
         List<Bag> first = data.sites().get(0).dataset().bags();
