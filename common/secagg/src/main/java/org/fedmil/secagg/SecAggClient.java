@@ -38,6 +38,8 @@ public final class SecAggClient {
     /** Shares other sites sent this site, by owner: [masking key share, self-mask share]. U2 = its key set. */
     private final Map<String, Shamir.Share[]> held = new TreeMap<>();
     private Set<String> maskedWith = Set.of();
+    /** This site and its neighbours in the round's communication graph: all of the roster under full SecAgg. */
+    private Set<String> neighbourhood = Set.of();
     private int clamped;
 
     /**
@@ -105,12 +107,20 @@ public final class SecAggClient {
             throw new SecAggException("key roster has " + roster.size() + " sites, more than the "
                     + params.invitedSites() + " invited to round " + params.round());
         }
-        int n = roster.size();
-        List<Shamir.Share> keyShares = Shamir.split(maskingKeys.privateKey(), n, params.threshold(), random);
-        List<Shamir.Share> seedShares = Shamir.split(selfMaskSeed, n, params.threshold(), random);
+        neighbourhood = CommunicationGraph.of(params, roster.keySet()).neighbourhood(site);
+        requireThreshold(neighbourhood.size(), "sites in " + site + "'s neighbourhood");
+        int n = neighbourhood.size();
+        int[] points = new int[n];
+        int p = 0;
+        for (String v : neighbourhood) {
+            points[p++] = pointOf(v);
+        }
+        List<Shamir.Share> keyShares = Shamir.splitAt(maskingKeys.privateKey(), points, params.threshold(), random);
+        List<Shamir.Share> seedShares = Shamir.splitAt(selfMaskSeed, points, params.threshold(), random);
         List<EncryptedShare> out = new ArrayList<>(n);
         int i = 0;
-        for (KeyAdvertisement peer : roster.values()) {
+        for (String v : neighbourhood) {
+            KeyAdvertisement peer = roster.get(v);
             byte[] plaintext = new byte[2 * Shamir.ELEMENT_BYTES];
             System.arraycopy(Shamir.toBytes(keyShares.get(i).y(), Shamir.ELEMENT_BYTES), 0, plaintext, 0,
                     Shamir.ELEMENT_BYTES);
@@ -140,6 +150,10 @@ public final class SecAggClient {
             KeyAdvertisement sender = roster.get(s.from());
             if (sender == null) {
                 throw new SecAggException("share from " + s.from() + ", who is not in the key roster", s.from());
+            }
+            if (!neighbourhood.contains(s.from())) {
+                throw new SecAggException("share from " + s.from() + ", who is not a neighbour of " + site
+                        + " in round " + params.round() + "'s communication graph", s.from());
             }
             byte[] key = ShareCipher.pairKey(encryptionKeys, sender.encryptionKey(), s.from(), params);
             byte[] plain = ShareCipher.decrypt(key, s.from(), site, params, s.ciphertext());
@@ -243,18 +257,27 @@ public final class SecAggClient {
         }
         Set<String> union = new TreeSet<>(survivors);
         union.addAll(dropped);
-        if (!union.equals(maskedWith)) {
+        Set<String> unknown = new TreeSet<>(union);
+        unknown.removeAll(roster.keySet());
+        union.retainAll(neighbourhood);
+        if (!unknown.isEmpty() || !union.equals(maskedWith)) {
             throw new SecAggException("unmask request of round " + params.round() + " covers " + union
+                    + (unknown.isEmpty() ? "" : " and " + unknown + " outside the key roster")
                     + " but the sites that shared keys were " + maskedWith);
         }
-        requireThreshold(survivors.size(), "survivors");
+        Set<String> neighboursSurviving = new TreeSet<>(survivors);
+        neighboursSurviving.retainAll(neighbourhood);
+        requireThreshold(neighboursSurviving.size(), neighbourhood.size() == roster.size() ? "survivors"
+                : "survivors in " + site + "'s neighbourhood");
         Map<String, Shamir.Share> seeds = new HashMap<>();
         Map<String, Shamir.Share> keys = new HashMap<>();
-        for (String v : survivors) {
+        for (String v : neighboursSurviving) {
             seeds.put(v, held.get(v)[1]);
         }
         for (String v : dropped) {
-            keys.put(v, held.get(v)[0]);
+            if (neighbourhood.contains(v)) {
+                keys.put(v, held.get(v)[0]);
+            }
         }
         phase = Phase.DONE;
         return new UnmaskResponse(site, seeds, keys);
