@@ -118,7 +118,8 @@ public final class Coordinator implements AutoCloseable {
                 config.roundRules(), pretraining, config.secureAggregation())
                 .withEarlyStopping(config.earlyStopping().rule().withCriterion(
                         ValidationCriterion.matching(t.lossConfig().classWeighting())))
-                .withFeatureEncoder(config.model().featureEncoderSha256());
+                .withFeatureEncoder(config.model().featureEncoderSha256())
+                .withSecAggGraph(config.secureAggregationGraph().policy());
         this.validationCriterion = plan.earlyStopping().criterion();
         // the starting weights in plain Java, bit-identical to the engine's: the engine (libtorch) is loaded only
         // where the coordinator evaluates

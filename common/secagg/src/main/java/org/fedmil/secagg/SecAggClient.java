@@ -41,6 +41,8 @@ public final class SecAggClient {
     /** This site and its neighbours in the round's communication graph: all of the roster under full SecAgg. */
     private Set<String> neighbourhood = Set.of();
     private int clamped;
+    /** The survivor set this site signed in the consistency round, or null before it. */
+    private Set<String> signedSurvivors;
 
     /**
      * @param authentication signs this site's keys and checks every roster entry; its certificate must name
@@ -281,6 +283,83 @@ public final class SecAggClient {
         }
         phase = Phase.DONE;
         return new UnmaskResponse(site, seeds, keys);
+    }
+
+    /**
+     * The consistency round: this site's signature over the survivor set the coordinator sent. Signed once per round,
+     * and only over a set that lists this site.
+     */
+    public SurvivorSetSignature signSurvivors(UnmaskRequest request) {
+        expect(Phase.MASKED, "sign the survivor set");
+        if (signedSurvivors != null) {
+            throw new SecAggException(site + " already signed the survivor set " + signedSurvivors + " of round "
+                    + params.round() + "; it signs one set per round, so the coordinator cannot collect signatures "
+                    + "for two");
+        }
+        Set<String> survivors = new TreeSet<>(request.survivors());
+        if (!survivors.contains(site)) {
+            throw new SecAggException("survivor set of round " + params.round() + " does not list " + site
+                    + ", though it sent its input: refusing to sign it");
+        }
+        signedSurvivors = survivors;
+        return authentication.signSurvivors(params, site, survivors);
+    }
+
+    /**
+     * Signatures over one survivor set a site must see before revealing anything: t, and a majority of the key
+     * roster, so that two different sets cannot both collect enough signatures unless 2q − n sites signed both.
+     */
+    public static int consistencyQuorum(int rosterSize, int threshold) {
+        return Math.max(threshold, rosterSize / 2 + 1);
+    }
+
+    /**
+     * Step 3 after the consistency round: reveals the unmasking shares only when the request names exactly the
+     * survivor set this site signed and {@code signatures} hold at least {@link #consistencyQuorum} valid ones from
+     * distinct consortium-certified survivors over that same set.
+     *
+     * @throws SecAggException saying how many valid signatures there were and which were refused, and the site
+     *                         withdraws from the round
+     */
+    public UnmaskResponse unmask(UnmaskRequest request, List<SurvivorSetSignature> signatures) {
+        expect(Phase.MASKED, "unmask");
+        if (signedSurvivors == null) {
+            throw new IllegalStateException(site + " cannot unmask in round " + params.round() + " before it signed "
+                    + "the survivor set (the consistency round)");
+        }
+        Set<String> told = new TreeSet<>(request.survivors());
+        if (!told.equals(signedSurvivors)) {
+            phase = Phase.WITHDRAWN;
+            throw new SecAggException("the unmask request of round " + params.round() + " names the survivors " + told
+                    + " but " + site + " signed " + signedSurvivors + ": the coordinator changed the survivor set "
+                    + "after the consistency round; " + site + " reveals nothing");
+        }
+        Set<String> valid = new TreeSet<>();
+        Map<String, String> refused = new TreeMap<>();
+        for (SurvivorSetSignature sig : signatures) {
+            if (!signedSurvivors.contains(sig.site())) {
+                refused.put(sig.site(), "not a survivor");
+                continue;
+            }
+            String problem = authentication.survivorSignatureProblem(params, signedSurvivors, sig);
+            if (problem == null) {
+                valid.add(sig.site());
+            } else {
+                refused.put(sig.site(), problem);
+            }
+        }
+        int quorum = consistencyQuorum(roster.size(), params.threshold());
+        if (valid.size() < quorum) {
+            phase = Phase.WITHDRAWN;
+            throw new SecAggException("consistency check of round " + params.round() + " of " + params.federationId()
+                    + " failed at " + site + ": only " + valid.size() + " valid signatures from distinct consortium "
+                    + "sites over the survivor set " + signedSurvivors + " it was told, fewer than the " + quorum
+                    + " needed (t=" + params.threshold() + ", and a majority of the " + roster.size() + " roster "
+                    + "sites)" + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
+                    + "different survivor sets or withheld their signatures; " + site + " reveals no unmasking share "
+                    + "in this round");
+        }
+        return unmask(request);
     }
 
     static byte[] pairwiseSeed(X25519KeyPair own, byte[] peerMaskingKey, String peer, SecAggParameters p) {

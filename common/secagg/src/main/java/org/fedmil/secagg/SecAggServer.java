@@ -34,6 +34,7 @@ public final class SecAggServer {
     private final Map<String, UnmaskResponse> responses = new TreeMap<>();
     private UnmaskRequest request;
     private CommunicationGraph graph;
+    private final Map<String, SurvivorSetSignature> survivorSignatures = new TreeMap<>();
 
     public SecAggServer(SecAggParameters params) {
         this.params = params;
@@ -161,6 +162,30 @@ public final class SecAggServer {
         requireNeighboursSurvived(bundles.keySet());
         phase = Phase.UNMASKING;
         return request;
+    }
+
+    /**
+     * The consistency round: a survivor's signature over the survivor set of {@link #closeMasking}, checked against
+     * the certificate its TLS handshake proved (as for key advertisements) before it is forwarded to anyone.
+     */
+    public synchronized void receive(SurvivorSetSignature s) {
+        expect(Phase.UNMASKING, "accept survivor-set signatures");
+        if (!inputs.containsKey(s.site())) {
+            throw new SecAggException(s.site() + " signed the survivor set but is not a survivor", s.site());
+        }
+        String bad = RosterAuthentication.survivorSignatureOnly(params, request.survivors(), s);
+        if (bad != null) {
+            throw new SecAggException(s.site() + "'s signature over the survivor set of round " + params.round()
+                    + " is refused: " + bad, s.site());
+        }
+        if (survivorSignatures.putIfAbsent(s.site(), s) != null) {
+            throw new SecAggException(s.site() + " signed the survivor set twice", s.site());
+        }
+    }
+
+    /** The survivor-set signatures collected so far, in site order: what every survivor checks before unmasking. */
+    public synchronized List<SurvivorSetSignature> survivorSignatures() {
+        return List.copyOf(survivorSignatures.values());
     }
 
     /** Step 3: a survivor's shares. */

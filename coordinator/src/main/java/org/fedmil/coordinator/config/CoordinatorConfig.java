@@ -68,7 +68,20 @@ public record CoordinatorConfig(
         Boolean secureAggregation,
         Evaluation evaluation,
         PseudoLabels pseudoLabels,
-        EarlyStoppingSection earlyStopping) {
+        EarlyStoppingSection earlyStopping,
+        SecureAggregationGraphSection secureAggregationGraph) {
+
+    /** With the default secure_aggregation_graph section. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategySettings strategy, Pretraining pretraining,
+                             Boolean secureAggregation, Evaluation evaluation, PseudoLabels pseudoLabels,
+                             EarlyStoppingSection earlyStopping) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, null);
+    }
 
     /** With the default early stopping. */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
@@ -163,6 +176,8 @@ public record CoordinatorConfig(
         evaluation = evaluation == null ? new Evaluation(null, null, null) : evaluation;
         pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
         earlyStopping = earlyStopping == null ? new EarlyStoppingSection(null, null, null) : earlyStopping;
+        secureAggregationGraph = secureAggregationGraph == null ? SecureAggregationGraphSection.defaults()
+                : secureAggregationGraph;
     }
 
     /**
@@ -543,7 +558,7 @@ public record CoordinatorConfig(
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
                         .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,
-                earlyStopping);
+                earlyStopping, secureAggregationGraph);
         c.validate(file);
         return c;
     }
@@ -685,6 +700,7 @@ public record CoordinatorConfig(
         if (secureAggregation) {
             checkSecureAggregation(file, built);
         }
+        secureAggregationGraph.check(file);
         try {
             training.lossConfig();
         } catch (IllegalArgumentException e) {

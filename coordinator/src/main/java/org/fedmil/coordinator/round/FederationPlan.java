@@ -18,7 +18,22 @@ import org.fedmil.mil.train.OptimizerConfig;
  */
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
-                             boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
+                             boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256,
+                             SecAggGraphPolicy secAggGraph) {
+
+    /** Full SecAgg up to 20 sites, SecAgg+ above ({@link SecAggGraphPolicy#DEFAULT}). */
+    public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
+                          boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
+                          boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
+        this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, secureAggregation,
+                earlyStopping, featureEncoderSha256, null);
+    }
+
+    /** This plan choosing between full SecAgg and SecAgg+ by {@code policy}. */
+    public FederationPlan withSecAggGraph(SecAggGraphPolicy policy) {
+        return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
+                secureAggregation, earlyStopping, featureEncoderSha256, policy);
+    }
 
     /** Without a pinned pretrained encoder. */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
@@ -31,7 +46,7 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan admitting only sites whose features the encoder of this SHA-256 computed ("" pins none). */
     public FederationPlan withFeatureEncoder(String sha256) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, earlyStopping, sha256);
+                secureAggregation, earlyStopping, sha256, secAggGraph);
     }
 
     /** Every round of the budget runs. */
@@ -45,12 +60,13 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan with {@code rule} deciding when to stop early. */
     public FederationPlan withEarlyStopping(EarlyStopping rule) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, rule, featureEncoderSha256);
+                secureAggregation, rule, featureEncoderSha256, secAggGraph);
     }
 
     public FederationPlan {
         earlyStopping = earlyStopping == null ? EarlyStopping.OFF : earlyStopping;
         featureEncoderSha256 = featureEncoderSha256 == null ? "" : featureEncoderSha256;
+        secAggGraph = secAggGraph == null ? SecAggGraphPolicy.DEFAULT : secAggGraph;
         if (pretraining != null) {
             if (pretraining.rounds() >= rounds) {
                 throw new IllegalArgumentException(pretraining.rounds() + " pretraining rounds leave none of the "
