@@ -79,23 +79,32 @@ public final class SecAggClient {
     }
 
     /**
-     * Step 1: check every roster entry is signed by its site's consortium certificate, then split the masking
-     * private key and self-mask seed t-of-n over the roster and encrypt each share.
+     * Step 1: check every roster entry of this site's neighbourhood (all of the roster under full SecAgg) is signed by
+     * its site's consortium certificate, then split the masking private key and self-mask seed t-of-n over the
+     * neighbourhood and encrypt each share.
      *
      * @throws SecAggException naming the site whose entry does not check, before any secret is derived or shared
      */
     public ShareBundle shareKeys(List<KeyAdvertisement> advertised) {
         expect(Phase.ADVERTISED, "share keys");
-        try {
-            authentication.verify(params, advertised);
-        } catch (SecAggException e) {
-            // a coordinator that substituted one key will not get a second try with another roster this round
-            phase = Phase.WITHDRAWN;
-            throw e;
-        }
         for (KeyAdvertisement a : advertised) {
             if (roster.put(a.site(), a) != null) {
                 throw new SecAggException("key roster of round " + params.round() + " lists " + a.site() + " twice");
+            }
+        }
+        if (roster.containsKey(site)) {
+            neighbourhood = CommunicationGraph.of(params, roster.keySet()).neighbourhood(site);
+            // only neighbours' keys are used, so only theirs are checked: O(k) signatures under SecAgg+, not O(K)
+            List<KeyAdvertisement> used = new ArrayList<>();
+            for (String v : neighbourhood) {
+                used.add(roster.get(v));
+            }
+            try {
+                authentication.verify(params, used);
+            } catch (SecAggException e) {
+                // a coordinator that substituted one key will not get a second try with another roster this round
+                phase = Phase.WITHDRAWN;
+                throw e;
             }
         }
         KeyAdvertisement mine = roster.get(site);
@@ -109,7 +118,6 @@ public final class SecAggClient {
             throw new SecAggException("key roster has " + roster.size() + " sites, more than the "
                     + params.invitedSites() + " invited to round " + params.round());
         }
-        neighbourhood = CommunicationGraph.of(params, roster.keySet()).neighbourhood(site);
         requireThreshold(neighbourhood.size(), "sites in " + site + "'s neighbourhood");
         int n = neighbourhood.size();
         int[] points = new int[n];
