@@ -84,8 +84,8 @@ public final class SecAggPlusBenchmark implements PerfBenchmark {
                         + "SecAgg+, K=" + k, sparse.receivedBytes(), "B", full.receivedBytes(), "full SecAgg",
                         Double.NaN, false, "protobuf payload; plain FedAvg " + Math.round(plain.receivedBytes())
                                 + " B; " + how));
-                figures.add(new Figure("secagg_plus.max_abs_diff.k" + k, "max |SecAgg+ model − plain FedAvg model|, "
-                        + "K=" + k, diffPlus, "", diffFull, "full SecAgg's", Double.NaN, false, how));
+                figures.add(new Figure("secagg_plus.max_abs_diff.k" + k, "max abs difference, SecAgg+ model vs "
+                        + "plain FedAvg model, K=" + k, diffPlus, "", diffFull, "full SecAgg's", Double.NaN, false, how));
             }
         }
         return figures;
