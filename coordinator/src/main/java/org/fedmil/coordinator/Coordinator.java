@@ -124,7 +124,8 @@ public final class Coordinator implements AutoCloseable {
                 .withEarlyStopping(config.earlyStopping().rule().withCriterion(
                         ValidationCriterion.matching(t.lossConfig().classWeighting())))
                 .withFeatureEncoder(config.model().featureEncoderSha256())
-                .withFineTunedBlock(fineTuned == null ? null : fineTuned.block());
+                .withFineTunedBlock(fineTuned == null ? null : fineTuned.block())
+                .withSecAggGraph(config.secureAggregationGraph().policy());
         this.validationCriterion = plan.earlyStopping().criterion();
         // the starting weights in plain Java, bit-identical to the engine's: the engine (libtorch) is loaded only
         // where the coordinator evaluates

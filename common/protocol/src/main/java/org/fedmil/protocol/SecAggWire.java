@@ -35,13 +35,13 @@ public final class SecAggWire {
         return org.fedmil.proto.v1.SecAggParameters.newBuilder().setRound(p.round())
                 .setInvitedSites(p.invitedSites()).setThreshold(p.threshold()).setLength(p.length())
                 .setMaxBags(p.maxBags()).setCoordinateBound(p.coordinateBound())
-                .setFractionalBits(p.fractionalBits()).build();
+                .setFractionalBits(p.fractionalBits()).setGraphDegree(p.graphDegree()).build();
     }
 
     /** @throws IllegalArgumentException when the values are out of range (e.g. could overflow) */
     public static SecAggParameters fromProto(org.fedmil.proto.v1.SecAggParameters p, String federationId) {
         return new SecAggParameters(federationId, p.getRound(), p.getInvitedSites(), p.getThreshold(), p.getLength(),
-                p.getMaxBags(), p.getCoordinateBound(), p.getFractionalBits());
+                p.getMaxBags(), p.getCoordinateBound(), p.getFractionalBits(), p.getGraphDegree());
     }
 
     public static SecAggRosterEntry toProto(KeyAdvertisement a) {

@@ -143,6 +143,60 @@ public final class RosterAuthentication {
                 a.signature(), "site '" + a.site() + "' (" + cert.getSubjectX500Principal() + ")");
     }
 
+    /** This site's signature over the survivor set it was told (the consistency round). */
+    SurvivorSetSignature signSurvivors(SecAggParameters p, String site, java.util.Collection<String> survivors) {
+        try {
+            return new SurvivorSetSignature(site, ownCertificate.getEncoded(),
+                    Signatures.sign(ownKey, survivorSetBytes(p, site, survivors)));
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException("this site's certificate cannot be encoded: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Why {@code s} is not a valid signature, by a consortium site certificate valid now whose CN is the signer, over
+     * exactly {@code survivors} in this round; or null.
+     */
+    String survivorSignatureProblem(SecAggParameters p, java.util.Collection<String> survivors, SurvivorSetSignature s) {
+        KeyAdvertisement asEntry = new KeyAdvertisement(s.site(), new byte[0], new byte[0], s.certificate(), "-");
+        String chain = chainProblem(asEntry);
+        if (chain != null) {
+            return chain;
+        }
+        return survivorSignatureOnly(p, survivors, s);
+    }
+
+    /** As {@link #survivorSignatureProblem} without the chain check (the coordinator's TLS handshake did it). */
+    static String survivorSignatureOnly(SecAggParameters p, java.util.Collection<String> survivors,
+                                        SurvivorSetSignature s) {
+        X509Certificate cert;
+        try {
+            cert = parse(s.certificate());
+        } catch (CertificateException e) {
+            return "its certificate cannot be read (" + e.getMessage() + ")";
+        }
+        PeerIdentity id;
+        try {
+            id = PeerIdentity.of(cert);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        if (!id.commonName().equals(s.site()) || id.role() != PeerIdentity.Role.SITE) {
+            return "it is signed with the certificate of '" + id.commonName() + "', not of site '" + s.site() + "'";
+        }
+        return Signatures.problem(cert.getPublicKey(), survivorSetBytes(p, s.site(), survivors), s.signature(),
+                "site '" + s.site() + "' (" + cert.getSubjectX500Principal() + ")");
+    }
+
+    /**
+     * What a survivor signs: "fedmil/secagg/v1/survivor-set|site|federation|round|" and the survivors' names in name
+     * order, separated by newlines (site names hold neither '|' nor newlines).
+     */
+    static byte[] survivorSetBytes(SecAggParameters p, String site, java.util.Collection<String> survivors) {
+        return (new String(p.binding("survivor-set|" + site), StandardCharsets.UTF_8) + "|"
+                + String.join("\n", new java.util.TreeSet<>(survivors))).getBytes(StandardCharsets.UTF_8);
+    }
+
     /**
      * What a site signs: "fedmil/secagg/v1/key-advertisement|site|federation|round|hex(c_pk)|hex(s_pk)". Site names
      * cannot hold '|' and the keys are fixed-length hex, so no two different tuples give the same bytes.

@@ -38,7 +38,11 @@ public final class SecAggClient {
     /** Shares other sites sent this site, by owner: [masking key share, self-mask share]. U2 = its key set. */
     private final Map<String, Shamir.Share[]> held = new TreeMap<>();
     private Set<String> maskedWith = Set.of();
+    /** This site and its neighbours in the round's communication graph: all of the roster under full SecAgg. */
+    private Set<String> neighbourhood = Set.of();
     private int clamped;
+    /** The survivor set this site signed in the consistency round, or null before it. */
+    private Set<String> signedSurvivors;
 
     /**
      * @param authentication signs this site's keys and checks every roster entry; its certificate must name
@@ -75,23 +79,32 @@ public final class SecAggClient {
     }
 
     /**
-     * Step 1: check every roster entry is signed by its site's consortium certificate, then split the masking
-     * private key and self-mask seed t-of-n over the roster and encrypt each share.
+     * Step 1: check every roster entry of this site's neighbourhood (all of the roster under full SecAgg) is signed by
+     * its site's consortium certificate, then split the masking private key and self-mask seed t-of-n over the
+     * neighbourhood and encrypt each share.
      *
      * @throws SecAggException naming the site whose entry does not check, before any secret is derived or shared
      */
     public ShareBundle shareKeys(List<KeyAdvertisement> advertised) {
         expect(Phase.ADVERTISED, "share keys");
-        try {
-            authentication.verify(params, advertised);
-        } catch (SecAggException e) {
-            // a coordinator that substituted one key will not get a second try with another roster this round
-            phase = Phase.WITHDRAWN;
-            throw e;
-        }
         for (KeyAdvertisement a : advertised) {
             if (roster.put(a.site(), a) != null) {
                 throw new SecAggException("key roster of round " + params.round() + " lists " + a.site() + " twice");
+            }
+        }
+        if (roster.containsKey(site)) {
+            neighbourhood = CommunicationGraph.of(params, roster.keySet()).neighbourhood(site);
+            // only neighbours' keys are used, so only theirs are checked: O(k) signatures under SecAgg+, not O(K)
+            List<KeyAdvertisement> used = new ArrayList<>();
+            for (String v : neighbourhood) {
+                used.add(roster.get(v));
+            }
+            try {
+                authentication.verify(params, used);
+            } catch (SecAggException e) {
+                // a coordinator that substituted one key will not get a second try with another roster this round
+                phase = Phase.WITHDRAWN;
+                throw e;
             }
         }
         KeyAdvertisement mine = roster.get(site);
@@ -105,12 +118,19 @@ public final class SecAggClient {
             throw new SecAggException("key roster has " + roster.size() + " sites, more than the "
                     + params.invitedSites() + " invited to round " + params.round());
         }
-        int n = roster.size();
-        List<Shamir.Share> keyShares = Shamir.split(maskingKeys.privateKey(), n, params.threshold(), random);
-        List<Shamir.Share> seedShares = Shamir.split(selfMaskSeed, n, params.threshold(), random);
+        requireThreshold(neighbourhood.size(), "sites in " + site + "'s neighbourhood");
+        int n = neighbourhood.size();
+        int[] points = new int[n];
+        int p = 0;
+        for (String v : neighbourhood) {
+            points[p++] = pointOf(v);
+        }
+        List<Shamir.Share> keyShares = Shamir.splitAt(maskingKeys.privateKey(), points, params.threshold(), random);
+        List<Shamir.Share> seedShares = Shamir.splitAt(selfMaskSeed, points, params.threshold(), random);
         List<EncryptedShare> out = new ArrayList<>(n);
         int i = 0;
-        for (KeyAdvertisement peer : roster.values()) {
+        for (String v : neighbourhood) {
+            KeyAdvertisement peer = roster.get(v);
             byte[] plaintext = new byte[2 * Shamir.ELEMENT_BYTES];
             System.arraycopy(Shamir.toBytes(keyShares.get(i).y(), Shamir.ELEMENT_BYTES), 0, plaintext, 0,
                     Shamir.ELEMENT_BYTES);
@@ -140,6 +160,10 @@ public final class SecAggClient {
             KeyAdvertisement sender = roster.get(s.from());
             if (sender == null) {
                 throw new SecAggException("share from " + s.from() + ", who is not in the key roster", s.from());
+            }
+            if (!neighbourhood.contains(s.from())) {
+                throw new SecAggException("share from " + s.from() + ", who is not a neighbour of " + site
+                        + " in round " + params.round() + "'s communication graph", s.from());
             }
             byte[] key = ShareCipher.pairKey(encryptionKeys, sender.encryptionKey(), s.from(), params);
             byte[] plain = ShareCipher.decrypt(key, s.from(), site, params, s.ciphertext());
@@ -243,21 +267,107 @@ public final class SecAggClient {
         }
         Set<String> union = new TreeSet<>(survivors);
         union.addAll(dropped);
-        if (!union.equals(maskedWith)) {
+        Set<String> unknown = new TreeSet<>(union);
+        unknown.removeAll(roster.keySet());
+        union.retainAll(neighbourhood);
+        if (!unknown.isEmpty() || !union.equals(maskedWith)) {
             throw new SecAggException("unmask request of round " + params.round() + " covers " + union
+                    + (unknown.isEmpty() ? "" : " and " + unknown + " outside the key roster")
                     + " but the sites that shared keys were " + maskedWith);
         }
-        requireThreshold(survivors.size(), "survivors");
+        Set<String> neighboursSurviving = new TreeSet<>(survivors);
+        neighboursSurviving.retainAll(neighbourhood);
+        requireThreshold(neighboursSurviving.size(), neighbourhood.size() == roster.size() ? "survivors"
+                : "survivors in " + site + "'s neighbourhood");
         Map<String, Shamir.Share> seeds = new HashMap<>();
         Map<String, Shamir.Share> keys = new HashMap<>();
-        for (String v : survivors) {
+        for (String v : neighboursSurviving) {
             seeds.put(v, held.get(v)[1]);
         }
         for (String v : dropped) {
-            keys.put(v, held.get(v)[0]);
+            if (neighbourhood.contains(v)) {
+                keys.put(v, held.get(v)[0]);
+            }
         }
         phase = Phase.DONE;
         return new UnmaskResponse(site, seeds, keys);
+    }
+
+    /**
+     * The consistency round: this site's signature over the survivor set the coordinator sent. Signed once per round,
+     * and only over a set that lists this site.
+     */
+    public SurvivorSetSignature signSurvivors(UnmaskRequest request) {
+        expect(Phase.MASKED, "sign the survivor set");
+        if (signedSurvivors != null) {
+            throw new SecAggException(site + " already signed the survivor set " + signedSurvivors + " of round "
+                    + params.round() + "; it signs one set per round, so the coordinator cannot collect signatures "
+                    + "for two");
+        }
+        Set<String> survivors = new TreeSet<>(request.survivors());
+        if (!survivors.contains(site)) {
+            throw new SecAggException("survivor set of round " + params.round() + " does not list " + site
+                    + ", though it sent its input: refusing to sign it");
+        }
+        signedSurvivors = survivors;
+        return authentication.signSurvivors(params, site, survivors);
+    }
+
+    /**
+     * Signatures over one survivor set a site must see before revealing anything: t, and a majority of the key
+     * roster, so that two different sets cannot both collect enough signatures unless 2q − n sites signed both.
+     */
+    public static int consistencyQuorum(int rosterSize, int threshold) {
+        return Math.max(threshold, rosterSize / 2 + 1);
+    }
+
+    /**
+     * Step 3 after the consistency round: reveals the unmasking shares only when the request names exactly the
+     * survivor set this site signed and {@code signatures} hold at least {@link #consistencyQuorum} valid ones from
+     * distinct consortium-certified survivors over that same set.
+     *
+     * @throws SecAggException saying how many valid signatures there were and which were refused, and the site
+     *                         withdraws from the round
+     */
+    public UnmaskResponse unmask(UnmaskRequest request, List<SurvivorSetSignature> signatures) {
+        expect(Phase.MASKED, "unmask");
+        if (signedSurvivors == null) {
+            throw new IllegalStateException(site + " cannot unmask in round " + params.round() + " before it signed "
+                    + "the survivor set (the consistency round)");
+        }
+        Set<String> told = new TreeSet<>(request.survivors());
+        if (!told.equals(signedSurvivors)) {
+            phase = Phase.WITHDRAWN;
+            throw new SecAggException("the unmask request of round " + params.round() + " names the survivors " + told
+                    + " but " + site + " signed " + signedSurvivors + ": the coordinator changed the survivor set "
+                    + "after the consistency round; " + site + " reveals nothing");
+        }
+        Set<String> valid = new TreeSet<>();
+        Map<String, String> refused = new TreeMap<>();
+        for (SurvivorSetSignature sig : signatures) {
+            if (!signedSurvivors.contains(sig.site())) {
+                refused.put(sig.site(), "not a survivor");
+                continue;
+            }
+            String problem = authentication.survivorSignatureProblem(params, signedSurvivors, sig);
+            if (problem == null) {
+                valid.add(sig.site());
+            } else {
+                refused.put(sig.site(), problem);
+            }
+        }
+        int quorum = consistencyQuorum(roster.size(), params.threshold());
+        if (valid.size() < quorum) {
+            phase = Phase.WITHDRAWN;
+            throw new SecAggException("consistency check of round " + params.round() + " of " + params.federationId()
+                    + " failed at " + site + ": only " + valid.size() + " valid signatures from distinct consortium "
+                    + "sites over the survivor set " + signedSurvivors + " it was told, fewer than the " + quorum
+                    + " needed (t=" + params.threshold() + ", and a majority of the " + roster.size() + " roster "
+                    + "sites)" + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
+                    + "different survivor sets or withheld their signatures; " + site + " reveals no unmasking share "
+                    + "in this round");
+        }
+        return unmask(request);
     }
 
     static byte[] pairwiseSeed(X25519KeyPair own, byte[] peerMaskingKey, String peer, SecAggParameters p) {

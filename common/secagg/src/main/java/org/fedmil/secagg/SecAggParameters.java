@@ -22,9 +22,18 @@ import java.util.Objects;
  * @param maxBags         n_max: the most bags any one site may weigh its delta by
  * @param coordinateBound B: every coordinate is clamped to [−B, B] before encoding
  * @param fractionalBits  f: values are scaled by 2^f
+ * @param graphDegree     k: each site masks with and shares its secrets among only k neighbours of a public random
+ *                        k-regular graph (SecAgg+, {@link CommunicationGraph}), t then being the threshold within each
+ *                        neighbourhood; 0 for the complete graph (full SecAgg: every site with every other)
  */
 public record SecAggParameters(String federationId, int round, int invitedSites, int threshold, int length,
-                               long maxBags, double coordinateBound, int fractionalBits) {
+                               long maxBags, double coordinateBound, int fractionalBits, int graphDegree) {
+
+    /** Full SecAgg: the complete graph. */
+    public SecAggParameters(String federationId, int round, int invitedSites, int threshold, int length,
+                            long maxBags, double coordinateBound, int fractionalBits) {
+        this(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound, fractionalBits, 0);
+    }
 
     /** Fewer fractional bits than this would make the mean coarser than 2^−17 per coordinate: refused. */
     public static final int MIN_FRACTIONAL_BITS = 16;
@@ -59,6 +68,20 @@ public record SecAggParameters(String federationId, int round, int invitedSites,
             throw new IllegalArgumentException("K·n_max·B·2^f = " + invitedSites + "·" + maxBags + "·"
                     + coordinateBound + "·2^" + fractionalBits + " exceeds 2^62: the sum could overflow 64 bits");
         }
+        if (graphDegree != 0 && (graphDegree < 2 || graphDegree % 2 != 0)) {
+            throw new IllegalArgumentException("communication graph degree k=" + graphDegree + " must be 0 (complete "
+                    + "graph) or an even number of at least 2 (each site has k/2 neighbours on either side of a ring)");
+        }
+        if (graphDegree != 0 && threshold > graphDegree + 1) {
+            throw new IllegalArgumentException("threshold t=" + threshold + " exceeds the " + (graphDegree + 1)
+                    + " sites of a neighbourhood of degree k=" + graphDegree + ": no secret could be rebuilt");
+        }
+    }
+
+    /** These parameters with SecAgg+'s sparse graph of degree k (0: the complete graph). */
+    public SecAggParameters withGraphDegree(int k) {
+        return new SecAggParameters(federationId, round, invitedSites, threshold, length, maxBags, coordinateBound,
+                fractionalBits, k);
     }
 
     /**

@@ -33,6 +33,8 @@ public final class SecAggServer {
     private final Map<String, MaskedInput> inputs = new TreeMap<>();
     private final Map<String, UnmaskResponse> responses = new TreeMap<>();
     private UnmaskRequest request;
+    private CommunicationGraph graph;
+    private final Map<String, SurvivorSetSignature> survivorSignatures = new TreeMap<>();
 
     public SecAggServer(SecAggParameters params) {
         this.params = params;
@@ -72,6 +74,7 @@ public final class SecAggServer {
     public synchronized List<KeyAdvertisement> closeAdvertising() {
         expect(Phase.ADVERTISING, "close key advertising");
         requireThreshold(roster.size(), "sites advertised keys");
+        graph = CommunicationGraph.of(params, roster.keySet());
         phase = Phase.SHARING;
         return List.copyOf(roster.values());
     }
@@ -92,9 +95,10 @@ public final class SecAggServer {
             }
             to.add(s.to());
         }
-        if (!to.equals(roster.keySet()) || b.shares().size() != roster.size()) {
+        Set<String> hood = graph.neighbourhood(b.site());
+        if (!to.equals(hood) || b.shares().size() != hood.size()) {
             throw new SecAggException(b.site() + " sent shares for " + to + ", expected exactly one for each of "
-                    + roster.keySet(), b.site());
+                    + hood, b.site());
         }
         if (b.selfMaskCommitment().length != 32) {
             throw new SecAggException(b.site() + " sent a self-mask commitment that is not a SHA-256", b.site());
@@ -155,8 +159,33 @@ public final class SecAggServer {
             }
         }
         request = new UnmaskRequest(List.copyOf(inputs.keySet()), dropped);
+        requireNeighboursSurvived(bundles.keySet());
         phase = Phase.UNMASKING;
         return request;
+    }
+
+    /**
+     * The consistency round: a survivor's signature over the survivor set of {@link #closeMasking}, checked against
+     * the certificate its TLS handshake proved (as for key advertisements) before it is forwarded to anyone.
+     */
+    public synchronized void receive(SurvivorSetSignature s) {
+        expect(Phase.UNMASKING, "accept survivor-set signatures");
+        if (!inputs.containsKey(s.site())) {
+            throw new SecAggException(s.site() + " signed the survivor set but is not a survivor", s.site());
+        }
+        String bad = RosterAuthentication.survivorSignatureOnly(params, request.survivors(), s);
+        if (bad != null) {
+            throw new SecAggException(s.site() + "'s signature over the survivor set of round " + params.round()
+                    + " is refused: " + bad, s.site());
+        }
+        if (survivorSignatures.putIfAbsent(s.site(), s) != null) {
+            throw new SecAggException(s.site() + " signed the survivor set twice", s.site());
+        }
+    }
+
+    /** The survivor-set signatures collected so far, in site order: what every survivor checks before unmasking. */
+    public synchronized List<SurvivorSetSignature> survivorSignatures() {
+        return List.copyOf(survivorSignatures.values());
     }
 
     /** Step 3: a survivor's shares. */
@@ -168,8 +197,12 @@ public final class SecAggServer {
         if (responses.containsKey(r.site())) {
             throw new SecAggException(r.site() + " sent unmasking shares twice", r.site());
         }
-        if (!r.selfMaskShares().keySet().equals(new TreeSet<>(request.survivors()))
-                || !r.maskingKeyShares().keySet().equals(new TreeSet<>(request.dropped()))) {
+        Set<String> hood = graph.neighbourhood(r.site());
+        Set<String> seedsAsked = new TreeSet<>(request.survivors());
+        seedsAsked.retainAll(hood);
+        Set<String> keysAsked = new TreeSet<>(request.dropped());
+        keysAsked.retainAll(hood);
+        if (!r.selfMaskShares().keySet().equals(seedsAsked) || !r.maskingKeyShares().keySet().equals(keysAsked)) {
             throw new SecAggException(r.site() + " answered for other sites than asked", r.site());
         }
         int point = pointOf(r.site());
@@ -211,6 +244,9 @@ public final class SecAggServer {
                     key -> Arrays.equals(X25519KeyPair.fromPrivate(key).publicKey(), advertised), bad);
             X25519KeyPair dropped = X25519KeyPair.fromPrivate(sk);
             for (String u : request.survivors()) {
+                if (!graph.neighbourhood(v).contains(u)) {
+                    continue;
+                }
                 byte[] seed = SecAggClient.pairwiseSeed(dropped, roster.get(u).maskingKey(), u, params);
                 // u added sign(u, v) · PRG(s_uv); take it back out.
                 MaskPrg.addMask(sum, seed, u.compareTo(v) < 0 ? -1 : +1);
@@ -224,6 +260,36 @@ public final class SecAggServer {
         }
         phase = Phase.DONE;
         return new SecAggResult(sum, bags, request.survivors(), request.dropped(), bad, params);
+    }
+
+    /**
+     * Every site whose masks must come off (a survivor's self mask, a dropped site's pairwise masks) needs t
+     * surviving holders of its shares in its neighbourhood; checked before anyone is asked to reveal anything.
+     */
+    private void requireNeighboursSurvived(Set<String> owners) {
+        for (String owner : owners) {
+            Set<String> holders = new TreeSet<>(graph.neighbourhood(owner));
+            holders.retainAll(inputs.keySet());
+            if (holders.size() < params.threshold()) {
+                phase = Phase.ABORTED;
+                String kind = inputs.containsKey(owner) ? "survivor" : "dropped site";
+                throw new SecAggException("round " + params.round() + " of " + params.federationId() + ": " + kind
+                        + " " + owner + " has only " + holders.size() + " surviving sites " + holders + " in its "
+                        + "neighbourhood " + graph.neighbourhood(owner) + ", fewer than the threshold t="
+                        + params.threshold() + " needed to rebuild its " + (inputs.containsKey(owner)
+                        ? "self-mask seed" : "masking key") + "; aborting the secure aggregation, nothing is "
+                        + "revealed or aggregated (raise the graph degree, or expect fewer dropouts)");
+            }
+        }
+    }
+
+    /** The round's communication graph, once the key roster is closed. */
+    public synchronized CommunicationGraph graph() {
+        if (graph == null) {
+            throw new IllegalStateException("the communication graph of round " + params.round() + " is drawn when "
+                    + "key advertising closes");
+        }
+        return graph;
     }
 
     /** Aborts the round from outside (a deadline passed); later calls fail. */
@@ -263,10 +329,20 @@ public final class SecAggServer {
         List<String> helpers = new ArrayList<>();
         List<Shamir.Share> shares = new ArrayList<>();
         for (UnmaskResponse r : responses.values()) {
-            helpers.add(r.site());
-            shares.add(maskingKey ? r.maskingKeyShares().get(owner) : r.selfMaskShares().get(owner));
+            Shamir.Share s = maskingKey ? r.maskingKeyShares().get(owner) : r.selfMaskShares().get(owner);
+            if (s != null) {
+                helpers.add(r.site());
+                shares.add(s);
+            }
         }
         int t = params.threshold();
+        if (shares.size() < t) {
+            phase = Phase.ABORTED;
+            throw new SecAggException("round " + params.round() + " of " + params.federationId() + ": only "
+                    + shares.size() + " of " + owner + "'s neighbours " + helpers + " sent shares of its " + what
+                    + ", fewer than the threshold t=" + t + " of its neighbourhood " + graph.neighbourhood(owner)
+                    + "; its masks cannot be removed: aborting, nothing is aggregated");
+        }
         int[] idx = new int[t];
         for (int i = 0; i < t; i++) {
             idx[i] = i;

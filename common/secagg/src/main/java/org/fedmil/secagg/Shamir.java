@@ -35,6 +35,19 @@ public final class Shamir {
 
     /** Shares of secret at the points 1..n, any t of which rebuild it and t − 1 of which say nothing about it. */
     public static List<Share> split(byte[] secret, int n, int t, SecureRandom random) {
+        int[] points = new int[n];
+        for (int i = 0; i < n; i++) {
+            points[i] = i + 1;
+        }
+        return splitAt(secret, points, t, random);
+    }
+
+    /**
+     * Shares of secret at the given distinct points ≥ 1 (a site's neighbours' roster points, under SecAgg+), any t of
+     * which rebuild it and t − 1 of which say nothing about it.
+     */
+    public static List<Share> splitAt(byte[] secret, int[] points, int t, SecureRandom random) {
+        int n = points.length;
         if (t < 1 || t > n) {
             throw new IllegalArgumentException("threshold " + t + " must be in 1.." + n);
         }
@@ -47,7 +60,7 @@ public final class Shamir {
             coefficients[i] = randomElement(random);
         }
         List<Share> shares = new ArrayList<>(n);
-        for (int x = 1; x <= n; x++) {
+        for (int x : points) {
             BigInteger bx = BigInteger.valueOf(x);
             BigInteger y = BigInteger.ZERO;
             for (int i = t - 1; i >= 0; i--) {

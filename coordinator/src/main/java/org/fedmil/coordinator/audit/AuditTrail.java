@@ -247,6 +247,14 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("survivors", a.survivors());
         f.put("dropped", a.dropped());
         f.put("reveals", reveals);
+        var g = a.graph();
+        Map<String, Object> graph = new LinkedHashMap<>();
+        graph.put("kind", g.complete() ? "complete" : "secagg+");
+        graph.put("degree", g.degree());
+        graph.put("roster", g.roster());
+        graph.put("seed", g.seed());
+        graph.put("digest", g.digest());
+        f.put("graph", graph);
         log.append(RecordSchema.SECURE_AGGREGATION, f);
     }
 

@@ -66,9 +66,10 @@ public record CoordinatorConfig(
         Evaluation evaluation,
         PseudoLabels pseudoLabels,
         EarlyStoppingSection earlyStopping,
-        EncoderFineTuneSection encoderFineTune) {
+        EncoderFineTuneSection encoderFineTune,
+        SecureAggregationGraphSection secureAggregationGraph) {
 
-    /** Without fine-tuning of a pretrained encoder's block. */
+    /** Without fine-tuning of a pretrained encoder's block, with the default secure_aggregation_graph section. */
     public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
                              Integer minSites, Integer rounds, Model model, Training training, String device,
                              Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
@@ -77,14 +78,26 @@ public record CoordinatorConfig(
                              EarlyStoppingSection earlyStopping) {
         this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
                 roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping, null);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, null, null);
+    }
+
+    /** With the default secure_aggregation_graph section. */
+    public CoordinatorConfig(String federationId, Listen listen, TlsFiles tls, Path stateDir, Path heldoutDir,
+                             Integer minSites, Integer rounds, Model model, Training training, String device,
+                             Integer roundDeadlineSeconds, Integer minUpdates, String onShortRound, Limits limits,
+                             Dashboard dashboard, StrategySettings strategy, Pretraining pretraining,
+                             Boolean secureAggregation, Evaluation evaluation, PseudoLabels pseudoLabels,
+                             EarlyStoppingSection earlyStopping, EncoderFineTuneSection encoderFineTune) {
+        this(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training, device,
+                roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune, null);
     }
 
     /** A copy with another encoder_fine_tune section. */
     public CoordinatorConfig withEncoderFineTune(EncoderFineTuneSection f) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping, f);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, f, secureAggregationGraph);
     }
 
     /** With the default early stopping. */
@@ -123,7 +136,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withEarlyStopping(EarlyStoppingSection e) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, e, encoderFineTune);
+                secureAggregation, evaluation, pseudoLabels, e, encoderFineTune, secureAggregationGraph);
     }
 
     /** Without pretraining, secure aggregation, evaluation extras and pseudo-labels (the defaults). */
@@ -181,6 +194,8 @@ public record CoordinatorConfig(
         pseudoLabels = pseudoLabels == null ? new PseudoLabels(null) : pseudoLabels;
         earlyStopping = earlyStopping == null ? new EarlyStoppingSection(null, null, null) : earlyStopping;
         encoderFineTune = encoderFineTune == null ? EncoderFineTuneSection.NONE : encoderFineTune;
+        secureAggregationGraph = secureAggregationGraph == null ? SecureAggregationGraphSection.defaults()
+                : secureAggregationGraph;
     }
 
     /**
@@ -282,7 +297,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withDashboard(Dashboard d) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, d, strategy, pretraining,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune, secureAggregationGraph);
     }
     // --- end dashboard ---
 
@@ -290,7 +305,7 @@ public record CoordinatorConfig(
     public CoordinatorConfig withPretraining(Pretraining p) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
                 device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy, p,
-                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune);
+                secureAggregation, evaluation, pseudoLabels, earlyStopping, encoderFineTune, secureAggregationGraph);
     }
 
     /**
@@ -561,7 +576,7 @@ public record CoordinatorConfig(
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
                         .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,
-                earlyStopping, encoderFineTune.resolvedAgainst(file));
+                earlyStopping, encoderFineTune.resolvedAgainst(file), secureAggregationGraph);
         CoordinatorConfigValidation.validate(file, c);
         c.encoderFineTune().validate(file, c);
         return c;

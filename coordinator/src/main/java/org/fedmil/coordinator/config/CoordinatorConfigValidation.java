@@ -50,6 +50,7 @@ final class CoordinatorConfigValidation {
         if (c.secureAggregation()) {
             secureAggregation(file, c, built);
         }
+        c.secureAggregationGraph().check(file);
     }
 
     private static void rounds(Path file, CoordinatorConfig c) {

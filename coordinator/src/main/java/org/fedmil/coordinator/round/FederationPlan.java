@@ -20,14 +20,14 @@ import org.fedmil.mil.train.OptimizerConfig;
 public record FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                              boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
                              boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256,
-                             FineTunedBlock fineTunedBlock) {
+                             FineTunedBlock fineTunedBlock, SecAggGraphPolicy secAggGraph) {
 
-    /** Without a fine-tuned encoder block. */
+    /** Without a fine-tuned encoder block; full SecAgg up to 20 sites, SecAgg+ above ({@link SecAggGraphPolicy#DEFAULT}). */
     public FederationPlan(String federationId, int minSites, int rounds, ModelSpec model, TrainingPlan training,
                           boolean siteEvaluation, RoundRules rules, PretrainingPlan pretraining,
                           boolean secureAggregation, EarlyStopping earlyStopping, String featureEncoderSha256) {
         this(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining, secureAggregation,
-                earlyStopping, featureEncoderSha256, null);
+                earlyStopping, featureEncoderSha256, null, null);
     }
 
     /**
@@ -36,7 +36,8 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      */
     public FederationPlan withFineTunedBlock(FineTunedBlock block) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, earlyStopping, block == null ? featureEncoderSha256 : block.encoderSha256(), block);
+                secureAggregation, earlyStopping, block == null ? featureEncoderSha256 : block.encoderSha256(), block,
+                secAggGraph);
     }
 
     /** The encoder block that trains with the head; empty when the model is its spec alone. */
@@ -47,6 +48,12 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** The spec site and held-out folders are read with: tiles for a fine-tuned encoder, else the model's own. */
     public ModelSpec dataSpec() {
         return fineTunedBlock == null ? model : fineTunedBlock.readingSpec(model);
+    }
+
+    /** This plan choosing between full SecAgg and SecAgg+ by {@code policy}. */
+    public FederationPlan withSecAggGraph(SecAggGraphPolicy policy) {
+        return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
+                secureAggregation, earlyStopping, featureEncoderSha256, fineTunedBlock, policy);
     }
 
     /** Without a pinned pretrained encoder. */
@@ -60,7 +67,7 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan admitting only sites whose features the encoder of this SHA-256 computed ("" pins none). */
     public FederationPlan withFeatureEncoder(String sha256) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, earlyStopping, sha256, fineTunedBlock);
+                secureAggregation, earlyStopping, sha256, fineTunedBlock, secAggGraph);
     }
 
     /** Every round of the budget runs. */
@@ -74,12 +81,13 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
     /** This plan with {@code rule} deciding when to stop early. */
     public FederationPlan withEarlyStopping(EarlyStopping rule) {
         return new FederationPlan(federationId, minSites, rounds, model, training, siteEvaluation, rules, pretraining,
-                secureAggregation, rule, featureEncoderSha256, fineTunedBlock);
+                secureAggregation, rule, featureEncoderSha256, fineTunedBlock, secAggGraph);
     }
 
     public FederationPlan {
         earlyStopping = earlyStopping == null ? EarlyStopping.OFF : earlyStopping;
         featureEncoderSha256 = featureEncoderSha256 == null ? "" : featureEncoderSha256;
+        secAggGraph = secAggGraph == null ? SecAggGraphPolicy.DEFAULT : secAggGraph;
         if (pretraining != null) {
             if (pretraining.rounds() >= rounds) {
                 throw new IllegalArgumentException(pretraining.rounds() + " pretraining rounds leave none of the "

@@ -9,10 +9,33 @@ import org.fedmil.secagg.UnmaskReveal;
  * colluding sites it withstands, and what every site revealed when unmasking.
  *
  * @param colludersTolerated {@link org.fedmil.secagg.CollusionBound#toleratedColluders}: the most sites that can
- *                           collude with the coordinator without it learning one honest site's delta
+ *                           collude with the coordinator without it learning one honest site's delta; under SecAgg+
+ *                           the most among the k + 1 holders of any one site's shares
+ * @param graph              the communication graph: complete (full SecAgg) or SecAgg+'s sparse one
  */
 public record SecureAggregationAudit(int round, int invited, int threshold, int colludersTolerated,
-                                     List<String> survivors, List<String> dropped, List<UnmaskReveal> reveals) {
+                                     List<String> survivors, List<String> dropped, List<UnmaskReveal> reveals,
+                                     Graph graph) {
+
+    /**
+     * What an auditor needs to draw the graph again ({@link org.fedmil.secagg.CommunicationGraph#of}) and compare.
+     *
+     * @param degree the configured k, 0 for full SecAgg
+     * @param complete whether every roster site neighboured every other
+     * @param roster the key roster the graph was drawn over, in name order
+     * @param seed   hex SHA-256 the ring order was drawn from
+     * @param digest hex SHA-256 of the edge list
+     */
+    public record Graph(int degree, boolean complete, List<String> roster, String seed, String digest) {
+        public Graph {
+            roster = List.copyOf(roster);
+        }
+
+        static Graph of(org.fedmil.secagg.CommunicationGraph g) {
+            return new Graph(g.degree(), g.complete(), new java.util.TreeSet<>(g.ring()).stream().toList(),
+                    g.seedHex(), g.digest());
+        }
+    }
 
     public SecureAggregationAudit {
         survivors = List.copyOf(survivors);

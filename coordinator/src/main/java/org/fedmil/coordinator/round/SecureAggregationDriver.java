@@ -138,6 +138,12 @@ final class SecureAggregationDriver {
     private Runnable closeStep() {
         int r = state.round;
         int a = state.attempt;
+        if (secure.parameters().graphDegree() != 0 && secure.step() == SecureRound.Step.MASK
+                && secure.answeredCount() < plan.rules().minUpdates()) {
+            // under SecAgg+ t is per neighbourhood, below min_updates: the round's own quorum still holds
+            return abort("secure aggregation step mask closed with " + secure.answeredCount() + " masked updates, "
+                    + "fewer than min_updates = " + plan.rules().minUpdates(), secure.answeredCount());
+        }
         try {
             secure.closeStep();
         } catch (SecAggException e) {
@@ -222,8 +228,10 @@ final class SecureAggregationDriver {
             log.error("round {}: both secrets of {} were revealed: the unmask requests were not the same for "
                     + "every site", p.round(), both);
         }
+        var graph = sr.graph();
+        int holders = graph.complete() ? sr.rosterSize() : graph.degree() + 1;
         return new SecureAggregationAudit(p.round(), sr.rosterSize(), p.threshold(),
-                CollusionBound.toleratedColluders(sr.rosterSize(), p.threshold()), result.survivors(),
-                result.dropped(), sr.reveals());
+                CollusionBound.toleratedColluders(holders, p.threshold()), result.survivors(),
+                result.dropped(), sr.reveals(), SecureAggregationAudit.Graph.of(graph));
     }
 }

@@ -50,8 +50,10 @@ final class SecureRound {
 
     /**
      * This round's parameters: K the participants, t = max(min_updates, ⌊K/2⌋ + 1) (at most K), n_max the largest
-     * weight a participant may give its delta (its declared bags clamped to the share cap, {@code weights}), B the coordinate bound from the federation's norm bound (or its DP noise
-     * bound, when smaller), f the finest scale that cannot overflow.
+     * weight a participant may give its delta (its declared bags clamped to the share cap, {@code weights}), B the
+     * coordinate bound from the federation's norm bound (or its DP noise bound, when smaller), f the finest scale that
+     * cannot overflow. Above the plan's {@link SecAggGraphPolicy#sparseAboveSites()} the round is SecAgg+: a graph
+     * degree k and t per neighbourhood.
      *
      * @throws SecAggException when no scale of at least 16 bits fits, naming the bounds
      */
@@ -67,14 +69,15 @@ final class SecureRound {
         if (dp.isPresent() && dp.get().distributed()) {
             // the noise of every site is added in the ring: B = C·(1 + 10z) keeps room for it beside the sum
             double c = dp.get().clipNorm();
-            return SecAggParameters.chooseForDistributedNoise(plan.federationId(), round, k, t, checkedLength(length),
-                    maxBags, c * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()), c);
+            return plan.secAggGraph().apply(SecAggParameters.chooseForDistributedNoise(plan.federationId(), round, k,
+                    t, checkedLength(length), maxBags, c * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()), c));
         }
         // site-level DP bounds the sent delta by C plus its noise; under DP-SGD per bag the delta has no such bound
         if (dp.isPresent() && !dp.get().perBag()) {
             bound = Math.min(bound, dp.get().clipNorm() * (1 + NOISE_SIGMAS * dp.get().noiseMultiplier()));
         }
-        return SecAggParameters.choose(plan.federationId(), round, k, t, checkedLength(length), maxBags, bound);
+        return plan.secAggGraph().apply(
+                SecAggParameters.choose(plan.federationId(), round, k, t, checkedLength(length), maxBags, bound));
     }
 
     private static int checkedLength(long length) {
@@ -186,6 +189,11 @@ final class SecureRound {
             case FINISHING -> throw new IllegalStateException("secure aggregation of round "
                     + parameters().round() + " has no step left to close");
         }
+    }
+
+    /** The round's communication graph, once the key roster is closed. */
+    org.fedmil.secagg.CommunicationGraph graph() {
+        return server.graph();
     }
 
     /** Sites in the key roster (those that advertised keys): the n of the collusion bound. */

@@ -59,6 +59,7 @@ class SecureFederationRunTest {
     private final Map<String, float[]> deltas = new HashMap<>();
     private final Map<String, Long> bags = new HashMap<>();
     private FederationRun run;
+    private SecAggGraphPolicy graphPolicy = SecAggGraphPolicy.DEFAULT;
     private final List<SecureAggregationAudit> audits = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private static TensorSet weights(float a, float b) {
@@ -69,7 +70,8 @@ class SecureFederationRunTest {
         GlobalModel initial = GlobalModel.of(0, SPEC, weights(1f, 1f));
         RoundRules rules = new RoundRules(minUpdates, 3_600_000, RoundRules.ShortRound.RETRY, 10.0);
         run = new FederationRun(new FederationPlan("test", minSites, 2, SPEC,
-                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules, true), initial, null,
+                new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), true, rules, true)
+                .withSecAggGraph(graphPolicy), initial, null,
                 w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
@@ -231,6 +233,47 @@ class SecureFederationRunTest {
         for (org.fedmil.secagg.UnmaskReveal r : audit.reveals()) {
             assertThat(r.selfMaskOwners()).containsExactly("a", "b", "c");
             assertThat(r.maskingKeyOwners()).containsExactly("d");
+        }
+    }
+
+    @Test
+    void aboveTheSparseBoundTheRoundRunsSecAggPlusAndItsGraphIsInTheAuditRecordForAnAuditorToRedraw()
+            throws Exception {
+        graphPolicy = new SecAggGraphPolicy(5, org.fedmil.secagg.GraphDegreeRule.DEFAULT);
+        newRun(10, 6);
+        String[] sites = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+        joinAll(sites);
+        for (int i = 0; i < sites.length; i++) {
+            bags.put(sites[i], 1L + i % 5); // within the 5 bags each site declared at join
+        }
+        Task first = run.nextTask("a", NO_WAIT);
+        assertThat(first).isInstanceOfSatisfying(Task.SecAggAdvertise.class, t -> {
+            assertThat(t.parameters().graphDegree()).as("k for 10 sites at γ = δ = 0.05").isEqualTo(8);
+            assertThat(t.parameters().threshold()).as("t per neighbourhood of 9").isEqualTo(6);
+        });
+        SecAggClient first0 = new SecAggClient("a", ((Task.SecAggAdvertise) first).parameters(), identity("a"),
+                new SecureRandom());
+        clients.put("a", first0);
+        run.secAggAdvertise("a", 1, first0.advertise());
+        everyone(Task.SecAggAdvertise.class, java.util.Arrays.copyOfRange(sites, 1, 10));
+        everyone(Task.SecAggShare.class, sites);
+        String[] survivors = java.util.Arrays.stream(sites).filter(s -> !s.equals("d")).toArray(String[]::new);
+        everyone(Task.SecAggMask.class, survivors); // d is gone
+        run.secureDeadlinePassed(1, 1, SecureRound.Step.MASK);
+        everyone(Task.SecAggUnmask.class, survivors);
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(20))).isTrue();
+        assertModel(expectedModel(survivors));
+        SecureAggregationAudit audit = audits.get(0);
+        assertThat(audit.graph().complete()).isFalse();
+        assertThat(audit.graph().degree()).isEqualTo(8);
+        assertThat(audit.colludersTolerated()).isEqualTo(2); // min(t − 1, 2t − (k + 1) − 1) = min(5, 2)
+        org.fedmil.secagg.CommunicationGraph redrawn = org.fedmil.secagg.CommunicationGraph.of(
+                new org.fedmil.secagg.SecAggParameters("test", 1, 10, 6, 1, 1, 1.0, 16, 8), audit.graph().roster());
+        assertThat(redrawn.digest()).isEqualTo(audit.graph().digest());
+        assertThat(redrawn.seedHex()).isEqualTo(audit.graph().seed());
+        for (org.fedmil.secagg.UnmaskReveal r : audit.reveals()) {
+            assertThat(r.maskingKeyOwners().contains("d")).as("%s holds a share of d's key", r.site())
+                    .isEqualTo(redrawn.neighbourhood("d").contains(r.site()));
         }
     }
 

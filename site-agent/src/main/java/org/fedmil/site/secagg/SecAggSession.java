@@ -48,10 +48,13 @@ final class SecAggSession {
      *                         gather both secrets of a site from two disjoint sets of helpers)
      */
     static SecAggSession start(String site, SecAggParameters p, RosterAuthentication authentication) {
-        if (org.fedmil.secagg.CollusionBound.toleratedColluders(p.invitedSites(), p.threshold()) < 0
+        // under SecAgg+ a site's secrets are held by its k neighbours and itself: the bound applies there
+        int holders = p.graphDegree() == 0 ? p.invitedSites() : Math.min(p.invitedSites(), p.graphDegree() + 1);
+        if (org.fedmil.secagg.CollusionBound.toleratedColluders(holders, p.threshold()) < 0
                 || p.threshold() < 2) {
             throw new PolicyViolation("secure_aggregation", "the coordinator asks for threshold t=" + p.threshold()
-                    + " of " + p.invitedSites() + " sites in round " + p.round() + "; this site shares its secrets "
+                    + " of " + holders + (holders == p.invitedSites() ? " sites" : " holders of each site's shares")
+                    + " in round " + p.round() + "; this site shares its secrets "
                     + "only with t > n/2 and t >= 2 (below that the coordinator alone, by telling different sites "
                     + "different survivor lists, could gather both secrets of a site: docs/secure-aggregation.md)");
         }

@@ -23,7 +23,7 @@ public final class PerfBenchCommand implements Callable<Integer> {
     static List<PerfBenchmark> all() {
         return List.of(new AggregationBenchmark(), new TransportBenchmark(), new RoundOverheadBenchmark(),
                 new org.fedmil.bench.scale.ScaleBenchmark(), new TrainingThroughputBenchmark(),
-                new NativeMemoryBenchmark(), new CompressionBenchmark(), new SecAggBenchmark(),
+                new NativeMemoryBenchmark(), new CompressionBenchmark(), new SecAggBenchmark(), new SecAggPlusBenchmark(),
                 new SlideTilingBenchmark());
     }
 

@@ -27,6 +27,7 @@ import org.fedmil.coordinator.round.RoundCloseTiming;
 import org.fedmil.coordinator.round.RoundListener;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.coordinator.round.RoundRules;
+import org.fedmil.coordinator.round.SecAggGraphPolicy;
 import org.fedmil.coordinator.round.SignedUpdate;
 import org.fedmil.coordinator.round.SiteJoin;
 import org.fedmil.coordinator.round.Task;
@@ -78,8 +79,8 @@ public final class SecAggBenchmark implements PerfBenchmark {
     }
 
     /** What one simulated federation measured, per site and round. */
-    private record Result(double roundMillis, double siteCpuMillis, double aggregateMillis, double sentBytes,
-                          double receivedBytes) {
+    record Result(double roundMillis, double siteCpuMillis, double aggregateMillis, double sentBytes,
+                  double receivedBytes, double coordinatorCpuMillis, TensorSet finalModel) {
     }
 
     @Override
@@ -134,16 +135,25 @@ public final class SecAggBenchmark implements PerfBenchmark {
 
     private static Result simulate(int k, boolean secure, int rounds, TensorSet initial, BenchConsortium pki)
             throws Exception {
-        FederationPlan plan = new FederationPlan("bench", k, rounds, SPEC,
+        return simulate(k, secure, rounds, SPEC, initial, pki, SecAggGraphPolicy.FULL);
+    }
+
+    /** One federation of k simulated sites; {@code graph} picks full SecAgg or SecAgg+ when {@code secure}. */
+    static Result simulate(int k, boolean secure, int rounds, ModelSpec spec, TensorSet initial, BenchConsortium pki,
+                           SecAggGraphPolicy graph) throws Exception {
+        FederationPlan plan = new FederationPlan("bench", k, rounds, spec,
                 new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
                 // min_updates ⌊K/2⌋ + 1, so t = ⌊K/2⌋ + 1: the round survives up to ⌈K/2⌉ − 1 dropouts
-                new RoundRules(k / 2 + 1, 0, RoundRules.ShortRound.RETRY, 1e4), secure);
+                new RoundRules(k / 2 + 1, 0, RoundRules.ShortRound.RETRY, 1e4), secure).withSecAggGraph(graph);
         List<RoundResult> results = Collections.synchronizedList(new ArrayList<>());
-        FederationRun run = new FederationRun(plan, GlobalModel.of(0, SPEC, initial), null,
+        GlobalModel[] last = new GlobalModel[1];
+        long processCpu0 = processCpuNanos();
+        FederationRun run = new FederationRun(plan, GlobalModel.of(0, spec, initial), null,
                 w -> BinaryMetrics.of(new int[] {0, 1}, new float[] {0.2f, 0.8f}), new FedAvg(), new RoundListener() {
                     @Override
                     public void roundCompleted(RoundResult result, GlobalModel model) {
                         results.add(result);
+                        last[0] = model;
                     }
                 });
         run.start();
@@ -161,9 +171,11 @@ public final class SecAggBenchmark implements PerfBenchmark {
             double[] cpu = new double[k];
             double sent = 0;
             double received = 0;
+            long siteCpuTotal = 0;
             for (int i = 0; i < k; i++) {
-                Site s = sites.get(i).get(10, TimeUnit.MINUTES);
+                Site s = sites.get(i).get(30, TimeUnit.MINUTES);
                 cpu[i] = s.cpuNanos / 1e6 / rounds;
+                siteCpuTotal += s.cpuNanos;
                 sent += (double) s.sent / rounds / k;
                 received += (double) s.received / rounds / k;
             }
@@ -176,11 +188,19 @@ public final class SecAggBenchmark implements PerfBenchmark {
                 aggregate = run.closeTimings().stream().mapToDouble(RoundCloseTiming::aggregateSeconds)
                         .map(x -> x * 1e3).toArray();
             }
-            return new Result(Medians.median(times), Medians.median(cpu), Medians.median(aggregate), sent, received);
+            // the process's CPU less the sites' own protocol work: the coordinator's threads, with GC and JIT
+            double coordinatorCpu = (processCpuNanos() - processCpu0 - siteCpuTotal) / 1e6 / rounds;
+            return new Result(Medians.median(times), Medians.median(cpu), Medians.median(aggregate), sent, received,
+                    coordinatorCpu, last[0] == null ? null : last[0].weights());
         } finally {
             pool.shutdownNow();
             run.close();
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** One simulated site: the protocol as the site agent speaks it, with a fixed random delta for training. */
