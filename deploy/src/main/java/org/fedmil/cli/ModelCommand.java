@@ -84,8 +84,8 @@ public final class ModelCommand {
             out.println(String.format(Locale.ROOT, "bytes      %,d (%.1f MiB as float32)", size.bytes(),
                     size.bytes() / 1048576.0));
             out.println("tensors    " + size.tensors());
-            out.println("heap       -Xmx" + size.suggestedHeapMib() + "m suggested for a coordinator or site of this "
-                    + "model (FEDMIL_JAVA_OPTS; docs/configuration.md, Model size)");
+            out.println("heap       -Xmx" + size.suggestedHeapMib() + "m: the ceiling the launcher gives a "
+                    + "coordinator of this model (FEDMIL_HEAP overrides it; docs/operator-guide.md, Memory)");
             for (TensorSpec t : ModelSize.tensorsOf(spec)) {
                 out.println(String.format(Locale.ROOT, "  %-22s %-16s %,d", t.name(),
                         java.util.Arrays.toString(t.shape()), t.elementCount()));

@@ -228,22 +228,27 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
             fail(UpdateRefusal.MALFORMED.because("empty upload: no header was sent"), false);
             return;
         }
-        byte[] bytes;
-        synchronized (partial) {
-            try {
-                requireOwner();
-            } catch (FederationException e) {
-                fail(e, false);
-                return;
+        spool.awaitWhole();
+        try {
+            byte[] bytes;
+            synchronized (partial) {
+                try {
+                    requireOwner();
+                } catch (FederationException e) {
+                    fail(e, false);
+                    return;
+                }
+                if (!partial.complete()) {
+                    fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
+                            + partial.expected() + " announced bytes; send the rest or the whole update again"), true);
+                    return;
+                }
+                bytes = partial.bytes();
             }
-            if (!partial.complete()) {
-                fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
-                        + partial.expected() + " announced bytes; send the rest or the whole update again"), true);
-                return;
-            }
-            bytes = partial.bytes();
+            submit(bytes);
+        } finally {
+            spool.doneWithWhole();
         }
-        submit(bytes);
     }
 
     private void submit(byte[] bytes) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.UpdateRefusal;
 import org.fedmil.util.AtomicFiles;
@@ -46,10 +47,36 @@ final class UploadSpool {
 
     static final long FORCE_EVERY = 8L << 20;
 
+    /**
+     * Complete uploads read back into memory at once, each a whole delta until it is checked and folded. Uploads
+     * that complete together (every site of a round finishing at the same moment) would otherwise each hold one,
+     * and the coordinator's heap would grow with the number of sites; checking is CPU work, so more at once than
+     * the cores gains nothing.
+     */
+    private final Semaphore wholeUploads = new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()),
+            true);
+
     record Key(String site, int round, String sha256) {
         static Key of(String site, int round, byte[] sha) {
             return new Key(site, round, Sha256.hex(sha));
         }
+    }
+
+    /**
+     * Waits for a turn to hold a complete upload in memory; {@link #doneWithWhole()} gives it back. Handlers wait
+     * here, not the event thread, which never holds a turn.
+     */
+    void awaitWhole() {
+        wholeUploads.acquireUninterruptibly();
+    }
+
+    void doneWithWhole() {
+        wholeUploads.release();
+    }
+
+    /** Turns free now; for tests. */
+    int wholeTurnsFree() {
+        return wholeUploads.availablePermits();
     }
 
     /**

@@ -28,4 +28,28 @@ class UploadSpoolTest {
         assertThat(back.length).isEqualTo(delta.length);
         assertThat(Arrays.equals(back, delta)).as("the bytes read back are the bytes spooled").isTrue();
     }
+
+    @Test
+    void noMoreCompleteUploadsAreHeldAtOnceThanTheHostHasCores() throws Exception {
+        UploadSpool spool = new UploadSpool(dir);
+        int turns = Math.max(1, Runtime.getRuntime().availableProcessors());
+        for (int i = 0; i < turns; i++) {
+            spool.awaitWhole();
+        }
+        java.util.concurrent.CountDownLatch got = new java.util.concurrent.CountDownLatch(1);
+        Thread late = new Thread(() -> {
+            spool.awaitWhole();
+            got.countDown();
+        });
+        late.start();
+        assertThat(got.await(300, java.util.concurrent.TimeUnit.MILLISECONDS))
+                .as("one upload more than the cores waits for a turn").isFalse();
+        spool.doneWithWhole();
+        assertThat(got.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("and gets the turn given back").isTrue();
+        late.join();
+        for (int i = 0; i < turns; i++) {
+            spool.doneWithWhole();
+        }
+        assertThat(spool.wholeTurnsFree()).isEqualTo(turns);
+    }
 }

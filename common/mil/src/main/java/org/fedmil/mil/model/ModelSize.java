@@ -118,10 +118,13 @@ public record ModelSize(long parameters, int tensors) {
         return parameters * BYTES_PER_PARAMETER;
     }
 
-    /** Model copies a FedMIL process holds on its heap at once in a round (global model, delta or sum, wire bytes). */
+    /**
+     * Model copies a coordinator holds on its heap at once at most: the global model and its wire bytes, the round's
+     * sum, the new model and its wire bytes, complete uploads being checked (one per core).
+     */
     public static final int HEAP_MODEL_COPIES = 6;
-    /** Heap for everything but the model: gRPC, TLS, logs, class data. */
-    public static final int HEAP_BASE_MIB = 192;
+    /** Heap for everything but the model: gRPC, TLS, the round's records, logs. */
+    public static final int HEAP_BASE_MIB = 64;
 
     /**
      * A heap ceiling (-Xmx, in MiB) that fits a coordinator's or site's round with this model:

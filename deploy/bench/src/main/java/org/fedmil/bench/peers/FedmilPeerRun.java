@@ -27,6 +27,8 @@ final class FedmilPeerRun {
 
     private static final int BAGS_PER_SITE = 2;
     private static final int INSTANCES_PER_BAG = 4;
+    /** Adam's learning rate of the real trainer at both frameworks' sites. */
+    static final double LEARNING_RATE = 0.0005;
 
     /** How the processes are started: heap options per role, native memory tracking, the trainer. */
     record Options(List<String> coordinatorJvm, List<String> siteJvm, boolean realTrainer, boolean nativeMemory) {
@@ -49,7 +51,7 @@ final class FedmilPeerRun {
         int port = freePort();
         for (int i = 1; i <= sites; i++) {
             PartyCredentials c = ca.issueSite("site-" + i, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
-            writeSite(work.resolve("data/site-" + i), spec.inputDim(), rng);
+            writeSite(siteData(work, sites).get(i - 1), spec.inputDim(), rng);
             Path yaml = work.resolve("site-" + i + ".yaml");
             Files.writeString(yaml, siteYaml(port, c, i), StandardCharsets.UTF_8);
             siteYamls.add(yaml);
@@ -100,6 +102,15 @@ final class FedmilPeerRun {
         }
     }
 
+    /** The site folders a run in {@code work} wrote, site 1 first: Flower's training clients read the same bags. */
+    static List<Path> siteData(Path work, int sites) {
+        List<Path> dirs = new ArrayList<>();
+        for (int i = 1; i <= sites; i++) {
+            dirs.add(work.toAbsolutePath().resolve("data/site-" + i));
+        }
+        return dirs;
+    }
+
     /** Two bags (one per label) of random features, the site data format. */
     private static void writeSite(Path dir, int inputDim, Random rng) throws IOException {
         Files.createDirectories(dir.resolve("bags"));
@@ -139,14 +150,15 @@ final class FedmilPeerRun {
                   attention_dim: %d
                 training:
                   local_epochs: 1
-                  learning_rate: 0.0005
+                  learning_rate: %s
                   seed: 1
                 evaluation:
                   held_out: false
                 early_stopping:
                   enabled: false
                 """.formatted(sites, port, tls.cert(), tls.key(), tls.ca(), sites, sites, rounds,
-                spec.architecture().configName(), spec.inputDim(), spec.hiddenDim(), spec.attentionDim());
+                spec.architecture().configName(), spec.inputDim(), spec.hiddenDim(), spec.attentionDim(),
+                Double.toString(LEARNING_RATE));
     }
 
     private static String siteYaml(int port, PartyCredentials tls, int i) {

@@ -9,6 +9,7 @@ import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.model.ModelSpec;
+import org.fedmil.mil.train.DpSgd;
 import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.TrainingResult;
@@ -35,9 +36,13 @@ final class FixedDeltaTrainer extends SiteTrainer {
         this.data = data;
     }
 
+    /**
+     * The most general of SiteTrainer's train methods, which every other one and the site's train task call: a
+     * narrower override would leave the task's call to the engine.
+     */
     @Override
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
-                             double pseudoLabelThreshold) {
+                             double pseudoLabelThreshold, Optional<DpSgd> dpSgd) {
         long t0 = System.nanoTime();
         List<NamedTensor> delta = new ArrayList<>(global.tensors().size());
         for (NamedTensor t : global.tensors()) {

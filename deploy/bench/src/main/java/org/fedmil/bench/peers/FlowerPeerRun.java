@@ -46,8 +46,12 @@ final class FlowerPeerRun {
         return Optional.empty();
     }
 
+    /**
+     * @param trainOn each client's site folder (FedMIL's data format) to train on in PyTorch, or empty for clients
+     *                that return a fixed delta
+     */
     static PeerRun run(Path work, String python, Path flower, List<TensorSpec> tensors, int clients, int rounds,
-                       ProcessProbe probe, PrintStream log) throws Exception {
+                       List<Path> trainOn, ProcessProbe probe, PrintStream log) throws Exception {
         work = work.toAbsolutePath();
         Files.createDirectories(work);
         double loadBefore = LoadAverage.now();
@@ -62,8 +66,13 @@ final class FlowerPeerRun {
         try {
             waitForPort(port, server, serverLog, Duration.ofMinutes(3));
             for (int i = 1; i <= clients; i++) {
-                Process c = start(work, python, flower, List.of(script.toString(), "client", Integer.toString(port),
-                        shapes), work.resolve("flower-client-" + i + ".log"));
+                List<String> args = new ArrayList<>(List.of(script.toString(), "client", Integer.toString(port),
+                        shapes));
+                if (!trainOn.isEmpty()) {
+                    args.addAll(List.of(trainOn.get(i - 1).toAbsolutePath().toString(),
+                            Double.toString(FedmilPeerRun.LEARNING_RATE), "1"));
+                }
+                Process c = start(work, python, flower, args, work.resolve("flower-client-" + i + ".log"));
                 probe.watch(c);
                 procs.add(c);
             }

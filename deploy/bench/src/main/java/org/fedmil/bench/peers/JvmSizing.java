@@ -1,15 +1,29 @@
 package org.fedmil.bench.peers;
 
 import java.util.List;
+import org.fedmil.cli.JvmMemory;
 import org.fedmil.mil.model.ModelSize;
 
-/** The FedMIL processes' JVM options when none are given: the heap ceiling sized from the model. */
+/**
+ * The FedMIL processes' JVM memory options when none are given: what the launchers give them
+ * ({@link JvmMemory}): the coordinator's heap sized from the model, a site's from the host.
+ */
 final class JvmSizing {
 
     private JvmSizing() {
     }
 
-    static List<String> options(ModelSize size) {
-        return List.of("-Xmx" + size.suggestedHeapMib() + "m");
+    static List<String> coordinator(ModelSize size) {
+        return JvmMemory.forModel(size, hostMib()).options();
+    }
+
+    static List<String> site() {
+        return JvmMemory.forHost(hostMib()).options();
+    }
+
+    private static long hostMib() {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        return os.getTotalMemorySize() >> 20;
     }
 }

@@ -41,18 +41,21 @@ public final class PeersBenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "8", description = "default ${DEFAULT-VALUE}")
     int rounds;
 
-    @Option(names = "--pairs", defaultValue = "2", description = "FedMIL/Flower pairs per K, alternating (default ${DEFAULT-VALUE})")
+    @Option(names = {"--pairs", "--repetitions"}, defaultValue = "2",
+            description = "FedMIL/Flower pairs per K, run alternating A, B, A, B (default ${DEFAULT-VALUE})")
     int pairs;
 
-    @Option(names = "--trainer", defaultValue = "fixed", description = "fixed (a fixed delta, overhead only) or real "
-            + "(FedMIL's trainer; Flower's clients still return a fixed delta) (default ${DEFAULT-VALUE})")
+    @Option(names = "--trainer", defaultValue = "fixed", description = "fixed (a fixed delta at both, overhead only) or real "
+            + "(FedMIL's trainer at its sites; Flower's clients train the same model in PyTorch on the same bags) "
+            + "(default ${DEFAULT-VALUE})")
     String trainer;
 
     @Option(names = "--coordinator-jvm", split = " ", description = "JVM options of the coordinator (default: "
-            + "the heap FedMIL's launcher sizes for the model, see docs/benchmarks.md)")
+            + "what FedMIL's launcher gives it: the heap sized from the model, docs/operator-guide.md, Memory)")
     List<String> coordinatorJvm;
 
-    @Option(names = "--site-jvm", split = " ", description = "JVM options of each site (default: as the coordinator's)")
+    @Option(names = "--site-jvm", split = " ", description = "JVM options of each site (default: --coordinator-jvm "
+            + "when given, else what the launcher gives a site: the heap sized from the host)")
     List<String> siteJvm;
 
     @Option(names = "--baseline-jvm", split = " ", description = "also run FedMIL with these JVM options after "
@@ -93,12 +96,14 @@ public final class PeersBenchCommand implements Callable<Integer> {
         Optional<String> noFlower = skipFlower ? Optional.of("--skip-flower") : FlowerPeerRun.unavailable(py,
                 flowerDir, work);
         noFlower.ifPresent(why -> out.println("bench peers: Flower is skipped: " + why));
-        List<String> coordinatorOpts = coordinatorJvm != null ? coordinatorJvm : JvmSizing.options(size);
-        List<String> siteOpts = siteJvm != null ? siteJvm : coordinatorOpts;
+        List<String> coordinatorOpts = coordinatorJvm != null ? coordinatorJvm : JvmSizing.coordinator(size);
+        List<String> siteOpts = siteJvm != null ? siteJvm : coordinatorJvm != null ? coordinatorJvm : JvmSizing.site();
         FedmilPeerRun.Options options = new FedmilPeerRun.Options(coordinatorOpts, siteOpts, trainer.equals("real"),
                 nativeMemory);
-        out.printf(Locale.ROOT, "bench peers: model %s: %s; K %s, %d rounds, %d pair(s), trainer %s; FedMIL JVM %s%n",
-                spec, size, sites, rounds, pairs, trainer, coordinatorOpts);
+        out.printf(Locale.ROOT, "bench peers: model %s: %s; K %s, %d rounds, %d pair(s), trainer %s; FedMIL JVM %s, "
+                + "sites %s%n", spec, size, sites, rounds, pairs, trainer, coordinatorOpts, siteOpts);
+        List<String> jvmNote = List.of("coordinator " + String.join(" ", coordinatorOpts) + "; sites "
+                + String.join(" ", siteOpts));
         List<PeerRun> all = new ArrayList<>();
         try (ProcessProbe probe = new ProcessProbe()) {
             for (int k : sites) {
@@ -110,15 +115,17 @@ public final class PeersBenchCommand implements Callable<Integer> {
                     all.add(a);
                     // written after every run, so an interrupted benchmark keeps what it measured
                     Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
-                            coordinatorOpts, all));
+                            jvmNote, all));
                     if (noFlower.isEmpty()) {
+                        List<Path> trainOn = options.realTrainer() ? FedmilPeerRun.siteData(dir.resolve("fedmil"), k)
+                                : List.of();
                         PeerRun b = FlowerPeerRun.run(dir.resolve("flower"), py, flowerDir, ModelSize.tensorsOf(spec),
-                                k, rounds, probe, out);
+                                k, rounds, trainOn, probe, out);
                         out.println(PeersTable.row(b));
                         all.add(b);
                     // written after every run, so an interrupted benchmark keeps what it measured
                     Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
-                            coordinatorOpts, all));
+                            jvmNote, all));
                     }
                     if (baselineJvm != null) {
                         PeerRun c = FedmilPeerRun.run(dir.resolve("fedmil-baseline"), spec, k, rounds,
@@ -128,12 +135,12 @@ public final class PeersBenchCommand implements Callable<Integer> {
                         all.add(c);
                     // written after every run, so an interrupted benchmark keeps what it measured
                     Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
-                            coordinatorOpts, all));
+                            jvmNote, all));
                     }
                 }
             }
         }
-        String table = PeersTable.markdown(spec, size, rounds, trainer, coordinatorOpts, all);
+        String table = PeersTable.markdown(spec, size, rounds, trainer, jvmNote, all);
         Files.writeString(work.resolve("peers.md"), table);
         out.println();
         out.println(table);

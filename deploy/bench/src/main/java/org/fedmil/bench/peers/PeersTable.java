@@ -14,17 +14,17 @@ final class PeersTable {
 
     static final String HEADER = "| K | run | framework | coordinator / server peak RSS MiB | coordinator / server CPU s "
             + "| site / client peak RSS MiB (min–max) | site / client CPU s (mean) | steady round s (median, rounds 3+) "
-            + "| load avg (start → end) |\n|---|---|---|---|---|---|---|---|---|\n";
+            + "| load avg (start → end) | all processes' peak RSS summed MiB |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
     static String row(PeerRun r) {
         return row(r, 0);
     }
 
     private static String row(PeerRun r, int index) {
-        return String.format(Locale.ROOT, "| %d | %s | %s | %.0f | %.1f | %.0f–%.0f | %.1f | %.2f | %.1f → %.1f |",
+        return String.format(Locale.ROOT, "| %d | %s | %s | %.0f | %.1f | %.0f–%.0f | %.1f | %.2f | %.1f → %.1f | %.0f |",
                 r.sites(), index == 0 ? "" : Integer.toString(index), r.framework(), r.server().peakRssMib(),
                 r.server().cpuSeconds(), r.minClientRssMib(), r.maxClientRssMib(), r.meanClientCpu(),
-                r.steadyRoundSeconds(), r.loadBefore(), r.loadAfter());
+                r.steadyRoundSeconds(), r.loadBefore(), r.loadAfter(), r.server().peakRssMib() + r.clientRssSumMib());
     }
 
     static String markdown(ModelSpec spec, ModelSize size, int rounds, String trainer, List<String> jvm,

@@ -45,6 +45,7 @@ class PeersFiguresTest {
                 .contains("| 4 | 1 | FedMIL -Xmx2g | 300 |")
                 .contains("| 4 | 1 | 3.00 | 3.00 | 3.00 | 0.50 |");
         assertThat(md.lines().filter(l -> l.matches("\\| 4 \\| \\d \\| [0-9.]+ \\|.*"))).hasSize(1);
+        assertThat(md).as("the coordinator's and the one site's peak RSS summed").contains("| 1.0 → 1.0 | 600 |");
     }
 
     @Test
@@ -68,7 +69,8 @@ class PeersFiguresTest {
     @Test
     void theHeapCeilingFollowsTheModel() {
         ModelSize tenMillion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 19909, 500, 128));
-        assertThat(JvmSizing.options(tenMillion)).containsExactly("-Xmx426m");
+        // 64 MiB + 6 × 39 MiB; a JVM that starts small with the serial collector commits what it holds
+        assertThat(JvmSizing.coordinator(tenMillion)).contains("-Xmx298m", "-Xms16m", "-XX:+UseSerialGC");
         ModelSize hundredMillion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 199_000, 500, 128));
         assertThat(hundredMillion.suggestedHeapMib()).isGreaterThan(2000);
     }

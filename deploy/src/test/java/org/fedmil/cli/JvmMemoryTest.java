@@ -1,0 +1,90 @@
+package org.fedmil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.fedmil.mil.data.Npy;
+import org.fedmil.mil.model.Architecture;
+import org.fedmil.mil.model.ModelSize;
+import org.fedmil.mil.model.ModelSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JvmMemoryTest {
+
+    private static final long HOST_24_GIB = 24 * 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theCoordinatorsHeapIsSizedFromTheModelInItsConfig() throws Exception {
+        Path yaml = coordinatorYaml("model: {architecture: attention, input_dim: 19909, hidden_dim: 500, "
+                + "attention_dim: 128}");
+        JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
+                System.err);
+        // 10,019,757 parameters: 38.2 MiB as float32, rounded up to 39
+        assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + JvmMemory.MODEL_COPIES * 39L);
+        assertThat(plan.options()).contains("-Xmx" + plan.heapMib() + "m", "-Xms16m", "-XX:+UseSerialGC",
+                "-XX:MaxHeapFreeRatio=30");
+    }
+
+    @Test
+    void withoutAnInputWidthTheFirstHeldOutBagGivesIt() throws Exception {
+        Path yaml = coordinatorYaml("model: {architecture: attention, hidden_dim: 500, attention_dim: 128}");
+        Files.createDirectories(dir.resolve("heldout/bags"));
+        Files.writeString(dir.resolve("heldout/bags.csv"), "bag_id,label\nb0,1\n");
+        Npy.write(dir.resolve("heldout/bags/b0.npy"), new Npy.Matrix(2, 19909, new float[2 * 19909]));
+        JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
+                System.err);
+        assertThat(plan.heapMib()).isEqualTo(JvmMemory.forModel(ModelSize.of(new ModelSpec(Architecture.ATTENTION,
+                19909, 500, 128)), HOST_24_GIB).heapMib());
+    }
+
+    @Test
+    void aSiteWhoseModelComesLaterGetsAQuarterOfTheHostAtMostFourGibibytes() {
+        assertThat(JvmMemory.plan(List.of("site", "run", "--config", "site.yaml"), HOST_24_GIB, System.err)
+                .heapMib()).isEqualTo(4096);
+        assertThat(JvmMemory.forHost(8192).heapMib()).isEqualTo(2048);
+    }
+
+    @Test
+    void aModelTooLargeForTheHostIsCutToHalfItsMemoryAndALargeHeapGetsG1ThatGivesMemoryBack() {
+        ModelSize billion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 2_000_000, 500, 128));
+        JvmMemory.Plan plan = JvmMemory.forModel(billion, 8192);
+        assertThat(plan.heapMib()).isEqualTo(4096);
+        assertThat(plan.from()).contains("cut to half the host's memory");
+        JvmMemory.Plan big = JvmMemory.forModel(billion, HOST_24_GIB);
+        assertThat(big.heapMib()).isGreaterThan(4096);
+        assertThat(big.options()).contains("-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000")
+                .doesNotContain("-XX:+UseSerialGC");
+    }
+
+    @Test
+    void aConfigItCannotReadLeavesTheHostsShareAndSaysWhy() throws Exception {
+        Path yaml = dir.resolve("broken.yaml");
+        Files.writeString(yaml, "model: [not, a, map\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(plan.heapMib()).isEqualTo(4096);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("sized from the host").contains("FEDMIL_HEAP")
+                .contains("broken.yaml");
+    }
+
+    private Path coordinatorYaml(String model) throws Exception {
+        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
+            Files.writeString(dir.resolve(f), "placeholder");
+        }
+        Files.createDirectories(dir.resolve("heldout"));
+        Path yaml = dir.resolve("coordinator.yaml");
+        Files.writeString(yaml, "tls: {cert: cert.pem, key: key.pem, ca: ca.pem}\nheldout_dir: heldout\n" + model
+                + "\n");
+        return yaml;
+    }
+}
