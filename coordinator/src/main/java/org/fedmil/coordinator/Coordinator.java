@@ -16,6 +16,7 @@ import org.fedmil.coordinator.aggregate.FedAvg;
 import org.fedmil.coordinator.aggregate.Strategy;
 import org.fedmil.coordinator.audit.AuditTrail;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.Evaluation;
 import org.fedmil.coordinator.dashboard.Dashboard;
 import org.fedmil.coordinator.eval.DjlHeldOutEvaluation;
 import org.fedmil.coordinator.eval.SkippedHeldOutEvaluation;
@@ -207,7 +208,7 @@ public final class Coordinator implements AutoCloseable {
 
     /** Scores beside the global model's own AUC: test-time augmentation, ensembles of recent or other models. */
     private EnsembleEvaluation extraEvaluation(ModelSpec spec, Device device, BagDataset heldOutSet) {
-        CoordinatorConfig.Evaluation e = config.evaluation();
+        Evaluation e = config.evaluation();
         MilModel model = MilModel.create(spec, device, config.training().seed());
         try {
             java.util.Optional<org.fedmil.mil.eval.TestTimeAugmentation> tta = e.tta().equals("none")

@@ -18,6 +18,7 @@ import org.fedmil.audit.RoundLogVerifier;
 import org.fedmil.cli.Fedmil;
 import org.fedmil.coordinator.Coordinator;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.Pretraining;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.data.fmnist.FmnistBags;
 import org.fedmil.mil.model.EncoderPart;
@@ -53,7 +54,7 @@ class PretrainingFederationIT {
         FmnistBags.generate(FmnistBags.Config.defaults().withSites(2).withBags(40, 30).withSeed(5)).writeTo(data);
         CoordinatorConfig.Model model = new CoordinatorConfig.Model("attention", "cnn", 16, 8, 28, 1);
         CoordinatorConfig.Training training = new CoordinatorConfig.Training(1, 1e-3, 0.0, 42L, null, null, null);
-        CoordinatorConfig.Pretraining pretraining = new CoordinatorConfig.Pretraining(PRETRAINING_ROUNDS, 1, 1e-3,
+        Pretraining pretraining = new Pretraining(PRETRAINING_ROUNDS, 1, 1e-3,
                 0.0, 32, 0.5, 16, 0.2, 2, 96);
         WhatLeavesTheSiteIT.Recorder recorder = new WhatLeavesTheSiteIT.Recorder();
 

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.PseudoLabels;
+import org.fedmil.coordinator.config.Evaluation;
 import org.fedmil.mil.data.BagDataset;
 import org.fedmil.mil.data.BagEntry;
 import org.fedmil.proto.v1.JoinRequest;
@@ -58,7 +60,7 @@ class PseudoLabelsStayAtTheSiteIT {
                 c -> new CoordinatorConfig(c.federationId(), c.listen(), c.tls(), c.stateDir(), c.heldoutDir(),
                         c.minSites(), c.rounds(), c.model(), c.training(), c.device(), c.roundDeadlineSeconds(),
                         c.minUpdates(), c.onShortRound(), c.limits(), c.dashboard(), c.strategy(), c.pretraining(), false,
-                        new CoordinatorConfig.Evaluation(null, 2, null), new CoordinatorConfig.PseudoLabels(0.7)),
+                        new Evaluation(null, 2, null), new PseudoLabels(0.7)),
                 recorder)) {
             String console = fed.runSites(List.of("site-1"), new SiteConfig.Augmentation(false, false)).get(0);
 

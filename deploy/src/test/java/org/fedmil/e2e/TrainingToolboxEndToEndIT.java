@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.Schedule;
 import org.fedmil.coordinator.round.FederationRun;
 import org.fedmil.proto.v1.Task;
 import org.fedmil.proto.v1.TrainingConfig;
@@ -54,7 +55,7 @@ class TrainingToolboxEndToEndIT {
         Path data = TestFederation.synthetic(dir, 1, 60, 40);
         CoordinatorConfig.Training training = new CoordinatorConfig.Training(1, 0.002, 0.01, 42L, "gce", null, null,
                 null, null, "adamw", null, null, 3, 0.1, 0.6,
-                new CoordinatorConfig.Schedule("cosine", 1.0, 0.0001, null, null, null));
+                new Schedule("cosine", 1.0, 0.0001, null, null, null));
         try (TestFederation fed = new TestFederation(dir, data, 1, 3,
                 new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null), training, recorder)) {
             var config = fed.siteConfig("site-1", fed.site("site-1"));

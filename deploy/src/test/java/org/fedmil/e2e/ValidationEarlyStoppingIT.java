@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.EarlyStoppingSection;
 import org.fedmil.coordinator.round.EarlyStopping;
 import org.fedmil.coordinator.round.FederatedValidation;
 import org.fedmil.coordinator.round.FederationRun;
@@ -33,7 +34,7 @@ class ValidationEarlyStoppingIT {
         try (TestFederation fed = new TestFederation(dir, TestFederation.synthetic(dir, 2, 60, 60), 2, BUDGET,
                 new CoordinatorConfig.Model("attention", "mlp", 64, 32, null, null),
                 new CoordinatorConfig.Training(2, 0.02, 0.0, 42L, null, null, null),
-                c -> c.withEarlyStopping(new CoordinatorConfig.EarlyStoppingSection(true, 1, 2)))) {
+                c -> c.withEarlyStopping(new EarlyStoppingSection(true, 1, 2)))) {
             fed.validation = new SiteConfig.Validation(0.25, 3L);
             List<String> consoles = fed.runSites(List.of("site-1", "site-2"), new SiteConfig.Augmentation(null, null));
 

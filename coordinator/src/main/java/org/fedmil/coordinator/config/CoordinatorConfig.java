@@ -6,12 +6,10 @@ import org.fedmil.config.ConfigException;
 import org.fedmil.config.ConfigFiles;
 import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.aggregate.StrategySettings;
-import org.fedmil.coordinator.round.PretrainingPlan;
 import org.fedmil.coordinator.round.RoundRules;
 import org.fedmil.mil.model.Architecture;
 import org.fedmil.mil.model.Encoder;
 import org.fedmil.mil.model.ModelSpec;
-import org.fedmil.mil.train.LearningRateSchedule;
 import org.fedmil.mil.train.LossConfig;
 import org.fedmil.mil.train.OptimizerConfig;
 
@@ -111,27 +109,6 @@ public record CoordinatorConfig(
                 secureAggregation, evaluation, pseudoLabels, null);
     }
 
-    /**
-     * early_stopping: the federation stops once the sites' federated validation loss has not improved for
-     * {@code patience} validated models, not before round {@code min_rounds}; the held-out set plays no part.
-     * Without site validation nothing stops early.
-     *
-     * @param enabled   on by default
-     * @param patience  validated models without a lower loss before stopping; default 10
-     * @param minRounds no early stop before this round; default 10
-     */
-    public record EarlyStoppingSection(Boolean enabled, Integer patience, Integer minRounds) {
-        public EarlyStoppingSection {
-            enabled = enabled == null || enabled;
-            patience = patience == null ? 10 : patience;
-            minRounds = minRounds == null ? 10 : minRounds;
-        }
-
-        public org.fedmil.coordinator.round.EarlyStopping rule() {
-            return new org.fedmil.coordinator.round.EarlyStopping(enabled, patience, minRounds);
-        }
-    }
-
     /** A copy with another early_stopping section. */
     public CoordinatorConfig withEarlyStopping(EarlyStoppingSection e) {
         return new CoordinatorConfig(federationId, listen, tls, stateDir, heldoutDir, minSites, rounds, model, training,
@@ -196,86 +173,6 @@ public record CoordinatorConfig(
         encoderFineTune = encoderFineTune == null ? EncoderFineTuneSection.NONE : encoderFineTune;
         secureAggregationGraph = secureAggregationGraph == null ? SecureAggregationGraphSection.defaults()
                 : secureAggregationGraph;
-    }
-
-    /**
-     * pretraining: federated self-supervised (SimCLR) pretraining of the instance encoder, in {@code rounds} rounds
-     * before the supervised ones; 0 rounds (the default) for none. See {@link PretrainingPlan}.
-     */
-    public record Pretraining(Integer rounds, Integer epochs, Double learningRate, Double weightDecay,
-                              Integer batchSize, Double temperature, Integer projectionDim, Double colourJitter,
-                              Integer maxShift, Integer maxTiles) {
-        public Pretraining {
-            rounds = rounds == null ? 0 : rounds;
-            epochs = epochs == null ? 1 : epochs;
-            learningRate = learningRate == null ? 1e-3 : learningRate;
-            weightDecay = weightDecay == null ? 0.0 : weightDecay;
-            batchSize = batchSize == null ? 128 : batchSize;
-            temperature = temperature == null ? 0.5 : temperature;
-            projectionDim = projectionDim == null ? 32 : projectionDim;
-            colourJitter = colourJitter == null ? 0.2 : colourJitter;
-            maxShift = maxShift == null ? 2 : maxShift;
-            maxTiles = maxTiles == null ? 0 : maxTiles;
-        }
-
-        /** The plan of the pretraining rounds; empty with 0 rounds. */
-        public java.util.Optional<PretrainingPlan> plan() {
-            return rounds == 0 ? java.util.Optional.empty() : java.util.Optional.of(new PretrainingPlan(rounds, epochs,
-                    learningRate, weightDecay, batchSize, temperature, projectionDim, colourJitter, maxShift,
-                    maxTiles));
-        }
-    }
-
-    // --- evaluation-time TTA and ensembles, pseudo-labels ---
-    /**
-     * Extra held-out scores the coordinator computes after every round, beside the global model's own AUC (written
-     * to heldout-extra.json in the state folder and printed under the round's line). They cost evaluation time
-     * only: what is sent to sites does not change.
-     *
-     * @param tta            test-time augmentation of tile bags: none, flips, rotations or all (the 8 symmetries)
-     * @param ensembleLastK  0 (off), or k ≥ 2: also score the mean of the last k global models' probabilities
-     * @param ensembleModels final models of other federations of the same model (other seeds or folds), each a
-     *                       model file (.fedmil) or another coordinator's state folder (its latest global model):
-     *                       also score the mean of the global model and these
-     */
-    public record Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels,
-                             Boolean heldOut) {
-
-        public Evaluation(String tta, Integer ensembleLastK, java.util.List<Path> ensembleModels) {
-            this(tta, ensembleLastK, ensembleModels, null);
-        }
-
-        public Evaluation {
-            heldOut = heldOut == null || heldOut;
-            tta = tta == null ? "none" : tta;
-            ensembleLastK = ensembleLastK == null ? 0 : ensembleLastK;
-            ensembleModels = ensembleModels == null ? java.util.List.of() : java.util.List.copyOf(ensembleModels);
-        }
-
-        /** Whether any extra score is asked for. */
-        public boolean any() {
-            return !tta.equals("none") || ensembleLastK > 0 || !ensembleModels.isEmpty();
-        }
-
-        /** The flips and rotations tta names. */
-        public boolean flips() {
-            return tta.equals("flips") || tta.equals("all");
-        }
-
-        public boolean rotations() {
-            return tta.equals("rotations") || tta.equals("all");
-        }
-    }
-
-    /**
-     * @param threshold 0 (off), or the confidence max(p, 1 − p) in (0.5, 1] the global model must have for a site's
-     *                  unlabeled bag to join its local training with that pseudo-label; sent to sites as
-     *                  TrainingConfig.pseudo_label_threshold
-     */
-    public record PseudoLabels(Double threshold) {
-        public PseudoLabels {
-            threshold = threshold == null ? 0.0 : threshold;
-        }
     }
 
     // --- dashboard ---
@@ -485,35 +382,6 @@ public record CoordinatorConfig(
         public LossConfig lossConfig() {
             return new LossConfig(LossConfig.Kind.fromConfigName(loss), focalGamma,
                     LossConfig.ClassWeighting.fromConfigName(classWeights), gceQ, labelSmoothing);
-        }
-    }
-
-    /**
-     * training.schedule: how the learning rate moves over the rounds.
-     *
-     * @param kind            constant (default), cosine or reduce_on_plateau
-     * @param warmupRounds    cosine: rounds of linear warm-up
-     * @param minLearningRate cosine: the final rate; reduce_on_plateau: the floor
-     * @param factor          reduce_on_plateau: multiplier of each reduction
-     * @param patience        reduce_on_plateau: rounds without held-out improvement before a reduction
-     * @param threshold       reduce_on_plateau: relative improvement that counts
-     */
-    public record Schedule(String kind, Double warmupRounds, Double minLearningRate, Double factor, Integer patience,
-                           Double threshold) {
-
-        public Schedule {
-            LearningRateSchedule d = LearningRateSchedule.CONSTANT;
-            kind = kind == null ? d.kind().configName() : kind;
-            warmupRounds = warmupRounds == null ? d.warmupRounds() : warmupRounds;
-            minLearningRate = minLearningRate == null ? d.minLearningRate() : minLearningRate;
-            factor = factor == null ? d.factor() : factor;
-            patience = patience == null ? d.patience() : patience;
-            threshold = threshold == null ? d.threshold() : threshold;
-        }
-
-        public LearningRateSchedule learningRateSchedule() {
-            return new LearningRateSchedule(LearningRateSchedule.Kind.fromConfigName(kind), warmupRounds,
-                    minLearningRate, factor, patience, threshold);
         }
     }
 

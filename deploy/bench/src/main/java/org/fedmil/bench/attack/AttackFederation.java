@@ -18,6 +18,7 @@ import org.fedmil.config.TlsFiles;
 import org.fedmil.coordinator.Coordinator;
 import org.fedmil.coordinator.aggregate.StrategySettings;
 import org.fedmil.coordinator.config.CoordinatorConfig;
+import org.fedmil.coordinator.config.EarlyStoppingSection;
 import org.fedmil.coordinator.round.RoundResult;
 import org.fedmil.pki.ConsortiumCa;
 import org.fedmil.pki.PartyCredentials;
@@ -81,7 +82,7 @@ final class AttackFederation {
                 tls(server), dir.resolve("state"), data.resolve("heldout"), sites, rounds,
                 model, training, "cpu", 300, sites, "skip",
                 null, null, StrategySettings.parse(strategy))
-                .withEarlyStopping(new CoordinatorConfig.EarlyStoppingSection(false, null, null))
+                .withEarlyStopping(new EarlyStoppingSection(false, null, null))
                 .resolvedAgainst(dir.resolve("coordinator.yaml"));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         List<HostileSite> hostiles = new ArrayList<>();
