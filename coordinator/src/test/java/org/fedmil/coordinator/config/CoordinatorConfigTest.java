@@ -17,22 +17,11 @@ class CoordinatorConfigTest {
 
     @BeforeEach
     void pemFiles() throws Exception {
-        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
-            Files.writeString(dir.resolve(f), "placeholder: only existence is checked when loading the config");
-        }
-        Files.createDirectories(dir.resolve("heldout"));
+        MinimalCoordinatorYaml.placeholders(dir);
     }
 
     private Path yaml(String extra) throws Exception {
-        Path file = dir.resolve("coordinator.yaml");
-        Files.writeString(file, """
-                tls:
-                  cert: cert.pem
-                  key: key.pem
-                  ca: ca.pem
-                heldout_dir: heldout
-                """ + extra);
-        return file;
+        return MinimalCoordinatorYaml.write(dir, extra);
     }
 
     @Test

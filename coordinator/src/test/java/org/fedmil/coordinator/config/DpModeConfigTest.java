@@ -3,7 +3,6 @@ package org.fedmil.coordinator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.round.FederationPlan;
@@ -19,26 +18,14 @@ class DpModeConfigTest {
 
     @BeforeEach
     void pemFiles() throws Exception {
-        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
-            Files.writeString(dir.resolve(f), "placeholder: only existence is checked when loading the config");
-        }
-        Files.createDirectories(dir.resolve("heldout"));
+        MinimalCoordinatorYaml.placeholders(dir);
     }
 
     private Path yaml(String dp) throws Exception {
-        Path file = dir.resolve("coordinator.yaml");
-        Files.writeString(file, """
-                tls:
-                  cert: cert.pem
-                  key: key.pem
-                  ca: ca.pem
-                heldout_dir: heldout
-                training:
-                  dp:
-                    clip_norm: 1.0
-                    noise_multiplier: 1.1
-                """ + dp);
-        return file;
+        return MinimalCoordinatorYaml.write(dir, "training:\n"
+                + "  dp:\n"
+                + "    clip_norm: 1.0\n"
+                + "    noise_multiplier: 1.1\n" + dp);
     }
 
     @Test

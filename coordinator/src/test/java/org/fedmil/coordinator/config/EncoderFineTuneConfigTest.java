@@ -3,7 +3,6 @@ package org.fedmil.coordinator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.fedmil.config.ConfigException;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,22 +17,11 @@ class EncoderFineTuneConfigTest {
 
     @BeforeEach
     void files() throws Exception {
-        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem", "encoder.pt"}) {
-            Files.writeString(dir.resolve(f), "placeholder: only existence is checked when loading the config");
-        }
-        Files.createDirectories(dir.resolve("heldout"));
+        MinimalCoordinatorYaml.placeholders(dir, "encoder.pt");
     }
 
     private CoordinatorConfig load(String extra) throws Exception {
-        Path file = dir.resolve("coordinator.yaml");
-        Files.writeString(file, """
-                tls:
-                  cert: cert.pem
-                  key: key.pem
-                  ca: ca.pem
-                heldout_dir: heldout
-                """ + extra);
-        return CoordinatorConfig.load(file);
+        return CoordinatorConfig.load(MinimalCoordinatorYaml.write(dir, extra));
     }
 
     @Test

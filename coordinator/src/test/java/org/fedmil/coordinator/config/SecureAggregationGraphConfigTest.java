@@ -3,7 +3,6 @@ package org.fedmil.coordinator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.fedmil.config.ConfigException;
 import org.fedmil.coordinator.round.SecAggGraphPolicy;
@@ -19,22 +18,11 @@ class SecureAggregationGraphConfigTest {
 
     @BeforeEach
     void pemFiles() throws Exception {
-        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
-            Files.writeString(dir.resolve(f), "placeholder: only existence is checked when loading the config");
-        }
-        Files.createDirectories(dir.resolve("heldout"));
+        MinimalCoordinatorYaml.placeholders(dir);
     }
 
     private Path yaml(String section) throws Exception {
-        Path file = dir.resolve("coordinator.yaml");
-        Files.writeString(file, """
-                tls:
-                  cert: cert.pem
-                  key: key.pem
-                  ca: ca.pem
-                heldout_dir: heldout
-                """ + section);
-        return file;
+        return MinimalCoordinatorYaml.write(dir, section);
     }
 
     @Test
