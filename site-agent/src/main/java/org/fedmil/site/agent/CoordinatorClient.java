@@ -56,8 +56,11 @@ public final class CoordinatorClient implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CoordinatorClient.class);
 
-    /** Deadline of every call but the long poll, which gets its hold time on top. */
+    /** Deadline of every call but the long poll, which gets its hold time on top, and the model download. */
     static final long RPC_TIMEOUT_SECONDS = 120;
+
+    /** How long a model download may go without receiving a byte before it is given up. */
+    private volatile Duration downloadIdleLimit = Duration.ofSeconds(RPC_TIMEOUT_SECONDS);
 
     /** How long one TLS handshake may take unless site.yaml says otherwise (coordinator.handshake_timeout_seconds). */
     public static final int HANDSHAKE_SECONDS = ClientHandshakeDeadline.DEFAULT_SECONDS;
@@ -102,6 +105,12 @@ public final class CoordinatorClient implements AutoCloseable {
                 .build();
         this.blocking = FederationGrpc.newBlockingStub(channel);
         this.async = FederationGrpc.newStub(channel);
+    }
+
+    /** For tests: another idle limit of model downloads. */
+    CoordinatorClient withDownloadIdleLimit(Duration limit) {
+        this.downloadIdleLimit = limit;
+        return this;
     }
 
     public JoinResponse join(JoinRequest request) {
@@ -172,9 +181,33 @@ public final class CoordinatorClient implements AutoCloseable {
     public record DownloadedModel(long version, TensorSet weights, byte[] sha256) {
     }
 
+    /**
+     * Downloads global model {@code version}. No fixed deadline: a large model over a slow link takes as long as it
+     * takes, and the download gives up only when no bytes have arrived for {@link #downloadIdleLimit} (downloads do
+     * not resume, so a fixed deadline would make a model above a link's capacity in that time unreachable).
+     */
     public DownloadedModel downloadModel(long version, byte[] expectedSha256) {
-        Iterator<ModelChunk> chunks = blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .downloadModel(DownloadModelRequest.newBuilder().setModelVersion(version).build());
+        try (IdleDeadline idle = new IdleDeadline(downloadIdleLimit)) {
+            try {
+                return idle.context().call(() -> receiveModel(version, expectedSha256, idle));
+            } catch (StatusRuntimeException e) {
+                if (idle.fired()) {
+                    throw Status.DEADLINE_EXCEEDED.withDescription("no bytes of global model v" + version
+                            + " arrived for " + downloadIdleLimit.toSeconds() + " s; the download is tried again")
+                            .withCause(e).asRuntimeException();
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("model download v" + version + " failed", e);
+            }
+        }
+    }
+
+    private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle) {
+        Iterator<ModelChunk> chunks = blocking.downloadModel(DownloadModelRequest.newBuilder().setModelVersion(version)
+                .build());
         if (!chunks.hasNext()) {
             throw new IllegalStateException("coordinator sent an empty model stream for version " + version);
         }
@@ -189,8 +222,10 @@ public final class CoordinatorClient implements AutoCloseable {
                     + " bytes but its tensors need " + TensorCodec.byteSize(specs));
         }
         ChunkAssembler bytes = new ChunkAssembler(header.getTotalBytes());
+        idle.progressed();
         while (chunks.hasNext()) {
             bytes.append(chunks.next().getData());
+            idle.progressed();
         }
         if (!bytes.complete()) {
             throw new IllegalStateException("model stream ended after " + bytes.received() + " of "
