@@ -322,14 +322,16 @@ class SecAggProtocolTest {
     }
 
     private static void assertLooksUniform(long[] y) {
-        // every one of the 64 bit positions is set in half the words, within 4.5 standard errors
+        // every one of the 64 bit positions is set in half the words, within 5.8 standard errors: the test makes
+        // 128 such checks (64 bits, two uploads), and at 4.5 one honest run in about a thousand failed (seen once);
+        // 5.8 keeps the chance of a false alarm below 10^-6, while a bit left unmasked is about 45 errors off
         double se = Math.sqrt(y.length * 0.25);
         for (int bit = 0; bit < 64; bit++) {
             int ones = 0;
             for (long v : y) {
                 ones += (int) ((v >>> bit) & 1);
             }
-            assertThat(Math.abs(ones - y.length / 2.0)).as("bit %d", bit).isLessThan(4.5 * se);
+            assertThat(Math.abs(ones - y.length / 2.0)).as("bit %d", bit).isLessThan(5.8 * se);
         }
         // byte histogram: chi-square with 255 degrees of freedom, below its 99.99th percentile (~360)
         long[] counts = new long[256];
