@@ -404,10 +404,7 @@ class SecAggProtocolTest {
     @Test
     void aCiphertextRedirectedToAnotherSiteDoesNotAuthenticate() {
         Run run = new Run(3, 2, 9);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
+        List<KeyAdvertisement> roster = honestRoster(run);
         for (SecAggClient c : run.clients.values()) {
             run.server.receive(c.shareKeys(roster));
         }
@@ -423,14 +420,7 @@ class SecAggProtocolTest {
     @Test
     void aHelperSendingABadUnmaskingShareIsNamedAndTheRoundStillFinishesFromTheGoodShares() {
         Run run = new Run(5, 3, 10);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.shareKeys(roster));
-        }
-        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        throughSharing(run);
         for (String site : List.of("site-a", "site-b", "site-c", "site-d")) {
             run.server.receive(run.clients.get(site).maskInput(run.deltas.get(site), run.bags.get(site)));
         }
@@ -458,14 +448,7 @@ class SecAggProtocolTest {
     @Test
     void aBadShareAmongExactlyTAnswersAbortsTheRound() {
         Run run = new Run(3, 2, 11);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.shareKeys(roster));
-        }
-        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        throughSharing(run);
         for (String site : List.of("site-a", "site-b")) {
             run.server.receive(run.clients.get(site).maskInput(run.deltas.get(site), run.bags.get(site)));
         }
@@ -483,14 +466,7 @@ class SecAggProtocolTest {
     @Test
     void aCoordinatorTellingSitesDifferentSurvivorListsIsExposedByWhatTheyRevealed() {
         Run run = new Run(5, 3, 9);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.shareKeys(roster));
-        }
-        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        throughSharing(run);
         for (String site : run.clients.keySet()) {
             run.server.receive(run.clients.get(site).maskInput(run.deltas.get(site), run.bags.get(site)));
         }
@@ -516,14 +492,7 @@ class SecAggProtocolTest {
     @Test
     void aSiteRefusesToRevealBothSecretsOfOnePeer() {
         Run run = new Run(3, 2, 12);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.shareKeys(roster));
-        }
-        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        throughSharing(run);
         SecAggClient a = run.clients.get("site-a");
         a.maskInput(run.deltas.get("site-a"), run.bags.get("site-a"));
         UnmaskRequest lying = new UnmaskRequest(List.of("site-a", "site-b", "site-c"), List.of("site-b"));
@@ -547,10 +516,7 @@ class SecAggProtocolTest {
     @Test
     void theServerRefusesAMaskedInputOfTheWrongLengthOrBagCount() {
         Run run = new Run(3, 2, 14);
-        for (SecAggClient c : run.clients.values()) {
-            run.server.receive(c.advertise());
-        }
-        List<KeyAdvertisement> roster = run.server.closeAdvertising();
+        List<KeyAdvertisement> roster = honestRoster(run);
         for (SecAggClient c : run.clients.values()) {
             run.server.receive(c.shareKeys(roster));
         }
@@ -559,6 +525,16 @@ class SecAggProtocolTest {
                 .isInstanceOf(SecAggException.class).hasMessageContaining("expects " + LENGTH);
         assertThatThrownBy(() -> run.server.receive(new MaskedInput("site-a", 1_001, new long[LENGTH])))
                 .isInstanceOf(SecAggException.class).hasMessageContaining("outside 1..1000");
+    }
+
+    /** The honest roster, then every site's shares routed to their owners: the round ready for masked inputs. */
+    private static List<KeyAdvertisement> throughSharing(Run run) {
+        List<KeyAdvertisement> roster = honestRoster(run);
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.shareKeys(roster));
+        }
+        run.server.closeSharing().forEach((site, shares) -> run.clients.get(site).receiveShares(shares));
+        return roster;
     }
 
     /** Every site's advertisement reaches the server, which closes the roster as an honest coordinator would. */
