@@ -25,6 +25,11 @@ public final class EgressSchema implements LogSchema {
     public static final String RECEIPT_RECEIVED = "receipt_received";
     /** A signed head of the coordinator's round log, received with a task. */
     public static final String LOG_HEAD_RECEIVED = "log_head_received";
+    /**
+     * The site refused to reveal unmasking shares (the coordinator's survivor sets disagreed, or too few sites signed
+     * the one it was told): which round, and why.
+     */
+    public static final String UNMASK_REFUSED = "unmask_refused";
     /** The site's privacy policy stopped the agent before it sent something. */
     public static final String POLICY_STOPPED = "policy_stopped";
 
@@ -38,7 +43,8 @@ public final class EgressSchema implements LogSchema {
             Map.entry(RECEIPT_RECEIVED, List.of("round", "update_sha256", "log_seq", "log_record_sha256",
                     "receipt_file")),
             Map.entry(LOG_HEAD_RECEIVED, List.of("federation_id", "records", "last_sha256", "head_file")),
-            Map.entry(POLICY_STOPPED, List.of("rule", "reason")));
+            Map.entry(POLICY_STOPPED, List.of("rule", "reason")),
+            Map.entry(UNMASK_REFUSED, List.of("round", "reason")));
 
     private EgressSchema() {
     }

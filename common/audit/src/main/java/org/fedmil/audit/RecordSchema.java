@@ -22,7 +22,10 @@ public final class RecordSchema implements LogSchema {
     public static final String UPDATE_ACCEPTED = "update_accepted";
     public static final String UPDATE_REFUSED = "update_refused";
     public static final String ROUND_SHORT = "round_short";
-    /** A secure round was unmasked: roster size, threshold, survivors, dropped, what each site revealed. */
+    /**
+     * A secure round was unmasked: roster size, threshold, survivors, dropped, what each site revealed, and each
+     * signer's signature over the survivor set (the consistency round).
+     */
     public static final String SECURE_AGGREGATION = "secure_aggregation";
     /** Round 0: the initial global model, evaluated on the held-out set. */
     public static final String INITIAL_MODEL = "initial_model";
@@ -56,7 +59,7 @@ public final class RecordSchema implements LogSchema {
             Map.entry(UPDATE_REFUSED, List.of("site", "round", "code", "reason")),
             Map.entry(ROUND_SHORT, List.of("round", "attempt", "updates", "min_updates", "retried")),
             Map.entry(SECURE_AGGREGATION, List.of("round", "threshold", "colluders_tolerated", "survivors",
-                    "dropped", "reveals")),
+                    "dropped", "reveals", "survivor_signatures")),
             Map.entry(INITIAL_MODEL, List.of("model_version", "model_sha256", "heldout")),
             Map.entry(ROUND_AGGREGATED, List.of("round", "model_version", "model_sha256", "sites", "training_bags",
                     "heldout")),

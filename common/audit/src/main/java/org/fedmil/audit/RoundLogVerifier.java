@@ -79,6 +79,7 @@ public final class RoundLogVerifier {
         Map<String, X509Certificate> siteCerts = new java.util.HashMap<>();
         List<String> hashes = new java.util.ArrayList<>();
         long[] cosigned = {0};
+        String federationId = null;
         int start = 0;
         int lineNo = 0;
         while (start < content.length) {
@@ -101,6 +102,12 @@ public final class RoundLogVerifier {
                     problem = SiteSignatures.problem(record, siteCerts, ca);
                     if (problem == null) {
                         problem = SiteSignatures.headsProblem(record, siteCerts, hashes, cosigned);
+                    }
+                    if (problem == null && RecordSchema.FEDERATION_CREATED.equals(record.get("type"))) {
+                        federationId = String.valueOf(record.get("federation_id"));
+                    }
+                    if (problem == null) {
+                        problem = SurvivorSetSignatures.problem(record, federationId, siteCerts);
                     }
                 } catch (RuntimeException e) {
                     problem = "cannot check the site's part of the record: " + e;

@@ -37,6 +37,7 @@ class CrossCheckUnmaskRevealsTest {
     private PrivateKey siteAKey;
     private X509Certificate siteACert;
     private final Map<String, String> sitePems = new LinkedHashMap<>();
+    private final Map<String, PrivateKey> siteKeys = new LinkedHashMap<>();
     private Path roundLog;
     private Path egressLog;
 
@@ -52,6 +53,7 @@ class CrossCheckUnmaskRevealsTest {
         for (String site : SITES) {
             PartyCredentials c = consortium.issueSite(site, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
             sitePems.put(site, PemFiles.encodeCertificate(PemFiles.readCertificate(c.cert())));
+            siteKeys.put(site, PemFiles.readPrivateKey(c.key()));
             if (site.equals("site-a")) {
                 siteAKey = PemFiles.readPrivateKey(c.key());
                 siteACert = PemFiles.readCertificate(c.cert());
@@ -72,8 +74,15 @@ class CrossCheckUnmaskRevealsTest {
                         "bags", 10, "site_cert", sitePems.get(site)));
             }
             log.append(RecordSchema.ROUND_STARTED, Map.of("round", 1, "participants", 3));
+            // every survivor signed the survivor set in the consistency round
+            List<Map<String, Object>> signatures = new ArrayList<>();
+            for (String site : survivors) {
+                signatures.add(Map.of("site", site, "sig", Signatures.sign(siteKeys.get(site),
+                        SurvivorSet.signedBytes("fed-1", 1, site, survivors))));
+            }
             log.append(RecordSchema.SECURE_AGGREGATION, Map.of("round", 1, "invited", 3, "threshold", 2,
-                    "colluders_tolerated", 0, "survivors", survivors, "dropped", dropped, "reveals", reveals));
+                    "colluders_tolerated", 0, "survivors", survivors, "dropped", dropped, "reveals", reveals,
+                    "survivor_signatures", signatures));
         }
     }
 

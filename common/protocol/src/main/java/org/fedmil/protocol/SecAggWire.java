@@ -13,6 +13,10 @@ import org.fedmil.proto.v1.SecAggShare;
 import org.fedmil.proto.v1.SecAggShares;
 import org.fedmil.proto.v1.SecAggUnmaskShares;
 import org.fedmil.proto.v1.SecAggUnmaskTask;
+import org.fedmil.proto.v1.SecAggConsistencyTask;
+import org.fedmil.proto.v1.SecAggSignedSurvivorSet;
+import org.fedmil.proto.v1.SecAggSurvivorSignature;
+import org.fedmil.secagg.SurvivorSetSignature;
 import org.fedmil.secagg.EncryptedShare;
 import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.secagg.SecAggParameters;
@@ -106,6 +110,43 @@ public final class SecAggWire {
 
     public static UnmaskRequest fromProto(SecAggUnmaskTask t) {
         return new UnmaskRequest(t.getSurvivorsList(), t.getDroppedList());
+    }
+
+    /** The unmask task with the survivor-set signatures the site checks before it reveals anything. */
+    public static SecAggUnmaskTask toProto(int round, UnmaskRequest r, List<SurvivorSetSignature> signatures) {
+        SecAggUnmaskTask.Builder out = toProto(round, r).toBuilder();
+        for (SurvivorSetSignature s : signatures) {
+            out.addSurvivorSignatures(SecAggSignedSurvivorSet.newBuilder().setSiteId(s.site())
+                    .setCertificate(ByteString.copyFrom(s.certificate())).setSignature(s.signature()));
+        }
+        return out.build();
+    }
+
+    public static List<SurvivorSetSignature> survivorSignatures(SecAggUnmaskTask t) {
+        List<SurvivorSetSignature> out = new ArrayList<>(t.getSurvivorSignaturesCount());
+        for (SecAggSignedSurvivorSet s : t.getSurvivorSignaturesList()) {
+            out.add(new SurvivorSetSignature(s.getSiteId(), s.getCertificate().toByteArray(), s.getSignature()));
+        }
+        return out;
+    }
+
+    public static SecAggConsistencyTask toConsistencyTask(int round, UnmaskRequest r) {
+        return SecAggConsistencyTask.newBuilder().setRound(round).addAllSurvivors(r.survivors())
+                .addAllDropped(r.dropped()).build();
+    }
+
+    public static UnmaskRequest fromProto(SecAggConsistencyTask t) {
+        return new UnmaskRequest(t.getSurvivorsList(), t.getDroppedList());
+    }
+
+    /** What a site sends in the consistency round: its signature (the coordinator adds its certificate). */
+    public static SecAggSurvivorSignature toProto(int round, SurvivorSetSignature s) {
+        return SecAggSurvivorSignature.newBuilder().setRound(round).setSignature(s.signature()).build();
+    }
+
+    /** The signature of the calling site, with the certificate its TLS handshake proved. */
+    public static SurvivorSetSignature fromProto(String caller, byte[] callerCertificate, SecAggSurvivorSignature m) {
+        return new SurvivorSetSignature(caller, callerCertificate, m.getSignature());
     }
 
     public static SecAggUnmaskShares toProto(int round, UnmaskResponse r) {

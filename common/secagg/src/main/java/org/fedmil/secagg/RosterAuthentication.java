@@ -193,8 +193,8 @@ public final class RosterAuthentication {
      * order, separated by newlines (site names hold neither '|' nor newlines).
      */
     static byte[] survivorSetBytes(SecAggParameters p, String site, java.util.Collection<String> survivors) {
-        return (new String(p.binding("survivor-set|" + site), StandardCharsets.UTF_8) + "|"
-                + String.join("\n", new java.util.TreeSet<>(survivors))).getBytes(StandardCharsets.UTF_8);
+        // one definition for the sites and for `fedmil audit verify`, which checks the round log's copies
+        return org.fedmil.audit.SurvivorSet.signedBytes(p.federationId(), p.round(), site, survivors);
     }
 
     /**

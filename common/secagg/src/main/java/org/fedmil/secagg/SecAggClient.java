@@ -318,13 +318,14 @@ public final class SecAggClient {
      * roster, so that two different sets cannot both collect enough signatures unless 2q − n sites signed both.
      */
     public static int consistencyQuorum(int rosterSize, int threshold) {
-        return Math.max(threshold, rosterSize / 2 + 1);
+        return org.fedmil.audit.SurvivorSet.quorum(rosterSize, threshold);
     }
 
     /**
      * Step 3 after the consistency round: reveals the unmasking shares only when the request names exactly the
      * survivor set this site signed and {@code signatures} hold at least {@link #consistencyQuorum} valid ones from
-     * distinct consortium-certified survivors over that same set.
+     * distinct consortium-certified survivors over that same set, counted among the holders of this site's shares
+     * (the whole roster under full SecAgg, its neighbourhood under SecAgg+).
      *
      * @throws SecAggException saying how many valid signatures there were and which were refused, and the site
      *                         withdraws from the round
@@ -332,8 +333,11 @@ public final class SecAggClient {
     public UnmaskResponse unmask(UnmaskRequest request, List<SurvivorSetSignature> signatures) {
         expect(Phase.MASKED, "unmask");
         if (signedSurvivors == null) {
-            throw new IllegalStateException(site + " cannot unmask in round " + params.round() + " before it signed "
-                    + "the survivor set (the consistency round)");
+            // a coordinator that skips the consistency round gets nothing: it is what makes a lie detectable
+            phase = Phase.WITHDRAWN;
+            throw new SecAggException(site + " was asked to unmask in round " + params.round() + " before it signed "
+                    + "the survivor set (the coordinator skipped the consistency round); " + site + " reveals "
+                    + "nothing in this round");
         }
         Set<String> told = new TreeSet<>(request.survivors());
         if (!told.equals(signedSurvivors)) {
@@ -349,6 +353,11 @@ public final class SecAggClient {
                 refused.put(sig.site(), "not a survivor");
                 continue;
             }
+            if (!neighbourhood.contains(sig.site())) {
+                // under SecAgg+ only the holders of this site's shares vouch for the set it reveals them under
+                refused.put(sig.site(), "not a neighbour");
+                continue;
+            }
             String problem = authentication.survivorSignatureProblem(params, signedSurvivors, sig);
             if (problem == null) {
                 valid.add(sig.site());
@@ -356,14 +365,15 @@ public final class SecAggClient {
                 refused.put(sig.site(), problem);
             }
         }
-        int quorum = consistencyQuorum(roster.size(), params.threshold());
+        int quorum = consistencyQuorum(neighbourhood.size(), params.threshold());
+        String holders = neighbourhood.size() == roster.size() ? "the " + roster.size() + " roster sites"
+                : "the " + neighbourhood.size() + " sites of " + site + "'s neighbourhood";
         if (valid.size() < quorum) {
             phase = Phase.WITHDRAWN;
             throw new SecAggException("consistency check of round " + params.round() + " of " + params.federationId()
                     + " failed at " + site + ": only " + valid.size() + " valid signatures from distinct consortium "
                     + "sites over the survivor set " + signedSurvivors + " it was told, fewer than the " + quorum
-                    + " needed (t=" + params.threshold() + ", and a majority of the " + roster.size() + " roster "
-                    + "sites)" + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
+                    + " needed (t=" + params.threshold() + ", and a majority of " + holders + ")" + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
                     + "different survivor sets or withheld their signatures; " + site + " reveals no unmasking share "
                     + "in this round");
         }

@@ -188,6 +188,21 @@ public final class SecAggServer {
         return List.copyOf(survivorSignatures.values());
     }
 
+    /**
+     * The signatures {@code site} checks before it unmasks: those of the holders of its shares (every survivor under
+     * full SecAgg, its neighbours under SecAgg+), in site order.
+     */
+    public synchronized List<SurvivorSetSignature> survivorSignaturesFor(String site) {
+        Set<String> hood = graph.neighbourhood(site);
+        return survivorSignatures.values().stream().filter(s -> hood.contains(s.site())).toList();
+    }
+
+    /** Whether {@code site} holds enough signatures to unmask ({@link SecAggClient#consistencyQuorum}). */
+    public synchronized boolean consistencyQuorumMet(String site) {
+        return survivorSignaturesFor(site).size()
+                >= SecAggClient.consistencyQuorum(graph.neighbourhood(site).size(), params.threshold());
+    }
+
     /** Step 3: a survivor's shares. */
     public synchronized void receive(UnmaskResponse r) {
         expect(Phase.UNMASKING, "accept unmasking shares");

@@ -255,6 +255,11 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         graph.put("seed", g.seed());
         graph.put("digest", g.digest());
         f.put("graph", graph);
+        List<Map<String, Object>> signatures = new java.util.ArrayList<>();
+        for (org.fedmil.secagg.SurvivorSetSignature s : a.survivorSignatures()) {
+            signatures.add(Map.of("site", s.site(), "sig", s.signature()));
+        }
+        f.put("survivor_signatures", signatures);
         log.append(RecordSchema.SECURE_AGGREGATION, f);
     }
 

@@ -308,6 +308,11 @@ public final class FederationRun implements AutoCloseable {
         secureAnswer(siteId, r, sr -> sr.shared(siteId, shares));
     }
 
+    /** The consistency round: a survivor's signature over the survivor set it was told. */
+    public void secAggSignSurvivors(String siteId, int r, org.fedmil.secagg.SurvivorSetSignature signature) {
+        secureAnswer(siteId, r, sr -> sr.signed(siteId, signature));
+    }
+
     /** Step 3: a survivor's shares that unmask the sum. */
     public void secAggUnmask(String siteId, int r, UnmaskResponse shares) {
         secureAnswer(siteId, r, sr -> sr.unmasked(siteId, shares));

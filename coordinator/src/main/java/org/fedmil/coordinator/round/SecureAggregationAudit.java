@@ -1,6 +1,7 @@
 package org.fedmil.coordinator.round;
 
 import java.util.List;
+import org.fedmil.secagg.SurvivorSetSignature;
 import org.fedmil.secagg.UnmaskReveal;
 
 /**
@@ -12,10 +13,11 @@ import org.fedmil.secagg.UnmaskReveal;
  *                           collude with the coordinator without it learning one honest site's delta; under SecAgg+
  *                           the most among the k + 1 holders of any one site's shares
  * @param graph              the communication graph: complete (full SecAgg) or SecAgg+'s sparse one
+ * @param survivorSignatures the consistency round: each signer's signature over {@code survivors}, in site order
  */
 public record SecureAggregationAudit(int round, int invited, int threshold, int colludersTolerated,
                                      List<String> survivors, List<String> dropped, List<UnmaskReveal> reveals,
-                                     Graph graph) {
+                                     Graph graph, List<SurvivorSetSignature> survivorSignatures) {
 
     /**
      * What an auditor needs to draw the graph again ({@link org.fedmil.secagg.CommunicationGraph#of}) and compare.
@@ -41,5 +43,6 @@ public record SecureAggregationAudit(int round, int invited, int threshold, int 
         survivors = List.copyOf(survivors);
         dropped = List.copyOf(dropped);
         reveals = List.copyOf(reveals);
+        survivorSignatures = List.copyOf(survivorSignatures);
     }
 }

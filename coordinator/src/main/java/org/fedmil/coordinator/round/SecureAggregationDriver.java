@@ -232,6 +232,6 @@ final class SecureAggregationDriver {
         int holders = graph.complete() ? sr.rosterSize() : graph.degree() + 1;
         return new SecureAggregationAudit(p.round(), sr.rosterSize(), p.threshold(),
                 CollusionBound.toleratedColluders(holders, p.threshold()), result.survivors(),
-                result.dropped(), sr.reveals(), SecureAggregationAudit.Graph.of(graph));
+                result.dropped(), sr.reveals(), SecureAggregationAudit.Graph.of(graph), sr.survivorSignatures());
     }
 }

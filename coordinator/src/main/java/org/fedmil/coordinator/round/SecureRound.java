@@ -15,6 +15,7 @@ import org.fedmil.secagg.SecAggParameters;
 import org.fedmil.secagg.SecAggResult;
 import org.fedmil.secagg.SecAggServer;
 import org.fedmil.secagg.ShareBundle;
+import org.fedmil.secagg.SurvivorSetSignature;
 import org.fedmil.secagg.UnmaskRequest;
 import org.fedmil.secagg.UnmaskResponse;
 
@@ -26,7 +27,7 @@ import org.fedmil.secagg.UnmaskResponse;
  */
 final class SecureRound {
 
-    enum Step { ADVERTISE, SHARE, MASK, UNMASK, FINISHING }
+    enum Step { ADVERTISE, SHARE, MASK, CONSISTENCY, UNMASK, FINISHING }
 
     /**
      * Coordinates of a DP-noised delta are clamped at clip_norm · (1 + this · noise_multiplier): the noise exceeds
@@ -105,7 +106,8 @@ final class SecureRound {
             case ADVERTISE -> new Task.SecAggAdvertise(parameters());
             case SHARE -> new Task.SecAggShare(parameters().round(), roster);
             case MASK -> new Task.SecAggMask(train, parameters(), routed.get(site));
-            case UNMASK -> new Task.SecAggUnmask(parameters().round(), request);
+            case CONSISTENCY -> new Task.SecAggConsistency(parameters().round(), request);
+            case UNMASK -> new Task.SecAggUnmask(parameters().round(), request, server.survivorSignaturesFor(site));
             case FINISHING -> null;
         };
     }
@@ -123,7 +125,7 @@ final class SecureRound {
         return answered.containsAll(expected);
     }
 
-    /** Answers of step 0, 1 and 3. A repeat of an answer already taken changes nothing (a retried call). */
+    /** Answers of step 0, 1, the consistency round and step 3. A repeat of an answer already taken changes nothing (a retried call). */
     void advertised(String site, KeyAdvertisement a) {
         if (answer(site, Step.ADVERTISE)) {
             server.receive(a);
@@ -133,6 +135,12 @@ final class SecureRound {
     void shared(String site, ShareBundle b) {
         if (answer(site, Step.SHARE)) {
             server.receive(b);
+        }
+    }
+
+    void signed(String site, SurvivorSetSignature s) {
+        if (answer(site, Step.CONSISTENCY)) {
+            server.receive(s);
         }
     }
 
@@ -175,8 +183,9 @@ final class SecureRound {
             }
             case MASK -> {
                 request = server.closeMasking();
-                next(Step.UNMASK, request.survivors());
+                next(Step.CONSISTENCY, request.survivors());
             }
+            case CONSISTENCY -> next(Step.UNMASK, readyToUnmask());
             case UNMASK -> {
                 if (server.unmasked().size() < parameters().threshold()) {
                     server.abort();
@@ -189,6 +198,35 @@ final class SecureRound {
             case FINISHING -> throw new IllegalStateException("secure aggregation of round "
                     + parameters().round() + " has no step left to close");
         }
+    }
+
+    /**
+     * The signers that hold a quorum of signatures from the holders of their shares: only they can unmask, since
+     * an honest site refuses with fewer (and one that did not sign refuses in any case).
+     *
+     * @throws SecAggException when fewer than t of them remain: nothing is revealed
+     */
+    private List<String> readyToUnmask() {
+        List<String> ready = new ArrayList<>();
+        List<String> short_ = new ArrayList<>();
+        for (SurvivorSetSignature s : server.survivorSignatures()) {
+            (server.consistencyQuorumMet(s.site()) ? ready : short_).add(s.site());
+        }
+        if (ready.size() < parameters().threshold()) {
+            server.abort();
+            throw new SecAggException("round " + parameters().round() + ": the consistency round closed with "
+                    + server.survivorSignatures().size() + " of " + request.survivors().size() + " survivors' "
+                    + "signatures over the survivor set, and only " + ready.size() + " sites hold the quorum of "
+                    + "signatures they need before unmasking" + (short_.isEmpty() ? "" : " (short: " + short_ + ")")
+                    + ", fewer than the threshold t=" + parameters().threshold() + "; aborting the secure "
+                    + "aggregation, nothing is revealed or aggregated");
+        }
+        return ready;
+    }
+
+    /** The survivor-set signatures of the consistency round, for the round log. */
+    List<SurvivorSetSignature> survivorSignatures() {
+        return server.survivorSignatures();
     }
 
     /** The round's communication graph, once the key roster is closed. */

@@ -50,7 +50,19 @@ public sealed interface Task {
         }
     }
 
-    /** Step 3: reveal the shares that unmask the sum. */
-    record SecAggUnmask(int round, org.fedmil.secagg.UnmaskRequest request) implements Task {
+    /** The consistency round, between steps 2 and 3: sign the survivor set of {@code request}. */
+    record SecAggConsistency(int round, org.fedmil.secagg.UnmaskRequest request) implements Task {
+    }
+
+    /**
+     * Step 3: reveal the shares that unmask the sum, once {@code signatures} (those of the holders of this site's
+     * shares, from the consistency round) check.
+     */
+    record SecAggUnmask(int round, org.fedmil.secagg.UnmaskRequest request,
+                        java.util.List<org.fedmil.secagg.SurvivorSetSignature> signatures) implements Task {
+
+        public SecAggUnmask {
+            signatures = java.util.List.copyOf(signatures);
+        }
     }
 }

@@ -193,6 +193,25 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
     }
 
     @Override
+    public void signSurvivors(org.fedmil.proto.v1.SecAggSurvivorSignature request,
+                              StreamObserver<SecAggAck> response) {
+        PeerIdentity peer = PeerIdentity.current();
+        byte[] cert;
+        try {
+            cert = peer.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            response.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("the certificate of " + peer
+                    + " cannot be encoded for the consistency round: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        secAgg(response, () -> {
+            SiteText.SIGNATURE.require(request.getSignature());
+            run.secAggSignSurvivors(peer.commonName(), request.getRound(),
+                    SecAggWire.fromProto(peer.commonName(), cert, request));
+        });
+    }
+
+    @Override
     public void shareKeys(SecAggShares request, StreamObserver<SecAggAck> response) {
         String site = PeerIdentity.current().commonName();
         secAgg(response, () -> run.secAggShare(site, request.getRound(), SecAggWire.fromProto(site,

@@ -22,7 +22,7 @@ import org.fedmil.tls.PeerIdentity;
 final class SiteWriteRate implements ServerInterceptor {
 
     static final Set<String> WRITES = Set.of("Join", "UploadUpdate", "ReportEvaluation", "Leave", "AdvertiseKeys",
-            "ShareKeys", "Unmask");
+            "ShareKeys", "Unmask", "SignSurvivors");
 
     private final double perSecond;
     private final int burst;

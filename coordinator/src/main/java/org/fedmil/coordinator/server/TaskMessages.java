@@ -50,8 +50,10 @@ final class TaskMessages {
             SecAggMaskTask.Builder mask = SecAggMaskTask.newBuilder().setTrain(train).setWeight(m.weight());
             m.shares().forEach(x -> mask.addShares(SecAggWire.toProto(x)));
             b.setSecaggMask(mask);
+        } else if (task instanceof Task.SecAggConsistency c) {
+            b.setSecaggConsistency(SecAggWire.toConsistencyTask(c.round(), c.request()));
         } else if (task instanceof Task.SecAggUnmask u) {
-            b.setSecaggUnmask(SecAggWire.toProto(u.round(), u.request()));
+            b.setSecaggUnmask(SecAggWire.toProto(u.round(), u.request(), u.signatures()));
         } else if (task instanceof Task.Pretrain p) {
             var training = run.plan().training();
             var pre = run.plan().pretraining();

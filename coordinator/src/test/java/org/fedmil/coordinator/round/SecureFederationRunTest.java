@@ -145,8 +145,10 @@ class SecureFederationRunTest {
             MaskedInput in = c.maskInput(deltas.get(site), bags.get(site));
             run.submit(site, masked(m.train().round(), m.train().model().version(), in,
                     m.parameters().fractionalBits()));
+        } else if (t instanceof Task.SecAggConsistency c) {
+            run.secAggSignSurvivors(site, c.round(), clients.get(site).signSurvivors(c.request()));
         } else if (t instanceof Task.SecAggUnmask u) {
-            run.secAggUnmask(site, u.round(), clients.get(site).unmask(u.request()));
+            run.secAggUnmask(site, u.round(), clients.get(site).unmask(u.request(), u.signatures()));
         }
         return t;
     }
@@ -196,6 +198,7 @@ class SecureFederationRunTest {
         everyone(Task.SecAggAdvertise.class, "a", "b", "c");
         everyone(Task.SecAggShare.class, "a", "b", "c");
         everyone(Task.SecAggMask.class, "a", "b", "c");
+        everyone(Task.SecAggConsistency.class, "a", "b", "c");
         everyone(Task.SecAggUnmask.class, "a", "b", "c");
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertModel(expectedModel("a", "b", "c"));
@@ -215,6 +218,7 @@ class SecureFederationRunTest {
         everyone(Task.SecAggMask.class, "a", "b", "c"); // d is gone
         assertThat(run.nextTask("a", NO_WAIT)).as("a waits for d until the deadline").isInstanceOf(Task.Wait.class);
         run.secureDeadlinePassed(1, 1, SecureRound.Step.MASK);
+        everyone(Task.SecAggConsistency.class, "a", "b", "c");
         everyone(Task.SecAggUnmask.class, "a", "b", "c");
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertModel(expectedModel("a", "b", "c"));
@@ -260,6 +264,7 @@ class SecureFederationRunTest {
         String[] survivors = java.util.Arrays.stream(sites).filter(s -> !s.equals("d")).toArray(String[]::new);
         everyone(Task.SecAggMask.class, survivors); // d is gone
         run.secureDeadlinePassed(1, 1, SecureRound.Step.MASK);
+        everyone(Task.SecAggConsistency.class, survivors);
         everyone(Task.SecAggUnmask.class, survivors);
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(20))).isTrue();
         assertModel(expectedModel(survivors));
@@ -293,6 +298,7 @@ class SecureFederationRunTest {
         everyone(Task.SecAggAdvertise.class, "a", "b", "c", "d");
         everyone(Task.SecAggShare.class, "a", "b", "c", "d");
         everyone(Task.SecAggMask.class, "a", "b", "c", "d");
+        everyone(Task.SecAggConsistency.class, "a", "b", "c", "d");
         everyone(Task.SecAggUnmask.class, "a", "b", "c", "d");
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertModel(expectedModel("a", "b", "c", "d"));
@@ -305,10 +311,57 @@ class SecureFederationRunTest {
         everyone(Task.SecAggAdvertise.class, "a", "b", "c", "d");
         everyone(Task.SecAggShare.class, "a", "b", "c", "d");
         everyone(Task.SecAggMask.class, "a", "b", "c", "d");
+        everyone(Task.SecAggConsistency.class, "a", "b", "c", "d");
         everyone(Task.SecAggUnmask.class, "a", "b", "c"); // d sent its input, then went quiet
         run.secureDeadlinePassed(1, 1, SecureRound.Step.UNMASK);
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertModel(expectedModel("a", "b", "c", "d"));
+    }
+
+    @Test
+    void aSurvivorSilentInTheConsistencyRoundIsADropoutOfThatStepAndItsInputStillCounts() throws Exception {
+        newRun(4, 3);
+        joinAll("a", "b", "c", "d");
+        everyone(Task.SecAggAdvertise.class, "a", "b", "c", "d");
+        everyone(Task.SecAggShare.class, "a", "b", "c", "d");
+        everyone(Task.SecAggMask.class, "a", "b", "c", "d");
+        everyone(Task.SecAggConsistency.class, "a", "b", "c"); // d sent its input, then went quiet
+        assertThat(run.nextTask("a", NO_WAIT)).as("a waits for d's signature until the deadline")
+                .isInstanceOf(Task.Wait.class);
+        run.secureDeadlinePassed(1, 1, SecureRound.Step.CONSISTENCY);
+        assertThat(run.nextTask("d", NO_WAIT)).as("d, which did not sign, is not asked to unmask")
+                .isInstanceOf(Task.Wait.class);
+        for (String s : List.of("a", "b", "c")) {
+            Task t = run.nextTask(s, NO_WAIT);
+            assertThat(t).isInstanceOfSatisfying(Task.SecAggUnmask.class, u -> assertThat(u.signatures())
+                    .as("the signatures %s checks", s).extracting(org.fedmil.secagg.SurvivorSetSignature::site)
+                    .containsExactly("a", "b", "c"));
+            run.secAggUnmask(s, 1, clients.get(s).unmask(((Task.SecAggUnmask) t).request(),
+                    ((Task.SecAggUnmask) t).signatures()));
+        }
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
+        assertModel(expectedModel("a", "b", "c", "d"));
+        SecureAggregationAudit audit = audits.get(0);
+        assertThat(audit.survivors()).containsExactly("a", "b", "c", "d");
+        assertThat(audit.survivorSignatures()).extracting(org.fedmil.secagg.SurvivorSetSignature::site)
+                .containsExactly("a", "b", "c");
+        assertThat(shortRounds).isEmpty();
+    }
+
+    @Test
+    void tooFewSignaturesWhenTheConsistencyRoundsDeadlinePassesAbortTheRoundWithNothingRevealed() throws Exception {
+        newRun(4, 3);
+        joinAll("a", "b", "c", "d");
+        everyone(Task.SecAggAdvertise.class, "a", "b", "c", "d");
+        everyone(Task.SecAggShare.class, "a", "b", "c", "d");
+        everyone(Task.SecAggMask.class, "a", "b", "c", "d");
+        everyone(Task.SecAggConsistency.class, "a", "b"); // 2 signatures, the quorum is 3
+        run.secureDeadlinePassed(1, 1, SecureRound.Step.CONSISTENCY);
+        assertThat(shortRounds).containsExactly("1/1 2 of 3 retried");
+        assertThat(run.currentModel().version()).isZero();
+        assertThat(audits).isEmpty();
+        assertThat(run.nextTask("a", NO_WAIT)).as("the retry starts with fresh keys")
+                .isInstanceOf(Task.SecAggAdvertise.class);
     }
 
     @Test
@@ -352,6 +405,7 @@ class SecureFederationRunTest {
         // the same masked bytes with the round's f are taken, and the round aggregates as if nothing happened
         run.submit("a", masked(1, 0, in, f));
         everyone(Task.SecAggMask.class, "b", "c");
+        everyone(Task.SecAggConsistency.class, "a", "b", "c");
         everyone(Task.SecAggUnmask.class, "a", "b", "c");
         assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertModel(expectedModel("a", "b", "c"));

@@ -84,7 +84,7 @@ class SecureRoundShareCapTest {
         }
         Map<String, Long> assigned = new HashMap<>();
         for (Class<?> step : List.of(Task.SecAggAdvertise.class, Task.SecAggShare.class, Task.SecAggMask.class,
-                Task.SecAggUnmask.class)) {
+                Task.SecAggConsistency.class, Task.SecAggUnmask.class)) {
             for (String site : List.of("hostile", "b", "c")) {
                 Task t = run.nextTask(site, Duration.ZERO);
                 assertThat(t).as("%s's task", site).isInstanceOf(step);
@@ -128,8 +128,10 @@ class SecureRoundShareCapTest {
             run.submit(site, new IncomingUpdate(m.train().round(), m.train().model().version(), Sha256.of(bytes),
                     claim, 0.5, weights(0, 0).specs(), bytes, SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true,
                     m.parameters().fractionalBits()));
+        } else if (t instanceof Task.SecAggConsistency c) {
+            run.secAggSignSurvivors(site, c.round(), clients.get(site).signSurvivors(c.request()));
         } else if (t instanceof Task.SecAggUnmask u) {
-            run.secAggUnmask(site, u.round(), clients.get(site).unmask(u.request()));
+            run.secAggUnmask(site, u.round(), clients.get(site).unmask(u.request(), u.signatures()));
         }
     }
 }

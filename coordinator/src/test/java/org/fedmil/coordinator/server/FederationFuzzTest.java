@@ -76,7 +76,7 @@ class FederationFuzzTest {
     private static final byte[] DELTA = UploadStream.smallDelta();
 
     enum Rpc { JOIN, CHECK_JOIN, NEXT_TASK, DOWNLOAD_MODEL, UPLOAD_STATUS, REPORT_EVALUATION, LEAVE, ADVERTISE_KEYS,
-        SHARE_KEYS, UNMASK }
+        SHARE_KEYS, UNMASK, SIGN_SURVIVORS }
 
     /** Values to set fields to; {@code fields} picks which fields of the message get them. */
     record Values(long l, int i, double d, String s, byte[] b) {
@@ -303,6 +303,8 @@ class FederationFuzzTest {
                                 .setY(ByteString.copyFrom(v.b())))
                         .addMaskingKeyShares(SecAggShare.newBuilder().setOwner("site-b").setX(v.i())
                                 .setY(ByteString.copyFrom(v.b()))).build());
+                case SIGN_SURVIVORS -> stub.signSurvivors(org.fedmil.proto.v1.SecAggSurvivorSignature.newBuilder()
+                        .setRound(v.i()).setSignature(v.s()).build());
             }
             return Status.OK;
         } catch (StatusRuntimeException e) {
@@ -444,6 +446,7 @@ class FederationFuzzTest {
             case ADVERTISE_KEYS -> FederationGrpc.getAdvertiseKeysMethod();
             case SHARE_KEYS -> FederationGrpc.getShareKeysMethod();
             case UNMASK -> FederationGrpc.getUnmaskMethod();
+            case SIGN_SURVIVORS -> FederationGrpc.getSignSurvivorsMethod();
         };
         MethodDescriptor<byte[], byte[]> asBytes = method.toBuilder(BYTES, BYTES).build();
         Channel channel = ClientInterceptors.intercept(coordinator.channel(),

@@ -462,6 +462,10 @@ public final class CoordinatorClient implements AutoCloseable {
         blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).shareKeys(shares);
     }
 
+    public void signSurvivors(org.fedmil.proto.v1.SecAggSurvivorSignature signature) {
+        blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).signSurvivors(signature);
+    }
+
     public void unmask(org.fedmil.proto.v1.SecAggUnmaskShares shares) {
         blocking.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).unmask(shares);
     }

@@ -19,6 +19,7 @@ import org.fedmil.site.outbound.SignFilter;
 import org.fedmil.site.policy.PolicyGuard;
 import org.fedmil.site.policy.SitePrivacy;
 import org.fedmil.site.secagg.AdvertiseExecutor;
+import org.fedmil.site.secagg.ConsistencyExecutor;
 import org.fedmil.site.secagg.MaskExecutor;
 import org.fedmil.site.secagg.SecAggSessions;
 import org.fedmil.site.secagg.ShareExecutor;
@@ -41,6 +42,7 @@ final class TaskExecutors {
     private final ShareExecutor share;
     private final MaskExecutor mask;
     private final UnmaskExecutor unmask;
+    private final ConsistencyExecutor consistency;
 
     /** What the executors share: the site, its coordinator, and the state kept across tasks. */
     record Site(SiteConfig config, PrintStream out, SiteData data, SiteTrainer trainer, CoordinatorClient client,
@@ -66,7 +68,8 @@ final class TaskExecutors {
         this.advertise = new AdvertiseExecutor(sessions, s.membership(), s.client(), s.retrying());
         this.share = new ShareExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out());
         this.mask = new MaskExecutor(sessions, s.membership(), train, outbound, s.out(), privacy);
-        this.unmask = new UnmaskExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out());
+        this.consistency = new ConsistencyExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out());
+        this.unmask = new UnmaskExecutor(sessions, s.membership(), s.client(), s.retrying(), s.out(), s.egress());
     }
 
     /** After a Join: state that belongs to one federation is dropped when the site joined another. */
@@ -88,6 +91,8 @@ final class TaskExecutors {
             share.execute(t);
         } else if (task instanceof SiteTask.SecAggMask t) {
             mask.execute(t);
+        } else if (task instanceof SiteTask.SecAggConsistency t) {
+            consistency.execute(t);
         } else if (task instanceof SiteTask.SecAggUnmask t) {
             unmask.execute(t);
         }

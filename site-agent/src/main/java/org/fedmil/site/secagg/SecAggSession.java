@@ -36,6 +36,7 @@ final class SecAggSession {
     private byte[] masked;
     private int clamped;
     private SecAggUnmaskShares unmasked;
+    private org.fedmil.proto.v1.SecAggSurvivorSignature signedSurvivors;
 
     private SecAggSession(SecAggClient client, int round) {
         this.client = client;
@@ -117,9 +118,21 @@ final class SecAggSession {
         return clamped;
     }
 
-    SecAggUnmaskShares unmask(UnmaskRequest request) {
+    /** @throws SecAggException when the set does not list this site, or differs from one it signed before */
+    org.fedmil.proto.v1.SecAggSurvivorSignature signSurvivors(UnmaskRequest request) {
+        if (signedSurvivors == null) {
+            signedSurvivors = SecAggWire.toProto(round, client.signSurvivors(request));
+        }
+        return signedSurvivors;
+    }
+
+    /**
+     * @throws SecAggException when the request differs from the survivor set this site signed, or fewer than the
+     *                         quorum of {@code signatures} are valid signatures over that set; the site withdraws
+     */
+    SecAggUnmaskShares unmask(UnmaskRequest request, List<org.fedmil.secagg.SurvivorSetSignature> signatures) {
         if (unmasked == null) {
-            unmasked = SecAggWire.toProto(round, client.unmask(request));
+            unmasked = SecAggWire.toProto(round, client.unmask(request, signatures));
         }
         return unmasked;
     }

@@ -74,8 +74,19 @@ public sealed interface SiteTask {
         }
     }
 
-    /** Secure aggregation, step 3: reveal the shares the coordinator needs to unmask the sum. */
-    record SecAggUnmask(int round, UnmaskRequest request) implements SiteTask {
+    /** Secure aggregation, the consistency round: sign the survivor set the coordinator tells this site. */
+    record SecAggConsistency(int round, UnmaskRequest request) implements SiteTask {
+    }
+
+    /**
+     * Secure aggregation, step 3: reveal the shares the coordinator needs to unmask the sum, once {@code signatures}
+     * show a quorum of the holders of this site's shares signed the same survivor set as this site.
+     */
+    record SecAggUnmask(int round, UnmaskRequest request,
+                        List<org.fedmil.secagg.SurvivorSetSignature> signatures) implements SiteTask {
+        public SecAggUnmask {
+            signatures = List.copyOf(signatures);
+        }
     }
 
     /** Nothing to do yet: ask again after {@code retryAfterMs}; {@code paused} while the operator paused the run. */

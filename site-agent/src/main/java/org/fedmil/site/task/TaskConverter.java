@@ -32,8 +32,10 @@ public final class TaskConverter {
                     SecAggWire.roster(task.getSecaggShare().getRosterList()));
             case SECAGG_MASK -> new SiteTask.SecAggMask(train(task.getSecaggMask().getTrain()),
                     SecAggWire.shares(task.getSecaggMask().getSharesList()), task.getSecaggMask().getWeight());
+            case SECAGG_CONSISTENCY -> new SiteTask.SecAggConsistency(task.getSecaggConsistency().getRound(),
+                    SecAggWire.fromProto(task.getSecaggConsistency()));
             case SECAGG_UNMASK -> new SiteTask.SecAggUnmask(task.getSecaggUnmask().getRound(),
-                    SecAggWire.fromProto(task.getSecaggUnmask()));
+                    SecAggWire.fromProto(task.getSecaggUnmask()), SecAggWire.survivorSignatures(task.getSecaggUnmask()));
             case WAIT -> new SiteTask.Wait(task.getWait().getRetryAfterMs(), task.getWait().getReason(),
                     task.getWait().getPaused());
             case STOP -> new SiteTask.Stop(task.getStop().getReason());

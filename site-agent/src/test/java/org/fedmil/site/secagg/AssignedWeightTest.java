@@ -82,7 +82,7 @@ class AssignedWeightTest {
             total += weight;
         }
         UnmaskRequest request = server.closeMasking();
-        sessions.forEach((site, s) -> server.receive(SecAggWire.fromProto(site, s.unmask(request))));
+        ConsistencyRounds.signAndUnmask(server, sessions, request, roster);
         SecAggResult result = server.finish();
 
         assertThat(result.totalBags()).isEqualTo(20 + 10 + 20);

@@ -96,7 +96,7 @@ class DistributedDpMaskTest {
             bags += n;
         }
         UnmaskRequest request = server.closeMasking();
-        sessions.forEach((site, s) -> server.receive(SecAggWire.fromProto(site, s.unmask(request))));
+        ConsistencyRounds.signAndUnmask(server, sessions, request, roster);
         SecAggResult result = server.finish();
 
         // three survivors at threshold 2: the sum has 3/2 of the central variance (z·C·n_max)² in bag-weighted units

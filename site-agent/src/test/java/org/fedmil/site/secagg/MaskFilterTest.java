@@ -84,7 +84,7 @@ class MaskFilterTest {
         assertThat(equal).isLessThan(LENGTH / 10);
 
         UnmaskRequest request = server.closeMasking();
-        sessions.forEach((site, s) -> server.receive(SecAggWire.fromProto(site, s.unmask(request))));
+        ConsistencyRounds.signAndUnmask(server, sessions, request, roster);
         SecAggResult result = server.finish();
 
         float[] mean = result.mean();

@@ -21,6 +21,7 @@ import org.fedmil.secagg.EncryptedShare;
 import org.fedmil.secagg.KeyAdvertisement;
 import org.fedmil.secagg.SecAggParameters;
 import org.fedmil.secagg.SecAggServer;
+import org.fedmil.secagg.SurvivorSetSignature;
 import org.fedmil.secagg.UnmaskRequest;
 import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.site.agent.Retrying;
@@ -160,15 +161,99 @@ class SecAggExecutorsTest {
         all.forEach((site, s) -> server.receive(SecAggWire.fromProto(site, s.share(roster))));
         Map<String, List<EncryptedShare>> routed = server.closeSharing();
         routed.forEach((site, shares) -> all.get(site).receive(shares));
-        new MaskFilter(all.get("site-a")).apply(new CompressionFilter().apply(
-                Deltas.trained(3, Deltas.gaussian(1, LENGTH, 0.05), 10, DeltaEncoding.FLOAT32)));
+        for (SecAggSession s : all.values()) {
+            new MaskFilter(s).apply(new CompressionFilter().apply(
+                    Deltas.trained(3, Deltas.gaussian(1, LENGTH, 0.05), 10, DeltaEncoding.FLOAT32)));
+        }
 
         // site-c both survived and dropped: its self-mask seed and its masking key together would unmask its input
-        new UnmaskExecutor(sessions, membership, client, retrying, out).execute(new SiteTask.SecAggUnmask(3,
-                new UnmaskRequest(List.of("site-a", "site-b", "site-c"), List.of("site-c"))));
+        UnmaskRequest exposing = new UnmaskRequest(List.of("site-a", "site-b", "site-c"), List.of("site-c"));
+        new UnmaskExecutor(sessions, membership, client, retrying, out, egress).execute(new SiteTask.SecAggUnmask(3,
+                exposing, signatures(all, exposing)));
 
         assertThat(console.toString(StandardCharsets.UTF_8)).contains("site site-a round 3: refused to unmask")
                 .contains("both survivor and dropped");
-        assertThat(nothingWasSent()).isTrue();
+        assertThat(sentRecords()).isEmpty();
+        assertThat(refusals()).singleElement().asString().contains("\"round\":3")
+                .contains("both survivor and dropped");
+    }
+
+    /** Every session's signature over {@code request}'s survivors, with its roster certificate. */
+    private List<SurvivorSetSignature> signatures(Map<String, SecAggSession> all, UnmaskRequest request)
+            throws Exception {
+        List<SurvivorSetSignature> out = new ArrayList<>();
+        for (Map.Entry<String, SecAggSession> e : all.entrySet()) {
+            byte[] cert = consortium.loaded(credentials(e.getKey())).certificate().getEncoded();
+            out.add(SecAggWire.fromProto(e.getKey(), cert, e.getValue().signSurvivors(request)));
+        }
+        return out;
+    }
+
+    /** The egress records written since site-a started, of {@code type}. */
+    private List<String> recordsSinceStart(String type) throws IOException {
+        List<String> lines = Files.readAllLines(egress.file());
+        return lines.subList(recordsAtStart, lines.size()).stream()
+                .filter(l -> l.contains("\"type\":\"" + type + "\"")).toList();
+    }
+
+    private List<String> sentRecords() throws IOException {
+        return recordsSinceStart(org.fedmil.audit.EgressSchema.SENT);
+    }
+
+    private List<String> refusals() throws IOException {
+        return recordsSinceStart(org.fedmil.audit.EgressSchema.UNMASK_REFUSED);
+    }
+
+    /** Through the mask step of a 3-site round, site-a's session the executors' own; returns every session. */
+    private Map<String, SecAggSession> masked(SecAggParameters params, SecAggServer server) throws Exception {
+        Map<String, SecAggSession> all = advertised(params, server);
+        List<KeyAdvertisement> roster = server.closeAdvertising();
+        all.forEach((site, s) -> server.receive(SecAggWire.fromProto(site, s.share(roster))));
+        server.closeSharing().forEach((site, shares) -> all.get(site).receive(shares));
+        for (SecAggSession s : all.values()) {
+            new MaskFilter(s).apply(new CompressionFilter().apply(
+                    Deltas.trained(params.round(), Deltas.gaussian(1, LENGTH, 0.05), 10, DeltaEncoding.FLOAT32)));
+        }
+        return all;
+    }
+
+    @Test
+    void aSiteToldAnotherSurvivorSetThanTheOthersSignedRefusesToUnmaskAndRecordsTheRefusalInItsEgressLog()
+            throws Exception {
+        SecAggParameters params = SecAggParameters.choose("fed-test", 4, 3, 2, LENGTH, 1_000, 1.0);
+        SecAggServer server = new SecAggServer(params);
+        Map<String, SecAggSession> all = masked(params, server);
+        // the lie: site-a hears that site-c dropped, site-b and site-c hear that everyone survived
+        UnmaskRequest toA = new UnmaskRequest(List.of("site-a", "site-b"), List.of("site-c"));
+        UnmaskRequest toOthers = new UnmaskRequest(List.of("site-a", "site-b", "site-c"), List.of());
+        List<SurvivorSetSignature> forwarded = new ArrayList<>(signatures(Map.of("site-a", all.get("site-a")), toA));
+        all.remove("site-a");
+        forwarded.addAll(signatures(all, toOthers));
+
+        new UnmaskExecutor(sessions, membership, client, retrying, out, egress)
+                .execute(new SiteTask.SecAggUnmask(4, toA, forwarded));
+
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("site site-a round 4: refused to unmask")
+                .contains("only 1 valid signatures").contains("fewer than the 2 needed");
+        assertThat(sentRecords()).as("no unmasking share left the site").isEmpty();
+        assertThat(refusals()).singleElement().asString().contains("\"round\":4")
+                .contains("different survivor sets");
+        assertThat(sessions.of(4, "unmask")).as("the round's keys were given up").isNull();
+    }
+
+    @Test
+    void anUnmaskTaskWithoutTheConsistencyRoundIsRefused() throws Exception {
+        SecAggParameters params = SecAggParameters.choose("fed-test", 5, 3, 2, LENGTH, 1_000, 1.0);
+        SecAggServer server = new SecAggServer(params);
+        masked(params, server);
+        UnmaskRequest request = new UnmaskRequest(List.of("site-a", "site-b", "site-c"), List.of());
+
+        new UnmaskExecutor(sessions, membership, client, retrying, out, egress)
+                .execute(new SiteTask.SecAggUnmask(5, request, List.of()));
+
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("refused to unmask")
+                .contains("skipped the consistency round");
+        assertThat(sentRecords()).isEmpty();
+        assertThat(refusals()).hasSize(1);
     }
 }

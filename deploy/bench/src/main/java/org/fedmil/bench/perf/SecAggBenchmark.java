@@ -108,12 +108,13 @@ public final class SecAggBenchmark implements PerfBenchmark {
                         + "aggregation, K=" + k, secure.sentBytes() - plain.sentBytes(), "B", plain.sentBytes(),
                         "plain FedAvg upload (float32 delta + header)", Double.NaN, false, "protobuf payload: "
                         + "signed keys, " + k + " encrypted share pairs, the masked delta (8 B/coordinate instead of "
-                        + "4), unmasking shares; gRPC/HTTP2/TLS framing not counted"));
+                        + "4), the survivor-set signature, unmasking shares; gRPC/HTTP2/TLS framing not counted"));
                 figures.add(new Figure("secagg.bytes_received.k" + k, "extra bytes received per site per round, secure "
                         + "aggregation, K=" + k, secure.receivedBytes() - plain.receivedBytes(), "B",
                         plain.receivedBytes(), "plain FedAvg train task + model download", Double.NaN, false,
-                        "protobuf payload of the 3 extra tasks (parameters, key roster with certificates, " + k
-                                + " routed ciphertexts, unmask lists); the signed log head each task carries (~0.3 KB) "
+                        "protobuf payload of the 4 extra tasks (parameters, key roster with certificates, " + k
+                                + " routed ciphertexts, survivor set, unmask lists with the survivors' signatures and "
+                                + "certificates); the signed log head each task carries (~0.3 KB) "
                                 + "not counted"));
                 figures.add(new Figure("secagg.round_time.k" + k, "round time with secure aggregation, K=" + k,
                         secure.roundMillis(), "ms", plain.roundMillis(), "plain FedAvg, same sites and deltas",
@@ -287,11 +288,20 @@ public final class SecAggBenchmark implements PerfBenchmark {
                     run.submit(id, new IncomingUpdate(m.train().round(), m.train().model().version(), sha, BAGS,
                             0.5, delta.specs(), bytes, SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, true,
                             m.parameters().fractionalBits()));
+                } else if (t instanceof Task.SecAggConsistency c) {
+                    long c0 = THREADS.getCurrentThreadCpuTime();
+                    var signature = client.signSurvivors(c.request());
+                    var wire = SecAggWire.toProto(c.round(), signature);
+                    cpuNanos += THREADS.getCurrentThreadCpuTime() - c0;
+                    received += SecAggWire.toConsistencyTask(c.round(), c.request()).getSerializedSize();
+                    sent += wire.getSerializedSize();
+                    run.secAggSignSurvivors(id, c.round(), signature);
                 } else if (t instanceof Task.SecAggUnmask u) {
                     long c0 = THREADS.getCurrentThreadCpuTime();
-                    SecAggUnmaskShares wire = SecAggWire.toProto(u.round(), client.unmask(u.request()));
+                    SecAggUnmaskShares wire = SecAggWire.toProto(u.round(),
+                            client.unmask(u.request(), u.signatures()));
                     cpuNanos += THREADS.getCurrentThreadCpuTime() - c0;
-                    received += SecAggWire.toProto(u.round(), u.request()).getSerializedSize();
+                    received += SecAggWire.toProto(u.round(), u.request(), u.signatures()).getSerializedSize();
                     sent += wire.getSerializedSize();
                     run.secAggUnmask(id, u.round(), SecAggWire.fromProto(id, wire));
                 }
