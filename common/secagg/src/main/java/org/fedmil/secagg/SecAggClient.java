@@ -373,7 +373,8 @@ public final class SecAggClient {
             throw new SecAggException("consistency check of round " + params.round() + " of " + params.federationId()
                     + " failed at " + site + ": only " + valid.size() + " valid signatures from distinct consortium "
                     + "sites over the survivor set " + signedSurvivors + " it was told, fewer than the " + quorum
-                    + " needed (t=" + params.threshold() + ", and a majority of " + holders + ")" + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
+                    + " needed (t=" + params.threshold() + ", and a majority of " + holders + ")"
+                    + (refused.isEmpty() ? "" : "; refused: " + refused) + ". The coordinator told sites "
                     + "different survivor sets or withheld their signatures; " + site + " reveals no unmasking share "
                     + "in this round");
         }

@@ -206,6 +206,48 @@ class SecAggPlusTest {
     }
 
     @Test
+    void underSecAggPlusEverySiteChecksOnlyItsNeighboursSurvivorSignaturesAndTheRoundFinishes() {
+        Run run = new Run(10, 3, 4, 12);
+        run.advertiseAndShare();
+        UnmaskRequest request = run.mask(Set.of());
+        for (SecAggClient c : run.clients.values()) {
+            run.server.receive(c.signSurvivors(request));
+        }
+        for (String s : request.survivors()) {
+            List<SurvivorSetSignature> relayed = run.server.survivorSignaturesFor(s);
+            assertThat(relayed).as("the signatures relayed to %s", s).extracting(SurvivorSetSignature::site)
+                    .containsExactlyElementsOf(run.server.graph().neighbourhood(s));
+            run.server.receive(run.clients.get(s).unmask(request, relayed));
+        }
+        assertThat(run.maxAbsDiffFromPlainFedAvg(run.server.finish())).isLessThan(1e-6);
+    }
+
+    @Test
+    void underSecAggPlusSignaturesFromOutsideASitesNeighbourhoodDoNotMakeItsQuorum() {
+        Run run = new Run(10, 3, 4, 11);
+        run.advertiseAndShare();
+        UnmaskRequest request = run.mask(Set.of());
+        String site = "site-a";
+        Set<String> hood = run.server.graph().neighbourhood(site);
+        assertThat(hood).hasSize(5);
+        for (SecAggClient c : run.clients.values()) {
+            if (c.site().equals(site) || !hood.contains(c.site())) {
+                run.server.receive(c.signSurvivors(request));
+            }
+        }
+        assertThat(run.server.survivorSignaturesFor(site)).extracting(SurvivorSetSignature::site)
+                .containsExactly(site);
+        assertThat(run.server.consistencyQuorumMet(site)).isFalse();
+        // all six signatures, five of them valid but from sites that hold none of site-a's shares
+        List<SurvivorSetSignature> all = run.server.survivorSignatures();
+        assertThat(all).hasSize(6);
+        assertThatThrownBy(() -> run.clients.get(site).unmask(request, all)).isInstanceOf(SecAggException.class)
+                .hasMessageContaining("only 1 valid signatures").hasMessageContaining("fewer than the 3 needed")
+                .hasMessageContaining("a majority of the 5 sites of site-a's neighbourhood")
+                .hasMessageContaining("not a neighbour");
+    }
+
+    @Test
     void anAuditorRecomputesTheSameGraphFromTheRosterAndEverySiteUsedIt() {
         Run run = new Run(10, 3, 4, 9);
         List<KeyAdvertisement> roster = run.advertiseAndShare();

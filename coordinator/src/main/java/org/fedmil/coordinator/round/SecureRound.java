@@ -125,7 +125,10 @@ final class SecureRound {
         return answered.containsAll(expected);
     }
 
-    /** Answers of step 0, 1, the consistency round and step 3. A repeat of an answer already taken changes nothing (a retried call). */
+    /**
+     * Answers of step 0, 1, the consistency round and step 3. A repeat of an answer already taken changes nothing
+     * (a retried call).
+     */
     void advertised(String site, KeyAdvertisement a) {
         if (answer(site, Step.ADVERTISE)) {
             server.receive(a);
@@ -208,16 +211,17 @@ final class SecureRound {
      */
     private List<String> readyToUnmask() {
         List<String> ready = new ArrayList<>();
-        List<String> short_ = new ArrayList<>();
+        List<String> lacking = new ArrayList<>();
         for (SurvivorSetSignature s : server.survivorSignatures()) {
-            (server.consistencyQuorumMet(s.site()) ? ready : short_).add(s.site());
+            (server.consistencyQuorumMet(s.site()) ? ready : lacking).add(s.site());
         }
         if (ready.size() < parameters().threshold()) {
             server.abort();
             throw new SecAggException("round " + parameters().round() + ": the consistency round closed with "
                     + server.survivorSignatures().size() + " of " + request.survivors().size() + " survivors' "
                     + "signatures over the survivor set, and only " + ready.size() + " sites hold the quorum of "
-                    + "signatures they need before unmasking" + (short_.isEmpty() ? "" : " (short: " + short_ + ")")
+                    + "signatures they need before unmasking"
+                    + (lacking.isEmpty() ? "" : " (short of it: " + lacking + ")")
                     + ", fewer than the threshold t=" + parameters().threshold() + "; aborting the secure "
                     + "aggregation, nothing is revealed or aggregated");
         }

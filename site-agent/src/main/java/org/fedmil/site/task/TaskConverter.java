@@ -35,7 +35,8 @@ public final class TaskConverter {
             case SECAGG_CONSISTENCY -> new SiteTask.SecAggConsistency(task.getSecaggConsistency().getRound(),
                     SecAggWire.fromProto(task.getSecaggConsistency()));
             case SECAGG_UNMASK -> new SiteTask.SecAggUnmask(task.getSecaggUnmask().getRound(),
-                    SecAggWire.fromProto(task.getSecaggUnmask()), SecAggWire.survivorSignatures(task.getSecaggUnmask()));
+                    SecAggWire.fromProto(task.getSecaggUnmask()),
+                    SecAggWire.survivorSignatures(task.getSecaggUnmask()));
             case WAIT -> new SiteTask.Wait(task.getWait().getRetryAfterMs(), task.getWait().getReason(),
                     task.getWait().getPaused());
             case STOP -> new SiteTask.Stop(task.getStop().getReason());

@@ -135,9 +135,10 @@ class HostileCoordinatorConsistencyTest {
                     tls, dir, "cpu", 0, 0, state, null, null), identity);
             Membership membership = new Membership();
             membership.joined("fed-hostile", site);
-            agents.put(site, new Agent(site, cert.getEncoded(),
-                    new SecAggSessions(new RosterAuthentication(key, cert, ca.certificate(), java.time.Clock.systemUTC()),
-                            0), membership, client, retrying, egress, new ByteArrayOutputStream()));
+            RosterAuthentication authentication = new RosterAuthentication(key, cert, ca.certificate(),
+                    java.time.Clock.systemUTC());
+            agents.put(site, new Agent(site, cert.getEncoded(), new SecAggSessions(authentication, 0), membership,
+                    client, retrying, egress, new ByteArrayOutputStream()));
         }
     }
 
