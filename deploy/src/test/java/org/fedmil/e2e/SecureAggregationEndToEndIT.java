@@ -170,7 +170,8 @@ class SecureAggregationEndToEndIT {
                 String egress = Files.readString(state.resolve("egress-log.jsonl"));
                 // every step of the protocol left the site described in its egress log, the upload as masked int64s
                 assertThat(egress).contains("\"rpc\":\"AdvertiseKeys\"").contains("\"rpc\":\"ShareKeys\"")
-                        .contains("\"rpc\":\"Unmask\"").contains("\"secure_aggregation\"");
+                        .contains("\"rpc\":\"SignSurvivors\"").contains("\"rpc\":\"Unmask\"")
+                        .contains("\"secure_aggregation\"").doesNotContain("unmask_refused");
                 org.fedmil.audit.CrossCheck.Result cross = org.fedmil.audit.CrossCheck.run(roundLog,
                         state.resolve("egress-log.jsonl"), state.resolve("receipts"), fed.ca.certificate());
                 assertThat(cross.disagreements()).as(site + " against the round log").isEmpty();
@@ -265,6 +266,8 @@ class SecureAggregationEndToEndIT {
                     assertThat(r.get("dropped")).isEmpty();
                     assertThat(r.get("threshold").asInt()).isEqualTo(3);
                     assertThat(r.get("reveals")).hasSize(3);
+                    // the consistency round: every survivor's signature, which verify checked above
+                    assertThat(r.get("survivor_signatures")).hasSize(3);
                 }
             }
             assertThat(audited).isEqualTo(2);
