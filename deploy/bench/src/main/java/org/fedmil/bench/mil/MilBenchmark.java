@@ -254,14 +254,27 @@ public final class MilBenchmark {
      */
     public MilBenchmark withDpFedSgd(List<Double> targetEpsilons, double clip, double q, double serverRate) {
         if (!targetEpsilons.isEmpty()) {
-            new DpFedSgd(clip, 1, q, 1); // a bad C or q fails now, not after the first arms
-            new FedOpt(FedOpt.Kind.ADAM, serverRate, 0.9, 0.99, 1e-3);
-            targetEpsilons.forEach(e -> NoiseCalibration.noiseMultiplierFor(e, RunRecord.DP_DELTA, q, recipe.rounds()));
+            // bad settings fail now, naming the option, not after the first arms
+            requireOption(clip > 0 && Double.isFinite(clip), "--dp-fedsgd-clip", clip, "a finite C > 0; the median "
+                    + "per-bag gradient norm a DP-SGD arm prints is a good start");
+            requireOption(q > 0 && q <= 1, "--dp-fedsgd-sampling-rate", q, "in (0, 1]");
+            requireOption(serverRate > 0 && Double.isFinite(serverRate), "--dp-fedsgd-server-lr", serverRate,
+                    "a finite η > 0");
+            for (double e : targetEpsilons) {
+                requireOption(e > 0 && Double.isFinite(e), "--dp-fedsgd-epsilon", e, "finite targets > 0 (leave "
+                        + "the option out for no DP)");
+            }
         }
         this.fedSgdEpsilons = List.copyOf(targetEpsilons);
-        this.fedSgd = new DpFedSgd(clip, 1, q, 1);
+        this.fedSgd = targetEpsilons.isEmpty() ? null : new DpFedSgd(clip, 1, q, 1);
         this.fedSgdServerRate = serverRate;
         return this;
+    }
+
+    private static void requireOption(boolean ok, String option, double value, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException(option + " must be " + expected + ", got " + value);
+        }
     }
 
     private void runDpFedSgd(BenchSplit split, Architecture architecture, ModelSpec spec) {
