@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.Path;
 import org.fedmil.privacy.NoiseCalibration;
+import org.fedmil.privacy.PrivacyLedger;
 import org.fedmil.privacy.PrivacySpent;
 import org.fedmil.privacy.RdpAccountant;
 import org.fedmil.privacy.RdpBudget;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DpFedSgdTest {
 
@@ -94,6 +97,21 @@ class DpFedSgdTest {
         assertThat(spent.epsilon()).isLessThanOrEqualTo(8.0).isGreaterThan(7.99);
         // one round more than planned goes over the target
         assertThat(ledger.compose(0.25, z, 1).spent(1e-5).epsilon()).isGreaterThan(8.0);
+    }
+
+    @Test
+    void aSitesLedgerChargesEveryRoundAsOneStepAtTheChargedMultiplier(@TempDir Path dir) throws Exception {
+        double sigma = NoiseCalibration.noiseMultiplierFor(4, 1e-5, 0.25, 40);
+        DpFedSgd dp = new DpFedSgd(1.0, sigma, 0.25, 3);
+        double z = dp.centralNoiseMultiplier(dp.grid(DIM), DIM);
+        Path file = dir.resolve(PrivacyLedger.FILE_NAME);
+        PrivacyLedger ledger = PrivacyLedger.open(file, 1e-5);
+        for (int round = 1; round <= 40; round++) {
+            ledger.charge("fed-dp-fedsgd", round, String.format("%064x", round), dp.samplingRate(), z, 1);
+        }
+        double expected = RdpAccountant.epsilonOfSampledGaussian(0.25, z, 40, 1e-5).epsilon();
+        assertThat(PrivacyLedger.open(file, 1e-5).spentIn("fed-dp-fedsgd").epsilon())
+                .isCloseTo(expected, within(1e-9)).isLessThanOrEqualTo(4.0);
     }
 
     @Test
