@@ -227,6 +227,31 @@ public final class SecAggClient {
         return new MaskedInput(site, bags, y);
     }
 
+    /**
+     * Step 2 for an input the site has already put in the ring as integers (DP-FedSGD: its clipped gradient sum on
+     * the federation's grid with its noise share added): masked exactly as {@link #maskInput} masks, weight
+     * {@code weight}. The coordinator reads the unmasked {@link SecAggResult#sum()} as integers, not fixed point.
+     */
+    public MaskedInput maskEncoded(long[] encoded, long weight) {
+        expect(Phase.RECEIVED, "mask input");
+        if (encoded.length != params.length()) {
+            throw new SecAggException("an encoded input of " + encoded.length + " coordinates for a round of "
+                    + params.length());
+        }
+        long[] y = encoded.clone();
+        MaskPrg.addMask(y, selfMaskSeed, +1);
+        for (String v : held.keySet()) {
+            if (!v.equals(site)) {
+                byte[] seed = pairwiseSeed(maskingKeys, roster.get(v).maskingKey(), v, params);
+                MaskPrg.addMask(y, seed, site.compareTo(v) < 0 ? +1 : -1);
+            }
+        }
+        maskedWith = new TreeSet<>(held.keySet());
+        clamped = 0;
+        phase = Phase.MASKED;
+        return new MaskedInput(site, weight, y);
+    }
+
     private static float[] clipped(float[] delta, double factor) {
         if (factor >= 1) {
             return delta;

@@ -176,7 +176,7 @@ public final class DpSgdTrainer {
      * out a detached zero tensor and a gradient written there is lost. A backward of zero times one bag's loss
      * creates them with nothing in them (a step with an empty lot must still apply its noise).
      */
-    private static void materialiseGradients(MilModel model, Bag bag, BagLoss loss, NDManager session) {
+    static void materialiseGradients(MilModel model, Bag bag, BagLoss loss, NDManager session) {
         try (NDManager scratch = session.newSubManager();
              GradientCollector collector = scratch.getEngine().newGradientCollector()) {
             NDArray logit = model.forward(model.instances(bag, scratch), true).logit();
@@ -184,7 +184,7 @@ public final class DpSgdTrainer {
         }
     }
 
-    private static void zeroGradients(List<NDArray> weights) {
+    static void zeroGradients(List<NDArray> weights) {
         for (NDArray w : weights) {
             try (NDArray gradient = w.getGradient()) {
                 gradient.subi(gradient);
@@ -192,7 +192,7 @@ public final class DpSgdTrainer {
         }
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         if (values.isEmpty()) {
             return Double.NaN;
         }

@@ -184,7 +184,27 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "delta (choose it from the median delta norm a run without DP prints)")
     double ddpClip;
 
-    @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon or --ddp-epsilon: skip the federated arm without DP (run "
+    @Option(names = "--dp-fedsgd-epsilon", split = ",", description = "target ε per bag (patient) over the whole "
+            + "federation at δ = 1e-5: one extra federated arm each under DP-FedSGD with the noise distributed under "
+            + "secure aggregation: one noisy gradient step per round (--rounds of them) over every site's bags, "
+            + "Poisson-sampled at --dp-fedsgd-sampling-rate and clipped per bag to --dp-fedsgd-clip; each site adds "
+            + "its share of the discrete Gaussian noise, the coordinator divides the sum by the expected lot and "
+            + "steps FedAdam at --dp-fedsgd-server-lr. Keeps its last model")
+    List<Double> dpFedSgdEpsilon = List.of();
+
+    @Option(names = "--dp-fedsgd-clip", defaultValue = "1.0", description = "DP-FedSGD: per-bag gradient clip norm "
+            + "C (default ${DEFAULT-VALUE})")
+    double dpFedSgdClip;
+
+    @Option(names = "--dp-fedsgd-sampling-rate", defaultValue = "0.25", description = "DP-FedSGD: each bag's "
+            + "chance q of being in a round's lot (default ${DEFAULT-VALUE})")
+    double dpFedSgdSamplingRate;
+
+    @Option(names = "--dp-fedsgd-server-lr", defaultValue = "0.01", description = "DP-FedSGD: FedAdam's server "
+            + "learning rate η (β₁ 0.9, β₂ 0.99, τ 10⁻³; default ${DEFAULT-VALUE})")
+    double dpFedSgdServerRate;
+
+    @Option(names = "--dp-sgd-only", description = "with --dp-sgd-epsilon, --ddp-epsilon or --dp-fedsgd-epsilon: skip the federated arm without DP (run "
             + "it separately, e.g. at its own learning rate)")
     boolean dpSgdOnly;
 
@@ -306,7 +326,10 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withCarriedOptimizer(carryOptimizer)
                         .withDpSgd(n == largest ? dpSgdEpsilon : List.of(), dpSgdClip, dpSgdSamplingRate)
                         .withDistributedDp(n == largest ? ddpEpsilon : List.of(), ddpClip)
-                        .withoutPlainFederatedArm(dpSgdOnly && !(dpSgdEpsilon.isEmpty() && ddpEpsilon.isEmpty()))
+                        .withDpFedSgd(n == largest ? dpFedSgdEpsilon : List.of(), dpFedSgdClip,
+                                dpFedSgdSamplingRate, dpFedSgdServerRate)
+                        .withoutPlainFederatedArm(dpSgdOnly && !(dpSgdEpsilon.isEmpty() && ddpEpsilon.isEmpty()
+                                && dpFedSgdEpsilon.isEmpty()))
                         .withStopping(validationFraction == 0 ? Simulation.Stopping.OFF : new Simulation.Stopping(
                                 new ValidationSplit(validationFraction, 0), patience, minRounds,
                                 selectBy == null ? org.fedmil.mil.eval.ValidationCriterion.matching(
