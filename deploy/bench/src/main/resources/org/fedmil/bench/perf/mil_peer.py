@@ -8,7 +8,11 @@ line of JSON: bags per second (wall clock) and per CPU-second of the process, of
 Java side holds them in memory too; the timed part is forward, backward, optimiser step, and reading the loss
 value (which LocalTrainer also does every step, to stop on NaN).
 
-Usage: mil_peer.py SITE_DIR --threads N --hidden 64 --attention 32 --epochs 1 --warmups 1 --reps 5
+Usage: mil_peer.py SITE_DIR --threads N --hidden 64 --attention 32 --epochs 1 --warmups 1 --reps 5 [--serve]
+
+With --serve the peer does its warm-up runs, prints {"ready": true}, then times one run for every "run" line on its
+stdin and answers each with a JSON line of one rate, so that the benchmark can alternate it with the Java side
+repetition by repetition (--reps is then ignored).
 """
 import argparse
 import csv
@@ -59,6 +63,7 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--serve", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
@@ -90,6 +95,14 @@ def main():
 
     for _ in range(a.warmups):
         one_run()
+    if a.serve:
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != "run":
+                break
+            wall, cpu = one_run()
+            print(json.dumps({"bags_per_second": [wall], "bags_per_cpu_second": [cpu]}), flush=True)
+        return 0
     runs = [one_run() for _ in range(a.reps)]
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "bags": len(bags),
                       "bags_per_second": [r[0] for r in runs], "bags_per_cpu_second": [r[1] for r in runs]}))
