@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,13 +39,13 @@ import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
-import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.outbound.UpdateHeaders;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorStreamDecoder;
 import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
 import org.fedmil.util.Sha256;
@@ -187,9 +188,18 @@ public final class CoordinatorClient implements AutoCloseable {
      * not resume, so a fixed deadline would make a model above a link's capacity in that time unreachable).
      */
     public DownloadedModel downloadModel(long version, byte[] expectedSha256) {
-        try (IdleDeadline idle = new IdleDeadline(downloadIdleLimit)) {
+        return downloadModel(version, expectedSha256, DownloadSink.NONE);
+    }
+
+    /**
+     * As {@link #downloadModel(long, byte[])}, decoding the bytes into the model's tensors as they arrive (the site
+     * holds the tensors and one chunk, never the whole byte form beside them) and handing them to {@code sink} too,
+     * which is told the download completed only after the SHA-256 check passed.
+     */
+    public DownloadedModel downloadModel(long version, byte[] expectedSha256, DownloadSink sink) {
+        try (IdleDeadline idle = new IdleDeadline(downloadIdleLimit); sink) {
             try {
-                return idle.context().call(() -> receiveModel(version, expectedSha256, idle));
+                return idle.context().call(() -> receiveModel(version, expectedSha256, idle, sink));
             } catch (StatusRuntimeException e) {
                 if (idle.fired()) {
                     throw Status.DEADLINE_EXCEEDED.withDescription("no bytes of global model v" + version
@@ -205,7 +215,7 @@ public final class CoordinatorClient implements AutoCloseable {
         }
     }
 
-    private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle) {
+    private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle, DownloadSink sink) {
         Iterator<ModelChunk> chunks = blocking.downloadModel(DownloadModelRequest.newBuilder().setModelVersion(version)
                 .build());
         if (!chunks.hasNext()) {
@@ -221,22 +231,35 @@ public final class CoordinatorClient implements AutoCloseable {
             throw new IllegalStateException("model header announces " + header.getTotalBytes()
                     + " bytes but its tensors need " + TensorCodec.byteSize(specs));
         }
-        ChunkAssembler bytes = new ChunkAssembler(header.getTotalBytes());
+        TensorStreamDecoder tensors = new TensorStreamDecoder(specs);
+        MessageDigest digest = Sha256.newDigest();
+        sink.begin(specs);
         idle.progressed();
         while (chunks.hasNext()) {
-            bytes.append(chunks.next().getData());
+            ByteString data = chunks.next().getData();
+            if (data.size() > Wire.MAX_CHUNK_BYTES) {
+                throw new IllegalArgumentException("chunk of " + data.size() + " bytes exceeds the protocol's "
+                        + Wire.MAX_CHUNK_BYTES + "-byte limit");
+            }
+            for (ByteBuffer piece : data.asReadOnlyByteBufferList()) {
+                digest.update(piece.duplicate());
+                sink.accept(piece.duplicate());
+                tensors.accept(piece);
+            }
             idle.progressed();
         }
-        if (!bytes.complete()) {
-            throw new IllegalStateException("model stream ended after " + bytes.received() + " of "
-                    + bytes.expected() + " bytes");
+        if (!tensors.complete()) {
+            throw new IllegalStateException("model stream ended after " + tensors.received() + " of "
+                    + tensors.expected() + " bytes");
         }
-        byte[] sha = bytes.sha256();
+        byte[] sha = digest.digest();
         if (!MessageDigest.isEqual(sha, expectedSha256) || !MessageDigest.isEqual(sha, header.getSha256().toByteArray())) {
             throw new IllegalStateException("global model v" + version + " failed its integrity check: received bytes hash to "
                     + Sha256.hex(sha) + ", the task announced " + Sha256.hex(expectedSha256));
         }
-        return new DownloadedModel(header.getModelVersion(), TensorCodec.decode(specs, bytes.bytes()), sha);
+        TensorSet weights = tensors.tensors();
+        sink.complete(weights);
+        return new DownloadedModel(header.getModelVersion(), weights, sha);
     }
 
     /**
