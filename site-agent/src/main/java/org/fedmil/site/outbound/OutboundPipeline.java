@@ -74,6 +74,9 @@ public final class OutboundPipeline {
             return Optional.of(kept);
         }
         dp.requireBudgetFor(Outbound.Release.of(config));
+        // another round's delta is never sent again once a new one is asked for; holding it (the delta and its bytes,
+        // two model copies) through this round's download and training would double what the site holds at once
+        kept = null;
         return Optional.empty();
     }
 
