@@ -41,6 +41,7 @@ import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.outbound.UpdateHeaders;
+import org.fedmil.site.outbound.WireBytes;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
@@ -308,6 +309,12 @@ public final class CoordinatorClient implements AutoCloseable {
      */
     public UploadReceipt resumableUpload(UpdateHeader header, byte[] bytes, Duration patience)
             throws InterruptedException {
+        return resumableUpload(header, WireBytes.of(bytes), patience);
+    }
+
+    /** As above, for bytes read a chunk at a time as the stream takes them (a float32 delta encoded as it is sent). */
+    public UploadReceipt resumableUpload(UpdateHeader header, WireBytes bytes, Duration patience)
+            throws InterruptedException {
         long giveUp = System.nanoTime() + patience.toNanos();
         Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
         long acknowledged = 0;
@@ -325,7 +332,7 @@ public final class CoordinatorClient implements AutoCloseable {
                     acknowledged = from;
                 }
                 if (from > 0) {
-                    log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.length);
+                    log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.size());
                 }
                 return uploadFrom(header, bytes, from);
             } catch (StatusRuntimeException e) {
@@ -341,7 +348,7 @@ public final class CoordinatorClient implements AutoCloseable {
         }
     }
 
-    private UploadReceipt uploadFrom(UpdateHeader header, byte[] bytes, long from) {
+    private UploadReceipt uploadFrom(UpdateHeader header, WireBytes bytes, long from) {
         int size = chunkBytes;
         // chunks are made as the stream can take them, so a large delta is never copied whole into the queue
         Iterable<UpdateChunk> chunks = () -> new Iterator<>() {
@@ -349,14 +356,13 @@ public final class CoordinatorClient implements AutoCloseable {
 
             @Override
             public boolean hasNext() {
-                return off < bytes.length;
+                return off < bytes.size();
             }
 
             @Override
             public UpdateChunk next() {
-                int n = (int) Math.min(size, bytes.length - off);
-                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off)
-                        .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes, (int) off, n)).build();
+                int n = (int) Math.min(size, bytes.size() - off);
+                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off).setData(bytes.piece(off, n)).build();
                 off += n;
                 return c;
             }
