@@ -24,8 +24,9 @@ import org.fedmil.mil.model.ModelSpec;
  *   <li>The coordinator knows its model from coordinator.yaml: a heap ceiling of {@value #BASE_MIB} MiB +
  *       {@value #MODEL_COPIES} × the model's float32 bytes (the global model and its wire bytes, the round's sum,
  *       the new model and its bytes, and complete uploads being checked), at most half the host's memory.</li>
- *   <li>A site learns its model from the coordinator only after it starts: its ceiling is the host's share,
- *       a quarter of the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
+ *   <li>A site learns its model from the coordinator only after it starts: once it has run, the last global model
+ *       in its state folder sizes it ({@link SiteHeap}); before that its ceiling is the host's share, a quarter of
+ *       the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
  *   <li>Both start small ({@code -Xms}) with the serial collector and tight free ratios, so the heap a process
  *       commits follows what it holds rather than its ceiling: the ceiling is a bound, not a size. Above
  *       {@value #SERIAL_MAX_MIB} MiB G1 takes over (serial full collections of a larger heap pause too long),
@@ -88,6 +89,9 @@ public final class JvmMemory {
                 return forHost(hostMib);
             }
             return forModel(ModelSize.of(coordinatorModel(Path.of(args.get(at + 1)))), hostMib);
+        }
+        if (!args.isEmpty() && args.get(0).equals("site")) {
+            return SiteHeap.plan(args, hostMib);
         }
         return forHost(hostMib);
     }
