@@ -7,8 +7,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,7 +29,6 @@ import org.fedmil.proto.v1.FederationGrpc;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.proto.v1.ModelChunk;
-import org.fedmil.proto.v1.ModelHeader;
 import org.fedmil.proto.v1.NextTaskRequest;
 import org.fedmil.proto.v1.Task;
 import org.fedmil.proto.v1.UpdateChunk;
@@ -46,10 +43,8 @@ import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tensor.TensorSet;
-import org.fedmil.tensor.TensorStreamDecoder;
 import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
-import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -219,48 +214,7 @@ public final class CoordinatorClient implements AutoCloseable {
     private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle, DownloadSink sink) {
         Iterator<ModelChunk> chunks = blocking.downloadModel(DownloadModelRequest.newBuilder().setModelVersion(version)
                 .build());
-        if (!chunks.hasNext()) {
-            throw new IllegalStateException("coordinator sent an empty model stream for version " + version);
-        }
-        ModelChunk first = chunks.next();
-        if (!first.hasHeader()) {
-            throw new IllegalStateException("coordinator's model stream did not start with a header");
-        }
-        ModelHeader header = first.getHeader();
-        var specs = Wire.fromProto(header.getTensorsList());
-        if (header.getTotalBytes() != TensorCodec.byteSize(specs)) {
-            throw new IllegalStateException("model header announces " + header.getTotalBytes()
-                    + " bytes but its tensors need " + TensorCodec.byteSize(specs));
-        }
-        TensorStreamDecoder tensors = new TensorStreamDecoder(specs);
-        MessageDigest digest = Sha256.newDigest();
-        sink.begin(specs);
-        idle.progressed();
-        while (chunks.hasNext()) {
-            ByteString data = chunks.next().getData();
-            if (data.size() > Wire.MAX_CHUNK_BYTES) {
-                throw new IllegalArgumentException("chunk of " + data.size() + " bytes exceeds the protocol's "
-                        + Wire.MAX_CHUNK_BYTES + "-byte limit");
-            }
-            for (ByteBuffer piece : data.asReadOnlyByteBufferList()) {
-                digest.update(piece.duplicate());
-                sink.accept(piece.duplicate());
-                tensors.accept(piece);
-            }
-            idle.progressed();
-        }
-        if (!tensors.complete()) {
-            throw new IllegalStateException("model stream ended after " + tensors.received() + " of "
-                    + tensors.expected() + " bytes");
-        }
-        byte[] sha = digest.digest();
-        if (!MessageDigest.isEqual(sha, expectedSha256) || !MessageDigest.isEqual(sha, header.getSha256().toByteArray())) {
-            throw new IllegalStateException("global model v" + version + " failed its integrity check: received bytes hash to "
-                    + Sha256.hex(sha) + ", the task announced " + Sha256.hex(expectedSha256));
-        }
-        TensorSet weights = tensors.tensors();
-        sink.complete(weights);
-        return new DownloadedModel(header.getModelVersion(), weights, sha);
+        return ModelStream.receive(chunks, version, expectedSha256, idle::progressed, sink);
     }
 
     /**
