@@ -45,8 +45,15 @@ public final class JvmMemory {
     static final int SERIAL_MAX_MIB = 4096;
     static final int INITIAL_MIB = 16;
 
-    /** A heap ceiling and what it was sized from. */
-    public record Plan(long heapMib, String from) {
+    /**
+     * A heap ceiling and what it was sized from; {@code youngMib} caps the serial collector's young generation (0:
+     * the JVM's own third of the heap).
+     */
+    public record Plan(long heapMib, String from, long youngMib) {
+
+        public Plan(long heapMib, String from) {
+            this(heapMib, from, 0);
+        }
 
         /** The JVM options: heap bounds, collector, free ratios. */
         public List<String> options() {
@@ -54,6 +61,9 @@ public final class JvmMemory {
                     "-Xmx" + heapMib + "m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30"));
             if (heapMib <= SERIAL_MAX_MIB) {
                 o.add("-XX:+UseSerialGC");
+                if (youngMib > 0) {
+                    o.add("-XX:MaxNewSize=" + youngMib + "m");
+                }
             } else {
                 o.add("-XX:+UseG1GC");
                 o.add("-XX:G1PeriodicGCInterval=30000");
@@ -77,7 +87,7 @@ public final class JvmMemory {
     /** A process whose model is not known when it starts (a site): the host's share. */
     public static Plan forHost(long hostMib) {
         return new Plan(Math.max(BASE_MIB, Math.min(HOST_CAP_MIB, hostMib / 4)),
-                "a quarter of the host's memory, at most " + HOST_CAP_MIB + " MiB");
+                "a quarter of the host's memory, at most " + HOST_CAP_MIB + " MiB", SiteHeap.YOUNG_MIB);
     }
 
     /** The plan for the fedmil command line {@code args} (its first word the command). */

@@ -16,12 +16,20 @@ import org.fedmil.site.model.LocalModelStore;
  * half the host's memory. The agent holds the global model as it downloads it (decoded chunk by chunk, its file
  * written from the same bytes), the trained delta (uploaded chunk by chunk from its floats) and, when training for
  * real, the trained weights it takes the delta from: three copies, and a fourth for what is in flight between them.
- * A site without that file (its first start) gets the host's share ({@link JvmMemory#forHost}).
+ * A site without that file (its first start) gets the host's share ({@link JvmMemory#forHost}). Either way the
+ * young generation is capped at {@value #YOUNG_MIB} MiB.
  */
 final class SiteHeap {
 
     /** Model copies a site holds on its heap at once at most. */
     static final int MODEL_COPIES = 4;
+
+    /**
+     * The young generation's cap: a site's garbage is the download's and upload's chunks (1 MiB each), and a model's
+     * tensors are too large for the young generation anyway, so the default third of the heap only fills with chunks
+     * between collections: at 100M parameters that third was about a model's worth of each site's resident memory.
+     */
+    static final long YOUNG_MIB = 64;
 
     private SiteHeap() {
     }
@@ -53,6 +61,6 @@ final class SiteHeap {
         long cap = Math.max(JvmMemory.BASE_MIB, hostMib / 2);
         return new JvmMemory.Plan(Math.min(heap, cap), String.format(Locale.ROOT,
                 "%d MiB + %d × the site's last global model (%d MiB, %s)", JvmMemory.BASE_MIB, MODEL_COPIES, modelMib,
-                modelFile.getFileName()) + (heap > cap ? ", cut to half the host's memory" : ""));
+                modelFile.getFileName()) + (heap > cap ? ", cut to half the host's memory" : ""), YOUNG_MIB);
     }
 }
