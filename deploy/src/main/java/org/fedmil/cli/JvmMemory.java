@@ -24,8 +24,9 @@ import org.fedmil.mil.model.ModelSpec;
  *   <li>The coordinator knows its model from coordinator.yaml: a heap ceiling of {@value #BASE_MIB} MiB +
  *       {@value #MODEL_COPIES} × the model's float32 bytes (the global model and its wire bytes, the round's sum,
  *       the new model and its bytes, and complete uploads being checked), at most half the host's memory.</li>
- *   <li>A site learns its model from the coordinator only after it starts: its ceiling is the host's share,
- *       a quarter of the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
+ *   <li>A site learns its model from the coordinator only after it starts: once it has run, the last global model
+ *       in its state folder sizes it ({@link SiteHeap}); before that its ceiling is the host's share, a quarter of
+ *       the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
  *   <li>Both start small ({@code -Xms}) with the serial collector and tight free ratios, so the heap a process
  *       commits follows what it holds rather than its ceiling: the ceiling is a bound, not a size. Above
  *       {@value #SERIAL_MAX_MIB} MiB G1 takes over (serial full collections of a larger heap pause too long),
@@ -44,8 +45,15 @@ public final class JvmMemory {
     static final int SERIAL_MAX_MIB = 4096;
     static final int INITIAL_MIB = 16;
 
-    /** A heap ceiling and what it was sized from. */
-    public record Plan(long heapMib, String from) {
+    /**
+     * A heap ceiling and what it was sized from; {@code youngMib} caps the serial collector's young generation (0:
+     * the JVM's own third of the heap).
+     */
+    public record Plan(long heapMib, String from, long youngMib) {
+
+        public Plan(long heapMib, String from) {
+            this(heapMib, from, 0);
+        }
 
         /** The JVM options: heap bounds, collector, free ratios. */
         public List<String> options() {
@@ -53,6 +61,9 @@ public final class JvmMemory {
                     "-Xmx" + heapMib + "m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30"));
             if (heapMib <= SERIAL_MAX_MIB) {
                 o.add("-XX:+UseSerialGC");
+                if (youngMib > 0) {
+                    o.add("-XX:MaxNewSize=" + youngMib + "m");
+                }
             } else {
                 o.add("-XX:+UseG1GC");
                 o.add("-XX:G1PeriodicGCInterval=30000");
@@ -76,7 +87,7 @@ public final class JvmMemory {
     /** A process whose model is not known when it starts (a site): the host's share. */
     public static Plan forHost(long hostMib) {
         return new Plan(Math.max(BASE_MIB, Math.min(HOST_CAP_MIB, hostMib / 4)),
-                "a quarter of the host's memory, at most " + HOST_CAP_MIB + " MiB");
+                "a quarter of the host's memory, at most " + HOST_CAP_MIB + " MiB", SiteHeap.YOUNG_MIB);
     }
 
     /** The plan for the fedmil command line {@code args} (its first word the command). */
@@ -88,6 +99,9 @@ public final class JvmMemory {
                 return forHost(hostMib);
             }
             return forModel(ModelSize.of(coordinatorModel(Path.of(args.get(at + 1)))), hostMib);
+        }
+        if (!args.isEmpty() && args.get(0).equals("site")) {
+            return SiteHeap.plan(args, hostMib);
         }
         return forHost(hostMib);
     }

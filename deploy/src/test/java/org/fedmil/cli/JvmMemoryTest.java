@@ -54,6 +54,41 @@ class JvmMemoryTest {
     }
 
     @Test
+    void aSiteThatKeptAGlobalModelIsSizedFromItsFileAndASiteWithoutOneFromTheHost() throws Exception {
+        Path yaml = siteYaml();
+        List<String> run = List.of("site", "run", "--config", yaml.toString());
+        assertThat(JvmMemory.plan(run, HOST_24_GIB, System.err).heapMib()).as("first start: no model kept yet")
+                .isEqualTo(4096);
+
+        Path state = Files.createDirectories(dir.resolve("site-state"));
+        try (var file = java.nio.channels.FileChannel.open(state.resolve("global-model.fedmil"),
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            file.write(java.nio.ByteBuffer.wrap(new byte[] {1}), 100L * 1024 * 1024 - 1); // 100 MiB
+        }
+        JvmMemory.Plan plan = JvmMemory.plan(run, HOST_24_GIB, System.err);
+
+        assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + SiteHeap.MODEL_COPIES * 100L);
+        assertThat(plan.from()).contains("the site's last global model (100 MiB");
+        assertThat(plan.options()).contains("-XX:+UseSerialGC", "-XX:MaxNewSize=" + SiteHeap.YOUNG_MIB + "m");
+        assertThat(JvmMemory.plan(run, 512, System.err).heapMib()).as("cut to half the host").isEqualTo(256);
+        assertThat(JvmMemory.forHost(HOST_24_GIB).options()).as("a first start's young generation is capped too")
+                .contains("-XX:MaxNewSize=" + SiteHeap.YOUNG_MIB + "m");
+        assertThat(JvmMemory.forModel(ModelSize.of(new ModelSpec(Architecture.ATTENTION, 19909, 500, 128)),
+                HOST_24_GIB).options()).as("the coordinator's is not").noneMatch(o -> o.startsWith("-XX:MaxNewSize"));
+    }
+
+    private Path siteYaml() throws Exception {
+        for (String f : new String[] {"cert.pem", "key.pem", "ca.pem"}) {
+            Files.writeString(dir.resolve(f), "placeholder");
+        }
+        Files.createDirectories(dir.resolve("bags"));
+        Path yaml = dir.resolve("site.yaml");
+        Files.writeString(yaml, "coordinator: {host: localhost, port: 7443}\n"
+                + "tls: {cert: cert.pem, key: key.pem, ca: ca.pem}\ndata_dir: bags\nstate_dir: site-state\n");
+        return yaml;
+    }
+
+    @Test
     void aModelTooLargeForTheHostIsCutToHalfItsMemoryAndALargeHeapGetsG1ThatGivesMemoryBack() {
         ModelSize billion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 2_000_000, 500, 128));
         JvmMemory.Plan plan = JvmMemory.forModel(billion, 8192);

@@ -7,7 +7,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +29,6 @@ import org.fedmil.proto.v1.FederationGrpc;
 import org.fedmil.proto.v1.JoinRequest;
 import org.fedmil.proto.v1.JoinResponse;
 import org.fedmil.proto.v1.ModelChunk;
-import org.fedmil.proto.v1.ModelHeader;
 import org.fedmil.proto.v1.NextTaskRequest;
 import org.fedmil.proto.v1.Task;
 import org.fedmil.proto.v1.UpdateChunk;
@@ -38,16 +36,15 @@ import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.proto.v1.UploadReceipt;
 import org.fedmil.proto.v1.UploadStatusReply;
 import org.fedmil.proto.v1.UploadStatusRequest;
-import org.fedmil.protocol.ChunkAssembler;
 import org.fedmil.protocol.Wire;
 import org.fedmil.site.outbound.UpdateHeaders;
+import org.fedmil.site.outbound.WireBytes;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSpec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tls.ClientHandshakeDeadline;
 import org.fedmil.tls.MutualTls;
-import org.fedmil.util.Sha256;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,9 +184,18 @@ public final class CoordinatorClient implements AutoCloseable {
      * not resume, so a fixed deadline would make a model above a link's capacity in that time unreachable).
      */
     public DownloadedModel downloadModel(long version, byte[] expectedSha256) {
-        try (IdleDeadline idle = new IdleDeadline(downloadIdleLimit)) {
+        return downloadModel(version, expectedSha256, DownloadSink.NONE);
+    }
+
+    /**
+     * As {@link #downloadModel(long, byte[])}, decoding the bytes into the model's tensors as they arrive (the site
+     * holds the tensors and one chunk, never the whole byte form beside them) and handing them to {@code sink} too,
+     * which is told the download completed only after the SHA-256 check passed.
+     */
+    public DownloadedModel downloadModel(long version, byte[] expectedSha256, DownloadSink sink) {
+        try (IdleDeadline idle = new IdleDeadline(downloadIdleLimit); sink) {
             try {
-                return idle.context().call(() -> receiveModel(version, expectedSha256, idle));
+                return idle.context().call(() -> receiveModel(version, expectedSha256, idle, sink));
             } catch (StatusRuntimeException e) {
                 if (idle.fired()) {
                     throw Status.DEADLINE_EXCEEDED.withDescription("no bytes of global model v" + version
@@ -205,38 +211,10 @@ public final class CoordinatorClient implements AutoCloseable {
         }
     }
 
-    private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle) {
+    private DownloadedModel receiveModel(long version, byte[] expectedSha256, IdleDeadline idle, DownloadSink sink) {
         Iterator<ModelChunk> chunks = blocking.downloadModel(DownloadModelRequest.newBuilder().setModelVersion(version)
                 .build());
-        if (!chunks.hasNext()) {
-            throw new IllegalStateException("coordinator sent an empty model stream for version " + version);
-        }
-        ModelChunk first = chunks.next();
-        if (!first.hasHeader()) {
-            throw new IllegalStateException("coordinator's model stream did not start with a header");
-        }
-        ModelHeader header = first.getHeader();
-        var specs = Wire.fromProto(header.getTensorsList());
-        if (header.getTotalBytes() != TensorCodec.byteSize(specs)) {
-            throw new IllegalStateException("model header announces " + header.getTotalBytes()
-                    + " bytes but its tensors need " + TensorCodec.byteSize(specs));
-        }
-        ChunkAssembler bytes = new ChunkAssembler(header.getTotalBytes());
-        idle.progressed();
-        while (chunks.hasNext()) {
-            bytes.append(chunks.next().getData());
-            idle.progressed();
-        }
-        if (!bytes.complete()) {
-            throw new IllegalStateException("model stream ended after " + bytes.received() + " of "
-                    + bytes.expected() + " bytes");
-        }
-        byte[] sha = bytes.sha256();
-        if (!MessageDigest.isEqual(sha, expectedSha256) || !MessageDigest.isEqual(sha, header.getSha256().toByteArray())) {
-            throw new IllegalStateException("global model v" + version + " failed its integrity check: received bytes hash to "
-                    + Sha256.hex(sha) + ", the task announced " + Sha256.hex(expectedSha256));
-        }
-        return new DownloadedModel(header.getModelVersion(), TensorCodec.decode(specs, bytes.bytes()), sha);
+        return ModelStream.receive(chunks, version, expectedSha256, idle::progressed, sink);
     }
 
     /**
@@ -285,6 +263,12 @@ public final class CoordinatorClient implements AutoCloseable {
      */
     public UploadReceipt resumableUpload(UpdateHeader header, byte[] bytes, Duration patience)
             throws InterruptedException {
+        return resumableUpload(header, WireBytes.of(bytes), patience);
+    }
+
+    /** As above, for bytes read a chunk at a time as the stream takes them (a float32 delta encoded as it is sent). */
+    public UploadReceipt resumableUpload(UpdateHeader header, WireBytes bytes, Duration patience)
+            throws InterruptedException {
         long giveUp = System.nanoTime() + patience.toNanos();
         Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
         long acknowledged = 0;
@@ -302,7 +286,7 @@ public final class CoordinatorClient implements AutoCloseable {
                     acknowledged = from;
                 }
                 if (from > 0) {
-                    log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.length);
+                    log.info("resuming the upload of round {} at byte {} of {}", header.getRound(), from, bytes.size());
                 }
                 return uploadFrom(header, bytes, from);
             } catch (StatusRuntimeException e) {
@@ -318,7 +302,7 @@ public final class CoordinatorClient implements AutoCloseable {
         }
     }
 
-    private UploadReceipt uploadFrom(UpdateHeader header, byte[] bytes, long from) {
+    private UploadReceipt uploadFrom(UpdateHeader header, WireBytes bytes, long from) {
         int size = chunkBytes;
         // chunks are made as the stream can take them, so a large delta is never copied whole into the queue
         Iterable<UpdateChunk> chunks = () -> new Iterator<>() {
@@ -326,14 +310,13 @@ public final class CoordinatorClient implements AutoCloseable {
 
             @Override
             public boolean hasNext() {
-                return off < bytes.length;
+                return off < bytes.size();
             }
 
             @Override
             public UpdateChunk next() {
-                int n = (int) Math.min(size, bytes.length - off);
-                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off)
-                        .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes, (int) off, n)).build();
+                int n = (int) Math.min(size, bytes.size() - off);
+                UpdateChunk c = UpdateChunk.newBuilder().setOffset(off).setData(bytes.piece(off, n)).build();
                 off += n;
                 return c;
             }

@@ -56,7 +56,7 @@ final class TaskExecutors {
         SitePrivacy privacy = new SitePrivacy(s.config().policy().dp(), s.config().stateDir(), s.seal());
         this.outbound = new OutboundPipeline(s.policy(), s.membership(), new DpFilter(privacy),
                 new CompressionFilter(), new SignFilter(s.key(), s.membership()),
-                (header, bytes) -> s.client().resumableUpload(header, bytes, patience), s.receipts(),
+                new ResumableUploader(s.client(), patience), s.receipts(),
                 new SiteHeadsSigner(s.key(), s.egress(), s.receipts(), privacy::ledgerHead));
         GlobalModels models = new GlobalModels(s.client(), new LocalModelStore(s.config().stateDir()),
                 s.membership());

@@ -8,7 +8,7 @@ import org.fedmil.site.task.SiteTask;
 
 /**
  * The global models tasks name: downloaded (and checked against the announced SHA-256) once per version, and kept
- * in the site's {@link LocalModelStore} for explain and suggest.
+ * in the site's {@link LocalModelStore} for explain and suggest, written from the download's bytes as they arrive.
  */
 public final class GlobalModels {
 
@@ -32,7 +32,10 @@ public final class GlobalModels {
     public CoordinatorClient.DownloadedModel fetch(SiteTask.GlobalModel model, String purpose, OptionalInt round) {
         byte[] sha = model.sha256();
         if (cached == null || cached.version() != model.version() || !Arrays.equals(cached.sha256(), sha)) {
-            cached = client.downloadModel(model.version(), sha);
+            // the old model goes before the new one arrives: the site holds one model, not two
+            cached = null;
+            cached = client.downloadModel(model.version(), sha, store.saving(membership.federationId(), model.spec(),
+                    model.version(), sha, purpose, round, model.encoderBlock()));
         }
         store.keep(membership.federationId(), model.spec(), cached, purpose, round, model.encoderBlock());
         return cached;

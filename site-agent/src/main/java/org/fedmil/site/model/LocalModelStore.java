@@ -11,7 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.nio.ByteBuffer;
+import java.util.List;
 import org.fedmil.mil.model.ModelFile;
+import org.fedmil.mil.model.ModelFileWriter;
+import org.fedmil.site.agent.DownloadSink;
+import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
 import org.fedmil.mil.model.ModelSpec;
 import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.util.Sha256;
@@ -76,14 +82,7 @@ public final class LocalModelStore {
         if (model.version() == keptVersion && MessageDigest.isEqual(model.sha256(), keptSha256)) {
             return false;
         }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("federation_id", federationId);
-        metadata.put("model_version", Long.toString(model.version()));
-        metadata.put("model_sha256", Sha256.hex(model.sha256()));
-        metadata.put("task", task);
-        round.ifPresent(r -> metadata.put("round", Integer.toString(r)));
-        metadata.put("saved_at", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
-        block.ifPresent(b -> metadata.putAll(b.metadata()));
+        Map<String, String> metadata = metadata(federationId, model.version(), model.sha256(), task, round, block);
         try {
             ModelFile.write(file, spec, model.weights(), metadata);
         } catch (UncheckedIOException | IllegalArgumentException e) {
@@ -91,9 +90,83 @@ public final class LocalModelStore {
                     + "not see this version", model.version(), file, e.getMessage());
             return false;
         }
-        keptVersion = model.version();
-        keptSha256 = model.sha256().clone();
-        log.info("kept global model v{} at {}", model.version(), file);
+        kept(model.version(), model.sha256());
         return true;
+    }
+
+    private void kept(long version, byte[] sha256) {
+        keptVersion = version;
+        keptSha256 = sha256.clone();
+        log.info("kept global model v{} at {}", version, file);
+    }
+
+    private static Map<String, String> metadata(String federationId, long version, byte[] sha256, String task,
+                                                OptionalInt round,
+                                                java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> block) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("federation_id", federationId);
+        metadata.put("model_version", Long.toString(version));
+        metadata.put("model_sha256", Sha256.hex(sha256));
+        metadata.put("task", task);
+        round.ifPresent(r -> metadata.put("round", Integer.toString(r)));
+        metadata.put("saved_at", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        block.ifPresent(b -> metadata.putAll(b.metadata()));
+        return metadata;
+    }
+
+    /**
+     * Keeps global model {@code version} from its download's bytes as they arrive (they are the file's tensor
+     * section as they are), so the model is not encoded again to be kept; the file replaces the old one only when the
+     * download completed and passed its SHA-256 check. A version already kept gets a sink that keeps nothing; a
+     * failure to write is logged, as for {@link #keep}, and leaves the old file.
+     */
+    public DownloadSink saving(String federationId, ModelSpec spec, long version, byte[] sha256, String task,
+                               OptionalInt round, java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> block) {
+        if (version == keptVersion && MessageDigest.isEqual(sha256, keptSha256)) {
+            return DownloadSink.NONE;
+        }
+        Map<String, String> metadata = metadata(federationId, version, sha256, task, round, block);
+        return new DownloadSink() {
+            private ModelFileWriter writer;
+
+            @Override
+            public void begin(List<TensorSpec> tensors) {
+                attempt(() -> writer = ModelFileWriter.open(file, spec, tensors, sha256, metadata));
+            }
+
+            @Override
+            public void accept(ByteBuffer bytes) {
+                if (writer != null) {
+                    attempt(() -> writer.write(bytes));
+                }
+            }
+
+            @Override
+            public void complete(TensorSet weights) {
+                if (writer != null && attempt(() -> writer.commit(weights))) {
+                    kept(version, sha256);
+                }
+            }
+
+            @Override
+            public void close() {
+                if (writer != null) {
+                    writer.close();
+                }
+            }
+
+            private boolean attempt(Runnable step) {
+                try {
+                    step.run();
+                    return true;
+                } catch (UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+                    log.warn("could not keep global model v{} at {}: {}; training goes on, but 'fedmil site explain' "
+                            + "will not see this version", version, file, e.getMessage());
+                    close();
+                    writer = null;
+                    return false;
+                }
+            }
+        };
     }
 }

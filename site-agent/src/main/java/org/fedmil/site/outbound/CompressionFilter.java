@@ -21,6 +21,10 @@ public final class CompressionFilter implements OutboundFilter {
             // ErrorFeedback.encode)
             feedback = new ErrorFeedback(encoding);
         }
+        if (encoding == DeltaEncoding.FLOAT32) {
+            // lossless, so no residual: the bytes are encoded from the delta as they are sent, not held beside it
+            return update.encodedAsFloat32();
+        }
         return update.encoded(encoding, feedback.encode(update.delta()));
     }
 

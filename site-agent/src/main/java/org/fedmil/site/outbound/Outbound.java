@@ -22,15 +22,16 @@ import org.fedmil.tensor.TensorSpec;
  * @param release      what the round asks of the release: DP parameters and the delta encoding
  * @param delta        the delta in float32 (after DP, the noised one)
  * @param privacy      what the site states about the noise applied; empty before DP or without it
- * @param bytes        what will be sent: the encoded delta, or the masked input; null before compression
- * @param encoding     how {@code bytes} encode {@code delta}
+ * @param wire         what will be sent: the encoded delta (a float32 one encoded as it is sent), or the masked
+ *                     input; null before compression
+ * @param encoding     how {@code wire} encodes {@code delta}
  * @param maskedFractionalBits for a masked input, its fixed point; empty otherwise
  * @param signature    the site's signature over the update statement; null until signed
  * @param validation   the base model on the site's validation bags, measured before training; empty without them
  */
 public record Outbound(String federationId, int round, long baseVersion, byte[] baseSha256, Release release,
                        TensorSet delta, long trainingBags, double trainLoss, Optional<PrivacyClaim> privacy,
-                       byte[] bytes, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature,
+                       WireBytes wire, DeltaEncoding encoding, OptionalInt maskedFractionalBits, byte[] signature,
                        Optional<ValidationMetrics> validation) {
 
     /**
@@ -96,7 +97,7 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
     /** This delta with the site's validation of its base model, which the header then carries. */
     public Outbound withValidation(Optional<ValidationMetrics> measured) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, bytes, encoding, maskedFractionalBits, signature, measured);
+                privacy, wire, encoding, maskedFractionalBits, signature, measured);
     }
 
     public List<TensorSpec> specs() {
@@ -110,23 +111,37 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
 
     public Outbound encoded(DeltaEncoding as, byte[] encoded) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, encoded, as, OptionalInt.empty(), null, validation);
+                privacy, WireBytes.of(encoded), as, OptionalInt.empty(), null, validation);
+    }
+
+    /** This delta to be sent in float32, its bytes encoded from it as they are sent. */
+    public Outbound encodedAsFloat32() {
+        return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
+                privacy, WireBytes.float32(delta), DeltaEncoding.FLOAT32, OptionalInt.empty(), null, validation);
     }
 
     public Outbound masked(byte[] masked, int fractionalBits) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, masked, encoding, OptionalInt.of(fractionalBits), null, validation);
+                privacy, WireBytes.of(masked), encoding, OptionalInt.of(fractionalBits), null, validation);
+    }
+
+    /**
+     * What will be sent, in one array; null before compression. For a float32 delta this encodes it anew (a whole
+     * copy): the upload reads {@link #wire} a chunk at a time instead.
+     */
+    public byte[] bytes() {
+        return wire == null ? null : wire.array();
     }
 
     /** This masked delta with what the site states about the distributed DP noise it added while masking. */
     public Outbound withPrivacy(PrivacyClaim claim) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                Optional.of(claim), bytes, encoding, maskedFractionalBits, signature, validation);
+                Optional.of(claim), wire, encoding, maskedFractionalBits, signature, validation);
     }
 
     public Outbound signed(byte[] sig) {
         return new Outbound(federationId, round, baseVersion, baseSha256, release, delta, trainingBags, trainLoss,
-                privacy, bytes, encoding, maskedFractionalBits, sig.clone(), validation);
+                privacy, wire, encoding, maskedFractionalBits, sig.clone(), validation);
     }
 
     /** Whether this is a secure-aggregation masked input. */
@@ -135,12 +150,12 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
     }
 
     /**
-     * The upload's header: what {@link #bytes} are, their hash and size, and (once signed) the site's signature.
+     * The upload's header: what {@link #wire} holds, their hash and size, and (once signed) the site's signature.
      *
      * @throws IllegalStateException before the delta was encoded
      */
     public UpdateHeader header() {
-        if (bytes == null) {
+        if (wire == null) {
             throw new IllegalStateException("round " + round + "'s delta has not been encoded yet; the compression "
                     + "filter comes before anything that needs the bytes to send");
         }
@@ -152,9 +167,9 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                     + "secure_aggregation: true");
         }
         UpdateHeader h = isMasked()
-                ? UpdateHeaders.masked(round, baseVersion, baseSha256, specs(), bytes,
+                ? UpdateHeaders.masked(round, baseVersion, baseSha256, specs(), wire,
                 maskedFractionalBits.getAsInt(), trainingBags, trainLoss, privacy)
-                : UpdateHeaders.plain(round, baseVersion, baseSha256, specs(), encoding, bytes, trainingBags,
+                : UpdateHeaders.plain(round, baseVersion, baseSha256, specs(), encoding, wire, trainingBags,
                 trainLoss, privacy);
         if (validation.isPresent()) {
             h = h.toBuilder().setValidation(org.fedmil.protocol.ValidationWire.toProto(validation.get())).build();

@@ -25,6 +25,11 @@ public final class OutboundPipeline {
     @FunctionalInterface
     public interface Uploader {
         UploadReceipt upload(UpdateHeader header, byte[] bytes) throws InterruptedException;
+
+        /** As above, for bytes read a piece at a time; by default in one array. */
+        default UploadReceipt upload(UpdateHeader header, WireBytes bytes) throws InterruptedException {
+            return upload(header, bytes.array());
+        }
     }
 
     /** What went out and what the coordinator signed for it. */
@@ -74,6 +79,9 @@ public final class OutboundPipeline {
             return Optional.of(kept);
         }
         dp.requireBudgetFor(Outbound.Release.of(config));
+        // another round's delta is never sent again once a new one is asked for; holding it (the delta and its bytes,
+        // two model copies) through this round's download and training would double what the site holds at once
+        kept = null;
         return Optional.empty();
     }
 
@@ -93,7 +101,7 @@ public final class OutboundPipeline {
         policy.noteSending(federationId, ready.round(), ready.baseVersion());
         UpdateHeader header = heads == null ? ready.header()
                 : heads.attach(ready.header(), federationId, membership.siteId(), ready.round());
-        UploadReceipt receipt = uploader.upload(header, ready.bytes());
+        UploadReceipt receipt = uploader.upload(header, ready.wire());
         receipts.keep(federationId, membership.siteId(), ready.round(),
                 Sha256.hex(receipt.getDeltaSha256().toByteArray()), receipt);
         return new Sent(ready, receipt);

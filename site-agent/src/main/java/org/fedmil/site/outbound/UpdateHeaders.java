@@ -11,7 +11,6 @@ import org.fedmil.proto.v1.UpdateHeader;
 import org.fedmil.protocol.Wire;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorSpec;
-import org.fedmil.util.Sha256;
 
 /**
  * The unsigned header of an upload, built in one place for the agent's filters and for {@code CoordinatorClient}'s
@@ -26,6 +25,14 @@ public final class UpdateHeaders {
     public static UpdateHeader plain(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
                                      DeltaEncoding encoding, byte[] bytes, long trainingBags, double trainLoss,
                                      Optional<PrivacyClaim> privacy) {
+        return plain(round, baseVersion, baseSha256, specs, encoding, WireBytes.of(bytes), trainingBags, trainLoss,
+                privacy);
+    }
+
+    /** As above, for bytes read a piece at a time. */
+    public static UpdateHeader plain(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
+                                     DeltaEncoding encoding, WireBytes bytes, long trainingBags, double trainLoss,
+                                     Optional<PrivacyClaim> privacy) {
         return common(round, baseVersion, baseSha256, specs, bytes, trainingBags, trainLoss, privacy)
                 .setEncoding(Wire.toProto(encoding)).build();
     }
@@ -34,23 +41,31 @@ public final class UpdateHeaders {
     public static UpdateHeader masked(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
                                       byte[] masked, int fractionalBits, long trainingBags, double trainLoss,
                                       Optional<PrivacyClaim> privacy) {
+        return masked(round, baseVersion, baseSha256, specs, WireBytes.of(masked), fractionalBits, trainingBags,
+                trainLoss, privacy);
+    }
+
+    /** As above, for bytes read a piece at a time. */
+    public static UpdateHeader masked(int round, long baseVersion, byte[] baseSha256, List<TensorSpec> specs,
+                                      WireBytes masked, int fractionalBits, long trainingBags, double trainLoss,
+                                      Optional<PrivacyClaim> privacy) {
         return common(round, baseVersion, baseSha256, specs, masked, trainingBags, trainLoss, privacy)
                 .setSecureAggregation(org.fedmil.proto.v1.SecAggUpload.newBuilder().setFractionalBits(fractionalBits))
                 .build();
     }
 
     private static UpdateHeader.Builder common(int round, long baseVersion, byte[] baseSha256,
-                                               List<TensorSpec> specs, byte[] bytes, long trainingBags,
+                                               List<TensorSpec> specs, WireBytes bytes, long trainingBags,
                                                double trainLoss, Optional<PrivacyClaim> privacy) {
         UpdateHeader.Builder header = UpdateHeader.newBuilder()
                 .setRound(round)
                 .setBaseModelVersion(baseVersion)
                 .setBaseModelSha256(ByteString.copyFrom(baseSha256))
-                .setDeltaSha256(ByteString.copyFrom(Sha256.of(bytes)))
+                .setDeltaSha256(ByteString.copyFrom(bytes.sha256()))
                 .setNumTrainingBags(trainingBags)
                 .setTrainLoss(trainLoss)
                 .addAllTensors(Wire.toProto(specs))
-                .setTotalBytes(bytes.length);
+                .setTotalBytes(bytes.size());
         privacy.ifPresent(p -> header.setPrivacy(org.fedmil.proto.v1.PrivacyClaim.newBuilder()
                 .setClipNorm(p.clipNorm()).setNoiseMultiplier(p.noiseMultiplier()).setSamplingRate(p.samplingRate())
                 .setDelta(p.delta()).setEpsilonSpent(p.epsilonSpent())));

@@ -108,6 +108,18 @@ class OutboundPipelineTest {
     }
 
     @Test
+    void admittingANewRoundLetsGoOfTheLastRoundsReleaseBeforeAnythingIsDownloadedOrTrained() throws Exception {
+        assertThat(pipeline.admit(MODEL, 4, 3, WITH_DP)).isEmpty();
+        pipeline.release(trained(4, Deltas.gaussian(9, 500, 0.5), 20));
+        assertThat(pipeline.admit(MODEL, 4, 3, WITH_DP)).isPresent();
+
+        // round 5 is admitted: round 4's delta and bytes are no longer held while round 5 downloads and trains
+        assertThat(pipeline.admit(MODEL, 5, 4, WITH_DP)).isEmpty();
+
+        assertThat(pipeline.admit(MODEL, 4, 3, WITH_DP)).isEmpty();
+    }
+
+    @Test
     void thePolicyComesBeforeDpSoARefusedDeltaSpendsNoPrivacy() throws Exception {
         assertThatThrownBy(() -> pipeline.release(trained(1, Deltas.gaussian(9, 500, 0.5), 4)))
                 .isInstanceOf(PolicyViolation.class);

@@ -29,6 +29,7 @@ import org.fedmil.mil.encoder.FineTunedBlock;
 import org.fedmil.tensor.TensorCodec;
 import org.fedmil.tensor.TensorSet;
 import org.fedmil.tensor.TensorSpec;
+import org.fedmil.tensor.TensorStreamEncoder;
 import org.fedmil.util.AtomicFiles;
 import org.fedmil.util.Sha256;
 
@@ -85,27 +86,39 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
         new ModelFile(spec, weights, metadata).write(file);
     }
 
-    /** As {@link #write(Path, ModelSpec, TensorSet, Map)}. */
+    /**
+     * As {@link #write(Path, ModelSpec, TensorSet, Map)}. The tensor bytes are encoded a piece at a time, once to hash
+     * them for the header and once into the file, so a model is never held a second time in its encoded form.
+     */
     public void write(Path file) {
         requireFits(spec, weights, metadata);
-        byte[] tensors = TensorCodec.encode(weights);
-        byte[] header = header(tensors);
+        byte[] header = header(spec, weights.specs(), Sha256.hex(TensorStreamEncoder.sha256(weights)), metadata);
         try {
             AtomicFiles.write(file, out -> {
                 DataOutputStream data = new DataOutputStream(out);
-                data.write(MAGIC_BYTES);
-                data.writeInt(header.length); // DataOutputStream writes big-endian
-                data.write(header);
-                data.write(tensors);
+                writePrefix(data, header);
+                TensorStreamEncoder.writeTo(weights, data);
                 data.flush();
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write model file " + file + ": " + e.getMessage()
-                    + "; check that its folder is writable and the disk is not full", e);
+            throw new UncheckedIOException(cannotWrite(file, e), e);
         }
     }
 
-    private byte[] header(byte[] tensors) {
+    static String cannotWrite(Path file, IOException e) {
+        return "cannot write model file " + file + ": " + e.getMessage()
+                + "; check that its folder is writable and the disk is not full";
+    }
+
+    /** The magic, the header's length and the header: everything before the tensor bytes. */
+    static void writePrefix(DataOutputStream data, byte[] header) throws IOException {
+        data.write(MAGIC_BYTES);
+        data.writeInt(header.length); // DataOutputStream writes big-endian
+        data.write(header);
+    }
+
+    /** The JSON header of a file of these tensors, whose bytes hash to {@code sha256Hex}. */
+    static byte[] header(ModelSpec spec, List<TensorSpec> tensors, String sha256Hex, Map<String, String> metadata) {
         ObjectNode h = JSON.createObjectNode();
         h.put("format", "fedmil-model");
         h.put("format_version", FORMAT_VERSION);
@@ -119,7 +132,7 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
         m.put("tile_size", spec.tileSize());
         h.put("encoding", ENCODING);
         ArrayNode list = h.putArray("tensors");
-        for (TensorSpec t : weights.specs()) {
+        for (TensorSpec t : tensors) {
             ObjectNode node = list.addObject();
             node.put("name", t.name());
             ArrayNode shape = node.putArray("shape");
@@ -127,8 +140,8 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
                 shape.add(d);
             }
         }
-        h.put("tensor_bytes", tensors.length);
-        h.put("sha256", Sha256.hex(Sha256.of(tensors)));
+        h.put("tensor_bytes", TensorCodec.byteSize(tensors));
+        h.put("sha256", sha256Hex);
         ObjectNode meta = h.putObject("metadata");
         metadata.forEach(meta::put);
         try {
@@ -239,7 +252,7 @@ public record ModelFile(ModelSpec spec, TensorSet weights, Map<String, String> m
      * Throws IllegalArgumentException unless {@code weights} are exactly a {@link MilModel} of {@code spec}'s: with a
      * fine-tuned encoder block ({@link FineTunedBlock} in the metadata), its tensors first, then the head's.
      */
-    private static void requireFits(ModelSpec spec, TensorSet weights, Map<String, String> metadata) {
+    static void requireFits(ModelSpec spec, TensorSet weights, Map<String, String> metadata) {
         // from the spec alone (ModelSizeTest pins it to what the engine builds): building the model to compare
         // would cost a second copy of it and start the engine on every save and read
         if (FineTunedBlock.fromMetadata(metadata).isEmpty()) {
