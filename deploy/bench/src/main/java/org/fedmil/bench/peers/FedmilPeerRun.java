@@ -30,8 +30,12 @@ final class FedmilPeerRun {
     /** Adam's learning rate of the real trainer at both frameworks' sites. */
     static final double LEARNING_RATE = 0.0005;
 
-    /** How the processes are started: heap options per role, native memory tracking, the trainer. */
-    record Options(List<String> coordinatorJvm, List<String> siteJvm, boolean realTrainer, boolean nativeMemory) {
+    /**
+     * How the processes are started: heap options per role, native memory tracking, the trainer, and the class path
+     * of FedMIL's processes (this JVM's, or another build's for a before/after comparison in one run).
+     */
+    record Options(List<String> coordinatorJvm, List<String> siteJvm, boolean realTrainer, boolean nativeMemory,
+                   String classPath) {
     }
 
     private FedmilPeerRun() {
@@ -60,7 +64,8 @@ final class FedmilPeerRun {
         Files.writeString(coordinatorYaml, coordinatorYaml(port, server, spec, sites, rounds), StandardCharsets.UTF_8);
 
         Path logs = Files.createDirectories(work.resolve("logs"));
-        Process coordinator = start(work, options.coordinatorJvm(), options.nativeMemory(), Fedmil.class.getName(),
+        Process coordinator = start(work, options.classPath(), options.coordinatorJvm(), options.nativeMemory(),
+                Fedmil.class.getName(),
                 List.of("coordinator", "--config", coordinatorYaml.toString()), logs.resolve("coordinator.log"));
         probe.watch(coordinator);
         List<Process> siteProcs = new ArrayList<>();
@@ -68,10 +73,11 @@ final class FedmilPeerRun {
             waitForLine(logs.resolve("coordinator.log"), "listening on", coordinator, Duration.ofMinutes(5));
             for (int i = 0; i < sites; i++) {
                 Process p = options.realTrainer()
-                        ? start(work, options.siteJvm(), options.nativeMemory() && i == 0, Fedmil.class.getName(),
+                        ? start(work, options.classPath(), options.siteJvm(), options.nativeMemory() && i == 0,
+                        Fedmil.class.getName(),
                         List.of("site", "run", "--config", siteYamls.get(i).toString()),
                         logs.resolve("site-" + (i + 1) + ".log"))
-                        : start(work, options.siteJvm(), options.nativeMemory() && i == 0,
+                        : start(work, options.classPath(), options.siteJvm(), options.nativeMemory() && i == 0,
                         FixedDeltaSiteMain.class.getName(), List.of(siteYamls.get(i).toString()),
                         logs.resolve("site-" + (i + 1) + ".log"));
                 probe.watch(p);
@@ -178,8 +184,8 @@ final class FedmilPeerRun {
                 """.formatted(port, tls.cert(), tls.key(), tls.ca(), i, i);
     }
 
-    private static Process start(Path work, List<String> jvm, boolean nativeMemory, String main, List<String> args,
-                                 Path log) throws IOException {
+    private static Process start(Path work, String classPath, List<String> jvm, boolean nativeMemory, String main,
+                                 List<String> args, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvm);
@@ -187,7 +193,7 @@ final class FedmilPeerRun {
             cmd.add("-XX:NativeMemoryTracking=summary");
         }
         cmd.addAll(List.of("-Djdk.nio.maxCachedBufferSize=262144", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", System.getProperty("java.class.path"), main));
+                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", classPath, main));
         cmd.addAll(args);
         return new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
