@@ -128,10 +128,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         // the model per download; sent as the site reads them, so that a slow site does not make the coordinator
         // buffer the whole model (FlowControlledSender)
         org.fedmil.coordinator.round.ModelChunks chunks = new org.fedmil.coordinator.round.ModelChunks(
-                model.weights(), Wire.MAX_CHUNK_BYTES);
+                model.weights(), ServerBuffers.DOWNLOAD_CHUNK_BYTES);
         FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),
                 java.util.stream.Stream.generate(() -> ModelChunk.newBuilder().setData(chunks.next()).build())
-                        .limit((model.byteSize() + Wire.MAX_CHUNK_BYTES - 1) / Wire.MAX_CHUNK_BYTES)).iterator());
+                        .limit((model.byteSize() + ServerBuffers.DOWNLOAD_CHUNK_BYTES - 1)
+                                / ServerBuffers.DOWNLOAD_CHUNK_BYTES)).iterator());
     }
 
     @Override

@@ -85,6 +85,12 @@ public final class PeersBenchCommand implements Callable<Integer> {
     @Option(names = "--skip-flower", description = "run FedMIL only (no ratios)")
     boolean skipFlower;
 
+    @Option(names = "--wire-relay", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "count the bytes on the wire: every framework's clients reach its server through a "
+                    + "counting relay on loopback (--no-wire-relay: straight to the server, not counted; default "
+                    + "${DEFAULT-VALUE})")
+    boolean wireRelay;
+
     private final PrintStream out = System.out;
 
     @Override
@@ -105,7 +111,7 @@ public final class PeersBenchCommand implements Callable<Integer> {
         List<String> coordinatorOpts = coordinatorJvm != null ? coordinatorJvm : JvmSizing.coordinator(size);
         List<String> siteOpts = siteJvm != null ? siteJvm : coordinatorJvm != null ? coordinatorJvm : JvmSizing.site();
         FedmilPeerRun.Options options = new FedmilPeerRun.Options(coordinatorOpts, siteOpts, trainer.equals("real"),
-                nativeMemory, System.getProperty("java.class.path"));
+                nativeMemory, System.getProperty("java.class.path"), wireRelay, JvmSizing.coordinatorEnv());
         if (baselineLib != null && !Files.isDirectory(baselineLib)) {
             throw new IllegalArgumentException("--baseline-lib " + baselineLib + " is not a folder; give a folder "
                     + "of a FedMIL build's jars (deploy/target/fedmil/lib plus deploy/bench/target/lib)");
@@ -130,7 +136,7 @@ public final class PeersBenchCommand implements Callable<Integer> {
                         List<Path> trainOn = options.realTrainer() ? FedmilPeerRun.siteData(dir.resolve("fedmil"), k)
                                 : List.of();
                         PeerRun b = FlowerPeerRun.run(dir.resolve("flower"), py, flowerDir, ModelSize.tensorsOf(spec),
-                                k, rounds, trainOn, probe, out);
+                                k, rounds, trainOn, wireRelay, probe, out);
                         out.println(PeersTable.row(b));
                         all.add(b);
                     // written after every run, so an interrupted benchmark keeps what it measured
@@ -147,7 +153,9 @@ public final class PeersBenchCommand implements Callable<Integer> {
                         PeerRun c = FedmilPeerRun.run(dir.resolve("fedmil-baseline"), spec, k, rounds,
                                 new FedmilPeerRun.Options(cJvm, sJvm, options.realTrainer(), nativeMemory,
                                         baselineLib == null ? options.classPath()
-                                                : baselineLib.toAbsolutePath() + java.io.File.separator + "*"),
+                                                : baselineLib.toAbsolutePath() + java.io.File.separator + "*",
+                                        wireRelay, baselineLib == null ? options.coordinatorEnv()
+                                                : java.util.Map.of()),
                                 probe, out).labelled(label);
                         out.println(PeersTable.row(c));
                         all.add(c);
