@@ -37,7 +37,7 @@ class JvmMemoryTest {
     @Test
     void aCoordinatorWithSecureAggregationKeepsTheLargerUnmeasuredRule() throws Exception {
         Path yaml = coordinatorYaml("model: {architecture: attention, input_dim: 19909, hidden_dim: 500, "
-                + "attention_dim: 128}\nsecure_aggregation: true");
+                + "attention_dim: 128}\nsecure_aggregation: true\nmin_sites: 3");
         JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
                 System.err);
         // a masked upload is 8 bytes per parameter: the plain rounds' four copies would not hold one
