@@ -41,6 +41,8 @@ public final class JvmMemory {
     public static final int BASE_MIB = ModelSize.HEAP_BASE_MIB;
     /** Model copies a coordinator holds at once at most. */
     public static final int MODEL_COPIES = ModelSize.HEAP_MODEL_COPIES;
+    /** With secure aggregation or a strategy that is not linear in the updates. */
+    public static final int MODEL_COPIES_UNMEASURED = ModelSize.HEAP_MODEL_COPIES_UNMEASURED;
     static final int HOST_CAP_MIB = 4096;
     static final int SERIAL_MAX_MIB = 4096;
     static final int INITIAL_MIB = 16;
@@ -77,11 +79,23 @@ public final class JvmMemory {
 
     /** The coordinator's plan for a model of this size on a host with this much memory. */
     public static Plan forModel(ModelSize size, long hostMib) {
+        return forModel(size, MODEL_COPIES, hostMib);
+    }
+
+    /** The coordinator's plan when its rounds hold {@code copies} model copies of heap. */
+    static Plan forModel(ModelSize size, int copies, long hostMib) {
         long modelMib = Math.max(1, (size.bytes() + (1 << 20) - 1) >> 20);
-        long heap = size.suggestedHeapMib();
+        long heap = BASE_MIB + copies * modelMib;
         return new Plan(Math.min(heap, Math.max(BASE_MIB, hostMib / 2)), String.format(Locale.ROOT,
-                "%d MiB + %d × the model's %d MiB", BASE_MIB, MODEL_COPIES, modelMib)
+                "%d MiB + %d × the model's %d MiB", BASE_MIB, copies, modelMib)
                 + (heap > hostMib / 2 ? ", cut to half the host's memory" : ""));
+    }
+
+    /** Plain rounds of a linear strategy were measured; masked uploads and kept updates need more. */
+    static int modelCopies(CoordinatorConfig c) {
+        boolean linear = c.strategy().create().capabilities()
+                .contains(org.fedmil.coordinator.aggregate.Capability.LINEAR);
+        return linear && !c.secureAggregation() ? MODEL_COPIES : MODEL_COPIES_UNMEASURED;
     }
 
     /** A process whose model is not known when it starts (a site): the host's share. */
@@ -98,7 +112,8 @@ public final class JvmMemory {
                 // --help, or a command line the coordinator will refuse with its own message
                 return forHost(hostMib);
             }
-            return forModel(ModelSize.of(coordinatorModel(Path.of(args.get(at + 1)))), hostMib);
+            CoordinatorConfig c = CoordinatorConfig.load(Path.of(args.get(at + 1)));
+            return forModel(ModelSize.of(coordinatorModel(c)), modelCopies(c), hostMib);
         }
         if (!args.isEmpty() && args.get(0).equals("site")) {
             return SiteHeap.plan(args, hostMib);
@@ -108,7 +123,10 @@ public final class JvmMemory {
 
     /** The model a coordinator.yaml asks for; the mlp width from the first held-out bag when not given. */
     static ModelSpec coordinatorModel(Path config) {
-        CoordinatorConfig c = CoordinatorConfig.load(config);
+        return coordinatorModel(CoordinatorConfig.load(config));
+    }
+
+    private static ModelSpec coordinatorModel(CoordinatorConfig c) {
         CoordinatorConfig.Model m = c.model();
         if (m.encoderKind() == Encoder.CNN || m.inputDim() > 0) {
             return m.spec(m.inputDim());

@@ -29,9 +29,20 @@ class JvmMemoryTest {
         JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
                 System.err);
         // 10,019,757 parameters: 38.2 MiB as float32, rounded up to 39
-        assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + JvmMemory.MODEL_COPIES * 39L);
+        assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + JvmMemory.MODEL_COPIES * 39L).isEqualTo(220);
         assertThat(plan.options()).contains("-Xmx" + plan.heapMib() + "m", "-Xms16m", "-XX:+UseSerialGC",
                 "-XX:MaxHeapFreeRatio=30");
+    }
+
+    @Test
+    void aCoordinatorWithSecureAggregationKeepsTheLargerUnmeasuredRule() throws Exception {
+        Path yaml = coordinatorYaml("model: {architecture: attention, input_dim: 19909, hidden_dim: 500, "
+                + "attention_dim: 128}\nsecure_aggregation: true\nmin_sites: 3");
+        JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
+                System.err);
+        // a masked upload is 8 bytes per parameter: the plain rounds' four copies would not hold one
+        assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + JvmMemory.MODEL_COPIES_UNMEASURED * 39L);
+        assertThat(plan.from()).contains("6 × the model's 39 MiB");
     }
 
     @Test

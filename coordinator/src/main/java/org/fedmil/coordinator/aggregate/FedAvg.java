@@ -61,9 +61,12 @@ public final class FedAvg extends MeanStrategy {
         return new TrainInstructions(mu);
     }
 
-    /** The mean added in double and rounded once, straight from the float32 sum: no double copy of the mean. */
+    /**
+     * The mean added in double and rounded once, straight from the float32 sum, into the sum's own arrays: no
+     * double copy of the mean and no third copy of the model (the mean is dropped after the step).
+     */
     @Override
     protected TensorSet step(TensorSet global, WeightedMean mean) {
-        return mean.applyTo(global);
+        return mean.takeAppliedTo(global);
     }
 }

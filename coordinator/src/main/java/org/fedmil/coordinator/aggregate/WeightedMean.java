@@ -33,6 +33,8 @@ final class WeightedMean {
     private final float[][] weightedSum;
     private long totalBags;
     private int updates;
+    /** Set once the sum's arrays became the new weights ({@link #takeAppliedTo}). */
+    private boolean usedUp;
 
     WeightedMean(List<TensorSpec> specs) {
         this.specs = List.copyOf(specs);
@@ -44,6 +46,7 @@ final class WeightedMean {
 
     /** Folds in one site's delta, weighted by the number of bags it trained on. */
     void accept(TensorSet delta, long trainingBags) {
+        requireOpen();
         if (trainingBags <= 0) {
             throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
         }
@@ -69,6 +72,7 @@ final class WeightedMean {
      * ({@link WireFloats}, docs/benchmarks.md). Gives the same floats as {@link #accept} of the decoded update.
      */
     void acceptWire(List<TensorSpec> wireSpecs, byte[] bytes, long trainingBags) {
+        requireOpen();
         if (trainingBags <= 0) {
             throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
         }
@@ -99,6 +103,7 @@ final class WeightedMean {
 
     /** The weighted mean delta Σ nₖΔₖ / Σ nₖ, the float32 sum divided in double precision. */
     Aggregate mean() {
+        requireOpen();
         if (updates == 0) {
             throw new IllegalStateException("no update was folded in: nothing to average");
         }
@@ -122,6 +127,23 @@ final class WeightedMean {
      * double copy of the mean. Leaves {@code global} untouched.
      */
     TensorSet applyTo(TensorSet global) {
+        return apply(global, false);
+    }
+
+    /**
+     * As {@link #applyTo}, but the new weights are written into this sum's own arrays and handed out, and the mean is
+     * used up (folding or applying it again is refused): while a round closes the coordinator then holds the old and
+     * the new model, not the sum besides. For the strategy's step at the end of a round, after which the mean is
+     * dropped.
+     */
+    TensorSet takeAppliedTo(TensorSet global) {
+        TensorSet next = apply(global, true);
+        usedUp = true;
+        return next;
+    }
+
+    private TensorSet apply(TensorSet global, boolean inPlace) {
+        requireOpen();
         if (updates == 0) {
             throw new IllegalStateException("no update was folded in: nothing to average");
         }
@@ -131,17 +153,25 @@ final class WeightedMean {
         List<NamedTensor> out = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) {
             NamedTensor g = global.tensors().get(i);
-            float[] w = g.values().clone();
+            float[] old = g.values();
             float[] acc = weightedSum[i];
+            float[] w = inPlace ? acc : new float[old.length];
             for (int j = 0; j < w.length; j++) {
                 if (!Float.isFinite(acc[j])) {
                     throw overflow(i, j);
                 }
-                w[j] = (float) (w[j] + acc[j] / (double) totalBags);
+                w[j] = (float) (old[j] + acc[j] / (double) totalBags);
             }
             out.add(new NamedTensor(g.name(), g.shape(), w));
         }
         return new TensorSet(out);
+    }
+
+    private void requireOpen() {
+        if (usedUp) {
+            throw new IllegalStateException("this round's mean was applied in place and is used up; a new round "
+                    + "begins with a new mean");
+        }
     }
 
     // every folded value was finite (FederationRun refuses others), so a non-finite sum is float32 overflow

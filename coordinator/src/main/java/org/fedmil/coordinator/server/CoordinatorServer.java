@@ -64,7 +64,7 @@ public final class CoordinatorServer {
                 .permitKeepAliveWithoutCalls(true);
         // a TLS handshake that does not finish is dropped instead of holding a connection, after
         // limits.handshake_timeout_seconds rather than Netty's own 10 s
-        return ServerHandshakeDeadline.apply(builder, Duration.ofSeconds(handshakeTimeoutSeconds));
+        return ServerHandshakeDeadline.apply(ServerBuffers.apply(builder), Duration.ofSeconds(handshakeTimeoutSeconds));
     }
 
     /**

@@ -121,14 +121,18 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         ModelChunk header = ModelChunk.newBuilder().setHeader(ModelHeader.newBuilder()
                 .setModelVersion(model.version())
                 .setSha256(ByteString.copyFrom(model.sha256()))
-                .addAllTensors(Wire.toProto(model.weights().specs()))
-                .setTotalBytes(model.bytes().length)
+                .addAllTensors(Wire.toProto(model.specs()))
+                .setTotalBytes(model.byteSize())
                 .setModel(FineTuneWire.toProto(model.spec(), run.plan().encoderBlock()))).build();
-        // the model's bytes are never changed once made, so the chunks may share them; sent as the site reads
-        // them, so that a slow site does not make the coordinator buffer the whole model (FlowControlledSender)
+        // encoded a chunk at a time from the model's weights, which are never changed once made: no whole copy of
+        // the model per download; sent as the site reads them, so that a slow site does not make the coordinator
+        // buffer the whole model (FlowControlledSender)
+        org.fedmil.coordinator.round.ModelChunks chunks = new org.fedmil.coordinator.round.ModelChunks(
+                model.weights(), ServerBuffers.DOWNLOAD_CHUNK_BYTES);
         FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),
-                Wire.sharedChunks(model.bytes()).stream().map(c -> ModelChunk.newBuilder().setData(c).build()))
-                .iterator());
+                java.util.stream.Stream.generate(() -> ModelChunk.newBuilder().setData(chunks.next()).build())
+                        .limit((model.byteSize() + ServerBuffers.DOWNLOAD_CHUNK_BYTES - 1)
+                                / ServerBuffers.DOWNLOAD_CHUNK_BYTES)).iterator());
     }
 
     @Override

@@ -48,13 +48,13 @@ final class UploadSpool {
     static final long FORCE_EVERY = 8L << 20;
 
     /**
-     * Complete uploads read back into memory at once, each a whole delta until it is checked and folded. Uploads
-     * that complete together (every site of a round finishing at the same moment) would otherwise each hold one,
-     * and the coordinator's heap would grow with the number of sites; checking is CPU work, so more at once than
-     * the cores gains nothing.
+     * Complete uploads read back into memory at once: one. Each is a whole delta until it is checked and folded, so
+     * uploads that complete together (every site of a round finishing at the same moment) would otherwise each hold
+     * one, and the coordinator's heap would grow with the number of sites. One at a time, since with the global
+     * model and the round's sum it is the coordinator's third and last model copy (its heap rule counts on it); the
+     * check is a hash and a pass over the floats, a fraction of the time the upload took to arrive.
      */
-    private final Semaphore wholeUploads = new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()),
-            true);
+    private final Semaphore wholeUploads = new Semaphore(1, true);
 
     record Key(String site, int round, String sha256) {
         static Key of(String site, int round, byte[] sha) {

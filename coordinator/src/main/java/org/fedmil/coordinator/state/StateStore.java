@@ -177,7 +177,7 @@ public final class StateStore implements AutoCloseable {
 
     public synchronized void saveModel(GlobalModel model) {
         try {
-            AtomicFiles.write(modelFile(model.version(), "bin"), out -> out.write(model.bytes()));
+            AtomicFiles.write(modelFile(model.version(), "bin"), model::writeTo);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write global model version " + model.version() + " to " + dir, e);
         }
@@ -185,9 +185,9 @@ public final class StateStore implements AutoCloseable {
         header.put("version", model.version());
         header.put("sha256", Sha256.hex(model.sha256()));
         header.put("model", model.spec());
-        header.put("bytes", model.bytes().length);
+        header.put("bytes", model.byteSize());
         List<Map<String, Object>> tensors = new ArrayList<>();
-        for (TensorSpec s : model.weights().specs()) {
+        for (TensorSpec s : model.specs()) {
             tensors.add(Map.of("name", s.name(), "shape", s.shape()));
         }
         header.put("tensors", tensors);
@@ -380,8 +380,7 @@ public final class StateStore implements AutoCloseable {
                         + " but metrics.json records " + last.modelSha256() + " for round " + last.round()
                         + "; the state folder was changed by hand, restore it from a backup");
             }
-            GlobalModel model = new GlobalModel(last.modelVersion(), spec, TensorCodec.decode(initialSpecs, bytes),
-                    bytes, sha);
+            GlobalModel model = GlobalModel.of(last.modelVersion(), spec, TensorCodec.decode(initialSpecs, bytes));
             return Optional.of(new Resume(rounds, skipped, model, finishReason(saved), texts(saved.path("joined_sites")),
                     texts(saved.path("known_sites"))));
         } catch (IOException e) {

@@ -56,6 +56,56 @@ class FedAvgTest {
     }
 
     @Test
+    void theStepInPlaceGivesTheSameModelAsApplyToAndUsesTheMeanUp() {
+        TensorSet global = set(new float[] {1f, 2f}, new float[] {0.5f});
+        WeightedMean copy = new WeightedMean(global.specs());
+        WeightedMean inPlace = new WeightedMean(global.specs());
+        for (WeightedMean m : List.of(copy, inPlace)) {
+            m.accept(set(new float[] {1f, -1f}, new float[] {0.2f}), 1);
+            m.accept(set(new float[] {-1e-7f, 3f}, new float[] {0.6f}), 3);
+        }
+
+        TensorSet next = inPlace.takeAppliedTo(global);
+
+        assertThat(next).isEqualTo(copy.applyTo(global));
+        assertThat(global.get("w").values()).as("the current global model is left untouched").containsExactly(1f, 2f);
+        // the new weights live in the sum's arrays: folding into the mean again would change the new model
+        assertThatThrownBy(() -> inPlace.accept(set(new float[] {1f, 1f}, new float[] {1f}), 1))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("used up");
+        assertThatThrownBy(() -> inPlace.acceptWire(global.specs(), new byte[12], 1))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(inPlace::mean).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> inPlace.takeAppliedTo(global)).isInstanceOf(IllegalStateException.class);
+        // w = [1, 2] + (1·[1, −1] + 3·[−1e-7, 3]) / 4
+        assertThat(next.get("w").values()).containsExactly(1.2499999f, 4.0f);
+    }
+
+    @Test
+    void fedAvgsFinishAllocatesNoThirdCopyOfTheModel() {
+        // the round's new model is the sum's own arrays: the coordinator holds the old and the new model while a
+        // round closes, not the sum besides (docs/benchmarks.md, the coordinator's heap)
+        TensorSet global = set(new float[] {1f, 2f}, new float[] {0.5f});
+        FedAvg fedAvg = new FedAvg();
+        fedAvg.beginRound(global.specs());
+        fedAvg.accept(set(new float[] {1f, -1f}, new float[] {0.2f}), 1);
+        assertThat(fedAvg.finish(global).get("w").values()).containsExactly(2f, 1f);
+
+        int n = 1 << 22; // 16 MiB of float32: a copy would show far above the measurement's noise
+        TensorSet big = new TensorSet(List.of(new NamedTensor("w", new long[] {n}, new float[n])));
+        fedAvg.beginRound(big.specs());
+        fedAvg.accept(new TensorSet(List.of(new NamedTensor("w", new long[] {n}, new float[n]))), 1);
+        long before = allocatedBytes();
+        fedAvg.finish(big);
+        long allocated = allocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated by finishing a round of a 16 MiB model").isLessThan(1L << 20);
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+
+    @Test
     void aSingleUpdateIsAppliedAsIs() {
         TensorSet global = set(new float[] {1f, 2f}, new float[] {0f});
         WeightedMean avg = new WeightedMean(global.specs());

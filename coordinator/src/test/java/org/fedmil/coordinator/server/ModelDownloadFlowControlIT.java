@@ -62,14 +62,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelDownloadFlowControlIT {
 
     private static final int MODEL_MIB = 32;
-    /** Header + one message per 1 MiB chunk. */
-    private static final int MESSAGES = 1 + MODEL_MIB;
+    /** Chunks of the coordinator's download size per MiB of model. */
+    private static final int CHUNKS_PER_MIB = (1 << 20) / ServerBuffers.DOWNLOAD_CHUNK_BYTES;
+    /** Header + one message per download chunk. */
+    private static final int MESSAGES = 1 + MODEL_MIB * CHUNKS_PER_MIB;
     /**
      * What may be in flight beyond what the client has read: the client's HTTP/2 window (1 MiB, grown by grpc-java's
-     * BDP probing to at most 8 MiB) in 1 MiB chunks, plus the one chunk the server hands over before isReady turns
-     * false, with room to spare. Sending everything at once is 33.
+     * BDP probing to at most 8 MiB) in download chunks, plus the one chunk the server hands over before isReady turns
+     * false, with room to spare (12 MiB). Sending everything at once is the whole model.
      */
-    private static final int MAX_AHEAD = 12;
+    private static final int MAX_AHEAD = 12 * CHUNKS_PER_MIB;
 
     @TempDir
     Path dir;

@@ -119,10 +119,16 @@ public record ModelSize(long parameters, int tensors) {
     }
 
     /**
-     * Model copies a coordinator holds on its heap at once at most: the global model and its wire bytes, the round's
-     * sum, the new model and its wire bytes, complete uploads being checked (one per core).
+     * Model copies of heap a coordinator of plain (unmasked, linear-strategy) rounds is given: it holds three at most
+     * (the global model, the round's sum, which becomes the next model, and the one complete upload being checked;
+     * docs/benchmarks.md measured it), and one more is room for the serial collector's young generation.
      */
-    public static final int HEAP_MODEL_COPIES = 6;
+    public static final int HEAP_MODEL_COPIES = 4;
+    /**
+     * Model copies for a coordinator with secure aggregation or a strategy that keeps every update: the earlier rule,
+     * not measured (a masked upload is 8 bytes per parameter).
+     */
+    public static final int HEAP_MODEL_COPIES_UNMEASURED = 6;
     /** Heap for everything but the model: gRPC, TLS, the round's records, logs. */
     public static final int HEAP_BASE_MIB = 64;
 

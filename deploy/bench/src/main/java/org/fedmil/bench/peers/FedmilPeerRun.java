@@ -30,8 +30,12 @@ final class FedmilPeerRun {
     /** Adam's learning rate of the real trainer at both frameworks' sites. */
     static final double LEARNING_RATE = 0.0005;
 
-    /** How the processes are started: heap options per role, native memory tracking, the trainer. */
-    record Options(List<String> coordinatorJvm, List<String> siteJvm, boolean realTrainer, boolean nativeMemory) {
+    /**
+     * How the processes are started: heap options per role, native memory tracking, the trainer, and the class path
+     * of FedMIL's processes (this JVM's, or another build's for a before/after comparison in one run).
+     */
+    record Options(List<String> coordinatorJvm, List<String> siteJvm, boolean realTrainer, boolean nativeMemory,
+                   String classPath, boolean countWire, java.util.Map<String, String> coordinatorEnv) {
     }
 
     private FedmilPeerRun() {
@@ -49,31 +53,36 @@ final class FedmilPeerRun {
         writeSite(work.resolve("data/heldout"), spec.inputDim(), rng);
         List<Path> siteYamls = new ArrayList<>();
         int port = freePort();
+        WireRelay relay = options.countWire() ? new WireRelay(port) : null;
+        int sitePort = relay == null ? port : relay.port();
         for (int i = 1; i <= sites; i++) {
             PartyCredentials c = ca.issueSite("site-" + i, ConsortiumCa.DEFAULT_PARTY_VALIDITY);
             writeSite(siteData(work, sites).get(i - 1), spec.inputDim(), rng);
             Path yaml = work.resolve("site-" + i + ".yaml");
-            Files.writeString(yaml, siteYaml(port, c, i), StandardCharsets.UTF_8);
+            Files.writeString(yaml, siteYaml(sitePort, c, i), StandardCharsets.UTF_8);
             siteYamls.add(yaml);
         }
         Path coordinatorYaml = work.resolve("coordinator.yaml");
         Files.writeString(coordinatorYaml, coordinatorYaml(port, server, spec, sites, rounds), StandardCharsets.UTF_8);
 
         Path logs = Files.createDirectories(work.resolve("logs"));
-        Process coordinator = start(work, options.coordinatorJvm(), options.nativeMemory(), Fedmil.class.getName(),
-                List.of("coordinator", "--config", coordinatorYaml.toString()), logs.resolve("coordinator.log"));
+        Process coordinator = start(work, options.classPath(), options.coordinatorJvm(), options.nativeMemory(),
+                Fedmil.class.getName(),
+                List.of("coordinator", "--config", coordinatorYaml.toString()), logs.resolve("coordinator.log"),
+                options.coordinatorEnv());
         probe.watch(coordinator);
         List<Process> siteProcs = new ArrayList<>();
         try {
             waitForLine(logs.resolve("coordinator.log"), "listening on", coordinator, Duration.ofMinutes(5));
             for (int i = 0; i < sites; i++) {
                 Process p = options.realTrainer()
-                        ? start(work, options.siteJvm(), options.nativeMemory() && i == 0, Fedmil.class.getName(),
+                        ? start(work, options.classPath(), options.siteJvm(), options.nativeMemory() && i == 0,
+                        Fedmil.class.getName(),
                         List.of("site", "run", "--config", siteYamls.get(i).toString()),
-                        logs.resolve("site-" + (i + 1) + ".log"))
-                        : start(work, options.siteJvm(), options.nativeMemory() && i == 0,
+                        logs.resolve("site-" + (i + 1) + ".log"), java.util.Map.of())
+                        : start(work, options.classPath(), options.siteJvm(), options.nativeMemory() && i == 0,
                         FixedDeltaSiteMain.class.getName(), List.of(siteYamls.get(i).toString()),
-                        logs.resolve("site-" + (i + 1) + ".log"));
+                        logs.resolve("site-" + (i + 1) + ".log"), java.util.Map.of());
                 probe.watch(p);
                 siteProcs.add(p);
             }
@@ -93,8 +102,12 @@ final class FedmilPeerRun {
             }
             List<ProcessProbe.Reading> clients = siteProcs.stream().map(probe::of).toList();
             return new PeerRun("FedMIL", sites, probe.of(coordinator), clients,
-                    roundSeconds(work.resolve("state/metrics.json")), loadBefore, LoadAverage.now());
+                    roundSeconds(work.resolve("state/metrics.json")), loadBefore, LoadAverage.now(),
+                    relay == null ? WireRelay.Counts.NONE : relay.counts());
         } finally {
+            if (relay != null) {
+                relay.close();
+            }
             for (Process p : siteProcs) {
                 p.destroyForcibly();
             }
@@ -178,8 +191,8 @@ final class FedmilPeerRun {
                 """.formatted(port, tls.cert(), tls.key(), tls.ca(), i, i);
     }
 
-    private static Process start(Path work, List<String> jvm, boolean nativeMemory, String main, List<String> args,
-                                 Path log) throws IOException {
+    private static Process start(Path work, String classPath, List<String> jvm, boolean nativeMemory, String main,
+                                 List<String> args, Path log, java.util.Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvm);
@@ -187,10 +200,12 @@ final class FedmilPeerRun {
             cmd.add("-XX:NativeMemoryTracking=summary");
         }
         cmd.addAll(List.of("-Djdk.nio.maxCachedBufferSize=262144", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", System.getProperty("java.class.path"), main));
+                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", classPath, main));
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     static void waitForLine(Path log, String text, Process p, Duration timeout) throws Exception {

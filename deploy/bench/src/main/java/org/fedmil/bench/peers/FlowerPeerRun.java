@@ -51,7 +51,7 @@ final class FlowerPeerRun {
      *                that return a fixed delta
      */
     static PeerRun run(Path work, String python, Path flower, List<TensorSpec> tensors, int clients, int rounds,
-                       List<Path> trainOn, ProcessProbe probe, PrintStream log) throws Exception {
+                       List<Path> trainOn, boolean countWire, ProcessProbe probe, PrintStream log) throws Exception {
         work = work.toAbsolutePath();
         Files.createDirectories(work);
         double loadBefore = LoadAverage.now();
@@ -63,10 +63,12 @@ final class FlowerPeerRun {
                 Integer.toString(rounds), Integer.toString(clients), shapes), serverLog);
         probe.watch(server);
         List<Process> procs = new ArrayList<>();
+        WireRelay relay = countWire ? new WireRelay(port) : null;
         try {
             waitForPort(port, server, serverLog, Duration.ofMinutes(3));
+            int clientPort = relay == null ? port : relay.port();
             for (int i = 1; i <= clients; i++) {
-                List<String> args = new ArrayList<>(List.of(script.toString(), "client", Integer.toString(port),
+                List<String> args = new ArrayList<>(List.of(script.toString(), "client", Integer.toString(clientPort),
                         shapes));
                 if (!trainOn.isEmpty()) {
                     args.addAll(List.of(trainOn.get(i - 1).toAbsolutePath().toString(),
@@ -88,8 +90,11 @@ final class FlowerPeerRun {
                         + seconds.length + " of " + rounds + " rounds; see " + serverLog);
             }
             return new PeerRun("Flower", clients, probe.of(server), procs.stream().map(probe::of).toList(), seconds,
-                    loadBefore, LoadAverage.now());
+                    loadBefore, LoadAverage.now(), relay == null ? WireRelay.Counts.NONE : relay.counts());
         } finally {
+            if (relay != null) {
+                relay.close();
+            }
             for (Process c : procs) {
                 c.destroyForcibly();
             }

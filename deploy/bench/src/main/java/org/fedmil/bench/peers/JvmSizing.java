@@ -17,6 +17,11 @@ final class JvmSizing {
         return JvmMemory.forModel(size, hostMib()).options();
     }
 
+    /** The environment the launchers give the coordinator: two malloc arenas (docs/operator-guide.md, Memory). */
+    static java.util.Map<String, String> coordinatorEnv() {
+        return java.util.Map.of("MALLOC_ARENA_MAX", "2");
+    }
+
     static List<String> site() {
         return JvmMemory.forHost(hostMib()).options();
     }

@@ -13,12 +13,24 @@ import java.util.List;
  * @param roundSeconds  every round's duration by the framework's own clock, round 1 first
  * @param loadBefore    the 1-minute load average when the run started
  * @param loadAfter     and when it ended
+ * @param wire          the bytes between the clients and the server over the whole run ({@link WireRelay})
  */
 record PeerRun(String framework, int sites, ProcessProbe.Reading server, List<ProcessProbe.Reading> clients,
-               double[] roundSeconds, double loadBefore, double loadAfter) {
+               double[] roundSeconds, double loadBefore, double loadAfter, WireRelay.Counts wire) {
 
     PeerRun labelled(String name) {
-        return new PeerRun(name, sites, server, clients, roundSeconds, loadBefore, loadAfter);
+        return new PeerRun(name, sites, server, clients, roundSeconds, loadBefore, loadAfter, wire);
+    }
+
+    PeerRun withoutWire() {
+        return new PeerRun(framework, sites, server, clients, roundSeconds, loadBefore, loadAfter,
+                WireRelay.Counts.NONE);
+    }
+
+    /** Wire bytes per site and round in MiB, both ways together; NaN when not counted. */
+    double wireMibPerSiteRound() {
+        return wire.measured() && roundSeconds.length > 0
+                ? wire.total() / 1048576.0 / sites / roundSeconds.length : Double.NaN;
     }
 
     /** The median of the rounds after the first two (start-up, first connections, JIT); all but the first if fewer. */

@@ -62,6 +62,12 @@ public final class PeersBenchCommand implements Callable<Integer> {
             + "each pair (e.g. -Xmx2g, the launcher's fixed heap): before/after in the same run")
     List<String> baselineJvm;
 
+    @Option(names = "--baseline-lib", description = "also run FedMIL from the jars in this folder (a copy of "
+            + "another build's deploy/target/fedmil/lib plus deploy/bench/target/lib) after each pair: before/after a "
+            + "code change in one run. Its coordinator gets --baseline-jvm (give what that build's launcher gave), "
+            + "its sites this build's site options")
+    Path baselineLib;
+
     @Option(names = "--native-memory", description = "start FedMIL's coordinator and site 1 with Native Memory "
             + "Tracking and print where their memory is halfway through each FedMIL run")
     boolean nativeMemory;
@@ -78,6 +84,12 @@ public final class PeersBenchCommand implements Callable<Integer> {
 
     @Option(names = "--skip-flower", description = "run FedMIL only (no ratios)")
     boolean skipFlower;
+
+    @Option(names = "--wire-relay", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "count the bytes on the wire: every framework's clients reach its server through a "
+                    + "counting relay on loopback (--no-wire-relay: straight to the server, not counted; default "
+                    + "${DEFAULT-VALUE})")
+    boolean wireRelay;
 
     private final PrintStream out = System.out;
 
@@ -99,7 +111,11 @@ public final class PeersBenchCommand implements Callable<Integer> {
         List<String> coordinatorOpts = coordinatorJvm != null ? coordinatorJvm : JvmSizing.coordinator(size);
         List<String> siteOpts = siteJvm != null ? siteJvm : coordinatorJvm != null ? coordinatorJvm : JvmSizing.site();
         FedmilPeerRun.Options options = new FedmilPeerRun.Options(coordinatorOpts, siteOpts, trainer.equals("real"),
-                nativeMemory);
+                nativeMemory, System.getProperty("java.class.path"), wireRelay, JvmSizing.coordinatorEnv());
+        if (baselineLib != null && !Files.isDirectory(baselineLib)) {
+            throw new IllegalArgumentException("--baseline-lib " + baselineLib + " is not a folder; give a folder "
+                    + "of a FedMIL build's jars (deploy/target/fedmil/lib plus deploy/bench/target/lib)");
+        }
         out.printf(Locale.ROOT, "bench peers: model %s: %s; K %s, %d rounds, %d pair(s), trainer %s; FedMIL JVM %s, "
                 + "sites %s%n", spec, size, sites, rounds, pairs, trainer, coordinatorOpts, siteOpts);
         List<String> jvmNote = List.of("coordinator " + String.join(" ", coordinatorOpts) + "; sites "
@@ -120,17 +136,27 @@ public final class PeersBenchCommand implements Callable<Integer> {
                         List<Path> trainOn = options.realTrainer() ? FedmilPeerRun.siteData(dir.resolve("fedmil"), k)
                                 : List.of();
                         PeerRun b = FlowerPeerRun.run(dir.resolve("flower"), py, flowerDir, ModelSize.tensorsOf(spec),
-                                k, rounds, trainOn, probe, out);
+                                k, rounds, trainOn, wireRelay, probe, out);
                         out.println(PeersTable.row(b));
                         all.add(b);
                     // written after every run, so an interrupted benchmark keeps what it measured
                     Files.writeString(work.resolve("peers.md"), PeersTable.markdown(spec, size, rounds, trainer,
                             jvmNote, all));
                     }
-                    if (baselineJvm != null) {
+                    if (baselineJvm != null || baselineLib != null) {
+                        // another build's coordinator takes --baseline-jvm (its own launcher's options), its sites
+                        // the same options as this build's, so that only the coordinator differs
+                        List<String> cJvm = baselineJvm != null ? baselineJvm : coordinatorOpts;
+                        List<String> sJvm = baselineLib != null || baselineJvm == null ? siteOpts : baselineJvm;
+                        String label = "FedMIL " + (baselineLib != null ? "from " + baselineLib + " " : "")
+                                + String.join(" ", cJvm);
                         PeerRun c = FedmilPeerRun.run(dir.resolve("fedmil-baseline"), spec, k, rounds,
-                                new FedmilPeerRun.Options(baselineJvm, baselineJvm, options.realTrainer(),
-                                        nativeMemory), probe, out).labelled("FedMIL " + String.join(" ", baselineJvm));
+                                new FedmilPeerRun.Options(cJvm, sJvm, options.realTrainer(), nativeMemory,
+                                        baselineLib == null ? options.classPath()
+                                                : baselineLib.toAbsolutePath() + java.io.File.separator + "*",
+                                        wireRelay, baselineLib == null ? options.coordinatorEnv()
+                                                : java.util.Map.of()),
+                                probe, out).labelled(label);
                         out.println(PeersTable.row(c));
                         all.add(c);
                     // written after every run, so an interrupted benchmark keeps what it measured

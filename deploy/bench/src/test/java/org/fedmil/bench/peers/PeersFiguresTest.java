@@ -27,17 +27,17 @@ class PeersFiguresTest {
 
     @Test
     void theSteadyRoundTimeIsTheMedianAfterTheFirstTwoRounds() {
-        PeerRun run = new PeerRun("FedMIL", 4, R, List.of(R), new double[] {30, 9, 5, 7, 6, 100}, 1, 1);
+        PeerRun run = new PeerRun("FedMIL", 4, R, List.of(R), new double[] {30, 9, 5, 7, 6, 100}, 1, 1, WireRelay.Counts.NONE);
         assertThat(run.steadyRoundSeconds()).isEqualTo(6.5);
-        PeerRun short3 = new PeerRun("FedMIL", 4, R, List.of(R), new double[] {30, 4, 6}, 1, 1);
+        PeerRun short3 = new PeerRun("FedMIL", 4, R, List.of(R), new double[] {30, 4, 6}, 1, 1, WireRelay.Counts.NONE);
         assertThat(short3.steadyRoundSeconds()).isEqualTo(5.0);
     }
 
     @Test
     void ratiosPairEachFedmilRunWithTheFlowerRunAfterItAndLeaveTheBaselineOut() {
         ProcessProbe.Reading big = new ProcessProbe.Reading(1024 * 300, 6.0);
-        PeerRun a = new PeerRun("FedMIL", 4, big, List.of(big), new double[] {1, 1, 2, 2}, 1, 1);
-        PeerRun b = new PeerRun("Flower", 4, R, List.of(R), new double[] {1, 1, 4, 4}, 1, 1);
+        PeerRun a = new PeerRun("FedMIL", 4, big, List.of(big), new double[] {1, 1, 2, 2}, 1, 1, WireRelay.Counts.NONE);
+        PeerRun b = new PeerRun("Flower", 4, R, List.of(R), new double[] {1, 1, 4, 4}, 1, 1, WireRelay.Counts.NONE);
         PeerRun c = a.labelled("FedMIL -Xmx2g");
         ModelSpec spec = new ModelSpec(Architecture.ATTENTION, 10, 4, 2);
         String md = PeersTable.markdown(spec, ModelSize.of(spec), 4, "fixed", List.of("-Xmx200m"), List.of(a, b, c));
@@ -46,6 +46,20 @@ class PeersFiguresTest {
                 .contains("| 4 | 1 | 3.00 | 3.00 | 3.00 | 0.50 |");
         assertThat(md.lines().filter(l -> l.matches("\\| 4 \\| \\d \\| [0-9.]+ \\|.*"))).hasSize(1);
         assertThat(md).as("the coordinator's and the one site's peak RSS summed").contains("| 1.0 → 1.0 | 600 |");
+    }
+
+    @Test
+    void wireBytesAreAColumnOfEveryRunAndARatioOfEveryPair() {
+        PeerRun a = new PeerRun("FedMIL", 4, R, List.of(R), new double[] {1, 1}, 1, 1,
+                new WireRelay.Counts(3L << 20, 5L << 20));
+        PeerRun b = new PeerRun("Flower", 4, R, List.of(R), new double[] {1, 1}, 1, 1,
+                new WireRelay.Counts(2L << 20, 2L << 20));
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, 10, 4, 2);
+        String md = PeersTable.markdown(spec, ModelSize.of(spec), 2, "fixed", List.of("-Xmx200m"), List.of(a, b));
+        // 8 MiB over 4 sites and 2 rounds: 1 MiB per site and round
+        assertThat(md).contains("| 3.0 / 5.0 | 1.00 |").contains("| 2.0 / 2.0 | 0.50 |").contains("| 2.000 |");
+        PeerRun uncounted = a.labelled("FedMIL").withoutWire();
+        assertThat(PeersTable.row(uncounted)).endsWith("| not counted | not counted |");
     }
 
     @Test
@@ -69,9 +83,10 @@ class PeersFiguresTest {
     @Test
     void theHeapCeilingFollowsTheModel() {
         ModelSize tenMillion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 19909, 500, 128));
-        // 64 MiB + 6 × 39 MiB; a JVM that starts small with the serial collector commits what it holds
-        assertThat(JvmSizing.coordinator(tenMillion)).contains("-Xmx298m", "-Xms16m", "-XX:+UseSerialGC");
+        // 64 MiB + 4 × 39 MiB; a JVM that starts small with the serial collector commits what it holds
+        assertThat(JvmSizing.coordinator(tenMillion)).contains("-Xmx220m", "-Xms16m", "-XX:+UseSerialGC");
         ModelSize hundredMillion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 199_000, 500, 128));
-        assertThat(hundredMillion.suggestedHeapMib()).isGreaterThan(2000);
+        // 64 MiB + 4 × 380 MiB (the rule of plain rounds: three model copies and the young generation's room)
+        assertThat(hundredMillion.suggestedHeapMib()).isEqualTo(1584);
     }
 }
