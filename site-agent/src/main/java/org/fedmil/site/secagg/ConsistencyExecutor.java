@@ -1,8 +1,6 @@
 package org.fedmil.site.secagg;
 
 import java.io.PrintStream;
-import org.fedmil.proto.v1.SecAggSurvivorSignature;
-import org.fedmil.secagg.SecAggException;
 import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.site.agent.Retrying;
 import org.fedmil.site.task.Membership;
@@ -20,41 +18,22 @@ public final class ConsistencyExecutor implements TaskExecutor<SiteTask.SecAggCo
 
     private static final Logger log = LoggerFactory.getLogger(ConsistencyExecutor.class);
 
-    private final SecAggSessions sessions;
-    private final Membership membership;
-    private final CoordinatorClient client;
-    private final Retrying retrying;
-    private final PrintStream out;
+    private static final SecAggStep.Refusal REFUSAL = new SecAggStep.Refusal(
+            "refusing to sign the coordinator's survivor set", "refused to sign the survivor set");
+
+    private final SecAggStep step;
 
     public ConsistencyExecutor(SecAggSessions sessions, Membership membership, CoordinatorClient client,
                                Retrying retrying, PrintStream out) {
-        this.sessions = sessions;
-        this.membership = membership;
-        this.client = client;
-        this.retrying = retrying;
-        this.out = out;
+        this.step = new SecAggStep(sessions, membership, client, retrying, out);
     }
 
     @Override
     public void execute(SiteTask.SecAggConsistency task) throws InterruptedException {
-        String site = membership.siteId();
-        SecAggSession s = sessions.of(task.round(), "sign the survivor set");
-        if (s == null) {
-            return;
-        }
-        SecAggSurvivorSignature signature;
-        try {
-            signature = s.signSurvivors(task.request());
-        } catch (SecAggException e) {
-            log.error("site {} round {}: refusing to sign the coordinator's survivor set: {}", site, task.round(),
-                    e.getMessage());
-            out.printf("site %s round %d: refused to sign the survivor set: %s%n", site, task.round(),
-                    e.getMessage());
-            sessions.abandon();
-            return;
-        }
-        retrying.run("sign the survivor set", () -> client.signSurvivors(signature));
-        log.info("site {} round {}: signed the survivor set of {} sites ({} dropped)", site, task.round(),
-                task.request().survivors().size(), task.request().dropped().size());
+        step.run(task.round(), "sign the survivor set", s -> s.signSurvivors(task.request()),
+                        CoordinatorClient::signSurvivors, REFUSAL, e -> { })
+                .ifPresent(signature -> log.info("site {} round {}: signed the survivor set of {} sites ({} dropped)",
+                        step.site(), task.round(), task.request().survivors().size(),
+                        task.request().dropped().size()));
     }
 }
