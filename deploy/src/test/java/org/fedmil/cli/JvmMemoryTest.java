@@ -80,12 +80,14 @@ class JvmMemoryTest {
 
         assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + SiteHeap.MODEL_COPIES * 100L);
         assertThat(plan.from()).contains("the site's last global model (100 MiB");
-        assertThat(plan.options()).contains("-XX:+UseSerialGC", "-XX:MaxNewSize=" + SiteHeap.YOUNG_MIB + "m");
+        assertThat(plan.options()).contains("-XX:+UseSerialGC", "-XX:MaxNewSize=" + SiteHeap.YOUNG_MIB + "m",
+                "-XX:-ShrinkHeapInSteps");
         assertThat(JvmMemory.plan(run, 512, System.err).heapMib()).as("cut to half the host").isEqualTo(256);
         assertThat(JvmMemory.forHost(HOST_24_GIB).options()).as("a first start's young generation is capped too")
                 .contains("-XX:MaxNewSize=" + SiteHeap.YOUNG_MIB + "m");
         assertThat(JvmMemory.forModel(ModelSize.of(new ModelSpec(Architecture.ATTENTION, 19909, 500, 128)),
-                HOST_24_GIB).options()).as("the coordinator's is not").noneMatch(o -> o.startsWith("-XX:MaxNewSize"));
+                HOST_24_GIB).options()).as("the coordinator's is not").noneMatch(o -> o.startsWith("-XX:MaxNewSize"))
+                .doesNotContain("-XX:-ShrinkHeapInSteps");
     }
 
     private Path siteYaml() throws Exception {

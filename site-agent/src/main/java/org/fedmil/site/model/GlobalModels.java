@@ -5,6 +5,7 @@ import java.util.OptionalInt;
 import org.fedmil.site.agent.CoordinatorClient;
 import org.fedmil.site.task.Membership;
 import org.fedmil.site.task.SiteTask;
+import org.fedmil.site.train.StartingWeights;
 
 /**
  * The global models tasks name: downloaded (and checked against the announced SHA-256) once per version, and kept
@@ -39,5 +40,21 @@ public final class GlobalModels {
         }
         store.keep(membership.federationId(), model.spec(), cached, purpose, round, model.encoderBlock());
         return cached;
+    }
+
+    /**
+     * {@code downloaded}, just fetched, as a training round's starting weights. When the state folder's model file
+     * holds this very model (version and SHA-256) the round's delta is formed against that file, and the weights in
+     * memory are let go here and, once loaded into the engine, there too; a later fetch of the same model downloads
+     * it again (a round's resend reuses its released delta and fetches nothing). Otherwise they stay in memory.
+     */
+    public StartingWeights startingWeights(CoordinatorClient.DownloadedModel downloaded) {
+        if (store.holds(downloaded.version(), downloaded.sha256())) {
+            if (cached == downloaded) {
+                cached = null;
+            }
+            return StartingWeights.backedBy(downloaded.weights(), store.file(), downloaded.sha256());
+        }
+        return StartingWeights.inMemory(downloaded.weights());
     }
 }

@@ -94,6 +94,11 @@ public final class LocalModelStore {
         return true;
     }
 
+    /** Whether the file holds global model {@code version} with these tensor bytes' SHA-256, as written here. */
+    public boolean holds(long version, byte[] sha256) {
+        return version == keptVersion && keptSha256 != null && MessageDigest.isEqual(sha256, keptSha256);
+    }
+
     private void kept(long version, byte[] sha256) {
         keptVersion = version;
         keptSha256 = sha256.clone();

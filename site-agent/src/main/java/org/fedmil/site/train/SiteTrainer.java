@@ -139,8 +139,25 @@ public class SiteTrainer implements AutoCloseable {
      */
     public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
                              double pseudoLabelThreshold, java.util.Optional<DpSgd> dpSgd) {
+        return train(spec, StartingWeights.inMemory(global), options, progress, pseudoLabelThreshold, dpSgd);
+    }
+
+    /**
+     * As above, from {@code start}: weights backed by the state folder's model file are let go once loaded into the
+     * engine, and the delta is formed against the file ({@link StartingWeights}), so that the site holds the engine's
+     * weights, gradients and Adam moments while it trains and no copy of the global model beside them.
+     */
+    public LocalUpdate train(ModelSpec spec, StartingWeights start, TrainingOptions options,
+                             TrainingProgress progress, double pseudoLabelThreshold,
+                             java.util.Optional<DpSgd> dpSgd) {
         MilModel m = modelFor(spec);
-        m.setWeights(global);
+        start.loadInto(m);
+        if (start.onDisk()) {
+            // the serial collector returns an emptied heap to the system only at a full collection, and nothing
+            // would run one before training allocates the engine's gradients and moments: without this the global
+            // model just let go would stay resident beside them, the very copy letting go of it was to save
+            System.gc();
+        }
         List<Bag> labelled = data.bagsFor(dataSpec(spec));
         List<Bag> bags = labelled;
         int pseudoLabelled = 0;
@@ -154,8 +171,9 @@ public class SiteTrainer implements AutoCloseable {
         }
         TrainingResult result = dpSgd.isPresent()
                 ? new DpSgdTrainer().train(m, bags, options, dpSgd.get(), GradientNoise.secure()).training()
-                : new LocalTrainer().train(m, bags, options, progress);
-        TensorSet delta = m.weights().minus(global);
+                // no rollback copy: every use of the model here sets its weights first
+                : new LocalTrainer().trainWithoutRollback(m, bags, options, progress);
+        TensorSet delta = start.deltaOf(m);
         return new LocalUpdate(delta, labelled.size(), result.meanLoss(), result, pseudoLabelled);
     }
 

@@ -76,7 +76,10 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
         Optional<ValidationMetrics> validation = trainer.validate(model.spec(), global.weights());
         validation.ifPresent(v -> out.printf(Locale.ROOT, "site %s round %d: model v%d on this site's validation "
                 + "bags: %s%n", site, task.round(), model.version(), v.summary()));
-        SiteTrainer.LocalUpdate trained = trainer.train(model.spec(), global.weights(),
+        // from here the round's only hold on the global model is start's, let go once the engine has it
+        StartingWeights start = models.startingWeights(global);
+        global = null;
+        SiteTrainer.LocalUpdate trained = trainer.train(model.spec(), start,
                 new TrainingOptions(c.getLocalEpochs(), c.getLearningRate(), c.getWeightDecay(), seed,
                         Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)), augmentationFor(model.encoderBlock().map(b -> b.readingSpec(model.spec())).orElse(model.spec())), c.getProximalMu(),
                         Wire.optimizerOf(c), Math.max(1, c.getBagsPerStep()), Wire.stepRatesOf(c)),

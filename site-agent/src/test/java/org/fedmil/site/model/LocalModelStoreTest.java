@@ -53,6 +53,20 @@ class LocalModelStoreTest {
     }
 
     @Test
+    void theStoreSaysWhichModelItsFileHoldsForATrainingRoundToFormItsDeltaAgainst() {
+        LocalModelStore store = new LocalModelStore(dir);
+        DownloadedModel v2 = downloaded(2, 1);
+        DownloadedModel v3 = downloaded(3, 2);
+        assertThat(store.holds(2, v2.sha256())).as("nothing kept yet").isFalse();
+
+        store.keep("f", SPEC, v2, "train", OptionalInt.of(3));
+
+        assertThat(store.holds(2, v2.sha256())).isTrue();
+        assertThat(store.holds(2, v3.sha256())).as("same version, other bytes").isFalse();
+        assertThat(store.holds(3, v3.sha256())).isFalse();
+    }
+
+    @Test
     void theSameVersionIsWrittenOnceAndANewVersionReplacesIt() throws IOException {
         LocalModelStore store = new LocalModelStore(dir);
         DownloadedModel v2 = downloaded(2, 1);

@@ -68,11 +68,27 @@ public final class LocalTrainer {
      */
     public TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress,
                                 EpochListener epochs, OptimizerMemory memory) {
+        return train(model, bags, options, progress, epochs, memory, true);
+    }
+
+    /**
+     * As {@link #train(MilModel, List, TrainingOptions, TrainingProgress)}, without the copy of the starting
+     * weights that is kept to put them back when a bag fails late. For a caller that sets the model's weights
+     * before every use anyway (a site, from the global model of the round) that copy was one more model in memory
+     * all through training for nothing; after a failure here the model holds whatever training had reached.
+     */
+    public TrainingResult trainWithoutRollback(MilModel model, List<Bag> bags, TrainingOptions options,
+                                               TrainingProgress progress) {
+        return train(model, bags, options, progress, EpochListener.NONE, null, false);
+    }
+
+    private TrainingResult train(MilModel model, List<Bag> bags, TrainingOptions options, TrainingProgress progress,
+                                 EpochListener epochs, OptimizerMemory memory, boolean rollBack) {
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(epochs, "epochs");
         synchronized (ENGINE_GRADIENT_LOCK) {
             try {
-                return trainExclusively(model, bags, options, progress, epochs, memory);
+                return trainExclusively(model, bags, options, progress, epochs, memory, rollBack);
             } finally {
                 progress.finished();
             }
@@ -87,7 +103,7 @@ public final class LocalTrainer {
 
     private TrainingResult trainExclusively(MilModel model, List<Bag> bags, TrainingOptions options,
                                             TrainingProgress progress, EpochListener epochListener,
-                                            OptimizerMemory memory) {
+                                            OptimizerMemory memory, boolean rollBack) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(bags, "bags");
         Objects.requireNonNull(options, "options");
@@ -104,7 +120,7 @@ public final class LocalTrainer {
         double epochLoss = Double.NaN;
         int steps = 0;
         // bags are checked as they are read, so a bad one may come late: put the weights back if it does
-        TensorSet before = model.weights();
+        TensorSet before = rollBack ? model.weights() : null;
         boolean completed = false;
         try (NDManager session = model.manager().newSubManager();
              BagPrefetcher prefetcher = new BagPrefetcher(bags, options.augmentation(), options.seed())) {
@@ -151,7 +167,7 @@ public final class LocalTrainer {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("training was interrupted", e);
         } finally {
-            if (!completed) {
+            if (!completed && before != null) {
                 model.setWeights(before);
             }
         }

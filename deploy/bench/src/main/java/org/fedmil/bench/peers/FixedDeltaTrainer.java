@@ -15,8 +15,10 @@ import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.mil.train.TrainingResult;
 import org.fedmil.site.train.SiteData;
 import org.fedmil.site.train.SiteTrainer;
+import org.fedmil.site.train.StartingWeights;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
+import org.fedmil.tensor.TensorSpec;
 
 /**
  * A benchmark's stand-in for local training: every round it returns the same small delta for every parameter,
@@ -41,12 +43,12 @@ final class FixedDeltaTrainer extends SiteTrainer {
      * narrower override would leave the task's call to the engine.
      */
     @Override
-    public LocalUpdate train(ModelSpec spec, TensorSet global, TrainingOptions options, TrainingProgress progress,
-                             double pseudoLabelThreshold, Optional<DpSgd> dpSgd) {
+    public LocalUpdate train(ModelSpec spec, StartingWeights start, TrainingOptions options,
+                             TrainingProgress progress, double pseudoLabelThreshold, Optional<DpSgd> dpSgd) {
         long t0 = System.nanoTime();
-        List<NamedTensor> delta = new ArrayList<>(global.tensors().size());
-        for (NamedTensor t : global.tensors()) {
-            float[] v = new float[t.values().length];
+        List<NamedTensor> delta = new ArrayList<>(start.specs().size());
+        for (TensorSpec t : start.specs()) {
+            float[] v = new float[Math.toIntExact(t.elementCount())];
             Arrays.fill(v, DELTA);
             delta.add(new NamedTensor(t.name(), t.shape(), v));
         }

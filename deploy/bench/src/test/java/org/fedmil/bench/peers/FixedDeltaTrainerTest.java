@@ -15,6 +15,7 @@ import org.fedmil.mil.train.TrainingOptions;
 import org.fedmil.mil.train.TrainingProgress;
 import org.fedmil.site.train.SiteData;
 import org.fedmil.site.train.SiteTrainer;
+import org.fedmil.site.train.StartingWeights;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,11 @@ class FixedDeltaTrainerTest {
         TensorSet global = InitialWeights.of(spec, 1);
         TrainingOptions options = new TrainingOptions(1, 0.1, 0, 1);
         try (SiteTrainer trainer = new FixedDeltaTrainer(new SiteData(dir))) {
-            // the site's train task calls the overload with the DP-SGD option; the others lead to it
+            // the site's train task calls the overload with starting weights and the DP-SGD option; the others lead
+            // to it
             for (SiteTrainer.LocalUpdate u : List.of(
+                    trainer.train(spec, StartingWeights.inMemory(global), options, TrainingProgress.NONE, 0,
+                            Optional.empty()),
                     trainer.train(spec, global, options, TrainingProgress.NONE, 0, Optional.empty()),
                     trainer.train(spec, global, options, TrainingProgress.NONE, 0),
                     trainer.train(spec, global, options))) {
