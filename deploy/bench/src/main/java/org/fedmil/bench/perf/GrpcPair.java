@@ -58,12 +58,19 @@ final class GrpcPair implements AutoCloseable {
      *                           (auto-tuned), or 0
      * @param readyThreshold     the download's on-ready threshold (bytes gRPC may hold queued before the call stops
      *                           being ready), or 0 for the production one
+     * @param maxFrameSize       the HTTP/2 SETTINGS_MAX_FRAME_SIZE both ends advertise ({@link LargeFrames}, an
+     *                           experiment through grpc's internal API), or 0 for the default 16 KiB
+     * @param writeHighWater     the channels' write-buffer high-water mark (Netty's HTTP/2 flow controller writes
+     *                           at most that much at a time, which bounds a DATA frame), or 0 for Netty's 64 KiB
      */
-    record Settings(String name, int downloadChunkBytes, int fixedWindow, int readyThreshold) {
+    record Settings(String name, int downloadChunkBytes, int fixedWindow, int readyThreshold, int maxFrameSize,
+                    int writeHighWater) {
 
         /**
          * The production settings with some changed, e.g. {@code "chunk=1048576,window=8388608"}: {@code chunk} the
-         * download's chunk bytes, {@code window} a fixed flow-control window on both ends.
+         * download's chunk bytes, {@code window} a fixed flow-control window on both ends, {@code ready} the
+         * download's on-ready threshold, {@code frame} the advertised maximum HTTP/2 frame, {@code highwater} the
+         * channels' write-buffer high-water mark.
          */
         static Settings parse(String changes) {
             Settings s = production();
@@ -71,19 +78,28 @@ final class GrpcPair implements AutoCloseable {
                 String[] kv = change.trim().split("=", 2);
                 int value = kv.length == 2 ? Integer.parseInt(kv[1].trim()) : -1;
                 switch (kv[0].trim()) {
-                    case "chunk" -> s = new Settings(s.name(), value, s.fixedWindow(), s.readyThreshold());
-                    case "window" -> s = new Settings(s.name(), s.downloadChunkBytes(), value, s.readyThreshold());
-                    case "ready" -> s = new Settings(s.name(), s.downloadChunkBytes(), s.fixedWindow(), value);
+                    case "chunk" -> s = new Settings(s.name(), value, s.fixedWindow(), s.readyThreshold(),
+                            s.maxFrameSize(), s.writeHighWater());
+                    case "window" -> s = new Settings(s.name(), s.downloadChunkBytes(), value, s.readyThreshold(),
+                            s.maxFrameSize(), s.writeHighWater());
+                    case "frame" -> s = new Settings(s.name(), s.downloadChunkBytes(), s.fixedWindow(),
+                            s.readyThreshold(), value, s.writeHighWater());
+                    case "highwater" -> s = new Settings(s.name(), s.downloadChunkBytes(), s.fixedWindow(),
+                            s.readyThreshold(), s.maxFrameSize(), value);
+                    case "ready" -> s = new Settings(s.name(), s.downloadChunkBytes(), s.fixedWindow(), value,
+                            s.maxFrameSize(), s.writeHighWater());
                     default -> throw new IllegalArgumentException("unknown transport setting '" + change + "' in '"
-                            + changes + "'; use chunk=BYTES, window=BYTES and/or ready=BYTES, separated by commas");
+                            + changes + "'; use chunk=, window=, ready=, frame= and/or highwater=BYTES, separated by "
+                            + "commas");
                 }
             }
-            return new Settings(changes, s.downloadChunkBytes(), s.fixedWindow(), s.readyThreshold());
+            return new Settings(changes, s.downloadChunkBytes(), s.fixedWindow(), s.readyThreshold(),
+                    s.maxFrameSize(), s.writeHighWater());
         }
 
         /** As the coordinator and a site run. */
         static Settings production() {
-            return new Settings("grpc", ServerBuffers.DOWNLOAD_CHUNK_BYTES, 0, 0);
+            return new Settings("grpc", ServerBuffers.DOWNLOAD_CHUNK_BYTES, 0, 0, 0, 0);
         }
     }
 
@@ -98,21 +114,33 @@ final class GrpcPair implements AutoCloseable {
             throws IOException {
         this.model = model;
         this.name = settings.name();
+        io.grpc.ServerCredentials serverTls = MutualTls.serverCredentials(coordinator);
+        io.grpc.ChannelCredentials channelTls = MutualTls.channelCredentials(site.cert(), site.key(), site.ca());
+        if (settings.maxFrameSize() > 0) {
+            serverTls = LargeFrames.server(serverTls, settings.maxFrameSize());
+            channelTls = LargeFrames.channel(channelTls, settings.maxFrameSize());
+        }
         NettyServerBuilder serverBuilder = ServerBuffers.apply(NettyServerBuilder.forAddress(
-                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                        MutualTls.serverCredentials(coordinator)))
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), serverTls))
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024)
                 .addService(ServerInterceptors.intercept(new Service(weights, settings),
                         new SessionRecorder()));
         if (settings.fixedWindow() > 0) {
             serverBuilder.flowControlWindow(settings.fixedWindow());
         }
+        if (settings.writeHighWater() > 0) {
+            serverBuilder.withChildOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new io.netty.channel.WriteBufferWaterMark(settings.writeHighWater() / 2, settings.writeHighWater()));
+        }
         this.server = serverBuilder.build().start();
-        NettyChannelBuilder channelBuilder = NettyChannelBuilder.forAddress("localhost", server.getPort(),
-                        MutualTls.channelCredentials(site.cert(), site.key(), site.ca()))
+        NettyChannelBuilder channelBuilder = NettyChannelBuilder.forAddress("localhost", server.getPort(), channelTls)
                 .maxInboundMessageSize(Wire.MAX_CHUNK_BYTES + 64 * 1024);
         if (settings.fixedWindow() > 0) {
             channelBuilder.flowControlWindow(settings.fixedWindow());
+        }
+        if (settings.writeHighWater() > 0) {
+            channelBuilder.withOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new io.netty.channel.WriteBufferWaterMark(settings.writeHighWater() / 2, settings.writeHighWater()));
         }
         this.channel = channelBuilder.build();
     }

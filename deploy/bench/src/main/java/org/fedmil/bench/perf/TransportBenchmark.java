@@ -76,8 +76,9 @@ public final class TransportBenchmark implements PerfBenchmark {
         context.out().printf(Locale.ROOT, "transport ratio gRPC/raw TLS: download %s; upload %s%n",
                 down.summary(TARGET), up.summary(TARGET));
         context.out().printf(Locale.ROOT, "transport ratio gRPC/raw TLS per CPU-second: download %s; upload %s; %s; "
-                + "%s CPU-s/GB down %.2f up %.2f%n", cpuDown.summary(TARGET), cpuUp.summary(TARGET), cpu,
-                alternative.name(), cpuPerGb(t[2]), cpuPerGb(t[3]));
+                + "%s CPU-s/GB down %.2f up %.2f%s%n", cpuDown.summary(TARGET), cpuUp.summary(TARGET), cpu,
+                alternative.name(), cpuPerGb(t[2]), cpuPerGb(t[3]), alternative.maxFrameSize() == 0 ? ""
+                        : " (mean DATA frame received " + LargeFrames.meanDataFrameBytes() + " bytes)");
         String note = String.format(Locale.ROOT, "%d MiB over loopback, median of %d after %d warm-ups, gRPC and raw "
                         + "TLS back to back in each repetition; production settings: the coordinator's %d KiB download "
                         + "chunks and network buffers, 1 MiB upload chunks, auto-tuned flow control; mutual TLS (EC "
