@@ -42,14 +42,9 @@ class CorePerfSmokeIT {
     }
 
     @Test
-    void transportGivesDownloadAndUploadFigures() throws Exception {
+    void transportGivesFiguresFromLikeForLikeRunsWithCpuSecondsPerGigabyte() throws Exception {
         assertThat(quick(new TransportBenchmark())).extracting(Figure::id).contains("transport.download",
                 "transport.upload");
-    }
-
-    @Test
-    void transportComparesLikeWithLikeAndReportsCpuSecondsPerGigabyte() throws Exception {
-        quick(new TransportBenchmark());
         String out = log.toString(StandardCharsets.UTF_8);
         java.util.regex.Matcher ciphers = java.util.regex.Pattern
                 .compile("transport cipher suites: gRPC (\\S+) \\(.*\\), raw JDK TLS (\\S+)").matcher(out);
