@@ -22,10 +22,11 @@ import io.netty.channel.ChannelOption;
  *       arenas kept up to four peaks.</li>
  * </ul>
  */
-final class ServerBuffers {
+public final class ServerBuffers {
 
     static final int INITIAL_WINDOW_BYTES = 256 << 10;
-    static final int DOWNLOAD_CHUNK_BYTES = 256 << 10;
+    /** Public for the transport benchmark, which sends its model in the coordinator's chunks. */
+    public static final int DOWNLOAD_CHUNK_BYTES = 256 << 10;
 
     /** Pages of 8 KiB in chunks of 2 MiB (grpc's own choice), thread caches as Netty's defaults. */
     static final ByteBufAllocator ALLOCATOR = new PooledByteBufAllocator(true, 0, 1, 8192, 8,
@@ -34,7 +35,8 @@ final class ServerBuffers {
     private ServerBuffers() {
     }
 
-    static NettyServerBuilder apply(NettyServerBuilder builder) {
+    /** The coordinator's buffer settings on {@code builder}; public for the transport benchmark's like-for-like server. */
+    public static NettyServerBuilder apply(NettyServerBuilder builder) {
         return builder.initialFlowControlWindow(INITIAL_WINDOW_BYTES)
                 .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR);
     }

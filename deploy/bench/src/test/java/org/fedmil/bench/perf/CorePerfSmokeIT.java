@@ -19,9 +19,10 @@ class CorePerfSmokeIT {
     @TempDir
     Path dir;
 
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+
     private List<Figure> quick(PerfBenchmark benchmark) throws Exception {
-        PerfContext context = new PerfContext(dir, new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8), true);
+        PerfContext context = new PerfContext(dir, new PrintStream(log, true, StandardCharsets.UTF_8), true);
         List<Figure> figures = benchmark.run(context);
         assertThat(figures).isNotEmpty();
         for (Figure f : figures) {
@@ -41,9 +42,16 @@ class CorePerfSmokeIT {
     }
 
     @Test
-    void transportGivesDownloadAndUploadFigures() throws Exception {
+    void transportGivesFiguresFromLikeForLikeRunsWithCpuSecondsPerGigabyte() throws Exception {
         assertThat(quick(new TransportBenchmark())).extracting(Figure::id).contains("transport.download",
                 "transport.upload");
+        String out = log.toString(StandardCharsets.UTF_8);
+        java.util.regex.Matcher ciphers = java.util.regex.Pattern
+                .compile("transport cipher suites: gRPC (\\S+) \\(.*\\), raw JDK TLS (\\S+)").matcher(out);
+        assertThat(ciphers.find()).as("the cipher suites line in:\n" + out).isTrue();
+        assertThat(ciphers.group(2)).as("the raw TLS baseline's cipher suite").isEqualTo(ciphers.group(1));
+        assertThat(out).contains("transport ratio gRPC/raw TLS per CPU-second: download median")
+                .containsPattern("CPU-s/GB \\(whole process, medians\\): gRPC down \\d+\\.\\d+ up \\d+\\.\\d+");
     }
 
     @Test
