@@ -56,8 +56,25 @@ final class SecureAggregationDriver {
         for (String p : state.participants) {
             weights.add(state.weights.assignedWeight(p));
         }
-        secure = new SecureRound(SecureRound.parameters(plan, r, weights, state.global.weights().parameterCount()),
-                state.participants);
+        long length = state.global.weights().parameterCount();
+        secure = new SecureRound(SecureRound.parameters(plan, r, weights, length), state.participants,
+                fedSgdRound(length));
+    }
+
+    /** DP-FedSGD's side of the round, N the participants' training bags as declared at join; null without it. */
+    private DpFedSgdRound fedSgdRound(long length) {
+        var dp = plan.training().requiredDp();
+        if (dp.isEmpty() || !dp.get().fedSgd()) {
+            return null;
+        }
+        long bags = 0;
+        for (String p : state.participants) {
+            SiteJoin join = state.sites.get(p);
+            if (join != null) {
+                bags += join.bagsPerLabel().values().stream().mapToLong(Long::longValue).sum();
+            }
+        }
+        return new DpFedSgdRound(dp.get().dpFedSgd(), Math.max(1, bags), dp.get().delta(), Math.toIntExact(length));
     }
 
     void clear() {
@@ -146,6 +163,13 @@ final class SecureAggregationDriver {
         }
         try {
             secure.closeStep();
+        } catch (SecureRound.ReleaseRefused e) {
+            DpFedSgdRound.Audit refused = secure.fedSgd().audit(r, a, e.shares, e.getMessage());
+            Runnable note = abort(e.getMessage(), e.shares);
+            return () -> {
+                listener.dpFedSgdRound(refused);
+                note.run();
+            };
         } catch (SecAggException e) {
             return abort(e.getMessage(), secure.answeredCount());
         }
@@ -153,9 +177,23 @@ final class SecureAggregationDriver {
             run.fire(PhaseTable.Event.UPDATES_IN);
         } else {
             SecureRound.Step s = secure.step();
-            run.atDeadline(() -> deadlinePassed(r, a, s));
+            atStepDeadline(r, a, s);
         }
         return null;
+    }
+
+    /**
+     * Arms the deadline of step {@code s}: when it passes with the step still open, what it ends is told and the
+     * state recorded as after an answer ({@link FederationRun#afterStep}: a short round reaches the round log, a
+     * step that closed the last one closes the round). A deadline of a step already over changes nothing.
+     */
+    private void atStepDeadline(int r, int a, SecureRound.Step s) {
+        run.atDeadline(() -> {
+            if (state.phase == Phase.TRAINING && state.round == r && state.attempt == a && secure != null
+                    && secure.step() == s) {
+                run.afterStep(deadlinePassed(r, a, s));
+            }
+        });
     }
 
     /** The deadline of step {@code step} of round {@code r}, attempt {@code a}, passed. */
@@ -165,7 +203,7 @@ final class SecureAggregationDriver {
             return null;
         }
         if (state.paused) {
-            run.atDeadline(() -> deadlinePassed(r, a, step));
+            atStepDeadline(r, a, step);
             return null;
         }
         int needed = secure.parameters().threshold();
@@ -217,7 +255,13 @@ final class SecureAggregationDriver {
             log.warn("round {}: sites sent unmasking shares off their owner's polynomial, and were outvoted: {}",
                     result.parameters().round(), result.badShares());
         }
-        aggregation.acceptMean(result.mean(), result.totalBags());
+        DpFedSgdRound fedSgd = sr.fedSgd();
+        if (fedSgd != null) {
+            // one update of weight 1: FedAdam steps with exactly the pseudo-delta, as DpFedSgdFederation does
+            aggregation.acceptMean(fedSgd.pseudoDelta(result.sum()), 1);
+        } else {
+            aggregation.acceptMean(result.mean(), result.totalBags());
+        }
         log.info("round {}: securely aggregated {} sites ({} dropped after sharing keys), {} bags, fixed point 2^-{}",
                 result.parameters().round(), result.survivors().size(), result.dropped().size(), result.totalBags(),
                 result.parameters().fractionalBits());
