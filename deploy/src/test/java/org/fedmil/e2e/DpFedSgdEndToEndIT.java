@@ -194,7 +194,7 @@ class DpFedSgdEndToEndIT {
                 assertThat(r.get("released").asBoolean()).isTrue();
                 assertThat(r.get("shares").asInt()).isEqualTo(3);
                 assertThat(r.get("min_noised_sites").asInt()).isEqualTo(3);
-                assertThat(r.get("training_bags").asLong()).isEqualTo(3L * BAGS_PER_SITE);
+                assertThat(r.get("training_bags").asLong()).isEqualTo(3L * BAGS_PER_SITE); // the three shares' stated bags
                 assertThat(r.get("charged_noise_multiplier").asDouble()).isGreaterThanOrEqualTo(1e-6);
             });
         }

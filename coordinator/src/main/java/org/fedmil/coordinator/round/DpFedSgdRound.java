@@ -8,14 +8,14 @@ import org.fedmil.privacy.RdpAccountant;
  * The coordinator's side of one DP-FedSGD round ({@link DpFedSgd}, docs/privacy.md): the sum of the sites' integer
  * shares is released only when at least K_min shares are in it (each share carries 1/K_min of the noise, so fewer
  * would carry less than σ), and a released sum becomes minus the noised mean gradient, γ·sum / (q·N), which the
- * server optimiser (FedAdam) steps with. N is the training bags the round's participants declared at join.
+ * server optimiser (FedAdam) steps with. N is the training bags of the sites whose shares are in the sum, as their
+ * signed upload headers state them (public counts, not the lot: the expected lot q·N of exactly those bags).
  *
- * @param dp           C, σ, q and K_min
- * @param trainingBags N, the participants' training bags as declared at join
- * @param delta        δ of the ε the round log states
- * @param length       the model's coordinates
+ * @param dp     C, σ, q and K_min
+ * @param delta  δ of the ε the round log states
+ * @param length the model's coordinates
  */
-public record DpFedSgdRound(DpFedSgd dp, long trainingBags, double delta, int length) {
+public record DpFedSgdRound(DpFedSgd dp, double delta, int length) {
 
     /**
      * What the round log keeps of a DP-FedSGD round, released or refused.
@@ -52,12 +52,16 @@ public record DpFedSgdRound(DpFedSgd dp, long trainingBags, double delta, int le
                 + "The sum is not unmasked and the model does not change";
     }
 
-    /** The server optimiser's pseudo-delta from the unmasked sum of the shares (grid units, ring-wrapped). */
-    float[] pseudoDelta(long[] unmaskedSum) {
+    /**
+     * The server optimiser's pseudo-delta from the unmasked sum of the shares (grid units, ring-wrapped), N the
+     * training bags of the sites in the sum.
+     */
+    float[] pseudoDelta(long[] unmaskedSum, long trainingBags) {
         return dp.pseudoDelta(unmaskedSum, grid(), trainingBags);
     }
 
-    Audit audit(int round, int attempt, int shares, String refusal) {
+    /** @param trainingBags N of the sum (released), or the stated bags of the shares that arrived (refused) */
+    Audit audit(int round, int attempt, int shares, long trainingBags, String refusal) {
         double z = chargedMultiplier();
         double q = dp.samplingRate();
         double one = RdpAccountant.epsilonOfSampledGaussian(q, z, 1, delta).epsilon();

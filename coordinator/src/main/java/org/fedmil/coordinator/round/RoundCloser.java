@@ -73,7 +73,7 @@ final class RoundCloser {
         GlobalModel global = state.global;
         SecureRound sr = secure.current();
         DpFedSgdRound.Audit dpRound = sr == null || sr.fedSgd() == null ? null
-                : sr.fedSgd().audit(round, state.attempt, sr.maskedShares(), null);
+                : sr.fedSgd().audit(round, state.attempt, sr.maskedShares(), state.roundBags, null);
         RoundAggregation aggregation = state.aggregation;
         List<String> roundSites = List.copyOf(new TreeSet<>(state.submitted.keySet()));
         long bags = state.roundBags;
@@ -116,7 +116,7 @@ final class RoundCloser {
             SecureAggregationAudit secureAudit = null;
             if (sr != null) {
                 try {
-                    secureAudit = SecureAggregationDriver.foldSum(sr, aggregation);
+                    secureAudit = SecureAggregationDriver.foldSum(sr, aggregation, bags);
                 } catch (SecAggException e) {
                     return () -> unmaskFailed(sr, e.getMessage());
                 }

@@ -61,20 +61,13 @@ final class SecureAggregationDriver {
                 fedSgdRound(length));
     }
 
-    /** DP-FedSGD's side of the round, N the participants' training bags as declared at join; null without it. */
+    /** DP-FedSGD's side of the round; null without it. */
     private DpFedSgdRound fedSgdRound(long length) {
         var dp = plan.training().requiredDp();
         if (dp.isEmpty() || !dp.get().fedSgd()) {
             return null;
         }
-        long bags = 0;
-        for (String p : state.participants) {
-            SiteJoin join = state.sites.get(p);
-            if (join != null) {
-                bags += join.bagsPerLabel().values().stream().mapToLong(Long::longValue).sum();
-            }
-        }
-        return new DpFedSgdRound(dp.get().dpFedSgd(), Math.max(1, bags), dp.get().delta(), Math.toIntExact(length));
+        return new DpFedSgdRound(dp.get().dpFedSgd(), dp.get().delta(), Math.toIntExact(length));
     }
 
     void clear() {
@@ -164,7 +157,7 @@ final class SecureAggregationDriver {
         try {
             secure.closeStep();
         } catch (SecureRound.ReleaseRefused e) {
-            DpFedSgdRound.Audit refused = secure.fedSgd().audit(r, a, e.shares, e.getMessage());
+            DpFedSgdRound.Audit refused = secure.fedSgd().audit(r, a, e.shares, state.roundBags, e.getMessage());
             Runnable note = abort(e.getMessage(), e.shares);
             return () -> {
                 listener.dpFedSgdRound(refused);
@@ -245,11 +238,12 @@ final class SecureAggregationDriver {
 
     /**
      * On the closing thread: rebuilds the secrets, unmasks the sum and folds the bag-weighted mean into the round's
-     * aggregate; returns what the round log keeps of it.
+     * aggregate (DP-FedSGD: the pseudo-delta, N = {@code roundBags}, the masked uploads' stated training bags);
+     * returns what the round log keeps of it.
      *
      * @throws SecAggException when the unmasking failed; nothing was folded
      */
-    static SecureAggregationAudit foldSum(SecureRound sr, RoundAggregation aggregation) {
+    static SecureAggregationAudit foldSum(SecureRound sr, RoundAggregation aggregation, long roundBags) {
         SecAggResult result = sr.finish();
         if (!result.badShares().isEmpty()) {
             log.warn("round {}: sites sent unmasking shares off their owner's polynomial, and were outvoted: {}",
@@ -258,7 +252,7 @@ final class SecureAggregationDriver {
         DpFedSgdRound fedSgd = sr.fedSgd();
         if (fedSgd != null) {
             // one update of weight 1: FedAdam steps with exactly the pseudo-delta, as DpFedSgdFederation does
-            aggregation.acceptMean(fedSgd.pseudoDelta(result.sum()), 1);
+            aggregation.acceptMean(fedSgd.pseudoDelta(result.sum(), roundBags), 1);
         } else {
             aggregation.acceptMean(result.mean(), result.totalBags());
         }
