@@ -452,30 +452,9 @@ public record CoordinatorConfig(
             return delta == null ? DEFAULT_DELTA : delta;
         }
 
-        /**
-         * dp_fedsgd with what was left out filled in: K_min = secure aggregation's threshold at {@code minSites}
-         * sites (max(min_updates, ⌊K/2⌋ + 1), at most K), and σ = the smallest noise multiplier whose
-         * {@code rounds} sampled-Gaussian steps at q stay within (target_epsilon, delta) (NoiseCalibration). The
-         * other modes, and a section with values out of range (validation then names them), come back as they are.
-         */
+        /** dp_fedsgd with K_min and σ filled in when left out ({@link DpFedSgdDefaults}); other modes as they are. */
         Dp withDefaults(int minSites, int minUpdates, int rounds) {
-            if (!fedSgd()) {
-                return this;
-            }
-            Integer kMin = minNoisedSites != null ? minNoisedSites
-                    : Math.min(minSites, Math.max(minUpdates, minSites / 2 + 1));
-            Double sigma = noiseMultiplier;
-            if (sigma == null && targetEpsilon != null && targetEpsilon > 0 && Double.isFinite(targetEpsilon)
-                    && samplingRate != null && samplingRate > 0 && samplingRate <= 1 && deltaOrDefault() > 0
-                    && deltaOrDefault() < 1 && rounds >= 1) {
-                try {
-                    sigma = org.fedmil.privacy.NoiseCalibration.noiseMultiplierFor(targetEpsilon, deltaOrDefault(),
-                            samplingRate, rounds);
-                } catch (IllegalArgumentException unreachable) {
-                    sigma = null; // validation names target_epsilon with the reason
-                }
-            }
-            return new Dp(clipNorm, sigma, distributed, mode, samplingRate, targetEpsilon, delta, kMin);
+            return DpFedSgdDefaults.apply(this, minSites, minUpdates, rounds);
         }
     }
 
