@@ -281,9 +281,14 @@ class SecureAggregationEndToEndIT {
 
     /** A site that takes part in the key exchange of round 1 and then goes away without a word. */
     private static String dropAfterSharing(TestFederation fed) {
+        return dropAfterSharing(fed, "site-4");
+    }
+
+    /** As above, as site {@code name}. */
+    static String dropAfterSharing(TestFederation fed, String name) {
         org.fedmil.config.TlsFiles tls;
         try {
-            tls = TestFederation.tls(fed.site("site-4"));
+            tls = TestFederation.tls(fed.site(name));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -297,7 +302,7 @@ class SecureAggregationEndToEndIT {
                 Task t = c.nextTask(1_000);
                 switch (t.getKindCase()) {
                     case SECAGG_ADVERTISE -> {
-                        secagg = new SecAggClient("site-4", SecAggWire.fromProto(t.getSecaggAdvertise()
+                        secagg = new SecAggClient(name, SecAggWire.fromProto(t.getSecaggAdvertise()
                                 .getParameters(), "e2e"), new org.fedmil.secagg.RosterAuthentication(
                                 PemFiles.readPrivateKey(tls.key()), PemFiles.readCertificate(tls.cert()),
                                 PemFiles.readCertificate(tls.ca()), java.time.Clock.systemUTC()),

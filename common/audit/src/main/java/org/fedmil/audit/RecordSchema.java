@@ -27,6 +27,11 @@ public final class RecordSchema implements LogSchema {
      * signer's signature over the survivor set (the consistency round).
      */
     public static final String SECURE_AGGREGATION = "secure_aggregation";
+    /**
+     * A DP-FedSGD round (docs/privacy.md): its sum released (before round_aggregated) or refused for fewer than
+     * K_min shares (before round_short, with the reason), with σ, the charged z′, q, C, K_min and the round's ε.
+     */
+    public static final String DP_FEDSGD_ROUND = "dp_fedsgd_round";
     /** Round 0: the initial global model, evaluated on the held-out set. */
     public static final String INITIAL_MODEL = "initial_model";
     public static final String ROUND_AGGREGATED = "round_aggregated";
@@ -60,6 +65,9 @@ public final class RecordSchema implements LogSchema {
             Map.entry(ROUND_SHORT, List.of("round", "attempt", "updates", "min_updates", "retried")),
             Map.entry(SECURE_AGGREGATION, List.of("round", "threshold", "colluders_tolerated", "survivors",
                     "dropped", "reveals", "survivor_signatures")),
+            Map.entry(DP_FEDSGD_ROUND, List.of("round", "released", "shares", "min_noised_sites",
+                    "noise_multiplier", "charged_noise_multiplier", "sampling_rate", "clip_norm", "training_bags",
+                    "delta", "epsilon_round", "epsilon_through_round")),
             Map.entry(INITIAL_MODEL, List.of("model_version", "model_sha256", "heldout")),
             Map.entry(ROUND_AGGREGATED, List.of("round", "model_version", "model_sha256", "sites", "training_bags",
                     "heldout")),

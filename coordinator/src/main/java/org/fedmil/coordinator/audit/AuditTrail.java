@@ -127,8 +127,10 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("federation_id", plan.federationId());
         f.put("strategy", strategy.name());
         f.put("strategy_parameters", new LinkedHashMap<>(strategy.parameters()));
-        plan.training().requiredDp().ifPresent(dp -> f.put("dp", Map.of("clip_norm", dp.clipNorm(),
-                "noise_multiplier", dp.noiseMultiplier())));
+        plan.training().requiredDp().ifPresent(dp -> f.put("dp", dp.fedSgd() ? Map.of("mode", "dp_fedsgd",
+                "clip_norm", dp.clipNorm(), "noise_multiplier", dp.noiseMultiplier(), "sampling_rate",
+                dp.samplingRate(), "min_noised_sites", dp.minNoisedSites(), "delta", dp.delta())
+                : Map.of("clip_norm", dp.clipNorm(), "noise_multiplier", dp.noiseMultiplier())));
         f.put("secure_aggregation", plan.secureAggregation());
         f.put("max_site_share", plan.rules().maxSiteShare());
         f.put("max_norm_to_median", plan.rules().maxNormToMedian());
@@ -261,6 +263,29 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         }
         f.put("survivor_signatures", signatures);
         log.append(RecordSchema.SECURE_AGGREGATION, f);
+    }
+
+    @Override
+    public void dpFedSgdRound(org.fedmil.coordinator.round.DpFedSgdRound.Audit a) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("round", a.round());
+        f.put("attempt", a.attempt());
+        f.put("mode", "dp_fedsgd");
+        f.put("released", a.released());
+        f.put("shares", a.shares());
+        f.put("min_noised_sites", a.minNoisedSites());
+        f.put("noise_multiplier", a.noiseMultiplier());
+        f.put("charged_noise_multiplier", a.chargedMultiplier());
+        f.put("sampling_rate", a.samplingRate());
+        f.put("clip_norm", a.clipNorm());
+        f.put("training_bags", a.trainingBags());
+        f.put("delta", a.delta());
+        f.put("epsilon_round", a.epsilonRound());
+        f.put("epsilon_through_round", a.epsilonThroughRound());
+        if (a.refusal() != null) {
+            f.put("reason", a.refusal());
+        }
+        log.append(RecordSchema.DP_FEDSGD_ROUND, f);
     }
 
     @Override

@@ -375,8 +375,16 @@ public record CoordinatorConfig(
 
         public java.util.Optional<org.fedmil.coordinator.round.FederationPlan.DpRequirement> dpRequirement() {
             return dp == null ? java.util.Optional.empty() : java.util.Optional.of(
-                    new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier(),
+                    dp.fedSgd() ? org.fedmil.coordinator.round.FederationPlan.DpRequirement.fedSgd(dp.clipNorm(),
+                            dp.noiseMultiplier(), dp.samplingRate(), dp.minNoisedSites(), dp.deltaOrDefault())
+                    : new org.fedmil.coordinator.round.FederationPlan.DpRequirement(dp.clipNorm(), dp.noiseMultiplier(),
                             dp.distributed(), dp.patientLevel() ? dp.samplingRate() : 0));
+        }
+
+        /** This section with training.dp replaced. */
+        Training withDp(Dp replaced) {
+            return new Training(localEpochs, learningRate, weightDecay, seed, loss, focalGamma, classWeights, replaced,
+                    compression, optimizer, momentum, nesterov, bagsPerStep, labelSmoothing, gceQ, schedule);
         }
 
         public LossConfig lossConfig() {
@@ -389,15 +397,31 @@ public record CoordinatorConfig(
      * training.dp: with mode site_dp (the default) clip each site's delta to L2 norm clip_norm and add
      * N(0, (noise_multiplier × clip_norm)²), at every site or, with distributed, once to the securely aggregated sum
      * (each site its share); with mode patient_dp_sgd train under DP-SGD at the sites instead, each bag's gradient
-     * clipped to clip_norm, bags Poisson-sampled at sampling_rate, the same noise on every step's sum.
+     * clipped to clip_norm, bags Poisson-sampled at sampling_rate, the same noise on every step's sum; with mode
+     * dp_fedsgd run DP-FedSGD under secure aggregation (one noisy gradient step per round over every site's bags,
+     * each site adding a discrete Gaussian share of the noise, {@link org.fedmil.mil.train.DpFedSgd}), σ given or
+     * calibrated from target_epsilon at delta over the federation's rounds.
+     *
+     * @param targetEpsilon  dp_fedsgd: the patient-level ε the run may spend over its rounds (σ is calibrated to it)
+     * @param delta          dp_fedsgd: the δ of target_epsilon; 10⁻⁵ if absent
+     * @param minNoisedSites dp_fedsgd: K_min, the fewest sites whose noise shares any released sum holds; secure
+     *                       aggregation's threshold t at min_sites if absent ({@link #withDefaults})
      */
-    public record Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed, String mode, Double samplingRate) {
+    public record Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed, String mode, Double samplingRate,
+                     Double targetEpsilon, Double delta, Integer minNoisedSites) {
 
         public static final String SITE_DP = "site_dp";
         public static final String PATIENT_DP_SGD = "patient_dp_sgd";
+        public static final String DP_FEDSGD = "dp_fedsgd";
+        public static final double DEFAULT_DELTA = 1e-5;
 
         public Dp {
             distributed = distributed != null && distributed;
+        }
+
+        /** Site-level DP or DP-SGD per bag, distributed or not. */
+        public Dp(Double clipNorm, Double noiseMultiplier, Boolean distributed, String mode, Double samplingRate) {
+            this(clipNorm, noiseMultiplier, distributed, mode, samplingRate, null, null, null);
         }
 
         /** Site-level DP. */
@@ -417,6 +441,20 @@ public record CoordinatorConfig(
 
         public boolean patientLevel() {
             return PATIENT_DP_SGD.equals(mode);
+        }
+
+        public boolean fedSgd() {
+            return DP_FEDSGD.equals(mode);
+        }
+
+        /** dp_fedsgd's δ. */
+        public double deltaOrDefault() {
+            return delta == null ? DEFAULT_DELTA : delta;
+        }
+
+        /** dp_fedsgd with K_min and σ filled in when left out ({@link DpFedSgdDefaults}); other modes as they are. */
+        Dp withDefaults(int minSites, int minUpdates, int rounds) {
+            return DpFedSgdDefaults.apply(this, minSites, minUpdates, rounds);
         }
     }
 
@@ -438,9 +476,11 @@ public record CoordinatorConfig(
             throw new ConfigException(file + ": key 'heldout_dir' names " + heldout + ", which is not a folder; "
                     + "expected the held-out bags in the site data format (docs/data-format.md)");
         }
+        Training t = training.dp() == null ? training
+                : training.withDp(training.dp().withDefaults(minSites, minUpdates, rounds));
         CoordinatorConfig c = new CoordinatorConfig(federationId, listen, tls.resolvedAgainst(file, "tls"),
                 ConfigFiles.resolve(file, stateDir), ConfigFiles.resolve(file, heldoutDir), minSites, rounds, model,
-                training, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
+                t, device, roundDeadlineSeconds, minUpdates, onShortRound, limits, dashboard, strategy,
                 pretraining, secureAggregation,
                 new Evaluation(evaluation.tta(), evaluation.ensembleLastK(), evaluation.ensembleModels().stream()
                         .map(m -> ConfigFiles.resolve(file, m)).toList(), evaluation.heldOut()), pseudoLabels,

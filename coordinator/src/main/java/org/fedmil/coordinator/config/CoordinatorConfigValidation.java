@@ -37,7 +37,7 @@ final class CoordinatorConfigValidation {
         Encoder encoder = model(file, c.model());
         training(file, c.training(), c.rounds());
         if (c.training().dp() != null) {
-            DpValidation.validate(file, c.training().dp(), c.secureAggregation());
+            DpValidation.validate(file, c);
         }
         pretraining(file, c.pretraining(), c.model(), encoder);
         evaluation(file, c.evaluation(), encoder);

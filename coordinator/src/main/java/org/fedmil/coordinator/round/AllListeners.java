@@ -34,6 +34,11 @@ public record AllListeners(List<RoundListener> listeners) implements RoundListen
     }
 
     @Override
+    public void dpFedSgdRound(DpFedSgdRound.Audit audit) {
+        listeners.forEach(l -> l.dpFedSgdRound(audit));
+    }
+
+    @Override
     public void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
         listeners.forEach(l -> l.roundShort(round, attempt, updates, minUpdates, retried));
     }

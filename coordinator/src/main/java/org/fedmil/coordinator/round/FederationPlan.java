@@ -228,7 +228,37 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
      * @param samplingRate 0 for site-level DP (noise on each site's delta); q in (0, 1] for patient-level DP-SGD at
      *                     the sites (each bag's chance of being in a step's lot)
      */
-    public record DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed, double samplingRate) {
+    /**
+     * @param minNoisedSites DP-FedSGD's K_min (the fewest sites whose noise shares a released sum holds); 0 for the
+     *                       other modes
+     * @param delta          DP-FedSGD's δ, at which the round log states each round's ε; 0 for the other modes
+     */
+    public record DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed, double samplingRate,
+                                int minNoisedSites, double delta) {
+
+        /** Site-level DP (distributed or not) or patient-level DP-SGD at rate q. */
+        public DpRequirement(double clipNorm, double noiseMultiplier, boolean distributed, double samplingRate) {
+            this(clipNorm, noiseMultiplier, distributed, samplingRate, 0, 0);
+        }
+
+        /** DP-FedSGD under secure aggregation ({@link org.fedmil.mil.train.DpFedSgd}). */
+        public static DpRequirement fedSgd(double clipNorm, double noiseMultiplier, double samplingRate,
+                                           int minNoisedSites, double delta) {
+            if (minNoisedSites < 1) {
+                throw new IllegalArgumentException("DP-FedSGD needs K_min ≥ 1, got " + minNoisedSites);
+            }
+            return new DpRequirement(clipNorm, noiseMultiplier, false, samplingRate, minNoisedSites, delta);
+        }
+
+        /** Whether the federation runs DP-FedSGD: one noised gradient step per round, summed under secure aggregation. */
+        public boolean fedSgd() {
+            return minNoisedSites > 0;
+        }
+
+        /** The library's form of DP-FedSGD's settings; only when {@link #fedSgd}. */
+        public org.fedmil.mil.train.DpFedSgd dpFedSgd() {
+            return new org.fedmil.mil.train.DpFedSgd(clipNorm, noiseMultiplier, samplingRate, minNoisedSites);
+        }
 
         /** Site-level DP: every site noises its own delta in full. */
         public DpRequirement(double clipNorm, double noiseMultiplier) {
@@ -245,8 +275,9 @@ public record FederationPlan(String federationId, int minSites, int rounds, Mode
             this(clipNorm, noiseMultiplier, false, samplingRate);
         }
 
+        /** Patient-level DP-SGD inside local training (not DP-FedSGD, which samples at rate q too). */
         public boolean perBag() {
-            return samplingRate > 0;
+            return samplingRate > 0 && !fedSgd();
         }
 
         public DpRequirement {

@@ -72,6 +72,8 @@ final class RoundCloser {
         long t0 = state.roundStartNanos;
         GlobalModel global = state.global;
         SecureRound sr = secure.current();
+        DpFedSgdRound.Audit dpRound = sr == null || sr.fedSgd() == null ? null
+                : sr.fedSgd().audit(round, state.attempt, sr.maskedShares(), state.roundBags, null);
         RoundAggregation aggregation = state.aggregation;
         List<String> roundSites = List.copyOf(new TreeSet<>(state.submitted.keySet()));
         long bags = state.roundBags;
@@ -88,8 +90,8 @@ final class RoundCloser {
         closing = done;
         try {
             closer.execute(() -> {
-                Runnable outcome = closed(round, t0, global, sr, aggregation, roundSites, sitesBagsPerLabel, bags,
-                        loss, validation);
+                Runnable outcome = closed(round, t0, global, sr, dpRound, aggregation, roundSites,
+                        sitesBagsPerLabel, bags, loss, validation);
                 events.post(() -> {
                     try {
                         outcome.run();
@@ -105,7 +107,8 @@ final class RoundCloser {
     }
 
     /** On the closing thread: aggregates and evaluates; returns the event that takes the outcome in. */
-    private Runnable closed(int round, long t0, GlobalModel global, SecureRound sr, RoundAggregation aggregation,
+    private Runnable closed(int round, long t0, GlobalModel global, SecureRound sr, DpFedSgdRound.Audit dpRound,
+                            RoundAggregation aggregation,
                             List<String> roundSites, Map<String, Map<Integer, Long>> sitesBagsPerLabel, long bags,
                             double loss, FederatedValidation validation) {
         try {
@@ -113,7 +116,7 @@ final class RoundCloser {
             SecureAggregationAudit secureAudit = null;
             if (sr != null) {
                 try {
-                    secureAudit = SecureAggregationDriver.foldSum(sr, aggregation);
+                    secureAudit = SecureAggregationDriver.foldSum(sr, aggregation, bags);
                 } catch (SecAggException e) {
                     return () -> unmaskFailed(sr, e.getMessage());
                 }
@@ -129,18 +132,21 @@ final class RoundCloser {
             double aggregateSeconds = (tEvaluate - tAggregate) / 1e9;
             double evaluateSeconds = (System.nanoTime() - tEvaluate) / 1e9;
             SecureAggregationAudit audited = secureAudit;
-            return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds, audited);
+            return () -> roundClosed(result, next, aggregateSeconds, evaluateSeconds, audited, dpRound);
         } catch (RuntimeException e) {
             return () -> roundFailed(round, e);
         }
     }
 
     private void roundClosed(RoundResult result, GlobalModel next, double aggregateSeconds, double evaluateSeconds,
-                             SecureAggregationAudit secureAudit) {
+                             SecureAggregationAudit secureAudit, DpFedSgdRound.Audit dpRound) {
         long tRecord = System.nanoTime();
         try {
             if (secureAudit != null) {
                 listener.secureAggregationFinished(secureAudit);
+            }
+            if (dpRound != null) {
+                listener.dpFedSgdRound(dpRound); // released: its sum was unmasked and stepped with
             }
             listener.roundCompleted(result, next);
         } catch (RuntimeException e) {

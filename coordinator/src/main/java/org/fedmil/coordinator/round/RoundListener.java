@@ -25,6 +25,10 @@ public interface RoundListener {
     default void secureAggregationFinished(SecureAggregationAudit audit) {
     }
 
+    /** A DP-FedSGD round's sum was released (before its round completes) or refused (before its round_short). */
+    default void dpFedSgdRound(DpFedSgdRound.Audit audit) {
+    }
+
     default void roundShort(int round, int attempt, int updates, int minUpdates, boolean retried) {
     }
 

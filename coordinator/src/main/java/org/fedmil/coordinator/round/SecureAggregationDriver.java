@@ -56,8 +56,18 @@ final class SecureAggregationDriver {
         for (String p : state.participants) {
             weights.add(state.weights.assignedWeight(p));
         }
-        secure = new SecureRound(SecureRound.parameters(plan, r, weights, state.global.weights().parameterCount()),
-                state.participants);
+        long length = state.global.weights().parameterCount();
+        secure = new SecureRound(SecureRound.parameters(plan, r, weights, length), state.participants,
+                fedSgdRound(length));
+    }
+
+    /** DP-FedSGD's side of the round; null without it. */
+    private DpFedSgdRound fedSgdRound(long length) {
+        var dp = plan.training().requiredDp();
+        if (dp.isEmpty() || !dp.get().fedSgd()) {
+            return null;
+        }
+        return new DpFedSgdRound(dp.get().dpFedSgd(), dp.get().delta(), Math.toIntExact(length));
     }
 
     void clear() {
@@ -146,6 +156,13 @@ final class SecureAggregationDriver {
         }
         try {
             secure.closeStep();
+        } catch (SecureRound.ReleaseRefused e) {
+            DpFedSgdRound.Audit refused = secure.fedSgd().audit(r, a, e.shares, state.roundBags, e.getMessage());
+            Runnable note = abort(e.getMessage(), e.shares);
+            return () -> {
+                listener.dpFedSgdRound(refused);
+                note.run();
+            };
         } catch (SecAggException e) {
             return abort(e.getMessage(), secure.answeredCount());
         }
@@ -153,9 +170,23 @@ final class SecureAggregationDriver {
             run.fire(PhaseTable.Event.UPDATES_IN);
         } else {
             SecureRound.Step s = secure.step();
-            run.atDeadline(() -> deadlinePassed(r, a, s));
+            atStepDeadline(r, a, s);
         }
         return null;
+    }
+
+    /**
+     * Arms the deadline of step {@code s}: when it passes with the step still open, what it ends is told and the
+     * state recorded as after an answer ({@link FederationRun#afterStep}: a short round reaches the round log, a
+     * step that closed the last one closes the round). A deadline of a step already over changes nothing.
+     */
+    private void atStepDeadline(int r, int a, SecureRound.Step s) {
+        run.atDeadline(() -> {
+            if (state.phase == Phase.TRAINING && state.round == r && state.attempt == a && secure != null
+                    && secure.step() == s) {
+                run.afterStep(deadlinePassed(r, a, s));
+            }
+        });
     }
 
     /** The deadline of step {@code step} of round {@code r}, attempt {@code a}, passed. */
@@ -165,7 +196,7 @@ final class SecureAggregationDriver {
             return null;
         }
         if (state.paused) {
-            run.atDeadline(() -> deadlinePassed(r, a, step));
+            atStepDeadline(r, a, step);
             return null;
         }
         int needed = secure.parameters().threshold();
@@ -207,17 +238,24 @@ final class SecureAggregationDriver {
 
     /**
      * On the closing thread: rebuilds the secrets, unmasks the sum and folds the bag-weighted mean into the round's
-     * aggregate; returns what the round log keeps of it.
+     * aggregate (DP-FedSGD: the pseudo-delta, N = {@code roundBags}, the masked uploads' stated training bags);
+     * returns what the round log keeps of it.
      *
      * @throws SecAggException when the unmasking failed; nothing was folded
      */
-    static SecureAggregationAudit foldSum(SecureRound sr, RoundAggregation aggregation) {
+    static SecureAggregationAudit foldSum(SecureRound sr, RoundAggregation aggregation, long roundBags) {
         SecAggResult result = sr.finish();
         if (!result.badShares().isEmpty()) {
             log.warn("round {}: sites sent unmasking shares off their owner's polynomial, and were outvoted: {}",
                     result.parameters().round(), result.badShares());
         }
-        aggregation.acceptMean(result.mean(), result.totalBags());
+        DpFedSgdRound fedSgd = sr.fedSgd();
+        if (fedSgd != null) {
+            // one update of weight 1: FedAdam steps with exactly the pseudo-delta, as DpFedSgdFederation does
+            aggregation.acceptMean(fedSgd.pseudoDelta(result.sum(), roundBags), 1);
+        } else {
+            aggregation.acceptMean(result.mean(), result.totalBags());
+        }
         log.info("round {}: securely aggregated {} sites ({} dropped after sharing keys), {} bags, fixed point 2^-{}",
                 result.parameters().round(), result.survivors().size(), result.dropped().size(), result.totalBags(),
                 result.parameters().fractionalBits());

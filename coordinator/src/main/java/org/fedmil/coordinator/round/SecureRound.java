@@ -44,9 +44,39 @@ final class SecureRound {
     private Map<String, List<EncryptedShare>> routed = Map.of();
     private UnmaskRequest request;
 
+    /** DP-FedSGD's release rule and step, when the federation runs it; null otherwise. */
+    private final DpFedSgdRound fedSgd;
+    /** Masked shares that were in when a DP-FedSGD round's mask step closed. */
+    private int maskedShares;
+
     SecureRound(SecAggParameters parameters, Collection<String> participants) {
+        this(parameters, participants, null);
+    }
+
+    SecureRound(SecAggParameters parameters, Collection<String> participants, DpFedSgdRound fedSgd) {
         this.server = new SecAggServer(parameters);
+        this.fedSgd = fedSgd;
         expected.addAll(participants);
+    }
+
+    /** A DP-FedSGD round's sum was not released: fewer than K_min shares arrived. Nothing was unmasked. */
+    static final class ReleaseRefused extends SecAggException {
+        final int shares;
+
+        ReleaseRefused(String reason, int shares) {
+            super(reason);
+            this.shares = shares;
+        }
+    }
+
+    /** DP-FedSGD's side of this round; null when the federation does not run it. */
+    DpFedSgdRound fedSgd() {
+        return fedSgd;
+    }
+
+    /** Shares in a DP-FedSGD round's sum, known once its mask step closed. */
+    int maskedShares() {
+        return maskedShares;
     }
 
     /**
@@ -67,6 +97,12 @@ final class SecureRound {
         }
         double bound = plan.rules().maxUpdateL2Norm();
         var dp = plan.training().requiredDp();
+        if (dp.isPresent() && dp.get().fedSgd()) {
+            // the shares are integers on DP-FedSGD's grid, masked as they are: the fixed point below goes unused
+            // (f is still agreed, and checked on every upload, so that a site of another mode cannot slip in)
+            return plan.secAggGraph().apply(SecAggParameters.choose(plan.federationId(), round, k, t,
+                    checkedLength(length), maxBags, 1.0));
+        }
         if (dp.isPresent() && dp.get().distributed()) {
             // the noise of every site is added in the ring: B = C·(1 + 10z) keeps room for it beside the sum
             double c = dp.get().clipNorm();
@@ -185,6 +221,13 @@ final class SecureRound {
                 next(Step.MASK, routed.keySet());
             }
             case MASK -> {
+                String refusal = fedSgd == null ? null : fedSgd.refusal(parameters().round(), answered.size());
+                if (refusal != null) {
+                    // before closeMasking: no site is asked for the shares that would unmask a sum of too few
+                    server.abort();
+                    throw new ReleaseRefused(refusal, answered.size());
+                }
+                maskedShares = answered.size();
                 request = server.closeMasking();
                 next(Step.CONSISTENCY, request.survivors());
             }

@@ -153,8 +153,9 @@ final class TaskMessages {
                                              TrainingConfig.Builder config) {
         training.requiredDp().ifPresent(d -> config.setDp(DifferentialPrivacy.newBuilder().setClipNorm(d.clipNorm())
                 .setNoiseMultiplier(d.noiseMultiplier()).setDistributed(d.distributed())
-                .setMode(d.perBag() ? org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG : org.fedmil.proto.v1.DpMode.DP_SITE)
-                .setSamplingRate(d.samplingRate())));
+                .setMode(d.fedSgd() ? org.fedmil.proto.v1.DpMode.DP_FEDSGD : d.perBag()
+                        ? org.fedmil.proto.v1.DpMode.DP_SGD_PER_BAG : org.fedmil.proto.v1.DpMode.DP_SITE)
+                .setSamplingRate(d.samplingRate()).setMinNoisedSites(d.minNoisedSites())));
         return config;
     }
 }

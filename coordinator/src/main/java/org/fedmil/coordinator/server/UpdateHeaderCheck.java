@@ -57,7 +57,7 @@ final class UpdateHeaderCheck {
                         + "noise_multiplier at least %s", p.clipNorm(), p.noiseMultiplier(), federationId,
                         need.clipNorm(), need.noiseMultiplier()));
             }
-            if (need.perBag() && !(p.samplingRate() <= need.samplingRate())) {
+            if ((need.perBag() || need.fedSgd()) && !(p.samplingRate() <= need.samplingRate())) {
                 throw UpdateRefusal.PRIVACY_NOT_MET.because(String.format(Locale.ROOT, "the update states sampling "
                         + "rate %s; federation '%s' requires patient-level DP-SGD with bags sampled at rate at most %s. "
                         + "Upgrade the site agent", p.samplingRate(), federationId, need.samplingRate()));

@@ -22,7 +22,12 @@ public final class DpFilter implements OutboundFilter {
 
     /** Refuses, before any training, a round whose release would exceed the site's lifetime budget. */
     public void requireBudgetFor(Outbound.Release release) {
-        if (release.dpSgd().isPresent()) {
+        if (release.dpFedSgd().isPresent()) {
+            // one sampled-Gaussian release per round; σ stands in for the charged z′ (equal up to KLS's τ term,
+            // which underflows at the grid's variances), and the charge itself refuses past the budget again
+            var d = release.dpFedSgd().get();
+            privacy.requireBudgetFor(d.samplingRate(), d.noiseMultiplier(), 1);
+        } else if (release.dpSgd().isPresent()) {
             privacy.requireBudgetFor(release.dpSgd().get().samplingRate(), release.noiseMultiplier().getAsDouble(),
                     release.dpSgd().get().steps());
         } else if (release.dp()) {
@@ -37,7 +42,7 @@ public final class DpFilter implements OutboundFilter {
         if (!r.dp()) {
             return update;
         }
-        if (r.distributed()) {
+        if (r.distributed() || r.dpFedSgd().isPresent()) {
             // clipped, noised and charged in the mask step, where the round's threshold and scale are known
             return update;
         }

@@ -41,7 +41,17 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
      * the delta.
      */
     public record Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
-                          boolean distributed, Optional<PerBag> dpSgd) {
+                          boolean distributed, Optional<PerBag> dpSgd,
+                          Optional<org.fedmil.mil.train.DpFedSgd> dpFedSgd) {
+
+        /**
+         * Site-level DP (distributed or not) or patient-level DP-SGD; with {@code dpFedSgd} present the round runs
+         * DP-FedSGD instead: the site sends its noised integer gradient share, masked, and trains nothing.
+         */
+        public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding,
+                       boolean distributed, Optional<PerBag> dpSgd) {
+            this(clipNorm, noiseMultiplier, encoding, distributed, dpSgd, Optional.empty());
+        }
 
         /** Site-level DP or none: the site noises its own delta. */
         public Release(OptionalDouble clipNorm, OptionalDouble noiseMultiplier, DeltaEncoding encoding) {
@@ -70,10 +80,15 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
                 org.fedmil.mil.train.DpSgd dp = dpSgdOf(c);
                 perBag = Optional.of(new PerBag(dp.samplingRate(), dp.steps(Math.max(1, c.getLocalEpochs()))));
             }
+            Optional<org.fedmil.mil.train.DpFedSgd> fedSgd = Optional.empty();
+            if (c.hasDp() && c.getDp().getMode() == org.fedmil.proto.v1.DpMode.DP_FEDSGD) {
+                fedSgd = Optional.of(new org.fedmil.mil.train.DpFedSgd(c.getDp().getClipNorm(),
+                        c.getDp().getNoiseMultiplier(), c.getDp().getSamplingRate(), c.getDp().getMinNoisedSites()));
+            }
             return new Release(c.hasDp() ? OptionalDouble.of(c.getDp().getClipNorm()) : OptionalDouble.empty(),
                     c.hasDp() ? OptionalDouble.of(c.getDp().getNoiseMultiplier()) : OptionalDouble.empty(),
                     org.fedmil.protocol.Wire.encodingOf(c.getDeltaEncoding()),
-                    c.hasDp() && c.getDp().getDistributed(), perBag);
+                    c.hasDp() && c.getDp().getDistributed(), perBag, fedSgd);
         }
 
         /** The task's DP-SGD settings; the task must ask for patient-level DP. */
@@ -158,6 +173,12 @@ public record Outbound(String federationId, int round, long baseVersion, byte[] 
         if (wire == null) {
             throw new IllegalStateException("round " + round + "'s delta has not been encoded yet; the compression "
                     + "filter comes before anything that needs the bytes to send");
+        }
+        if (release.dpFedSgd().isPresent() && (!isMasked() || privacy.isEmpty())) {
+            throw new org.fedmil.site.policy.PolicyViolation("training.dp.mode", "round " + round + " asks for "
+                    + "DP-FedSGD, whose share is noised and masked only in secure aggregation's mask step; this "
+                    + "update was not, so it is not sent. The coordinator must run the round with "
+                    + "secure_aggregation: true");
         }
         if (release.distributed() && (!isMasked() || privacy.isEmpty())) {
             // the delta is only clipped: without the noise and masks of secure aggregation it would leave bare

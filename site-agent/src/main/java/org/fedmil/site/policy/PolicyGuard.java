@@ -122,6 +122,15 @@ public final class PolicyGuard {
             throw new PolicyViolation("dp", "the task asks for DP-SGD per bag with sampling rate "
                     + config.getDp().getSamplingRate() + ", outside (0, 1]; nothing was trained or sent");
         }
+        if (config.getDp().getMode() == org.fedmil.proto.v1.DpMode.DP_FEDSGD
+                && (!(config.getDp().getSamplingRate() > 0 && config.getDp().getSamplingRate() <= 1)
+                || config.getDp().getMinNoisedSites() < 2)) {
+            // K_min = 1 would let one site's share carry all the noise: the sum of one is that site's gradients
+            throw new PolicyViolation("dp", "the task asks for DP-FedSGD with sampling rate "
+                    + config.getDp().getSamplingRate() + " and min_noised_sites " + config.getDp().getMinNoisedSites()
+                    + "; this site takes part only with q in (0, 1] and at least 2 noised sites per released sum; "
+                    + "nothing was computed or sent");
+        }
         if (dp.minNoiseMultiplier() != null && sigma < dp.minNoiseMultiplier()) {
             throw new PolicyViolation("dp.min_noise_multiplier", "the task's noise multiplier " + sigma
                     + " is below the " + dp.minNoiseMultiplier() + " this site's policy requires; nothing was "

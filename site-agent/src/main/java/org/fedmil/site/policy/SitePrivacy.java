@@ -103,6 +103,19 @@ public final class SitePrivacy {
     }
 
     /**
+     * Charges a DP-FedSGD share (the masked integer vector whose SHA-256 is {@code releasedSha256}): one
+     * sampled-Gaussian release at bag sampling rate q and the noise multiplier z′ that any released sum of at least
+     * K_min shares is guaranteed ({@link org.fedmil.mil.train.DpFedSgd#centralNoiseMultiplier}), before it is sent.
+     *
+     * @throws PolicyViolation when it would take the site past its lifetime budget; nothing is recorded then
+     */
+    public PrivacyClaim chargeDpFedSgd(String federationId, int round, String releasedSha256, double clipNorm,
+                                       double chargedMultiplier, double q) {
+        PrivacySpent stated = charge(federationId, round, releasedSha256, q, chargedMultiplier, 1);
+        return new PrivacyClaim(clipNorm, chargedMultiplier, q, stated.delta(), stated.epsilon());
+    }
+
+    /**
      * Charges a delta trained under patient-level DP-SGD: {@code steps} sampled-Gaussian steps at bag sampling rate
      * q and noise multiplier σ, per-bag clip C. The delta is sent as it is (the noise is already in it).
      */

@@ -64,10 +64,24 @@ public final class MaskExecutor implements TaskExecutor<SiteTask.SecAggMask> {
             return;
         }
         Outbound update = training.released(task.train());
+        if (update.release().dpFedSgd().isPresent()) {
+            sendShare(task, s, update, t0);
+            return;
+        }
         OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s, privacy, task.weight()));
         out.printf(Locale.ROOT, "site %s round %d: trained %d bags, loss %.4f, sent masked delta %s (%d coordinates "
                         + "clamped to ±%s)%s in %.1f s%n", site, round, update.trainingBags(), update.trainLoss(),
                 Sha256.shortHex(sent.receipt().getDeltaSha256().toByteArray()), s.clampedCoordinates(),
                 s.parameters().coordinateBound(), TrainExecutor.privacyNote(update), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** DP-FedSGD: the round's integer share, masked as it is, charged to the ledger before it leaves. */
+    private void sendShare(SiteTask.SecAggMask task, SecAggSession s, Outbound update, long t0)
+            throws InterruptedException {
+        long[] units = training.keptShare(update.round(), update.baseVersion());
+        OutboundPipeline.Sent sent = outbound.send(update, new MaskFilter(s, privacy, task.weight(), units));
+        out.printf(Locale.ROOT, "site %s round %d: sent masked DP-FedSGD share %s%s in %.1f s%n",
+                membership.siteId(), update.round(), Sha256.shortHex(sent.receipt().getDeltaSha256().toByteArray()),
+                TrainExecutor.privacyNote(sent.update()), (System.nanoTime() - t0) / 1e9);
     }
 }

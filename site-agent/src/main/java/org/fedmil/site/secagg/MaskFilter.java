@@ -41,10 +41,18 @@ public final class MaskFilter implements OutboundFilter {
      *                       divides the sum by; 0 when it set none (then the site's own bag count)
      */
     MaskFilter(SecAggSession session, SitePrivacy privacy, long assignedWeight) {
+        this(session, privacy, assignedWeight, null);
+    }
+
+    /** @param share a DP-FedSGD round's integer share (grid units, noise share in it); null in other rounds */
+    MaskFilter(SecAggSession session, SitePrivacy privacy, long assignedWeight, long[] share) {
         this.session = session;
         this.privacy = privacy;
         this.assignedWeight = assignedWeight;
+        this.share = share;
     }
+
+    private final long[] share;
 
     /** The weight this site's delta goes into the sum with: its bags, at most what the coordinator assigned. */
     long weightOf(Outbound update) {
@@ -55,6 +63,9 @@ public final class MaskFilter implements OutboundFilter {
     public Outbound apply(Outbound update) {
         Outbound.Release r = update.release();
         SecAggParameters p = session.parameters();
+        if (r.dpFedSgd().isPresent()) {
+            return fedSgdShare(update, r.dpFedSgd().get(), p);
+        }
         if (!r.distributed()) {
             byte[] masked = session.mask(() -> flat(update), weightOf(update), null);
             return update.masked(masked, p.fractionalBits());
@@ -69,6 +80,33 @@ public final class MaskFilter implements OutboundFilter {
         PrivacyClaim claim = privacy.chargeDistributed(update.federationId(), update.round(),
                 Sha256.hex(Sha256.of(masked)), noise.clipNorm(), noise.centralNoiseMultiplier(p.integerScale(),
                         p.length()));
+        return update.masked(masked, p.fractionalBits()).withPrivacy(claim);
+    }
+
+    /**
+     * A DP-FedSGD share masked as it is (its weight only tells the coordinator the bags claimed; the sum is divided
+     * by the federation's expected lot), charged at the multiplier z′ any sum of K_min shares carries before it is
+     * sent; this site then helps unmask no sum of fewer than K_min shares.
+     */
+    private Outbound fedSgdShare(Outbound update, org.fedmil.mil.train.DpFedSgd dp, SecAggParameters p) {
+        if (share == null) {
+            throw new IllegalStateException("round " + update.round() + " runs DP-FedSGD but no share was handed "
+                    + "to the mask step; nothing sent");
+        }
+        if (privacy == null) {
+            throw new org.fedmil.site.policy.PolicyViolation("training.dp.mode", "round " + update.round()
+                    + " asks for DP-FedSGD, but this agent has no privacy ledger to charge it to; nothing sent");
+        }
+        if (share.length != p.length()) {
+            throw new IllegalStateException("the DP-FedSGD share has " + share.length + " coordinates, round "
+                    + update.round() + "'s secure aggregation " + p.length() + "; nothing sent");
+        }
+        byte[] masked = session.maskEncoded(() -> share, weightOf(update));
+        session.requireSurvivorsForRelease(dp.minNoisedSites());
+        org.fedmil.mil.train.GradientGrid grid = dp.grid(p.length());
+        PrivacyClaim claim = privacy.chargeDpFedSgd(update.federationId(), update.round(),
+                Sha256.hex(Sha256.of(masked)), dp.clipNorm(), dp.centralNoiseMultiplier(grid, p.length()),
+                dp.samplingRate());
         return update.masked(masked, p.fractionalBits()).withPrivacy(claim);
     }
 

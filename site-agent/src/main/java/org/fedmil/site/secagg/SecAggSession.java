@@ -37,6 +37,8 @@ final class SecAggSession {
     private int clamped;
     private SecAggUnmaskShares unmasked;
     private org.fedmil.proto.v1.SecAggSurvivorSignature signedSurvivors;
+    /** DP-FedSGD's K_min once this site masked a share calibrated for it; 0 otherwise. */
+    private int minSurvivors;
 
     private SecAggSession(SecAggClient client, int round) {
         this.client = client;
@@ -114,6 +116,25 @@ final class SecAggSession {
         return masked;
     }
 
+    /**
+     * The masked upload of an integer vector already in the ring (a DP-FedSGD share, its noise share in it), computed
+     * once; a resend is the same bytes.
+     */
+    byte[] maskEncoded(Supplier<long[]> encoded, long weight) {
+        if (masked == null) {
+            long[] y = client.maskEncoded(encoded.get(), weight).masked();
+            ByteBuffer b = ByteBuffer.allocate(8 * y.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asLongBuffer().put(y);
+            masked = b.array();
+        }
+        return masked;
+    }
+
+    /** This site masked a DP-FedSGD share for K_min = {@code kMin}: it helps unmask no sum of fewer shares. */
+    void requireSurvivorsForRelease(int kMin) {
+        minSurvivors = Math.max(minSurvivors, kMin);
+    }
+
     int clampedCoordinates() {
         return clamped;
     }
@@ -131,6 +152,12 @@ final class SecAggSession {
      *                         quorum of {@code signatures} are valid signatures over that set; the site withdraws
      */
     SecAggUnmaskShares unmask(UnmaskRequest request, List<org.fedmil.secagg.SurvivorSetSignature> signatures) {
+        if (unmasked == null && request.survivors().size() < minSurvivors) {
+            // this site's noise share is calibrated for K_min shares in the sum: a sum of fewer is less private
+            throw new SecAggException("the unmask request of round " + round + " lists " + request.survivors().size()
+                    + " survivors, fewer than the K_min = " + minSurvivors + " DP-FedSGD shares this site's noise was "
+                    + "calibrated for; revealing the shares would release a sum with too little noise");
+        }
         if (unmasked == null) {
             unmasked = SecAggWire.toProto(round, client.unmask(request, signatures));
         }

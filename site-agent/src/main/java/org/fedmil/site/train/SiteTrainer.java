@@ -178,6 +178,28 @@ public class SiteTrainer implements AutoCloseable {
     }
 
     /**
+     * This site's DP-FedSGD share of a round ({@link org.fedmil.mil.train.DpFedSgdStep}) at {@code global}: its
+     * labelled bags Poisson-sampled at q, each sampled bag's gradient clipped to C on the federation's integer grid,
+     * summed, and its discrete Gaussian noise share added (also for an empty lot), lots and noise from a DRBG.
+     * Nothing is trained: the model's weights stay {@code global}.
+     */
+    public org.fedmil.mil.train.DpFedSgdStep.Share dpFedSgdShare(ModelSpec spec, TensorSet global,
+                                                                TrainingOptions options,
+                                                                org.fedmil.mil.train.DpFedSgd dp) {
+        return dpFedSgdShare(spec, global, options, dp, GradientNoise.secure());
+    }
+
+    /** As above with {@code noise} for the lot, the rounding and the noise share (a seeded one in tests only). */
+    public org.fedmil.mil.train.DpFedSgdStep.Share dpFedSgdShare(ModelSpec spec, TensorSet global,
+                                                                TrainingOptions options,
+                                                                org.fedmil.mil.train.DpFedSgd dp,
+                                                                GradientNoise noise) {
+        MilModel m = modelFor(spec);
+        m.setWeights(global);
+        return new org.fedmil.mil.train.DpFedSgdStep().compute(m, data.bagsFor(dataSpec(spec)), options, dp, noise);
+    }
+
+    /**
      * A pretraining round's outcome: the encoder's delta alone (the tensors named {@code encoder.…}, nothing of
      * pooling, classifier or projection head), the bags whose tiles were used, and the mean NT-Xent loss.
      */

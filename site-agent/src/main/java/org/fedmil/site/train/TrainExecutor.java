@@ -72,6 +72,10 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
         trainer.useEncoderBlock(model.encoderBlock());
         String site = membership.siteId();
         long seed = c.getSeed() * 1_000_003L + site.hashCode() * 31L + task.round();
+        Outbound.Release release = Outbound.Release.of(c);
+        if (release.dpFedSgd().isPresent()) {
+            return fedSgdShare(task, global.weights(), release, seed);
+        }
         // the model as received, before this site trains on it: the coordinator chooses and stops by these
         Optional<ValidationMetrics> validation = trainer.validate(model.spec(), global.weights());
         validation.ifPresent(v -> out.printf(Locale.ROOT, "site %s round %d: model v%d on this site's validation "
@@ -94,6 +98,52 @@ public final class TrainExecutor implements TaskExecutor<SiteTask.Train> {
         return outbound.release(Outbound.trained(membership.federationId(), task.round(), model.version(),
                 model.sha256(), Outbound.Release.of(c), trained.delta(), trained.trainingBags(), trained.trainLoss())
                 .withValidation(validation));
+    }
+
+    /**
+     * DP-FedSGD: nothing is trained and no validation is measured (the sites' unnoised validation aggregates would be
+     * a release the accountant does not charge). The share (integer grid units, its noise share in it) is kept for
+     * the mask step, {@link #keptShare}; what goes through the pipeline is a zero delta of the model's shape (it
+     * carries the tensor specs of the header, never values) with train loss 0, as no loss is computed.
+     */
+    private Outbound fedSgdShare(SiteTask.Train task, org.fedmil.tensor.TensorSet global, Outbound.Release release,
+                                 long seed) {
+        TrainingConfig c = task.config();
+        SiteTask.GlobalModel model = task.model();
+        var dp = release.dpFedSgd().get();
+        org.fedmil.mil.train.DpFedSgdStep.Share share = trainer.dpFedSgdShare(model.spec(), global,
+                new TrainingOptions(1, c.getLearningRate(), 0, seed,
+                        Wire.lossOf(c).forSite(data.trainingLabelCounts(), Wire.federationLabelsOf(c)),
+                        augmentationFor(model.spec())), dp);
+        keptShare = new KeptShare(task.round(), model.version(), share.units());
+        out.printf(Locale.ROOT, "site %s round %d: DP-FedSGD share of %d bags sampled at q = %s (clip %s, noise "
+                        + "multiplier %s for K_min = %d sites); median bag gradient norm %.4g before clipping%n",
+                membership.siteId(), task.round(), share.lot(), dp.samplingRate(), dp.clipNorm(),
+                dp.noiseMultiplier(), dp.minNoisedSites(), share.medianBagGradientNorm());
+        org.fedmil.tensor.TensorSet zero = global.minus(global);
+        return outbound.release(Outbound.trained(membership.federationId(), task.round(), model.version(),
+                model.sha256(), release, zero, data.trainingLabelCounts().total(), 0));
+    }
+
+    /** The DP-FedSGD share of a round, as {@link #released} computed it. */
+    private record KeptShare(int round, long baseVersion, long[] units) {
+    }
+
+    private KeptShare keptShare;
+
+    /**
+     * The integer share {@link #released} computed for {@code round} from model {@code baseVersion}; a resend of the
+     * round gets the same one (the masked bytes are kept by the secure-aggregation session as well).
+     *
+     * @throws IllegalStateException when no share of that round and model was computed
+     */
+    public long[] keptShare(int round, long baseVersion) {
+        KeptShare k = keptShare;
+        if (k == null || k.round() != round || k.baseVersion() != baseVersion) {
+            throw new IllegalStateException("no DP-FedSGD share of round " + round + " from model v" + baseVersion
+                    + " was computed at this site; the mask task must follow its train step");
+        }
+        return k.units();
     }
 
     private BagAugmentation augmentationFor(ModelSpec spec) {
