@@ -13,12 +13,9 @@ import io.netty.channel.ChannelOption;
  * its own peak) made that about 2 MiB per connected site in direct buffers, kept after the round's burst.
  *
  * <ul>
- *   <li>The inbound window is a fixed {@value #WINDOW_BYTES} bytes per connection and stream. grpc's BDP
- *       auto-tuning (which this replaced) grows a window up to 8 MiB from the bytes that arrive while a ping is
- *       answered; on a loaded coordinator the answer is slow, the windows grew, and sixteen uploads kept about 18
- *       MiB more of pooled direct memory than four (docs/benchmarks.md). A fixed window bounds what a connection
- *       holds whatever the load; the price is a ceiling of one window per round trip on a single upload (10 MiB/s
- *       at 50 ms, 5 MiB/s at 100 ms).</li>
+ *   <li>The inbound window starts at {@value #INITIAL_WINDOW_BYTES} bytes and grows with the link's measured
+ *       bandwidth-delay product (grpc's BDP auto-tuning), so a fast, far site still gets a large window while a
+ *       site on the same network costs little.</li>
  *   <li>Downloads go out in chunks of {@value #DOWNLOAD_CHUNK_BYTES} bytes (the protocol allows up to 1 MiB; a site
  *       takes any size), so a download holds at most the site's window plus one small chunk.</li>
  *   <li>One direct arena for all event loops instead of one per two threads: arenas keep their chunks, so four
@@ -27,7 +24,7 @@ import io.netty.channel.ChannelOption;
  */
 final class ServerBuffers {
 
-    static final int WINDOW_BYTES = 512 << 10;
+    static final int INITIAL_WINDOW_BYTES = 256 << 10;
     static final int DOWNLOAD_CHUNK_BYTES = 256 << 10;
 
     /** Pages of 8 KiB in chunks of 2 MiB (grpc's own choice), thread caches as Netty's defaults. */
@@ -38,7 +35,7 @@ final class ServerBuffers {
     }
 
     static NettyServerBuilder apply(NettyServerBuilder builder) {
-        return builder.flowControlWindow(WINDOW_BYTES)
+        return builder.initialFlowControlWindow(INITIAL_WINDOW_BYTES)
                 .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR);
     }
 }
