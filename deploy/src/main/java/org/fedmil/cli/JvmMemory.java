@@ -22,11 +22,11 @@ import org.fedmil.mil.model.ModelSpec;
  *
  * <ul>
  *   <li>The coordinator knows its model from coordinator.yaml: a heap ceiling of {@value #BASE_MIB} MiB +
- *       {@value #MODEL_COPIES} × the model's float32 bytes for plain rounds of FedAvg or FedProx (the global model
- *       and the round's sum, which becomes the next model, and room for the next round's sum; uploads are checked
- *       and folded from their spool files), {@value #MODEL_COPIES_UNMEASURED} × with secure aggregation, a strategy
- *       that keeps updates or one with a server state; at most half the host's memory. The serial collector's young
- *       generation is capped at the {@value #BASE_MIB} MiB base, so the model copies fit the old one.</li>
+ *       {@value #MODEL_COPIES} × the model's float32 bytes for plain rounds of FedAvg or FedProx (the global model,
+ *       the round's sum, which becomes the next model, the last model while the next round's sum is made, and room
+ *       for the young generation; uploads are checked and folded from their spool files),
+ *       {@value #MODEL_COPIES_UNMEASURED} × with secure aggregation, a strategy that keeps updates or one with a
+ *       server state; at most half the host's memory.</li>
  *   <li>A site learns its model from the coordinator only after it starts: once it has run, the last global model
  *       in its state folder sizes it ({@link SiteHeap}); before that its ceiling is the host's share, a quarter of
  *       the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
@@ -89,12 +89,9 @@ public final class JvmMemory {
     static Plan forModel(ModelSize size, int copies, long hostMib) {
         long modelMib = Math.max(1, (size.bytes() + (1 << 20) - 1) >> 20);
         long heap = BASE_MIB + copies * modelMib;
-        // the young generation gets the base: the coordinator's garbage is chunks (256 KiB downloads, 1 MiB upload
-        // messages, 64 KiB pieces), and the model copies are too large for it anyway, so the old generation must
-        // hold them all; the serial collector's default third for the young one would take a copy's room at 100M
         return new Plan(Math.min(heap, Math.max(BASE_MIB, hostMib / 2)), String.format(Locale.ROOT,
                 "%d MiB + %d × the model's %d MiB", BASE_MIB, copies, modelMib)
-                + (heap > hostMib / 2 ? ", cut to half the host's memory" : ""), BASE_MIB);
+                + (heap > hostMib / 2 ? ", cut to half the host's memory" : ""));
     }
 
     /**

@@ -120,13 +120,13 @@ public record ModelSize(long parameters, int tensors) {
 
     /**
      * Model copies of heap a coordinator of plain (unmasked) rounds of a linear strategy without a server state
-     * (FedAvg, FedProx) is given: it holds two at most (the global model and the round's sum, which becomes the next
-     * model; an upload is checked and folded a piece at a time from its spool file; docs/benchmarks.md measured it),
-     * and one more is room in the old generation for the next round's sum while the last model is still reachable.
-     * The young generation gets the {@value #HEAP_BASE_MIB} MiB base (the launchers cap it there), so the old one
-     * holds these copies whatever the model's size.
+     * (FedAvg, FedProx) is given. An upload is checked and folded a piece at a time from its spool file, so at rest it
+     * holds two (the global model and the round's sum, which becomes the next model), but when the next round opens
+     * its sum is allocated while the last model is still reachable: three at once, which a 100M-parameter coordinator
+     * with three copies of heap ran out of (docs/benchmarks.md). The fourth is room for the collector's young
+     * generation.
      */
-    public static final int HEAP_MODEL_COPIES = 3;
+    public static final int HEAP_MODEL_COPIES = 4;
     /**
      * Model copies for a coordinator with secure aggregation, a strategy that keeps every update, or a server
      * optimiser's state (FedAvgM's velocity, FedAdam's and FedYogi's moments, each copied again when saved): the
