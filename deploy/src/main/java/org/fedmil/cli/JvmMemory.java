@@ -22,8 +22,11 @@ import org.fedmil.mil.model.ModelSpec;
  *
  * <ul>
  *   <li>The coordinator knows its model from coordinator.yaml: a heap ceiling of {@value #BASE_MIB} MiB +
- *       {@value #MODEL_COPIES} × the model's float32 bytes (the global model and its wire bytes, the round's sum,
- *       the new model and its bytes, and complete uploads being checked), at most half the host's memory.</li>
+ *       {@value #MODEL_COPIES} × the model's float32 bytes for plain rounds of FedAvg or FedProx (the global model,
+ *       the round's sum, which becomes the next model, the last model while the next round's sum is made, and room
+ *       for the young generation; uploads are checked and folded from their spool files),
+ *       {@value #MODEL_COPIES_UNMEASURED} × with secure aggregation, a strategy that keeps updates or one with a
+ *       server state; at most half the host's memory.</li>
  *   <li>A site learns its model from the coordinator only after it starts: once it has run, the last global model
  *       in its state folder sizes it ({@link SiteHeap}); before that its ceiling is the host's share, a quarter of
  *       the memory and at most {@value #HOST_CAP_MIB} MiB.</li>
@@ -41,7 +44,7 @@ public final class JvmMemory {
     public static final int BASE_MIB = ModelSize.HEAP_BASE_MIB;
     /** Model copies a coordinator holds at once at most. */
     public static final int MODEL_COPIES = ModelSize.HEAP_MODEL_COPIES;
-    /** With secure aggregation or a strategy that is not linear in the updates. */
+    /** With secure aggregation, a strategy that is not linear in the updates, or one with a server state. */
     public static final int MODEL_COPIES_UNMEASURED = ModelSize.HEAP_MODEL_COPIES_UNMEASURED;
     static final int HOST_CAP_MIB = 4096;
     static final int SERIAL_MAX_MIB = 4096;
@@ -95,11 +98,15 @@ public final class JvmMemory {
                 + (heap > hostMib / 2 ? ", cut to half the host's memory" : ""));
     }
 
-    /** Plain rounds of a linear strategy were measured; masked uploads and kept updates need more. */
+    /**
+     * Plain rounds of a linear strategy without a server state were measured; masked uploads, kept updates and a
+     * server optimiser's state (one or two model-sized arrays, copied again when saved) need more.
+     */
     static int modelCopies(CoordinatorConfig c) {
-        boolean linear = c.strategy().create().capabilities()
-                .contains(org.fedmil.coordinator.aggregate.Capability.LINEAR);
-        return linear && !c.secureAggregation() ? MODEL_COPIES : MODEL_COPIES_UNMEASURED;
+        var capabilities = c.strategy().create().capabilities();
+        boolean plain = capabilities.contains(org.fedmil.coordinator.aggregate.Capability.LINEAR)
+                && !capabilities.contains(org.fedmil.coordinator.aggregate.Capability.STATEFUL);
+        return plain && !c.secureAggregation() ? MODEL_COPIES : MODEL_COPIES_UNMEASURED;
     }
 
     /** A process whose model is not known when it starts (a site): the host's share. */

@@ -85,7 +85,8 @@ public final class ModelCommand {
                     size.bytes() / 1048576.0));
             out.println("tensors    " + size.tensors());
             out.println("heap       -Xmx" + size.suggestedHeapMib() + "m: the ceiling the launcher gives a "
-                    + "coordinator of this model (FEDMIL_HEAP overrides it; docs/operator-guide.md, Memory)");
+                    + "coordinator of this model in plain FedAvg or FedProx rounds (FEDMIL_HEAP overrides it; "
+                    + "docs/operator-guide.md, Memory)");
             for (TensorSpec t : ModelSize.tensorsOf(spec)) {
                 out.println(String.format(Locale.ROOT, "  %-22s %-16s %,d", t.name(),
                         java.util.Arrays.toString(t.shape()), t.elementCount()));

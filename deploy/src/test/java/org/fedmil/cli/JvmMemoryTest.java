@@ -35,12 +35,25 @@ class JvmMemoryTest {
     }
 
     @Test
+    void aCoordinatorWithAServerOptimiserKeepsTheLargerUnmeasuredRule() throws Exception {
+        for (String strategy : new String[] {"fedadam", "fedavgm"}) {
+            Path yaml = coordinatorYaml("model: {architecture: attention, input_dim: 19909, hidden_dim: 500, "
+                    + "attention_dim: 128}\nstrategy: {name: " + strategy + "}");
+            JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
+                    System.err);
+            // its moments or velocity are model-sized arrays besides the global model and the sum
+            assertThat(plan.heapMib()).as(strategy).isEqualTo(JvmMemory.BASE_MIB
+                    + JvmMemory.MODEL_COPIES_UNMEASURED * 39L);
+        }
+    }
+
+    @Test
     void aCoordinatorWithSecureAggregationKeepsTheLargerUnmeasuredRule() throws Exception {
         Path yaml = coordinatorYaml("model: {architecture: attention, input_dim: 19909, hidden_dim: 500, "
                 + "attention_dim: 128}\nsecure_aggregation: true\nmin_sites: 3");
         JvmMemory.Plan plan = JvmMemory.plan(List.of("coordinator", "--config", yaml.toString()), HOST_24_GIB,
                 System.err);
-        // a masked upload is 8 bytes per parameter: the plain rounds' four copies would not hold one
+        // a masked upload is 8 bytes per parameter and is read whole: the plain rounds' four copies would not hold it
         assertThat(plan.heapMib()).isEqualTo(JvmMemory.BASE_MIB + JvmMemory.MODEL_COPIES_UNMEASURED * 39L);
         assertThat(plan.from()).contains("6 × the model's 39 MiB");
     }

@@ -38,6 +38,28 @@ public final class WireFloats {
         }
     }
 
+    /**
+     * {@code acc[accFrom + j] += weight × (float at element from + j of bytes)} for j in [0, count): a run of an update
+     * read a piece at a time into one tensor's accumulator. The same floats as {@link #addScaled(float[], byte[], int,
+     * float)} over the same values.
+     *
+     * @throws IndexOutOfBoundsException if either range lies outside its array
+     */
+    public static void addScaled(float[] acc, int accFrom, int count, byte[] bytes, int from, float weight) {
+        Objects.checkFromIndexSize(accFrom, count, acc.length);
+        Objects.checkFromIndexSize(from, count, bytes.length / 4);
+        if (UNSAFE != null) {
+            long base = BYTE_BASE + 4L * from;
+            for (int j = 0; j < count; j++) {
+                acc[accFrom + j] += weight * UNSAFE.getFloat(bytes, base + 4L * j);
+            }
+        } else {
+            for (int j = 0; j < count; j++) {
+                acc[accFrom + j] += weight * TensorCodec.floatAt(bytes, from + j);
+            }
+        }
+    }
+
     /** Whether the vectorisable path is in use on this JVM (else the portable one). */
     public static boolean vectorised() {
         return UNSAFE != null;

@@ -37,6 +37,39 @@ class WireFloatsTest {
     }
 
     @Test
+    void aFoldInPiecesGivesTheSameFloatsAsOneFoldOfTheWhole() {
+        Random random = new Random(5);
+        float[] values = new float[10_007];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
+        }
+        byte[] bytes = wire(values);
+        float[] whole = new float[values.length];
+        float[] pieces = new float[values.length];
+        for (int i = 0; i < whole.length; i++) {
+            whole[i] = pieces[i] = (float) random.nextGaussian();
+        }
+        WireFloats.addScaled(whole, bytes, 0, 37f);
+        for (int at = 0; at < values.length; at += 1_000) {
+            int n = Math.min(1_000, values.length - at);
+            byte[] piece = java.util.Arrays.copyOfRange(bytes, 4 * at, 4 * (at + n));
+            WireFloats.addScaled(pieces, at, n, piece, 0, 37f);
+        }
+        assertThat(pieces).containsExactly(whole);
+    }
+
+    @Test
+    void aPieceFoldRefusesARangeOutsideEitherArrayBeforeReadingAnything() {
+        float[] acc = new float[4];
+        byte[] bytes = wire(new float[] {1f, 2f, 3f});
+        assertThatThrownBy(() -> WireFloats.addScaled(acc, 2, 3, bytes, 0, 1f))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> WireFloats.addScaled(acc, 0, 3, bytes, 1, 1f))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(acc).containsOnly(0f);
+    }
+
+    @Test
     void foldsWeightTimesTheWireValue() {
         float[] acc = {1f, 2f};
         WireFloats.addScaled(acc, wire(new float[] {9f, 0.5f, -0.25f}), 1, 4f);

@@ -9,7 +9,7 @@ import org.fedmil.tensor.TensorSpec;
 /**
  * A strategy linear in the updates: the round folds every update into its bag-weighted mean as it arrives
  * ({@link WeightedMean}, O(model) memory, the received bytes folded in place), and the server step sees only that
- * mean. Secure aggregation can feed it, as it hands the coordinator the same mean. A subclass gives the step.
+ * mean, read a piece at a time from the upload's spool file. Secure aggregation can feed it, as it hands the coordinator the same mean. A subclass gives the step.
  */
 abstract class MeanStrategy implements Strategy {
 
@@ -36,6 +36,11 @@ abstract class MeanStrategy implements Strategy {
 
     @Override
     public final void acceptWire(List<TensorSpec> specs, byte[] bytes, long trainingBags) {
+        open().acceptWire(specs, bytes, trainingBags);
+    }
+
+    @Override
+    public final void acceptWire(List<TensorSpec> specs, UpdateBytes bytes, long trainingBags) {
         open().acceptWire(specs, bytes, trainingBags);
     }
 

@@ -68,6 +68,15 @@ public interface Strategy {
         accept(TensorCodec.decode(specs, bytes), trainingBags);
     }
 
+    /**
+     * As {@link #acceptWire(List, byte[], long)}, from an upload's bytes read a piece at a time (its spool file). The
+     * linear strategies fold the pieces as they are read, holding no whole copy of the update; the default reads the
+     * update whole and decodes it.
+     */
+    default void acceptWire(List<TensorSpec> specs, UpdateBytes bytes, long trainingBags) {
+        acceptWire(specs, bytes.whole(), trainingBags);
+    }
+
     /** Number of updates folded into the open round so far. */
     int updates();
 

@@ -35,6 +35,8 @@ final class WeightedMean {
     private int updates;
     /** Set once the sum's arrays became the new weights ({@link #takeAppliedTo}). */
     private boolean usedUp;
+    /** Why the sum holds part of an update (a read failed mid-fold); null while it is whole. */
+    private String broken;
 
     WeightedMean(List<TensorSpec> specs) {
         this.specs = List.copyOf(specs);
@@ -88,6 +90,51 @@ final class WeightedMean {
         for (float[] acc : weightedSum) {
             WireFloats.addScaled(acc, bytes, at, weight);
             at += acc.length;
+        }
+        totalBags = Math.addExact(totalBags, trainingBags);
+        updates++;
+    }
+
+    /**
+     * As {@link #acceptWire(List, byte[], long)}, reading the update a piece at a time (from its spool file): the
+     * coordinator holds the accumulator and one piece, never the whole update. The same floats as the whole-array
+     * fold. If a piece cannot be read after part of the update was folded, the sum is no longer any round's: it is
+     * marked broken and refuses to fold or give a model again, so that no model is made from half an update (a
+     * restarted coordinator runs the round again from the same model).
+     */
+    void acceptWire(List<TensorSpec> wireSpecs, UpdateBytes bytes, long trainingBags) {
+        requireOpen();
+        if (trainingBags <= 0) {
+            throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
+        }
+        if (!wireSpecs.equals(specs)) {
+            throw new IllegalArgumentException("update tensors " + wireSpecs + " do not match the model's " + specs);
+        }
+        if (bytes.size() != TensorCodec.byteSize(specs)) {
+            throw new IllegalArgumentException("update of " + bytes.size() + " bytes, the model has "
+                    + TensorCodec.byteSize(specs));
+        }
+        float weight = trainingBags;
+        int[] at = {0, 0}; // tensor, element
+        try {
+            bytes.forEachPiece((piece, length) -> {
+                int floats = length / 4;
+                int from = 0;
+                while (from < floats) {
+                    float[] acc = weightedSum[at[0]];
+                    int n = Math.min(floats - from, acc.length - at[1]);
+                    WireFloats.addScaled(acc, at[1], n, piece, from, weight);
+                    from += n;
+                    at[1] += n;
+                    if (at[1] == acc.length) {
+                        at[0]++;
+                        at[1] = 0;
+                    }
+                }
+            });
+        } catch (RuntimeException e) {
+            broken = "an update could not be read after part of it was folded in (" + e.getMessage() + ")";
+            throw e;
         }
         totalBags = Math.addExact(totalBags, trainingBags);
         updates++;
@@ -168,6 +215,11 @@ final class WeightedMean {
     }
 
     private void requireOpen() {
+        if (broken != null) {
+            throw new IllegalStateException("this round's sum is broken: " + broken + "; no model is made from it. "
+                    + "Check the state folder's disk and restart the coordinator: the round runs again from the same "
+                    + "model");
+        }
         if (usedUp) {
             throw new IllegalStateException("this round's mean was applied in place and is used up; a new round "
                     + "begins with a new mean");

@@ -2,12 +2,15 @@ package org.fedmil.coordinator.round;
 
 import java.util.List;
 import java.util.Optional;
+import org.fedmil.coordinator.aggregate.UpdateBytes;
 import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.tensor.DeltaEncoding;
 import org.fedmil.tensor.TensorSpec;
 
 /**
  * A site's upload as received: the header's claims and the raw delta bytes, not yet checked.
+ *
+ * @param bytes          the delta as received, read a piece at a time (from its spool file, or from memory)
  *
  * @param declaredSha256 the SHA-256 the site put in the header; checked against the bytes
  * @param signed         the site's signed statement of the header, checked by the service before the bytes came
@@ -20,12 +23,21 @@ import org.fedmil.tensor.TensorSpec;
  * @param validation     the base model on the site's validation bags; empty when the site sent none
  */
 public record IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
-                             double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
+                             double trainLoss, List<TensorSpec> tensors, UpdateBytes bytes, SignedUpdate signed,
                              DeltaEncoding encoding, boolean masked, int fractionalBits,
                              Optional<ValidationMetrics> validation) {
 
     public IncomingUpdate {
         validation = validation == null ? Optional.empty() : validation;
+    }
+
+    /** With the delta in memory. */
+    public IncomingUpdate(int round, long baseModelVersion, byte[] declaredSha256, long trainingBags,
+                          double trainLoss, List<TensorSpec> tensors, byte[] bytes, SignedUpdate signed,
+                          DeltaEncoding encoding, boolean masked, int fractionalBits,
+                          Optional<ValidationMetrics> validation) {
+        this(round, baseModelVersion, declaredSha256, trainingBags, trainLoss, tensors, UpdateBytes.of(bytes), signed,
+                encoding, masked, fractionalBits, validation);
     }
 
     /** Without validation. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.fedmil.coordinator.aggregate.Strategy;
+import org.fedmil.coordinator.aggregate.UpdateBytes;
 import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.tensor.NamedTensor;
 import org.fedmil.tensor.TensorSet;
@@ -37,8 +38,11 @@ final class RoundAggregation {
         return new RoundAggregation(used, pretraining, specs);
     }
 
-    /** Folds one accepted update from its float32 wire bytes: a streaming aggregator makes no decoded copy. */
-    void acceptWire(List<TensorSpec> tensors, byte[] float32Bytes, long trainingBags) {
+    /**
+     * Folds one accepted update from its float32 wire bytes, read a piece at a time: a streaming aggregator holds no
+     * whole copy of it.
+     */
+    void acceptWire(List<TensorSpec> tensors, UpdateBytes float32Bytes, long trainingBags) {
         try {
             aggregator.acceptWire(tensors, float32Bytes, trainingBags);
         } catch (Strategy.Refused full) {

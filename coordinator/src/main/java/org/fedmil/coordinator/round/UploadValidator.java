@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
+import org.fedmil.coordinator.aggregate.UpdateBytes;
 import org.fedmil.mil.model.EncoderPart;
 import org.fedmil.tensor.DeltaCodec;
 import org.fedmil.tensor.DeltaEncoding;
@@ -21,10 +22,11 @@ import org.fedmil.util.Sha256;
 final class UploadValidator {
 
     /**
-     * The verdict: the delta's L2 norm (NaN for a masked one), its float32 wire bytes (plain) or its ring values
-     * (masked), or why it is refused.
+     * The verdict: the delta's L2 norm (NaN for a masked one), its float32 wire bytes (plain: the received bytes
+     * themselves, read again a piece at a time when folded, or the decoded form of a compressed delta) or its ring
+     * values (masked), or why it is refused.
      */
-    record Verdict(double norm, byte[] float32Bytes, long[] maskedValues, FederationException refusal) {
+    record Verdict(double norm, UpdateBytes float32Bytes, long[] maskedValues, FederationException refusal) {
 
         boolean ok() {
             return refusal == null;
@@ -46,23 +48,31 @@ final class UploadValidator {
         return plan.isPretrainingRound(r) ? EncoderPart.specs(specs) : specs;
     }
 
-    /** Never throws: a refusal is returned, to be applied after the round state's own checks. */
+    /**
+     * Never throws a refusal: it is returned, to be applied after the round state's own checks. A plain float32
+     * delta is checked in one pass over its pieces (hash, finiteness and norm together) without a whole copy; the
+     * refusals and their order are those of the whole-array checks (SHA-256, tensors, header values, size,
+     * finiteness, norm), so an upload wrong in several ways is refused for the same one either way.
+     */
     Verdict check(IncomingUpdate update) {
         try {
-            checkHeader(update);
-            return update.masked() ? masked(update) : plain(update);
+            if (!update.masked() && update.encoding() == DeltaEncoding.FLOAT32) {
+                return streamed(update);
+            }
+            byte[] bytes = update.bytes().whole();
+            checkHeader(update, Sha256.of(bytes));
+            return update.masked() ? masked(bytes) : decoded(update, bytes);
         } catch (FederationException e) {
             return new Verdict(Double.NaN, null, null, e);
         }
     }
 
-    private void checkHeader(IncomingUpdate update) {
+    private void checkHeader(IncomingUpdate update, byte[] actualSha) {
         String what = update.masked() ? "masked delta" : "delta";
         if (update.declaredSha256().length != 32) {
             throw UpdateRefusal.SHA256_MISMATCH.because("the update header's delta_sha256 has "
                     + update.declaredSha256().length + " bytes; a SHA-256 has 32");
         }
-        byte[] actualSha = Sha256.of(update.bytes());
         if (!MessageDigest.isEqual(update.declaredSha256(), actualSha)) {
             throw UpdateRefusal.SHA256_MISMATCH.because(what + " SHA-256 mismatch: the header says "
                     + Sha256.hex(update.declaredSha256()) + " but the received bytes hash to " + Sha256.hex(actualSha)
@@ -86,34 +96,49 @@ final class UploadValidator {
     }
 
     /** A masked delta: 8 bytes per coordinate; its content is the coordinator's to sum, never to inspect. */
-    private Verdict masked(IncomingUpdate update) {
-        if (update.bytes().length != 8 * coordinates) {
+    private Verdict masked(byte[] bytes) {
+        if (bytes.length != 8 * coordinates) {
             throw UpdateRefusal.WRONG_TENSORS.because("a masked delta has 8 bytes per coordinate, "
-                    + 8 * coordinates + " for this model, but " + update.bytes().length + " arrived");
+                    + 8 * coordinates + " for this model, but " + bytes.length + " arrived");
         }
         long[] values = new long[(int) coordinates];
-        ByteBuffer.wrap(update.bytes()).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(values);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(values);
         return new Verdict(Double.NaN, null, values, null);
     }
 
-    private Verdict plain(IncomingUpdate update) {
-        byte[] bytes;
-        if (update.encoding() == DeltaEncoding.FLOAT32) {
-            long expectedBytes = TensorCodec.byteSize(update.tensors());
-            if (expectedBytes != update.bytes().length) {
-                throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
-                        + update.tensors() + " but got " + update.bytes().length);
-            }
-            bytes = update.bytes();
-        } else {
-            try {
-                // a compressed delta becomes float32 here, so every check below and every strategy see plain values
-                bytes = TensorCodec.encode(DeltaCodec.decode(update.tensors(), update.encoding(), update.bytes()));
-            } catch (IllegalArgumentException e) {
-                throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
-            }
+    /** A float32 delta, read once a piece at a time for its hash, finiteness and norm. */
+    private Verdict streamed(IncomingUpdate update) {
+        long expectedBytes = TensorCodec.byteSize(update.tensors());
+        FloatScan scan = new FloatScan(expectedBytes == update.bytes().size());
+        update.bytes().forEachPiece(scan);
+        checkHeader(update, scan.sha256());
+        if (expectedBytes != update.bytes().size()) {
+            throw UpdateRefusal.WRONG_TENSORS.because("tensor bytes: expected " + expectedBytes + " bytes for "
+                    + update.tensors() + " but got " + update.bytes().size());
         }
-        double norm = finiteNorm(update.tensors(), bytes);
+        if (scan.firstNonFinite >= 0) {
+            throw nonFinite(update.tensors(), scan.firstNonFinite);
+        }
+        return withinBound(Math.sqrt(scan.sumOfSquares), update.bytes());
+    }
+
+    /** A compressed delta, decoded to float32 so that every check below and every strategy see plain values. */
+    private Verdict decoded(IncomingUpdate update, byte[] received) {
+        byte[] bytes;
+        try {
+            bytes = TensorCodec.encode(DeltaCodec.decode(update.tensors(), update.encoding(), received));
+        } catch (IllegalArgumentException e) {
+            throw UpdateRefusal.WRONG_TENSORS.because(e.getMessage());
+        }
+        FloatScan scan = new FloatScan(true);
+        scan.accept(bytes, bytes.length);
+        if (scan.firstNonFinite >= 0) {
+            throw nonFinite(update.tensors(), scan.firstNonFinite);
+        }
+        return withinBound(Math.sqrt(scan.sumOfSquares), UpdateBytes.of(bytes));
+    }
+
+    private Verdict withinBound(double norm, UpdateBytes float32) {
         double bound = plan.rules().maxUpdateL2Norm();
         if (norm > bound) {
             throw UpdateRefusal.NORM_EXCEEDED.because(String.format(Locale.ROOT,
@@ -121,26 +146,62 @@ final class UploadValidator {
                             + "the update was refused (check the site's learning rate and data, or raise the bound)",
                     norm, bound));
         }
-        return new Verdict(norm, bytes, null, null);
+        return new Verdict(norm, float32, null, null);
     }
 
-    /** Scanned in place, tensor by tensor, rather than decoded: a decoded copy would double the update's heap. */
-    private static double finiteNorm(List<TensorSpec> tensors, byte[] bytes) {
-        double sumOfSquares = 0;
-        int at = 0;
+    /** The refusal naming the tensor that holds element {@code index} of the concatenated delta. */
+    private static FederationException nonFinite(List<TensorSpec> tensors, long index) {
+        long at = 0;
+        String name = tensors.isEmpty() ? "?" : tensors.get(tensors.size() - 1).name();
         for (TensorSpec spec : tensors) {
-            int end = at + Math.toIntExact(spec.elementCount());
-            for (int j = at; j < end; j++) {
-                float v = TensorCodec.floatAt(bytes, j);
+            at += spec.elementCount();
+            if (index < at) {
+                name = spec.name();
+                break;
+            }
+        }
+        return UpdateRefusal.NON_FINITE.because("tensor '" + name
+                + "' holds a NaN or infinite value; local training diverged, the update was refused");
+    }
+
+    /**
+     * One pass over a delta's pieces: its SHA-256 and, when its size is that of its tensors, the first non-finite
+     * value and the sum of squares in element order (in double, as the whole-array scan did: the same norm).
+     */
+    private static final class FloatScan implements UpdateBytes.PieceSink {
+        private final MessageDigest digest = Sha256.newDigest();
+        private final boolean values;
+        private long element;
+        private long firstNonFinite = -1;
+        private double sumOfSquares;
+
+        FloatScan(boolean values) {
+            this.values = values;
+        }
+
+        @Override
+        public void accept(byte[] piece, int length) {
+            digest.update(piece, 0, length);
+            if (!values) {
+                return;
+            }
+            int floats = length / 4;
+            for (int j = 0; j < floats; j++) {
+                float v = TensorCodec.floatAt(piece, j);
                 if (!Float.isFinite(v)) {
-                    throw UpdateRefusal.NON_FINITE.because("tensor '" + spec.name()
-                            + "' holds a NaN or infinite value; local training diverged, the update was refused");
+                    if (firstNonFinite < 0) {
+                        firstNonFinite = element + j;
+                    }
+                    continue;
                 }
                 sumOfSquares += (double) v * v;
             }
-            at = end;
+            element += floats;
         }
-        return Math.sqrt(sumOfSquares);
+
+        byte[] sha256() {
+            return digest.digest();
+        }
     }
 
     private static String firstDifference(List<TensorSpec> expected, List<TensorSpec> actual) {

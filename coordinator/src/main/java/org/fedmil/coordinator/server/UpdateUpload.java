@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import org.fedmil.coordinator.aggregate.UpdateBytes;
 import org.fedmil.coordinator.config.CoordinatorConfig;
 import org.fedmil.coordinator.round.FederationException;
 import org.fedmil.coordinator.round.FederationRun;
@@ -228,30 +229,59 @@ final class UpdateUpload implements StreamObserver<UpdateChunk> {
             fail(UpdateRefusal.MALFORMED.because("empty upload: no header was sent"), false);
             return;
         }
+        if (masked || encoding != DeltaEncoding.FLOAT32) {
+            submitWhole();
+            return;
+        }
+        java.nio.channels.FileChannel file;
+        synchronized (partial) {
+            if (!requireComplete()) {
+                return;
+            }
+            file = partial.openComplete();
+        }
+        // a plain float32 delta is checked and folded a piece at a time from its spool file: no whole copy
+        try (file) {
+            submit(UpdateBytes.of(file, partial.expected(), "the spooled upload " + partial.file()));
+        } catch (java.io.IOException e) {
+            log.warn("could not close the spooled upload {}: {}", partial.file(), e.getMessage());
+        }
+    }
+
+    /** A masked or compressed upload, read whole (one at a time: {@link UploadSpool#awaitWhole}). */
+    private void submitWhole() {
         spool.awaitWhole();
         try {
             byte[] bytes;
             synchronized (partial) {
-                try {
-                    requireOwner();
-                } catch (FederationException e) {
-                    fail(e, false);
-                    return;
-                }
-                if (!partial.complete()) {
-                    fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
-                            + partial.expected() + " announced bytes; send the rest or the whole update again"), true);
+                if (!requireComplete()) {
                     return;
                 }
                 bytes = partial.bytes();
             }
-            submit(bytes);
+            submit(UpdateBytes.of(bytes));
         } finally {
             spool.doneWithWhole();
         }
     }
 
-    private void submit(byte[] bytes) {
+    /** Whether this stream still owns a complete upload; if not, the stream is refused and false returned. */
+    private boolean requireComplete() {
+        try {
+            requireOwner();
+        } catch (FederationException e) {
+            fail(e, false);
+            return false;
+        }
+        if (!partial.complete()) {
+            fail(UpdateRefusal.TRUNCATED.because("upload ended after " + partial.written() + " of "
+                    + partial.expected() + " announced bytes; send the rest or the whole update again"), true);
+            return false;
+        }
+        return true;
+    }
+
+    private void submit(UpdateBytes bytes) {
         try {
             FederationRun.UploadAccepted ok = run.submit(site, new IncomingUpdate(header.getRound(),
                     header.getBaseModelVersion(), header.getDeltaSha256().toByteArray(),

@@ -47,12 +47,15 @@ final class UploadSpool {
 
     static final long FORCE_EVERY = 8L << 20;
 
+    /** Bytes written to a spool file at a time (see {@link Partial#append}). */
+    private static final int WRITE_PIECE = 64 << 10;
+
     /**
-     * Complete uploads read back into memory at once: one. Each is a whole delta until it is checked and folded, so
-     * uploads that complete together (every site of a round finishing at the same moment) would otherwise each hold
-     * one, and the coordinator's heap would grow with the number of sites. One at a time, since with the global
-     * model and the round's sum it is the coordinator's third and last model copy (its heap rule counts on it); the
-     * check is a hash and a pass over the floats, a fraction of the time the upload took to arrive.
+     * Complete uploads read back into memory whole at once: one. Only masked and compressed uploads are read whole (a
+     * plain float32 delta is checked and folded a piece at a time from its file); each is a whole delta until it is
+     * checked and folded, so uploads that complete together would otherwise each hold one, and the coordinator's
+     * heap would grow with the number of sites. The check is a hash and a pass over the values, a fraction of the
+     * time the upload took to arrive.
      */
     private final Semaphore wholeUploads = new Semaphore(1, true);
 
@@ -152,7 +155,15 @@ final class UploadSpool {
                 ByteBuffer buffer = data.asReadOnlyByteBuffer();
                 long at = written;
                 while (buffer.hasRemaining()) {
-                    at += channel.write(buffer, at);
+                    // a write from the heap goes through a temporary direct buffer of the write's size, which the
+                    // JDK keeps per thread only up to 256 KiB (the launchers' jdk.nio.maxCachedBufferSize): a site's
+                    // 1 MiB chunk written whole cost a native allocation and free per chunk on every handler
+                    // thread, and malloc kept what sixteen concurrent uploads had taken. 64 KiB pieces reuse one
+                    // small cached buffer per thread.
+                    ByteBuffer piece = buffer.slice().limit(Math.min(WRITE_PIECE, buffer.remaining()));
+                    int n = channel.write(piece, at);
+                    at += n;
+                    buffer.position(buffer.position() + n);
                 }
                 written = at;
             } catch (IOException e) {
@@ -183,16 +194,35 @@ final class UploadSpool {
             }
         }
 
-        /** The complete upload; call once {@link #complete()}. */
+        /**
+         * The complete upload, to be read a piece at a time from its file (call once {@link #complete()}); the
+         * caller closes the channel. No byte of a complete upload is written again (a chunk past its end is refused,
+         * an overlapping resend adds nothing), and a dropped or restarted upload gets a new file, so what the
+         * channel reads is the bytes that arrived, however long the reading takes.
+         */
+        synchronized FileChannel openComplete() {
+            try {
+                return FileChannel.open(file, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the spooled upload " + file, e);
+            }
+        }
+
+        /** The spool file's name, for errors. */
+        Path file() {
+            return file;
+        }
+
+        /** The complete upload as one array; call once {@link #complete()}. */
         synchronized byte[] bytes() {
             try {
                 byte[] out = new byte[(int) expected];
                 ByteBuffer buffer = ByteBuffer.wrap(out);
                 try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
                     while (buffer.position() < out.length) {
-                        // 1 MiB at a time: a read into a heap buffer goes through a temporary direct buffer of the
-                        // read's size, which the JDK then keeps for this (handler) thread
-                        buffer.limit(Math.min(out.length, buffer.position() + (1 << 20)));
+                        // a piece at a time: a read into a heap buffer goes through a temporary direct buffer of
+                        // the read's size, which the JDK then keeps for this (handler) thread
+                        buffer.limit(Math.min(out.length, buffer.position() + WRITE_PIECE));
                         int n = in.read(buffer, buffer.position());
                         if (n < 0) {
                             throw new IOException("spooled upload ended after " + buffer.position() + " bytes");

@@ -173,7 +173,7 @@ class FederationRunTest {
         newRun(1, 1);
         run.join("a", JOIN);
         IncomingUpdate good = update(1, 0, weights(1f, 1f), 5);
-        byte[] tampered = good.bytes().clone();
+        byte[] tampered = good.bytes().whole().clone();
         tampered[0] ^= 1;
         IncomingUpdate bad = new IncomingUpdate(1, 0, good.declaredSha256(), 5, 0.5, good.tensors(), tampered);
 

@@ -80,6 +80,82 @@ class UploadValidatorTest {
         assertThat(masked.maskedValues()).containsExactly(5L, -7L);
     }
 
+    /** Three tensors of 150,000 floats in all (several 64 KiB pieces), the second's boundary inside a piece. */
+    private static final List<TensorSpec> BIG = List.of(new TensorSpec("a", new long[] {20_001}),
+            new TensorSpec("b", new long[] {100, 1_000}), new TensorSpec("c", new long[] {29_999}));
+    private static final UploadValidator BIG_VALIDATOR = new UploadValidator(new FederationPlan("test", 1, 2, SPEC,
+            new FederationPlan.TrainingPlan(1, 0.01, 0, 7, LossConfig.DEFAULT), false,
+            new RoundRules(1, 0, RoundRules.ShortRound.RETRY, 10.0)), BIG);
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource({
+        "good,             ",
+        "wrong_sha,        SHA256_MISMATCH",
+        "nan_in_b,         NON_FINITE",
+        "inf_last,         NON_FINITE",
+        "nan_and_wrong_sha, SHA256_MISMATCH",
+        "too_large_norm,   NORM_EXCEEDED",
+        "four_bytes_more,  WRONG_TENSORS",
+        "two_bytes_short,  WRONG_TENSORS",
+    })
+    void aPlainUploadCheckedFromItsSpoolFileGetsTheVerdictOfTheWholeArray(String broken, UpdateRefusal kind)
+            throws Exception {
+        java.util.Random random = new java.util.Random(11);
+        float[] values = new float[150_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * 1e-3);
+        }
+        switch (broken) {
+            case "nan_in_b", "nan_and_wrong_sha" -> values[20_001 + 16_383] = Float.NaN;
+            case "inf_last" -> values[values.length - 1] = Float.NEGATIVE_INFINITY;
+            case "too_large_norm" -> values[77] = 11f;
+            default -> { }
+        }
+        byte[] bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 0f).array();
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
+        if (broken.equals("four_bytes_more")) {
+            bytes = java.util.Arrays.copyOf(bytes, bytes.length + 4);
+        } else if (broken.equals("two_bytes_short")) {
+            bytes = java.util.Arrays.copyOf(bytes, bytes.length - 2);
+        }
+        byte[] sha = broken.endsWith("wrong_sha") ? Sha256.of(new byte[] {1}) : Sha256.of(bytes);
+        java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("upload.part"), bytes);
+
+        UploadValidator.Verdict whole = BIG_VALIDATOR.check(new IncomingUpdate(1, 0, sha, 3, 0.5, BIG, bytes));
+        UploadValidator.Verdict streamed;
+        byte[] passedOn = null;
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            streamed = BIG_VALIDATOR.check(new IncomingUpdate(1, 0, sha, 3, 0.5, BIG,
+                    org.fedmil.coordinator.aggregate.UpdateBytes.of(channel, bytes.length, "upload"),
+                    SignedUpdate.UNSIGNED, DeltaEncoding.FLOAT32, false, 0, java.util.Optional.empty()));
+            if (streamed.ok()) {
+                passedOn = streamed.float32Bytes().whole();
+            }
+        }
+
+        assertThat(streamed.ok()).isEqualTo(whole.ok()).isEqualTo(kind == null);
+        if (kind == null) {
+            double sumOfSquares = 0;
+            for (float v : values) {
+                sumOfSquares += (double) v * v;
+            }
+            assertThat(streamed.norm()).isEqualTo(whole.norm()).isEqualTo(Math.sqrt(sumOfSquares));
+            assertThat(passedOn).as("what the sum reads: the file's bytes").isEqualTo(bytes);
+        } else {
+            assertThat(streamed.refusal().refusal()).isEqualTo(whole.refusal().refusal()).isEqualTo(kind);
+            assertThat(streamed.refusal().getMessage()).isEqualTo(whole.refusal().getMessage());
+        }
+        if (broken.equals("nan_in_b")) {
+            assertThat(streamed.refusal().getMessage()).contains("tensor 'b'");
+        }
+        if (broken.equals("inf_last")) {
+            assertThat(streamed.refusal().getMessage()).contains("tensor 'c'");
+        }
+    }
+
     @Test
     void onlyAPlainDeltaIsCheckedForFinitenessAndItsNormBound() {
         assertThat(VALIDATOR.check(upload(plainBytes(Float.NaN, 0f), false, "none")).refusal().refusal())

@@ -2,6 +2,7 @@ package org.fedmil.site.agent;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ChannelCredentials;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -53,11 +54,21 @@ public final class CoordinatorClient implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CoordinatorClient.class);
 
-    /** Deadline of every call but the long poll, which gets its hold time on top, and the model download. */
+    /**
+     * Deadline of every call but the long poll, which gets its hold time on top, and the model download and the
+     * upload, which have idle limits of this length instead.
+     */
     static final long RPC_TIMEOUT_SECONDS = 120;
 
     /** How long a model download may go without receiving a byte before it is given up. */
     private volatile Duration downloadIdleLimit = Duration.ofSeconds(RPC_TIMEOUT_SECONDS);
+
+    /**
+     * How long an upload may go without the coordinator taking a chunk (or, after the last, answering) before the
+     * stream is given up and resumed: an idle limit, not a deadline, so a large delta on a slow link is never cut off
+     * while it moves.
+     */
+    private volatile Duration uploadIdleLimit = Duration.ofSeconds(RPC_TIMEOUT_SECONDS);
 
     /** How long one TLS handshake may take unless site.yaml says otherwise (coordinator.handshake_timeout_seconds). */
     public static final int HANDSHAKE_SECONDS = ClientHandshakeDeadline.DEFAULT_SECONDS;
@@ -107,6 +118,12 @@ public final class CoordinatorClient implements AutoCloseable {
     /** For tests: another idle limit of model downloads. */
     CoordinatorClient withDownloadIdleLimit(Duration limit) {
         this.downloadIdleLimit = limit;
+        return this;
+    }
+
+    /** For tests: another idle limit of uploads. */
+    CoordinatorClient withUploadIdleLimit(Duration limit) {
+        this.uploadIdleLimit = limit;
         return this;
     }
 
@@ -221,7 +238,9 @@ public final class CoordinatorClient implements AutoCloseable {
      * Sends one delta: its header, then its bytes in chunks of at most 1 MiB. When the stream breaks (the link
      * drops, the coordinator restarts) it asks the coordinator how many bytes it holds and sends only the rest,
      * with exponential backoff between attempts, until {@code patience} has passed. A retry of an upload the
-     * coordinator already accepted returns the original receipt.
+     * coordinator already accepted returns the original receipt. No fixed deadline: a stream is given up (and
+     * resumed) only when the coordinator takes no bytes for {@link #uploadIdleLimit}, so a large delta on a slow link
+     * is not cut off while it moves.
      */
     public UploadReceipt upload(int round, long baseVersion, byte[] baseSha256, TensorSet delta, long trainingBags,
                                 double trainLoss, java.util.Optional<PrivacyClaim> privacy, Duration patience)
@@ -341,6 +360,29 @@ public final class CoordinatorClient implements AutoCloseable {
      * call then throws CANCELLED.
      */
     public UploadReceipt uploadChunks(UpdateHeader header, Iterable<UpdateChunk> chunks, boolean breakOff) {
+        Duration limit = uploadIdleLimit;
+        try (IdleDeadline idle = new IdleDeadline(limit)) {
+            try {
+                return sendChunks(header, chunks, breakOff, idle);
+            } catch (StatusRuntimeException e) {
+                if (idle.fired()) {
+                    throw Status.DEADLINE_EXCEEDED.withDescription("the coordinator took no bytes of the round "
+                            + header.getRound() + " upload, and gave no answer, for " + limit.toSeconds()
+                            + " s; a resumable upload resumes from what the coordinator holds").withCause(e)
+                            .asRuntimeException();
+                }
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The stream of {@link #uploadChunks}, started in {@code idle}'s context: every chunk the stream takes (HTTP/2
+     * flow control let it go, so the coordinator consumed earlier bytes) restarts the idle time, and the receipt
+     * must come within the idle limit of the last chunk.
+     */
+    private UploadReceipt sendChunks(UpdateHeader header, Iterable<UpdateChunk> chunks, boolean breakOff,
+                                     IdleDeadline idle) {
         CompletableFuture<UploadReceipt> receipt = new CompletableFuture<>();
         Object ready = new Object();
         ClientResponseObserver<UpdateChunk, UploadReceipt> responses = new ClientResponseObserver<>() {
@@ -372,8 +414,14 @@ public final class CoordinatorClient implements AutoCloseable {
                         .withDescription("coordinator closed the upload without a receipt").asRuntimeException());
             }
         };
-        ClientCallStreamObserver<UpdateChunk> requests = (ClientCallStreamObserver<UpdateChunk>)
-                async.withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS).uploadUpdate(responses);
+        ClientCallStreamObserver<UpdateChunk> requests;
+        Context previous = idle.context().attach();
+        try {
+            // started in the idle deadline's context, which cancels it when the stream stops moving
+            requests = (ClientCallStreamObserver<UpdateChunk>) async.uploadUpdate(responses);
+        } finally {
+            idle.context().detach(previous);
+        }
         requests.onNext(UpdateChunk.newBuilder().setHeader(header).build());
         for (UpdateChunk chunk : chunks) {
             // respect HTTP/2 flow control: hand a chunk to gRPC only when the stream can take it, so that what
@@ -393,6 +441,7 @@ public final class CoordinatorClient implements AutoCloseable {
                 break;
             }
             requests.onNext(chunk);
+            idle.progressed();
             dataBytesSent.addAndGet(chunk.getData().size());
         }
         if (breakOff) {
@@ -401,13 +450,15 @@ public final class CoordinatorClient implements AutoCloseable {
             requests.onCompleted();
         }
         try {
-            return receipt.get(RPC_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
+            // the idle deadline cancels the call, and so ends this wait, when no receipt comes; the bound is a net
+            return receipt.get(2 * uploadIdleLimit.toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof StatusRuntimeException s) {
                 throw s;
             }
             throw Status.fromThrowable(e.getCause()).asRuntimeException();
         } catch (TimeoutException e) {
+            requests.cancel("no receipt", null);
             throw Status.DEADLINE_EXCEEDED.withDescription("no receipt for the upload").asRuntimeException();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

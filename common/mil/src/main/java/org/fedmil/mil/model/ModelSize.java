@@ -119,14 +119,18 @@ public record ModelSize(long parameters, int tensors) {
     }
 
     /**
-     * Model copies of heap a coordinator of plain (unmasked, linear-strategy) rounds is given: it holds three at most
-     * (the global model, the round's sum, which becomes the next model, and the one complete upload being checked;
-     * docs/benchmarks.md measured it), and one more is room for the serial collector's young generation.
+     * Model copies of heap a coordinator of plain (unmasked) rounds of a linear strategy without a server state
+     * (FedAvg, FedProx) is given. An upload is checked and folded a piece at a time from its spool file, so at rest it
+     * holds two (the global model and the round's sum, which becomes the next model), but when the next round opens
+     * its sum is allocated while the last model is still reachable: three at once, which a 100M-parameter coordinator
+     * with three copies of heap ran out of (docs/benchmarks.md). The fourth is room for the collector's young
+     * generation.
      */
     public static final int HEAP_MODEL_COPIES = 4;
     /**
-     * Model copies for a coordinator with secure aggregation or a strategy that keeps every update: the earlier rule,
-     * not measured (a masked upload is 8 bytes per parameter).
+     * Model copies for a coordinator with secure aggregation, a strategy that keeps every update, or a server
+     * optimiser's state (FedAvgM's velocity, FedAdam's and FedYogi's moments, each copied again when saved): the
+     * earlier rule, not measured (a masked upload is 8 bytes per parameter).
      */
     public static final int HEAP_MODEL_COPIES_UNMEASURED = 6;
     /** Heap for everything but the model: gRPC, TLS, the round's records, logs. */

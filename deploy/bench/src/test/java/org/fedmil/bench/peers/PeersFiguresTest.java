@@ -86,7 +86,8 @@ class PeersFiguresTest {
         // 64 MiB + 4 × 39 MiB; a JVM that starts small with the serial collector commits what it holds
         assertThat(JvmSizing.coordinator(tenMillion)).contains("-Xmx220m", "-Xms16m", "-XX:+UseSerialGC");
         ModelSize hundredMillion = ModelSize.of(new ModelSpec(Architecture.ATTENTION, 199_000, 500, 128));
-        // 64 MiB + 4 × 380 MiB (the rule of plain rounds: three model copies and the young generation's room)
+        // 64 MiB + 4 × 380 MiB (the rule of plain rounds: three model copies when a round opens, and the young
+        // generation's room)
         assertThat(hundredMillion.suggestedHeapMib()).isEqualTo(1584);
     }
 }
