@@ -217,7 +217,7 @@ final class RoundCloser {
                 return seconds(t);
             });
         } catch (RejectedExecutionException closed) {
-            return () -> roundFailed(c.round(), new IllegalStateException("the coordinator is stopping"));
+            return () -> notRecorded(c.round());
         }
         long tEvaluate = System.nanoTime();
         HeldOutReport report;
@@ -235,8 +235,7 @@ final class RoundCloser {
             return () -> saveFailed(c.round(), made.next(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return () -> roundFailed(c.round(), new IllegalStateException("the coordinator stopped while the model "
-                    + "of round " + c.round() + " was being saved"));
+            return () -> notRecorded(c.round());
         }
         List<LearningWarning> warnings = new ArrayList<>(report.warnings());
         warnings.addAll(TrainingChecks.of(plan, c.round(), c.sitesBagsPerLabel(), c.loss()));
@@ -339,6 +338,18 @@ final class RoundCloser {
             listener.stateChanged(state.runState());
             note.run();
         }
+    }
+
+    /**
+     * The coordinator is stopping (SIGTERM) and did not wait for the round's save: nothing of the round is recorded
+     * and the federation is not finished, so the restarted coordinator runs the round again.
+     */
+    private void notRecorded(int round) {
+        unrecorded = 0;
+        openedAfterSeconds = Double.NaN;
+        afterRecord.clear(); // the run is closing: nothing that waited for the record happens any more
+        log.warn("round {} is not recorded: the coordinator stopped before its model was saved; a coordinator started "
+                + "again on this state folder runs it again", round);
     }
 
     private void saveFailed(int round, GlobalModel model, Throwable cause) {
