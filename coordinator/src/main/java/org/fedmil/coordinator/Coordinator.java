@@ -419,8 +419,13 @@ public final class Coordinator implements AutoCloseable {
         }
 
         @Override
-        public void roundCompleted(RoundResult result, GlobalModel model) {
+        public void saveModel(GlobalModel model) {
             store.saveModel(model);
+        }
+
+        @Override
+        public void roundCompleted(RoundResult result, GlobalModel model) {
+            // the model file was written (saveModel) before this record names it
             // the server state belongs to this round: on disk before metrics.json counts the round, so a
             // restart that resumes after it finds the state it needs
             strategy.save().ifPresent(s -> store.saveStrategyState(result.round(), s));

@@ -50,9 +50,12 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     private java.util.Optional<org.fedmil.mil.encoder.FineTunedBlock> encoderBlock = java.util.Optional.empty();
     /** The model the federation keeps, for the model card; none chosen unless {@link #keptModel} says how. */
     private volatile java.util.function.Supplier<ModelCards.Outcome> outcome = () -> ModelCards.Outcome.NONE;
-    /** The effective FedAvg weights of the open round's accepted updates, for its round_aggregated record. */
-    private final Map<String, Long> roundWeights = new LinkedHashMap<>();
-    private long roundWeightCap = Long.MAX_VALUE;
+    /**
+     * The effective FedAvg weights of accepted updates by round, for the round's round_aggregated record: kept per
+     * round because a round aggregated in the clear is recorded after the next round has opened and taken updates.
+     */
+    private final Map<Integer, Map<String, Long>> roundWeights = new java.util.TreeMap<>();
+    private final Map<Integer, Long> roundWeightCaps = new java.util.TreeMap<>();
 
     public AuditTrail(RoundLog log) {
         this.log = log;
@@ -205,8 +208,8 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         if (u.weightCap() != Long.MAX_VALUE) {
             f.put("weight_cap", u.weightCap());
         }
-        roundWeights.put(u.siteId(), u.weight());
-        roundWeightCap = u.weightCap();
+        roundWeights.computeIfAbsent(u.round(), r -> new LinkedHashMap<>()).put(u.siteId(), u.weight());
+        roundWeightCaps.put(u.round(), u.weightCap());
         f.put("site_statement", u.signed().statementJson());
         f.put("site_sig", u.signed().signature());
         u.signed().privacy().ifPresent(p -> f.put("privacy", p.fields()));
@@ -222,8 +225,9 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
     @Override
     public void roundStarted(int round, int participants) {
         log.append(RecordSchema.ROUND_STARTED, Map.of("round", round, "participants", participants));
-        roundWeights.clear();
-        roundWeightCap = Long.MAX_VALUE;
+        // a round (re)starts with no update in; rounds older than the one before it are recorded or never will be
+        roundWeights.keySet().removeIf(r -> r == round || r < round - 1);
+        roundWeightCaps.keySet().removeIf(r -> r == round || r < round - 1);
         // a site asks again for its receipt only within the round it sent in
         receipts.keySet().removeIf(k -> k.round() < round - 1);
     }
@@ -311,8 +315,12 @@ public final class AuditTrail implements RoundListener, org.fedmil.coordinator.a
         f.put("training_bags", r.trainingBags());
         f.put("train_loss", r.trainLoss());
         Map<String, Long> weights = new java.util.TreeMap<>();
+        Map<String, Long> accepted = roundWeights.getOrDefault(r.round(), Map.of());
+        long roundWeightCap = roundWeightCaps.getOrDefault(r.round(), Long.MAX_VALUE);
+        roundWeights.remove(r.round());
+        roundWeightCaps.remove(r.round());
         r.sites().forEach(site -> {
-            Long w = roundWeights.get(site);
+            Long w = accepted.get(site);
             if (w != null) {
                 weights.put(site, w);
             }

@@ -24,6 +24,11 @@ public record AllListeners(List<RoundListener> listeners) implements RoundListen
     }
 
     @Override
+    public void saveModel(GlobalModel model) {
+        listeners.forEach(l -> l.saveModel(model));
+    }
+
+    @Override
     public void roundCompleted(RoundResult result, GlobalModel model) {
         listeners.forEach(l -> l.roundCompleted(result, model));
     }

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The federation's rounds as a state machine without a network: sites join, round r sends every joined site a train
  * task from global model r−1, each site's delta is checked and folded into the round's aggregate as it arrives, and
  * once every participant has reported (or the round's deadline passed with at least min_updates in) the new global
- * model is made, evaluated on the held-out set and saved before round r+1 starts. A round short of min_updates at
+ * model is made; round r+1 starts from it while it is saved and evaluated on the held-out set, and round r+1 cannot
+ * close, be skipped or end the federation before round r is recorded ({@link RoundCloser}). A round short of min_updates at
  * its deadline is retried or skipped, never aggregated. After the last round every site evaluates the final model
  * on its own bags and is then told to stop. Phases change only as {@link PhaseTable} allows.
  *
@@ -133,6 +134,7 @@ public final class FederationRun implements AutoCloseable {
         HeldOutReport report = heldOut.report(initial.weights(), false);
         RoundResult r0 = new RoundResult(0, initial.version(), Sha256.hex(initial.sha256()), List.of(), 0,
                 Double.NaN, report.metrics(), seconds(t0), report.aucCi(), report.warnings());
+        listener.saveModel(initial);
         return change(() -> {
             state.history.add(r0);
             listener.roundCompleted(r0, initial);
@@ -345,10 +347,8 @@ public final class FederationRun implements AutoCloseable {
      * Returns once the event and the round's close it started are done.
      */
     void deadlinePassed(int r, int a) {
-        RoundCloser.await(change(() -> {
-            deadline.passed(r, a);
-            return closer.latest();
-        }));
+        RoundCloser.await(change(() -> closer.whenRecorded(() -> deadline.passed(r, a))));
+        RoundCloser.await(events.ask(closer::latest));
     }
 
     /** The deadline of a secure-aggregation step passed; returns once the event and any close it started are done. */
@@ -359,11 +359,17 @@ public final class FederationRun implements AutoCloseable {
         }));
     }
 
-    /** Runs {@code event} on the event thread once the round deadline has passed from now (none: never). */
+    /**
+     * Runs {@code event} on the event thread once the round deadline has passed from now (none: never); while the
+     * previous round is unrecorded, after its record, since a deadline may skip or retry the round or finish.
+     */
     void atDeadline(Runnable event) {
         if (plan.rules().deadlineMillis() > 0) {
             events.postAfter(plan.rules().deadlineMillis(), () -> {
-                event.run();
+                closer.whenRecorded(() -> {
+                    event.run();
+                    publish();
+                });
                 publish();
             });
         }
@@ -377,6 +383,11 @@ public final class FederationRun implements AutoCloseable {
     /** Ends the federation, once: a finish after the first changes nothing. Event thread only. */
     void finish(String reason) {
         if (state.phase == Phase.FINISHED) {
+            return;
+        }
+        if (closer.recordPending()) {
+            // the last round's record first: a restart must find every round the finished federation served
+            closer.whenRecorded(() -> finish(reason));
             return;
         }
         if (state.phase == Phase.SITE_EVALUATION) {
@@ -508,8 +519,20 @@ public final class FederationRun implements AutoCloseable {
         return published.await(RunView::sitesStopped, timeout);
     }
 
-    /** Blocks until the global model has reached the given version, or the timeout passes. */
+    /**
+     * Blocks until the global model has reached the given version and its round is recorded (the model saved and
+     * evaluated, the round in the history), or the timeout passes.
+     */
     public boolean awaitModelVersion(long version, Duration timeout) throws InterruptedException {
+        return published.await(v -> v.model().version() >= version && !v.history().isEmpty()
+                && v.history().get(v.history().size() - 1).modelVersion() >= version, timeout);
+    }
+
+    /**
+     * Blocks until the global model served has reached the given version, or the timeout passes. A round aggregated
+     * in the clear serves its model before the model is saved and its round recorded ({@link #awaitModelVersion}).
+     */
+    public boolean awaitModelServed(long version, Duration timeout) throws InterruptedException {
         return published.await(v -> v.model().version() >= version, timeout);
     }
 
@@ -519,8 +542,10 @@ public final class FederationRun implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        events.close();
+        // the close under way first, while the event thread still takes its record in: a coordinator stopped in
+        // the window between serving a model and recording it records it rather than leave the round to run again
         closer.shutdown();
+        events.close();
     }
 
     private static double seconds(long t0) {

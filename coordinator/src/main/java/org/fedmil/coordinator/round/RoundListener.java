@@ -1,8 +1,8 @@
 package org.fedmil.coordinator.round;
 
 /**
- * Told of what the federation does. Every callback comes from the run's one event thread, in the order things
- * happened, and before the site whose call caused it hears the outcome; a callback that calls back into the run is
+ * Told of what the federation does. Every callback but {@link #saveModel} comes from the run's one event thread, in
+ * the order things happened, and before the site whose call caused it hears the outcome; a callback that calls back into the run is
  * answered at once on that thread, but one that waits for another thread that calls the run would wait forever.
  */
 public interface RoundListener {
@@ -13,7 +13,19 @@ public interface RoundListener {
     default void roundStarted(int round, int participants) {
     }
 
-    /** A new global model exists, is evaluated and was saved. Round 0 is the initial model. */
+    /**
+     * A new global model was made: make it durable (temporary file, fsync, rename) before returning. The one callback
+     * not on the event thread: it runs on a writer thread of its own (for round 0 on the caller of
+     * {@link FederationRun#start}), before {@link #roundCompleted} of its round and, for a round aggregated in the
+     * clear, while the next round already runs and sites download this model. A throw stops the federation.
+     */
+    default void saveModel(GlobalModel model) {
+    }
+
+    /**
+     * A new global model exists, is evaluated and was saved ({@link #saveModel}): the round's record. Round 0 is the
+     * initial model. For a round aggregated in the clear the next round has opened already.
+     */
     default void roundCompleted(RoundResult result, GlobalModel model) {
     }
 

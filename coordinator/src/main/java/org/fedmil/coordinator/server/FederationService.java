@@ -47,7 +47,11 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
 
     static final Duration MAX_HOLD = Duration.ofSeconds(30);
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FederationService.class);
+
     private final FederationRun run;
+    /** The newest model version whose first download was logged: where a round's time goes (docs/benchmarks.md). */
+    private final java.util.concurrent.atomic.AtomicLong firstServed = new java.util.concurrent.atomic.AtomicLong(-1);
     private final CoordinatorConfig.Limits limits;
     private final UploadSpool spool;
     private final Receipts receipts;
@@ -127,6 +131,10 @@ public final class FederationService extends FederationGrpc.FederationImplBase i
         // encoded a chunk at a time from the model's weights, which are never changed once made: no whole copy of
         // the model per download; sent as the site reads them, so that a slow site does not make the coordinator
         // buffer the whole model (FlowControlledSender)
+        long served = firstServed.get();
+        if (model.version() > served && firstServed.compareAndSet(served, model.version())) {
+            log.info("model v{}: first download started", model.version());
+        }
         org.fedmil.coordinator.round.ModelChunks chunks = new org.fedmil.coordinator.round.ModelChunks(
                 model.weights(), ServerBuffers.DOWNLOAD_CHUNK_BYTES);
         FlowControlledSender.start(response, java.util.stream.Stream.concat(java.util.stream.Stream.of(header),

@@ -175,7 +175,11 @@ public final class StateStore implements AutoCloseable {
         write(dir.resolve("federation.json"), plan);
     }
 
-    public synchronized void saveModel(GlobalModel model) {
+    /**
+     * Writes the model's file and then its header, each atomically. Not synchronized: it runs on the coordinator's
+     * model writer while the event thread records other things here, and it touches only the model's own files.
+     */
+    public void saveModel(GlobalModel model) {
         try {
             AtomicFiles.write(modelFile(model.version(), "bin"), model::writeTo);
         } catch (IOException e) {

@@ -138,6 +138,8 @@ class FederationRunTest {
             // Σ nΔ / Σ n = ([1,0]·1 + [-1,2]·3) / 4 = [-0.5, 1.5]
             assertThat(t.model().weights().get("w").values()).containsExactly(0.5f, 2.5f);
         });
+        // round 2 opens as soon as model v1 is made; round 1's record follows once v1 is saved and evaluated
+        assertThat(run.awaitModelVersion(1, Duration.ofSeconds(10))).isTrue();
         assertThat(completed).extracting(RoundResult::round).containsExactly(0, 1);
         assertThat(completed.get(1).trainingBags()).isEqualTo(4);
         assertThat(completed.get(1).sites()).containsExactly("a", "b");
@@ -250,7 +252,8 @@ class FederationRunTest {
 
         run.leave("b", "shutting down for maintenance");
 
-        assertThat(run.nextTask("a", NO_WAIT)).isInstanceOf(Task.Stop.class);
+        // held until the finish, which follows round 1's record if that is still being written
+        assertThat(run.nextTask("a", Duration.ofSeconds(10))).isInstanceOf(Task.Stop.class);
         assertThat(run.awaitSitesStopped(Duration.ofSeconds(5))).isTrue();
     }
 
