@@ -559,7 +559,8 @@ public final class MilBenchCommand implements Callable<Integer> {
         if (read.stream().anyMatch(PretrainingReport::isPretrainingArm)) {
             md.append(PretrainingReport.table(read));
         }
-        List<RunRecord> variantRuns = all.stream().filter(r -> r.variant() != null).toList();
+        // a strategy arm's variant field holds its kept model's validation, not a training variant
+        List<RunRecord> variantRuns = all.stream().filter(r -> r.variant() != null && r.strategy() == null).toList();
         if (!variantRuns.isEmpty()) {
             md.append(VariantReport.table(variantRuns)).append('\n');
         }
