@@ -120,6 +120,11 @@ public final class MilBenchCommand implements Callable<Integer> {
             + "instead of starting a fresh optimiser every round")
     boolean carryOptimizer;
 
+    @Option(names = "--trace", description = "print every site's bags and, after every round or epoch of every arm, "
+            + "the training loss, the federated and each site's validation loss and AUC, and the held-out AUC (a "
+            + "diagnosis; the held-out AUC is printed, never used to choose)")
+    boolean trace;
+
     @Option(names = "--local-epochs", defaultValue = "1")
     int localEpochs;
 
@@ -324,6 +329,7 @@ public final class MilBenchCommand implements Callable<Integer> {
                         .withStrategies(strategies, attack.stream().map(Attack::parse).toList())
                         .withVariants(variants, noise())
                         .withCarriedOptimizer(carryOptimizer)
+                        .withTrace(trace)
                         .withDpSgd(n == largest ? dpSgdEpsilon : List.of(), dpSgdClip, dpSgdSamplingRate)
                         .withDistributedDp(n == largest ? ddpEpsilon : List.of(), ddpClip)
                         .withDpFedSgd(n == largest ? dpFedSgdEpsilon : List.of(), dpFedSgdClip,
@@ -553,7 +559,8 @@ public final class MilBenchCommand implements Callable<Integer> {
         if (read.stream().anyMatch(PretrainingReport::isPretrainingArm)) {
             md.append(PretrainingReport.table(read));
         }
-        List<RunRecord> variantRuns = all.stream().filter(r -> r.variant() != null).toList();
+        // a strategy arm's variant field holds its kept model's validation, not a training variant
+        List<RunRecord> variantRuns = all.stream().filter(r -> r.variant() != null && r.strategy() == null).toList();
         if (!variantRuns.isEmpty()) {
             md.append(VariantReport.table(variantRuns)).append('\n');
         }

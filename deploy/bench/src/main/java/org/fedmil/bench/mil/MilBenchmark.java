@@ -15,6 +15,8 @@ import java.util.Locale;
 import java.util.Optional;
 import org.fedmil.mil.data.Bag;
 import org.fedmil.mil.data.BagDataset;
+import org.fedmil.mil.data.ValidationSplit;
+import org.fedmil.mil.eval.ValidationMetrics;
 import org.fedmil.mil.eval.AucInterval;
 import org.fedmil.mil.eval.BinaryMetrics;
 import org.fedmil.mil.eval.LearningCheck;
@@ -105,6 +107,13 @@ public final class MilBenchmark {
         return this;
     }
 
+    /** The kept model's federated validation, as "validation_loss=…:validation_balanced_loss=…:validation_auc=…". */
+    private static String keptValidation(Simulation simulation) {
+        return simulation.keptValidation().map(v -> String.format(Locale.ROOT,
+                "validation_loss=%.4f:validation_balanced_loss=%.4f:validation_auc=%s", v.loss(), v.balancedLoss(),
+                auc(v))).orElse(null);
+    }
+
     private void reportStop(String arm, Simulation simulation, String unit) {
         if (stopping.enabled()) {
             progress.printf(java.util.Locale.ROOT, "%-12s %s: trained %d %s, kept the model of %d (%s)%n", "", arm,
@@ -114,10 +123,59 @@ public final class MilBenchmark {
                         case BALANCED_LOSS -> "lowest class-balanced validation loss";
                         case AUC -> "highest validation AUC, ties by loss";
                     });
+            // a federated arm's choice; the single-party arms choose on their own validation bags
+            simulation.keptValidation().filter(v -> unit.equals("rounds"))
+                    .ifPresent(v -> progress.printf(Locale.ROOT, "%-12s %s: kept model's federated validation: "
+                            + "loss %.4f, balanced %.4f, AUC %s%n", "", arm, v.loss(), v.balancedLoss(), auc(v)));
         }
     }
 
     private boolean carryOptimizer;
+
+    private boolean trace;
+    private String tracedArm = "";
+
+    /**
+     * Prints every site's training and validation bags, and after every round (epoch) of every arm its training
+     * loss, the federated validation loss, class-balanced loss and AUC, each site's, and the held-out AUC: a
+     * diagnosis of one split. The held-out AUC is printed, never used.
+     */
+    public MilBenchmark withTrace(boolean on) {
+        this.trace = on;
+        return this;
+    }
+
+    private void startTrace(BenchSplit split, Simulation simulation) {
+        if (!trace) {
+            return;
+        }
+        ValidationSplit vs = stopping.split();
+        for (int s = 0; s < split.sites().size(); s++) {
+            ValidationSplit.Parts p = vs.split(split.sites().get(s));
+            long valPos = p.validation().stream().filter(b -> b.label() == 1).count();
+            progress.printf(Locale.ROOT, "trace site-%d: training %d bags (%d positive), validation %d (%d positive)%n",
+                    s + 1, p.training().size(), p.trainingCounts().positives(), p.validation().size(), valPos);
+        }
+        List<Bag> heldout = split.heldout().bags();
+        simulation.withTrace((round, model, loss, siteLosses, v, siteV) -> {
+            MilModel.Scores sc = model.score(heldout);
+            StringBuilder sites = new StringBuilder();
+            for (int s = 0; s < siteV.size(); s++) {
+                ValidationMetrics own = siteV.get(s);
+                sites.append(String.format(Locale.ROOT, " | s%d tr %s va %s auc %s", s + 1,
+                        s < siteLosses.size() ? fixed(siteLosses.get(s), "%.3f") : "-",
+                        own == null ? "-" : fixed(own.balancedLoss(), "%.3f"), own == null ? "-" : auc(own)));
+            }
+            progress.printf(Locale.ROOT, "trace %s %d: train %s val %.4f bal %.4f auc %s heldout %s%s%n", tracedArm,
+                    round, fixed(loss, "%.4f"), v.loss(), v.balancedLoss(), auc(v),
+                    fixed(BinaryMetrics.of(sc.labels(), sc.probabilities()).auc(), "%.3f"),
+                    siteV.size() > 1 ? sites : "");
+        });
+    }
+
+    private static String auc(ValidationMetrics v) {
+        return v.auc().isPresent() ? String.format(Locale.ROOT, "%.3f", v.auc().getAsDouble()) : "n/a";
+    }
 
     private List<Double> dpSgdEpsilons = List.of();
     private double dpSgdClip;
@@ -370,6 +428,7 @@ public final class MilBenchmark {
         String attack = attacks.isEmpty() ? null
                 : String.join(",", attacks.stream().map(Attack::toString).toList());
         for (String s : strategies) {
+            tracedArm = s;
             long t0 = System.nanoTime();
             List<Double> norms = new ArrayList<>();
             List<Double> curve = new ArrayList<>();
@@ -386,8 +445,12 @@ public final class MilBenchmark {
                 RunRecord r = new RunRecord(base.dataset(), base.seed(), base.architecture(), base.arm(),
                         base.trainingBags(), base.heldoutBags(), base.auc(), base.aucLower(), base.aucUpper(),
                         base.sensitivity(), base.specificity(), base.localisation(), base.seconds(), base.rounds(),
-                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve)
-                        .withWarnings(base.warnings()).withFoldOf(base);
+                        base.sites(), base.medianDeltaNorm(), null, null, null, null, s, attack, curve,
+                        keptValidation(simulation), null).withWarnings(base.warnings()).withFoldOf(base);
+                if (stopping.enabled()) {
+                    r = r.withStopping(simulation.lastRun().trained(), simulation.lastRun().kept());
+                    reportStop(s, simulation, "rounds");
+                }
                 append(r);
                 out.add(r);
             }
@@ -403,6 +466,8 @@ public final class MilBenchmark {
                 .orElseGet(() -> new ModelSpec(architecture, first.dim(), hiddenDim, attentionDim));
         Simulation simulation = new Simulation(spec, device, recipe, split.seed(), stopping)
                 .withCarriedOptimizer(carryOptimizer);
+        startTrace(split, simulation);
+        tracedArm = "federated";
         List<RunRecord> out = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Double> norms = new ArrayList<>();
@@ -430,6 +495,7 @@ public final class MilBenchmark {
         runDistributedDp(split, architecture, simulation, out);
         runDpFedSgd(split, architecture, spec);
         if (centralised) {
+            tracedArm = "centralised";
             t0 = System.nanoTime();
             try (MilModel c = simulation.centralised(split.sites())) {
                 reportStop("centralised", simulation, "epochs");
@@ -440,6 +506,7 @@ public final class MilBenchmark {
         if (localOnly) {
             for (int s = 0; s < split.sites().size(); s++) {
                 BagDataset site = split.sites().get(s);
+                tracedArm = "local-" + (s + 1);
                 t0 = System.nanoTime();
                 try (MilModel local = simulation.localOnly(site)) {
                     out.add(score(split, architecture, "local:site-" + (s + 1), site.size(), local, t0, null,

@@ -120,6 +120,27 @@ public final class Simulation {
         return federated(sites, new FedAvg(), List.of(), dp, deltaNorms, (r, m) -> { });
     }
 
+    /**
+     * Told, for a diagnosis ({@code bench mil --trace}), every round's (or epoch's) model with its numbers: the
+     * training loss of the round that made it (bag-weighted over the sites; NaN for round 0), each site's own, the
+     * validation aggregated as the coordinator does and each site's own. Per-site numbers never leave a site in
+     * the product; the bench prints them because it plays every party.
+     */
+    public interface Trace {
+        Trace NONE = (round, model, trainingLoss, siteLosses, validation, siteValidation) -> { };
+
+        void after(int round, MilModel model, double trainingLoss, List<Double> siteTrainingLosses,
+                   ValidationMetrics validation, List<ValidationMetrics> siteValidation);
+    }
+
+    private Trace trace = Trace.NONE;
+
+    /** Reports every validated round (federated) or epoch (single party) to {@code t}. */
+    public Simulation withTrace(Trace t) {
+        this.trace = t;
+        return this;
+    }
+
     /** Told the global model after every round (and the initial model as round 0). */
     public interface RoundObserver {
         void after(int round, MilModel global);
@@ -163,16 +184,19 @@ public final class Simulation {
         // release something about those bags that the accountant does not charge
         boolean selecting = validating && dpSgd == null && distributedDp == null;
         lastValidation = null;
+        keptValidation = null;
         // the loss that drives the plateau schedule, round 0 first: the sites' validation when they keep some, as
         // the coordinator does; the held-out set only in the old validation-free protocol
         List<Double> plateauLosses = new ArrayList<>();
         Keeper keeper = new Keeper(stopping.criterion());
+        List<Double> siteLosses = new ArrayList<>();
         try {
             TensorSet global = model.weights();
             observer.after(0, model);
             for (int round = 1; round <= recipe.rounds(); round++) {
                 if (selecting) {
                     ValidationMetrics v = validation(model, parts);
+                    traceRound(round - 1, model, parts, siteLosses, v);
                     plateauLosses.add(v.loss());
                     keeper.offer(round - 1, global, v);
                     if (round - 1 >= stopping.minRounds() && round - 1 - keeper.round >= stopping.patience()
@@ -189,6 +213,7 @@ public final class Simulation {
                 DistributedDpSum secureSum = distributedDp == null ? null : new DistributedDpSum(
                         distributedDp.clipNorm(), distributedDp.noiseMultiplier(), sites.size(),
                         parts.stream().mapToLong(p -> p.training().size()).max().orElse(1), global.specs(), round);
+                siteLosses.clear();
                 for (int s = 0; s < sites.size(); s++) {
                     Parts site = parts.get(s);
                     model.setWeights(global);
@@ -199,8 +224,8 @@ public final class Simulation {
                         dpSgdNorms.add(dpSgdTrainer.train(model, site.training(), local, dpSgd,
                                 GradientNoise.seeded(trainingSeed * 7919L + 29)).medianBagGradientNorm());
                     } else {
-                        trainer.train(model, site.training(), local, TrainingProgress.NONE, EpochListener.NONE,
-                                memories.get(s));
+                        siteLosses.add(trainer.train(model, site.training(), local, TrainingProgress.NONE,
+                                EpochListener.NONE, memories.get(s)).meanLoss());
                     }
                     TensorSet delta = model.weights().minus(global);
                     deltaNorms.accept(GaussianMechanism.l2Norm(delta));
@@ -236,6 +261,9 @@ public final class Simulation {
                 // the last model is validated too, as the sites' final evaluation does at the coordinator
                 model.setWeights(global);
                 lastValidation = validation(model, parts);
+                if (!selecting || keeper.last == recipe.rounds()) { // a stop has traced this model already
+                    traceRound(keeper.last, model, parts, siteLosses, lastValidation);
+                }
                 if (selecting) {
                     keeper.offer(keeper.last, global, lastValidation);
                     global = keeper.weights;
@@ -243,6 +271,7 @@ public final class Simulation {
             }
             model.setWeights(global);
             lastRun = new Run(keeper.last, selecting ? keeper.round : keeper.last);
+            keptValidation = selecting ? keeper.best : lastValidation;
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -274,6 +303,15 @@ public final class Simulation {
     }
 
     private ValidationMetrics lastValidation;
+    private ValidationMetrics keptValidation;
+
+    /**
+     * The sites' validation scores, aggregated as the coordinator does, of the model the last federated arm kept
+     * (its last model when it did not choose one); empty without validation bags. What a recipe is compared on.
+     */
+    public Optional<ValidationMetrics> keptValidation() {
+        return Optional.ofNullable(keptValidation);
+    }
 
     /**
      * The sites' validation scores of the last federated arm's final model, aggregated as the coordinator does;
@@ -349,6 +387,24 @@ public final class Simulation {
         }
     }
 
+    private void traceRound(int round, MilModel model, List<Parts> parts, List<Double> siteLosses,
+                            ValidationMetrics federated) {
+        if (trace == Trace.NONE) {
+            return;
+        }
+        double sum = 0;
+        long bags = 0;
+        for (int s = 0; s < siteLosses.size(); s++) {
+            sum += siteLosses.get(s) * parts.get(s).training().size();
+            bags += parts.get(s).training().size();
+        }
+        List<ValidationMetrics> own = new ArrayList<>();
+        for (Parts p : parts) {
+            own.add(p.validation().isEmpty() ? null : ValidationMetrics.of(model, p.validation()));
+        }
+        trace.after(round, model, bags == 0 ? Double.NaN : sum / bags, List.copyOf(siteLosses), federated, own);
+    }
+
     private Parts parts(BagDataset site) {
         return stopping.split().split(site);
     }
@@ -410,8 +466,9 @@ public final class Simulation {
             }
             // a round of federation is localEpochs passes: patience and the earliest stop are counted alike
             ValidatedTraining stopper = new ValidatedTraining(model, validation,
-                    stopping.patience() * recipe.localEpochs(), stopping.minRounds() * recipe.localEpochs(), e -> { },
-                    stopping.criterion());
+                    stopping.patience() * recipe.localEpochs(), stopping.minRounds() * recipe.localEpochs(),
+                    e -> trace.after(e.epoch(), model, e.trainLoss(), List.of(e.trainLoss()), e.validation(),
+                            List.of(e.validation())), stopping.criterion());
             trainer.train(model, bags, options, TrainingProgress.NONE, stopper);
             lastRun = new Run(stopper.lastEpoch(), stopper.restoreBest());
             return model;

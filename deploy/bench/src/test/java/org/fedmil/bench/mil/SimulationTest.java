@@ -89,6 +89,36 @@ class SimulationTest {
     }
 
     @Test
+    void aTracedFederationReportsEveryRoundOnceAndItsKeptValidationIsTheRoundItKept() {
+        List<BagDataset> sites = sites();
+        ModelSpec spec = new ModelSpec(Architecture.ATTENTION, sites.get(0).dim(), 16, 8);
+        Recipe recipe = new Recipe(4, 1, 1e-2, 0, LossConfig.DEFAULT, BagAugmentation.NONE);
+        Simulation.Stopping stopping = new Simulation.Stopping(
+                new org.fedmil.mil.data.ValidationSplit(0.25, 0), 10, 0);
+        List<Integer> rounds = new java.util.ArrayList<>();
+        List<Double> losses = new java.util.ArrayList<>();
+        List<org.fedmil.mil.eval.ValidationMetrics> validations = new java.util.ArrayList<>();
+        Simulation simulation = new Simulation(spec, Engine.getInstance().defaultDevice(), recipe, 42, stopping)
+                .withTrace((round, model, loss, siteLosses, v, siteV) -> {
+                    rounds.add(round);
+                    losses.add(loss);
+                    validations.add(v);
+                    assertThat(siteV).hasSize(sites.size()).doesNotContainNull();
+                    assertThat(siteLosses).hasSize(round == 0 ? 0 : sites.size());
+                });
+        try (MilModel model = simulation.federated(sites)) {
+            assertThat(rounds).as("the initial model and every round's, each once").containsExactly(0, 1, 2, 3, 4);
+            assertThat(losses.get(0)).isNaN();
+            assertThat(losses.subList(1, 5)).allSatisfy(l -> assertThat(l).isPositive().isFinite());
+            int kept = simulation.lastRun().kept();
+            assertThat(simulation.keptValidation()).contains(validations.get(kept));
+            // the three-argument Stopping chooses by the plain validation loss
+            assertThat(validations).allSatisfy(v -> assertThat(v.loss())
+                    .isGreaterThanOrEqualTo(validations.get(kept).loss()));
+        }
+    }
+
+    @Test
     void theCentralisedArmReadsSitesThroughOneViewWithoutCopyingThem() {
         AtomicInteger reads = new AtomicInteger();
         List<Bag> first = data.sites().get(0).dataset().bags();
