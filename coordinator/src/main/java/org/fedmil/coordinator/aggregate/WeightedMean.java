@@ -74,25 +74,7 @@ final class WeightedMean {
      * ({@link WireFloats}, docs/benchmarks.md). Gives the same floats as {@link #accept} of the decoded update.
      */
     void acceptWire(List<TensorSpec> wireSpecs, byte[] bytes, long trainingBags) {
-        requireOpen();
-        if (trainingBags <= 0) {
-            throw new IllegalArgumentException("an update must report a positive number of training bags, got " + trainingBags);
-        }
-        if (!wireSpecs.equals(specs)) {
-            throw new IllegalArgumentException("update tensors " + wireSpecs + " do not match the model's " + specs);
-        }
-        if (bytes.length != TensorCodec.byteSize(specs)) {
-            throw new IllegalArgumentException("update of " + bytes.length + " bytes, the model has "
-                    + TensorCodec.byteSize(specs));
-        }
-        float weight = trainingBags;
-        int at = 0;
-        for (float[] acc : weightedSum) {
-            WireFloats.addScaled(acc, bytes, at, weight);
-            at += acc.length;
-        }
-        totalBags = Math.addExact(totalBags, trainingBags);
-        updates++;
+        acceptWire(wireSpecs, UpdateBytes.of(bytes), trainingBags); // the whole array is its one piece
     }
 
     /**
